@@ -1,0 +1,44 @@
+"""nasl: a declarative language for neural-architecture search spaces.
+
+``load`` / ``loads`` parse a ``.nas`` space; the returned :class:`Space`
+counts, samples, enumerates, validates and realizes architectures. Nothing
+here imports torch.
+"""
+from __future__ import annotations
+
+import os
+
+from nasl.ir import (Architecture, ArchGraph, Choice, ChoiceSpec, ConstraintViolation, EmptySpaceError,
+                     InternalError, InvalidArchitecture, NaslError, NaslErrors, NaslSyntaxError, Space,
+                     UnsatisfiableError, list_ops, register_op)
+
+__version__ = "0.1.0"
+
+
+def loads(text: str, file: str = "<string>", **params) -> Space:
+    """Elaborate a space from source text; keyword arguments override its ``param`` s."""
+    from nasl.dsl import elaborate
+    return elaborate(text, file, params)
+
+
+def load(path: str | os.PathLike, **params) -> Space:
+    """Elaborate a space from a ``.nas`` file; keyword arguments override its ``param`` s."""
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise NaslError(f"cannot read '{path}': {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise NaslError(f"'{path}' is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    return loads(text, path, **params)
+
+
+def realize(space: Space, arch) -> ArchGraph:
+    """The flat graph of concrete ops for an architecture of ``space``."""
+    return space.realize(arch)
+
+
+__all__ = ["load", "loads", "realize", "Space", "Architecture", "ArchGraph", "Choice", "ChoiceSpec",
+           "NaslError", "NaslErrors", "NaslSyntaxError", "InvalidArchitecture", "ConstraintViolation",
+           "EmptySpaceError", "UnsatisfiableError", "InternalError", "list_ops", "register_op"]

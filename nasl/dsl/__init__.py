@@ -1,0 +1,33 @@
+"""The nasl language: parsing and elaboration into the IR."""
+from __future__ import annotations
+
+from nasl.dsl.elaborate import Program
+from nasl.dsl.parser import parse
+from nasl.ir.errors import InternalError, NaslError
+from nasl.ir.space import Space
+
+
+class _Backend:
+    """What a Space calls back into: realization of architectures."""
+
+    def __init__(self, program: Program):
+        self.program = program
+
+    def realize(self, values: dict):
+        builder = self.program.run_realize(values)
+        return builder.g
+
+
+def elaborate(text: str, file: str = "<string>", params: dict | None = None) -> Space:
+    """Parse and elaborate ``text`` into a :class:`~nasl.ir.space.Space`."""
+    try:
+        prog = Program(parse(text, file), params)
+        spec, dags, values = prog.run_spec()
+    except NaslError as e:
+        raise e.with_source(text)
+    except RecursionError:
+        raise NaslError(f"{file}: the space nests too deeply to elaborate") from None
+    return Space(spec, dags, values, _Backend(prog), name=file)
+
+
+__all__ = ["elaborate", "parse", "Program", "NaslError", "InternalError"]

@@ -1,0 +1,77 @@
+"""Functions available in every ``.nas`` file (besides ops and choice forms)."""
+from __future__ import annotations
+
+from nasl.dsl.values import PLACEHOLDER, Builtin, OpSym, Sym, Tensor, Unknown
+from nasl.ir.errors import NaslTypeError
+
+
+def _lift(name, fn):
+    """A pure function that builds a symbol when an argument depends on a choice."""
+
+    def call(interp, ctx, node, *args, **kwargs):
+        for a in list(args) + list(kwargs.values()):
+            if isinstance(a, Unknown):
+                return a
+        if any(isinstance(a, Sym) for a in args):
+            if kwargs:
+                raise NaslTypeError(f"{name}(...) of a choice takes no keyword arguments", node.span)
+            return OpSym(fn, tuple(args), name)
+        try:
+            return fn(*args, **kwargs)
+        except (TypeError, ValueError, IndexError) as err:
+            raise NaslTypeError(f"{name}(...): {err}", node.span) from None
+
+    return Builtin(name, call)
+
+
+def _range(*args):
+    for a in args:
+        if not isinstance(a, int) or isinstance(a, bool):
+            raise TypeError(f"expected ints, got {a!r}")
+    return list(range(*args))
+
+
+def _enumerate(xs, start=0):
+    return [(i + start, x) for i, x in enumerate(xs)]
+
+
+def _zip(*xss):
+    return [tuple(t) for t in zip(*xss)]
+
+
+def _select(interp, ctx, node, items, chosen):
+    """The items at the chosen indices: select(layers, skips)."""
+    if not isinstance(items, (list, tuple)):
+        raise NaslTypeError("select(items, indices) needs a list of items", node.span)
+    if isinstance(chosen, Sym):
+        if all(isinstance(x, Tensor) for x in items):
+            return [PLACEHOLDER]
+        return OpSym(lambda c: [items[i] for i in c], (chosen,), "select")
+    try:
+        return [items[i] for i in chosen]
+    except (TypeError, IndexError) as err:
+        raise NaslTypeError(f"select(...): {err}", node.span) from None
+
+
+def _fail(interp, ctx, node, message="failed"):
+    raise NaslTypeError(str(message), node.span)
+
+
+def make_builtins() -> dict:
+    from nasl.dsl.dag import builtin_pick
+    b = {
+        "range": _lift("range", _range),
+        "len": _lift("len", len),
+        "enumerate": _lift("enumerate", _enumerate),
+        "zip": _lift("zip", _zip),
+        "min": _lift("min", min),
+        "max": _lift("max", max),
+        "abs": _lift("abs", abs),
+        "list": _lift("list", list),
+        "select": Builtin("select", _select),
+        "pick": Builtin("pick", builtin_pick),
+    }
+    return b
+
+
+BUILTIN_NAMES = frozenset(make_builtins()) | {"edges", "connected", "nodes", "uses"}

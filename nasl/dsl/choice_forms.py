@@ -1,0 +1,312 @@
+"""The choice constructors: choice, optional, boolean, int_range, float_range, subset, permutation.
+
+Each is a special form: ``choice`` must not evaluate every alternative in
+realize mode (an alternative may add layers), and all of them need the
+static name of their site to build a path.
+"""
+from __future__ import annotations
+
+import math
+
+from nasl.dsl import ast as A
+from nasl.dsl.values import ABSENT, ChoiceRef, ChoiceVal, DefFn, OpFn, Sym, Tensor, Unknown
+from nasl.ir.choices import Choice, Guard
+from nasl.ir.errors import EmptySpaceError, InvalidArchitecture, NaslError, NaslTypeError
+
+_SCALARS = (str, int, float, bool)
+
+
+def eval_choice_form(interp, form: str, e: A.Call, env, ctx):
+    path = ctx.path(e, form)
+    if form == "choice":
+        return _choice(interp, path, e, env, ctx)
+    if form == "optional":
+        return _optional(interp, path, e, env, ctx)
+    args = [interp.eval(a, env, ctx) for a in e.args]
+    kwargs = {k: interp.eval(v, env, ctx) for k, v in e.kwargs}
+    for v in list(args) + list(kwargs.values()):
+        if isinstance(v, Unknown):
+            from nasl.dsl.interp import _unknown_error
+            raise _unknown_error(v, e)
+        if isinstance(v, Sym):
+            raise NaslTypeError(f"the arguments of {form}(...) must be known, not depend on another choice",
+                                e.span, hint="nest the choices instead: choice(a, b) where a and b hold choices")
+    try:
+        choice = _BUILD[form](path, args, kwargs, e, ctx)
+    except TypeError as err:
+        raise NaslTypeError(f"{form}(...): {err}", e.span) from None
+    return _decide(interp, choice, e, ctx)
+
+
+def _decide(interp, choice: Choice, e, ctx):
+    """Register (spec) or read (realize) a choice; returns a symbol or the value."""
+    if ctx.spec:
+        register(interp, choice, e, ctx)
+        return ChoiceRef(choice.path, choice)
+    return read(ctx, choice)
+
+
+def register(interp, choice: Choice, e, ctx):
+    if choice.path in interp.registered:
+        raise NaslError(f"two choices share the path '{choice.path}'", e.span,
+                        hint="name one of them with 'as NAME'")
+    if choice.finite and choice.cardinality() == 0:
+        raise EmptySpaceError(f"the choice '{choice.path}' has no alternatives", e.span)
+    interp.registered[choice.path] = choice
+    ctx.block.items.append(choice)
+
+
+def read(ctx, choice: Choice):
+    values = ctx.values
+    if choice.path not in values:
+        raise InvalidArchitecture(f"the architecture gives no value for '{choice.path}'", choice.span,
+                                  hint=f"expected {choice.describe()}", path=choice.path)
+    v = values[choice.path]
+    if not choice.contains(v):
+        raise InvalidArchitecture(f"'{choice.path}' = {_show(v)} is not in {choice.describe()}", choice.span,
+                                  path=choice.path)
+    ctx.graph.read.add(choice.path)
+    if isinstance(v, list):
+        v = tuple(v)
+    return v
+
+
+def _show(v):
+    import json
+    try:
+        return json.dumps(v)
+    except TypeError:
+        return repr(v)
+
+
+# ------------------------------------------------------------------ choice
+def _choice(interp, path, e: A.Call, env, ctx):
+    if e.kwargs:
+        raise NaslTypeError(f"choice(...) takes no keyword arguments; got '{e.kwargs[0][0]}'", e.span,
+                            hint="name a choice with 'as': choice(a, b) as name")
+    if not e.args:
+        raise EmptySpaceError("choice() needs at least one alternative", e.span)
+    # choice(LIST): alternatives are the list's (already evaluated) values
+    if len(e.args) == 1 and not isinstance(e.args[0], A.Labelled):
+        only = interp.eval(e.args[0], env, ctx) if not _is_inline(e.args[0]) else None
+        if isinstance(only, (list, tuple)):
+            if not only:
+                raise EmptySpaceError("choice([]) has no alternatives", e.span)
+            labels = _unique([_value_label(v, e) for v in only], e)
+            choice = Choice(path, "choice", tuple(labels), e.span, _hints(only, ctx), condition=ctx.guards)
+            if not ctx.spec:
+                label = read(ctx, choice)
+                return only[labels.index(label)]
+            return _alternatives(interp, choice, e, ctx, lambda i, sub: only[i])
+    labels = _unique([_ast_label(a, interp.program) for a in e.args], e)
+    choice = Choice(path, "choice", tuple(labels), e.span, _ast_hints(e.args, ctx), condition=ctx.guards)
+    if not ctx.spec:
+        label = read(ctx, choice)
+        return interp.eval(e.args[labels.index(label)], env, ctx)
+    return _alternatives(interp, choice, e, ctx, lambda i, sub: interp.eval(e.args[i], env, sub))
+
+
+def _alternatives(interp, choice: Choice, e, ctx, value_of):
+    register(interp, choice, e, ctx)
+    alts, plain = [], True
+    for i, label in enumerate(choice.domain):
+        guard = Guard(choice.path, frozenset([label]), str(label))
+        sub, group = ctx.guarded(guard)
+        v = value_of(i, sub)
+        interp.keep(ctx, group)
+        alts.append((guard, v))
+        if not (isinstance(v, _SCALARS) and v == label and type(v) is type(label)):
+            plain = False
+    if plain:
+        return ChoiceRef(choice.path, choice)
+    return ChoiceVal(choice.path, choice, alts)
+
+
+def _is_inline(a) -> bool:
+    # a single inline alternative is not a list to expand: choice(conv(k=3))
+    return isinstance(a, (A.Num, A.Str, A.Bool, A.Call, A.SeqExpr))
+
+
+def _ast_label(a, program):
+    if isinstance(a, A.Labelled):
+        return a.label
+    if isinstance(a, (A.Num, A.Str, A.Bool)):
+        return a.value
+    if isinstance(a, A.UnaryOp) and a.op == "-" and isinstance(a.operand, A.Num):
+        return -a.operand.value
+    if isinstance(a, A.Name):
+        return a.id
+    if isinstance(a, A.Call) and isinstance(a.func, A.Name):
+        return _Head(a.func.id, _text(program, a.span))
+    return _text(program, a.span)
+
+
+class _Head(str):
+    """A call's function name, with its full text to fall back on when names collide."""
+
+    def __new__(cls, head, text):
+        s = super().__new__(cls, head)
+        s.text = text
+        return s
+
+
+def _text(program, span) -> str:
+    lines = program.source.splitlines()
+    if span.line == span.end_line:
+        t = lines[span.line - 1][span.col - 1:span.end_col - 1]
+    else:
+        t = "\n".join([lines[span.line - 1][span.col - 1:]] + lines[span.line:span.end_line - 1]
+                      + [lines[span.end_line - 1][:span.end_col - 1]])
+    return "".join(t.split())
+
+
+def _value_label(v, e):
+    if isinstance(v, _SCALARS):
+        return v
+    if isinstance(v, OpFn):
+        ps = ",".join(f"{k}={_short(x)}" for k, x in v.params.items())
+        return _Head(v.name, f"{v.name}({ps})")
+    if isinstance(v, DefFn):
+        ps = ",".join(f"{k}={_short(x)}" for k, x in (v.args or {}).items())
+        return _Head(v.name, f"{v.name}({ps})")
+    if v is ABSENT:
+        return "absent"
+    raise NaslTypeError(f"cannot choose among values like {v!r}; alternatives must be numbers, strings, "
+                        "ops or definitions", e.span)
+
+
+def _short(x):
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    return x if isinstance(x, (int, float, str)) else "?"
+
+
+def _unique(labels, e):
+    """Use bare heads where they are unique, full texts where they collide."""
+    heads = [str(l) if isinstance(l, _Head) else l for l in labels]
+    out = []
+    for l, h in zip(labels, heads):
+        if isinstance(l, _Head) and sum(1 for x in heads if x == h and type(x) is type(h)) > 1:
+            out.append(l.text)
+        else:
+            out.append(h)
+    seen = {}
+    for i, l in enumerate(out):
+        key = (type(l), l)
+        if key in seen:
+            raise NaslTypeError(f"alternatives {seen[key] + 1} and {i + 1} of this choice are both '{l}'",
+                                e.span, hint="name them apart with 'as': choice(a as first, a as second)")
+        seen[key] = i
+    return [str(l) if isinstance(l, _Head) else l for l in out]
+
+
+def _hints(values, ctx):
+    kind = "op" if any(isinstance(v, (OpFn, DefFn)) for v in values) else "value"
+    return frozenset({kind}) | ctx.hints
+
+
+def _ast_hints(args, ctx):
+    lit = all(isinstance(a, (A.Num, A.Str, A.Bool)) for a in args)
+    return frozenset({"value" if lit else "op"}) | ctx.hints
+
+
+# ---------------------------------------------------------------- optional
+def _optional(interp, path, e, env, ctx):
+    if len(e.args) != 1 or e.kwargs:
+        raise NaslTypeError("optional(x) takes one argument", e.span)
+    choice = Choice(path, "bool", (False, True), e.span, frozenset({"optional"}) | ctx.hints,
+                    condition=ctx.guards)
+    if not ctx.spec:
+        return interp.eval(e.args[0], env, ctx) if read(ctx, choice) else ABSENT
+    register(interp, choice, e, ctx)
+    g_yes = Guard(path, frozenset([True]), "true")
+    sub, group = ctx.guarded(g_yes)
+    v = interp.eval(e.args[0], env, sub)
+    interp.keep(ctx, group)
+    return ChoiceVal(path, choice, [(g_yes, v), (Guard(path, frozenset([False]), "false"), ABSENT)])
+
+
+# ----------------------------------------------------------- simple kinds
+def _int_range(path, args, kw, e, ctx):
+    lo, hi, step, log = _args(args, kw, ("low", "high", "step", "log"), (None, None, 1, False))
+    for n, v in (("low", lo), ("high", hi), ("step", step)):
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise TypeError(f"'{n}' must be an int, got {v!r}")
+    if step <= 0:
+        raise TypeError("'step' must be positive")
+    if hi < lo:
+        raise EmptySpaceError(f"int_range({lo}, {hi}) is empty: high < low", e.span)
+    if log and lo <= 0:
+        raise TypeError("a log-scale range needs low > 0")
+    return Choice(path, "int", range(lo, hi + 1, step), e.span, frozenset({"value"}) | ctx.hints,
+                  log=bool(log), condition=ctx.guards)
+
+
+def _float_range(path, args, kw, e, ctx):
+    lo, hi, log = _args(args, kw, ("low", "high", "log"), (None, None, False))
+    for n, v in (("low", lo), ("high", hi)):
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+            raise TypeError(f"'{n}' must be a finite number, got {v!r}")
+    if hi < lo:
+        raise EmptySpaceError(f"float_range({lo}, {hi}) is empty: high < low", e.span)
+    if log and lo <= 0:
+        raise TypeError("a log-scale range needs low > 0")
+    return Choice(path, "float", (float(lo), float(hi)), e.span, frozenset({"value"}) | ctx.hints,
+                  log=bool(log), condition=ctx.guards)
+
+
+def _boolean(path, args, kw, e, ctx):
+    _args(args, kw, (), ())
+    return Choice(path, "bool", (False, True), e.span, frozenset({"value"}) | ctx.hints, condition=ctx.guards)
+
+
+def _subset(path, args, kw, e, ctx):
+    items, k, ordered = _args(args, kw, ("items", "k", "ordered"), (None, None, False))
+    items = _items(items)
+    if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 0):
+        raise TypeError(f"'k' must be a non-negative int, got {k!r}")
+    if k is not None and k > len(items):
+        raise EmptySpaceError(f"cannot pick {k} of {len(items)} items", e.span)
+    return Choice(path, "subset", items, e.span, frozenset({"subset"}) | ctx.hints, k=k, ordered=bool(ordered),
+                  condition=ctx.guards)
+
+
+def _permutation(path, args, kw, e, ctx):
+    (items,) = _args(args, kw, ("items",), (None,))
+    return Choice(path, "permutation", _items(items), e.span, frozenset({"permutation"}) | ctx.hints,
+                  condition=ctx.guards)
+
+
+def _items(items):
+    if isinstance(items, range):
+        items = list(items)
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"expected a list of items, got {items!r}")
+    for x in items:
+        if not isinstance(x, _SCALARS) or isinstance(x, Tensor):
+            raise TypeError("items must be numbers or strings")
+    if len(set(items)) != len(items):
+        raise TypeError("items must be distinct")
+    return tuple(items)
+
+
+def _args(args, kw, names, defaults):
+    if len(args) > len(names):
+        raise TypeError(f"takes at most {len(names)} argument(s)")
+    out = dict(zip(names, args))
+    for k, v in kw.items():
+        if k not in names:
+            raise TypeError(f"unknown argument '{k}'")
+        if k in out:
+            raise TypeError(f"argument '{k}' given twice")
+        out[k] = v
+    res = []
+    for n, d in zip(names, defaults):
+        if n not in out and d is None and n in ("low", "high", "items"):
+            raise TypeError(f"missing argument '{n}'")
+        res.append(out.get(n, d))
+    return res
+
+
+_BUILD = {"int_range": _int_range, "float_range": _float_range, "boolean": _boolean, "subset": _subset,
+          "permutation": _permutation}

@@ -1,0 +1,70 @@
+"""The elaborator's context: where in the program, and in which mode, code runs."""
+from __future__ import annotations
+
+from nasl.ir.choices import Block, Group, Guard
+
+SPEC, REALIZE = "spec", "realize"
+MAX_DEPTH = 200
+
+
+class Ctx:
+    """Immutable-by-convention state threaded through evaluation.
+
+    ``cprefix`` prefixes choice paths and ``nprefix`` graph node names; they
+    differ only inside a tied genotype, whose choices are shared while each
+    use gets nodes of its own. In spec mode, ``block`` collects what is
+    registered and ``guards`` is the chain of conditions around it. In
+    realize mode, ``values`` is the architecture and ``graph`` the builder.
+    """
+
+    __slots__ = ("mode", "cprefix", "nprefix", "loops", "names", "guards", "block", "values", "graph",
+                 "depth", "anon_here", "hints", "trace")
+
+    def __init__(self, mode, *, cprefix="", nprefix="", loops=(), names=None, guards=(), block=None,
+                 values=None, graph=None, depth=0, anon_here=False, hints=frozenset(), trace=()):
+        self.mode = mode
+        self.cprefix = cprefix
+        self.nprefix = nprefix
+        self.loops = loops
+        self.names = names or {}
+        self.guards = guards
+        self.block = block
+        self.values = values
+        self.graph = graph
+        self.depth = depth
+        self.anon_here = anon_here
+        self.hints = hints
+        self.trace = trace
+
+    def but(self, **changes) -> "Ctx":
+        c = Ctx.__new__(Ctx)
+        for s in Ctx.__slots__:
+            setattr(c, s, changes[s] if s in changes else getattr(self, s))
+        return c
+
+    @property
+    def spec(self) -> bool:
+        return self.mode == SPEC
+
+    def path(self, node, default: str) -> str:
+        """The path of the naming site ``node`` in this scope, with loop indices."""
+        base = self.names.get(id(node), default)
+        if self.anon_here and base in ("choice", "optional", "boolean", "int_range", "float_range",
+                                       "subset", "permutation"):
+            return self.cprefix
+        seg = base + "".join(f"[{i}]" for i in self.loops)
+        if not self.cprefix:
+            return seg
+        return f"{self.cprefix}.{seg}" if seg else self.cprefix
+
+    def node_scope(self, node, default: str) -> str:
+        base = self.names.get(id(node), default)
+        seg = base + "".join(f"[{i}]" for i in self.loops)
+        if not self.nprefix:
+            return seg
+        return f"{self.nprefix}.{seg}" if seg else self.nprefix
+
+    def guarded(self, guard: Guard) -> tuple["Ctx", Group]:
+        """A child context whose registrations land in a new group under ``guard``."""
+        g = Group(guard, Block(), site=guard.path)
+        return self.but(guards=self.guards + (guard,), block=g.block), g

@@ -1,0 +1,351 @@
+"""``dag(...) { edge ...; node ...; require ... }``: DAG cells.
+
+Nodes ``0 .. inputs-1`` are the cell's inputs. Every other node merges the
+terms ``op(x_i)`` of its incoming edges and may apply a node op. Edges come
+from ``edge i -> j`` statements, from a node's ``edge =`` field (one per
+predecessor) or from ``inputs = pick(k)`` (k distinct predecessors, one op
+choice per pick). An edge whose op is ``zero``/``none`` or an unchosen
+``optional`` does not exist.
+"""
+from __future__ import annotations
+
+from nasl.dsl import ast as A
+from nasl.dsl.choice_forms import read, register
+from nasl.dsl.values import (ABSENT, PLACEHOLDER, Builtin, ChoiceRef, ChoiceVal, Compose, CountSym, DefFn,
+                             FnSym, Merged, OpFn, Sym, Tensor, Unknown)
+from nasl.ir.choices import Choice
+from nasl.ir.dags import IDENTITY, OP, ZERO, DagInfo, Slot
+from nasl.ir.errors import InvalidArchitecture, NaslTypeError, did_you_mean
+from nasl.ir.oplib import get_op
+
+_OPTIONS = {"nodes": None, "inputs": None, "merge": "sum", "output": "last", "prune": False,
+            "implicit_io": False}
+_NODE_FIELDS = ("inputs", "edge", "op", "merge")
+
+
+class Pick:
+    """``pick(k)``: a node chooses k distinct predecessors as inputs."""
+
+    def __init__(self, k, ordered):
+        self.k, self.ordered = k, ordered
+
+
+def builtin_pick(interp, ctx, node, k, ordered=False):
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise NaslTypeError(f"pick(k) needs a positive int, got {k!r}", node.span)
+    return Pick(k, bool(ordered))
+
+
+def apply_dag(interp, f, args, kwargs, ctx, node):
+    d: A.Dag = f.node
+    dctx = f.ctx
+    opts = _options(interp, f, len(args))
+    if kwargs:
+        raise NaslTypeError("a dag takes its inputs by position", node.span)
+    if not all(isinstance(a, Tensor) for a in args):
+        raise NaslTypeError("a dag's inputs must be tensors", node.span)
+    n, n_in = opts["nodes"], opts["inputs"]
+    if len(args) != n_in:
+        raise NaslTypeError(f"this dag has {n_in} input node(s) but got {len(args)} input(s)", node.span)
+    prefix = dctx.path(d, "dag")
+    nprefix = dctx.node_scope(d, "dag")
+    info = DagInfo(prefix, n, n_in, opts["output"], opts["prune"], opts["implicit_io"])
+    base = ctx.but(cprefix=dctx.cprefix, names=dctx.names, loops=dctx.loops)
+
+    def sub(field_path, hints):
+        p = f"{prefix}.{field_path}" if prefix else field_path
+        np_ = f"{nprefix}.{field_path}" if nprefix else field_path
+        return base.but(cprefix=p, nprefix=np_, anon_here=True, loops=(), hints=frozenset(hints))
+
+    edge_stmts = _edge_table(interp, d, f.env, dctx, n, n_in, opts["implicit_io"])
+    incoming: dict[int, list] = {}
+    node_ops, merges = {}, {}
+    for j in info.computed():
+        fields = _node_fields(interp, d, f.env, dctx, j)
+        terms = incoming.setdefault(j, [])
+        if "inputs" in fields:
+            pick = _eval(interp, fields["inputs"], f.env, {}, sub(f"node[{j}].inputs", ()))
+            if not isinstance(pick, Pick):
+                raise NaslTypeError("a node's inputs are given as pick(k)", fields["inputs"].span)
+            choice = Choice(_join(prefix, f"node[{j}].inputs"), "subset", tuple(range(j)), fields["inputs"].span,
+                            frozenset({"inputs"}), k=pick.k, ordered=pick.ordered, condition=ctx.guards)
+            if pick.k > j:
+                raise NaslTypeError(f"node {j} cannot pick {pick.k} of its {j} predecessors", fields["inputs"].span)
+            chosen = _decide(interp, choice, fields["inputs"], ctx)
+            slots = []
+            for s in range(pick.k):
+                op = _edge_op(interp, fields.get("edge"), f.env, sub(f"node[{j}].edge[{s}]", ("edge",)), node)
+                slots.append(_slot(op))
+                if not ctx.spec:
+                    terms.append((chosen[s], op, f"node[{j}].edge[{s}]"))
+            info.picks[j] = (choice.path, slots)
+        else:
+            preds = range(j)
+            for i in preds:
+                es = edge_stmts.get((i, j))
+                if es is not None:
+                    stmt, env2 = es
+                    op = _edge_op(interp, stmt.op, env2, sub(f"edge[{i}->{j}]", ("edge",)), node)
+                elif "edge" in fields:
+                    op = _edge_op(interp, fields["edge"], f.env, sub(f"edge[{i}->{j}]", ("edge",)), node)
+                elif edge_stmts or opts["implicit_io"]:
+                    continue
+                else:
+                    op = OpFn(get_op("identity"), {}, d.span)
+                info.edges[(i, j)] = _slot(op)
+                if not ctx.spec:
+                    terms.append((i, op, f"edge[{i}->{j}]"))
+        if "op" in fields:
+            op = _eval(interp, fields["op"], f.env, {_node_var(d, j): j}, sub(f"node[{j}].op", ("node",)))
+            node_ops[j] = op
+            info.node_ops[j] = _slot(op)
+        merges[j] = _merge_op(interp, fields.get("merge"), opts["merge"], f.env, d, j, sub(f"node[{j}].merge", ("merge",)))
+    _requires(interp, d, f.env, dctx, ctx, info)
+    if ctx.spec:
+        interp.dags.append(info)
+        return PLACEHOLDER
+    return _build(interp, info, args, incoming, node_ops, merges, ctx, nprefix, node)
+
+
+def _join(prefix, rest):
+    return f"{prefix}.{rest}" if prefix else rest
+
+
+def _node_var(d, j):
+    return d.nodes[0].var if d.nodes else "j"
+
+
+def _decide(interp, choice, node, ctx):
+    if ctx.spec:
+        register(interp, choice, node, ctx)
+        return None
+    return read(ctx, choice)
+
+
+def _options(interp, f, n_args):
+    opts = dict(_OPTIONS)
+    for k, e in f.node.kwargs:
+        if k not in _OPTIONS:
+            raise NaslTypeError(f"dag has no option '{k}'", e.span,
+                                hint=did_you_mean(k, _OPTIONS) or f"options: {', '.join(_OPTIONS)}")
+        v = interp.eval(e, f.env, f.ctx)
+        if isinstance(v, (Sym, Unknown)):
+            raise NaslTypeError(f"dag option '{k}' must be known when the space is loaded", e.span)
+        opts[k] = v
+    if opts["inputs"] is None:
+        opts["inputs"] = max(n_args, 1)
+    n, n_in = opts["nodes"], opts["inputs"]
+    span = f.node.span
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise NaslTypeError("dag needs nodes=N, the number of nodes (inputs included)", span)
+    if not isinstance(n_in, int) or n_in < 1 or (n_in >= n and not opts["implicit_io"]):
+        raise NaslTypeError(f"a dag with {n} nodes cannot have {n_in} input node(s)", span)
+    out = opts["output"]
+    if not (out in ("last", "concat", "loose") or isinstance(out, (list, tuple))):
+        raise NaslTypeError("dag output is \"last\", \"concat\", \"loose\" or a list of nodes", span)
+    if isinstance(out, (list, tuple)):
+        bad = [x for x in out if not isinstance(x, int) or not (n_in <= x < n)]
+        if bad:
+            raise NaslTypeError(f"dag output lists node {bad[0]!r}, which is not a computed node", span)
+        opts["output"] = tuple(out)
+    return opts
+
+
+def _edge_table(interp, d, env, dctx, n, n_in, implicit):
+    table = {}
+    for stmt in d.edges:
+        for j in range(0 if implicit else n_in, n):
+            for i in range(j):
+                env2 = dict(env)
+                env2[stmt.src] = i
+                env2[stmt.dst] = j
+                if stmt.where is not None:
+                    w = interp.eval(stmt.where, env2, dctx)
+                    if isinstance(w, (Sym, Unknown)):
+                        raise NaslTypeError("an edge's 'where' condition must be known at load time", stmt.where.span)
+                    if not w:
+                        continue
+                if (i, j) in table:
+                    raise NaslTypeError(f"two edge statements give an op for edge {i}->{j}", stmt.span)
+                table[(i, j)] = (stmt, env2)
+    return table
+
+
+def _node_fields(interp, d, env, dctx, j):
+    fields = {}
+    for ns in d.nodes:
+        if ns.where is not None:
+            env2 = dict(env)
+            env2[ns.var] = j
+            w = interp.eval(ns.where, env2, dctx)
+            if isinstance(w, (Sym, Unknown)):
+                raise NaslTypeError("a node's 'where' condition must be known at load time", ns.where.span)
+            if not w:
+                continue
+        for k, e in ns.kwargs:
+            if k not in _NODE_FIELDS:
+                raise NaslTypeError(f"a node has no field '{k}'", e.span,
+                                    hint=did_you_mean(k, _NODE_FIELDS) or f"fields: {', '.join(_NODE_FIELDS)}")
+            if k in fields:
+                raise NaslTypeError(f"node {j} gets '{k}' twice", e.span)
+            fields[k] = e
+        fields.setdefault("__var", ns.var)
+    var = fields.pop("__var", None)
+    if var is not None:
+        fields = {k: _Bound(e, var, j) for k, e in fields.items()}
+    return fields
+
+
+class _Bound:
+    """A node field's expression with the node variable's value attached."""
+
+    def __init__(self, expr, var, j):
+        self.expr, self.var, self.j, self.span = expr, var, j, expr.span
+
+
+def _eval(interp, e, env, extra, ctx):
+    env2 = dict(env)
+    env2.update(extra)
+    if isinstance(e, _Bound):
+        env2[e.var] = e.j
+        e = e.expr
+    if isinstance(e, A.Name) and e.id == "optional" and "optional" not in env2:
+        e = A.Call(e.span, e, (A.Name(e.span, "identity"),), ())
+    return interp.eval(e, env2, ctx)
+
+
+def _edge_op(interp, e, env, ctx, node):
+    if e is None:
+        return OpFn(get_op("identity"), {}, node.span)
+    return _eval(interp, e, env, {}, ctx)
+
+
+def _slot(op) -> Slot:
+    """Summarise an edge's op for counting: constant, or which labels are zero/identity."""
+    if isinstance(op, (ChoiceVal, Merged)):
+        paths = {g.path for g, _ in op.alts if g is not None}
+        if len(paths) == 1:
+            classes = {}
+            for g, v in op.alts:
+                for label in g.values:
+                    classes[label] = _class(v)
+            return Slot(paths.pop(), classes)
+    if isinstance(op, Sym):
+        return Slot(op.deps[0] if op.deps else None, {})
+    return Slot(None, {}, _const_label(op), _class(op))
+
+
+def _class(v) -> str:
+    from nasl.dsl.interp import Deferred
+    if isinstance(v, Deferred):
+        v = v.force()
+    if v is ABSENT:
+        return ZERO
+    if isinstance(v, OpFn):
+        return ZERO if v.sig.zero else IDENTITY if v.sig.identity else OP
+    if isinstance(v, Compose) and all(_class(x) == IDENTITY for x in v.fns):
+        return IDENTITY
+    return OP
+
+
+def _const_label(v) -> str:
+    return getattr(v, "name", "op")
+
+
+def _merge_op(interp, e, default, env, d, j, ctx):
+    v = _eval(interp, e, env, {_node_var(d, j): j}, ctx) if e is not None else default
+    if isinstance(v, str):
+        sig = get_op(v)
+        if sig is None or sig.category != "merge":
+            raise NaslTypeError(f"unknown merge '{v}'", d.span, hint="merges: sum, mean, concat, concat_conv(c)")
+        return OpFn(sig, {}, d.span)
+    return v
+
+
+def _requires(interp, d, env, dctx, ctx, info):
+    if not d.requires:
+        return
+    env2 = dict(env)
+    env2.update(graph_builtins(info, ctx))
+    for r in d.requires:
+        interp.exec_require(r, env2, ctx.but(cprefix=dctx.cprefix, names=dctx.names))
+
+
+def graph_builtins(info: DagInfo, ctx) -> dict:
+    """``edges()``, ``connected()``, ``nodes()`` and ``uses(k)`` over this dag."""
+    deps = sorted({s.path for s in info.edges.values() if s.path} | {p for p, _ in info.picks.values()}
+                  | {s.path for _, ss in info.picks.values() for s in ss if s.path})
+
+    def present(values):
+        return info.present_edges(values)
+
+    def edges(interp, c, node):
+        if ctx.spec:
+            terms = [FnSym((s.path,), lambda v, s=s: s.resolve(v)[0] != ZERO) if s.path else (s.const_class != ZERO)
+                     for s in info.edges.values()]
+            for j, (p, slots) in info.picks.items():
+                terms.extend(FnSym((p,), lambda v, p=p, s=s: len(v.get(p) or ()) > s) for s in range(len(slots)))
+            return CountSym(terms)
+        return len(present(ctx.values))
+
+    def _graph_fn(fn):
+        def f(interp, c, node, *args):
+            if ctx.spec:
+                return FnSym(deps, lambda v: fn(present(v), *args))
+            return fn(present(ctx.values), *args)
+        return f
+
+    return {
+        "edges": Builtin("edges", edges),
+        "connected": Builtin("connected", _graph_fn(lambda p: info.connected(p))),
+        "nodes": Builtin("nodes", _graph_fn(lambda p: len(info.live_nodes(p)))),
+        "uses": Builtin("uses", _graph_fn(lambda p, k: k in info.live_nodes(p) or (k < info.inputs and any(i == k for i, _ in p)))),
+    }
+
+
+def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, nprefix, node):
+    present = info.present_edges(ctx.values)
+    live = info.live_nodes(present) if (info.prune or info.implicit_io) else set(info.computed())
+    if info.prune and not any(o in live for o in info.output_nodes(present)):
+        raise InvalidArchitecture(f"the cell '{info.prefix or 'dag'}' has no path from its input to its output",
+                                  node.span)
+    tensors = {k: inputs[k] for k in range(info.inputs)} if not info.implicit_io else {}
+    has_succ = {i for (i, _) in present}
+    for j in info.computed():
+        if j not in live:
+            continue
+        terms = []
+        for i, op, where in incoming.get(j, ()):
+            if (i, j) not in present or (i not in tensors):
+                continue
+            sub = ctx.but(nprefix=_join(nprefix, where))
+            terms.append(interp.apply(op, (tensors[i],), {}, sub, node))
+        if info.implicit_io and not terms:
+            terms = [inputs[0]]
+        nsub = ctx.but(nprefix=_join(nprefix, f"node[{j}]"))
+        if not terms:
+            x = interp.apply(OpFn(get_op("zero"), {}, node.span), (inputs[0],), {}, nsub, node)
+        elif len(terms) == 1 and merges[j].name in ("sum", "add", "mean"):
+            x = terms[0]
+        else:
+            x = interp.apply(merges[j], tuple(terms), {}, nsub, node)
+        if j in node_ops:
+            x = interp.apply(node_ops[j], (x,), {}, nsub, node)
+        tensors[j] = x
+    if info.implicit_io:
+        sinks = [j for j in info.computed() if j in live and j not in has_succ]
+        if not sinks:
+            return inputs[0]
+        outs = [tensors[j] for j in sinks]
+        if len(outs) == 1:
+            return outs[0]
+        return interp.apply(OpFn(get_op("sum"), {}, node.span), tuple(outs), {}, ctx.but(nprefix=_join(nprefix, "out")), node)
+    outs = [o for o in info.output_nodes(present) if o in tensors]
+    if info.output == "last":
+        return tensors[info.n - 1]
+    if not outs:
+        raise InvalidArchitecture("the cell has no output node left", node.span)
+    if len(outs) == 1:
+        return tensors[outs[0]]
+    return interp.apply(OpFn(get_op("concat"), {}, node.span), tuple(tensors[o] for o in outs), {},
+                        ctx.but(nprefix=_join(nprefix, "out")), node)

@@ -1,0 +1,198 @@
+"""Calling definitions: binding parameters, running bodies, and the tie rule.
+
+A plain call makes *fresh* choices: each use gets its own choice paths,
+prefixed by the call site. A ``genotype`` is *tied*: its choices are
+registered once under the genotype's name, and every use reads those same
+answers while building layers (weights) of its own.
+"""
+from __future__ import annotations
+
+from nasl.dsl import ast as A
+from nasl.dsl.values import PLACEHOLDER, Builtin, DefFn, Tensor, Unknown
+from nasl.ir.choices import Block, Group
+from nasl.ir.errors import NaslTypeError, did_you_mean
+
+
+def bind_params(interp, decl: A.DefDecl, args, kwargs, node, *, partial=False, base=None) -> dict:
+    params = decl.params or ()
+    names = [p.name for p in params]
+    out = dict(base or {})
+    free = [n for n in names if n not in out]
+    if len(args) > len(free):
+        raise NaslTypeError(f"'{decl.name}' takes {len(names)} parameter(s) ({', '.join(names) or 'none'}), "
+                            f"got {len(args) + len(out)}", node.span)
+    out.update(zip(free, args))
+    for k, v in kwargs.items():
+        if k not in names:
+            raise NaslTypeError(f"'{decl.name}' has no parameter '{k}'", node.span,
+                                hint=did_you_mean(k, names) or f"its parameters are: {', '.join(names) or 'none'}")
+        if k in out:
+            raise NaslTypeError(f"'{decl.name}' got parameter '{k}' twice", node.span)
+        out[k] = v
+    if not partial:
+        for p in params:
+            if p.name not in out:
+                if p.default is None:
+                    raise NaslTypeError(f"'{decl.name}' needs parameter '{p.name}'", node.span)
+                out[p.name] = interp.eval(p.default, {}, _global_ctx(interp))
+    return out
+
+
+def _global_ctx(interp):
+    from nasl.dsl.context import SPEC, Ctx
+    return Ctx(SPEC, block=Block())
+
+
+def apply_def(interp, f: DefFn, args, kwargs, ctx, node):
+    decl = f.decl
+    is_tensor = bool(args) and all(isinstance(a, Tensor) for a in args)
+    if f.site is None:
+        # the parameter list: cell(c)
+        if is_tensor and not decl.params and decl.inputs is not None:
+            bound = _bind(interp, f, (), {}, ctx, node)
+            return apply_def(interp, bound, args, kwargs, ctx, node)
+        return _bind(interp, f, args, kwargs, ctx, node)
+    # the input list: cell(c)(h)
+    if decl.inputs is None:
+        raise NaslTypeError(f"'{decl.name}' is already applied; it is defined as an expression", node.span)
+    if kwargs:
+        raise NaslTypeError(f"'{decl.name}' takes its inputs by position", node.span)
+    if len(args) != len(decl.inputs):
+        raise NaslTypeError(f"'{decl.name}' takes {len(decl.inputs)} input(s) "
+                            f"({', '.join(p.name for p in decl.inputs)}), got {len(args)}", node.span)
+    if ctx.spec and f.genotype:
+        return PLACEHOLDER          # a tied use: its choices were registered with the genotype
+    env = dict(f.args)
+    env.update({p.name: a for p, a in zip(decl.inputs, args)})
+    return _run(interp, f, ctx, node, lambda sub: _body(interp, decl, env, sub))
+
+
+def _bind(interp, f: DefFn, args, kwargs, ctx, node):
+    decl = f.decl
+    bound = bind_params(interp, decl, args, kwargs, node, base=f.args)
+    if f.genotype:
+        site = (f.genotype, ctx.node_scope(node, f.genotype))
+    else:
+        site = (ctx.path(node, decl.name), ctx.node_scope(node, decl.name))
+    g = DefFn(decl, bound, site, f.genotype, f.globals)
+    if decl.inputs is not None:
+        return g
+    if ctx.spec and f.genotype:
+        return _TIED_USE
+    return run_expr_def(interp, g, ctx, node)
+
+
+def run_expr_def(interp, f: DefFn, ctx, node):
+    if f.site is None:
+        f = DefFn(f.decl, f.args, (ctx.path(node, f.decl.name), ctx.node_scope(node, f.decl.name)),
+                  f.genotype, f.globals)
+    env = dict(f.args or {})
+    return _run(interp, f, ctx, node, lambda sub: interp.eval(f.decl.body, env, sub))
+
+
+def _run(interp, f: DefFn, ctx, node, body):
+    """Run a body in the definition's own scope; deferred under a condition in spec mode."""
+    decl = f.decl
+    interp.check_depth(ctx, node, decl.name)
+    cprefix, nprefix = f.site
+    sub = ctx.but(cprefix=cprefix, nprefix=nprefix, loops=(), names=interp.names_for(decl, decl.body),
+                  depth=ctx.depth + 1, anon_here=False, hints=frozenset(), trace=ctx.trace + (decl.name,))
+    if not (ctx.spec and ctx.guards and decl.name in ctx.trace):
+        return body(sub)
+    from nasl.dsl.interp import Deferred
+
+    # Under a condition, expand only when the spec is walked there: this is
+    # what makes recursive rules cheap to load.
+    holder = []
+
+    def thunk():
+        block = Block()
+        d = holder[0]
+        d._value = body(sub.but(block=block))
+        d._done = True
+        return block
+
+    group = Group(None, thunk=thunk, site=cprefix, key=_shape_key(decl, f.args))
+    d = Deferred(thunk, group)
+    holder.append(d)
+    ctx.block.items.append(group)
+    return d
+
+
+def _shape_key(decl, args):
+    """Two expansions of one definition with equal arguments have the same choices (up to paths)."""
+    try:
+        items = tuple(sorted((k, v) for k, v in (args or {}).items()
+                             if isinstance(v, (int, float, str, bool, tuple))))
+        if len(items) != len(args or {}):
+            return None
+        hash(items)
+        return (id(decl), items)
+    except TypeError:
+        return None
+
+
+def _body(interp, decl, env, ctx):
+    from nasl.dsl.interp import _Return
+    try:
+        interp.exec_body(decl.body, env, ctx)
+    except _Return as r:
+        return r.value
+    raise NaslTypeError(f"'{decl.name}' ends without 'return'", decl.span)
+
+
+def _tied_noop(interp, ctx, node, *args, **kwargs):
+    return PLACEHOLDER
+
+
+_TIED_USE = Builtin("tied-use", _tied_noop)
+
+
+def declare_genotype(interp, name: str, value, node, ctx):
+    """Register a genotype's choices once, with per-use parameters unknown."""
+    if not isinstance(value, DefFn) or value.site is not None and value.decl.inputs is None:
+        raise NaslTypeError(f"genotype '{name}' must name a definition, e.g. genotype {name} = cell",
+                            node.span)
+    decl = value.decl
+    partial = dict(value.args or {})
+    g = DefFn(decl, partial, None, name, value.globals)
+    if not ctx.spec:
+        return g
+    full = dict(partial)
+    for p in decl.params or ():
+        if p.name not in full:
+            full[p.name] = Unknown(p.name) if p.default is None else interp.eval(p.default, {}, ctx)
+    f = DefFn(decl, full, (name, name), None, value.globals)
+    if decl.inputs is not None:
+        env = dict(full)
+        env.update({p.name: PLACEHOLDER for p in decl.inputs})
+        _run(interp, f, ctx, node, lambda sub: _body(interp, decl, env, sub))
+    else:
+        v = run_expr_def(interp, f, ctx, node)
+        n_in = _arity(interp, v)
+        if n_in:
+            interp.apply(v, (PLACEHOLDER,) * n_in, {}, ctx.but(cprefix=name, nprefix=name,
+                                                              names={}, loops=()), node)
+    return g
+
+
+def _arity(interp, v):
+    from nasl.dsl.values import ChoiceVal, Compose, DagFn, Merged, OpFn
+    if isinstance(v, DagFn):
+        return _dag_inputs(interp, v)
+    if isinstance(v, (OpFn, Compose)):
+        return 1
+    if isinstance(v, DefFn) and v.decl.inputs is not None:
+        return len(v.decl.inputs)
+    if isinstance(v, (ChoiceVal, Merged)):
+        return max((_arity(interp, x) for _, x in v.alts), default=0)
+    return 0
+
+
+def _dag_inputs(interp, v):
+    for k, e in v.node.kwargs:
+        if k == "inputs":
+            n = interp.eval(e, v.env, v.ctx)
+            if isinstance(n, int):
+                return n
+    return 1

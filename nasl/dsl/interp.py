@@ -1,0 +1,446 @@
+"""Evaluation of expressions and statements, in spec or realize mode."""
+from __future__ import annotations
+
+from nasl.dsl import ast as A
+from nasl.dsl.context import MAX_DEPTH, Ctx
+from nasl.dsl.naming import CHOICE_FORMS, site_names
+from nasl.dsl.values import (ABSENT, PLACEHOLDER, AbsentType, Builtin, ChoiceRef, ChoiceVal, Compose, DagFn,
+                             DefFn, Merged, OpFn, Sym, Tensor, Unknown, sym_op)
+from nasl.ir.choices import Constraint, Group, Guard
+from nasl.ir.errors import (ConstraintViolation, NaslCycleError, NaslError, NaslNameError, NaslTypeError,
+                            UnsatisfiableError, did_you_mean)
+from nasl.ir.oplib import VARIADIC, get_op, op_names
+
+
+class _Return(Exception):
+    def __init__(self, value):
+        self.value = value
+
+
+class Deferred(Tensor):
+    """A definition's body under a condition, expanded only when needed (spec mode)."""
+
+    __slots__ = ("thunk", "group", "_value", "_done")
+
+    def __init__(self, thunk, group):
+        super().__init__(None)
+        self.thunk, self.group, self._done, self._value = thunk, group, False, None
+
+    def force(self):
+        if not self._done:
+            self.group.block        # runs the thunk, which stores _value
+        return self._value
+
+
+class Interpreter:
+    """Runs a program's bodies. ``globals`` holds params, lets, defs and genotypes."""
+
+    def __init__(self, program, globals_: dict, builtins: dict):
+        self.program = program
+        self.globals = globals_
+        self.builtins = builtins
+        self.registered: dict[str, object] = {}   # path -> Choice (spec mode), for duplicate checks
+        self._names_cache: dict[int, dict] = {}
+
+    # ------------------------------------------------------------ helpers
+    def names_for(self, key, body) -> dict:
+        n = self._names_cache.get(id(key))
+        if n is None:
+            n = self._names_cache[id(key)] = site_names(body)
+        return n
+
+    def lookup(self, name: str, env: dict, node):
+        if name in env:
+            return env[name]
+        if name in self.globals:
+            v = self.globals[name]
+            if isinstance(v, A.DefDecl) and v.params is None:
+                raise _ConstRef(v)
+            return v
+        if name in self.builtins:
+            return self.builtins[name]
+        sig = get_op(name)
+        if sig is not None:
+            return OpFn(sig, {}, node.span)
+        known = list(env) + list(self.globals) + list(self.builtins) + op_names()
+        raise NaslNameError(f"unknown name '{name}'", node.span, hint=did_you_mean(name, known))
+
+    # --------------------------------------------------------- expressions
+    def eval(self, e, env: dict, ctx: Ctx):
+        t = type(e)
+        if t is A.Num or t is A.Str or t is A.Bool:
+            return e.value
+        if t is A.Name:
+            try:
+                return self.lookup(e.id, env, e)
+            except _ConstRef as c:
+                return self.eval_const_def(c.decl, ctx, e)
+        if t is A.Call:
+            return self.eval_call(e, env, ctx)
+        if t is A.SeqExpr:
+            left = self.eval(e.left, env, ctx)
+            right = self.eval(e.right, env, ctx)
+            if _is_tensorish(left):
+                return self.apply(right, (left,), {}, ctx, e)
+            return Compose(_fns(left) + _fns(right))
+        if t is A.BinOp:
+            return self.eval_binop(e, env, ctx)
+        if t is A.UnaryOp:
+            v = self.eval(e.operand, env, ctx)
+            if isinstance(v, Sym):
+                from nasl.dsl.values import OpSym
+                fn = (lambda x: not x) if e.op == "not" else (lambda x: -x)
+                return OpSym(fn, (v,), e.op)
+            if isinstance(v, Unknown):
+                return v
+            if e.op == "not":
+                return not v
+            _need_number(v, e)
+            return -v
+        if t is A.ListExpr:
+            return [self.eval(x, env, ctx) for x in e.items]
+        if t is A.TupleExpr:
+            return tuple(self.eval(x, env, ctx) for x in e.items)
+        if t is A.Index:
+            obj = self.eval(e.obj, env, ctx)
+            idx = self.eval(e.index, env, ctx)
+            if isinstance(obj, Tensor) and obj.node is None:
+                return PLACEHOLDER
+            if isinstance(idx, Sym) or isinstance(obj, Sym):
+                from nasl.dsl.values import OpSym
+                return OpSym(lambda o, i: o[i], (obj, idx), "[]")
+            try:
+                return obj[idx]
+            except (TypeError, IndexError, KeyError) as err:
+                raise NaslTypeError(f"cannot index {_kind(obj)} with {idx!r}: {err}", e.span) from None
+        if t is A.Cond:
+            return self.eval_cond(e, env, ctx)
+        if t is A.Labelled:
+            return self.eval(e.expr, env, ctx)
+        if t is A.Dag:
+            return DagFn(e, dict(env), ctx)
+        raise NaslTypeError(f"cannot evaluate {t.__name__}", getattr(e, "span", None))
+
+    def eval_binop(self, e, env, ctx):
+        op = e.op
+        left = self.eval(e.left, env, ctx)
+        if op in ("and", "or") and not isinstance(left, (Sym, Unknown)):
+            if (op == "and") != bool(left):
+                return left
+            return self.eval(e.right, env, ctx)
+        right = self.eval(e.right, env, ctx)
+        if isinstance(left, Unknown) or isinstance(right, Unknown):
+            return left if isinstance(left, Unknown) else right
+        if isinstance(left, Sym) or isinstance(right, Sym):
+            if op in ("and", "or"):
+                from nasl.dsl.values import OpSym
+                fn = (lambda a, b: a and b) if op == "and" else (lambda a, b: a or b)
+                return OpSym(fn, (left, right), op)
+            return sym_op(op, left, right)
+        from nasl.dsl.values import _OPS
+        try:
+            return _OPS[op](left, right)
+        except ZeroDivisionError:
+            raise NaslTypeError("division by zero", e.span) from None
+        except TypeError:
+            raise NaslTypeError(f"cannot apply '{op}' to {_kind(left)} and {_kind(right)}", e.span) from None
+
+    def eval_cond(self, e, env, ctx):
+        test = self.eval(e.test, env, ctx)
+        if isinstance(test, Unknown):
+            raise _unknown_error(test, e.test)
+        if not isinstance(test, Sym):
+            return self.eval(e.then if test else e.orelse, env, ctx)
+        g_true, g_false = self.split_guard(test, e.test)
+        out = []
+        for guard, branch in ((g_true, e.then), (g_false, e.orelse)):
+            if guard is None:
+                continue
+            sub, group = ctx.guarded(guard)
+            out.append((guard, self.eval(branch, env, sub)))
+            self.keep(ctx, group)
+        return merge_values(out)
+
+    # --------------------------------------------------------------- calls
+    def eval_call(self, e: A.Call, env, ctx):
+        f_node = e.func
+        if type(f_node) is A.Name and f_node.id in CHOICE_FORMS and f_node.id not in env \
+                and f_node.id not in self.globals:
+            from nasl.dsl.choice_forms import eval_choice_form
+            return eval_choice_form(self, f_node.id, e, env, ctx)
+        f = self.eval(f_node, env, ctx)
+        args = tuple(self.eval(a, env, ctx) for a in e.args)
+        kwargs = {k: self.eval(v, env, ctx) for k, v in e.kwargs}
+        return self.apply(f, args, kwargs, ctx, e)
+
+    def apply(self, f, args: tuple, kwargs: dict, ctx: Ctx, node):
+        if isinstance(f, Deferred):
+            f = f.force()
+        t = type(f)
+        if t is OpFn:
+            return self.apply_op(f, args, kwargs, ctx, node)
+        if t is DefFn:
+            from nasl.dsl.defs import apply_def
+            return apply_def(self, f, args, kwargs, ctx, node)
+        if t is Builtin:
+            return f.fn(self, ctx, node, *args, **kwargs)
+        if t is Compose:
+            if kwargs or len(args) != 1:
+                raise NaslTypeError("a composition 'f >> g' takes exactly one input", node.span)
+            v = args[0]
+            for fn in f.fns:
+                v = self.apply(fn, (v,), {}, ctx, node)
+            return v
+        if t is DagFn:
+            from nasl.dsl.dag import apply_dag
+            return apply_dag(self, f, args, kwargs, ctx, node)
+        if t is AbsentType:
+            if all(_is_tensorish(a) for a in args) and len(args) == 1 and not kwargs:
+                return args[0]
+            return ABSENT
+        if t is ChoiceVal or t is Merged:
+            out = []
+            for guard, v in f.alts:
+                if guard is None:
+                    out.append((None, self.apply(v, args, kwargs, ctx, node)))
+                    continue
+                sub, group = ctx.guarded(guard)
+                out.append((guard, self.apply(v, args, kwargs, sub, node)))
+                self.keep(ctx, group)
+            return merge_values(out)
+        if isinstance(f, Unknown):
+            raise _unknown_error(f, node)
+        if isinstance(f, Tensor):
+            raise NaslTypeError("a tensor is not a function; did you mean 'x >> f' instead of 'x(f)'?",
+                                node.span)
+        raise NaslTypeError(f"{_kind(f)} is not callable", node.span)
+
+    def apply_op(self, f: OpFn, args, kwargs, ctx, node):
+        tensors = [a for a in _flatten(args) if _is_tensorish(a)]
+        sig = f.sig
+        if not tensors:
+            # binding parameters: conv(C, k=3)
+            n_bound = len(f.params)
+            names = sig.param_names
+            free = [p for p in names if p not in f.params]
+            if len(args) > len(free):
+                raise NaslTypeError(f"'{sig.name}' takes at most {len(names)} parameter(s) "
+                                    f"({', '.join(names) or 'none'})", node.span)
+            params = dict(f.params)
+            params.update(zip(free, args))
+            for k, v in kwargs.items():
+                if k not in names:
+                    raise NaslTypeError(f"'{sig.name}' has no parameter '{k}'", node.span,
+                                        hint=did_you_mean(k, names) or
+                                        (f"its parameters are: {', '.join(names)}" if names else
+                                         f"'{sig.name}' takes no parameters"))
+                if k in params and n_bound:
+                    raise NaslTypeError(f"'{sig.name}' got parameter '{k}' twice", node.span)
+                params[k] = v
+            return OpFn(sig, params, node.span)
+        if len(tensors) != len(_flatten(args)):
+            raise NaslTypeError(f"'{sig.name}': give parameters first and tensors after, "
+                                f"as in {sig.name}(params)(x) or x >> {sig.name}(params)", node.span)
+        if kwargs:
+            raise NaslTypeError(f"'{sig.name}': give parameters first and tensors after", node.span)
+        if sig.inputs != VARIADIC and len(tensors) != sig.inputs:
+            raise NaslTypeError(f"'{sig.name}' takes {sig.inputs} input(s), got {len(tensors)}", node.span)
+        missing = sig.missing(f.params)
+        if missing:
+            raise NaslTypeError(f"'{sig.name}' needs parameter '{missing[0]}'", node.span)
+        if ctx.spec:
+            return PLACEHOLDER
+        params = sig.resolved(f.params)
+        for k, v in params.items():
+            if isinstance(v, (Sym, Unknown, Tensor)):
+                raise NaslTypeError(f"'{sig.name}': parameter '{k}' has no concrete value", node.span)
+        return ctx.graph.add_op(ctx.nprefix, sig.name, params, tensors, f.span or node.span)
+
+    def eval_const_def(self, decl, ctx, node):
+        """``def f = expr``: evaluated afresh at each reference, in its own scope."""
+        from nasl.dsl.defs import run_expr_def
+        return run_expr_def(self, DefFn(decl, {}), ctx, node)
+
+    # ---------------------------------------------------------- statements
+    def exec_body(self, stmts, env: dict, ctx: Ctx):
+        for s in stmts:
+            self.exec_stmt(s, env, ctx)
+
+    def exec_stmt(self, s, env, ctx):
+        t = type(s)
+        if t is A.Assign:
+            if len(s.values) == 1:
+                v = self.eval(s.values[0], env, ctx)
+                if len(s.targets) == 1:
+                    env[s.targets[0]] = v
+                    return
+                vals = _unpack(v, len(s.targets), s)
+            else:
+                if len(s.values) != len(s.targets):
+                    raise NaslTypeError(f"{len(s.targets)} names but {len(s.values)} values", s.span)
+                vals = [self.eval(x, env, ctx) for x in s.values]
+            for name, v in zip(s.targets, vals):
+                env[name] = v
+        elif t is A.Return:
+            vals = [self.eval(x, env, ctx) for x in s.values]
+            raise _Return(vals[0] if len(vals) == 1 else tuple(vals))
+        elif t is A.For:
+            from nasl.dsl.control import exec_for
+            exec_for(self, s, env, ctx)
+        elif t is A.Repeat:
+            from nasl.dsl.control import exec_repeat
+            exec_repeat(self, s, env, ctx)
+        elif t is A.If:
+            from nasl.dsl.control import exec_if
+            exec_if(self, s, env, ctx)
+        elif t is A.Require:
+            self.exec_require(s, env, ctx)
+        else:
+            raise NaslTypeError(f"unexpected statement {t.__name__}", s.span)
+
+    def exec_require(self, s: A.Require, env, ctx):
+        v = self.eval(s.expr, env, ctx)
+        word = "forbid" if s.negate else "require"
+        msg = s.message or f"{word} {_source(self.program, s.expr.span)}"
+        if isinstance(v, Unknown):
+            raise _unknown_error(v, s.expr)
+        if isinstance(v, Sym):
+            if ctx.spec:
+                ctx.block.items.append(Constraint(v, s.negate, msg, s.span, ctx.guards))
+                return
+            v = v.ev(ctx.values)
+        ok = bool(v) != s.negate
+        if ok:
+            return
+        if ctx.spec:
+            if not ctx.guards:
+                raise UnsatisfiableError(f"this {word} never holds: {msg}", s.span)
+            # under a condition: that branch is simply never valid
+            from nasl.dsl.values import OpSym
+            ctx.block.items.append(Constraint(OpSym(lambda: False, ()), False, msg, s.span, ctx.guards))
+            return
+        raise ConstraintViolation(f"constraint violated: {msg}", s.span)
+
+    # ---------------------------------------------------------- guards
+    def split_guard(self, test: Sym, node):
+        """The guards under which ``test`` is true and false; None if never."""
+        if len(test.deps) != 1:
+            names = ", ".join(f"'{d}'" for d in test.deps) or "none"
+            raise NaslTypeError(f"a condition may depend on one choice only; this one depends on {names}",
+                                node.span, hint="name the combined decision as one choice, or use 'require'")
+        path = test.deps[0]
+        choice = self.registered.get(path)
+        if choice is None or not choice.finite:
+            raise NaslTypeError(f"cannot branch on '{path}': it has no finite list of values", node.span)
+        yes, no = set(), set()
+        for v in choice.values():
+            (yes if test.ev({path: v}) else no).add(v)
+        g_yes = Guard(path, frozenset(yes), "true") if yes else None
+        g_no = Guard(path, frozenset(no), "false") if no else None
+        return g_yes, g_no
+
+    @staticmethod
+    def keep(ctx: Ctx, group: Group):
+        """Add a finished eager group to the parent block unless it is empty."""
+        if group.block.items:
+            ctx.block.items.append(group)
+
+    def check_depth(self, ctx, node, name):
+        if ctx.depth >= MAX_DEPTH:
+            chain = " -> ".join(ctx.trace[-6:])
+            raise NaslCycleError(f"'{name}' recurses more than {MAX_DEPTH} levels deep ({chain} -> ...)",
+                                 node.span, hint="give the recursion a depth parameter and a base case")
+
+
+class _ConstRef(Exception):
+    def __init__(self, decl):
+        self.decl = decl
+
+
+def merge_values(out):
+    """Join the values of guarded branches (spec mode)."""
+    vals = [v for _, v in out]
+    if not vals:
+        return PLACEHOLDER
+    if all(_is_tensorish(v) for v in vals):
+        return PLACEHOLDER
+    first = vals[0]
+    if all(v is first or (not isinstance(v, Sym) and _eq(v, first)) for v in vals):
+        return first
+    return Merged(out)
+
+
+def _eq(a, b):
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:
+        return False
+
+
+def _is_tensorish(v) -> bool:
+    return isinstance(v, Tensor) or (isinstance(v, (list, tuple)) and len(v) > 0
+                                     and all(isinstance(x, Tensor) for x in v))
+
+
+def _flatten(args):
+    out = []
+    for a in args:
+        if isinstance(a, (list, tuple)) and a and all(isinstance(x, Tensor) for x in a):
+            out.extend(a)
+        else:
+            out.append(a)
+    return out
+
+
+def _fns(v):
+    return v.fns if isinstance(v, Compose) else (v,)
+
+
+def _unpack(v, n, node):
+    if isinstance(v, Tensor) and v.node is None:
+        return [PLACEHOLDER] * n
+    if isinstance(v, Merged):
+        return [Merged([(g, x[i] if isinstance(x, (tuple, list)) else x) for g, x in v.alts]) for i in range(n)]
+    if not isinstance(v, (tuple, list)) or len(v) != n:
+        got = len(v) if isinstance(v, (tuple, list)) else 1
+        raise NaslTypeError(f"cannot unpack {got} value(s) into {n} names", node.span)
+    return list(v)
+
+
+def _need_number(v, node):
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        raise NaslTypeError(f"expected a number, got {_kind(v)}", node.span)
+
+
+def _kind(v) -> str:
+    if isinstance(v, bool):
+        return "a bool"
+    if isinstance(v, int):
+        return "an int"
+    if isinstance(v, float):
+        return "a float"
+    if isinstance(v, str):
+        return "a string"
+    if isinstance(v, (list, tuple)):
+        return "a list"
+    if isinstance(v, Tensor):
+        return "a tensor"
+    if isinstance(v, OpFn):
+        return f"op '{v.name}'"
+    if isinstance(v, DefFn):
+        return f"definition '{v.name}'"
+    if isinstance(v, (ChoiceRef, Sym)):
+        return "a choice-dependent value"
+    return type(v).__name__
+
+
+def _unknown_error(u: Unknown, node) -> NaslError:
+    return NaslTypeError(f"the genotype's choices depend on parameter '{u.name}', which each use gives",
+                         node.span, hint=f"bind it where the genotype is declared: genotype g = cell({u.name}=...)")
+
+
+def _source(program, span) -> str:
+    lines = program.source.splitlines()
+    if span.line == span.end_line and 0 < span.line <= len(lines):
+        return lines[span.line - 1][span.col - 1:span.end_col - 1]
+    return "..."

@@ -1,0 +1,152 @@
+"""The op library's signatures: names, parameters and arities, without torch.
+
+``.nas`` files name ops; this registry is what lets ``nasl check`` validate
+those names and their keyword parameters without importing torch. The
+compiler attaches a PyTorch builder to the same names. Users add their own
+ops with :func:`register_op`, in the style of timm's ``register_model``.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+REQUIRED = object()
+VARIADIC = -1
+
+
+@dataclass(frozen=True)
+class OpSig:
+    """What a ``.nas`` file may say about an op.
+
+    ``params`` lists ``(name, default)`` in positional order; ``REQUIRED``
+    marks a parameter without default. ``inputs`` is the number of tensors the
+    op takes, or ``VARIADIC`` for merges. ``zero`` marks ops whose output is
+    identically zero (an absent edge), ``identity`` ops that pass the input on.
+    """
+
+    name: str
+    params: tuple = ()
+    inputs: int = 1
+    category: str = "layer"
+    doc: str = ""
+    zero: bool = False
+    identity: bool = False
+    builder: Optional[Callable] = field(default=None, compare=False, hash=False)
+
+    @property
+    def param_names(self) -> tuple:
+        return tuple(p for p, _ in self.params)
+
+    def bind(self, args: tuple, kwargs: dict) -> dict:
+        """Map call arguments to parameter names; raises ``TypeError`` with a reason."""
+        names = self.param_names
+        if len(args) > len(names):
+            raise TypeError(f"'{self.name}' takes at most {len(names)} positional parameter(s) "
+                            f"({', '.join(names) or 'none'}), got {len(args)}")
+        out = dict(zip(names, args))
+        for k, v in kwargs.items():
+            if k not in names:
+                raise TypeError(f"'{self.name}' has no parameter '{k}'" +
+                                (f" (parameters: {', '.join(names)})" if names else " (it takes none)"))
+            if k in out:
+                raise TypeError(f"'{self.name}' got parameter '{k}' twice")
+            out[k] = v
+        return out
+
+    def missing(self, bound: dict) -> list:
+        return [p for p, d in self.params if d is REQUIRED and p not in bound]
+
+    def resolved(self, bound: dict) -> dict:
+        """All parameters with defaults filled in."""
+        return {p: bound.get(p, None if d is REQUIRED else d) for p, d in self.params}
+
+
+_REGISTRY: dict[str, OpSig] = {}
+
+
+def register_op(name: str, params: tuple | list | dict = (), *, inputs: int = 1, category: str = "layer",
+                doc: str = "", zero: bool = False, identity: bool = False, builder: Callable | None = None,
+                replace: bool = False) -> OpSig:
+    """Register an op signature (and optionally its PyTorch builder).
+
+    ``params`` is a sequence of names (required) or ``(name, default)``
+    pairs, or a dict ``{name: default}``; use :data:`REQUIRED` for no default.
+    """
+    if not name.isidentifier():
+        raise ValueError(f"op name must be an identifier, got {name!r}")
+    if name in _REGISTRY and not replace:
+        raise ValueError(f"op '{name}' is already registered; pass replace=True to override it")
+    if isinstance(params, dict):
+        plist = tuple(params.items())
+    else:
+        plist = tuple(p if isinstance(p, tuple) else (p, REQUIRED) for p in params)
+    sig = OpSig(name, plist, inputs, category, doc, zero, identity, builder)
+    _REGISTRY[name] = sig
+    return sig
+
+
+def get_op(name: str) -> OpSig | None:
+    return _REGISTRY.get(name)
+
+
+def list_ops(pattern: str = "*") -> list[str]:
+    """Registered op names matching a glob pattern, sorted."""
+    return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
+
+
+def op_names() -> list[str]:
+    return list(_REGISTRY)
+
+
+R = REQUIRED
+_CONV = (("c", R), ("k", 3), ("stride", 1))
+_STD: list[tuple[str, tuple, dict]] = [
+    # convolutions
+    ("conv", (("c", R), ("k", 3), ("stride", 1), ("dilation", 1), ("groups", 1), ("bias", False)),
+     dict(doc="Conv2d with 'same' padding (k//2 * dilation)")),
+    ("conv_bn_relu", _CONV, dict(doc="Conv-BN-ReLU (NAS-Bench-101 style)")),
+    ("relu_conv_bn", _CONV + (("dilation", 1),), dict(doc="ReLU-Conv-BN (NAS-Bench-201, DARTS preprocessing)")),
+    ("sep_conv", _CONV, dict(doc="DARTS separable conv: two stacked ReLU-depthwise-pointwise-BN")),
+    ("dil_conv", _CONV + (("dilation", 2),), dict(doc="ReLU, dilated depthwise, pointwise, BN")),
+    ("dw_conv", (("k", 3), ("stride", 1)), dict(doc="depthwise conv keeping the channels")),
+    ("conv_7x1_1x7", (("c", R), ("stride", 1)), dict(doc="ReLU, 1x7 conv, 7x1 conv, BN")),
+    ("factorized_reduce", (("c", R),), dict(doc="two stride-2 1x1 convs on shifted inputs, concatenated")),
+    ("mbconv", (("c", R), ("k", 3), ("expand", 6), ("stride", 1), ("se", False)),
+     dict(doc="MobileNetV2 inverted residual, optional squeeze-excite")),
+    ("squeeze_excite", (("reduction", 4),), dict(doc="squeeze-and-excitation gate")),
+    # pooling and simple layers
+    ("avg_pool", (("k", 3), ("stride", 1), ("padding", None), ("count_include_pad", False)), {}),
+    ("max_pool", (("k", 3), ("stride", 1), ("padding", None)), {}),
+    ("global_avg_pool", (), {}),
+    ("identity", (), dict(identity=True, doc="passes the input on")),
+    ("zero", (("stride", 1),), dict(zero=True, doc="an all-zero output (an absent edge)")),
+    ("none", (("stride", 1),), dict(zero=True, doc="alias of zero, as NAS-Bench-201 and DARTS name it")),
+    ("linear", (("n", R), ("bias", True)), {}),
+    ("bn", (("affine", True),), {}),
+    ("relu", (), {}),
+    ("dropout", (("p", 0.5),), {}),
+    ("flatten", (), {}),
+    ("layer_norm", (), {}),
+    # merges and channel ops
+    ("add", (), dict(category="merge", doc="elementwise sum")),
+    ("sum", (), dict(category="merge", doc="elementwise sum")),
+    ("mean", (), dict(category="merge", doc="elementwise mean")),
+    ("concat", (), dict(category="merge", doc="channel concatenation")),
+    ("concat_conv", (("c", R),), dict(category="merge", doc="concatenation then 1x1 conv to c channels")),
+    ("split", (("parts", R), ("index", R)), dict(category="channel", doc="one of `parts` near-equal channel groups")),
+    ("slice", (("c", R),), dict(category="channel", doc="the first c channels")),
+    # RNN cell operators (Schrimpf et al.)
+    ("MM", (("n", None),), dict(category="rnn", doc="a linear map with fresh weights")),
+    ("Add", (), dict(category="rnn")), ("Sub", (), dict(category="rnn")),
+    ("Mult", (), dict(category="rnn")), ("Div", (), dict(category="rnn")),
+    ("Gate3", (), dict(category="rnn", doc="sigmoid(f)*x + (1-sigmoid(f))*y")),
+    ("Sigmoid", (), dict(category="rnn")), ("Tanh", (), dict(category="rnn")),
+    ("ReLU", (), dict(category="rnn")), ("Sin", (), dict(category="rnn")), ("Cos", (), dict(category="rnn")),
+    ("PosEnc", (), dict(category="rnn")), ("LayerNorm", (), dict(category="rnn")), ("SeLU", (), dict(category="rnn")),
+]
+_ARITY = {"add": VARIADIC, "sum": VARIADIC, "mean": VARIADIC, "concat": VARIADIC, "concat_conv": VARIADIC,
+          "Add": 2, "Sub": 2, "Mult": 2, "Div": 2, "Gate3": 3}
+
+for _name, _params, _kw in _STD:
+    register_op(_name, _params, inputs=_ARITY.get(_name, 1), **_kw)

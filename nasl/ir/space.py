@@ -1,0 +1,169 @@
+"""The elaborated space: counting, sampling, enumeration, validation, realization."""
+from __future__ import annotations
+
+import math
+import random as _random
+from typing import Iterator, Mapping
+
+from nasl.ir.architecture import Architecture
+from nasl.ir.choices import ChoiceSpec
+from nasl.ir.counting import NotStructural, constrained_size, iter_valid, structural_size
+from nasl.ir.errors import (ConstraintViolation, EmptySpaceError, InvalidArchitecture, NaslError,
+                            UnsatisfiableError, did_you_mean)
+from nasl.ir.sampling import TreeSampler
+
+ENUMERATION_LIMIT = 10_000_000
+_REJECTION_TRIES = 10_000
+
+
+class Space:
+    """A search space: its choice points, constraints and a way to realize architectures.
+
+    ``backend`` is the front end that elaborated the space (``nasl.dsl``); the
+    IR only calls its ``run_realize(values)``.
+    """
+
+    def __init__(self, spec: ChoiceSpec, dags: list, params: dict, backend=None, name: str = "<space>"):
+        self.spec = spec
+        self.dags = dags
+        self.params = params
+        self.name = name
+        self._backend = backend
+        self._memo: dict = {}
+        self._size = None
+        self._sampler = None
+        self._valid = None
+
+    def __repr__(self) -> str:
+        return f"<Space {self.name}>"
+
+    # ------------------------------------------------------------ counting
+    @property
+    def structural(self) -> bool:
+        try:
+            structural_size(self.spec, self._memo)
+            return True
+        except NotStructural:
+            return False
+
+    def size(self):
+        """The exact number of valid architectures (a Python int; ``math.inf`` with float ranges)."""
+        if self._size is None:
+            try:
+                n = structural_size(self.spec, self._memo)
+            except NotStructural:
+                self._check_finite()
+                n = constrained_size(self.spec)
+            except RecursionError:
+                raise NaslError(f"{self.name}: the space is too deep to count (a recursion without a depth limit?)")
+            self._size = n
+        return self._size
+
+    def _check_finite(self):
+        for c in self.spec.all_choices():
+            if not c.finite:
+                raise NaslError(f"'{c.path}' is a float range: a constrained space with one cannot be counted",
+                                c.span)
+
+    def count_unique(self, equivalence: str = "graph") -> int:
+        """Architectures up to equivalence: ``graph`` (isomorphic pruned cells) or ``expression``."""
+        from nasl.ir.unique import count_unique
+        return count_unique(self, equivalence)
+
+    # ------------------------------------------------------------ sampling
+    def sample(self, seed=None, n: int | None = None):
+        """One uniformly random valid architecture, or a list of ``n``.
+
+        ``seed`` may be an int or a ``random.Random``.
+        """
+        rng = seed if isinstance(seed, _random.Random) else _random.Random(seed)
+        if n is None:
+            return self._sample_one(rng)
+        return [self._sample_one(rng) for _ in range(n)]
+
+    def _sample_one(self, rng) -> Architecture:
+        if self._valid is not None:
+            return Architecture._trusted(dict(self._valid[rng.randrange(len(self._valid))]))
+        if self._sampler is None:
+            try:
+                self._sampler = TreeSampler(self.spec, self._memo)
+                self._sampler.plan(self.spec.root)
+            except NotStructural:
+                self._sampler = None
+                return self._sample_enumerated(rng)
+        for _ in range(_REJECTION_TRIES):
+            values, constraints = self._sampler.draw(rng)
+            if all(c.satisfied(values) for c in constraints):
+                return Architecture._trusted(values)
+        return self._sample_enumerated(rng)
+
+    def _sample_enumerated(self, rng) -> Architecture:
+        if self._valid is None:
+            n = self.size()
+            if n == 0:
+                raise UnsatisfiableError(f"{self.name}: no architecture satisfies the constraints")
+            if n > 1_000_000:
+                raise UnsatisfiableError(
+                    f"{self.name}: {_random_fail(n)}; the constraints reject almost every draw")
+            self._valid = list(iter_valid(self.spec))
+        return Architecture._trusted(dict(self._valid[rng.randrange(len(self._valid))]))
+
+    # ---------------------------------------------------------- enumeration
+    def enumerate(self) -> Iterator[Architecture]:
+        """Every valid architecture, lazily, in a fixed order."""
+        for c in self.spec.all_choices():
+            if not c.finite:
+                raise NaslError(f"cannot enumerate: '{c.path}' is a float range", c.span)
+        for values in iter_valid(self.spec):
+            yield Architecture._trusted(values)
+
+    # ----------------------------------------------------------- validation
+    def validate(self, arch: Mapping) -> Architecture:
+        """Check ``arch`` against the spec; returns it as an Architecture or raises InvalidArchitecture."""
+        if not isinstance(arch, Architecture):
+            arch = Architecture(arch)
+        values = dict(arch)
+        seen = set()
+        for c in self.spec.active_choices(values):
+            seen.add(c.path)
+            if c.path not in values:
+                raise InvalidArchitecture(f"the architecture gives no value for '{c.path}'", c.span,
+                                          hint=f"expected {c.describe()}", path=c.path)
+            if not c.contains(values[c.path]):
+                raise InvalidArchitecture(f"'{c.path}' = {_show(values[c.path])} is not in {c.describe()}",
+                                          c.span, path=c.path)
+        extra = [p for p in values if p not in seen]
+        if extra:
+            p = extra[0]
+            raise InvalidArchitecture(f"'{p}' is not an active choice of this space", path=p,
+                                      hint=did_you_mean(p, seen) or "inactive choices must be left out")
+        for con in self.spec.active_constraints(values):
+            if not con.satisfied(values):
+                raise ConstraintViolation(f"constraint violated: {con.message}", con.span)
+        return arch
+
+    def realize(self, arch: Mapping):
+        """The :class:`~nasl.ir.archgraph.ArchGraph` of a valid architecture."""
+        arch = self.validate(arch)
+        if self._backend is None:
+            raise NaslError(f"{self.name} has no program to realize")
+        return self._backend.realize(dict(arch))
+
+    def __contains__(self, arch) -> bool:
+        try:
+            self.validate(arch)
+            return True
+        except NaslError:
+            return False
+
+
+def _show(v):
+    import json
+    try:
+        return json.dumps(v)
+    except TypeError:
+        return repr(v)
+
+
+def _random_fail(n):
+    return f"no valid architecture found in {_REJECTION_TRIES} random draws out of {n:.3g}"
