@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from nasl.ir import (Architecture, ArchGraph, Choice, ChoiceSpec, ConstraintViolation, EmptySpaceError,
+from nasl.ir import (Architecture, Choice, ChoiceSpec, ConstraintViolation, EmptySpaceError,
                      InternalError, InvalidArchitecture, NaslError, NaslErrors, NaslSyntaxError, Space,
                      UnsatisfiableError, list_ops, register_op)
 
@@ -34,9 +34,16 @@ def load(path: str | os.PathLike, **params) -> Space:
     return loads(text, path, **params)
 
 
-def realize(space: Space, arch) -> ArchGraph:
+def realize(space: Space, arch):
     """The flat graph of concrete ops for an architecture of ``space``."""
     return space.realize(arch)
+
+
+def __getattr__(name):
+    if name == "ArchGraph":
+        from nasl.ir.archgraph import ArchGraph
+        return ArchGraph
+    raise AttributeError(f"module 'nasl' has no attribute {name!r}")
 
 
 __all__ = ["load", "loads", "realize", "Space", "Architecture", "ArchGraph", "Choice", "ChoiceSpec",

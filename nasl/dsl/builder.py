@@ -35,6 +35,17 @@ class GraphBuilder:
             self.g.add_edge(t.node, nid, port=port)
         return Tensor(nid)
 
+    def add_tap(self, tensor, name, span):
+        from nasl.ir.errors import InvalidArchitecture
+        if not isinstance(name, str) or not name.isidentifier():
+            raise InvalidArchitecture(f"tap needs a name like \"c_t\", got {name!r}", span)
+        if name in self.g:
+            raise InvalidArchitecture(f"this architecture taps '{name}' more than once", span,
+                                      hint="a tapped output must be produced exactly once")
+        self.g.add_node(name, kind="output", op="output", params={}, scope="", span=span)
+        self.g.add_edge(tensor.node, name, port=0)
+        self.g.graph["outputs"].append(name)
+
     def add_output(self, tensor, index: int):
         name = "output" if index == 0 else f"output_{index}"
         self.g.add_node(name, kind="output", op="output", params={}, scope="", span=None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from nasl.dsl import ast as A
-from nasl.dsl.values import ABSENT, ChoiceRef, ChoiceVal, DefFn, OpFn, Sym, Tensor, Unknown
+from nasl.dsl.values import ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, DefFn, OpFn, Sym, Tensor, Unknown
 from nasl.ir.choices import Choice, Guard
 from nasl.ir.errors import EmptySpaceError, InvalidArchitecture, NaslError, NaslTypeError
 
@@ -47,13 +47,31 @@ def _decide(interp, choice: Choice, e, ctx):
 
 
 def register(interp, choice: Choice, e, ctx):
-    if choice.path in interp.registered:
-        raise NaslError(f"two choices share the path '{choice.path}'", e.span,
-                        hint="name one of them with 'as NAME'")
+    old = interp.registered.get(choice.path)
+    if old is not None:
+        # The same body under exclusive conditions (a branch on several
+        # choices) registers its choices once per branch; that is fine.
+        if not _exclusive(old.condition, choice.condition):
+            raise NaslError(f"two choices share the path '{choice.path}'", e.span,
+                            hint="name one of them with 'as NAME'")
+        if (old.kind, old.domain, old.k, old.ordered) != (choice.kind, choice.domain, choice.k, choice.ordered):
+            raise NaslError(f"the choice '{choice.path}' has different values on different branches", e.span,
+                            hint="name the two choices apart with 'as NAME'")
+        ctx.block.items.append(choice)
+        return
     if choice.finite and choice.cardinality() == 0:
         raise EmptySpaceError(f"the choice '{choice.path}' has no alternatives", e.span)
     interp.registered[choice.path] = choice
     ctx.block.items.append(choice)
+
+
+def _exclusive(a, b) -> bool:
+    """Two guard chains that can never hold together."""
+    for ga in a:
+        for gb in b:
+            if ga.path == gb.path and not (ga.values & gb.values):
+                return True
+    return False
 
 
 def read(ctx, choice: Choice):
@@ -100,10 +118,22 @@ def _choice(interp, path, e: A.Call, env, ctx):
             return _alternatives(interp, choice, e, ctx, lambda i, sub: only[i])
     labels = _unique([_ast_label(a, interp.program) for a in e.args], e)
     choice = Choice(path, "choice", tuple(labels), e.span, _ast_hints(e.args, ctx), condition=ctx.guards)
+
+    def alt_ctx(c, i):
+        # choices inside an alternative live under its label: expr.Add.expr_2
+        seg = _fmt_label(labels[i])
+        return c.but(cprefix=f"{path}.{seg}" if path else seg, nprefix=f"{ctx.nprefix}" if ctx.nprefix else "",
+                     anon_here=False, loops=())
     if not ctx.spec:
-        label = read(ctx, choice)
-        return interp.eval(e.args[labels.index(label)], env, ctx)
-    return _alternatives(interp, choice, e, ctx, lambda i, sub: interp.eval(e.args[i], env, sub))
+        i = labels.index(read(ctx, choice))
+        return interp.eval(e.args[i], env, alt_ctx(ctx, i))
+    return _alternatives(interp, choice, e, ctx, lambda i, sub: interp.eval(e.args[i], env, alt_ctx(sub, i)))
+
+
+def _fmt_label(label) -> str:
+    if isinstance(label, bool):
+        return "true" if label else "false"
+    return str(label)
 
 
 def _alternatives(interp, choice: Choice, e, ctx, value_of):
@@ -119,6 +149,8 @@ def _alternatives(interp, choice: Choice, e, ctx, value_of):
             plain = False
     if plain:
         return ChoiceRef(choice.path, choice)
+    if all(isinstance(v, Tensor) for _, v in alts):
+        return PLACEHOLDER          # a choice among computed values: a tensor either way
     return ChoiceVal(choice.path, choice, alts)
 
 
@@ -136,8 +168,12 @@ def _ast_label(a, program):
         return -a.operand.value
     if isinstance(a, A.Name):
         return a.id
-    if isinstance(a, A.Call) and isinstance(a.func, A.Name):
-        return _Head(a.func.id, _text(program, a.span))
+    if isinstance(a, A.Call):
+        head = a.func
+        while isinstance(head, A.Call):
+            head = head.func
+        if isinstance(head, A.Name):
+            return _Head(head.id, _text(program, a.span))
     return _text(program, a.span)
 
 

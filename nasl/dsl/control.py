@@ -7,8 +7,7 @@ on the two sides are merged into a value that depends on the choice.
 from __future__ import annotations
 
 from nasl.dsl import ast as A
-from nasl.dsl.values import Merged, Sym, Unknown
-from nasl.ir.choices import Guard
+from nasl.dsl.values import Merged, OpSym, Sym, Unknown
 from nasl.ir.errors import NaslTypeError
 
 
@@ -47,33 +46,44 @@ def exec_repeat(interp, s: A.Repeat, env, ctx):
                 env[s.var] = i
             interp.exec_body(s.body, env, ctx.but(loops=ctx.loops + (i,)))
         return
-    if len(n.deps) != 1:
-        raise NaslTypeError("a repeat count may depend on one choice only", s.count.span)
-    path = n.deps[0]
-    choice = interp.registered.get(path)
-    if choice is None or not choice.finite:
-        raise NaslTypeError(f"cannot repeat '{path}' times: it has no finite list of values", s.count.span)
-    counts = {v: n.ev({path: v}) for v in choice.values()}
-    if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts.values()):
-        raise NaslTypeError("a repeat count must be a non-negative int for every value of its choice",
-                            s.count.span)
-    for i in range(max(counts.values(), default=0)):
-        yes = frozenset(v for v, c in counts.items() if c > i)
-        no = frozenset(v for v, c in counts.items() if c <= i)
+    from nasl.dsl.guards import as_guard, run_under, split
+    for dep in n.deps:
+        c = interp.registered.get(dep)
+        if c is None or not c.finite:
+            raise NaslTypeError(f"cannot repeat '{dep}' times: it has no finite list of values", s.count.span)
+    top = _max_count(interp, n, s)
+    for i in range(top):
         sub_ctx = ctx.but(loops=ctx.loops + (i,))
-        if not no:
+        leaves = split(interp, OpSym(lambda c, i=i: c is not None and c > i, (n,), ">"), s.count)
+        if all(truth for _, truth in leaves):
             if s.var:
                 env[s.var] = i
             interp.exec_body(s.body, env, sub_ctx)
             continue
-        g_yes = Guard(path, yes, f"> {i}")
-        sub, group = sub_ctx.guarded(g_yes)
-        inner = dict(env)
-        if s.var:
-            inner[s.var] = i
-        interp.exec_body(s.body, inner, sub)
-        interp.keep(ctx, group)
-        _merge_env(env, [(Guard(path, no, f"<= {i}"), env), (g_yes, inner)])
+        sides = []
+        for chain, truth in leaves:
+            inner = dict(env)
+            if truth:
+                if s.var:
+                    inner[s.var] = i
+                run_under(interp, sub_ctx, chain, lambda c: interp.exec_body(s.body, inner, c))
+            sides.append((as_guard(chain) if chain else None, inner))
+        _merge_env(env, sides)
+
+
+def _max_count(interp, n, s):
+    from itertools import product
+    doms = [list(interp.registered[d].values()) for d in n.deps]
+    top = 0
+    for combo in product(*doms):
+        c = n.ev(dict(zip(n.deps, combo)))
+        if c is None:
+            continue
+        if not isinstance(c, int) or isinstance(c, bool) or c < 0:
+            raise NaslTypeError("a repeat count must be a non-negative int for every value of its choices",
+                                s.count.span)
+        top = max(top, c)
+    return top
 
 
 def exec_if(interp, s: A.If, env, ctx):
@@ -93,20 +103,24 @@ def exec_if(interp, s: A.If, env, ctx):
 
 
 def _symbolic_if(interp, test, test_node, body, rest, orelse, env, ctx):
+    from nasl.dsl.guards import as_guard, run_under, split
     from nasl.dsl.interp import _Return, merge_values
-    g_yes, g_no = interp.split_guard(test, test_node)
     sides, returns = [], []
-    for guard, run in ((g_yes, lambda e, c: interp.exec_body(body, e, c)),
-                       (g_no, lambda e, c: exec_if(interp, rest, e, c) if rest else interp.exec_body(orelse, e, c))):
-        if guard is None:
-            continue
-        sub, group = ctx.guarded(guard)
+    for chain, truth in split(interp, test, test_node):
         inner = dict(env)
+
+        def run(c, truth=truth, inner=inner):
+            if truth:
+                interp.exec_body(body, inner, c)
+            elif rest is not None:
+                exec_if(interp, rest, inner, c)
+            else:
+                interp.exec_body(orelse, inner, c)
+        guard = as_guard(chain) if chain else None
         try:
-            run(inner, sub)
+            run_under(interp, ctx, chain, run)
         except _Return as r:
             returns.append((guard, r.value))
-        interp.keep(ctx, group)
         sides.append((guard, inner))
     if returns:
         if len(returns) != len(sides):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from nasl.dsl import ast as A
 from nasl.dsl.choice_forms import read, register
-from nasl.dsl.values import (ABSENT, PLACEHOLDER, Builtin, ChoiceRef, ChoiceVal, Compose, CountSym, DefFn,
-                             FnSym, Merged, OpFn, Sym, Tensor, Unknown)
+from nasl.dsl.values import (ABSENT, PLACEHOLDER, Builtin, ChoiceRef, ChoiceVal, Compose, CountSym, FnSym, Merged,
+                             OpFn, OpSym, Sym, Tensor, Unknown)
 from nasl.ir.choices import Choice
 from nasl.ir.dags import IDENTITY, OP, ZERO, DagInfo, Slot
 from nasl.ir.errors import InvalidArchitecture, NaslTypeError, did_you_mean
@@ -74,7 +74,9 @@ def apply_dag(interp, f, args, kwargs, ctx, node):
             chosen = _decide(interp, choice, fields["inputs"], ctx)
             slots = []
             for s in range(pick.k):
-                op = _edge_op(interp, fields.get("edge"), f.env, sub(f"node[{j}].edge[{s}]", ("edge",)), node)
+                src = chosen[s] if not ctx.spec else OpSym(_nth(s), (ChoiceRef(choice.path, choice),), "src")
+                op = _edge_op(interp, fields.get("edge"), f.env, sub(f"node[{j}].edge[{s}]", ("edge",)), node,
+                              src)
                 slots.append(_slot(op))
                 if not ctx.spec:
                     terms.append((chosen[s], op, f"node[{j}].edge[{s}]"))
@@ -85,9 +87,9 @@ def apply_dag(interp, f, args, kwargs, ctx, node):
                 es = edge_stmts.get((i, j))
                 if es is not None:
                     stmt, env2 = es
-                    op = _edge_op(interp, stmt.op, env2, sub(f"edge[{i}->{j}]", ("edge",)), node)
+                    op = _edge_op(interp, stmt.op, env2, sub(f"edge[{i}->{j}]", ("edge",)), node, i)
                 elif "edge" in fields:
-                    op = _edge_op(interp, fields["edge"], f.env, sub(f"edge[{i}->{j}]", ("edge",)), node)
+                    op = _edge_op(interp, fields["edge"], f.env, sub(f"edge[{i}->{j}]", ("edge",)), node, i)
                 elif edge_stmts or opts["implicit_io"]:
                     continue
                 else:
@@ -214,10 +216,15 @@ def _eval(interp, e, env, extra, ctx):
     return interp.eval(e, env2, ctx)
 
 
-def _edge_op(interp, e, env, ctx, node):
+def _edge_op(interp, e, env, ctx, node, src):
+    """An edge's op; its expression sees ``src``, the index of the node it reads."""
     if e is None:
         return OpFn(get_op("identity"), {}, node.span)
-    return _eval(interp, e, env, {}, ctx)
+    return _eval(interp, e, env, {"src": src}, ctx)
+
+
+def _nth(s):
+    return lambda chosen: chosen[s] if chosen is not None and len(chosen) > s else None
 
 
 def _slot(op) -> Slot:
@@ -288,19 +295,51 @@ def graph_builtins(info: DagInfo, ctx) -> dict:
             return CountSym(terms)
         return len(present(ctx.values))
 
-    def _graph_fn(fn):
+    def _graph_fn(tag, fn, monotone=False):
         def f(interp, c, node, *args):
             if ctx.spec:
-                return FnSym(deps, lambda v: fn(present(v), *args))
+                bound = (lambda v: _monotone_bound(info, deps, v, lambda p: fn(p, *args))) if monotone else None
+                return FnSym(deps, lambda v: fn(present(v), *args), tag, bound)
             return fn(present(ctx.values), *args)
         return f
 
+    def uses(p, k):
+        if k < info.inputs:
+            return any(i == k for (i, _) in p if True) and k in _reaching(info, p)
+        return k in info.live_nodes(p)
+
     return {
         "edges": Builtin("edges", edges),
-        "connected": Builtin("connected", _graph_fn(lambda p: info.connected(p))),
-        "nodes": Builtin("nodes", _graph_fn(lambda p: len(info.live_nodes(p)))),
-        "uses": Builtin("uses", _graph_fn(lambda p, k: k in info.live_nodes(p) or (k < info.inputs and any(i == k for i, _ in p)))),
+        "connected": Builtin("connected", _graph_fn("connected", lambda p: info.connected(p), monotone=True)),
+        "nodes": Builtin("nodes", _graph_fn("nodes", lambda p: len(info.live_nodes(p)))),
+        "uses": Builtin("uses", _graph_fn("uses", uses)),
     }
+
+
+def _monotone_bound(info, deps, values, pred):
+    """Decide a predicate that only grows with edges before every edge is chosen."""
+    if all(d in values for d in deps):
+        return pred(info.present_edges(values))
+    # undecided edges resolve as present (their label is unknown): the most edges
+    if not pred(info.present_edges(values)):
+        return False
+    decided = {d: values[d] for d in deps if d in values}
+    fewest = {e: x for e, x in info.present_edges(values).items()
+              if _edge_decided(info, e, decided)}
+    return True if pred(fewest) else None
+
+
+def _edge_decided(info, e, decided) -> bool:
+    slot = info.edges.get(e)
+    if slot is not None:
+        return slot.path is None or slot.path in decided
+    return True
+
+
+def _reaching(info, present):
+    """Input nodes from which the output can be reached."""
+    live = info.live_nodes(present)
+    return {i for (i, j) in present if i < info.inputs and (j in live)}
 
 
 def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, nprefix, node):
@@ -325,7 +364,7 @@ def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, npref
         nsub = ctx.but(nprefix=_join(nprefix, f"node[{j}]"))
         if not terms:
             x = interp.apply(OpFn(get_op("zero"), {}, node.span), (inputs[0],), {}, nsub, node)
-        elif len(terms) == 1 and merges[j].name in ("sum", "add", "mean"):
+        elif len(terms) == 1 and merges[j].name in ("sum", "add", "mean", "concat"):
             x = terms[0]
         else:
             x = interp.apply(merges[j], tuple(terms), {}, nsub, node)

@@ -95,7 +95,8 @@ def _run(interp, f: DefFn, ctx, node, body):
     decl = f.decl
     interp.check_depth(ctx, node, decl.name)
     cprefix, nprefix = f.site
-    sub = ctx.but(cprefix=cprefix, nprefix=nprefix, loops=(), names=interp.names_for(decl, decl.body),
+    sub = ctx.but(cprefix=cprefix, nprefix=nprefix, loops=(), names=interp.names_for(decl, decl.body,
+                                                                                   decl.inputs is None),
                   depth=ctx.depth + 1, anon_here=False, hints=frozenset(), trace=ctx.trace + (decl.name,))
     if not (ctx.spec and ctx.guards and decl.name in ctx.trace):
         return body(sub)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from nasl.dsl import ast as A
-from nasl.dsl.builder import GraphBuilder
 from nasl.dsl.builtins import make_builtins
 from nasl.dsl.context import REALIZE, SPEC, Ctx
 from nasl.dsl.defs import declare_genotype
@@ -49,7 +48,8 @@ class Program:
     # ------------------------------------------------------------------ runs
     def run_spec(self):
         """Returns ``(ChoiceSpec, dags, params)``; raises NaslErrors with every error found."""
-        interp, errors = self._interp(), []
+        from nasl.dsl.check_names import check_names
+        interp, errors = self._interp(), list(check_names(self.ast))
         root = Block()
         ctx = Ctx(SPEC, block=root)
         self._run(interp, ctx, errors)
@@ -58,6 +58,7 @@ class Program:
         return ChoiceSpec(root), interp.dags, self._params(interp)
 
     def run_realize(self, values: dict):
+        from nasl.dsl.builder import GraphBuilder   # networkx loads only when realizing
         interp = self._interp()
         builder = GraphBuilder()
         ctx = Ctx(REALIZE, values=values, graph=builder)

@@ -43,10 +43,10 @@ class Interpreter:
         self._names_cache: dict[int, dict] = {}
 
     # ------------------------------------------------------------ helpers
-    def names_for(self, key, body) -> dict:
+    def names_for(self, key, body, top_anonymous: bool = False) -> dict:
         n = self._names_cache.get(id(key))
         if n is None:
-            n = self._names_cache[id(key)] = site_names(body)
+            n = self._names_cache[id(key)] = site_names(body, top_anonymous)
         return n
 
     def lookup(self, name: str, env: dict, node):
@@ -151,14 +151,12 @@ class Interpreter:
             raise _unknown_error(test, e.test)
         if not isinstance(test, Sym):
             return self.eval(e.then if test else e.orelse, env, ctx)
-        g_true, g_false = self.split_guard(test, e.test)
+        from nasl.dsl.guards import as_guard, run_under, split
         out = []
-        for guard, branch in ((g_true, e.then), (g_false, e.orelse)):
-            if guard is None:
-                continue
-            sub, group = ctx.guarded(guard)
-            out.append((guard, self.eval(branch, env, sub)))
-            self.keep(ctx, group)
+        for chain, truth in split(self, test, e.test):
+            branch = e.then if truth else e.orelse
+            v = run_under(self, ctx, chain, lambda sub: self.eval(branch, env, sub))
+            out.append((as_guard(chain) if chain else None, v))
         return merge_values(out)
 
     # --------------------------------------------------------------- calls
@@ -199,14 +197,12 @@ class Interpreter:
                 return args[0]
             return ABSENT
         if t is ChoiceVal or t is Merged:
+            from nasl.dsl.guards import run_under
             out = []
             for guard, v in f.alts:
-                if guard is None:
-                    out.append((None, self.apply(v, args, kwargs, ctx, node)))
-                    continue
-                sub, group = ctx.guarded(guard)
-                out.append((guard, self.apply(v, args, kwargs, sub, node)))
-                self.keep(ctx, group)
+                chain = () if guard is None else getattr(guard, "guards", (guard,))
+                out.append((guard, run_under(self, ctx, chain,
+                                             lambda sub: self.apply(v, args, kwargs, sub, node))))
             return merge_values(out)
         if isinstance(f, Unknown):
             raise _unknown_error(f, node)
@@ -250,6 +246,11 @@ class Interpreter:
             raise NaslTypeError(f"'{sig.name}' needs parameter '{missing[0]}'", node.span)
         if ctx.spec:
             return PLACEHOLDER
+        if len(tensors) == 1 and (sig.identity or sig.name in ("sum", "add", "mean", "concat")):
+            return tensors[0]       # wiring, not a layer
+        if sig.name == "tap":
+            ctx.graph.add_tap(tensors[0], f.params["name"], node.span)
+            return tensors[0]
         params = sig.resolved(f.params)
         for k, v in params.items():
             if isinstance(v, (Sym, Unknown, Tensor)):
@@ -322,23 +323,6 @@ class Interpreter:
         raise ConstraintViolation(f"constraint violated: {msg}", s.span)
 
     # ---------------------------------------------------------- guards
-    def split_guard(self, test: Sym, node):
-        """The guards under which ``test`` is true and false; None if never."""
-        if len(test.deps) != 1:
-            names = ", ".join(f"'{d}'" for d in test.deps) or "none"
-            raise NaslTypeError(f"a condition may depend on one choice only; this one depends on {names}",
-                                node.span, hint="name the combined decision as one choice, or use 'require'")
-        path = test.deps[0]
-        choice = self.registered.get(path)
-        if choice is None or not choice.finite:
-            raise NaslTypeError(f"cannot branch on '{path}': it has no finite list of values", node.span)
-        yes, no = set(), set()
-        for v in choice.values():
-            (yes if test.ev({path: v}) else no).add(v)
-        g_yes = Guard(path, frozenset(yes), "true") if yes else None
-        g_no = Guard(path, frozenset(no), "false") if no else None
-        return g_yes, g_no
-
     @staticmethod
     def keep(ctx: Ctx, group: Group):
         """Add a finished eager group to the parent block unless it is empty."""

@@ -13,7 +13,7 @@ CHOICE_FORMS = frozenset({"choice", "optional", "boolean", "int_range", "float_r
                           "permutation"})
 
 
-def site_names(body) -> dict[int, str]:
+def site_names(body, top_anonymous: bool = False) -> dict[int, str]:
     """Map ``id(node)`` to its name for every naming site in ``body``.
 
     ``body`` is a tuple of statements or an expression. Sites are calls whose
@@ -22,9 +22,14 @@ def site_names(body) -> dict[int, str]:
     that a cell's edges read ``cell.edge[0->1]``.
     """
     bases: list[tuple[int, str]] = []
-    _collect(body, bases, None)
-    counts: dict[str, int] = {}
     out: dict[int, str] = {}
+    _collect(body, bases, None, out)
+    if top_anonymous:
+        # `def expr(d) = choice(...)`: the call's own path is the choice's path
+        for node in _top_choices(body):
+            bases = [(k, b) for k, b in bases if k != id(node)]
+            out[id(node)] = ""
+    counts: dict[str, int] = {}
     for key, base in bases:
         k = counts.get(base, 0) + 1
         counts[base] = k
@@ -35,10 +40,18 @@ def site_names(body) -> dict[int, str]:
     return out
 
 
-def _collect(node, bases, assigned: str | None):
+def _top_choices(e):
+    if isinstance(e, A.Cond):
+        return _top_choices(e.then) + _top_choices(e.orelse)
+    if isinstance(e, A.Call) and isinstance(e.func, A.Name) and e.func.id in ("choice", "optional"):
+        return [e]
+    return []
+
+
+def _collect(node, bases, assigned: str | None, out: dict):
     if isinstance(node, tuple):
         for n in node:
-            _collect(n, bases, None)
+            _collect(n, bases, None, out)
         return
     if node is None or not isinstance(node, A.Node):
         return
@@ -46,40 +59,50 @@ def _collect(node, bases, assigned: str | None):
     if t is A.Assign:
         single = len(node.targets) == 1 and len(node.values) == 1
         for v in node.values:
-            _collect(v, bases, node.targets[0] if single else None)
+            _collect(v, bases, node.targets[0] if single else None, out)
         return
     if t is A.Labelled:
-        inner = node.expr
-        # `blk(c)(h) as x`: the name belongs to the call that binds parameters
+        target = node.expr
+        # `x >> f(c) as y`: the name belongs to the last stage of the chain
+        while isinstance(target, A.SeqExpr):
+            _collect(target.left, bases, None, out)
+            target = target.right
+        inner = target
+        # `blk(c)(h) as x`: ... and to the call that binds parameters
         while isinstance(inner, A.Call) and isinstance(inner.func, A.Call):
             inner = inner.func
         bases.append((id(inner), node.label))
-        _collect_children(inner, bases, skip_self=True)
-        if inner is not node.expr:
-            _collect_outer(node.expr, inner, bases)
+        _collect_children(inner, bases, out)
+        if inner is not target:
+            _collect_outer(target, inner, bases, out)
         return
     if t is A.Call and isinstance(node.func, A.Name):
         name = node.func.id
         base = assigned if (assigned and name in CHOICE_FORMS) else name
         bases.append((id(node), base))
-        _collect_children(node, bases, skip_self=True)
+        if name == "choice" and len(node.args) > 1:
+            # each inline alternative is a scope of its own, under its label
+            for a in node.args:
+                out.update(site_names(a.expr if isinstance(a, A.Labelled) else a))
+            return
+        _collect_children(node, bases, out)
         return
     if t is A.Dag:
         bases.append((id(node), "dag"))
-    _collect_children(node, bases)
+    _collect_children(node, bases, out)
 
 
-def _collect_outer(outer, inner, bases):
+def _collect_outer(outer, inner, bases, out):
     # the argument lists of `f(a)(b)(c)` around an already named inner call
     while outer is not inner:
         for a in outer.args:
-            _collect(a, bases, None)
+            _collect(a, bases, None, out)
         for _, v in outer.kwargs:
-            _collect(v, bases, None)
+            _collect(v, bases, None, out)
         outer = outer.func
 
 
-def _collect_children(node, bases, skip_self: bool = False):
+def _collect_children(node, bases, out):
     for name in node.__dataclass_fields__:
         if name == "span":
             continue
@@ -88,8 +111,8 @@ def _collect_children(node, bases, skip_self: bool = False):
             for v in value:
                 if isinstance(v, tuple):     # kwargs pairs, if-branches
                     for w in v:
-                        _collect(w, bases, None)
+                        _collect(w, bases, None, out)
                 else:
-                    _collect(v, bases, None)
+                    _collect(v, bases, None, out)
         elif isinstance(value, A.Node):
-            _collect(value, bases, None)
+            _collect(value, bases, None, out)

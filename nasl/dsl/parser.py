@@ -17,7 +17,9 @@ from nasl.ir.errors import NaslError, NaslSyntaxError, Span
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark.open_from_package("nasl.grammars", "nasl.lark", parser="lalr",
+    # cache=True keeps the LALR tables in the temp directory: building them
+    # costs ~0.25 s, loading them ~10 ms.
+    return Lark.open_from_package("nasl.grammars", "nasl.lark", parser="lalr", cache=True,
                                   propagate_positions=True, maybe_placeholders=True)
 
 
@@ -286,10 +288,14 @@ class _Builder(Transformer):
         return A.EdgeStmt(self._s(meta), str(c[0]), str(c[1]), c[2], c[3])
 
     def node_stmt(self, meta, c):
-        args, kwargs = _split_args(c[2])
-        if args:
-            raise NaslSyntaxError("node fields are named, e.g. 'node j: op = conv(c)'", args[0].span)
+        _, kwargs = _split_args(c[2])
         return A.NodeStmt(self._s(meta), str(c[0]), c[1], kwargs)
+
+    def node_fields(self, meta, c):
+        return list(c)
+
+    def kwarg_field(self, meta, c):
+        return _Kw(str(c[0]), c[1], self._s(meta))
 
 
 class _Elif:

@@ -182,16 +182,37 @@ class Guard:
     text: str = ""
 
     def holds(self, assignment) -> bool:
-        v = assignment.get(self.path, _MISSING)
-        if v is _MISSING:
-            return False
+        v = assignment.get(self.path, INACTIVE)
+        if v is INACTIVE:
+            return INACTIVE in self.values
         return _hashable(v) in self.values
 
     def to_dict(self) -> dict:
         return {"path": self.path, "values": sorted((_fmt(v) for v in self.values))}
 
 
-_MISSING = object()
+class _Inactive:
+    """The 'value' of a choice that does not exist under an assignment."""
+
+    def __repr__(self):
+        return "inactive"
+
+
+INACTIVE = _Inactive()
+
+
+class AllOf:
+    """A conjunction of guards (a condition over several choices)."""
+
+    __slots__ = ("guards", "path", "paths")
+
+    def __init__(self, guards):
+        self.guards = tuple(guards)
+        self.paths = tuple(g.path for g in self.guards)
+        self.path = self.paths[-1]
+
+    def holds(self, assignment) -> bool:
+        return all(g.holds(assignment) for g in self.guards)
 
 
 def _hashable(v):

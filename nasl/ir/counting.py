@@ -100,88 +100,109 @@ def _all_groups_and_constraints(spec: ChoiceSpec):
 def constrained_size(spec: ChoiceSpec) -> int:
     """Count by enumeration with pruning; only deciding choices are branched on."""
     gating, deps = _all_groups_and_constraints(spec)
-    branch = gating | deps
-    total = [0]
+    walker = _Walker(gating, count=True)
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old, 20000))
     try:
-        _dfs([(spec.root.items, 0)], {}, [], 1, branch, total, None)
+        walker.run(spec.root)
     finally:
         sys.setrecursionlimit(old)
-    return total[0]
+    return walker.total
 
 
-def iter_valid(spec: ChoiceSpec, with_free: bool = True):
+def iter_valid(spec: ChoiceSpec):
     """Every valid full assignment, lazily, in walk order."""
-    gating, deps = _all_groups_and_constraints(spec)
-    branch = None if with_free else (gating | deps)
-    yield from _gen([(spec.root.items, 0)], {}, [], branch)
+    gating, _ = _all_groups_and_constraints(spec)
+    walker = _Walker(gating, count=False)
+    yield from walker.gen([(spec.root.items, 0)], {}, walker.enter(spec.root, ()), 1)
 
 
-def _dfs(stack, values, constraints, mult, branch, total, _unused):
-    # Walk to the next item, multiplying out choices that decide nothing.
-    while stack:
-        items, i = stack[-1]
-        if i >= len(items):
-            stack.pop()
-            continue
-        stack[-1] = (items, i + 1)
-        item = items[i]
-        t = type(item)
-        if t is Choice:
-            if item.path not in branch:
-                mult *= item.cardinality()
+class _Walker:
+    """Depth-first over the decision tree, with constraints checked as early as they decide.
+
+    A block's constraints are activated when the block is entered (their
+    existence depends only on the block's), so ``edges() <= 9`` prunes while
+    the edges are still being chosen. When counting, a choice that gates
+    nothing and that no undecided constraint mentions is multiplied out
+    instead of branched on.
+    """
+
+    def __init__(self, gating, count):
+        self.gating = gating
+        self.count = count
+        self.total = 0
+        self._ahead: dict = {}
+
+    @staticmethod
+    def enter(block, active):
+        cons = [i for i in block.items if type(i) is Constraint]
+        return active + tuple(cons) if cons else active
+
+    def run(self, root):
+        for _ in self.gen([(root.items, 0)], {}, self.enter(root, ()), 1):
+            pass
+
+    def gen(self, stack, values, active, mult):
+        while stack:
+            items, i = stack[-1]
+            if i >= len(items):
+                stack.pop()
                 continue
-            for v in item.values():
-                values[item.path] = v
-                if _ok(constraints, values):
-                    _dfs(list(stack), values, constraints, mult, branch, total, None)
-            del values[item.path]
-            return
-        if t is Group:
-            if item.guard is None or item.guard.holds(values):
-                stack.append((item.block.items, 0))
-        elif t is Constraint:
-            r = item.partial(values)
-            if r is False:
+            stack[-1] = (items, i + 1)
+            item = items[i]
+            t = type(item)
+            if t is Choice:
+                path = item.path
+                if self.count and path not in self.gating and not any(path in c.sym.deps for c in active) \
+                        and not self._future(stack, path):
+                    mult *= item.cardinality()
+                    continue
+                for v in item.values():
+                    values[path] = v
+                    still, ok = [], True
+                    for c in active:
+                        r = c.partial(values)
+                        if r is False:
+                            ok = False
+                            break
+                        if r is None:
+                            still.append(c)
+                    if ok:
+                        yield from self.gen(list(stack), values, tuple(still), mult)
+                del values[path]
                 return
-            if r is None:
-                constraints = constraints + [item]
-    if all(c.satisfied(values) for c in constraints):
-        total[0] += mult
+            if t is Group:
+                if item.guard is None or item.guard.holds(values):
+                    stack.append((item.block.items, 0))
+                    active = self.enter(item.block, active)
+        if all(c.satisfied(values) for c in active):
+            if self.count:
+                self.total += mult
+            else:
+                yield dict(values)
+
+    def _future(self, stack, path) -> bool:
+        """Whether a constraint still ahead (in a group not yet entered) mentions ``path``."""
+        for items, i in stack:
+            key = (id(items), i)
+            ahead = self._ahead.get(key)
+            if ahead is None:
+                ahead = self._ahead[key] = frozenset().union(
+                    *(_mentioned(item) for item in items[i:] if type(item) is Group))
+            if path in ahead:
+                return True
+        return False
 
 
-def _gen(stack, values, constraints, branch):
+def _mentioned(group) -> set:
+    """Paths that constraints anywhere inside ``group`` depend on."""
+    out, stack = set(), [group]
     while stack:
-        items, i = stack[-1]
-        if i >= len(items):
-            stack.pop()
-            continue
-        stack[-1] = (items, i + 1)
-        item = items[i]
-        t = type(item)
-        if t is Choice:
-            for v in item.values():
-                values[item.path] = v
-                if _ok(constraints, values):
-                    yield from _gen(list(stack), values, constraints, branch)
-            del values[item.path]
-            return
-        if t is Group:
-            if item.guard is None or item.guard.holds(values):
-                stack.append((item.block.items, 0))
-        elif t is Constraint:
-            r = item.partial(values)
-            if r is False:
-                return
-            if r is None:
-                constraints = constraints + [item]
-    if all(c.satisfied(values) for c in constraints):
-        yield dict(values)
-
-
-def _ok(constraints, values) -> bool:
-    for c in constraints:
-        if c.partial(values) is False:
-            return False
-    return True
+        g = stack.pop()
+        for item in g.block.items:
+            t = type(item)
+            if t is Constraint:
+                out.update(item.sym.deps)
+            elif t is Group:
+                stack.append(item)
+    return out

@@ -45,8 +45,9 @@ class Merged(Sym):
         self.alts = alts   # list of (Guard or None, value)
         deps = []
         for g, v in alts:
-            if g is not None and g.path not in deps:
-                deps.append(g.path)
+            for path in (getattr(g, "paths", None) or ((g.path,) if g is not None else ())):
+                if path not in deps:
+                    deps.append(path)
             for d in getattr(v, "deps", ()):
                 if d not in deps:
                     deps.append(d)
@@ -155,15 +156,24 @@ class CountSym(Sym):
 
 
 class FnSym(Sym):
-    """An arbitrary Python function of some paths' values (graph predicates)."""
+    """An arbitrary Python function of some paths' values (graph predicates).
 
-    __slots__ = ("fn",)
+    ``tag`` names well-known predicates (``connected``) that counting can
+    recognise.
+    """
 
-    def __init__(self, deps, fn):
-        self.deps, self.fn = tuple(deps), fn
+    __slots__ = ("fn", "tag", "bound")
+
+    def __init__(self, deps, fn, tag: str = "", bound=None):
+        self.deps, self.fn, self.tag, self.bound = tuple(deps), fn, tag, bound
 
     def ev(self, values):
         return self.fn(values)
+
+    def partial(self, values):
+        if self.bound is not None:
+            return self.bound(values)
+        return Sym.partial(self, values)
 
 
 def sym_op(op: str, a, b):

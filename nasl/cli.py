@@ -1,0 +1,143 @@
+"""The ``nasl`` command.
+
+Exit status: 0 on success, 1 when the input has errors (diagnostics are
+printed), 2 on a usage error, 3 on an internal error. A Python traceback is
+printed only with ``--traceback``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+
+from nasl.ir.errors import InternalError, NaslError
+
+
+def _parse_define(text: str):
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected name=value, got '{text}'")
+    name, raw = text.split("=", 1)
+    name = name.strip()
+    if not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"'{name}' is not a parameter name")
+    low = raw.strip().lower()
+    if low in ("true", "false"):
+        return name, low == "true"
+    try:
+        return name, json.loads(raw)
+    except ValueError:
+        return name, raw
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-D", dest="defines", action="append", type=_parse_define, default=[],
+                        metavar="NAME=VALUE", help="override a space parameter (repeatable)")
+    common.add_argument("--traceback", action="store_true", help="show Python tracebacks on errors")
+    p = argparse.ArgumentParser(prog="nasl", description="A language for neural-architecture search spaces.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    c = sub.add_parser("check", parents=[common], help="check .nas files; exit 1 with diagnostics")
+    c.add_argument("files", nargs="+", metavar="FILE")
+    s = sub.add_parser("show", parents=[common], help="print the choice tree and the size")
+    s.add_argument("file", metavar="FILE")
+    s.add_argument("--json", action="store_true", help="the choice spec as JSON")
+    n = sub.add_parser("count", parents=[common], help="count architectures (exactly)")
+    n.add_argument("file", metavar="FILE")
+    n.add_argument("--unique", choices=["graph", "expression"], help="count up to an equivalence")
+    m = sub.add_parser("sample", parents=[common], help="print random architectures, one JSON per line")
+    m.add_argument("file", metavar="FILE")
+    m.add_argument("-n", type=int, default=1, help="how many (default 1)")
+    m.add_argument("--seed", type=int, default=None, help="random seed")
+    l = sub.add_parser("list", parents=[common], help="list registered ops")
+    l.add_argument("what", choices=["ops"])
+    l.add_argument("pattern", nargs="?", default="*", help="glob, e.g. 'sep*'")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except NaslError as e:
+        print(e.render(), file=sys.stderr)
+        if args.traceback:
+            traceback.print_exc()
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except (InternalError, Exception) as e:  # noqa: BLE001 - the last line of defence
+        print(f"internal error, please report: {type(e).__name__}: {e}", file=sys.stderr)
+        if args.traceback:
+            traceback.print_exc()
+        else:
+            print("(run again with --traceback for details)", file=sys.stderr)
+        return 3
+
+
+def _load(path, args):
+    import nasl
+    return nasl.load(path, **dict(args.defines))
+
+
+def _check(args) -> int:
+    status = 0
+    for f in args.files:
+        try:
+            _load(f, args)
+        except NaslError as e:
+            print(e.render(), file=sys.stderr)
+            status = 1
+    return status
+
+
+def _show(args) -> int:
+    space = _load(args.file, args)
+    if args.json:
+        print(json.dumps({"params": space.params, "choices": space.spec.to_list()}, indent=1, default=str))
+        return 0
+    from nasl.ir.show import render_tree
+    print(render_tree(space))
+    return 0
+
+
+def _count(args) -> int:
+    space = _load(args.file, args)
+    n = space.count_unique(args.unique) if args.unique else space.size()
+    print(n)
+    return 0
+
+
+def _sample(args) -> int:
+    if args.n < 0:
+        raise NaslError("-n must be >= 0")
+    space = _load(args.file, args)
+    out = sys.stdout
+    for arch in space.sample(args.seed, n=args.n):
+        out.write(arch.to_json() + "\n")
+    return 0
+
+
+def _list(args) -> int:
+    from nasl.ir.oplib import get_op, list_ops
+    for name in list_ops(args.pattern):
+        sig = get_op(name)
+        params = ", ".join(p if d is _required() else f"{p}={d!r}" for p, d in sig.params)
+        doc = f"  # {sig.doc}" if sig.doc else ""
+        print(f"{name}({params}){doc}")
+    return 0
+
+
+def _required():
+    from nasl.ir.oplib import REQUIRED
+    return REQUIRED
+
+
+_COMMANDS = {"check": _check, "show": _show, "count": _count, "sample": _sample, "list": _list}
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

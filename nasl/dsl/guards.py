@@ -1,0 +1,86 @@
+"""Turning a choice-dependent condition into guarded branches (spec mode).
+
+A condition over one choice becomes one guard per side. A condition over
+several choices (``alloc == "split" and b < n`` where ``n`` itself depends on
+``shape``) becomes a small decision tree: a chain of guards per leaf, one
+choice at a time, so that each leaf is a nest of ordinary groups. A body
+that runs under several leaves registers its choices once per leaf; the
+leaves are mutually exclusive, so at most one copy is ever active.
+"""
+from __future__ import annotations
+
+from nasl.ir.choices import AllOf, Guard, INACTIVE
+from nasl.ir.errors import NaslTypeError
+
+MAX_COMBINATIONS = 10_000
+
+
+def split(interp, test, node) -> list:
+    """``[(guards, truth)]`` covering every assignment of the test's choices."""
+    deps = list(test.deps)
+    domains = []
+    total = 1
+    for p in deps:
+        choice = interp.registered.get(p)
+        if choice is None or not choice.finite:
+            raise NaslTypeError(f"cannot branch on '{p}': it has no finite list of values", node.span)
+        vals = list(choice.values())
+        if choice.condition:
+            vals.append(INACTIVE)       # the choice may not exist on this path
+        domains.append(vals)
+        total *= len(vals)
+        if total > MAX_COMBINATIONS:
+            raise NaslTypeError(f"this condition depends on too many combinations of choices "
+                                f"({', '.join(deps)})", node.span,
+                                hint="combine the decisions into one named choice")
+    return _tree(test, deps, domains, 0, {})
+
+
+def _tree(test, deps, domains, k, fixed):
+    if k == len(deps):
+        return [((), bool(test.ev(fixed)))]
+    p = deps[k]
+    groups: dict = {}
+    order = []
+    for v in domains[k]:
+        if v is not INACTIVE:
+            fixed[p] = v
+        sub = _tree(test, deps, domains, k + 1, fixed)
+        fixed.pop(p, None)
+        key = _shape(sub)
+        if key not in groups:
+            groups[key] = ([], sub)
+            order.append(key)
+        groups[key][0].append(v)
+    if len(order) == 1:
+        return groups[order[0]][1]          # this choice does not matter here
+    out = []
+    for key in order:
+        vals, sub = groups[key]
+        g = Guard(p, frozenset(vals), _text(vals))
+        out.extend(((g,) + chain, truth) for chain, truth in sub)
+    return out
+
+
+def _shape(sub):
+    return tuple((tuple((g.path, g.values) for g in chain), truth) for chain, truth in sub)
+
+
+def _text(vals):
+    return " | ".join("inactive" if v is INACTIVE else str(v) for v in vals)
+
+
+def run_under(interp, ctx, chain, fn):
+    """Run ``fn(sub_ctx)`` inside nested groups for ``chain``; keeps non-empty groups."""
+    if not chain:
+        return fn(ctx)
+    sub, group = ctx.guarded(chain[0])
+    try:
+        return run_under(interp, sub, chain[1:], fn)
+    finally:
+        interp.keep(ctx, group)
+
+
+def as_guard(chain):
+    """One guard object for a chain (for merged values)."""
+    return chain[0] if len(chain) == 1 else AllOf(chain)
