@@ -346,8 +346,11 @@ def merge_values(out):
     vals = [v for _, v in out]
     if not vals:
         return PLACEHOLDER
-    if all(_is_tensorish(v) for v in vals):
+    if all(isinstance(v, Tensor) for v in vals):
         return PLACEHOLDER
+    if all(isinstance(v, (list, tuple)) and all(isinstance(x, Tensor) for x in v) for v in vals):
+        # lists of tensors of branch-dependent length (spec mode only needs their shape)
+        return [PLACEHOLDER] * max(len(v) for v in vals)
     first = vals[0]
     if all(v is first or (not isinstance(v, Sym) and _eq(v, first)) for v in vals):
         return first

@@ -1,0 +1,37 @@
+"""Shared fixtures: the example spaces and the benchmark data beside the project."""
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+import nasl
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+SHARED = ROOT.parent / "shared"
+NB201_CSV = SHARED / "benchmarks" / "nb201.csv"
+
+
+def example(name: str) -> pathlib.Path:
+    return EXAMPLES / name
+
+
+@pytest.fixture(scope="session")
+def nb201():
+    return nasl.load(example("nas_bench_201.nas"))
+
+
+@pytest.fixture(scope="session")
+def darts():
+    return nasl.load(example("darts.nas"))
+
+
+def nb201_arch(arch_string: str) -> dict:
+    """``|op~src|+|...|`` to ``{cell.edge[src->dst]: op}``."""
+    out = {}
+    for dst, node in enumerate(arch_string.split("+"), start=1):
+        for term in node.strip("|").split("|"):
+            op, src = term.split("~")
+            out[f"cell.edge[{src}->{dst}]"] = op
+    return out
