@@ -1,0 +1,92 @@
+"""The nasl command: its subcommands, exit codes and output formats."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nasl import Architecture
+from nasl.cli import main
+from tests.conftest import example
+
+NB201 = str(example("nas_bench_201.nas"))
+NB101 = str(example("nas_bench_101.nas"))
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_ok_and_errors(capsys, tmp_path):
+    assert run(capsys, "check", NB201, NB101)[0] == 0
+    bad = tmp_path / "bad.nas"
+    bad.write_text("network {\n  return x >> sep_cov(3)\n}\n")
+    code, out, err = run(capsys, "check", NB201, str(bad))
+    assert code == 1
+    assert f"{bad}:2:10: error: unknown name 'x'" in err
+    assert "did you mean 'sep_conv'?" in err
+    assert "Traceback" not in err
+
+
+def test_show_prints_tree_and_size(capsys):
+    code, out, _ = run(capsys, "show", NB201)
+    assert code == 0
+    assert "size: 15,625" in out
+    assert "cell.edge[0->1]: choice(none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3)" in out
+    code, out, _ = run(capsys, "show", NB201, "--json")
+    data = json.loads(out)
+    assert data["params"] == {"C": 16, "N": 5, "classes": 10}
+    assert len(data["choices"]) == 6
+
+
+def test_count_and_unique(capsys):
+    assert run(capsys, "count", NB201)[1].strip() == "15625"
+    assert run(capsys, "count", NB201, "--unique", "expression")[1].strip() == "6466"
+    assert run(capsys, "count", NB101, "-D", "V=5", "--unique", "graph")[1].strip() == "2532"
+
+
+def test_sample_json_lines(capsys):
+    code, out, _ = run(capsys, "sample", NB201, "-n", "5", "--seed", "3")
+    lines = out.strip().splitlines()
+    assert code == 0 and len(lines) == 5
+    archs = [Architecture.from_json(line) for line in lines]
+    assert run(capsys, "sample", NB201, "-n", "5", "--seed", "3")[1] == out
+    assert all(len(a) == 6 for a in archs)
+
+
+def test_defines_override_params(capsys, tmp_path):
+    code, out, _ = run(capsys, "count", NB101, "-D", "V=4", "-D", "max_edges=2")
+    assert code == 0 and int(out) > 0
+    code, _, err = run(capsys, "count", NB101, "-D", "W=4")
+    assert code == 1 and "the space has no parameter 'W'" in err and "its parameters are: V, max_edges" in err
+    code, _, err = run(capsys, "count", NB101, "-D", "max_edge=4")
+    assert code == 1 and "did you mean 'max_edges'?" in err
+
+
+def test_list_ops(capsys):
+    code, out, _ = run(capsys, "list", "ops", "sep*")
+    assert code == 0
+    assert out.startswith("sep_conv(c, k=3, stride=1)")
+
+
+def test_missing_file(capsys):
+    code, _, err = run(capsys, "count", "does/not/exist.nas")
+    assert code == 1 and "cannot read 'does/not/exist.nas'" in err
+
+
+def test_internal_errors_are_reported_as_such(capsys, monkeypatch):
+    import nasl
+    monkeypatch.setattr(nasl, "load", lambda *a, **k: (_ for _ in ()).throw(KeyError("boom")))
+    code, _, err = run(capsys, "count", NB201)
+    assert code == 3
+    assert "internal error, please report" in err and "Traceback" not in err
+    code, _, err = run(capsys, "count", NB201, "--traceback")
+    assert code == 3 and "Traceback" in err
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["count"])
+    assert e.value.code == 2
