@@ -27,7 +27,7 @@ def elaborate(text: str, file: str = "<string>", params: dict | None = None) -> 
         raise e.with_source(text)
     except RecursionError:
         raise NaslError(f"{file}: the space nests too deeply to elaborate") from None
-    return Space(spec, dags, values, _Backend(prog), name=file)
+    return Space(spec, dags, values, _Backend(prog), name=file, graph_constraints=prog.graph_constraints)
 
 
 __all__ = ["elaborate", "parse", "Program", "NaslError", "InternalError"]

@@ -13,6 +13,7 @@ class GraphBuilder:
         self.g.graph["inputs"] = []
         self.g.graph["outputs"] = []
         self.read: set[str] = set()
+        self.checks: list = []          # constraints on the finished graph
         self._taken: dict[str, int] = {}
 
     def _name(self, scope: str, op: str) -> str:
@@ -51,3 +52,15 @@ class GraphBuilder:
         self.g.add_node(name, kind="output", op="output", params={}, scope="", span=None)
         self.g.add_edge(tensor.node, name, port=0)
         self.g.graph["outputs"].append(name)
+
+    def finish(self, values: dict):
+        """Check the constraints that need the whole graph."""
+        from nasl.ir.errors import ConstraintViolation
+        from nasl.ir.symbols import GRAPH
+        if not self.checks:
+            return
+        env = dict(values)
+        env[GRAPH] = self.g
+        for con in self.checks:
+            if not con.satisfied(env):
+                raise ConstraintViolation(f"constraint violated: {con.message}", con.span)

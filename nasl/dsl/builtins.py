@@ -53,8 +53,31 @@ def _select(interp, ctx, node, items, chosen):
         raise NaslTypeError(f"select(...): {err}", node.span) from None
 
 
-def _fail(interp, ctx, node, message="failed"):
-    raise NaslTypeError(str(message), node.span)
+def _uses(interp, ctx, node, *args):
+    """``uses(x)``: the network's output depends on input ``x``."""
+    from nasl.ir.symbols import GraphSym
+    if len(node.args) != 1 or type(node.args[0]).__name__ != "Name":
+        raise NaslTypeError("uses(x) takes the name of a network input", node.span)
+    name = node.args[0].id
+
+    def check(g):
+        import networkx as nx
+        if name not in g:
+            return False
+        return any(nx.has_path(g, name, out) for out in g.graph["outputs"])
+    return GraphSym(check, f"uses({name})")
+
+
+def _net_edges(interp, ctx, node):
+    """``edges()`` outside a dag: connections between the network's layers."""
+    from nasl.ir.symbols import GraphSym
+    return GraphSym(lambda g: sum(1 for _, v in g.edges() if g.nodes[v].get("kind") == "op"), "edges()")
+
+
+def _net_nodes(interp, ctx, node):
+    """``nodes()`` outside a dag: the number of layers."""
+    from nasl.ir.symbols import GraphSym
+    return GraphSym(lambda g: sum(1 for _, d in g.nodes(data=True) if d.get("kind") == "op"), "nodes()")
 
 
 def make_builtins() -> dict:
@@ -70,6 +93,9 @@ def make_builtins() -> dict:
         "list": _lift("list", list),
         "select": Builtin("select", _select),
         "pick": Builtin("pick", builtin_pick),
+        "uses": Builtin("uses", _uses),
+        "edges": Builtin("edges", _net_edges),
+        "nodes": Builtin("nodes", _net_nodes),
     }
     return b
 

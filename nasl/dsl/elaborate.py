@@ -55,6 +55,7 @@ class Program:
         self._run(interp, ctx, errors)
         if errors:
             raise _collect(errors, self.ast.source)
+        self.graph_constraints = interp.graph_constraints
         return ChoiceSpec(root), interp.dags, self._params(interp)
 
     def run_realize(self, values: dict):
@@ -66,6 +67,10 @@ class Program:
         self._run(interp, ctx, errors, stop_on_error=True)
         if errors:
             raise errors[0].with_source(self.ast.source)
+        try:
+            builder.finish(values)
+        except NaslError as e:
+            raise e.with_source(self.ast.source)
         return builder
 
     def _interp(self) -> Interpreter:

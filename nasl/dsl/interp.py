@@ -40,6 +40,7 @@ class Interpreter:
         self.globals = globals_
         self.builtins = builtins
         self.registered: dict[str, object] = {}   # path -> Choice (spec mode), for duplicate checks
+        self.graph_constraints: list = []         # constraints on the realized network (spec mode)
         self._names_cache: dict[int, dict] = {}
 
     # ------------------------------------------------------------ helpers
@@ -306,8 +307,14 @@ class Interpreter:
         if isinstance(v, Unknown):
             raise _unknown_error(v, s.expr)
         if isinstance(v, Sym):
+            from nasl.ir.symbols import needs_graph
+            con = Constraint(v, s.negate, msg, s.span, ctx.guards)
+            if needs_graph(v):
+                # about the built network: checked once the graph is complete
+                (self.graph_constraints if ctx.spec else ctx.graph.checks).append(con)
+                return
             if ctx.spec:
-                ctx.block.items.append(Constraint(v, s.negate, msg, s.span, ctx.guards))
+                ctx.block.items.append(con)
                 return
             v = v.ev(ctx.values)
         ok = bool(v) != s.negate

@@ -13,6 +13,7 @@ from nasl.ir.errors import (ConstraintViolation, EmptySpaceError, InvalidArchite
 from nasl.ir.sampling import TreeSampler
 
 ENUMERATION_LIMIT = 10_000_000
+GRAPH_COUNT_LIMIT = 100_000
 _REJECTION_TRIES = 10_000
 
 
@@ -23,8 +24,12 @@ class Space:
     IR only calls its ``run_realize(values)``.
     """
 
-    def __init__(self, spec: ChoiceSpec, dags: list, params: dict, backend=None, name: str = "<space>"):
+    def __init__(self, spec: ChoiceSpec, dags: list, params: dict, backend=None, name: str = "<space>",
+                 graph_constraints: list | None = None):
         self.spec = spec
+        # constraints on the built network (uses(x), edges() outside a dag):
+        # checking them means realizing the architecture
+        self.graph_constraints = list(graph_constraints or ())
         self.dags = dags
         self.params = params
         self.name = name
@@ -56,8 +61,27 @@ class Space:
                 n = constrained_size(self.spec)
             except RecursionError:
                 raise NaslError(f"{self.name}: the space is too deep to count (a recursion without a depth limit?)")
+            if self.graph_constraints:
+                n = self._count_realized(n)
             self._size = n
         return self._size
+
+    def _count_realized(self, candidates) -> int:
+        if candidates > GRAPH_COUNT_LIMIT:
+            c = self.graph_constraints[0]
+            raise NaslError(f"{self.name}: cannot count exactly: the constraint '{c.message}' needs each of "
+                            f"{candidates:.3g} candidate architectures built (limit {GRAPH_COUNT_LIMIT:,})",
+                            c.span)
+        return sum(1 for values in iter_valid(self.spec) if self._graph_ok(values))
+
+    def _graph_ok(self, values) -> bool:
+        if not self.graph_constraints:
+            return True
+        try:
+            self._backend.realize(dict(values))
+        except ConstraintViolation:
+            return False
+        return True
 
     def _check_finite(self):
         for c in self.spec.all_choices():
@@ -93,7 +117,7 @@ class Space:
                 return self._sample_enumerated(rng)
         for _ in range(_REJECTION_TRIES):
             values, constraints = self._sampler.draw(rng)
-            if all(c.satisfied(values) for c in constraints):
+            if all(c.satisfied(values) for c in constraints) and self._graph_ok(values):
                 return Architecture._trusted(values)
         return self._sample_enumerated(rng)
 
@@ -105,7 +129,9 @@ class Space:
             if n > 1_000_000:
                 raise UnsatisfiableError(
                     f"{self.name}: {_random_fail(n)}; the constraints reject almost every draw")
-            self._valid = list(iter_valid(self.spec))
+            self._valid = [v for v in iter_valid(self.spec) if self._graph_ok(v)]
+            if not self._valid:
+                raise UnsatisfiableError(f"{self.name}: no architecture satisfies the constraints")
         return Architecture._trusted(dict(self._valid[rng.randrange(len(self._valid))]))
 
     # ---------------------------------------------------------- enumeration
@@ -115,12 +141,25 @@ class Space:
             if not c.finite:
                 raise NaslError(f"cannot enumerate: '{c.path}' is a float range", c.span)
         for values in iter_valid(self.spec):
-            yield Architecture._trusted(values)
+            if self._graph_ok(values):
+                yield Architecture._trusted(values)
 
     # ----------------------------------------------------------- validation
     def validate(self, arch: Mapping) -> Architecture:
-        """Check ``arch`` against the spec; returns it as an Architecture or raises InvalidArchitecture."""
+        """Check ``arch`` against the space; returns it as an Architecture.
+
+        Raises InvalidArchitecture naming the first wrong path, or
+        ConstraintViolation naming the broken constraint.
+        """
+        arch = self._validate_values(arch)
+        if self.graph_constraints:
+            self._backend.realize(dict(arch))       # raises ConstraintViolation
+        return arch
+
+    def _validate_values(self, arch: Mapping) -> Architecture:
         if not isinstance(arch, Architecture):
+            if not isinstance(arch, Mapping):
+                raise InvalidArchitecture(f"an architecture is a mapping {{path: value}}, not {type(arch).__name__}")
             arch = Architecture(arch)
         values = dict(arch)
         seen = set()
@@ -144,9 +183,9 @@ class Space:
 
     def realize(self, arch: Mapping):
         """The :class:`~nasl.ir.archgraph.ArchGraph` of a valid architecture."""
-        arch = self.validate(arch)
         if self._backend is None:
             raise NaslError(f"{self.name} has no program to realize")
+        arch = self._validate_values(arch)
         return self._backend.realize(dict(arch))
 
     def __contains__(self, arch) -> bool:

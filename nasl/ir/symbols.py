@@ -178,3 +178,30 @@ class FnSym(Sym):
 
 def sym_op(op: str, a, b):
     return OpSym(_OPS[op], (a, b), op)
+
+
+GRAPH = "__graph__"     # the key under which ev() receives a realized network
+
+
+class GraphSym(Sym):
+    """A property of the realized network: known only once the graph is built."""
+
+    __slots__ = ("fn", "text")
+
+    def __init__(self, fn, text: str = ""):
+        self.fn, self.text, self.deps = fn, text, ()
+
+    def ev(self, values):
+        return self.fn(values[GRAPH])
+
+    def partial(self, values):
+        return self.ev(values) if GRAPH in values else None
+
+
+def needs_graph(sym) -> bool:
+    """Whether evaluating ``sym`` needs the realized network."""
+    if isinstance(sym, GraphSym):
+        return True
+    parts = list(getattr(sym, "args", ())) + list(getattr(sym, "terms", ()))
+    parts += [v for _, v in getattr(sym, "alts", ())]
+    return any(isinstance(p, Sym) and needs_graph(p) for p in parts)

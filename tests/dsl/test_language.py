@@ -325,3 +325,28 @@ def test_list_ops_and_register_op():
     finally:
         from nasl.ir import oplib
         oplib._REGISTRY.pop("my_block_for_test")
+
+
+def test_constraints_on_the_realized_network():
+    text = HEAD + """
+        input h_prev: [8]
+        def e(d) = d == 0 ? choice(x, h_prev) : choice(x, h_prev, Tanh(e(d - 1)), Add(e(d - 1), e(d - 1)))
+        network {
+            require uses(x) else "the cell must read x"
+            require nodes() <= 2
+            return e(2)
+        }"""
+    s = nasl.loads(text)
+    free = nasl.loads(text.replace("require uses(x)", "# ").replace("require nodes() <= 2", ""))
+    import networkx as nx
+    expected = 0
+    for arch in free.enumerate():
+        g = free.realize(arch)
+        ops = sum(1 for _, d in g.nodes(data=True) if d["kind"] == "op")
+        if nx.has_path(g, "x", "output") and ops <= 2:
+            expected += 1
+    assert s.size() == expected == len(list(s.enumerate()))
+    for arch in s.sample(0, n=20):
+        assert nx.has_path(s.realize(arch), "x", "output")
+    with pytest.raises(nasl.ConstraintViolation, match="must read x"):
+        s.validate({"e": "h_prev"})
