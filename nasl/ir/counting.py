@@ -18,51 +18,82 @@ from nasl.ir.choices import Block, Choice, ChoiceSpec, Constraint, Group
 
 
 class NotStructural(Exception):
-    """The spec has constraints or cross-block conditions."""
+    """The spec has constraints or conditions that the tree product cannot express."""
+
+
+MAX_CONDITIONING = 10_000
+_EMPTY: dict = {}
 
 
 def structural_size(spec: ChoiceSpec, memo: dict | None = None):
     """The exact size, or raises :class:`NotStructural`."""
-    return block_size(spec.root, {} if memo is None else memo)
+    return block_size(spec.root, {} if memo is None else memo, _EMPTY)
 
 
-def block_size(block: Block, memo: dict):
+def block_size(block: Block, memo: dict, fixed: dict):
+    """Architectures of ``block`` given the values ``fixed`` of some enclosing choices.
+
+    A choice that conditions groups deeper than its own block (a branch on
+    two choices nests one guard inside another) is *conditioned on*: the
+    block is counted once per value of such choices, with the value fixed.
+    """
+    cond = [c for c in _conditioning(block, memo) if c.path not in fixed]
+    if not cond:
+        return _block_product(block, memo, fixed)
+    total = 0
+    for assignment in _assignments(cond):
+        sub = dict(fixed)
+        sub.update(assignment)
+        total += _block_product(block, memo, sub)
+    return total
+
+
+def _block_product(block, memo, fixed):
     here: dict[str, Choice] = {}
     gated: dict[str, list] = defaultdict(list)
     result = 1
     for item in block.items:
         t = type(item)
         if t is Choice:
-            here[item.path] = item
+            if item.path not in fixed:
+                here[item.path] = item
         elif t is Group:
-            if item.guard is None:
-                result *= group_size(item, memo)
-            elif item.guard.path in here:
-                gated[item.guard.path].append(item)
+            guard = item.guard
+            if guard is None:
+                result *= group_size(item, memo, fixed)
+            elif guard.path in fixed:
+                if guard.holds(fixed):
+                    result *= group_size(item, memo, fixed)
+            elif guard.path in here:
+                gated[guard.path].append(item)
             else:
-                raise NotStructural(item.guard.path)
+                raise NotStructural(guard.path)
         elif t is Constraint:
             raise NotStructural("constraint")
+        if result == 0:
+            return 0
     for path, c in here.items():
         groups = gated.get(path)
         if not groups:
             result *= c.cardinality()
             continue
-        result *= choice_weights(c, groups, memo)[1]
+        result *= choice_weights(c, groups, memo, fixed)[1]
     return result
 
 
-def group_size(g: Group, memo: dict):
+def group_size(g: Group, memo: dict, fixed: dict = _EMPTY):
     key = g.key
-    if key is not None and key in memo:
-        return memo[key]
-    n = block_size(g.block, memo)
+    if key is not None:
+        key = (key, tuple(sorted(fixed.items(), key=repr))) if fixed else key
+        if key in memo:
+            return memo[key]
+    n = block_size(g.block, memo, fixed)
     if key is not None:
         memo[key] = n
     return n
 
 
-def choice_weights(c: Choice, groups, memo):
+def choice_weights(c: Choice, groups, memo, fixed: dict = _EMPTY):
     """``(values, total)`` where each value carries the number of completions under it."""
     if not c.finite:
         return None, math.inf
@@ -71,10 +102,52 @@ def choice_weights(c: Choice, groups, memo):
         w = 1
         for g in groups:
             if v in g.guard.values:
-                w *= group_size(g, memo)
+                w *= group_size(g, memo, fixed)
         weighted.append((v, w))
         total += w
     return weighted, total
+
+
+def _conditioning(block: Block, memo: dict) -> list:
+    """Choices of ``block`` that guards below its own groups refer to."""
+    key = ("conditioning", id(block))
+    hit = memo.get(key)
+    if hit is not None:
+        return hit
+    here = {i.path: i for i in block.items if type(i) is Choice}
+    deep: set = set()
+    for item in block.items:
+        if type(item) is Group and not (item.guard is None and item.key is not None):
+            _guard_paths(item.block, deep, 0)
+    out = [here[p] for p in here if p in deep]
+    memo[key] = out
+    return out
+
+
+def _guard_paths(block, out, depth):
+    # lazily built recursive expansions (keyed groups) only see their own choices
+    if depth > 64:
+        raise NotStructural("nesting")
+    for item in block.items:
+        if type(item) is Group:
+            if item.guard is not None:
+                out.add(item.guard.path)
+            if not (item.guard is None and item.key is not None):
+                _guard_paths(item.block, out, depth + 1)
+
+
+def _assignments(choices):
+    from itertools import product
+    n = 1
+    for c in choices:
+        if not c.finite:
+            raise NotStructural(c.path)
+        n *= c.cardinality()
+        if n > MAX_CONDITIONING:
+            raise NotStructural(c.path)
+    paths = [c.path for c in choices]
+    for combo in product(*(list(c.values()) for c in choices)):
+        yield dict(zip(paths, combo))
 
 
 # -------------------------------------------------------------- enumeration

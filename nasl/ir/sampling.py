@@ -12,26 +12,33 @@ import bisect
 import random as _random
 
 from nasl.ir.choices import Block, Choice, ChoiceSpec, Constraint, Group
-from nasl.ir.counting import NotStructural, choice_weights, group_size
+from nasl.ir.counting import (_EMPTY, NotStructural, _assignments, _block_product, _conditioning,
+                               choice_weights)
 
 
 class TreeSampler:
-    """Draws from a tree-shaped spec; compiles each block into a plan once."""
+    """Draws from a tree-shaped spec; compiles each block into a plan once.
+
+    A plan depends on the block and on the values of the enclosing choices it
+    is conditioned on (see :func:`nasl.ir.counting.block_size`); for most
+    spaces there are none, and each block has one plan.
+    """
 
     def __init__(self, spec: ChoiceSpec, memo: dict):
         self.spec = spec
         self.memo = memo
-        self._plans: dict[int, list] = {}
+        self._plans: dict = {}
 
-    def plan(self, block: Block) -> list:
-        p = self._plans.get(id(block))
+    def plan(self, block: Block, fixed: dict = _EMPTY) -> list:
+        key = (id(block), tuple(sorted(fixed.items(), key=repr))) if fixed else id(block)
+        p = self._plans.get(key)
         if p is not None:
             return p
         here, gated = {}, {}
         for item in block.items:
-            if type(item) is Choice:
+            if type(item) is Choice and item.path not in fixed:
                 here[item.path] = item
-            elif type(item) is Group and item.guard is not None:
+            elif type(item) is Group and item.guard is not None and item.guard.path not in fixed:
                 if item.guard.path not in here:
                     raise NotStructural(item.guard.path)
                 gated.setdefault(item.guard.path, []).append(item)
@@ -39,17 +46,19 @@ class TreeSampler:
         for item in block.items:
             t = type(item)
             if t is Choice:
+                if item.path in fixed:
+                    continue
                 groups = gated.get(item.path)
                 if groups:
-                    weighted, total = choice_weights(item, groups, self.memo)
+                    weighted, total = choice_weights(item, groups, self.memo, fixed)
                     if weighted is None:
                         steps.append((0, item.path, item))
                         continue
-                    vals = [v for v, w in weighted if w]
-                    cum, acc = [], 0
-                    for _, w in weighted:
+                    vals, cum, acc = [], [], 0
+                    for v, w in weighted:
                         if w:
                             acc += w
+                            vals.append(v)
                             cum.append(acc)
                     steps.append((1, item.path, (vals, cum, acc)))
                 elif item.kind in ("choice", "bool", "int"):
@@ -57,26 +66,35 @@ class TreeSampler:
                 else:
                     steps.append((0, item.path, item))
             elif t is Group:
-                steps.append((3, item.guard, item))
+                if item.guard is not None and item.guard.path in fixed:
+                    if item.guard.holds(fixed):
+                        steps.append((3, None, item))
+                else:
+                    steps.append((3, item.guard, item))
             elif t is Constraint:
                 steps.append((4, None, item))
-        self._plans[id(block)] = steps
+        self._plans[key] = steps
         return steps
 
     def draw(self, rng: _random.Random) -> tuple[dict, list]:
         values: dict = {}
         constraints: list = []
-        self._draw(self.spec.root, rng, values, constraints)
+        self._draw(self.spec.root, rng, values, constraints, _EMPTY)
         return values, constraints
 
-    def _draw(self, block, rng, values, constraints):
+    def _draw(self, block, rng, values, constraints, fixed):
+        cond = [c for c in _conditioning(block, self.memo) if c.path not in fixed]
+        if cond:
+            fixed = self._condition(block, cond, rng, fixed)
+            for c in cond:
+                values[c.path] = fixed[c.path]
         r = rng.random
-        for kind, key, x in self.plan(block):
+        for kind, key, x in self.plan(block, fixed):
             if kind == 2:
                 values[key] = x[int(r() * len(x))]
             elif kind == 3:
                 if key is None or key.holds(values):
-                    self._draw(x.block, rng, values, constraints)
+                    self._draw(x.block, rng, values, constraints, fixed)
             elif kind == 1:
                 vals, cum, total = x
                 # randrange is exact for the huge integer weights of deep trees
@@ -85,6 +103,19 @@ class TreeSampler:
                 values[key] = x.sample(rng)
             else:
                 constraints.append(x)
+
+    def _condition(self, block, cond, rng, fixed) -> dict:
+        """Draw the conditioning choices jointly, weighted by their completions."""
+        options, cum, acc = [], [], 0
+        for a in _assignments(cond):
+            sub = dict(fixed)
+            sub.update(a)
+            w = _block_product(block, self.memo, sub)
+            if w:
+                acc += w
+                options.append(sub)
+                cum.append(acc)
+        return options[bisect.bisect_right(cum, rng.randrange(acc))]
 
 
 def conditional_draw(spec: ChoiceSpec, rng: _random.Random) -> dict:

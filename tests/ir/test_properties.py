@@ -121,3 +121,19 @@ def test_sampling_is_uniform_on_a_conditional_space():
 def test_same_seed_same_samples(nb201):
     assert nb201.sample(3, n=20) == nb201.sample(3, n=20)
     assert nb201.sample(3, n=20) != nb201.sample(4, n=20)
+
+
+def test_counting_and_sampling_condition_on_enclosing_choices():
+    # `se` is decided at the top, but the choice it guards sits inside an alternative
+    space = nasl.loads("""
+        input x: [3, 8, 8]
+        let se = boolean()
+        def blk(c)(h) { if se { h = h >> conv(c, k=choice(1, 3, 5) as k) }; return h }
+        network { return x >> choice(blk(8), identity, max_pool(k=3)) as op }""")
+    assert space.structural
+    assert space.size() == 3 + 5 == len(set(space.enumerate()))
+    counts = {}
+    for a in space.sample(0, n=16000):
+        counts[a] = counts.get(a, 0) + 1
+    assert len(counts) == 8
+    assert all(abs(n - 2000) < 250 for n in counts.values())
