@@ -318,23 +318,12 @@ def graph_builtins(info: DagInfo, ctx) -> dict:
 
 def _monotone_bound(info, deps, values, pred):
     """Decide a predicate that only grows with edges before every edge is chosen."""
-    if all(d in values for d in deps):
-        return pred(info.present_edges(values))
-    # undecided edges resolve as present (their label is unknown): the most edges
-    if not pred(info.present_edges(values)):
+    most = info.present_pairs(values, OP)          # undecided edges taken as present
+    if not pred(most):
         return False
-    decided = {d: values[d] for d in deps if d in values}
-    fewest = {e: x for e, x in info.present_edges(values).items()
-              if _edge_decided(info, e, decided)}
-    return True if pred(fewest) else None
-
-
-def _edge_decided(info, e, decided) -> bool:
-    slot = info.edges.get(e)
-    if slot is not None:
-        return slot.path is None or slot.path in decided
-    return True
-
+    if all(d in values for d in deps):
+        return True
+    return True if pred(info.present_pairs(values, ZERO)) else None
 
 def _reaching(info, present):
     """Input nodes from which the output can be reached."""

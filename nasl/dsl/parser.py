@@ -7,19 +7,36 @@ Lark's exceptions never escape: a parse failure becomes a
 from __future__ import annotations
 
 import ast as pyast
+import os
+import re
+import warnings
 from functools import lru_cache
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from nasl.dsl import ast as A
 from nasl.ir.errors import NaslError, NaslSyntaxError, Span
 
+def shipped_tables() -> str:
+    """Where the package keeps LALR tables built for this lark and Python version."""
+    import sys
+
+    import lark
+    here = os.path.dirname(os.path.abspath(__file__))
+    name = f"nasl-lark{lark.__version__}-py{sys.version_info[0]}{sys.version_info[1]}.cache"
+    return os.path.join(os.path.dirname(here), "grammars", name)
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    # cache=True keeps the LALR tables in the temp directory: building them
-    # costs ~0.25 s, loading them ~10 ms.
-    return Lark.open_from_package("nasl.grammars", "nasl.lark", parser="lalr", cache=True,
+    # Building the LALR tables costs ~0.2 s, loading them ~10 ms. The package
+    # ships them for the lark it was built with; otherwise lark caches them in
+    # the temp directory on first use. Lark checks a hash of the grammar and
+    # its own version before trusting either file.
+    tables = shipped_tables()
+    cache = tables if os.path.exists(tables) else True
+    return Lark.open_from_package("nasl.grammars", "nasl.lark", parser="lalr", cache=cache,
                                   propagate_positions=True, maybe_placeholders=True)
 
 
@@ -36,8 +53,24 @@ def parse(text: str, file: str = "<string>") -> A.Program:
         inner = e.orig_exc
         if isinstance(inner, NaslError):
             raise inner.with_source(text) from None
+        if isinstance(inner, RecursionError):
+            raise _too_deep(tree, text, file) from None
         raise
+    except RecursionError:
+        raise _too_deep(tree, text, file) from None
     return A.Program(tuple(items), file, text)
+
+
+def _too_deep(tree, text: str, file: str) -> NaslSyntaxError:
+    """The building recursion ran out of stack: point at the most deeply nested place."""
+    deepest, depth, stack = tree, 0, [(tree, 0)]
+    while stack:                       # iterative: the tree is too deep to recurse on
+        t, d = stack.pop()
+        if d > depth and not getattr(t.meta, "empty", True):
+            deepest, depth = t, d
+        stack.extend((c, d + 1) for c in t.children if isinstance(c, Tree))
+    return NaslSyntaxError("the program is nested too deeply here", _span(file, deepest.meta),
+                           hint="split it into several named steps", source=text)
 
 
 def _syntax_error(e: UnexpectedInput, text: str, file: str, parser: Lark) -> NaslSyntaxError:
@@ -47,15 +80,14 @@ def _syntax_error(e: UnexpectedInput, text: str, file: str, parser: Lark) -> Nas
         msg = f"unexpected character {ch!r}"
         width = 1
     elif isinstance(e, UnexpectedEOF):
-        lines = text.splitlines() or [""]
-        line, col = len(lines), len(lines[-1]) + 1
+        line, col = _end_of(text)
         msg = "unexpected end of file"
         width = 1
     elif isinstance(e, UnexpectedToken):
         tok = e.token
         if tok.type == "$END":
-            lines = text.splitlines() or [""]
-            line, col = len(lines), len(lines[-1]) + 1
+            # lark places $END on the last token: point just after it, not at trailing blank lines
+            line, col = (tok.end_line, tok.end_column) if tok.end_line and tok.end_column else _end_of(text)
             msg, width = "unexpected end of file", 1
         else:
             msg, width = f"unexpected {_describe_token(tok)}", max(1, len(str(tok)))
@@ -69,6 +101,11 @@ def _syntax_error(e: UnexpectedInput, text: str, file: str, parser: Lark) -> Nas
         hint = f"expected {shown}"
     span = Span(file, line, col, line, col + width)
     return NaslSyntaxError(msg, span, hint=hint, source=text)
+
+
+def _end_of(text: str) -> tuple[int, int]:
+    lines = text.split("\n")       # lark counts lines by '\n' only
+    return len(lines), len(lines[-1]) + 1
 
 
 _CLOSERS = ("')'", "']'", "'}'", "','", "':'", "'='", "'{'", "'('")
@@ -205,10 +242,10 @@ class _Builder(Transformer):
         return A.Return(self._s(meta), tuple(c[0]))
 
     def require_stmt(self, meta, c):
-        return A.Require(self._s(meta), c[0], _unquote(c[1]) if c[1] is not None else None, False)
+        return A.Require(self._s(meta), c[0], _unquote(c[1], self.file) if c[1] is not None else None, False)
 
     def forbid_stmt(self, meta, c):
-        return A.Require(self._s(meta), c[0], _unquote(c[1]) if c[1] is not None else None, True)
+        return A.Require(self._s(meta), c[0], _unquote(c[1], self.file) if c[1] is not None else None, True)
 
     def exprlist(self, meta, c):
         return tuple(c)
@@ -246,11 +283,14 @@ class _Builder(Transformer):
 
     def number(self, meta, c):
         text = str(c[0])
-        value = int(text) if text.isdigit() else float(text)
+        try:
+            value = int(text) if text.isdigit() else float(text)
+        except ValueError:         # Python refuses to convert ints of more than 4300 digits
+            raise NaslSyntaxError(f"the number has too many digits ({len(text)})", self._s(meta)) from None
         return A.Num(self._s(meta), value)
 
     def string(self, meta, c):
-        return A.Str(self._s(meta), _unquote(c[0]))
+        return A.Str(self._s(meta), _unquote(c[0], self.file))
 
     def true(self, meta, c):
         return A.Bool(self._s(meta), True)
@@ -323,5 +363,17 @@ def _split_args(items):
     return tuple(args), tuple(kwargs)
 
 
-def _unquote(tok) -> str:
-    return pyast.literal_eval(str(tok))
+def _unquote(tok: Token, file: str) -> str:
+    bad = next((ch for ch in str(tok) if ord(ch) < 32 and ch != "\t"), None)
+    if bad is not None:
+        raise NaslSyntaxError(f"invalid string literal: it contains the control character U+{ord(bad):04X}",
+                              _tok_span(file, tok), hint="write it as an escape, e.g. '\\r'")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")      # "\d" stays a backslash and a 'd', as in Python
+            return pyast.literal_eval(str(tok))
+    except (SyntaxError, ValueError) as err:
+        reason = re.sub(r"^\(unicode error\) '\w+' codec can't decode bytes? in position [\d-]+: ", "",
+                        getattr(err, "msg", None) or str(err))
+        raise NaslSyntaxError(f"invalid string literal: {reason}", _tok_span(file, tok),
+                              hint="write a backslash as '\\\\'") from None

@@ -27,12 +27,22 @@ class Slot:
     label: str = ""
     const_class: str = OP
 
+    def cls(self, values, undecided: str) -> str:
+        """The class under ``values``; ``undecided`` when the choice has no value yet."""
+        if self.path is None:
+            return self.const_class
+        v = values.get(self.path, _UNDECIDED)
+        return undecided if v is _UNDECIDED else self.classes.get(v, OP)
+
     def resolve(self, values) -> tuple[str, str]:
         """``(class, label)`` under an architecture's values."""
         if self.path is None:
             return self.const_class, self.label
         v = values.get(self.path)
         return self.classes.get(v, OP), _label(v)
+
+
+_UNDECIDED = object()
 
 
 def _label(v) -> str:
@@ -77,6 +87,18 @@ class DagInfo:
                     out[(i, j)] = (cls, label)
         return out
 
+    def present_pairs(self, values, undecided: str = OP) -> list:
+        """The present edges ``(i, j)``; an undecided edge counts as ``undecided``."""
+        out = [e for e, slot in self.edges.items() if slot.cls(values, undecided) != ZERO]
+        for j, (path, slots) in self.picks.items():
+            chosen = values.get(path)
+            if chosen is None:
+                if undecided != ZERO:
+                    out.extend((i, j) for i in range(j))
+                continue
+            out.extend((i, j) for s, i in enumerate(chosen) if slots[s].cls(values, undecided) != ZERO)
+        return out
+
     def output_nodes(self, present) -> list:
         if self.output == "last":
             return [self.n - 1]
@@ -118,9 +140,15 @@ class DagInfo:
         return back
 
     def connected(self, present) -> bool:
-        outs = self.output_nodes(present)
-        live = self.live_nodes(present)
-        return any(o in live for o in outs)
+        """Some output node is reachable from an input."""
+        if self.implicit_io:
+            return True
+        reach = set(range(self.inputs))
+        # edges go from lower to higher nodes: one pass in source order suffices
+        for i, j in sorted(present):
+            if i in reach:
+                reach.add(j)
+        return any(o in reach for o in self.output_nodes(present))
 
 
 def expression_key(info: DagInfo, values) -> str:

@@ -10,11 +10,12 @@ def render_tree(space, max_lines: int = MAX_LINES) -> str:
     lines = [f"space {space.name}"]
     if space.params:
         lines.append("params: " + ", ".join(f"{k}={v!r}" for k, v in space.params.items()))
-    try:
+    if space.structural and not space.graph_constraints:
         size = space.size()
         lines.append(f"size: {size:,}" if isinstance(size, int) else f"size: {size}")
-    except Exception as e:  # the tree is still worth showing
-        lines.append(f"size: unknown ({e})")
+    else:
+        # counting a constrained space enumerates it, which can take a while
+        lines.append("size: constrained (run 'nasl count' for the exact number)")
     lines.append("choices:")
     budget = [max_lines]
     _block(space.spec.root, 1, lines, budget)
