@@ -18,26 +18,49 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from nasl.dsl import ast as A
 from nasl.ir.errors import NaslError, NaslSyntaxError, Span
 
+_OPTIONS = dict(parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
 def shipped_tables() -> str:
-    """Where the package keeps LALR tables built for this lark and Python version."""
+    """The LALR tables the package ships, built ahead of time."""
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "grammars", "nasl.tables")
+
+
+def tables_stamp() -> bytes:
+    """What the shipped tables must have been built from: grammar, options, lark and Python."""
+    import hashlib
     import sys
 
     import lark
-    here = os.path.dirname(os.path.abspath(__file__))
-    name = f"nasl-lark{lark.__version__}-py{sys.version_info[0]}{sys.version_info[1]}.cache"
-    return os.path.join(os.path.dirname(here), "grammars", name)
+    from importlib.resources import files
+    grammar = files("nasl.grammars").joinpath("nasl.lark").read_bytes()
+    key = grammar + repr(sorted(_OPTIONS.items())).encode() + lark.__version__.encode() + \
+        repr(sys.version_info[:2]).encode()
+    return hashlib.sha256(key).hexdigest().encode()
+
+
+def build_tables(path: str | None = None) -> str:
+    """Write the tables for this grammar, lark and Python (``python -m nasl.grammars``)."""
+    path = path or shipped_tables()
+    parser = Lark.open_from_package("nasl.grammars", "nasl.lark", **_OPTIONS)
+    with open(path, "wb") as f:
+        f.write(tables_stamp() + b"\n")
+        parser.save(f)
+    return path
 
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    # Building the LALR tables costs ~0.2 s, loading them ~10 ms. The package
-    # ships them for the lark it was built with; otherwise lark caches them in
-    # the temp directory on first use. Lark checks a hash of the grammar and
-    # its own version before trusting either file.
-    tables = shipped_tables()
-    cache = tables if os.path.exists(tables) else True
-    return Lark.open_from_package("nasl.grammars", "nasl.lark", parser="lalr", cache=cache,
-                                  propagate_positions=True, maybe_placeholders=True)
+    # Building the LALR tables costs ~0.2 s, loading them ~10 ms. Use the
+    # shipped ones when they were built from this very grammar, lark and
+    # Python; otherwise build, and let lark cache them in the temp directory.
+    try:
+        with open(shipped_tables(), "rb") as f:
+            if f.readline().strip() == tables_stamp():
+                return Lark.load(f)
+    except (OSError, EOFError, ValueError):
+        pass
+    return Lark.open_from_package("nasl.grammars", "nasl.lark", cache=True, **_OPTIONS)
 
 
 def parse(text: str, file: str = "<string>") -> A.Program:
