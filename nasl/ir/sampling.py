@@ -63,6 +63,9 @@ class TreeSampler:
                     steps.append((1, item.path, (vals, cum, acc)))
                 elif item.kind in ("choice", "bool", "int"):
                     steps.append((2, item.path, item.domain))
+                elif item.kind in ("subset", "permutation") and item.cardinality() <= 4096:
+                    # a small subset space: one uniform index into its list of values
+                    steps.append((2, item.path, tuple(item.values())))
                 else:
                     steps.append((0, item.path, item))
             elif t is Group:
