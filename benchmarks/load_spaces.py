@@ -22,12 +22,14 @@ import argparse
 import glob
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MS = 200.0
@@ -48,16 +50,6 @@ print(json.dumps({"import": t1 - t0, "load": t2 - t1, "parse": t4 - t3}))
 """
 
 
-def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"platform {platform.platform()}  cpu {cpu}  cores {os.cpu_count()}  python {platform.python_version()}"
 
 
 def clear_lark_cache() -> int:

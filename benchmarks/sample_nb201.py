@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import sys
@@ -31,22 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout
 
 import nasl  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import machine  # noqa: E402
 
 NB201 = ROOT / "examples" / "nas_bench_201.nas"
 DARTS = ROOT / "examples" / "darts.nas"
 TARGET = 20_000  # archs/s
 
 
-def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"platform {platform.platform()}  cpu {cpu}  cores {os.cpu_count()}  python {platform.python_version()}"
 
 
 def hand_sampler(paths, ops, seed, n):

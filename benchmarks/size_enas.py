@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import statistics
 import sys
 import time
@@ -30,22 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout
 
 import nasl  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import machine  # noqa: E402
 
 SPACE = ROOT / "examples" / "enas_macro.nas"
 EXPECTED = 6 ** 12 * 2 ** 66
 TARGET_S = 0.050
 
 
-def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"platform {platform.platform()}  cpu {cpu}  cores {os.cpu_count()}  python {platform.python_version()}"
 
 
 def timed(fn):

@@ -310,24 +310,18 @@ class ChoiceSpec:
 
     def active_choices(self, values) -> Iterator[Choice]:
         """The choice points that are active under ``values`` (a full assignment)."""
-        stack = [iter(self.root.items)]
-        while stack:
-            for item in stack[-1]:
-                t = type(item)
-                if t is Choice:
-                    yield item
-                elif t is Group and (item.guard is None or item.guard.holds(values)):
-                    stack.append(iter(item.block.items))
-                    break
-            else:
-                stack.pop()
+        return self._active(values, Choice)
 
     def active_constraints(self, values) -> Iterator[Constraint]:
+        """The constraints that apply under ``values``."""
+        return self._active(values, Constraint)
+
+    def _active(self, values, kind) -> Iterator:
         stack = [iter(self.root.items)]
         while stack:
             for item in stack[-1]:
                 t = type(item)
-                if t is Constraint:
+                if t is kind:
                     yield item
                 elif t is Group and (item.guard is None or item.guard.holds(values)):
                     stack.append(iter(item.block.items))
