@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-D", dest="defines", action="append", type=_parse_define, default=[],
                         metavar="NAME=VALUE", help="override a space parameter (repeatable)")
+    common.add_argument("--ops", action="append", default=[], metavar="MODULE",
+                        help="import a Python module (name or .py file) that registers ops (repeatable)")
     common.add_argument("--traceback", action="store_true", help="show Python tracebacks on errors")
     p = argparse.ArgumentParser(prog="nasl", description="A language for neural-architecture search spaces.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -56,9 +58,31 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def import_ops(modules) -> None:
+    """Import the modules that register user ops: the only code a space can bring in."""
+    import importlib
+    import importlib.util
+    import os
+    for name in modules:
+        try:
+            if name.endswith(".py") or os.sep in name:
+                spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(name))[0], name)
+                if spec is None or spec.loader is None:
+                    raise ImportError(f"no Python file at '{name}'")
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+            else:
+                importlib.import_module(name)
+        except (ImportError, OSError, SyntaxError) as e:
+            raise NaslError(f"cannot import op module '{name}': {e}") from None
+        except Exception as e:  # noqa: BLE001 - the user's module failed, not nasl
+            raise NaslError(f"op module '{name}' failed: {type(e).__name__}: {e}") from None
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
+        import_ops(args.ops)
         return _COMMANDS[args.command](args)
     except NaslError as e:
         print(e.render(), file=sys.stderr)

@@ -75,13 +75,15 @@ def register_op(name: str, params: tuple | list | dict = (), *, inputs: int = 1,
     """
     if not name.isidentifier():
         raise ValueError(f"op name must be an identifier, got {name!r}")
-    if name in _REGISTRY and not replace:
-        raise ValueError(f"op '{name}' is already registered; pass replace=True to override it")
     if isinstance(params, dict):
         plist = tuple(params.items())
     else:
         plist = tuple(p if isinstance(p, tuple) else (p, REQUIRED) for p in params)
     sig = OpSig(name, plist, inputs, category, doc, zero, identity, builder)
+    old = _REGISTRY.get(name)
+    # the same definition again (a module imported twice) is fine; a different one is a clash
+    if old is not None and old != sig and not replace:
+        raise ValueError(f"op '{name}' is already registered differently; pass replace=True to override it")
     _REGISTRY[name] = sig
     return sig
 

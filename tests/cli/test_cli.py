@@ -90,3 +90,21 @@ def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as e:
         main(["count"])
     assert e.value.code == 2
+
+
+def test_user_ops_come_from_a_named_module(capsys, tmp_path):
+    mod = tmp_path / "my_ops_for_cli_test.py"
+    mod.write_text("import nasl\nnasl.register_op('cli_test_block', ('c',), doc='from a user module')\n")
+    space = tmp_path / "s.nas"
+    space.write_text("input x: [3, 8, 8]\nnetwork { return x >> cli_test_block(4) }\n")
+    try:
+        # without the module the op is unknown; with it, the space checks
+        assert run(capsys, "check", str(space))[0] == 1
+        assert run(capsys, "check", "--ops", str(mod), str(space))[0] == 0
+        code, out, _ = run(capsys, "list", "ops", "cli_test*", "--ops", str(mod))
+        assert "cli_test_block(c)  # from a user module" in out
+    finally:
+        from nasl.ir import oplib
+        oplib._REGISTRY.pop("cli_test_block", None)
+    code, _, err = run(capsys, "check", "--ops", "no_such_module_xyz", str(space))
+    assert code == 1 and "cannot import op module 'no_such_module_xyz'" in err

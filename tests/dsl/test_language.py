@@ -320,7 +320,8 @@ def test_list_ops_and_register_op():
     try:
         s = load("network { return x >> my_block_for_test(8, k=5) }")
         assert [d["op"] for _, d in s.realize({}).ops()] == ["my_block_for_test"]
-        with pytest.raises(ValueError, match="already registered"):
+        nasl.register_op("my_block_for_test", ("c", ("k", 3)), doc="a test op")   # same again: fine
+        with pytest.raises(ValueError, match="already registered differently"):
             nasl.register_op("my_block_for_test")
     finally:
         from nasl.ir import oplib
