@@ -1,6 +1,7 @@
 """Functions available in every ``.nas`` file (besides ops and choice forms)."""
 from __future__ import annotations
 
+from nasl.dsl.context import MAX_LENGTH
 from nasl.dsl.values import PLACEHOLDER, Builtin, OpSym, Sym, Tensor, Unknown
 from nasl.ir.errors import NaslTypeError
 
@@ -28,7 +29,10 @@ def _range(*args):
     for a in args:
         if not isinstance(a, int) or isinstance(a, bool):
             raise TypeError(f"expected ints, got {a!r}")
-    return list(range(*args))
+    r = range(*args)
+    if len(r) > MAX_LENGTH:
+        raise ValueError(f"{len(r):,} items is more than the {MAX_LENGTH:,} a range may have")
+    return list(r)
 
 
 def _enumerate(xs, start=0):

@@ -21,27 +21,11 @@ def check_names(prog: A.Program) -> list:
     known = globals_ | BUILTIN_NAMES | CHOICE_FORMS | set(op_names())
     errors: list = []
     for d in prog.items:
-        if isinstance(d, A.DefDecl):
-            local = {p.name for p in (d.params or ())} | {p.name for p in (d.inputs or ())}
-            if d.params:
-                for p in d.params:
-                    if p.default is not None:
-                        _expr(p.default, known, errors)
-            body = d.body if isinstance(d.body, tuple) else ()
-            local |= _assigned(body)
-            scope = known | local
-            if isinstance(d.body, tuple):
-                _stmts(d.body, scope, errors)
-            else:
-                _expr(d.body, scope, errors)
-        elif isinstance(d, A.NetworkDecl):
-            _stmts(d.body, known | _assigned(d.body), errors)
-        elif isinstance(d, (A.ParamDecl, A.LetDecl, A.GenotypeDecl)):
-            _expr(d.value, known, errors)
-        elif isinstance(d, A.InputDecl):
-            _expr(d.shape, known, errors)
-        elif isinstance(d, A.Require):
-            _expr(d.expr, known, errors)
+        try:
+            _item(d, known, errors)
+        except RecursionError:
+            from nasl.dsl.elaborate import too_deep
+            errors.append(too_deep(d))
     seen, out = set(), []
     for e in errors:
         key = (e.message, str(e.span))
@@ -49,6 +33,30 @@ def check_names(prog: A.Program) -> list:
             seen.add(key)
             out.append(e)
     return out
+
+
+def _item(d, known, errors):
+    if isinstance(d, A.DefDecl):
+        local = {p.name for p in (d.params or ())} | {p.name for p in (d.inputs or ())}
+        if d.params:
+            for p in d.params:
+                if p.default is not None:
+                    _expr(p.default, known, errors)
+        body = d.body if isinstance(d.body, tuple) else ()
+        local |= _assigned(body)
+        scope = known | local
+        if isinstance(d.body, tuple):
+            _stmts(d.body, scope, errors)
+        else:
+            _expr(d.body, scope, errors)
+    elif isinstance(d, A.NetworkDecl):
+        _stmts(d.body, known | _assigned(d.body), errors)
+    elif isinstance(d, (A.ParamDecl, A.LetDecl, A.GenotypeDecl)):
+        _expr(d.value, known, errors)
+    elif isinstance(d, A.InputDecl):
+        _expr(d.shape, known, errors)
+    elif isinstance(d, A.Require):
+        _expr(d.expr, known, errors)
 
 
 def _assigned(stmts) -> set:

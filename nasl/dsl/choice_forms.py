@@ -7,11 +7,12 @@ static name of their site to build a path.
 from __future__ import annotations
 
 import math
+import sys
 
 from nasl.dsl import ast as A
 from nasl.dsl.values import ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, DefFn, OpFn, Sym, Tensor, Unknown
 from nasl.ir.choices import Choice, Guard
-from nasl.ir.errors import EmptySpaceError, InvalidArchitecture, NaslError, NaslTypeError
+from nasl.ir.errors import EmptySpaceError, InvalidArchitecture, NaslError, NaslTypeError, source_lines
 
 _SCALARS = (str, int, float, bool)
 
@@ -187,7 +188,7 @@ class _Head(str):
 
 
 def _text(program, span) -> str:
-    lines = program.source.splitlines()
+    lines = source_lines(program.source)
     if span.line == span.end_line:
         t = lines[span.line - 1][span.col - 1:span.end_col - 1]
     else:
@@ -272,6 +273,8 @@ def _int_range(path, args, kw, e, ctx):
         raise TypeError("'step' must be positive")
     if hi < lo:
         raise EmptySpaceError(f"int_range({lo}, {hi}) is empty: high < low", e.span)
+    if (hi - lo) // step >= sys.maxsize:
+        raise TypeError(f"more than {sys.maxsize:,} values")
     if log and lo <= 0:
         raise TypeError("a log-scale range needs low > 0")
     return Choice(path, "int", range(lo, hi + 1, step), e.span, frozenset({"value"}) | ctx.hints,
@@ -281,7 +284,7 @@ def _int_range(path, args, kw, e, ctx):
 def _float_range(path, args, kw, e, ctx):
     lo, hi, log = _args(args, kw, ("low", "high", "log"), (None, None, False))
     for n, v in (("low", lo), ("high", hi)):
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not _finite(v):
             raise TypeError(f"'{n}' must be a finite number, got {v!r}")
     if hi < lo:
         raise EmptySpaceError(f"float_range({lo}, {hi}) is empty: high < low", e.span)
@@ -289,6 +292,13 @@ def _float_range(path, args, kw, e, ctx):
         raise TypeError("a log-scale range needs low > 0")
     return Choice(path, "float", (float(lo), float(hi)), e.span, frozenset({"value"}) | ctx.hints,
                   log=bool(log), condition=ctx.guards)
+
+
+def _finite(v) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:       # an int too large for a float
+        return False
 
 
 def _boolean(path, args, kw, e, ctx):

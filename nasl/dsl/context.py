@@ -5,6 +5,7 @@ from nasl.ir.choices import Block, Group, Guard
 
 SPEC, REALIZE = "spec", "realize"
 MAX_DEPTH = 200
+MAX_LENGTH = 100_000       # the most items of a list or a range, and iterations of a repeat
 
 
 class Ctx:

@@ -7,6 +7,8 @@ on the two sides are merged into a value that depends on the choice.
 from __future__ import annotations
 
 from nasl.dsl import ast as A
+from nasl.dsl.context import MAX_LENGTH
+from nasl.dsl.guards import MAX_COMBINATIONS, too_many
 from nasl.dsl.values import Merged, OpSym, Sym, Unknown
 from nasl.ir.errors import NaslTypeError
 
@@ -41,6 +43,7 @@ def exec_repeat(interp, s: A.Repeat, env, ctx):
     if not isinstance(n, Sym):
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise NaslTypeError(f"repeat needs a non-negative int, got {n!r}", s.count.span)
+        _check_count(n, s)
         for i in range(n):
             if s.var:
                 env[s.var] = i
@@ -52,6 +55,7 @@ def exec_repeat(interp, s: A.Repeat, env, ctx):
         if c is None or not c.finite:
             raise NaslTypeError(f"cannot repeat '{dep}' times: it has no finite list of values", s.count.span)
     top = _max_count(interp, n, s)
+    _check_count(top, s)
     for i in range(top):
         sub_ctx = ctx.but(loops=ctx.loops + (i,))
         leaves = split(interp, OpSym(lambda c, i=i: c is not None and c > i, (n,), ">"), s.count)
@@ -71,8 +75,18 @@ def exec_repeat(interp, s: A.Repeat, env, ctx):
         _merge_env(env, sides)
 
 
+def _check_count(n, s):
+    if n > MAX_LENGTH:
+        raise NaslTypeError(f"cannot repeat {n:,} times; the most is {MAX_LENGTH:,}", s.count.span)
+
+
 def _max_count(interp, n, s):
     from itertools import product
+    total = 1
+    for d in n.deps:
+        total *= interp.registered[d].cardinality()
+        if total > MAX_COMBINATIONS:
+            raise too_many(list(n.deps), "repeat count", s.count)
     doms = [list(interp.registered[d].values()) for d in n.deps]
     top = 0
     for combo in product(*doms):

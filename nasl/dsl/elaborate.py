@@ -116,6 +116,9 @@ class Program:
                 name = getattr(d, "name", None)
                 if name and not isinstance(d, A.NetworkDecl):
                     g[name] = _Poison()
+            except RecursionError:
+                errors.append(too_deep(d))
+                return          # the declarations after it would only run out of stack again
             if errors and stop_on_error:
                 return
 
@@ -181,6 +184,13 @@ class Program:
                     ctx.graph.add_output(t, k)
             return
         raise NaslTypeError("the network ends without 'return'", d.span)
+
+
+def too_deep(d) -> NaslError:
+    """Python's stack ran out while elaborating the declaration ``d``."""
+    return NaslCycleError("this nests too deeply to elaborate", d.span,
+                          hint="an expression nested hundreds of levels deep, or a long chain of definitions "
+                               "that refer to each other; split it up")
 
 
 def _is_partial_call(e) -> bool:

@@ -24,16 +24,22 @@ def split(interp, test, node) -> list:
         choice = interp.registered.get(p)
         if choice is None or not choice.finite:
             raise NaslTypeError(f"cannot branch on '{p}': it has no finite list of values", node.span)
+        total *= choice.cardinality() + (1 if choice.condition else 0)
+        if total > MAX_COMBINATIONS:     # checked before listing the values: there may be billions
+            raise too_many(deps, "condition", node)
         vals = list(choice.values())
         if choice.condition:
             vals.append(INACTIVE)       # the choice may not exist on this path
         domains.append(vals)
-        total *= len(vals)
-        if total > MAX_COMBINATIONS:
-            raise NaslTypeError(f"this condition depends on too many combinations of choices "
-                                f"({', '.join(deps)})", node.span,
-                                hint="combine the decisions into one named choice")
     return _tree(test, deps, domains, 0, {})
+
+
+def too_many(deps, what, node) -> NaslTypeError:
+    if len(deps) == 1:
+        return NaslTypeError(f"this {what} depends on '{deps[0]}', which has more than {MAX_COMBINATIONS:,} values",
+                             node.span, hint="give the choice fewer values")
+    return NaslTypeError(f"this {what} depends on too many combinations of choices ({', '.join(deps)})",
+                         node.span, hint="combine the decisions into one named choice")
 
 
 def _tree(test, deps, domains, k, fixed):

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from nasl.dsl import ast as A
-from nasl.dsl.context import MAX_DEPTH, Ctx
+from nasl.dsl.context import MAX_DEPTH, MAX_LENGTH, Ctx
 from nasl.dsl.naming import CHOICE_FORMS, site_names
 from nasl.dsl.values import (ABSENT, PLACEHOLDER, AbsentType, Builtin, ChoiceRef, ChoiceVal, Compose, DagFn,
                              DefFn, Merged, OpFn, Sym, Tensor, Unknown, sym_op)
 from nasl.ir.choices import Constraint, Group, Guard
 from nasl.ir.errors import (ConstraintViolation, NaslCycleError, NaslError, NaslNameError, NaslTypeError,
-                            UnsatisfiableError, did_you_mean)
+                            UnsatisfiableError, did_you_mean, source_lines)
 from nasl.ir.oplib import VARIADIC, get_op, op_names
 
 
@@ -139,10 +139,16 @@ class Interpreter:
                 return OpSym(fn, (left, right), op)
             return sym_op(op, left, right)
         from nasl.dsl.values import _OPS
+        if op == "*" and _repeated_length(left, right) > MAX_LENGTH:
+            what = "string of more than {:,} characters" if isinstance(left, str) or isinstance(right, str) \
+                else "list of more than {:,} items"
+            raise NaslTypeError("this would make a " + what.format(MAX_LENGTH), e.span)
         try:
             return _OPS[op](left, right)
         except ZeroDivisionError:
             raise NaslTypeError("division by zero", e.span) from None
+        except OverflowError:
+            raise NaslTypeError(f"the result of '{op}' is too large for a float", e.span) from None
         except TypeError:
             raise NaslTypeError(f"cannot apply '{op}' to {_kind(left)} and {_kind(right)}", e.span) from None
 
@@ -401,6 +407,14 @@ def _unpack(v, n, node):
     return list(v)
 
 
+def _repeated_length(a, b) -> int:
+    """The length of ``a * b`` where one side is a list or string and the other an int; else 0."""
+    for seq, n in ((a, b), (b, a)):
+        if isinstance(seq, (list, tuple, str)) and isinstance(n, int):
+            return len(seq) * n
+    return 0
+
+
 def _need_number(v, node):
     if not isinstance(v, (int, float)) or isinstance(v, bool):
         raise NaslTypeError(f"expected a number, got {_kind(v)}", node.span)
@@ -434,7 +448,7 @@ def _unknown_error(u: Unknown, node) -> NaslError:
 
 
 def _source(program, span) -> str:
-    lines = program.source.splitlines()
+    lines = source_lines(program.source)
     if span.line == span.end_line and 0 < span.line <= len(lines):
         return lines[span.line - 1][span.col - 1:span.end_col - 1]
     return "..."

@@ -121,7 +121,7 @@ class InternalError(Exception):
 
 
 def _caret(source: str, span: Span) -> list[str]:
-    src_lines = source.splitlines()
+    src_lines = source_lines(source)
     if not 1 <= span.line <= len(src_lines):
         return []
     text = src_lines[span.line - 1].expandtabs(1)
@@ -129,6 +129,11 @@ def _caret(source: str, span: Span) -> list[str]:
     width = max(1, width)
     gutter = f"{span.line:>4} | "
     return [gutter + text, " " * (len(gutter) + span.col - 1) + "^" * width]
+
+
+def source_lines(source: str) -> list[str]:
+    """The lines of ``source`` as spans number them: split at '\\n' only, not at form feeds or '\\r'."""
+    return [line[:-1] if line.endswith("\r") else line for line in source.split("\n")]
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
