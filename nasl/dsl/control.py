@@ -90,7 +90,10 @@ def _max_count(interp, n, s):
     doms = [list(interp.registered[d].values()) for d in n.deps]
     top = 0
     for combo in product(*doms):
-        c = n.ev(dict(zip(n.deps, combo)))
+        try:
+            c = n.ev(dict(zip(n.deps, combo)))
+        except NaslTypeError as e:
+            raise e.at(s.count.span)
         if c is None:
             continue
         if not isinstance(c, int) or isinstance(c, bool) or c < 0:

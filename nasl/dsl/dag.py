@@ -295,8 +295,10 @@ def graph_builtins(info: DagInfo, ctx) -> dict:
             return CountSym(terms)
         return len(present(ctx.values))
 
-    def _graph_fn(tag, fn, monotone=False):
+    def _graph_fn(tag, fn, monotone=False, arity=0):
         def f(interp, c, node, *args):
+            if len(args) != arity or not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+                raise NaslTypeError(f"{tag}() takes {'no arguments' if not arity else 'a node number'}", node.span)
             if ctx.spec:
                 bound = (lambda v: _monotone_bound(info, deps, v, lambda p: fn(p, *args))) if monotone else None
                 return FnSym(deps, lambda v: fn(present(v), *args), tag, bound)
@@ -312,7 +314,7 @@ def graph_builtins(info: DagInfo, ctx) -> dict:
         "edges": Builtin("edges", edges),
         "connected": Builtin("connected", _graph_fn("connected", lambda p: info.connected(p), monotone=True)),
         "nodes": Builtin("nodes", _graph_fn("nodes", lambda p: len(info.live_nodes(p)))),
-        "uses": Builtin("uses", _graph_fn("uses", uses)),
+        "uses": Builtin("uses", _graph_fn("uses", uses, arity=1)),
     }
 
 

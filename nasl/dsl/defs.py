@@ -10,7 +10,7 @@ from __future__ import annotations
 from nasl.dsl import ast as A
 from nasl.dsl.values import PLACEHOLDER, Builtin, DefFn, Tensor, Unknown
 from nasl.ir.choices import Block, Group
-from nasl.ir.errors import NaslTypeError, did_you_mean
+from nasl.ir.errors import NaslError, NaslTypeError, did_you_mean
 
 
 def bind_params(interp, decl: A.DefDecl, args, kwargs, node, *, partial=False, base=None) -> dict:
@@ -99,7 +99,7 @@ def _run(interp, f: DefFn, ctx, node, body):
                                                                                    decl.inputs is None),
                   depth=ctx.depth + 1, anon_here=False, hints=frozenset(), trace=ctx.trace + (decl.name,))
     if not (ctx.spec and ctx.guards and decl.name in ctx.trace):
-        return body(sub)
+        return _checked(body, sub, decl, node)
     from nasl.dsl.interp import Deferred
 
     # Under a condition, expand only when the spec is walked there: this is
@@ -109,7 +109,10 @@ def _run(interp, f: DefFn, ctx, node, body):
     def thunk():
         block = Block()
         d = holder[0]
-        d._value = body(sub.but(block=block))
+        try:
+            d._value = _checked(body, sub.but(block=block), decl, node)
+        except NaslError as e:      # raised while a space is counted or sampled, after loading
+            raise e.with_source(interp.program.source)
         d._done = True
         return block
 
@@ -118,6 +121,17 @@ def _run(interp, f: DefFn, ctx, node, body):
     holder.append(d)
     ctx.block.items.append(group)
     return d
+
+
+def _checked(body, sub, decl, node):
+    """Run a body; a recursion that exhausts Python's stack is reported like one over MAX_DEPTH."""
+    try:
+        return body(sub)
+    except RecursionError:
+        if decl.name not in sub.trace[:-1]:
+            raise               # deep, but not recursive: the caller reports it
+        from nasl.dsl.interp import recursion_error
+        raise recursion_error(decl.name, sub.trace, node) from None
 
 
 def _shape_key(decl, args):

@@ -39,11 +39,12 @@ class Program:
         unknown = [k for k in self.overrides if k not in self.param_names]
         if unknown:
             k = unknown[0]
-            raise NaslNameError(f"the space has no parameter '{k}'",
+            raise NaslNameError(f"{prog.file}: the space has no parameter '{k}'",
                                 hint=did_you_mean(k, self.param_names) or
                                 (f"its parameters are: {', '.join(self.param_names)}" if self.param_names
                                  else "it declares no 'param'"))
         self.networks = [d for d in prog.items if isinstance(d, A.NetworkDecl)]
+        self._forcing: list = []      # the params and lets being evaluated, innermost last
 
     # ------------------------------------------------------------------ runs
     def run_spec(self):
@@ -152,8 +153,11 @@ class Program:
             return lazy.value
         d = lazy.decl
         if lazy.state == "busy":
-            raise NaslCycleError(f"'{d.name}' is defined in terms of itself", d.span)
+            chain = self._forcing[self._forcing.index(d.name):] + [d.name]
+            raise NaslCycleError(f"'{d.name}' is defined in terms of itself", d.span,
+                                 hint=f"the cycle: {' -> '.join(chain)}" if len(chain) > 2 else None)
         lazy.state = "busy"
+        self._forcing.append(d.name)
         try:
             if isinstance(d, A.ParamDecl) and d.name in self.overrides:
                 v = self.overrides[d.name]
@@ -166,6 +170,8 @@ class Program:
         except BaseException:
             lazy.state = "new"
             raise
+        finally:
+            self._forcing.pop()
         lazy.value, lazy.state = v, "done"
         return v
 
@@ -176,11 +182,14 @@ class Program:
         try:
             interp.exec_body(d.body, env, sub)
         except _Return as r:
-            outs = r.value if isinstance(r.value, tuple) else (r.value,)
+            # in spec mode, returns under a choice-dependent 'if' merge tuples into lists
+            outs = r.value if isinstance(r.value, (tuple, list) if ctx.spec else tuple) else (r.value,)
+            for t in outs:
+                if not isinstance(t, Tensor):
+                    from nasl.dsl.interp import _kind
+                    raise NaslTypeError(f"the network must return tensors, not {_kind(t)}", r.span or d.span)
             if not ctx.spec:
                 for k, t in enumerate(outs):
-                    if not isinstance(t, Tensor):
-                        raise NaslTypeError("the network must return tensors", d.span)
                     ctx.graph.add_output(t, k)
             return
         raise NaslTypeError("the network ends without 'return'", d.span)

@@ -31,7 +31,10 @@ def split(interp, test, node) -> list:
         if choice.condition:
             vals.append(INACTIVE)       # the choice may not exist on this path
         domains.append(vals)
-    return _tree(test, deps, domains, 0, {})
+    try:
+        return _tree(test, deps, domains, 0, {})
+    except NaslTypeError as e:
+        raise e.at(node.span)
 
 
 def too_many(deps, what, node) -> NaslTypeError:
@@ -44,7 +47,11 @@ def too_many(deps, what, node) -> NaslTypeError:
 
 def _tree(test, deps, domains, k, fixed):
     if k == len(deps):
-        return [((), bool(test.ev(fixed)))]
+        try:
+            return [((), bool(test.ev(fixed)))]
+        except NaslTypeError as e:
+            when = ", ".join(f"{p} = {v}" for p, v in fixed.items())
+            raise NaslTypeError(f"{e.message}, e.g. when {when}" if when else e.message) from None
     p = deps[k]
     groups: dict = {}
     order = []

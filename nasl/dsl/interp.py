@@ -13,8 +13,9 @@ from nasl.ir.oplib import VARIADIC, get_op, op_names
 
 
 class _Return(Exception):
-    def __init__(self, value):
+    def __init__(self, value, span=None):
         self.value = value
+        self.span = span        # of the 'return' statement, where one raised it
 
 
 class Deferred(Tensor):
@@ -188,7 +189,11 @@ class Interpreter:
             from nasl.dsl.defs import apply_def
             return apply_def(self, f, args, kwargs, ctx, node)
         if t is Builtin:
-            return f.fn(self, ctx, node, *args, **kwargs)
+            try:
+                return f.fn(self, ctx, node, *args, **kwargs)
+            except TypeError:
+                _check_builtin_args(f, (self, ctx, node) + args, kwargs, node)
+                raise
         if t is Compose:
             if kwargs or len(args) != 1:
                 raise NaslTypeError("a composition 'f >> g' takes exactly one input", node.span)
@@ -291,7 +296,7 @@ class Interpreter:
                 env[name] = v
         elif t is A.Return:
             vals = [self.eval(x, env, ctx) for x in s.values]
-            raise _Return(vals[0] if len(vals) == 1 else tuple(vals))
+            raise _Return(vals[0] if len(vals) == 1 else tuple(vals), s.span)
         elif t is A.For:
             from nasl.dsl.control import exec_for
             exec_for(self, s, env, ctx)
@@ -322,7 +327,10 @@ class Interpreter:
             if ctx.spec:
                 ctx.block.items.append(con)
                 return
-            v = v.ev(ctx.values)
+            try:
+                v = v.ev(ctx.values)
+            except NaslError as e:
+                raise e.at(s.span)
         ok = bool(v) != s.negate
         if ok:
             return
@@ -344,9 +352,13 @@ class Interpreter:
 
     def check_depth(self, ctx, node, name):
         if ctx.depth >= MAX_DEPTH:
-            chain = " -> ".join(ctx.trace[-6:])
-            raise NaslCycleError(f"'{name}' recurses more than {MAX_DEPTH} levels deep ({chain} -> ...)",
-                                 node.span, hint="give the recursion a depth parameter and a base case")
+            raise recursion_error(name, ctx.trace, node, f"more than {MAX_DEPTH} levels deep")
+
+
+def recursion_error(name, trace, node, how="too deeply") -> NaslCycleError:
+    chain = " -> ".join(trace[-6:])
+    return NaslCycleError(f"'{name}' recurses {how} ({chain} -> ...)", node.span,
+                          hint="give the recursion a depth parameter and a base case")
 
 
 class _ConstRef(Exception):
@@ -407,6 +419,15 @@ def _unpack(v, n, node):
     return list(v)
 
 
+def _check_builtin_args(f: Builtin, args, kwargs, node):
+    """Blame the call, not nasl, when a builtin's TypeError is a wrong number or name of arguments."""
+    import inspect
+    try:
+        inspect.signature(f.fn).bind(*args, **kwargs)
+    except TypeError as err:
+        raise NaslTypeError(f"{f.name}(...): {err}", node.span) from None
+
+
 def _repeated_length(a, b) -> int:
     """The length of ``a * b`` where one side is a list or string and the other an int; else 0."""
     for seq, n in ((a, b), (b, a)):
@@ -421,6 +442,10 @@ def _need_number(v, node):
 
 
 def _kind(v) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, dict):
+        return "a dict"
     if isinstance(v, bool):
         return "a bool"
     if isinstance(v, int):

@@ -116,8 +116,12 @@ def _syntax_error(e: UnexpectedInput, text: str, file: str, parser: Lark) -> Nas
             msg, width = f"unexpected {_describe_token(tok)}", max(1, len(str(tok)))
     else:  # pragma: no cover - lark has no other subclasses today
         msg, width = "syntax error", 1
-    expected = sorted({_describe_terminal(t, parser) for t in getattr(e, "expected", None) or ()},
-                      key=_hint_rank)
+    terminals = getattr(e, "expected", None) or ()
+    if getattr(e, "interactive_parser", None) is not None:
+        # LALR's 'expected' is every lookahead of a merged state, e.g. ')' and 'for' inside a list;
+        # accepts() tries each token from where the parser stopped and keeps those it can take
+        terminals = e.interactive_parser.accepts() or terminals
+    expected = sorted({_describe_terminal(t, parser) for t in terminals}, key=_hint_rank)
     hint = None
     if expected:
         shown = ", ".join(expected[:8]) + (", ..." if len(expected) > 8 else "")

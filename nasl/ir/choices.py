@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import combinations, permutations
 from typing import Any, Callable, Iterator, Optional, Sequence
 
-from nasl.ir.errors import InternalError, NaslCycleError, Span
+from nasl.ir.errors import InternalError, NaslCycleError, NaslError, Span
 
 KINDS = ("choice", "int", "float", "bool", "subset", "permutation")
 
@@ -230,13 +230,19 @@ class Constraint:
     condition: tuple = ()
 
     def satisfied(self, values) -> bool:
-        ok = bool(self.sym.ev(values))
+        try:
+            ok = bool(self.sym.ev(values))
+        except NaslError as e:
+            raise e.at(self.span)
         return ok != self.negate
 
     def partial(self, values):
         """True/False when decided by the values so far, else None."""
         p = getattr(self.sym, "partial", None)
-        r = p(values) if p else (self.sym.ev(values) if all(d in values for d in self.sym.deps) else None)
+        try:
+            r = p(values) if p else (self.sym.ev(values) if all(d in values for d in self.sym.deps) else None)
+        except NaslError as e:
+            raise e.at(self.span)
         if r is None:
             return None
         return bool(r) != self.negate
@@ -252,7 +258,7 @@ class Block:
 class Group:
     """A block that exists only while ``guard`` holds; maybe lazily built."""
 
-    __slots__ = ("guard", "_block", "_thunk", "_forcing", "site", "key")
+    __slots__ = ("guard", "_block", "_thunk", "_forcing", "_error", "site", "key")
 
     def __init__(self, guard: Guard | None, block: Block | None = None, thunk: Callable[[], Block] | None = None,
                  site: str = "", key=None):
@@ -260,6 +266,7 @@ class Group:
         self._block = block
         self._thunk = thunk
         self._forcing = False
+        self._error = None          # the error that building the block raised; raised again on each use
         self.site = site
         self.key = key              # equal keys promise equally shaped blocks (for counting)
 
@@ -270,11 +277,16 @@ class Group:
     @property
     def block(self) -> Block:
         if self._block is None:
+            if self._error is not None:
+                raise self._error       # a retry would see the half-registered choices of the first try
             if self._forcing:
                 raise NaslCycleError(f"'{self.site}' expands into itself: the recursion has no base case")
             self._forcing = True
             try:
                 self._block = self._thunk()
+            except NaslError as e:
+                self._error = e
+                raise
             finally:
                 self._forcing = False
             self._thunk = None

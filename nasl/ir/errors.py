@@ -51,6 +51,12 @@ class NaslError(Exception):
             self.source = source
         return self
 
+    def at(self, span: Span | None) -> "NaslError":
+        """Locate an error raised where its place in the source was not known."""
+        if self.span is None:
+            self.span = span
+        return self
+
     def render(self) -> str:
         """The diagnostic as the CLI prints it."""
         head = f"{self.span}: {self.kind}: {self.message}" if self.span else f"{self.kind}: {self.message}"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import operator
 from typing import Any, Callable
 
+from nasl.ir.errors import NaslTypeError
+
 class Sym:
     """A value that depends on choices not yet made: an expression over paths."""
 
@@ -88,6 +90,9 @@ class OpSym(Sym):
         except TypeError:
             # an inactive choice (None) in arithmetic: the expression has no value
             return None
+        except (ArithmeticError, LookupError, ValueError) as err:
+            # e.g. 'c % n' where one of n's values is 0; whoever evaluates it adds the span
+            raise NaslTypeError(f"cannot compute '{self.text}' for some choices: {err}") from None
 
     def partial(self, values):
         # Bounds of a count decide comparisons early: this is what keeps
