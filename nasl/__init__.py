@@ -40,9 +40,13 @@ def realize(space: Space, arch):
 
 
 def __getattr__(name):
+    # networkx and torch load only when these are asked for
     if name == "ArchGraph":
         from nasl.ir.archgraph import ArchGraph
         return ArchGraph
+    if name == "compile":
+        from nasl.compiler import compile
+        return compile
     raise AttributeError(f"module 'nasl' has no attribute {name!r}")
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import networkx as nx
 
 
-class ArchGraph(nx.DiGraph):
-    """A flat ``nx.DiGraph`` of concrete ops.
+class ArchGraph(nx.MultiDiGraph):
+    """A flat graph of concrete ops (an ``nx.MultiDiGraph``: ``add(h, h)`` reads h twice).
 
     Node attributes: ``op`` (name), ``params`` (resolved dict), ``kind``
     (``input``, ``op`` or ``output``), ``scope`` (where in the program),
