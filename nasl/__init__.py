@@ -47,6 +47,9 @@ def __getattr__(name):
     if name == "compile":
         from nasl.compiler import compile
         return compile
+    if name == "cost":
+        from nasl.compiler.cost import cost
+        return cost
     raise AttributeError(f"module 'nasl' has no attribute {name!r}")
 
 

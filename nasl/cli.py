@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("file", metavar="FILE")
     m.add_argument("-n", type=int, default=1, help="how many (default 1)")
     m.add_argument("--seed", type=int, default=None, help="random seed")
+    k = sub.add_parser("compile", parents=[common], help="compile an architecture; print layers, params, FLOPs")
+    k.add_argument("file", metavar="FILE")
+    k.add_argument("--arch", required=True, metavar="JSON|@FILE", help="the architecture: JSON, or @file holding it")
+    k.add_argument("--input-shape", action="append", default=[], metavar="[NAME=]C,H,W",
+                   help="override an input shape (repeatable, NAME= for networks with several inputs)")
+    k.add_argument("--code", action="store_true", help="also print the generated forward")
     l = sub.add_parser("list", parents=[common], help="list registered ops")
     l.add_argument("what", choices=["ops"])
     l.add_argument("pattern", nargs="?", default="*", help="glob, e.g. 'sep*'")
@@ -146,6 +152,58 @@ def _sample(args) -> int:
     return 0
 
 
+def _read_arch(text: str):
+    from nasl import Architecture
+    if text.startswith("@"):
+        try:
+            with open(text[1:], encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError) as e:
+            raise NaslError(f"cannot read the architecture file '{text[1:]}': {getattr(e, 'strerror', None) or e}")
+    return Architecture.from_json(text)
+
+
+def _read_shapes(items):
+    """``--input-shape`` values to what ``nasl.compile`` takes: None, one shape, or a dict by input name."""
+    named, single = {}, None
+    for item in items:
+        name, _, dims = item.rpartition("=")
+        try:
+            shape = tuple(int(d) for d in dims.replace("x", ",").split(","))
+        except ValueError:
+            raise NaslError(f"--input-shape expects comma-separated ints like 3,32,32, got '{item}'") from None
+        if name:
+            named[name.strip()] = shape
+        elif single is not None or named:
+            raise NaslError("give one --input-shape, or NAME=C,H,W for each input")
+        else:
+            single = shape
+    if single is not None and named:
+        raise NaslError("give one --input-shape, or NAME=C,H,W for each input")
+    return named or single
+
+
+def _compile(args) -> int:
+    space = _load(args.file, args)
+    arch = _read_arch(args.arch)
+    shape = _read_shapes(args.input_shape)
+    from nasl.compiler import compile_graph, count_params
+    from nasl.compiler.cost import cost_graph
+    graph = space.realize(arch)
+    c = cost_graph(graph, shape)
+    model = compile_graph(graph, shape)
+    ins = ", ".join(f"{k} {list(v)}" for k, v in model.input_shapes.items())
+    outs = ", ".join(f"{k} {list(v)}" for k, v in model.output_shapes.items())
+    print(f"layers:  {c.layers}")
+    print(f"params:  {count_params(model):,}")
+    print(f"FLOPs:   {c.flops:,} ({c.flops / 1e6:.2f}M, batch 1; MACs {c.macs:,})")
+    print(f"inputs:  {ins}")
+    print(f"outputs: {outs}")
+    if args.code:
+        print(model.code.strip("\n"))
+    return 0
+
+
 def _list(args) -> int:
     from nasl.ir.oplib import get_op, list_ops
     for name in list_ops(args.pattern):
@@ -161,7 +219,8 @@ def _required():
     return REQUIRED
 
 
-_COMMANDS = {"check": _check, "show": _show, "count": _count, "sample": _sample, "list": _list}
+_COMMANDS = {"check": _check, "show": _show, "count": _count, "sample": _sample, "compile": _compile,
+             "list": _list}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -173,4 +173,4 @@ def build_flatten(p, ins):
 
 
 # the remaining builders register themselves on import
-from nasl.compiler import blocks as _blocks, merges as _merges  # noqa: E402,F401
+from nasl.compiler import blocks as _blocks, merges as _merges, rnn_ops as _rnn_ops  # noqa: E402,F401
