@@ -1,6 +1,8 @@
 """Functions available in every ``.nas`` file (besides ops and choice forms)."""
 from __future__ import annotations
 
+import re
+
 from nasl.dsl.context import MAX_LENGTH
 from nasl.dsl.values import PLACEHOLDER, Builtin, OpSym, Sym, Tensor, Unknown
 from nasl.ir.errors import NaslTypeError
@@ -20,7 +22,8 @@ def _lift(name, fn):
         try:
             return fn(*args, **kwargs)
         except (TypeError, ValueError, IndexError) as err:
-            raise NaslTypeError(f"{name}(...): {err}", node.span) from None
+            # "_enumerate() missing 1 required ...": the Python function's name is not the user's
+            raise NaslTypeError(f"{name}(...): {re.sub(r'^[_a-z]+[(][)] ', '', str(err))}", node.span) from None
 
     return Builtin(name, call)
 
@@ -30,8 +33,12 @@ def _range(*args):
         if not isinstance(a, int) or isinstance(a, bool):
             raise TypeError(f"expected ints, got {a!r}")
     r = range(*args)
-    if len(r) > MAX_LENGTH:
-        raise ValueError(f"{len(r):,} items is more than the {MAX_LENGTH:,} a range may have")
+    try:
+        n = len(r)
+    except OverflowError:       # more items than a machine word counts
+        n = (r.stop - r.start) // r.step
+    if n > MAX_LENGTH:
+        raise ValueError(f"{n:,} items is more than the {MAX_LENGTH:,} a range may have")
     return list(r)
 
 

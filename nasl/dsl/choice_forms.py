@@ -268,7 +268,7 @@ def _int_range(path, args, kw, e, ctx):
     lo, hi, step, log = _args(args, kw, ("low", "high", "step", "log"), (None, None, 1, False))
     for n, v in (("low", lo), ("high", hi), ("step", step)):
         if not isinstance(v, int) or isinstance(v, bool):
-            raise TypeError(f"'{n}' must be an int, got {v!r}")
+            raise TypeError(f"'{n}' must be an int, got {_value(v)}")
     if step <= 0:
         raise TypeError("'step' must be positive")
     if hi < lo:
@@ -285,13 +285,21 @@ def _float_range(path, args, kw, e, ctx):
     lo, hi, log = _args(args, kw, ("low", "high", "log"), (None, None, False))
     for n, v in (("low", lo), ("high", hi)):
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not _finite(v):
-            raise TypeError(f"'{n}' must be a finite number, got {v!r}")
+            raise TypeError(f"'{n}' must be a finite number, got {_value(v)}")
     if hi < lo:
         raise EmptySpaceError(f"float_range({lo}, {hi}) is empty: high < low", e.span)
     if log and lo <= 0:
         raise TypeError("a log-scale range needs low > 0")
     return Choice(path, "float", (float(lo), float(hi)), e.span, frozenset({"value"}) | ctx.hints,
                   log=bool(log), condition=ctx.guards)
+
+
+def _value(v) -> str:
+    """A number or a string as itself, anything else by its kind."""
+    if isinstance(v, (int, float, str)) and not isinstance(v, bool):
+        return repr(v)
+    from nasl.dsl.interp import _kind
+    return _kind(v)
 
 
 def _finite(v) -> bool:

@@ -42,7 +42,9 @@ def exec_repeat(interp, s: A.Repeat, env, ctx):
         raise _unknown_error(n, s.count)
     if not isinstance(n, Sym):
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise NaslTypeError(f"repeat needs a non-negative int, got {n!r}", s.count.span)
+            from nasl.dsl.interp import _kind
+            got = repr(n) if isinstance(n, (int, float, str)) else _kind(n)
+            raise NaslTypeError(f"repeat needs a non-negative int, got {got}", s.count.span)
         _check_count(n, s)
         for i in range(n):
             if s.var:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from nasl.dsl import ast as A
 from nasl.dsl.choice_forms import read, register
-from nasl.dsl.values import (ABSENT, PLACEHOLDER, Builtin, ChoiceRef, ChoiceVal, Compose, CountSym, FnSym, Merged,
-                             OpFn, OpSym, Sym, Tensor, Unknown)
+from nasl.dsl.values import (ABSENT, PLACEHOLDER, Builtin, ChoiceRef, ChoiceVal, Compose, CountSym, DefFn, FnSym,
+                             Merged, OpFn, OpSym, Sym, Tensor, Unknown)
 from nasl.ir.choices import Choice
 from nasl.ir.dags import IDENTITY, OP, ZERO, DagInfo, Slot
 from nasl.ir.errors import InvalidArchitecture, NaslTypeError, did_you_mean
@@ -21,6 +21,7 @@ from nasl.ir.oplib import get_op
 _OPTIONS = {"nodes": None, "inputs": None, "merge": "sum", "output": "last", "prune": False,
             "implicit_io": False}
 _NODE_FIELDS = ("inputs", "edge", "op", "merge")
+MAX_NODES = 1000
 
 
 class Pick:
@@ -140,6 +141,8 @@ def _options(interp, f, n_args):
     span = f.node.span
     if not isinstance(n, int) or isinstance(n, bool):
         raise NaslTypeError("dag needs nodes=N, the number of nodes (inputs included)", span)
+    if n > MAX_NODES:       # a dag has n^2/2 edges: a huge n would exhaust memory, not fail
+        raise NaslTypeError(f"a dag has at most {MAX_NODES:,} nodes, not {n:,}", span)
     if not isinstance(n_in, int) or n_in < 1 or (n_in >= n and not opts["implicit_io"]):
         raise NaslTypeError(f"a dag with {n} nodes cannot have {n_in} input node(s)", span)
     out = opts["output"]
@@ -261,11 +264,16 @@ def _const_label(v) -> str:
 
 def _merge_op(interp, e, default, env, d, j, ctx):
     v = _eval(interp, e, env, {_node_var(d, j): j}, ctx) if e is not None else default
+    span = e.span if e is not None else d.span
     if isinstance(v, str):
         sig = get_op(v)
         if sig is None or sig.category != "merge":
-            raise NaslTypeError(f"unknown merge '{v}'", d.span, hint="merges: sum, mean, concat, concat_conv(c)")
+            raise NaslTypeError(f"unknown merge '{v}'", span, hint="merges: sum, mean, concat, concat_conv(c)")
         return OpFn(sig, {}, d.span)
+    if not isinstance(v, (OpFn, DefFn, Sym)):
+        from nasl.dsl.interp import _kind
+        raise NaslTypeError(f"a merge is the name of a merge op or a merge op, not {_kind(v)}", span,
+                            hint="merges: sum, mean, concat, concat_conv(c)")
     return v
 
 

@@ -205,9 +205,10 @@ def _arity(interp, v):
 
 
 def _dag_inputs(interp, v):
+    from nasl.dsl.dag import MAX_NODES
     for k, e in v.node.kwargs:
         if k == "inputs":
             n = interp.eval(e, v.env, v.ctx)
-            if isinstance(n, int):
-                return n
+            if isinstance(n, int) and 0 < n <= MAX_NODES:
+                return n        # else applying the dag says what is wrong with it
     return 1

@@ -138,9 +138,13 @@ class Interpreter:
                 from nasl.dsl.values import OpSym
                 fn = (lambda a, b: a and b) if op == "and" else (lambda a, b: a or b)
                 return OpSym(fn, (left, right), op)
+            other = right if isinstance(left, Sym) else left
+            if op not in ("==", "!=", "in") and not isinstance(other, (Sym, int, float, str, list, tuple)):
+                # fails for every choice: say so now rather than when the space is counted
+                raise NaslTypeError(f"cannot apply '{op}' to {_kind(left)} and {_kind(right)}", e.span)
             return sym_op(op, left, right)
         from nasl.dsl.values import _OPS
-        if op == "*" and _repeated_length(left, right) > MAX_LENGTH:
+        if op in ("*", "+") and _result_length(op, left, right) > MAX_LENGTH:
             what = "string of more than {:,} characters" if isinstance(left, str) or isinstance(right, str) \
                 else "list of more than {:,} items"
             raise NaslTypeError("this would make a " + what.format(MAX_LENGTH), e.span)
@@ -428,10 +432,13 @@ def _check_builtin_args(f: Builtin, args, kwargs, node):
         raise NaslTypeError(f"{f.name}(...): {err}", node.span) from None
 
 
-def _repeated_length(a, b) -> int:
-    """The length of ``a * b`` where one side is a list or string and the other an int; else 0."""
+def _result_length(op, a, b) -> int:
+    """The length of ``a * b`` (a list or string and an int) or ``a + b`` (two of them); else 0."""
+    seqs = (list, tuple, str)
+    if op == "+":
+        return len(a) + len(b) if isinstance(a, seqs) and isinstance(b, seqs) else 0
     for seq, n in ((a, b), (b, a)):
-        if isinstance(seq, (list, tuple, str)) and isinstance(n, int):
+        if isinstance(seq, seqs) and isinstance(n, int):
             return len(seq) * n
     return 0
 
@@ -464,6 +471,17 @@ def _kind(v) -> str:
         return f"definition '{v.name}'"
     if isinstance(v, (ChoiceRef, Sym)):
         return "a choice-dependent value"
+    if isinstance(v, Compose):
+        return "a composition 'f >> g'"
+    if isinstance(v, Builtin):
+        return f"builtin '{v.name}'"
+    if isinstance(v, DagFn):
+        return "a dag"
+    if v is ABSENT:
+        return "an absent optional"
+    from nasl.dsl.dag import Pick
+    if isinstance(v, Pick):
+        return "pick(k)"
     return type(v).__name__
 
 

@@ -329,11 +329,10 @@ class _Builder(Transformer):
         return A.Name(self._s(meta), str(c[0]))
 
     def list(self, meta, c):
-        return A.ListExpr(self._s(meta), tuple(c[0]) if c and c[0] is not None else ())
+        return A.ListExpr(self._s(meta), tuple(x for x in c if x is not None))
 
     def tuple(self, meta, c):
-        rest = tuple(c[1]) if len(c) > 1 and c[1] is not None else ()
-        return A.TupleExpr(self._s(meta), (c[0],) + rest)
+        return A.TupleExpr(self._s(meta), tuple(x for x in c if x is not None))
 
     def args(self, meta, c):
         return list(c)

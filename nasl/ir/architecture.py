@@ -86,9 +86,13 @@ class Architecture(Mapping):
 
     @classmethod
     def from_json(cls, text: str) -> "Architecture":
-        data = json.loads(text)
+        from nasl.ir.errors import InvalidArchitecture
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise InvalidArchitecture(f"an architecture is a JSON object {{path: value}}; this is not JSON: "
+                                      f"{e.msg} at line {e.lineno} column {e.colno}") from None
         if not isinstance(data, dict):
-            from nasl.ir.errors import InvalidArchitecture
             raise InvalidArchitecture("an architecture is a JSON object {path: value}")
         return cls(data)
 

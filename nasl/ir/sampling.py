@@ -9,6 +9,7 @@ weights come from exact conditional counts instead.
 from __future__ import annotations
 
 import bisect
+import math
 import random as _random
 
 from nasl.ir.choices import Block, Choice, ChoiceSpec, Constraint, Group
@@ -51,7 +52,8 @@ class TreeSampler:
                 groups = gated.get(item.path)
                 if groups:
                     weighted, total = choice_weights(item, groups, self.memo, fixed)
-                    if weighted is None:
+                    if weighted is None or total == math.inf:
+                        # no finite weights (a float range under some values): draw the value itself
                         steps.append((0, item.path, item))
                         continue
                     vals, cum, acc = [], [], 0

@@ -92,7 +92,8 @@ class OpSym(Sym):
             return None
         except (ArithmeticError, LookupError, ValueError) as err:
             # e.g. 'c % n' where one of n's values is 0; whoever evaluates it adds the span
-            raise NaslTypeError(f"cannot compute '{self.text}' for some choices: {err}") from None
+            reason = "division by zero" if isinstance(err, ZeroDivisionError) else err
+            raise NaslTypeError(f"cannot compute '{self.text}' for some choices: {reason}") from None
 
     def partial(self, values):
         # Bounds of a count decide comparisons early: this is what keeps
@@ -197,6 +198,9 @@ class GraphSym(Sym):
         self.fn, self.text, self.deps = fn, text, ()
 
     def ev(self, values):
+        if GRAPH not in values:     # e.g. `if nodes() > 3 { ... }`: the graph does not exist yet
+            raise NaslTypeError(f"{self.text} is known only once the network is built; "
+                                "use it in a 'require' or 'forbid'")
         return self.fn(values[GRAPH])
 
     def partial(self, values):
