@@ -1,0 +1,267 @@
+"""Benchmark: forward pass of a compiled NAS-Bench-201 network against a hand-written one.
+
+Both networks are the official macro skeleton (C=16, N=5, 10 classes) with
+the best CIFAR-100 cell of REFERENCE.md:
+
+    |nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|
+
+* **nasl** -- ``nasl.compiler.compile(space, arch)`` on ``examples/nas_bench_201.nas``
+  (a ``torch.fx.GraphModule``);
+* **hand-written, official** -- the network written directly in PyTorch below,
+  in the style of the official ``InferCell`` / ``ResNetBasicblock`` /
+  ``TinyNetwork``: a stem, 3 stages of 5 cells joined by residual blocks,
+  BN-ReLU, global average pool and a linear head. A cell keeps one module per
+  edge (``ReLUConvBN`` wrapping a Sequential, AvgPool2d, ``nn.Identity`` for
+  skip, a ``Zero`` module for none) and sums each node's incoming edges in a
+  Python loop (without ``sum()``'s extra ``0 +``);
+* **hand-written, lean** -- the same with the overhead a careful hand-writer
+  would avoid: ReLU-Conv-BN is the Sequential itself, and skip edges pass
+  their input on without a module call.
+
+The target is judged against the faster of the two hand-written networks.
+
+The hand-written networks get the compiled one's ``state_dict`` (mapped in
+order, shapes checked), and the outputs are checked to agree. Then, on one
+thread, in eval mode under ``torch.inference_mode()``, after a warm-up, all three
+are timed with ``timeit`` in rotating order (``--repeats`` rounds of
+``--number`` calls each), at batch 1 (per-call overhead shows) and batch 64.
+
+Targets (issue 3): time ratio nasl / hand-written (the median over rounds of
+the ratio within a round) <= 1.05 at batch 1
+and <= 1.02 at batch 64.
+
+Usage::
+
+    python benchmarks/forward_nb201.py [--repeats 31] [--batches 1,64] [--malloc default|tuned]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import timeit
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+import nasl  # noqa: E402
+from nasl.compiler import compile  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import machine  # noqa: E402
+
+NB201 = ROOT / "examples" / "nas_bench_201.nas"
+BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+TARGETS = {1: 1.05, 64: 1.02}
+
+
+# ---------------------------------------------------------------- hand-written NB201
+
+class ReLUConvBN(nn.Module):
+    def __init__(self, c_in, c_out, k, stride=1):
+        super().__init__()
+        self.op = nn.Sequential(nn.ReLU(inplace=False), nn.Conv2d(c_in, c_out, k, stride, k // 2, bias=False),
+                                nn.BatchNorm2d(c_out))
+
+    def forward(self, x):
+        return self.op(x)
+
+
+class Zero(nn.Module):
+    def forward(self, x):
+        return x.mul(0.0)
+
+
+def relu_conv_bn(c_in, c_out, k, stride=1, lean=False):
+    if lean:        # the Sequential itself, one module call less per edge
+        return nn.Sequential(nn.ReLU(inplace=False), nn.Conv2d(c_in, c_out, k, stride, k // 2, bias=False),
+                             nn.BatchNorm2d(c_out))
+    return ReLUConvBN(c_in, c_out, k, stride)
+
+
+def make_op(name, c, lean=False):
+    if name == "none":
+        return Zero()
+    if name == "skip_connect":
+        return nn.Identity()
+    if name == "nor_conv_1x1":
+        return relu_conv_bn(c, c, 1, lean=lean)
+    if name == "nor_conv_3x3":
+        return relu_conv_bn(c, c, 3, lean=lean)
+    if name == "avg_pool_3x3":
+        return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+    raise ValueError(name)
+
+
+def parse(arch: str):
+    """``|op~src|+|...|`` to ``[[(op, src), ...] per node]``."""
+    return [[(t.split("~")[0], int(t.split("~")[1])) for t in node.strip("|").split("|")] for node in arch.split("+")]
+
+
+class InferCell(nn.Module):
+    """``lean``: skip edges pass their input on without an ``nn.Identity`` call."""
+
+    def __init__(self, genotype, c, lean=False):
+        super().__init__()
+        self.nodes = nn.ModuleList(nn.ModuleList(make_op(op, c, lean) for op, _ in node) for node in genotype)
+        self.plan = [[(src, lean and op == "skip_connect") for op, src in node] for node in genotype]
+
+    def forward(self, x):
+        nodes = [x]
+        for ops, plan in zip(self.nodes, self.plan):
+            s = None
+            for op, (src, skip) in zip(ops, plan):
+                y = nodes[src] if skip else op(nodes[src])
+                s = y if s is None else s + y
+            nodes.append(s)
+        return nodes[-1]
+
+
+class ResNetBasicblock(nn.Module):
+    def __init__(self, c_in, c_out, lean=False):
+        super().__init__()
+        self.conv_a = relu_conv_bn(c_in, c_out, 3, 2, lean)
+        self.conv_b = relu_conv_bn(c_out, c_out, 3, 1, lean)
+        self.downsample = nn.Sequential(nn.AvgPool2d(2, 2), nn.Conv2d(c_in, c_out, 1, bias=False))
+
+    def forward(self, x):
+        return self.downsample(x) + self.conv_b(self.conv_a(x))
+
+
+class TinyNetwork(nn.Module):
+    def __init__(self, genotype, c=16, n=5, classes=10, lean=False):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, c, 3, padding=1, bias=False), nn.BatchNorm2d(c))
+        cells, c_prev = [], c
+        for stage, width in enumerate([c, 2 * c, 4 * c]):
+            if stage > 0:
+                cells.append(ResNetBasicblock(c_prev, width, lean))
+            cells += [InferCell(genotype, width, lean) for _ in range(n)]
+            c_prev = width
+        self.cells = nn.ModuleList(cells)
+        self.lastact = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=False))
+        self.global_pooling = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c_prev, classes)
+
+    def forward(self, x):
+        h = self.stem(x)
+        for cell in self.cells:
+            h = cell(h)
+        h = self.global_pooling(self.lastact(h))
+        return self.classifier(h.view(h.size(0), -1))
+
+
+# ---------------------------------------------------------------- timing
+
+def tune_malloc() -> bool:
+    """Keep freed memory in the process (glibc ``mallopt``), so that large tensors stop costing page faults.
+
+    With glibc's defaults, every forward at batch 64 maps fresh pages for its
+    4 MB activations (tens of thousands of minor page faults per call, a third
+    of the time), and how many depends on the order in which tensors are
+    freed, not on the arithmetic.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    return bool(libc.mallopt(m_mmap_threshold, 32 << 20) and libc.mallopt(m_trim_threshold, (1 << 31) - 1)
+                and libc.mallopt(m_top_pad, 256 << 20))
+
+
+def share_weights(src: nn.Module, dst: nn.Module):
+    """Load ``src``'s state_dict into ``dst`` by position (both list their tensors in forward order)."""
+    a, b = src.state_dict(), dst.state_dict()
+    assert len(a) == len(b), (len(a), len(b))
+    mapped = {}
+    for (ka, va), (kb, vb) in zip(a.items(), b.items()):
+        assert va.shape == vb.shape, (ka, kb, va.shape, vb.shape)
+        mapped[kb] = va
+    dst.load_state_dict(mapped)
+
+
+def bench(models: dict, batch: int, repeats: int, number: int | None):
+    x = torch.randn(batch, 3, 32, 32)
+    with torch.inference_mode():
+        for m in models.values():                         # warm-up
+            for _ in range(3):
+                m(x)
+        if number is None:                                # about 0.1 s per round and model
+            t = min(timeit.repeat(lambda: models["nasl"](x), number=1, repeat=3))
+            number = max(1, int(0.1 / max(t, 1e-6)))
+        times = {k: [] for k in models}
+        names = list(models)
+        for r in range(repeats):
+            for k in names[r % len(names):] + names[:r % len(names)]:   # rotate who goes first
+                m = models[k]
+                times[k].append(timeit.timeit(lambda: m(x), number=number) / number)
+    return times, number
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=int, default=31)
+    ap.add_argument("--number", type=int, default=None, help="calls per round (default: ~0.1 s per round)")
+    ap.add_argument("--batches", default="1,64")
+    ap.add_argument("--malloc", choices=["default", "tuned"], default="default",
+                    help="tuned: glibc keeps freed memory (see tune_malloc); default: glibc's defaults")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    if args.malloc == "tuned" and not tune_malloc():
+        print("mallopt is not available; running with the default allocator settings")
+        args.malloc = "default"
+    print(machine(), f" torch {torch.__version__}  threads {torch.get_num_threads()}  malloc {args.malloc}")
+
+    space = nasl.load(NB201)
+    arch = {}
+    for dst, node in enumerate(BEST.split("+"), start=1):
+        for term in node.strip("|").split("|"):
+            op, src = term.split("~")
+            arch[f"cell.edge[{src}->{dst}]"] = op
+    torch.manual_seed(0)
+    compiled = compile(space, arch).eval()
+    hands = {"official": TinyNetwork(parse(BEST)).eval(), "lean": TinyNetwork(parse(BEST), lean=True).eval()}
+    x = torch.randn(4, 3, 32, 32)
+    n_params = sum(p.numel() for p in compiled.parameters())
+    for name, hand in hands.items():
+        share_weights(compiled, hand)
+        assert n_params == sum(p.numel() for p in hand.parameters()) == 1_288_506, n_params
+        with torch.inference_mode():
+            diff = (compiled(x) - hand(x)).abs().max().item()
+        assert diff < 1e-4, diff
+        print(f"NB201 best CIFAR-100 cell, C=16 N=5: nasl and hand-written ({name}) have {n_params:,} params; "
+              f"max |output diff| = {diff:.1e}")
+
+    ok = True
+    for batch in (int(b) for b in args.batches.split(",")):
+        times, number = bench({"nasl": compiled, **hands}, batch, args.repeats, args.number)
+        med = {k: statistics.median(v) for k, v in times.items()}
+        best = {k: min(v) for k, v in times.items()}
+        target = TARGETS.get(batch, 1.05)
+        # the ratio of each round's times, then the median over rounds: drift on a shared machine
+        # moves both times of a round together
+        rr = {k: statistics.median(a / b for a, b in zip(times["nasl"], times[k])) for k in hands}
+        print(f"batch {batch} ({args.repeats} rounds x {number} calls, rotating order), ms per call:")
+        for k in times:
+            print(f"  {k:9s} median {med[k] * 1e3:9.3f}  min {best[k] * 1e3:9.3f}"
+                  + ("" if k == "nasl" else f"   nasl/{k}: median of round ratios {rr[k]:.3f}, "
+                     f"of medians {med['nasl'] / med[k]:.3f}, of mins {best['nasl'] / best[k]:.3f}"))
+        base = max(hands, key=rr.__getitem__)            # judge against the faster hand-written net
+        ratio = rr[base]
+        passed = ratio <= target
+        ok &= passed
+        print(f"  target: nasl / fastest hand-written ({base}) = {ratio:.3f} <= {target}  "
+              f"{'PASS' if passed else 'FAIL'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

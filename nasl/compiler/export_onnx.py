@@ -1,0 +1,77 @@
+"""Export a compiled architecture to ONNX through ``torch.onnx.export``.
+
+The module is exported in eval mode (BatchNorm uses its running statistics)
+with a dynamic batch dimension. ``dynamo=None`` picks the ``torch.export``
+based exporter when ``onnxscript`` is installed (``pip install onnx
+onnxscript``, part of the ``torch`` extra) and the legacy TorchScript
+exporter otherwise.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import os
+import warnings
+
+import torch
+
+
+def _have_onnxscript() -> bool:
+    return importlib.util.find_spec("onnxscript") is not None
+
+
+def export_module(model: torch.nn.Module, path, input_shapes: dict, output_names: list, *,
+                  opset: int | None = None, dynamo: bool | None = None, batch: int = 2) -> str:
+    """Write ``model`` (inputs ``{name: shape without batch}``) to ``path`` as ONNX; returns the path."""
+    path = os.fspath(path)
+    if dynamo is None:
+        dynamo = _have_onnxscript()
+    names = list(input_shapes)
+    args = tuple(torch.randn(batch, *s) for s in input_shapes.values())
+    was_training = model.training
+    model.eval()
+    kw: dict = {"input_names": names, "output_names": output_names}
+    if opset is not None:
+        kw["opset_version"] = opset
+    if dynamo:
+        b = torch.export.Dim("batch")
+        kw["dynamic_shapes"] = {n: {0: b} for n in _forward_arg_names(model, names)}
+    else:
+        kw["dynamic_axes"] = {n: {0: "batch"} for n in names + output_names}
+    try:
+        # both exporters print progress and deprecation notes; keep the caller's console quiet
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, args, path, dynamo=dynamo, verbose=False, **kw)
+    finally:
+        model.train(was_training)
+    return path
+
+
+def _forward_arg_names(model, fallback: list) -> list:
+    """The names of the forward's parameters, which ``dynamic_shapes`` is keyed by."""
+    import inspect
+
+    try:
+        params = list(inspect.signature(model.forward).parameters)
+    except (TypeError, ValueError):
+        return fallback
+    return params[:len(fallback)] if len(params) >= len(fallback) else fallback
+
+
+def to_onnx(space, arch, path, input_shape=None, *, opset: int | None = None, dynamo: bool | None = None) -> str:
+    """Compile one architecture of ``space`` and write it to ``path`` as ONNX; returns the path.
+
+    The ONNX inputs carry the names of the space's inputs (``x``) with a
+    dynamic batch dimension; the outputs are named after the network's
+    outputs.
+    """
+    from nasl.compiler.build import compile
+
+    gm = compile(space, arch, input_shape)
+    outs = [str(o) for o in gm.output_shapes] or ["output"]
+    return export_module(gm, path, dict(gm.input_shapes), outs, opset=opset, dynamo=dynamo)
+
+
+__all__ = ["to_onnx", "export_module"]
