@@ -58,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--input-shape", action="append", default=[], metavar="[NAME=]C,H,W",
                    help="override an input shape (repeatable, NAME= for networks with several inputs)")
     k.add_argument("--code", action="store_true", help="also print the generated forward")
+    e = sub.add_parser("export", parents=[common], help="export an architecture (or the space) to a file")
+    e.add_argument("file", metavar="FILE")
+    e.add_argument("--arch", metavar="JSON|@FILE", help="the architecture (not needed with --space)")
+    e.add_argument("--to", required=True, choices=["python", "onnx", "dot", "svg", "png"], help="the format")
+    e.add_argument("-o", "--output", required=True, metavar="OUT", help="where to write it")
+    e.add_argument("--space", action="store_true", help="picture the whole space (dot/svg/png only)")
+    e.add_argument("--input-shape", action="append", default=[], metavar="[NAME=]C,H,W",
+                   help="override an input shape (repeatable)")
     l = sub.add_parser("list", parents=[common], help="list registered ops")
     l.add_argument("what", choices=["ops"])
     l.add_argument("pattern", nargs="?", default="*", help="glob, e.g. 'sep*'")
@@ -204,6 +212,36 @@ def _compile(args) -> int:
     return 0
 
 
+def _export(args) -> int:
+    space = _load(args.file, args)
+    shape = _read_shapes(args.input_shape)
+    if args.space:
+        if args.to not in ("dot", "svg", "png"):
+            raise NaslError("--space pictures the space: use --to dot, svg or png")
+        from nasl.compiler.export_dot import render, space_dot
+        print(render(space_dot(space), args.output, args.to))
+        return 0
+    if not args.arch:
+        raise NaslError("give the architecture with --arch JSON|@FILE (or --space for the whole space)")
+    arch = _read_arch(args.arch)
+    if args.to == "python":
+        from nasl.compiler.export_python import to_python
+        source = to_python(space, arch, shape)
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(source)
+        except OSError as err:
+            raise NaslError(f"cannot write '{args.output}': {err.strerror}") from None
+        print(args.output)
+    elif args.to == "onnx":
+        from nasl.compiler.export_onnx import to_onnx
+        print(to_onnx(space, arch, args.output, shape))
+    else:
+        from nasl.compiler.export_dot import arch_dot, render
+        print(render(arch_dot(space, arch, shape), args.output, args.to))
+    return 0
+
+
 def _list(args) -> int:
     from nasl.ir.oplib import get_op, list_ops
     for name in list_ops(args.pattern):
@@ -220,7 +258,7 @@ def _required():
 
 
 _COMMANDS = {"check": _check, "show": _show, "count": _count, "sample": _sample, "compile": _compile,
-             "list": _list}
+             "export": _export, "list": _list}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
