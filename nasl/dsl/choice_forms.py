@@ -11,8 +11,8 @@ import sys
 
 from nasl.dsl import ast as A
 from nasl.dsl.values import ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, DefFn, OpFn, Sym, Tensor, Unknown
-from nasl.ir.choices import Choice, Guard
-from nasl.ir.errors import EmptySpaceError, InvalidArchitecture, NaslError, NaslTypeError, source_lines
+from nasl.ir.choices import Choice, Guard, checked_value
+from nasl.ir.errors import EmptySpaceError, NaslError, NaslTypeError, source_lines
 
 _SCALARS = (str, int, float, bool)
 
@@ -77,25 +77,9 @@ def _exclusive(a, b) -> bool:
 
 def read(ctx, choice: Choice):
     values = ctx.values
-    if choice.path not in values:
-        raise InvalidArchitecture(f"the architecture gives no value for '{choice.path}'", choice.span,
-                                  hint=f"expected {choice.describe()}", path=choice.path)
-    v = values[choice.path]
-    if not choice.contains(v):
-        raise InvalidArchitecture(f"'{choice.path}' = {_show(v)} is not in {choice.describe()}", choice.span,
-                                  path=choice.path)
+    v = checked_value(choice, values)
     ctx.graph.read.add(choice.path)
-    if isinstance(v, list):
-        v = tuple(v)
     return v
-
-
-def _show(v):
-    import json
-    try:
-        return json.dumps(v)
-    except TypeError:
-        return repr(v)
 
 
 # ------------------------------------------------------------------ choice

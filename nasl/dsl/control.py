@@ -106,7 +106,7 @@ def _max_count(interp, n, s):
 
 
 def exec_if(interp, s: A.If, env, ctx):
-    from nasl.dsl.interp import _Return, _unknown_error
+    from nasl.dsl.interp import _unknown_error
     for k, (test_node, body) in enumerate(s.branches):
         test = interp.eval(test_node, env, ctx)
         if isinstance(test, Unknown):

@@ -6,7 +6,7 @@ from nasl.dsl.context import MAX_DEPTH, MAX_LENGTH, Ctx
 from nasl.dsl.naming import CHOICE_FORMS, site_names
 from nasl.dsl.values import (ABSENT, PLACEHOLDER, AbsentType, Builtin, ChoiceRef, ChoiceVal, Compose, DagFn,
                              DefFn, Merged, OpFn, Sym, Tensor, Unknown, sym_op)
-from nasl.ir.choices import Constraint, Group, Guard
+from nasl.ir.choices import Constraint, Group
 from nasl.ir.errors import (ConstraintViolation, NaslCycleError, NaslError, NaslNameError, NaslTypeError,
                             UnsatisfiableError, did_you_mean, source_lines)
 from nasl.ir.oplib import VARIADIC, get_op, op_names

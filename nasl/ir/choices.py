@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import combinations, permutations
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional
 
 from nasl.ir.errors import InternalError, NaslCycleError, NaslError, Span
 
@@ -153,6 +153,27 @@ class Choice:
         if self.condition:
             out["condition"] = [g.to_dict() for g in self.condition]
         return out
+
+
+def checked_value(choice: "Choice", values):
+    """The value ``values`` give ``choice``; InvalidArchitecture when missing or out of its domain."""
+    from nasl.ir.errors import InvalidArchitecture
+    if choice.path not in values:
+        raise InvalidArchitecture(f"the architecture gives no value for '{choice.path}'", choice.span,
+                                  hint=f"expected {choice.describe()}", path=choice.path)
+    v = values[choice.path]
+    if not choice.contains(v):
+        raise InvalidArchitecture(f"'{choice.path}' = {_show(v)} is not in {choice.describe()}", choice.span,
+                                  path=choice.path)
+    return tuple(v) if isinstance(v, list) else v
+
+
+def _show(v) -> str:
+    import json
+    try:
+        return json.dumps(v)
+    except (TypeError, ValueError):
+        return repr(v)
 
 
 def _same(a, b) -> bool:

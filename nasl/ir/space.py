@@ -1,14 +1,13 @@
 """The elaborated space: counting, sampling, enumeration, validation, realization."""
 from __future__ import annotations
 
-import math
 import random as _random
 from typing import Iterator, Mapping
 
 from nasl.ir.architecture import Architecture
-from nasl.ir.choices import ChoiceSpec
+from nasl.ir.choices import ChoiceSpec, checked_value
 from nasl.ir.counting import NotStructural, constrained_size, iter_valid, structural_size
-from nasl.ir.errors import (ConstraintViolation, EmptySpaceError, InvalidArchitecture, NaslError,
+from nasl.ir.errors import (ConstraintViolation, InvalidArchitecture, NaslError,
                             UnsatisfiableError, did_you_mean)
 from nasl.ir.sampling import TreeSampler
 
@@ -165,12 +164,7 @@ class Space:
         seen = set()
         for c in self.spec.active_choices(values):
             seen.add(c.path)
-            if c.path not in values:
-                raise InvalidArchitecture(f"the architecture gives no value for '{c.path}'", c.span,
-                                          hint=f"expected {c.describe()}", path=c.path)
-            if not c.contains(values[c.path]):
-                raise InvalidArchitecture(f"'{c.path}' = {_show(values[c.path])} is not in {c.describe()}",
-                                          c.span, path=c.path)
+            checked_value(c, values)
         extra = [p for p in values if p not in seen]
         if extra:
             p = extra[0]
@@ -194,14 +188,6 @@ class Space:
             return True
         except NaslError:
             return False
-
-
-def _show(v):
-    import json
-    try:
-        return json.dumps(v)
-    except TypeError:
-        return repr(v)
 
 
 def _random_fail(n):
