@@ -4,11 +4,11 @@ from __future__ import annotations
 from nasl.dsl import ast as A
 from nasl.dsl.context import MAX_DEPTH, MAX_LENGTH, Ctx
 from nasl.dsl.naming import CHOICE_FORMS, site_names
+from nasl.dsl.statements import Statements
 from nasl.dsl.values import (ABSENT, PLACEHOLDER, AbsentType, Builtin, ChoiceRef, ChoiceVal, Compose, DagFn,
                              DefFn, Merged, OpFn, Sym, Tensor, Unknown, sym_op)
-from nasl.ir.choices import Constraint, Group
-from nasl.ir.errors import (ConstraintViolation, NaslCycleError, NaslError, NaslNameError, NaslTypeError,
-                            UnsatisfiableError, did_you_mean, source_lines)
+from nasl.ir.choices import Group
+from nasl.ir.errors import NaslCycleError, NaslError, NaslNameError, NaslTypeError, did_you_mean, source_lines
 from nasl.ir.oplib import VARIADIC, get_op, op_names
 
 
@@ -33,7 +33,7 @@ class Deferred(Tensor):
         return self._value
 
 
-class Interpreter:
+class Interpreter(Statements):
     """Runs a program's bodies. ``globals`` holds params, lets, defs and genotypes."""
 
     def __init__(self, program, globals_: dict, builtins: dict):
@@ -277,75 +277,6 @@ class Interpreter:
         """``def f = expr``: evaluated afresh at each reference, in its own scope."""
         from nasl.dsl.defs import run_expr_def
         return run_expr_def(self, DefFn(decl, {}), ctx, node)
-
-    # ---------------------------------------------------------- statements
-    def exec_body(self, stmts, env: dict, ctx: Ctx):
-        for s in stmts:
-            self.exec_stmt(s, env, ctx)
-
-    def exec_stmt(self, s, env, ctx):
-        t = type(s)
-        if t is A.Assign:
-            if len(s.values) == 1:
-                v = self.eval(s.values[0], env, ctx)
-                if len(s.targets) == 1:
-                    env[s.targets[0]] = v
-                    return
-                vals = _unpack(v, len(s.targets), s)
-            else:
-                if len(s.values) != len(s.targets):
-                    raise NaslTypeError(f"{len(s.targets)} names but {len(s.values)} values", s.span)
-                vals = [self.eval(x, env, ctx) for x in s.values]
-            for name, v in zip(s.targets, vals):
-                env[name] = v
-        elif t is A.Return:
-            vals = [self.eval(x, env, ctx) for x in s.values]
-            raise _Return(vals[0] if len(vals) == 1 else tuple(vals), s.span)
-        elif t is A.For:
-            from nasl.dsl.control import exec_for
-            exec_for(self, s, env, ctx)
-        elif t is A.Repeat:
-            from nasl.dsl.control import exec_repeat
-            exec_repeat(self, s, env, ctx)
-        elif t is A.If:
-            from nasl.dsl.control import exec_if
-            exec_if(self, s, env, ctx)
-        elif t is A.Require:
-            self.exec_require(s, env, ctx)
-        else:
-            raise NaslTypeError(f"unexpected statement {t.__name__}", s.span)
-
-    def exec_require(self, s: A.Require, env, ctx):
-        v = self.eval(s.expr, env, ctx)
-        word = "forbid" if s.negate else "require"
-        msg = s.message or f"{word} {_source(self.program, s.expr.span)}"
-        if isinstance(v, Unknown):
-            raise _unknown_error(v, s.expr)
-        if isinstance(v, Sym):
-            from nasl.ir.symbols import needs_graph
-            con = Constraint(v, s.negate, msg, s.span, ctx.guards)
-            if needs_graph(v):
-                # about the built network: checked once the graph is complete
-                (self.graph_constraints if ctx.spec else ctx.graph.checks).append(con)
-                return
-            if ctx.spec:
-                ctx.block.items.append(con)
-                return
-            try:
-                v = v.ev(ctx.values)
-            except NaslError as e:
-                raise e.at(s.span)
-        ok = bool(v) != s.negate
-        if ok:
-            return
-        if ctx.spec:
-            if not ctx.guards:
-                raise UnsatisfiableError(f"this {word} never holds: {msg}", s.span)
-            # under a condition: that branch is simply never valid
-            from nasl.dsl.values import OpSym
-            ctx.block.items.append(Constraint(OpSym(lambda: False, ()), False, msg, s.span, ctx.guards))
-            return
-        raise ConstraintViolation(f"constraint violated: {msg}", s.span)
 
     # ---------------------------------------------------------- guards
     @staticmethod
