@@ -1,0 +1,12 @@
+"""Searchers: the ask/tell protocol over a ChoiceSpec, and the algorithms.
+
+>>> import nasl
+>>> from nasl.searchers import create
+>>> s = create("random", nasl.load("examples/nas_bench_201.nas").spec, seed=0)
+>>> arch = s.ask(); s.tell(arch, 93.1)
+"""
+from nasl.searchers.base import Exhausted, Result, Searcher
+from nasl.searchers.registry import create, get_searcher, list_searchers, register_searcher
+from nasl.searchers import random_search, grid, evolution  # noqa: F401  (registers them)
+
+__all__ = ["Exhausted", "Result", "Searcher", "create", "get_searcher", "list_searchers", "register_searcher"]

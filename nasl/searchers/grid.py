@@ -1,0 +1,44 @@
+"""Grid search: every architecture, once, in a fixed order."""
+from __future__ import annotations
+
+from nasl.ir.architecture import Architecture
+from nasl.searchers.base import Exhausted, Searcher
+from nasl.searchers.registry import register_searcher
+from nasl.searchers.walks import Odometer, has_constraints, satisfies
+
+
+@register_searcher("grid")
+class GridSearch(Searcher):
+    """Lazy exhaustive search in the spec's order (the last choice varies fastest).
+
+    One walk of the decision tree per ask, whatever the size of the space, so
+    it starts at once even on 10^18 points; conditional choices are walked
+    only under the branch that activates them. Architectures that break a
+    constraint are skipped. Raises :class:`Exhausted` after the last one.
+    The seed is not used: the order is fixed.
+
+    Parameters
+    ----------
+    spec, seed
+        See :class:`~nasl.searchers.base.Searcher`.
+    float_points : int
+        Values tried for a float range: evenly spaced, log-spaced if it is a
+        log range, ends included (default 5).
+    """
+
+    def __init__(self, spec, seed=None, *, float_points: int = 5, **kw):
+        super().__init__(spec, seed, **kw)
+        self._odometer = Odometer(self.spec, float_points)
+        self._check = has_constraints(self.spec)
+
+    def _propose(self) -> Architecture:
+        for arch in self._odometer:
+            if not self._check or satisfies(self.spec, arch):
+                return arch
+        raise Exhausted(f"grid search has proposed every architecture of the space ({self.num_asked})")
+
+    def _get_state(self):
+        return {"position": self._odometer.position}
+
+    def _set_state(self, state) -> None:
+        self._odometer.position = state["position"]

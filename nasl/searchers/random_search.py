@@ -1,0 +1,78 @@
+"""Random search with de-duplication."""
+from __future__ import annotations
+
+from nasl.ir.architecture import Architecture
+from nasl.searchers.base import Exhausted, Searcher
+from nasl.searchers.registry import register_searcher
+from nasl.searchers.walks import NoValidArchitecture, Odometer, has_constraints, sample, satisfies
+
+
+@register_searcher("random")
+class RandomSearch(Searcher):
+    """Random search (Bergstra & Bengio 2012; the NAS baseline of Li & Talwalkar 2019).
+
+    Walks the decision tree answering each active choice uniformly in its
+    domain (uniform per decision; on a space without conditional choices that
+    is uniform over architectures), and never proposes an architecture twice:
+    neither one it asked before nor one told to it from elsewhere.
+
+    Parameters
+    ----------
+    spec, seed
+        See :class:`~nasl.searchers.base.Searcher`.
+    dedup : bool
+        Skip architectures already proposed or told (default True).
+    max_retries : int
+        Consecutive duplicate draws after which the searcher lists the
+        architectures not yet seen, by exhaustive enumeration, and serves them
+        in a random order; raises :class:`Exhausted` when that list is empty.
+    """
+
+    def __init__(self, spec, seed=None, *, dedup: bool = True, max_retries: int = 100, **kw):
+        super().__init__(spec, seed, **kw)
+        self.dedup = dedup
+        self.max_retries = max_retries
+        self.seen: set[Architecture] = set()
+        self._rest: list[Architecture] | None = None    # the unseen ones, once draws keep repeating
+        self._check = has_constraints(self.spec)
+
+    def _propose(self) -> Architecture:
+        if not self.dedup:
+            return self._sample()
+        if self._rest is None:
+            for _ in range(self.max_retries):
+                arch = self._sample()
+                if arch not in self.seen:
+                    self.seen.add(arch)
+                    return arch
+            self._rest = self._unseen()
+        while self._rest:
+            arch = self._rest.pop()
+            if arch not in self.seen:
+                self.seen.add(arch)
+                return arch
+        raise Exhausted(f"random search has proposed all {len(self.seen)} architectures of the space")
+
+    def _sample(self) -> Architecture:
+        try:
+            return sample(self.spec, self.rng, self._check)
+        except NoValidArchitecture as e:
+            raise Exhausted(str(e)) from None
+
+    def _unseen(self) -> list[Architecture]:
+        rest = [a for a in Odometer(self.spec) if a not in self.seen and (not self._check or satisfies(self.spec, a))]
+        self.rng.shuffle(rest)
+        return rest
+
+    def _feedback(self, arch, result) -> None:
+        if self.dedup:
+            self.seen.add(arch)
+
+    def _get_state(self):
+        return {"seen": [a.to_json() for a in self.seen],
+                "rest": None if self._rest is None else [a.to_json() for a in self._rest]}
+
+    def _set_state(self, state) -> None:
+        self.seen = {Architecture.from_json(a) for a in state["seen"]}
+        rest = state["rest"]
+        self._rest = None if rest is None else [Architecture.from_json(a) for a in rest]

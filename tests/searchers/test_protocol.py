@@ -1,0 +1,197 @@
+"""Every registered searcher, on differently shaped spaces: the ask/tell contract.
+
+Parametrized over ``list_searchers()``, so a newly registered searcher is
+tested here without further work. ``FAST`` holds options that let a searcher
+reach its interesting phase within a short test (e.g. a small population).
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import zlib
+
+import pytest
+
+import nasl
+from nasl.searchers import Exhausted, Result, create, list_searchers, register_searcher, Searcher
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+
+FAST = {"regularized_evolution": {"population_size": 6, "sample_size": 3}}
+
+SPACES = {
+    "nb201": ("nas_bench_201.nas", {}),
+    "darts": ("darts.nas", {}),
+    "path_level": ("path_level.nas", {"max_depth": 2}),
+    "rnn_cell": ("rnn_cell.nas", {}),
+    "nb101": ("nas_bench_101.nas", {}),      # has constraints
+}
+_loaded: dict = {}
+
+
+def space(name):
+    if name not in _loaded:
+        file, params = SPACES[name]
+        _loaded[name] = nasl.load(EXAMPLES / file, **params)
+    return _loaded[name]
+
+
+def make(name, sp, seed=0):
+    return create(name, sp.spec, seed=seed, **FAST.get(name, {}))
+
+
+def score(arch) -> float:
+    """A deterministic fake objective."""
+    return zlib.crc32(arch.to_json().encode()) / 2 ** 32
+
+
+def drive(s, n, fail_every=0, lag=0):
+    """Ask ``n`` times; tell each result ``lag`` asks later, newest first; fail every ``fail_every``-th."""
+    asked, out = [], []
+    for i in range(n):
+        a = s.ask()
+        out.append(a)
+        asked.append((i, a))
+        if len(asked) > lag:
+            for j, b in reversed(asked):     # out of order: the newest first
+                s.tell(b, Result.failure("boom") if fail_every and j % fail_every == 0 else score(b))
+            asked = []
+    return out
+
+
+@pytest.mark.parametrize("sp_name", sorted(SPACES))
+@pytest.mark.parametrize("name", list_searchers())
+def test_proposes_only_valid_architectures(name, sp_name):
+    sp = space(sp_name)
+    s = make(name, sp)
+    archs = drive(s, 30, fail_every=4, lag=2)
+    for a in archs:
+        assert sp.validate(a) == a
+
+
+@pytest.mark.parametrize("name", list_searchers())
+def test_same_seed_same_sequence(name):
+    sp = space("nb201")
+    assert drive(make(name, sp, 7), 40, lag=1) == drive(make(name, sp, 7), 40, lag=1)
+
+
+@pytest.mark.parametrize("name", list_searchers())
+def test_survives_failed_trials(name):
+    sp = space("path_level")
+    s = make(name, sp)
+    for a in drive(s, 20, fail_every=1):        # every trial fails
+        sp.validate(a)
+    for a in drive(s, 20, fail_every=2):
+        sp.validate(a)
+
+
+@pytest.mark.parametrize("name", list_searchers())
+def test_out_of_order_and_late_tells(name):
+    sp = space("darts")
+    s = make(name, sp)
+    batch = s.ask_batch(12)
+    assert len(batch) == 12 and len(s.pending) == len(set(batch))
+    held = batch[0]                              # told long after everything else
+    for a in reversed(batch[1:]):
+        s.tell(a, {"acc": score(a), "params": 1.0})
+    for a in drive(s, 15, lag=3):
+        sp.validate(a)
+    s.tell(held, Result({"acc": 0.5, "params": 2.0}, directions={"params": "min"}))
+    assert held not in s.pending
+    sp.validate(s.ask())
+
+
+def _events(s, n):
+    """Run ``s`` with interleaved asks and tells, some left pending; return the history."""
+    events, pending = [], []
+    for i in range(n):
+        a = s.ask()
+        events.append(("ask", a))
+        pending.append(a)
+        if i % 3 == 2:
+            b = pending.pop(1)
+            r = Result.failure("x") if i % 5 == 0 else Result({"acc": score(b)})
+            s.tell(b, r)
+            events.append(("tell", b, r))
+    return events
+
+
+def _continue(s, n):
+    out = []
+    for _ in range(n):
+        a = s.ask()
+        s.tell(a, score(a))
+        out.append(a)
+    return out
+
+
+@pytest.mark.parametrize("sp_name", ["nb201", "path_level"])
+@pytest.mark.parametrize("name", list_searchers())
+def test_resume_from_state_dict_and_history(name, sp_name):
+    sp = space(sp_name)
+    s = make(name, sp, seed=3)
+    events = _events(s, 25)
+    state = json.loads(json.dumps(s.state_dict()))
+    want = _continue(s, 10)
+
+    s2 = make(name, sp, seed=999)
+    s2.load_state_dict(state)
+    assert _continue(s2, 10) == want
+
+    s3 = make(name, sp, seed=3)
+    s3.recover(events)
+    assert s3.state_dict()["num_asked"] == state["num_asked"]
+    assert _continue(s3, 10) == want
+
+
+def test_recover_rejects_a_foreign_history():
+    sp = space("nb201")
+    events = _events(make("random", sp, seed=1), 5)
+    with pytest.raises(ValueError, match="diverges"):
+        make("random", sp, seed=2).recover(events)
+
+
+@pytest.mark.parametrize("name", ["random", "grid"])
+def test_finite_space_is_exhausted_not_hung(name):
+    s = create(name, _tiny_spec(), seed=0)      # 8 architectures
+    got = s.ask_batch(5) + s.ask_batch(5)           # the second batch comes back short
+    assert len(got) == len(set(got)) == 8
+    with pytest.raises(Exhausted):
+        s.ask()
+    with pytest.raises(Exhausted):
+        s.ask_batch(3)
+
+
+def _tiny_spec():
+    from nasl.ir.choices import Block, Choice, ChoiceSpec, Group, Guard
+    inner = Block([Choice("b.k", "choice", (3, 5))])
+    return ChoiceSpec(Block([Choice("a", "choice", ("conv", "pool", "skip")),
+                             Group(Guard("a", frozenset({"conv"})), inner),
+                             Choice("c", "bool", (False, True))]))
+
+
+def test_results_and_registry():
+    r = Result({"acc": 90.0, "params": 3.0}, directions={"params": "min"})
+    assert r.score() == 90.0 and r.score("params") == -3.0
+    assert Result.coerce(r.to_dict()) == r and Result.coerce(2).score() == 2.0
+    assert Result.failure("oom").failed and Result.failure("oom").score() == float("-inf")
+    with pytest.raises(ValueError):
+        Result({"acc": 1.0}, directions={"acc": "up"})
+    with pytest.raises(KeyError, match="did you mean 'random'"):
+        create("randm", _tiny_spec())
+    assert list_searchers("reg*") == ["regularized_evolution"]
+
+
+def test_a_new_searcher_is_registered_and_listed():
+    from nasl.searchers.registry import _REGISTRY
+
+    @register_searcher("_test_first")
+    class First(Searcher):
+        def _propose(self):
+            return nasl.ir.architecture.Architecture(
+                self.spec.walk(lambda c, v: next(iter(c.values()))))
+    try:
+        assert "_test_first" in list_searchers()
+        assert create("_test_first", _tiny_spec()).ask() == {"a": "conv", "b.k": 3, "c": False}
+    finally:
+        del _REGISTRY["_test_first"]
