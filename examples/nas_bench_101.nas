@@ -7,8 +7,11 @@
 # V = 2..7 (`nasl count --unique graph`).
 # Skeleton: stem conv3x3-BN-ReLU (128), 3 stacks of 3 cells with max-pooling
 # and channel doubling between stacks, global average pool, dense head.
-# The channel rule of the official cells (interior widths, 1x1 projections)
-# is the compiler's business, not the space's.
+# channels="nasbench101" applies the official channel rule when a cell is
+# realized: the output's width=c is split over the vertices feeding it,
+# other vertices take their widest successor's width (the `c` of their ops
+# is replaced by it), each input edge gets a 1x1 conv-BN-ReLU projection,
+# wider interior edges are sliced. The README spec has 2,694,282 parameters.
 
 param V = 7
 param max_edges = 9
@@ -21,7 +24,7 @@ def conv1x1_bn_relu(c) = conv_bn_relu(c, k=1)
 def maxpool3x3(c) = max_pool(k=3)
 let OPS = [conv3x3_bn_relu, conv1x1_bn_relu, maxpool3x3]
 
-def nb101_cell(c) = dag(nodes=V, prune=true) {
+def nb101_cell(c) = dag(nodes=V, prune=true, channels="nasbench101", width=c) {
     edge i -> j: optional
     node j where j < V - 1: op = choice(OPS)(c)
     node j where j == V - 1: merge = "concat"

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from nasl.dsl import ast as A
 from nasl.dsl.choice_forms import read, register
-from nasl.dsl.values import (ABSENT, PLACEHOLDER, Builtin, ChoiceRef, ChoiceVal, Compose, CountSym, DefFn, FnSym,
-                             Merged, OpFn, OpSym, Sym, Tensor, Unknown)
+from nasl.dsl.dag_channels import _join, build_nasbench101, check_rule_merges, rule_width
+from nasl.dsl.dag_graph import graph_builtins
+from nasl.dsl.values import (ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, Compose, DefFn, Merged, OpFn, OpSym, Sym, Tensor, Unknown)
 from nasl.ir.choices import Choice
 from nasl.ir.dags import IDENTITY, OP, ZERO, DagInfo, Slot
 from nasl.ir.errors import InvalidArchitecture, NaslTypeError, did_you_mean
 from nasl.ir.oplib import get_op
 
 _OPTIONS = {"nodes": None, "inputs": None, "merge": "sum", "output": "last", "prune": False,
-            "implicit_io": False}
+            "implicit_io": False, "channels": None, "width": None}
+CHANNEL_RULES = ("nasbench101",)
+_LATE_OPTIONS = ("width",)      # may depend on a genotype's parameters: only realization reads it
 _NODE_FIELDS = ("inputs", "edge", "op", "merge")
 MAX_NODES = 1000
 
@@ -103,15 +106,16 @@ def apply_dag(interp, f, args, kwargs, ctx, node):
             node_ops[j] = op
             info.node_ops[j] = _slot(op)
         merges[j] = _merge_op(interp, fields.get("merge"), opts["merge"], f.env, d, j, sub(f"node[{j}].merge", ("merge",)))
+    if opts["channels"] is not None:
+        check_rule_merges(info, merges, d)
     _requires(interp, d, f.env, dctx, ctx, info)
     if ctx.spec:
         interp.dags.append(info)
         return PLACEHOLDER
+    if opts["channels"] is not None:
+        return build_nasbench101(interp, info, args[0], incoming, node_ops, merges, ctx, nprefix, node,
+                                  rule_width(opts["width"], d))
     return _build(interp, info, args, incoming, node_ops, merges, ctx, nprefix, node)
-
-
-def _join(prefix, rest):
-    return f"{prefix}.{rest}" if prefix else rest
 
 
 def _node_var(d, j):
@@ -132,7 +136,7 @@ def _options(interp, f, n_args):
             raise NaslTypeError(f"dag has no option '{k}'", e.span,
                                 hint=did_you_mean(k, _OPTIONS) or f"options: {', '.join(_OPTIONS)}")
         v = interp.eval(e, f.env, f.ctx)
-        if isinstance(v, (Sym, Unknown)):
+        if isinstance(v, (Sym, Unknown)) and k not in _LATE_OPTIONS:
             raise NaslTypeError(f"dag option '{k}' must be known when the space is loaded", e.span)
         opts[k] = v
     if opts["inputs"] is None:
@@ -153,6 +157,17 @@ def _options(interp, f, n_args):
         if bad:
             raise NaslTypeError(f"dag output lists node {bad[0]!r}, which is not a computed node", span)
         opts["output"] = tuple(out)
+    rule = opts["channels"]
+    if rule is not None:
+        if rule not in CHANNEL_RULES:
+            raise NaslTypeError(f"unknown channel rule {rule!r}", span, hint="channel rules: \"nasbench101\"")
+        if n_in != 1 or out != "last" or not opts["prune"] or opts["implicit_io"]:
+            raise NaslTypeError("channels=\"nasbench101\" needs a dag with one input, output=\"last\" "
+                                "and prune=true", span)
+        if opts["width"] is None:
+            raise NaslTypeError("channels=\"nasbench101\" needs width=C, the cell's output channels", span)
+    elif opts["width"] is not None:
+        raise NaslTypeError("width=C goes with a channel rule (channels=\"nasbench101\")", span)
     return opts
 
 
@@ -286,61 +301,6 @@ def _requires(interp, d, env, dctx, ctx, info):
         interp.exec_require(r, env2, ctx.but(cprefix=dctx.cprefix, names=dctx.names))
 
 
-def graph_builtins(info: DagInfo, ctx) -> dict:
-    """``edges()``, ``connected()``, ``nodes()`` and ``uses(k)`` over this dag."""
-    deps = sorted({s.path for s in info.edges.values() if s.path} | {p for p, _ in info.picks.values()}
-                  | {s.path for _, ss in info.picks.values() for s in ss if s.path})
-
-    def present(values):
-        return info.present_edges(values)
-
-    def edges(interp, c, node):
-        if ctx.spec:
-            terms = [FnSym((s.path,), lambda v, s=s: s.resolve(v)[0] != ZERO) if s.path else (s.const_class != ZERO)
-                     for s in info.edges.values()]
-            for j, (p, slots) in info.picks.items():
-                terms.extend(FnSym((p,), lambda v, p=p, s=s: len(v.get(p) or ()) > s) for s in range(len(slots)))
-            return CountSym(terms)
-        return len(present(ctx.values))
-
-    def _graph_fn(tag, fn, monotone=False, arity=0):
-        def f(interp, c, node, *args):
-            if len(args) != arity or not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
-                raise NaslTypeError(f"{tag}() takes {'no arguments' if not arity else 'a node number'}", node.span)
-            if ctx.spec:
-                bound = (lambda v: _monotone_bound(info, deps, v, lambda p: fn(p, *args))) if monotone else None
-                return FnSym(deps, lambda v: fn(present(v), *args), tag, bound)
-            return fn(present(ctx.values), *args)
-        return f
-
-    def uses(p, k):
-        if k < info.inputs:
-            return any(i == k for (i, _) in p if True) and k in _reaching(info, p)
-        return k in info.live_nodes(p)
-
-    return {
-        "edges": Builtin("edges", edges),
-        "connected": Builtin("connected", _graph_fn("connected", lambda p: info.connected(p), monotone=True)),
-        "nodes": Builtin("nodes", _graph_fn("nodes", lambda p: len(info.live_nodes(p)))),
-        "uses": Builtin("uses", _graph_fn("uses", uses, arity=1)),
-    }
-
-
-def _monotone_bound(info, deps, values, pred):
-    """Decide a predicate that only grows with edges before every edge is chosen."""
-    most = info.present_pairs(values, OP)          # undecided edges taken as present
-    if not pred(most):
-        return False
-    if all(d in values for d in deps):
-        return True
-    return True if pred(info.present_pairs(values, ZERO)) else None
-
-def _reaching(info, present):
-    """Input nodes from which the output can be reached."""
-    live = info.live_nodes(present)
-    return {i for (i, j) in present if i < info.inputs and (j in live)}
-
-
 def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, nprefix, node):
     present = info.present_edges(ctx.values)
     live = info.live_nodes(present) if (info.prune or info.implicit_io) else set(info.computed())
@@ -387,3 +347,6 @@ def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, npref
         return tensors[outs[0]]
     return interp.apply(OpFn(get_op("concat"), {}, node.span), tuple(tensors[o] for o in outs), {},
                         ctx.but(nprefix=_join(nprefix, "out")), node)
+
+
+# NAS-Bench-101's channel rule -------------------------------------------------

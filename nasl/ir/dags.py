@@ -151,6 +151,30 @@ class DagInfo:
         return any(o in reach for o in self.output_nodes(present))
 
 
+def nasbench101_widths(n: int, present, live, c: int) -> dict:
+    """NAS-Bench-101's channel rule: ``{vertex: channels}`` of a pruned single-input cell.
+
+    Vertex 0 is the input and ``n - 1`` the output, which gets ``c``. The
+    interior vertices that feed the output split ``c`` (``c // k`` each, the
+    remainder one extra channel to the earliest ones); every other interior
+    vertex takes the widest of its interior successors. ``present`` holds the
+    edges ``(i, j)`` and ``live`` the vertices left after pruning.
+    """
+    out = n - 1
+    widths = {out: c}
+    feeders = [v for v in range(1, out) if v in live and (v, out) in present]
+    if feeders:
+        base, extra = divmod(c, len(feeders))
+        if base < 1:
+            raise ValueError(f"{c} channels cannot be split over the {len(feeders)} vertices feeding the output")
+        for k, v in enumerate(feeders):
+            widths[v] = base + (1 if k < extra else 0)
+    for v in range(out - 1, 0, -1):
+        if v in live and v not in widths:
+            widths[v] = max(widths[d] for d in range(v + 1, out) if d in live and (v, d) in present)
+    return widths
+
+
 def expression_key(info: DagInfo, values) -> str:
     """NAS-Bench-201's expression equivalence, generalised to any DAG.
 
