@@ -21,26 +21,14 @@ from torch.fx.proxy import GraphAppendingTracer
 
 from nasl.compiler.layers import get_builder
 from nasl.compiler.shapes import infer_shapes
+from nasl.ir.paths import split_path
 from nasl.ir.errors import NaslError
 
 _RESERVED = set(dir(fx.GraphModule)) | {"graph", "code", "training"}
 
 
 def _segments(node_id: str) -> list:
-    """Split a node id at the dots that are outside brackets."""
-    out, depth, cur = [], 0, ""
-    for ch in str(node_id):
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth = max(0, depth - 1)
-        if ch == "." and depth == 0:
-            out.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    out.append(cur)
-    return out
+    return split_path(node_id)
 
 
 def sanitize(name: str) -> str:

@@ -23,6 +23,14 @@ class ArchGraph(nx.MultiDiGraph):
         preds = sorted(self.in_edges(node, data=True), key=lambda e: e[2]["port"])
         return [u for u, _, _ in preds]
 
+    def _repr_svg_(self):
+        """A notebook shows a realized architecture as a picture of its ops."""
+        try:
+            from nasl.ir.pictures import graph_dot, repr_svg
+        except ImportError:         # pydot is optional
+            return None
+        return repr_svg(lambda: graph_dot(self))
+
     def op_counts(self) -> dict:
         out: dict[str, int] = {}
         for _, d in self.ops():

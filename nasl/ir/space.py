@@ -41,6 +41,14 @@ class Space:
     def __repr__(self) -> str:
         return f"<Space {self.name}>"
 
+    def _repr_svg_(self):
+        """A notebook shows the space as a picture of its choice points."""
+        try:
+            from nasl.ir.pictures import repr_svg, space_dot
+        except ImportError:         # pydot is optional
+            return None
+        return repr_svg(lambda: space_dot(self))
+
     # ------------------------------------------------------------ counting
     @property
     def structural(self) -> bool:

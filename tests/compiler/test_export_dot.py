@@ -82,3 +82,17 @@ def test_render_pictures(small_nb201, tmp_path, fmt):
 @needs_dot
 def test_svg_text(nb201):
     assert "<svg" in svg(space_dot(nb201))
+
+
+def test_notebooks_show_spaces_and_architectures_as_svg():
+    import shutil
+
+    import nasl
+    from tests.conftest import example
+    space = nasl.load(example("nas_bench_201.nas"))
+    graph = space.realize(space.sample(0))
+    if shutil.which("dot") is None:
+        assert space._repr_svg_() is None
+        return
+    assert space._repr_svg_().lstrip().startswith(("<?xml", "<svg"))
+    assert "<svg" in graph._repr_svg_()
