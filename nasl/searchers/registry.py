@@ -49,6 +49,28 @@ def get_searcher(name: str) -> type:
 def create(name: str, spec, seed: int | None = None, **options) -> Searcher:
     """A new searcher ``name`` over ``spec`` (a ChoiceSpec, or a Space through its ``.spec``).
 
-    ``options`` go to the searcher's constructor (e.g. ``population_size``).
+    ``options`` go to the searcher's constructor (e.g. ``population_size``);
+    an option it does not take is a ValueError that lists the ones it does.
     """
-    return get_searcher(name)(spec, seed=seed, **options)
+    cls = get_searcher(name)
+    accepted = _options_of(cls)
+    unknown = [k for k in options if k not in accepted]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], accepted, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"its options: {', '.join(sorted(accepted)) or 'none'}"
+        raise ValueError(f"searcher '{name}' has no option '{unknown[0]}'; {hint}")
+    return cls(spec, seed=seed, **options)
+
+
+def _options_of(cls) -> set:
+    """Keyword options of a searcher's constructor and of its bases."""
+    import inspect
+    out = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for p in inspect.signature(init).parameters.values():
+            if p.name not in ("self", "spec", "seed") and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
+                out.add(p.name)
+    return out

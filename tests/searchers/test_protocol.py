@@ -195,3 +195,11 @@ def test_a_new_searcher_is_registered_and_listed():
         assert create("_test_first", _tiny_spec()).ask() == {"a": "conv", "b.k": 3, "c": False}
     finally:
         del _REGISTRY["_test_first"]
+
+
+def test_unknown_options_are_named():
+    import nasl
+    from tests.conftest import example
+    spec = nasl.load(example("nas_bench_201.nas")).spec
+    with pytest.raises(ValueError, match="did you mean 'population_size'"):
+        create("regularized_evolution", spec, seed=0, population=10)
