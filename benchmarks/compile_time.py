@@ -56,12 +56,8 @@ DARTS = ROOT / "examples" / "darts.nas"
 
 
 def nb201_arch() -> dict:
-    arch = {}
-    for dst, node in enumerate(BEST.split("+"), start=1):
-        for term in node.strip("|").split("|"):
-            op, src = term.split("~")
-            arch[f"cell.edge[{src}->{dst}]"] = op
-    return arch
+    from nasl.formats.nb201 import from_string
+    return from_string(BEST)
 
 
 def cases():

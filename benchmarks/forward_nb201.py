@@ -221,11 +221,8 @@ def main(argv=None):
     print(machine(), f" torch {torch.__version__}  threads {torch.get_num_threads()}  malloc {args.malloc}")
 
     space = nasl.load(NB201)
-    arch = {}
-    for dst, node in enumerate(BEST.split("+"), start=1):
-        for term in node.strip("|").split("|"):
-            op, src = term.split("~")
-            arch[f"cell.edge[{src}->{dst}]"] = op
+    from nasl.formats.nb201 import from_string
+    arch = from_string(BEST)
     torch.manual_seed(0)
     compiled = compile(space, arch).eval()
     hands = {"official": TinyNetwork(parse(BEST)).eval(), "lean": TinyNetwork(parse(BEST), lean=True).eval()}

@@ -16,15 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-# (op, input index) pairs, two per intermediate node, and the concatenated nodes
-DARTS_V2 = dict(
-    normal=[("sep_conv_3x3", 0), ("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("sep_conv_3x3", 1),
-            ("sep_conv_3x3", 1), ("skip_connect", 0), ("skip_connect", 0), ("dil_conv_3x3", 2)],
-    normal_concat=[2, 3, 4, 5],
-    reduce=[("max_pool_3x3", 0), ("max_pool_3x3", 1), ("skip_connect", 2), ("max_pool_3x3", 1),
-            ("max_pool_3x3", 0), ("skip_connect", 2), ("skip_connect", 2), ("max_pool_3x3", 1)],
-    reduce_concat=[2, 3, 4, 5],
-)
+from nasl.formats.darts import DARTS_V2  # noqa: E402
 
 
 class ReLUConvBN(nn.Module):
@@ -147,17 +139,9 @@ class NetworkCIFAR(nn.Module):
 
 
 def genotype_arch(genotype: dict = DARTS_V2) -> dict:
-    """The genotype as choices of ``examples/darts.nas``: node j (2..5) gets the sorted pair of
-    input indices as ``inputs`` and the op of the s-th input (in that order) as ``edge[s]``."""
-    out = {}
-    for cell, key in (("normal", "normal"), ("reduction", "reduce")):
-        pairs = genotype[key]
-        for i in range(len(pairs) // 2):
-            pair = sorted(pairs[2 * i:2 * i + 2], key=lambda t: t[1])
-            out[f"{cell}.node[{i + 2}].inputs"] = [src for _, src in pair]
-            for s, (op, _) in enumerate(pair):
-                out[f"{cell}.node[{i + 2}].edge[{s}]"] = op
-    return out
+    """The genotype as choices of ``examples/darts.nas``."""
+    from nasl.formats.darts import from_genotype
+    return from_genotype(genotype)
 
 
 if __name__ == "__main__":

@@ -29,9 +29,5 @@ def darts():
 
 def nb201_arch(arch_string: str) -> dict:
     """``|op~src|+|...|`` to ``{cell.edge[src->dst]: op}``."""
-    out = {}
-    for dst, node in enumerate(arch_string.split("+"), start=1):
-        for term in node.strip("|").split("|"):
-            op, src = term.split("~")
-            out[f"cell.edge[{src}->{dst}]"] = op
-    return out
+    from nasl.formats.nb201 import from_string
+    return from_string(arch_string)

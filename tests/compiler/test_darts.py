@@ -7,24 +7,8 @@ import torch
 import nasl
 from nasl.compiler import compile, count_params
 
-DARTS_V2 = dict(
-    normal=[("sep_conv_3x3", 0), ("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("sep_conv_3x3", 1),
-            ("sep_conv_3x3", 1), ("skip_connect", 0), ("skip_connect", 0), ("dil_conv_3x3", 2)],
-    reduction=[("max_pool_3x3", 0), ("max_pool_3x3", 1), ("skip_connect", 2), ("max_pool_3x3", 1),
-               ("max_pool_3x3", 0), ("skip_connect", 2), ("skip_connect", 2), ("max_pool_3x3", 1)],
-)
-
-
-def genotype_arch(genotype: dict) -> dict:
-    """A DARTS genotype as choices of examples/darts.nas (intermediate nodes 2..5)."""
-    out = {}
-    for cell, pairs in genotype.items():
-        for i in range(len(pairs) // 2):
-            pair = sorted(pairs[2 * i:2 * i + 2], key=lambda t: t[1])
-            out[f"{cell}.node[{i + 2}].inputs"] = [src for _, src in pair]
-            for s, (op, _) in enumerate(pair):
-                out[f"{cell}.node[{i + 2}].edge[{s}]"] = op
-    return out
+from nasl.formats.darts import DARTS_V2
+from nasl.formats.darts import from_genotype as genotype_arch
 
 
 @pytest.fixture(scope="module")
