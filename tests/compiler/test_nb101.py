@@ -9,26 +9,8 @@ from nasl.compiler import count_params
 from nasl.ir.dags import nasbench101_widths
 from tests.conftest import example
 
-NAMES = {"conv1x1-bn-relu": "conv1x1_bn_relu", "conv3x3-bn-relu": "conv3x3_bn_relu", "maxpool3x3": "maxpool3x3"}
-
-# the Inception-like spec of the official README
-README_MATRIX = [[0, 1, 1, 1, 0, 1, 0],
-                 [0, 0, 0, 0, 0, 0, 1],
-                 [0, 0, 0, 0, 0, 0, 1],
-                 [0, 0, 0, 0, 1, 0, 0],
-                 [0, 0, 0, 0, 0, 0, 1],
-                 [0, 0, 0, 0, 0, 0, 1],
-                 [0, 0, 0, 0, 0, 0, 0]]
-README_OPS = ["input", "conv1x1-bn-relu", "conv3x3-bn-relu", "conv3x3-bn-relu", "conv3x3-bn-relu", "maxpool3x3",
-              "output"]
-
-
-def nb101_arch(matrix, ops) -> dict:
-    """The architecture of an official (matrix, ops) spec with 7 vertices."""
-    n = len(matrix)
-    arch = {f"cell.edge[{i}->{j}]": bool(matrix[i][j]) for j in range(n) for i in range(j)}
-    arch.update({f"cell.node[{k}].op": NAMES[ops[k]] for k in range(1, n - 1)})
-    return arch
+from nasl.formats.nb101 import README_MATRIX, README_OPS
+from nasl.formats.nb101 import from_spec as nb101_arch
 
 
 @pytest.fixture(scope="module")

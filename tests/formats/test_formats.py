@@ -37,3 +37,13 @@ def test_darts_genotype_is_an_architecture_of_the_darts_space(darts):
 def test_darts_genotype_errors():
     with pytest.raises(nasl.InvalidArchitecture, match="reads input 1 twice"):
         darts_format.from_genotype({"normal": [("sep_conv_3x3", 1), ("skip_connect", 1)], "reduce": []})
+
+
+def test_nb101_readme_spec_is_an_architecture_of_the_nb101_space():
+    from nasl.formats import nb101 as nb101_format
+    from tests.conftest import example
+    space = nasl.load(example("nas_bench_101.nas"))
+    arch = space.validate(nb101_format.from_spec(nb101_format.README_MATRIX, nb101_format.README_OPS))
+    assert sum(1 for k, v in arch.items() if k.startswith("cell.edge") and v) == 9
+    with pytest.raises(nasl.InvalidArchitecture, match="unknown NAS-Bench-101 op 'conv5x5'"):
+        nb101_format.from_spec(nb101_format.README_MATRIX, ["input"] + ["conv5x5"] * 5 + ["output"])

@@ -251,13 +251,7 @@ def test_automorphisms_of_symmetric_cell():
 
 # ------------------------------------------------------------- NB101 hash
 
-README_MATRIX = [[0, 1, 1, 1, 0, 1, 0],
-                 [0, 0, 0, 0, 0, 0, 1],
-                 [0, 0, 0, 0, 0, 0, 1],
-                 [0, 0, 0, 0, 1, 0, 0],
-                 [0, 0, 0, 0, 0, 0, 1],
-                 [0, 0, 0, 0, 0, 0, 1],
-                 [0, 0, 0, 0, 0, 0, 0]]
+from nasl.formats.nb101 import README_MATRIX  # noqa: E402
 # conv1x1, conv3x3, conv3x3, conv3x3, maxpool as indices into
 # (conv3x3-bn-relu, conv1x1-bn-relu, maxpool3x3)
 README_LABELS = [INPUT, 1, 0, 0, 0, 2, OUTPUT]
