@@ -12,6 +12,7 @@ class _Backend:
 
     def __init__(self, program: Program):
         self.program = program
+        self.source = program.ast.source       # for carets under spans found later
 
     def realize(self, values: dict):
         builder = self.program.run_realize(values)

@@ -365,6 +365,16 @@ class ChoiceSpec:
     def __iter__(self) -> Iterator[Choice]:
         return self.all_choices()
 
+    def all_constraints(self) -> Iterator[Constraint]:
+        """Every constraint, active or not; expands every lazy group."""
+        stack = [self.root]
+        while stack:
+            for item in stack.pop().items:
+                if type(item) is Constraint:
+                    yield item
+                elif type(item) is Group:
+                    stack.append(item.block)
+
     def all_choices(self, limit: int = 1_000_000) -> Iterator[Choice]:
         """Every choice point, active or not; expands every lazy group."""
         n = 0

@@ -132,14 +132,21 @@ class Space:
         if self._valid is None:
             n = self.size()
             if n == 0:
-                raise UnsatisfiableError(f"{self.name}: no architecture satisfies the constraints")
+                raise self._unsatisfiable("no architecture satisfies the constraints")
             if n > 1_000_000:
-                raise UnsatisfiableError(
-                    f"{self.name}: {_random_fail(n)}; the constraints reject almost every draw")
+                raise self._unsatisfiable(f"{_random_fail(n)}; the constraints reject almost every draw")
             self._valid = [v for v in iter_valid(self.spec) if self._graph_ok(v)]
             if not self._valid:
-                raise UnsatisfiableError(f"{self.name}: no architecture satisfies the constraints")
+                raise self._unsatisfiable("no architecture satisfies the constraints")
         return Architecture._trusted(dict(self._valid[rng.randrange(len(self._valid))]))
+
+    def _unsatisfiable(self, message: str) -> UnsatisfiableError:
+        """The error, pointing at the first constraint of the space (where to look)."""
+        first = next(iter(self.spec.all_constraints()), None) or next(iter(self.graph_constraints), None)
+        if first is None:
+            return UnsatisfiableError(f"{self.name}: {message}")
+        err = UnsatisfiableError(f"{message} (the first constraint is '{first.message}')", first.span)
+        return err.with_source(getattr(self._backend, "source", None))
 
     # ---------------------------------------------------------- enumeration
     def enumerate(self) -> Iterator[Architecture]:

@@ -351,3 +351,10 @@ def test_constraints_on_the_realized_network():
         assert nx.has_path(s.realize(arch), "x", "output")
     with pytest.raises(nasl.ConstraintViolation, match="must read x"):
         s.validate({"e": "h_prev"})
+
+
+def test_unsatisfiable_sampling_points_at_a_constraint():
+    s = load("network { a = choice(1, 2)\n require a > 5 else \"a is too small\"\n return x }")
+    with pytest.raises(nasl.UnsatisfiableError, match="the first constraint is 'a is too small'") as e:
+        s.sample(0)
+    assert e.value.span.line == 3 and "^" in e.value.render()
