@@ -15,7 +15,7 @@ ALLOWED = {
     "ir": {"nasl.ir"},
     "dsl": {"nasl.ir", "nasl.dsl"},
     "compiler": {"nasl.ir", "nasl.compiler"},
-    "searchers": {"nasl.ir.choices", "nasl.ir.architecture", "nasl.ir.errors", "nasl.searchers"},
+    "searchers": {"nasl.ir.choice", "nasl.ir.choices", "nasl.ir.architecture", "nasl.ir.errors", "nasl.searchers"},
     "formats": {"nasl.ir", "nasl.formats"},
 }
 
