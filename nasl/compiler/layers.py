@@ -28,12 +28,14 @@ from nasl.compiler.shapes import op_shape, same_padding
 _BUILDERS: dict[str, Callable] = {}
 
 
-def torch_op(name: str, *, replace: bool = False):
-    """Register the PyTorch builder of the op ``name`` (its signature lives in ``nasl.ir.oplib``)."""
+def torch_op(*names: str, replace: bool = False):
+    """Register the PyTorch builder of the ops ``names`` (aliases share one builder; their
+    signatures live in ``nasl.ir.oplib``), like :func:`~nasl.compiler.shapes.shape_rule`."""
     def deco(fn):
-        if name in _BUILDERS and _BUILDERS[name] is not fn and not replace:
-            raise ValueError(f"op '{name}' already has a PyTorch builder; pass replace=True to override it")
-        _BUILDERS[name] = fn
+        for name in names:
+            if name in _BUILDERS and _BUILDERS[name] is not fn and not replace:
+                raise ValueError(f"op '{name}' already has a PyTorch builder; pass replace=True to override it")
+            _BUILDERS[name] = fn
         return fn
     return deco
 

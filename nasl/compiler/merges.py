@@ -20,14 +20,9 @@ def _identity(x):
     return x
 
 
-@torch_op("identity")
+@torch_op("identity", "tap")
 def build_identity(p, ins):
     return _identity, op_shape("identity", p, ins)
-
-
-@torch_op("tap")
-def build_tap(p, ins):
-    return _identity, op_shape("tap", p, ins)
 
 
 def _zero_fn(stride: int):
@@ -37,14 +32,9 @@ def _zero_fn(stride: int):
     return lambda x: x[:, :, ::stride, ::stride].mul(0.0)
 
 
-@torch_op("zero")
+@torch_op("zero", "none")
 def build_zero(p, ins):
     return _zero_fn(p["stride"]), op_shape("zero", p, ins)
-
-
-@torch_op("none")
-def build_none(p, ins):
-    return _zero_fn(p["stride"]), op_shape("none", p, ins)
 
 
 def _sum(*xs):
@@ -59,14 +49,9 @@ def _concat(*xs):
     return torch.cat(list(xs), 1) if len(xs) > 1 else xs[0]
 
 
-@torch_op("add")
+@torch_op("add", "sum")
 def build_add(p, ins):
     return _sum, op_shape("add", p, ins)
-
-
-@torch_op("sum")
-def build_sum(p, ins):
-    return _sum, op_shape("sum", p, ins)
 
 
 @torch_op("mean")
