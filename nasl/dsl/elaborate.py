@@ -103,8 +103,7 @@ class Program:
                 g[name] = _Lazy(d)
         if len(self.networks) > 1:
             errors.append(NaslError("a space has at most one 'network'", self.networks[1].span))
-        interp.force_global = lambda lazy: self._force(interp, lazy, ctx)
-        _patch_lookup(interp)
+        interp.resolve_global = lambda v: self._resolve(interp, v, ctx)
         for d in items:
             try:
                 self._item(interp, d, ctx)
@@ -147,6 +146,14 @@ class Program:
             self._network(interp, d, ctx)
         elif isinstance(d, A.Require):
             interp.exec_require(d, {}, ctx.but(names=site_names(d.expr)))
+
+    def _resolve(self, interp, v, ctx):
+        """A global as code sees it: a lazy param or let is evaluated, a failed one stays silent."""
+        if isinstance(v, _Lazy):
+            return self._force(interp, v, ctx)
+        if isinstance(v, _Poison):
+            raise _Silent("")
+        return v
 
     def _force(self, interp, lazy: _Lazy, ctx):
         if lazy.state == "done":
@@ -216,20 +223,6 @@ def _partial_def(interp, e: A.Call, ctx):
     kwargs = {k: interp.eval(v, {}, ctx) for k, v in e.kwargs}
     bound = bind_params(interp, f.decl, args, kwargs, e, partial=True)
     return DefFn(f.decl, bound, None, None, f.globals)
-
-
-def _patch_lookup(interp):
-    base = interp.lookup
-
-    def lookup(name, env, node):
-        v = base(name, env, node)
-        if isinstance(v, _Lazy):
-            return interp.force_global(v)
-        if isinstance(v, _Poison):
-            raise _Silent("")
-        return v
-
-    interp.lookup = lookup
 
 
 def _collect(errors, source) -> NaslError:

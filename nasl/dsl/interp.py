@@ -42,6 +42,8 @@ class Interpreter(Statements):
         self.builtins = builtins
         self.registered: dict[str, object] = {}   # path -> Choice (spec mode), for duplicate checks
         self.graph_constraints: list = []         # constraints on the realized network (spec mode)
+        # how a top-level value is read: the program forces lazy params and lets here
+        self.resolve_global = lambda v: v
         self._names_cache: dict[int, dict] = {}
 
     # ------------------------------------------------------------ helpers
@@ -58,7 +60,7 @@ class Interpreter(Statements):
             v = self.globals[name]
             if isinstance(v, A.DefDecl) and v.params is None:
                 raise _ConstRef(v)
-            return v
+            return self.resolve_global(v)
         if name in self.builtins:
             return self.builtins[name]
         sig = get_op(name)
