@@ -117,10 +117,10 @@ class Unknown:
 class Builtin:
     """A function of the language implemented in Python."""
 
-    __slots__ = ("name", "fn", "special")
+    __slots__ = ("name", "fn")
 
-    def __init__(self, name: str, fn: Callable, special: bool = False):
-        self.name, self.fn, self.special = name, fn, special
+    def __init__(self, name: str, fn: Callable):
+        self.name, self.fn = name, fn
 
 
 from nasl.ir.symbols import (_OPS, ChoiceRef, CountSym, FnSym, Merged, OpSym, Sym,  # noqa: F401  (re-exported)
