@@ -164,8 +164,20 @@ class Searcher:
                 break
         return out
 
-    def tell(self, arch: Mapping, result) -> None:
-        """Report the ``result`` (a :class:`Result`, a number or a dict of numbers) of ``arch``."""
+    def ask_with_budget(self) -> tuple[Architecture, float | None]:
+        """The next architecture and the budget (fidelity) to evaluate it at.
+
+        ``None`` means the evaluator's full budget. Multi-fidelity searchers
+        (successive halving, Hyperband) override this; the study always calls
+        it, and passes the budget back to :meth:`tell`.
+        """
+        return self.ask(), None
+
+    def tell(self, arch: Mapping, result, budget: float | None = None) -> None:
+        """Report the ``result`` (a :class:`Result`, a number or a dict of numbers) of ``arch``.
+
+        ``budget`` is what :meth:`ask_with_budget` returned with it (None: full).
+        """
         arch = arch if isinstance(arch, Architecture) else Architecture(arch)
         result = Result.coerce(result)
         self.pending.pop(arch, None)

@@ -1,0 +1,65 @@
+"""What a trial asks of an evaluator, and what it gets back.
+
+A :class:`TrialRequest` is plain, picklable data: the space's *source text*
+(plus its parameter overrides and op modules) and the architecture as JSON.
+Workers in another process or on a Ray node rebuild the space and the model
+from it; a compiled module is never pickled (DESIGN.md, studies).
+
+An evaluator is any picklable callable ``evaluator(request) -> metrics``:
+
+- ``metrics`` maps names to floats. It holds at least the evaluator's
+  objectives (``evaluator.directions``: name -> ``"max"``/``"min"``, the first
+  is the primary one) and may hold more (params, timings). The key
+  ``"curve"``, if present, is a list of per-epoch metric dicts, for
+  multi-fidelity searchers and plots.
+- Raising marks the trial failed with the exception's text; so does a NaN
+  objective (the study loop checks).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping, Protocol
+
+_SPACES: dict = {}       # per-process cache: rebuilding a space costs ~80 ms
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialRequest:
+    """One evaluation: an architecture of a space, at a budget, under a seed."""
+
+    trial_id: int                  # the storage row id, unique in a study
+    number: int                    # the ask order, 0-based
+    arch: Mapping[str, Any]        # Architecture JSON mapping
+    budget: float | None           # fidelity (epochs, steps); None = the evaluator's full budget
+    seed: int                      # trial seed: the same request gives the same metrics
+    space_source: str              # the .nas text
+    space_file: str = "<string>"   # for diagnostics only
+    params: tuple = ()             # (name, value) overrides of the space's params (-D)
+    ops_modules: tuple = ()        # modules that register user ops, imported before loading
+    artifact_dir: str | None = None   # a folder where the evaluator may keep files (weights)
+
+    def load_space(self):
+        """The :class:`~nasl.ir.space.Space`, cached per process."""
+        key = (self.space_source, self.space_file, self.params, self.ops_modules)
+        space = _SPACES.get(key)
+        if space is None:
+            if self.ops_modules:
+                from nasl.cli import import_ops
+                import_ops(list(self.ops_modules))
+            import nasl
+            space = nasl.loads(self.space_source, self.space_file, **dict(self.params))
+            _SPACES[key] = space
+        return space
+
+    def architecture(self):
+        """The :class:`~nasl.ir.architecture.Architecture` of this trial."""
+        from nasl.ir.architecture import Architecture
+        return Architecture(self.arch)
+
+
+class Evaluator(Protocol):
+    """The evaluator contract (see the module docstring)."""
+
+    directions: Mapping[str, str]
+
+    def __call__(self, request: TrialRequest) -> Mapping[str, Any]: ...
