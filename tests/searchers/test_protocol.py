@@ -15,7 +15,8 @@ import pytest
 import nasl
 from nasl.searchers import Exhausted, Result, create, list_searchers, register_searcher, Searcher
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+ROOT_DIR = pathlib.Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT_DIR / "examples"
 
 FAST = {"regularized_evolution": {"population_size": 6, "sample_size": 3},
         "tournament_evolution": {"population_size": 6},
