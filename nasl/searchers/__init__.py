@@ -10,4 +10,4 @@ from nasl.searchers.registry import create, get_searcher, list_searchers, regist
 from nasl.searchers import random_search, grid, evolution  # noqa: F401  (registers them)
 
 __all__ = ["Exhausted", "Result", "Searcher", "create", "get_searcher", "list_searchers", "register_searcher"]
-from nasl.searchers import tournament, pairwise, genetic, reinforce, q_learning, mcts  # noqa: F401,E402  (registers them)
+from nasl.searchers import tournament, pairwise, genetic, reinforce, q_learning, mcts  # noqa: F401,E402  (registers)

@@ -41,6 +41,8 @@ class MCTS(Searcher):
     exploration : float
         The UCT constant, in standard deviations of the scores (0.5 was best
         of 0.1, 0.25, 0.5 and 1 on NAS-Bench-201 at 200 queries).
+    objective : str, optional
+        The objective to maximise (default: each result's first).
     failure_score : float, optional
         The score a failed trial backs up; None: the worst score told so far
         (failures before any success back up nothing).
@@ -51,12 +53,13 @@ class MCTS(Searcher):
     """
 
     def __init__(self, spec, seed=None, *, exploration: float = 0.5, failure_score: float | None = None,
-                 max_arms: int = 32, bins: int = 8, dedup: bool = True, **kw):
+                 objective: str | None = None, max_arms: int = 32, bins: int = 8, dedup: bool = True, **kw):
         super().__init__(spec, seed, **kw)
         if exploration < 0:
             raise ValueError(f"exploration must be at least 0, not {exploration}")
         self.exploration = exploration
         self.failure_score = failure_score
+        self.objective = objective
         self.decisions = Decisions(self.spec, max_arms, bins)
         self._check = has_constraints(self.spec)
         self.novelty = Novelty(self.spec, self._check, dedup)
@@ -149,7 +152,7 @@ class MCTS(Searcher):
             if score is None:
                 return
         else:
-            score = result.score()
+            score = result.score(self.objective)
             self.scores[arch] = score
             self.lo = score if self.lo is None else min(self.lo, score)
             self.n_scores += 1

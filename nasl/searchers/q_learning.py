@@ -47,6 +47,8 @@ class QLearning(Searcher):
         Gamma (the paper: 1).
     replay : int
         Sequences replayed after each tell (the paper: 100).
+    objective : str, optional
+        The objective to maximise (default: each result's first).
     failure_score : float, optional
         The score a failed trial is stored with; None: the worst score told
         so far (failures before any success are not stored).
@@ -59,7 +61,7 @@ class QLearning(Searcher):
     def __init__(self, spec, seed=None, *, epsilon_start: float = 1.0, epsilon_end: float = 0.1,
                  epsilon_asks: int = 100, epsilon_schedule=None, learning_rate: float = 0.1,
                  discount: float = 1.0, replay: int = 100, failure_score: float | None = None,
-                 max_arms: int = 32, bins: int = 8, dedup: bool = True, **kw):
+                 objective: str | None = None, max_arms: int = 32, bins: int = 8, dedup: bool = True, **kw):
         super().__init__(spec, seed, **kw)
         for name, v in (("epsilon_start", epsilon_start), ("epsilon_end", epsilon_end), ("discount", discount)):
             if not 0 <= v <= 1:
@@ -76,6 +78,7 @@ class QLearning(Searcher):
         self.epsilon_schedule = epsilon_schedule
         self.learning_rate, self.discount, self.replay = learning_rate, discount, replay
         self.failure_score = failure_score
+        self.objective = objective
         self.decisions = Decisions(self.spec, max_arms, bins)
         self._check = has_constraints(self.spec)
         self.novelty = Novelty(self.spec, self._check, dedup)
@@ -140,7 +143,7 @@ class QLearning(Searcher):
                 return
             score = self.failure_score if self.failure_score is not None else self.worst
         else:
-            score = result.score()
+            score = result.score(self.objective)
             self.total += score
             self.count += 1
             self.worst = score if self.worst is None else min(self.worst, score)

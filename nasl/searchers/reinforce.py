@@ -52,6 +52,8 @@ class Reinforce(Searcher):
         Weight of the entropy bonus.
     normalize : bool
         Scale advantages by the moving spread of the scores.
+    objective : str, optional
+        The objective to maximise (default: each result's first).
     failure_score : float, optional
         The reward of a failed trial; None: the worst score told so far
         (failures before any success are not learned from).
@@ -63,8 +65,8 @@ class Reinforce(Searcher):
 
     def __init__(self, spec, seed=None, *, hidden_size: int = 32, learning_rate: float = 0.05,
                  batch_size: int = 10, baseline_decay: float = 0.9, entropy_weight: float = 0.1,
-                 normalize: bool = True, failure_score: float | None = None, max_arms: int = 32, bins: int = 8,
-                 dedup: bool = True, **kw):
+                 normalize: bool = True, failure_score: float | None = None, objective: str | None = None,
+                 max_arms: int = 32, bins: int = 8, dedup: bool = True, **kw):
         super().__init__(spec, seed, **kw)
         if hidden_size < 1 or batch_size < 1:
             raise ValueError("hidden_size and batch_size must be at least 1")
@@ -76,6 +78,7 @@ class Reinforce(Searcher):
         self.entropy_weight = entropy_weight
         self.normalize = normalize
         self.failure_score = failure_score
+        self.objective = objective
         self.decisions = Decisions(self.spec, max_arms, bins)
         self._check = has_constraints(self.spec)
         self.novelty = Novelty(self.spec, self._check, dedup)
@@ -110,7 +113,8 @@ class Reinforce(Searcher):
             values, _ = self.decisions.sample(pick, self.rng)
             if not self._check or satisfies(self.spec, values):
                 return Architecture._trusted(values)
-        raise NoValidArchitecture(f"the controller sampled no architecture that met the constraints in {MAX_TRIES} tries")
+        raise NoValidArchitecture(f"the controller sampled no architecture that met the constraints "
+                                  f"in {MAX_TRIES} tries")
 
     # ------------------------------------------------------------ learning
     def _feedback(self, arch: Architecture, result: Result) -> None:
@@ -120,7 +124,7 @@ class Reinforce(Searcher):
             if score is None:
                 return
         else:
-            score = result.score()
+            score = result.score(self.objective)
             self.worst = score if self.worst is None else min(self.worst, score)
         try:
             steps = [list(s) for s in self.decisions.encode(arch)]

@@ -22,18 +22,18 @@ def run(s, n, value=score):
     return out
 
 
-def test_torch_is_imported_by_the_reinforce_searcher_only():
+def test_only_creating_a_reinforce_searcher_imports_torch():
     code = ("import sys, nasl\n"
-            "from nasl.searchers import create\n"
+            "from nasl.searchers import create, reinforce\n"
             "spec = nasl.load('examples/nas_bench_201.nas').spec\n"
             "for n in ('mcts', 'q_learning', 'genetic', 'tournament_evolution', 'pairwise_tournament'):\n"
             "    s = create(n, spec, seed=0); s.tell(s.ask(), 1.0); s.ask()\n"
-            "assert 'torch' not in sys.modules, 'torch was imported'\n"
-            "create('reinforce', spec, seed=0)\n"
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT_DIR, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "True"
+    assert out.stdout.strip() == "False"
+    import nasl.searchers.controller      # noqa: F401  (what Reinforce.__init__ imports: torch)
+    assert "torch" in sys.modules
 
 
 # ------------------------------------------------------------ tournament evolution
