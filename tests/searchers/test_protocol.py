@@ -75,9 +75,10 @@ def test_proposes_only_valid_architectures(name, sp_name):
         assert sp.validate(a) == a
 
 
+@pytest.mark.parametrize("sp_name", ["nb201", "darts", "path_level"])
 @pytest.mark.parametrize("name", list_searchers())
-def test_same_seed_same_sequence(name):
-    sp = space("nb201")
+def test_same_seed_same_sequence(name, sp_name):
+    sp = space(sp_name)
     assert drive(make(name, sp, 7), 40, lag=1) == drive(make(name, sp, 7), 40, lag=1)
 
 
