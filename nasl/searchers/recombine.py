@@ -8,11 +8,27 @@ active) is sampled uniformly. Constraints are met by rejection.
 """
 from __future__ import annotations
 
+import weakref
+
 from nasl.ir.architecture import Architecture
 from nasl.ir.choices import Choice, ChoiceSpec
 from nasl.searchers.walks import MAX_TRIES, NoValidArchitecture, mutate, satisfies
 
 _MISSING = object()
+_DOMAINS: "weakref.WeakKeyDictionary[Choice, frozenset]" = weakref.WeakKeyDictionary()
+
+
+def _fits(c: Choice, v) -> bool:
+    """``c.contains(v)``, by a set lookup for plain choices (the walks ask it for every choice)."""
+    if c.kind != "choice" and c.kind != "bool":
+        return c.contains(v)
+    keys = _DOMAINS.get(c)
+    if keys is None:
+        keys = _DOMAINS[c] = frozenset((type(x) is bool, x) for x in c.domain)
+    try:
+        return (type(v) is bool, v) in keys        # keeps True apart from 1, as contains does
+    except TypeError:
+        return c.contains(v)
 
 
 def _parent_path(c: Choice):
@@ -24,7 +40,7 @@ def _value(c: Choice, first, second, rng):
     """``first``'s value for ``c`` if it fits, else ``second``'s, else a uniform sample."""
     for parent in (first, second):
         v = parent.get(c.path, _MISSING)
-        if v is not _MISSING and c.contains(v):
+        if v is not _MISSING and _fits(c, v):
             return v
     return c.sample(rng)
 
@@ -71,7 +87,7 @@ def mutate_each(spec: ChoiceSpec, arch, rng, rate: float, check: bool = True,
 
         def answer(c, values):
             old = arch.get(c.path, _MISSING)
-            fits = old is not _MISSING and c.contains(old)
+            fits = old is not _MISSING and _fits(c, old)
             if fits and c.cardinality() > 1 and rng.random() < rate:
                 new = c.sample(rng)
                 while new == old:
