@@ -17,7 +17,12 @@ from nasl.searchers import Exhausted, Result, create, list_searchers, register_s
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
-FAST = {"regularized_evolution": {"population_size": 6, "sample_size": 3}}
+FAST = {"regularized_evolution": {"population_size": 6, "sample_size": 3},
+        "bananas": {"num_initial": 4, "candidates": 20, "random_candidates": 4, "batch_size": 3, "epochs": 20},
+        "nsga2": {"population_size": 6},
+        "successive_halving": {"min_budget": 1, "max_budget": 9, "eta": 3},
+        "hyperband": {"min_budget": 1, "max_budget": 9, "eta": 3},
+        "optuna": {"sampler_options": {"n_startup_trials": 5}}}
 
 SPACES = {
     "nb201": ("nas_bench_201.nas", {}),
@@ -46,15 +51,18 @@ def score(arch) -> float:
 
 
 def drive(s, n, fail_every=0, lag=0):
-    """Ask ``n`` times; tell each result ``lag`` asks later, newest first; fail every ``fail_every``-th."""
+    """Ask ``n`` times; tell each result ``lag`` asks later, newest first; fail every ``fail_every``-th.
+
+    Budget-aware, as a study is: multi-fidelity searchers get their budgets back.
+    """
     asked, out = [], []
     for i in range(n):
-        a = s.ask()
+        a, budget = s.ask_with_budget()
         out.append(a)
-        asked.append((i, a))
+        asked.append((i, a, budget))
         if len(asked) > lag:
-            for j, b in reversed(asked):     # out of order: the newest first
-                s.tell(b, Result.failure("boom") if fail_every and j % fail_every == 0 else score(b))
+            for j, b, bb in reversed(asked):     # out of order: the newest first
+                s.tell(b, Result.failure("boom") if fail_every and j % fail_every == 0 else score(b), bb)
             asked = []
     return out
 
@@ -105,23 +113,23 @@ def _events(s, n):
     """Run ``s`` with interleaved asks and tells, some left pending; return the history."""
     events, pending = [], []
     for i in range(n):
-        a = s.ask()
-        events.append(("ask", a))
-        pending.append(a)
+        a, budget = s.ask_with_budget()
+        events.append(("ask", a, budget))
+        pending.append((a, budget))
         if i % 3 == 2:
-            b = pending.pop(1)
+            b, bb = pending.pop(1)
             r = Result.failure("x") if i % 5 == 0 else Result({"acc": score(b)})
-            s.tell(b, r)
-            events.append(("tell", b, r))
+            s.tell(b, r, bb)
+            events.append(("tell", b, r, bb))
     return events
 
 
 def _continue(s, n):
     out = []
     for _ in range(n):
-        a = s.ask()
-        s.tell(a, score(a))
-        out.append(a)
+        a, budget = s.ask_with_budget()
+        s.tell(a, score(a), budget)
+        out.append((a, budget))
     return out
 
 
@@ -151,7 +159,27 @@ def test_recover_rejects_a_foreign_history():
         make("random", sp, seed=2).recover(events)
 
 
-@pytest.mark.parametrize("name", ["random", "grid"])
+@pytest.mark.parametrize("name", list_searchers())
+def test_tiny_space_gives_valid_asks_or_exhausted(name):
+    """On 8 architectures, 40 asks end promptly: each a valid architecture, or Exhausted."""
+    spec = _tiny_spec()
+    s = create(name, spec, seed=0, **FAST.get(name, {}))
+    for i in range(40):
+        try:
+            a, budget = s.ask_with_budget()
+        except Exhausted:
+            continue
+        assert a in set(_all_tiny())
+        s.tell(a, Result.failure("x") if i % 7 == 3 else score(a), budget)
+
+
+def _all_tiny():
+    from nasl.ir.architecture import Architecture
+    return [Architecture({"a": "conv", "b.k": k, "c": c}) for k in (3, 5) for c in (False, True)] + \
+        [Architecture({"a": a, "c": c}) for a in ("pool", "skip") for c in (False, True)]
+
+
+@pytest.mark.parametrize("name", ["random", "grid", "bananas"])
 def test_finite_space_is_exhausted_not_hung(name):
     s = create(name, _tiny_spec(), seed=0)      # 8 architectures
     got = s.ask_batch(5) + s.ask_batch(5)           # the second batch comes back short
