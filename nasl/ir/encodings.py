@@ -5,7 +5,8 @@ Both encoders read a labelled DAG: an :class:`~nasl.ir.archgraph.ArchGraph`
 the small cell graph that :func:`cell_graph` builds from a space's DAG cell
 without realizing anything. Input and output nodes, merges (``sum``,
 ``concat``...) and identities are *transparent*: a path runs through them
-without adding a symbol, unless the vocabulary ``ops`` names their label.
+without adding a symbol, unless the vocabulary ``ops`` names their label;
+``zero`` ops block every path through them.
 
 - :func:`path_encoding` is the path encoding of BANANAS (White et al., AAAI
   2021): one bit per possible sequence of ops on an input-to-output path, of
@@ -68,6 +69,8 @@ def _kind(attrs: Mapping) -> str:
         return "merge"
     if sig is not None and sig.identity:
         return "identity"
+    if sig is not None and sig.zero:
+        return "zero"
     return "op"
 
 
@@ -191,10 +194,12 @@ def _contract(graph, ops: Sequence[str]):
     """``(nodes, edges, labels)`` of the graph with transparent nodes bridged, in topological order."""
     import networkx as nx
     vocab = set(ops)
-    keep = {}
+    keep, zero = {}, set()
     for n, d in graph.nodes(data=True):
         kind, label = _kind(d), node_label(d)
-        if label in vocab:
+        if kind == "zero":
+            zero.add(n)         # an all-zero output: no path runs through it
+        elif label in vocab:
             keep[n] = label
         elif kind in ("input", "output"):
             keep[n] = kind
@@ -214,7 +219,7 @@ def _contract(graph, ops: Sequence[str]):
             seen.add(v)
             if v in keep:
                 edges.add((u, v))
-            else:
+            elif v not in zero:
                 stack.extend(graph.successors(v))
     return topo, edges, keep
 

@@ -130,7 +130,8 @@ class SuccessiveHalving(Searcher):
             try:
                 br["configs"].append(self.base.ask())
             except Exhausted:
-                br["counts"][0] = len(br["configs"])     # a smaller bracket
+                n = len(br["configs"])                   # a smaller bracket, with rungs to match
+                br["counts"] = [max(1, int(n / self.eta ** k + 1e-9)) for k in range(len(br["counts"]))]
                 self._maybe_promote(br)
                 return None
             br["next"] += 1

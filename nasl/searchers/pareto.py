@@ -107,5 +107,19 @@ def pareto_front(results: Iterable, objectives: Sequence[str] | None = None) -> 
     keep = [(it, p) for it, r in zip(items, res) if (p := signed_scores(r, objectives)) is not None]
     if not keep:
         return []
-    front = fast_non_dominated_sort([p for _, p in keep])[0]
-    return [keep[i][0] for i in front]
+    return [keep[i][0] for i in first_front([p for _, p in keep])]
+
+
+def first_front(points: Sequence[Sequence[float]]) -> list[int]:
+    """The indices of the non-dominated points, sorted; O(N F) for a front of F points.
+
+    Sweeping the points in decreasing lexicographic order, a point can only
+    be dominated by one seen before it, and then by one already on the front.
+    """
+    order = sorted(range(len(points)), key=lambda i: tuple(points[i]), reverse=True)
+    front: list[int] = []
+    for i in order:
+        p = points[i]
+        if not any(dominates(points[j], p) for j in front):
+            front.append(i)
+    return sorted(front)
