@@ -1,7 +1,7 @@
 """A small ensemble of MLP regressors in numpy: the surrogate of predictor-based search.
 
 All members train at once, full batch with Adam, as one batched matrix
-product per layer, so fitting 5 members on a few hundred points takes
+product per layer in float32, so fitting 5 members on a few hundred points takes
 milliseconds and needs no torch. Members differ by their initial weights
 (and optionally by a bootstrap of the data), which is where the ensemble's
 spread, its estimate of uncertainty, comes from.
@@ -48,32 +48,42 @@ class MLPEnsemble:
 
     def fit(self, X, y) -> "MLPEnsemble":
         import numpy as np
-        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+        X, y = np.asarray(X, dtype=np.float32), np.asarray(y, dtype=float)
         rng = np.random.default_rng(self.seed)
         M, n = self.members, len(y)
         self._mu, self._sd = float(y.mean()), float(y.std()) or 1.0
-        t = (y - self._mu) / self._sd
+        t = ((y - self._mu) / self._sd).astype(np.float32)
         if self.bootstrap:
             idx = rng.integers(0, n, size=(M, n))
             Xs, ts = X[idx], t[idx]                        # (M, n, d), (M, n)
         else:
-            Xs, ts = np.broadcast_to(X, (M,) + X.shape), np.broadcast_to(t, (M, n))
+            Xs, ts = np.ascontiguousarray(np.broadcast_to(X, (M,) + X.shape)), np.broadcast_to(t, (M, n))
         sizes = (X.shape[1],) + self.hidden + (1,)
-        params = []
+        shapes = []
         for a, b in zip(sizes[:-1], sizes[1:]):
-            params.append(rng.normal(0.0, np.sqrt(2.0 / a), size=(M, a, b)))
-            params.append(np.zeros((M, 1, b)))
-        m1 = [np.zeros_like(p) for p in params]
-        m2 = [np.zeros_like(p) for p in params]
+            shapes += [(M, a, b), (M, 1, b)]
+        # one flat buffer holds every parameter, so each Adam step is a handful of vector ops
+        total = sum(int(np.prod(sh)) for sh in shapes)
+        theta, decay = np.zeros(total, dtype=np.float32), np.zeros(total, dtype=np.float32)
+        params, off = [], 0
+        for k, sh in enumerate(shapes):
+            size = int(np.prod(sh))
+            view = theta[off:off + size].reshape(sh)
+            if k % 2 == 0:
+                view[...] = rng.normal(0.0, np.sqrt(2.0 / sh[1]), size=sh)
+                decay[off:off + size] = self.weight_decay
+            params.append(view)
+            off += size
+        m1, m2 = np.zeros(total, dtype=np.float32), np.zeros(total, dtype=np.float32)
         b1, b2, eps = 0.9, 0.999, 1e-8
         for step in range(1, self.epochs + 1):
-            grads = self._grads(params, Xs, ts)
-            for k, (p, g) in enumerate(zip(params, grads)):
-                if k % 2 == 0:
-                    g = g + self.weight_decay * p
-                m1[k] = b1 * m1[k] + (1 - b1) * g
-                m2[k] = b2 * m2[k] + (1 - b2) * g * g
-                p -= self.lr * (m1[k] / (1 - b1 ** step)) / (np.sqrt(m2[k] / (1 - b2 ** step)) + eps)
+            g = np.concatenate([x.ravel() for x in self._grads(params, Xs, ts)])
+            g += decay * theta
+            m1 *= b1
+            m1 += (1 - b1) * g
+            m2 *= b2
+            m2 += (1 - b2) * g * g
+            theta -= (self.lr / (1 - b1 ** step)) * m1 / (np.sqrt(m2 / (1 - b2 ** step)) + eps)
         self.params = params
         return self
 
@@ -109,6 +119,6 @@ class MLPEnsemble:
         import numpy as np
         if self.params is None:
             raise RuntimeError("fit the ensemble before predicting")
-        X = np.asarray(X, dtype=float)
+        X = np.asarray(X, dtype=np.float32)
         out = self._forward(self.params, np.broadcast_to(X, (self.members,) + X.shape))[-1][..., 0]
-        return out * self._sd + self._mu
+        return out.astype(float) * self._sd + self._mu
