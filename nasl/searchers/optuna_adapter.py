@@ -105,7 +105,7 @@ class OptunaSearcher(Searcher):
         n = len(self.objectives) if self.objectives else 1
         self.study = optuna.create_study(storage=optuna.storages.InMemoryStorage(), sampler=self._sampler(),
                                          directions=["maximize"] * n)   # scores are signed: larger is better
-        self._trials: dict = {}     # arch -> trial numbers asked and not yet told, oldest first
+        self._trials: dict = {}     # arch -> trials asked and not yet told, oldest first
         self._log: list = []
 
     def _sampler(self):
@@ -132,7 +132,7 @@ class OptunaSearcher(Searcher):
             values = self.spec.walk(lambda c, v: self._suggest(trial, c))
             if not self._check or satisfies(self.spec, values):
                 arch = Architecture._trusted(values)
-                self._trials.setdefault(arch, []).append(trial.number)
+                self._trials.setdefault(arch, []).append(trial)     # telling the object skips a deep copy
                 return arch
             self.study.tell(trial, state=TrialState.FAIL)
         raise Exhausted(f"optuna: {self.max_tries} trials in a row broke the spec's constraints")
@@ -173,15 +173,15 @@ class OptunaSearcher(Searcher):
     def _tell_trial(self, arch: Architecture, result: Result) -> None:
         from optuna.trial import TrialState
         values = self._values(result)
-        numbers = self._trials.get(arch)
-        if numbers:
-            number = numbers.pop(0)
-            if not numbers:
+        trials = self._trials.get(arch)
+        if trials:
+            trial = trials.pop(0)
+            if not trials:
                 del self._trials[arch]
             if values is None:
-                self.study.tell(number, state=TrialState.FAIL)
+                self.study.tell(trial, state=TrialState.FAIL)
             else:
-                self.study.tell(number, values if len(values) > 1 else values[0])
+                self.study.tell(trial, values if len(values) > 1 else values[0])
         elif values is not None:
             self._add_known(arch, values)
 
