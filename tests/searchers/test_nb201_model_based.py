@@ -106,3 +106,38 @@ def test_nsga2_front_is_non_dominated_and_ahead_of_random(table, space):
     se = math.hypot(statistics.stdev(hv_nsga), statistics.stdev(hv_rnd)) / math.sqrt(len(seeds))
     assert statistics.mean(hv_nsga) - statistics.mean(hv_rnd) >= 2 * se, (hv_nsga, hv_rnd)
     assert statistics.mean(hv_nsga) >= 0.9 * true, (statistics.mean(hv_nsga), true)
+
+
+def test_successive_halving_and_hyperband_beat_random_search_on_a_fixed_total_budget(table, space):
+    """A noisy multi-fidelity evaluator: accuracy at budget b is the table's, plus noise of sd 3/sqrt(b).
+
+    Each searcher spends the same total budget (40 full evaluations of 81
+    units); its score is the table accuracy of the best architecture it
+    evaluated at the full budget.
+    """
+    import random as _random
+    total = 81 * 40
+
+    def observe(arch, budget, seed):
+        noise = _random.Random(f"{arch.id}:{budget}:{seed}").gauss(0.0, 3.0 / math.sqrt(budget))
+        return table[to_string(arch)] + noise
+
+    def run(name, seed):
+        s = create(name, space.spec, seed=seed, min_budget=1, max_budget=81, eta=3) if name != "random" else \
+            create("random", space.spec, seed=seed)
+        spent, best = 0, -math.inf
+        while True:
+            a, budget = s.ask_with_budget()
+            budget = 81 if budget is None else budget
+            if spent + budget > total:
+                return best
+            spent += budget
+            s.tell(a, observe(a, budget, seed), budget if name != "random" else None)
+            if budget == 81:
+                best = max(best, table[to_string(a)])
+
+    seeds = range(8)
+    rnd = statistics.mean(run("random", s) for s in seeds)
+    sh = statistics.mean(run("successive_halving", s) for s in seeds)
+    hb = statistics.mean(run("hyperband", s) for s in seeds)
+    assert sh - rnd >= 0.2 and hb - rnd >= 0.1, (rnd, sh, hb)
