@@ -37,11 +37,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable, Mapping, Sequence
 
-from nasl.ir.dags import IDENTITY, OP, ZERO, DagInfo, _label
+from nasl.ir.dags import IDENTITY, OP, DagInfo, _label
 from nasl.ir.errors import NaslError
 from nasl.ir.oplib import REQUIRED, get_op
 
-TRANSPARENT = ("input", "output", "merge", "identity")
 _CHANNEL_PARAMS = ("c",)      # widths change with the stage and NB101's channel rule: not part of a label
 
 
@@ -310,5 +309,5 @@ def graph_encoder(space, kind: str = "path", index: int = 0, ops: Sequence[str] 
     return encoder
 
 
-__all__ = ["adjacency_encoding", "cell_graph", "cell_max_length", "cell_max_nodes", "cell_ops", "graph_encoder", "node_label",
-           "path_encoding", "paths", "scoped", "TRANSPARENT", "ZERO"]
+__all__ = ["adjacency_encoding", "cell_graph", "cell_max_length", "cell_max_nodes", "cell_ops", "graph_encoder",
+           "node_label", "path_encoding", "paths", "scoped"]

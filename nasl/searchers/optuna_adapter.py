@@ -189,12 +189,16 @@ class OptunaSearcher(Searcher):
         """A result for an architecture never asked: add it as a finished trial the sampler learns from."""
         optuna = _optuna()
         params, dists = {}, {}
-        for c in self.spec.active_choices(dict(arch)):
-            layout, _, encode = self._layout(c)
-            for (name, kind, args), raw in zip(layout, encode(arch[c.path])):
-                dists[name] = _distribution(optuna, kind, args)
-                params[name] = raw
-        self.study.add_trial(optuna.trial.create_trial(params=params, distributions=dists, values=values))
+        try:
+            for c in self.spec.active_choices(dict(arch)):
+                layout, _, encode = self._layout(c)
+                for (name, kind, args), raw in zip(layout, encode(arch[c.path])):
+                    dists[name] = _distribution(optuna, kind, args)
+                    params[name] = raw
+            trial = optuna.trial.create_trial(params=params, distributions=dists, values=values)
+        except (KeyError, ValueError):
+            return      # not an architecture of this spec: nothing the sampler could learn from
+        self.study.add_trial(trial)
 
     # ------------------------------------------------------------ state
     def _get_state(self):
