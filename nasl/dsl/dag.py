@@ -28,16 +28,18 @@ MAX_NODES = 1000
 
 
 class Pick:
-    """``pick(k)``: a node chooses k distinct predecessors as inputs."""
+    """``pick(k)``: a node chooses k distinct predecessors as inputs; with
+    ``replace=true`` the k picks are independent, so one predecessor may be
+    read twice (NASNet's and ENAS's controllers sample each input separately)."""
 
-    def __init__(self, k, ordered):
-        self.k, self.ordered = k, ordered
+    def __init__(self, k, ordered, replace=False):
+        self.k, self.ordered, self.replace = k, ordered, replace
 
 
-def builtin_pick(interp, ctx, node, k, ordered=False):
+def builtin_pick(interp, ctx, node, k, ordered=False, replace=False):
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise NaslTypeError(f"pick(k) needs a positive int, got {k!r}", node.span)
-    return Pick(k, bool(ordered))
+    return Pick(k, bool(ordered), bool(replace))
 
 
 def apply_dag(interp, f, args, kwargs, ctx, node):
@@ -72,8 +74,9 @@ def apply_dag(interp, f, args, kwargs, ctx, node):
             if not isinstance(pick, Pick):
                 raise NaslTypeError("a node's inputs are given as pick(k)", fields["inputs"].span)
             choice = Choice(_join(prefix, f"node[{j}].inputs"), "subset", tuple(range(j)), fields["inputs"].span,
-                            frozenset({"inputs"}), k=pick.k, ordered=pick.ordered, condition=ctx.guards)
-            if pick.k > j:
+                            frozenset({"inputs"}), k=pick.k, ordered=pick.ordered, replace=pick.replace,
+                            condition=ctx.guards)
+            if pick.k > j and not pick.replace:
                 raise NaslTypeError(f"node {j} cannot pick {pick.k} of its {j} predecessors", fields["inputs"].span)
             chosen = _decide(interp, choice, fields["inputs"], ctx)
             slots = []

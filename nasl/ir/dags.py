@@ -83,8 +83,12 @@ class DagInfo:
             chosen = values.get(path) or ()
             for s, i in enumerate(chosen):
                 cls, label = slots[s].resolve(values)
-                if cls != ZERO:
-                    out[(i, j)] = (cls, label)
+                if cls == ZERO:
+                    continue
+                if (i, j) in out:       # a pick with replacement reads one node twice: one edge, both ops
+                    old_cls, old_label = out[(i, j)]
+                    cls, label = OP, "+".join(sorted((old_label, label)))
+                out[(i, j)] = (cls, label)
         return out
 
     def present_pairs(self, values, undecided: str = OP) -> list:
