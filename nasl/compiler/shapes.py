@@ -110,11 +110,14 @@ def _dw(p, ins):
     return (s[0],) + _spatial(s, p["k"], p["stride"], same_padding(p["k"]))
 
 
-@shape_rule("conv_7x1_1x7")
+@shape_rule("conv_7x1_1x7", "conv_1xk_kx1")
 def _conv71(p, ins):
-    s = _map(ins, "conv_7x1_1x7")
-    _positive(p, "c", "stride")
-    return (p["c"],) + _spatial(s, 7, p["stride"], 3)
+    s = _map(ins, "this op")
+    _positive(p, "c", "stride", *(("k",) if "k" in p else ()))
+    k = p.get("k", 7)          # conv_7x1_1x7 has no k
+    if k % 2 == 0:
+        raise ShapeError(f"conv_1xk_kx1 needs an odd k, got {k}")
+    return (p["c"],) + _spatial(s, k, p["stride"], k // 2)
 
 
 @shape_rule("factorized_reduce")

@@ -113,6 +113,8 @@ _STD: list[tuple[str, tuple, dict]] = [
     ("dil_conv", _CONV + (("dilation", 2),), dict(doc="ReLU, dilated depthwise, pointwise, BN")),
     ("dw_conv", (("k", 3), ("stride", 1)), dict(doc="depthwise conv keeping the channels")),
     ("conv_7x1_1x7", (("c", R), ("stride", 1)), dict(doc="ReLU, 1x7 conv, 7x1 conv, BN")),
+    ("conv_1xk_kx1", (("c", R), ("k", 3), ("stride", 1)),
+     dict(doc="ReLU, 1xk conv, kx1 conv, BN (NASNet's '1x3 then 3x1'); k odd")),
     ("factorized_reduce", (("c", R),), dict(doc="two stride-2 1x1 convs on shifted inputs, concatenated")),
     ("mbconv", (("c", R), ("k", 3), ("expand", 6), ("stride", 1), ("se", False)),
      dict(doc="MobileNetV2 inverted residual, optional squeeze-excite")),
