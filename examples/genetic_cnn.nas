@@ -4,7 +4,8 @@
 # (i < j) linking node i to node j. Two default nodes are not encoded: a node
 # with no encoded input reads the stage's input node, a node with no encoded
 # output feeds the stage's output node, and isolated nodes are removed
-# (dag implicit_io=true). A node sums its inputs and applies conv-BN-ReLU.
+# (dag implicit_io=true, prune=true). A node sums its inputs and applies
+# conv-BN-ReLU.
 # Pooling sits between stages.
 #
 # Reproduces: K = (3, 4, 5), the CIFAR setting: 3 + 6 + 10 = 19 bits, so
@@ -21,7 +22,7 @@ param hidden = 128
 param classes = 10
 input x: [3, 32, 32]
 
-def stage_nodes(c, k) = dag(nodes=k, implicit_io=true) {
+def stage_nodes(c, k) = dag(nodes=k, implicit_io=true, prune=true) {
     edge i -> j: optional
     node j: op = conv_bn_relu(c, k=3)
 }

@@ -63,6 +63,15 @@ def build_factorized_reduce(p, ins):
     return FactorizedReduce(ins[0][0], p["c"]), op_shape("factorized_reduce", p, ins)
 
 
+@torch_op("rect_conv_bn_relu")
+def build_rect_conv_bn_relu(p, ins):
+    """Conv with a kh x kw kernel ('same' padding), BN, ReLU: the layers of Zoph & Le's CIFAR space."""
+    c_in, c, kh, kw = ins[0][0], p["c"], p["kh"], p["kw"]
+    m = seq(conv=nn.Conv2d(c_in, c, (kh, kw), stride=p["stride"], padding=(kh // 2, kw // 2), bias=False),
+            bn=nn.BatchNorm2d(c), relu=nn.ReLU(inplace=False))
+    return m, op_shape("rect_conv_bn_relu", p, ins)
+
+
 @torch_op("conv_7x1_1x7", "conv_1xk_kx1")
 def build_conv_7x1_1x7(p, ins):
     """DARTS' ``conv_7x1_1x7``: ReLU, 1x7 conv (stride on W), 7x1 conv (stride on H), BN;

@@ -102,7 +102,7 @@ def norm(c: int, affine: bool = True) -> OpCost:
 # the op library ---------------------------------------------------------------
 
 @cost_rule("avg_pool", "max_pool", "global_avg_pool", "identity", "tap", "zero", "none", "relu", "dropout",
-           "flatten", "add", "sum", "mean", "concat", "split", "slice",
+           "flatten", "add", "sum", "mean", "concat", "concat_pad", "split", "slice",
            "Add", "Sub", "Mult", "Div", "Gate3", "Sigmoid", "Tanh", "ReLU", "Sin", "Cos", "SeLU", "PosEnc")
 def _free(p, ins, out):
     return FREE
@@ -141,6 +141,11 @@ def _dil(p, ins, out):
 def _fr(p, ins, out):
     c_in, c, hw = ins[0][0], p["c"], out[1:]
     return conv(c_in, c // 2, 1, hw) + conv(c_in, c - c // 2, 1, hw) + norm(c)
+
+
+@cost_rule("rect_conv_bn_relu")
+def _rect_conv(p, ins, out):
+    return conv(ins[0][0], p["c"], (p["kh"], p["kw"]), out[1:]) + norm(p["c"])
 
 
 @cost_rule("conv_7x1_1x7", "conv_1xk_kx1")

@@ -220,6 +220,24 @@ def _concat(p, ins):
     return concat_shape(ins)
 
 
+@shape_rule("concat_pad")
+def _concat_pad(p, ins):
+    ins = _merge_inputs(ins, "concat_pad")
+    if any(len(s) != 3 for s in ins):
+        raise ShapeError("concat_pad needs feature maps [C, H, W], got " + ", ".join(str(list(s)) for s in ins))
+    return (sum(s[0] for s in ins), max(s[1] for s in ins), max(s[2] for s in ins))
+
+
+@shape_rule("rect_conv_bn_relu")
+def _rect_conv(p, ins):
+    s = _map(ins, "rect_conv_bn_relu")
+    _positive(p, "c", "kh", "kw", "stride")
+    if p["kh"] % 2 == 0 or p["kw"] % 2 == 0:
+        raise ShapeError(f"rect_conv_bn_relu needs odd kernel sizes, got {p['kh']}x{p['kw']}")
+    kh, kw, stride = p["kh"], p["kw"], p["stride"]
+    return (p["c"], conv_out(s[1], kh, stride, kh // 2), conv_out(s[2], kw, stride, kw // 2))
+
+
 @shape_rule("concat_conv")
 def _concat_conv(p, ins):
     s = concat_shape(ins)

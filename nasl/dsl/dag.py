@@ -118,7 +118,8 @@ def apply_dag(interp, f, args, kwargs, ctx, node):
     if opts["channels"] is not None:
         return build_nasbench101(interp, info, args[0], incoming, node_ops, merges, ctx, nprefix, node,
                                   rule_width(opts["width"], d))
-    return _build(interp, info, args, incoming, node_ops, merges, ctx, nprefix, node)
+    out_merge = _merge_op(interp, None, opts["merge"], f.env, d, None, None) if opts["implicit_io"] else None
+    return _build(interp, info, args, incoming, node_ops, merges, ctx, nprefix, node, out_merge)
 
 
 def _node_var(d, j):
@@ -304,10 +305,10 @@ def _requires(interp, d, env, dctx, ctx, info):
         interp.exec_require(r, env2, ctx.but(cprefix=dctx.cprefix, names=dctx.names))
 
 
-def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, nprefix, node):
+def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, nprefix, node, out_merge=None):
     present = info.present_edges(ctx.values)
     live = info.live_nodes(present) if (info.prune or info.implicit_io) else set(info.computed())
-    if info.prune and not any(o in live for o in info.output_nodes(present)):
+    if info.prune and not info.implicit_io and not any(o in live for o in info.output_nodes(present)):
         raise InvalidArchitecture(f"the cell '{info.prefix or 'dag'}' has no path from its input to its output",
                                   node.span)
     tensors = {k: inputs[k] for k in range(info.inputs)} if not info.implicit_io else {}
@@ -326,7 +327,7 @@ def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, npref
         nsub = ctx.but(nprefix=_join(nprefix, f"node[{j}]"))
         if not terms:
             x = interp.apply(OpFn(get_op("zero"), {}, node.span), (inputs[0],), {}, nsub, node)
-        elif len(terms) == 1 and merges[j].name in ("sum", "add", "mean", "concat"):
+        elif len(terms) == 1 and merges[j].name in ("sum", "add", "mean", "concat", "concat_pad"):
             x = terms[0]
         else:
             x = interp.apply(merges[j], tuple(terms), {}, nsub, node)
@@ -340,7 +341,8 @@ def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, npref
         outs = [tensors[j] for j in sinks]
         if len(outs) == 1:
             return outs[0]
-        return interp.apply(OpFn(get_op("sum"), {}, node.span), tuple(outs), {}, ctx.but(nprefix=_join(nprefix, "out")), node)
+        # the implicit output node merges the sinks as the dag's nodes merge their inputs
+        return interp.apply(out_merge, tuple(outs), {}, ctx.but(nprefix=_join(nprefix, "out")), node)
     outs = [o for o in info.output_nodes(present) if o in tensors]
     if info.output == "last":
         return tensors[info.n - 1]

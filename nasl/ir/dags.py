@@ -123,8 +123,11 @@ class DagInfo:
             succ.setdefault(i, []).append(j)
             pred.setdefault(j, []).append(i)
         if self.implicit_io:
-            # Genetic CNN: only isolated nodes go; the others hang off the
-            # implicit input and output nodes.
+            # Every node hangs off the implicit input and output nodes; an
+            # isolated node is on a path through both, and pruning removes it
+            # (Genetic CNN) or keeps it (Zoph & Le).
+            if not self.prune:
+                return set(self.computed())
             return {j for j in self.computed() if j in pred or j in succ}
         stack = list(fwd)
         while stack:
