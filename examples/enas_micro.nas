@@ -31,8 +31,9 @@
 # skips a calibrating 1x1 when a cell output already has C channels (a cell
 # with one loose end), and it also concatenates a cell input that no node
 # reads (reduced to size in a reduction cell), which `output="loose"` does
-# not. Neither changes the choices or the count, nor the official arc (whose
-# cells read both inputs and have several loose ends). No auxiliary head, no
+# not, so here a cell that reads neither copy of the previous cell's output
+# cuts it off. Neither changes the choices or the count, nor the official
+# arc (whose cells read both inputs and have several loose ends). No auxiliary head, no
 # drop path. The paper's 4.6M parameters are not asserted: our build of the
 # official arc has 3,894,372 (tests/examples/test_enas_micro.py).
 

@@ -25,7 +25,9 @@
 # depthwise-separable conv). Modelling choices: convs are ReLU-conv-BN,
 # separable convs are applied twice (as in NASNet-A and DARTS), an identity
 # with stride 2 is a factorized reduction, and concatenation is followed by
-# a 1x1 conv back to C channels so that every hidden state has C channels.
+# a 1x1 conv back to C channels so that every hidden state has C channels;
+# the loose ends are the unread blocks (the cell inputs are not concatenated),
+# so a cell that never reads an input cuts that earlier cell off.
 # The skeleton is the CIFAR one: stem conv 3x3 (3C) + BN, N normal cells,
 # a reduction cell, N normal cells, a reduction cell, N normal cells,
 # channels doubling at each reduction; NASNet-A CIFAR is N=6, C=32.
