@@ -16,6 +16,7 @@ import torch
 
 import nasl
 from nasl.compiler import compile, count_params
+from nasl.compiler.cost import cost
 from nasl.formats import darts as fmt
 from tests.conftest import example
 from tests.examples.darts_reference import DartsCifar
@@ -55,7 +56,9 @@ def test_nasnet_format_size(nasnet_space):
 def test_genotype_parameter_counts(name, eval_space, nasnet_space):
     space = _space_for(name, eval_space, nasnet_space)
     genotype = fmt.GENOTYPES[name]
-    assert count_params(compile(space, fmt.to_arch(space, genotype))) == PARAMS[name]
+    arch = fmt.to_arch(space, genotype)
+    assert count_params(compile(space, arch)) == PARAMS[name]
+    assert cost(space, arch).params == PARAMS[name]          # counted from the graph, no modules
     assert reference_params(DartsCifar(genotype)) == PARAMS[name]
 
 
