@@ -94,7 +94,8 @@ def test_darts_genotypes_round_trip_up_to_the_order_within_a_node(name, eval_spa
         assert getattr(back, field + "_concat") == getattr(genotype, field + "_concat")
 
 
-@pytest.mark.parametrize("params", [{}, fmt.NASNET_FORMAT])
+@pytest.mark.parametrize("params", [{}, fmt.NASNET_FORMAT, dict(nodes=5, concat="loose"),
+                                    dict(nodes=3, distinct=False)])
 def test_sampled_architectures_round_trip(params):
     space = nasl.load(example("darts.nas"), **params)
     for seed in range(20):
@@ -156,3 +157,10 @@ def test_the_op_list_must_name_darts_ops():
         nasl.load(example("darts.nas"), ops=["sep_conv_3x3", "sep_conv_9x9"])
     small = nasl.load(example("darts.nas"), ops=["sep_conv_3x3", "skip_connect"])
     assert small.size() == (180 * 2 ** 8) ** 2
+
+
+def test_any_namedtuple_with_the_four_fields_is_a_genotype(darts):
+    from collections import namedtuple
+    Theirs = namedtuple("Genotype", "normal normal_concat reduce reduce_concat")
+    theirs = Theirs(**fmt.DARTS_V1._asdict())
+    assert fmt.to_arch(darts, theirs) == fmt.to_arch(darts, dict(fmt.DARTS_V1._asdict()))
