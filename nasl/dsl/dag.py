@@ -105,7 +105,9 @@ def apply_dag(interp, f, args, kwargs, ctx, node):
                 if not ctx.spec:
                     terms.append((i, op, f"edge[{i}->{j}]"))
         if "op" in fields:
-            op = _eval(interp, fields["op"], f.env, {_node_var(d, j): j}, sub(f"node[{j}].op", ("node",)))
+            op_ctx = sub(f"node[{j}].op", ("node",))
+            op = _eval(interp, fields["op"], f.env, {_node_var(d, j): j}, op_ctx)
+            _register_block(interp, op, op_ctx, node)
             node_ops[j] = op
             info.node_ops[j] = _slot(op)
         merges[j] = _merge_op(interp, fields.get("merge"), opts["merge"], f.env, d, j, sub(f"node[{j}].merge", ("merge",)))
@@ -242,7 +244,17 @@ def _edge_op(interp, e, env, ctx, node, src):
     """An edge's op; its expression sees ``src``, the index of the node it reads."""
     if e is None:
         return OpFn(get_op("identity"), {}, node.span)
-    return _eval(interp, e, env, {"src": src}, ctx)
+    op = _eval(interp, e, env, {"src": src}, ctx)
+    _register_block(interp, op, ctx, node)
+    return op
+
+
+def _register_block(interp, op, ctx, node):
+    """A block definition (``def f(...)(h) {...}``) as an edge or node op: its body's choices
+    exist once the block is applied, so in spec mode it is applied to a placeholder here
+    (realization applies it to the real tensor, under the same paths)."""
+    if ctx.spec and isinstance(op, DefFn) and op.decl.inputs is not None and len(op.decl.inputs) == 1:
+        interp.apply(op, (PLACEHOLDER,), {}, ctx, node)
 
 
 def _nth(s):
