@@ -22,9 +22,13 @@
 # conv_7x1_1x7, distinct=false (a node may read one input twice, and the two
 # picks are ordered, as a controller samples them) and concat="loose" (the
 # output concatenates the nodes no other node reads: NASNet's reduce_concat
-# [4, 5, 6]). Their parameter counts in the DARTS evaluation network are
-# checked against an independent hand-written PyTorch build of quark0/darts'
-# NetworkCIFAR (tests/examples/test_darts.py).
+# [4, 5, 6]). That space has prod_{j=2..6} j^2 * 9^2 = 720^2 * 9^10
+# = 1,807,549,033,478,400 cells of each kind. In the DARTS evaluation network
+# (C=36, 20 layers) NASNet has 3,830,950 parameters and AmoebaNet 3,145,078;
+# no official count exists for these (the papers' 3.3M and 3.2M are their own
+# networks), so both are checked against an independent hand-written PyTorch
+# build of quark0/darts' NetworkCIFAR (tests/examples/darts_reference.py),
+# which also reproduces the official DARTS_V1 and DARTS_V2 counts.
 # [verify] conv_7x1_1x7: as in operations.py the first conv keeps the input
 # channels; in the DARTS cells input and output channels are equal, so this
 # is exact there.
