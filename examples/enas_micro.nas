@@ -27,15 +27,12 @@
 # Cell inputs as in _fixed_layer: the older input gets a ReLU-conv1x1-BN
 # (a factorized reduction after a reduction cell), the newer one a
 # ReLU-conv1x1-BN to C channels and then the unconditional "layer_base"
-# ReLU-conv1x1-BN. Deviations, kept small on purpose: the official code
-# skips a calibrating 1x1 when a cell output already has C channels (a cell
-# with one loose end), and it also concatenates a cell input that no node
-# reads (reduced to size in a reduction cell), which `output="loose"` does
-# not, so here a cell that reads neither copy of the previous cell's output
-# cuts it off. Neither changes the choices or the count, nor the official
-# arc (whose cells read both inputs and have several loose ends). No auxiliary head, no
-# drop path. The paper's 4.6M parameters are not asserted: our build of the
-# official arc has 3,894,372 (tests/examples/test_enas_micro.py).
+# ReLU-conv1x1-BN. One deviation, kept on purpose: the official code skips
+# a calibrating 1x1 when a cell output already has C channels (a cell with
+# one loose end); it changes neither the choices, nor the count, nor the
+# official arc. No auxiliary head, no drop path. The paper's 4.6M
+# parameters are not asserted: this file's build of the official arc has
+# 3,894,372 (tests/examples/test_cell_spaces.py).
 
 param C = 36
 param L = 15
@@ -50,7 +47,9 @@ def max_pool_3x3(c, stride) = max_pool(k=3, stride=stride, padding=1)
 def identity_op(c, stride) = stride == 1 ? identity : factorized_reduce(c)
 let OPS = [sep_conv_3x3, sep_conv_5x5, avg_pool_3x3, max_pool_3x3, identity_op]
 
-def enas_cell(c, reduce) = dag(inputs=2, nodes=B + 2, output="loose") {
+# the states no node reads, cell inputs included, are concatenated; an unread input
+# of a reduction cell is brought to size by a factorized reduction (_fixed_combine)
+def enas_cell(c, reduce) = dag(inputs=2, nodes=B + 2, output="loose", loose_inputs=identity_op(c, reduce ? 2 : 1)) {
     node j: inputs = pick(2, ordered=true, replace=true), edge = choice(OPS)(c, reduce and src < 2 ? 2 : 1)
 }
 genotype normal = enas_cell(reduce=false)

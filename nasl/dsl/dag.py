@@ -20,9 +20,9 @@ from nasl.ir.errors import InvalidArchitecture, NaslTypeError, did_you_mean
 from nasl.ir.oplib import get_op
 
 _OPTIONS = {"nodes": None, "inputs": None, "merge": "sum", "output": "last", "prune": False,
-            "implicit_io": False, "channels": None, "width": None}
+            "implicit_io": False, "channels": None, "width": None, "loose_inputs": None}
 CHANNEL_RULES = ("nasbench101",)
-_LATE_OPTIONS = ("width",)      # may depend on a genotype's parameters: only realization reads it
+_LATE_OPTIONS = ("width", "loose_inputs")      # may depend on a genotype's parameters: only realization reads them
 _NODE_FIELDS = ("inputs", "edge", "op", "merge")
 MAX_NODES = 1000
 
@@ -55,7 +55,8 @@ def apply_dag(interp, f, args, kwargs, ctx, node):
         raise NaslTypeError(f"this dag has {n_in} input node(s) but got {len(args)} input(s)", node.span)
     prefix = dctx.path(d, "dag")
     nprefix = dctx.node_scope(d, "dag")
-    info = DagInfo(prefix, n, n_in, opts["output"], opts["prune"], opts["implicit_io"])
+    info = DagInfo(prefix, n, n_in, opts["output"], opts["prune"], opts["implicit_io"],
+                   loose_inputs=opts["loose_inputs"] is not None)
     base = ctx.but(cprefix=dctx.cprefix, names=dctx.names, loops=dctx.loops)
 
     def sub(field_path, hints):
@@ -121,7 +122,8 @@ def apply_dag(interp, f, args, kwargs, ctx, node):
         return build_nasbench101(interp, info, args[0], incoming, node_ops, merges, ctx, nprefix, node,
                                   rule_width(opts["width"], d))
     out_merge = _merge_op(interp, None, opts["merge"], f.env, d, None, None) if opts["implicit_io"] else None
-    return _build(interp, info, args, incoming, node_ops, merges, ctx, nprefix, node, out_merge)
+    return _build(interp, info, args, incoming, node_ops, merges, ctx, nprefix, node, out_merge,
+                  opts["loose_inputs"])
 
 
 def _node_var(d, j):
@@ -174,6 +176,8 @@ def _options(interp, f, n_args):
             raise NaslTypeError("channels=\"nasbench101\" needs width=C, the cell's output channels", span)
     elif opts["width"] is not None:
         raise NaslTypeError("width=C goes with a channel rule (channels=\"nasbench101\")", span)
+    if opts["loose_inputs"] is not None and (out != "loose" or opts["implicit_io"]):
+        raise NaslTypeError("loose_inputs=op goes with output=\"loose\" (and explicit input nodes)", span)
     return opts
 
 
@@ -317,7 +321,8 @@ def _requires(interp, d, env, dctx, ctx, info):
         interp.exec_require(r, env2, ctx.but(cprefix=dctx.cprefix, names=dctx.names))
 
 
-def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, nprefix, node, out_merge=None):
+def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, nprefix, node, out_merge=None,
+           input_op=None):
     present = info.present_edges(ctx.values)
     live = info.live_nodes(present) if (info.prune or info.implicit_io) else set(info.computed())
     if info.prune and not info.implicit_io and not any(o in live for o in info.output_nodes(present)):
@@ -360,6 +365,9 @@ def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, npref
         return tensors[info.n - 1]
     if not outs:
         raise InvalidArchitecture("the cell has no output node left", node.span)
+    for o in outs:
+        if o < info.inputs:     # an unread input joins the loose ends through loose_inputs=op
+            tensors[o] = interp.apply(input_op, (tensors[o],), {}, ctx.but(nprefix=_join(nprefix, f"in[{o}]")), node)
     if len(outs) == 1:
         return tensors[outs[0]]
     return interp.apply(OpFn(get_op("concat"), {}, node.span), tuple(tensors[o] for o in outs), {},

@@ -68,6 +68,7 @@ class DagInfo:
     edges: dict = field(default_factory=dict)
     picks: dict = field(default_factory=dict)
     node_ops: dict = field(default_factory=dict)
+    loose_inputs: bool = False      # output="loose" also concatenates the inputs no node reads
 
     def computed(self) -> range:
         return range(0 if self.implicit_io else self.inputs, self.n)
@@ -111,7 +112,8 @@ class DagInfo:
             return comp
         if self.output == "loose":
             used = {i for (i, _) in present}
-            return [j for j in comp if j not in used]
+            first = range(self.inputs) if self.loose_inputs else ()
+            return [j for j in (*first, *comp) if j not in used]
         return list(self.output)
 
     def live_nodes(self, present) -> set:

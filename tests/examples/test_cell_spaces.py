@@ -10,6 +10,7 @@ import json
 import math
 
 import pytest
+import torch
 
 import nasl
 from nasl.compiler import compile, count_params
@@ -82,3 +83,27 @@ def test_enas_reduction_cell_concatenates_its_loose_ends():
 def test_nasnet_combine_is_add_or_concat():
     space = nasl.load(example("nasnet.nas"), C=4, N=1, B=2)
     assert tuple(space.spec["normal.node[2].merge.combine"].domain) == ("add", "concat_conv")
+
+
+def test_enas_cells_concatenate_unread_inputs():
+    # normal cell: every node reads input 0 only, so input 1 (the previous cell) joins the loose ends;
+    # reduction cell: nodes read input 1 only, so input 0 is reduced to size and concatenated
+    space = nasl.load(example("enas_micro.nas"), C=4, L=3, B=2)
+    arch = {}
+    for cell, src in (("normal", 0), ("reduction", 1)):
+        arch[f"{cell}.node[2].inputs"] = (src, src)
+        arch[f"{cell}.node[3].inputs"] = (src, 2)
+        for j in (2, 3):
+            arch[f"{cell}.node[{j}].edge[0]"] = "sep_conv_3x3"
+            arch[f"{cell}.node[{j}].edge[1]"] = "identity_op"
+    arch = space.validate(arch)
+    g = space.realize(arch)
+    outs = {n: g.inputs_of(n) for n, d in g.ops() if d["op"] == "concat" and n.endswith("out.concat")}
+    normal = [ins for n, ins in outs.items() if n.startswith("normal")]
+    reduction = [ins for n, ins in outs.items() if n.startswith("reduction")]
+    assert normal and all(len(ins) == 2 for ins in normal)          # node 3 and input 1
+    assert reduction and all(len(ins) == 2 for ins in reduction)    # node 3 and input 0, reduced
+    assert any("in[0].factorized_reduce" in i for ins in reduction for i in ins)
+    model = compile(space, arch)
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())

@@ -19,7 +19,7 @@ SPACES = [
     ("darts.nas", dict(C=4, layers=3), True),
     ("darts.nas", dict(C=4, layers=3, auxiliary=True, **NASNET_FORMAT), False),
     ("nasnet.nas", dict(C=4, N=1), False),
-    ("enas_micro.nas", dict(C=4, L=3), False),
+    ("enas_micro.nas", dict(C=4, L=3), True),      # unread cell inputs join the loose ends
     ("genetic_cnn.nas", dict(widths=[4, 6, 8], hidden=16), True),
     ("metaqnn.nas", dict(max_layers=5), True),
     ("zoph_le.nas", dict(N=6, strides=[1, 2, 3]), True),
