@@ -41,7 +41,8 @@ def _objectives(evaluator, objectives) -> dict:
     else:
         unknown = [o for o in objectives if o not in directions]
         if unknown:
-            raise NaslError(f"the evaluator has no objective '{unknown[0]}'; it reports {', '.join(directions)}")
+            raise NaslError(f"the evaluator has no objective '{unknown[0]}'; its objectives: {', '.join(directions)} "
+                            f"(for another metric it reports, give a direction: objectives={{'{unknown[0]}': 'max'}})")
         out = {o: directions[o] for o in objectives}
     bad = {k: v for k, v in out.items() if v not in ("max", "min")}
     if bad or not out:

@@ -45,8 +45,8 @@ def pareto_front(points, directions) -> list[int]:
     ``"max"``/``"min"`` per position. A point is dominated when another is at
     least as good in every objective and better in one.
 
-    >>> pareto_front([(1, 5), (2, 4), (0, 6), (1, 4)], ["max", "min"])
-    [1, 2]
+    >>> pareto_front([(1, 3), (2, 4), (0, 6), (1, 4), (2, 4)], ["max", "min"])
+    [0, 1]
     """
     signs = [1.0 if d == "max" else -1.0 for d in directions]
     scored = [tuple(s * v for s, v in zip(signs, p)) for p in points]
