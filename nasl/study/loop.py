@@ -102,7 +102,7 @@ class Loop:
     # ------------------------------------------------------------ pieces
     def _request(self, trial_id, number, arch, budget) -> TrialRequest:
         c = self.config
-        return TrialRequest(trial_id=trial_id, number=number, arch=arch.canonical(), budget=budget,
+        return TrialRequest(trial_id=trial_id, number=number, arch=dict(arch), budget=budget,
                             seed=trial_seed(c["seed"], number), space_source=c["space_source"],
                             space_file=c["space_file"], params=tuple(map(tuple, c["params"])),
                             ops_modules=tuple(c["ops"]), artifact_dir=c.get("artifact_dir"))

@@ -93,10 +93,17 @@ class TableEvaluator:
         self.column = column
         self.extra = [c for c in (numeric if extra is None else extra) if c != column]
         self.directions = {column: direction}
+        self._rows = None
+
+    def __getstate__(self):
+        # a worker reads the table itself rather than receiving 15,000 rows through a pipe
+        return dict(self.__dict__, _rows=None)
 
     def __call__(self, request) -> dict:
         key_column, key_of = FORMATS[self.format]
-        _, rows = _read(self.path, key_column)
+        if self._rows is None:
+            self._rows = _read(self.path, key_column)[1]
+        rows = self._rows
         key = key_of(request.arch)
         row = rows.get(key)
         if row is None:
