@@ -90,6 +90,9 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
 
     store = Storage(storage)
     lock = StudyLock(store)
+    if lock.took_over and progress:
+        print(f"note: process {lock.took_over[0]} on {lock.took_over[1]} that ran this study is gone; "
+              f"taking it over", file=__import__("sys").stderr)
     try:
         row = store.load_study()
         if row is not None and not resume:

@@ -85,6 +85,8 @@ class ProcessRunner(Runner):
         worker = next((w for w in self.pool if w.trial is None), None)
         if worker is None:
             raise RuntimeError("all workers are busy")      # the loop never over-submits
+        if not worker.proc.is_alive():                      # it died while idle: not this trial's fault
+            worker = self._replace(worker)
         now = time.monotonic()
         worker.trial = (request.trial_id, now, now + self.timeout if self.timeout else None)
         try:
@@ -92,9 +94,11 @@ class ProcessRunner(Runner):
         except (BrokenPipeError, OSError):
             pass          # it died idle; wait() reports the death against this trial
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker) -> _Worker:
         worker.kill()
-        self.pool[self.pool.index(worker)] = self._start()
+        fresh = self._start()
+        self.pool[self.pool.index(worker)] = fresh
+        return fresh
 
     def wait(self):
         while True:

@@ -73,6 +73,9 @@ class Storage:
 
     def __init__(self, path: str | os.PathLike | None):
         self.path = ":memory:" if path is None else os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if self.path != ":memory:" and not os.path.isdir(folder):
+            raise StorageError(f"cannot create the study file '{self.path}': no folder '{folder}'")
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per state change
             self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)

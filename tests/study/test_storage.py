@@ -100,3 +100,34 @@ def test_every_trial_is_recorded_with_its_fields(tmp_path):
     assert cfg["seed"] == 5 and cfg["budget"] == 12 and cfg["space_source"] == NB201.read_text()
     assert cfg["objectives"] == {"CIFAR10TestAccuracy200Epochs": "max"}
     assert cfg["evaluator"]["spec"] == TABLE
+
+
+def test_import_nasl_loads_no_study_machinery():
+    code = ("import sys, nasl\n"
+            "assert 'nasl.study' not in sys.modules and 'sqlite3' not in sys.modules\n"
+            "assert callable(nasl.search) and 'nasl.study' in sys.modules and 'torch' not in sys.modules\n"
+            "print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_a_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(StorageError, match="cannot create the study file .*: no folder"):
+        Storage(tmp_path / "no" / "s.db")
+
+
+SMALL = """
+input x: [3, 8, 8]
+network {
+    return x >> conv(choice(4, 8), k=choice(1, 3)) >> global_avg_pool >> linear(2)
+}
+"""
+
+
+def test_a_finite_space_ends_when_the_searcher_is_exhausted():
+    def score(request):
+        return {"s": float(request.number)}
+    score.directions = {"s": "max"}
+    study = nasl.search(SMALL, searcher="grid", evaluator=score, budget=10, progress=False, workers=3)
+    assert len(study.trials) == 4 and {t.arch_id for t in study.trials} == {t.arch_id for t in study.trials[:4]}
+    assert len({t.arch_id for t in study.trials}) == 4
