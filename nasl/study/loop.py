@@ -90,6 +90,7 @@ class Loop:
         self.to_submit: list = []       # requests asked (or re-queued) but not yet running
         self.in_flight = 0
         self.exhausted = False
+        self.consistent = True
         counts = store.counts()
         self.finished = counts["complete"] + counts["failed"] + counts["pruned"]
         self.failed = counts["failed"] + counts["pruned"]
@@ -118,28 +119,34 @@ class Loop:
 
     def _ask(self) -> bool:
         from nasl.searchers.base import Exhausted
+        self.consistent = False          # until the searcher and the file agree again
         try:
             arch, budget = self.searcher.ask_with_budget()
         except Exhausted:
             self.exhausted = True
+            self.consistent = True
             return False
         number = self.finished + len(self.rows)
         trial_id = self.store.add_trial(number, arch.to_json(), arch.id, budget, trial_seed(self.config["seed"], number),
                                         self.seq)
         self.seq += 1
+        self.consistent = True
         self.rows[trial_id] = (number, arch, budget)
         self.to_submit.append(self._request(trial_id, number, arch, budget))
         return True
 
     def _tell(self, trial_id, outcome) -> None:
-        number, arch, budget = self.rows.pop(trial_id)
+        number, arch, budget = self.rows[trial_id]
         state = outcome["state"]
+        self.consistent = False
         self.store.finish_trial(trial_id, state, metrics=outcome["metrics"], curve=outcome["curve"],
                                 error=outcome["error"], duration=outcome["duration"], worker=outcome["worker"],
                                 tell_seq=self.seq)
         self.seq += 1
         self.searcher.tell(arch, result_of(outcome, self.objectives), budget=budget)
+        del self.rows[trial_id]
         self.finished += 1
+        self.consistent = True
         if state == "complete":
             self._note_best(outcome["metrics"][self.primary])
         else:
@@ -182,7 +189,10 @@ class Loop:
                 self._tell_ready()
         finally:
             self.runner.close()
-            self.snapshot()
+            # a snapshot taken between a searcher call and its record would not match the file;
+            # then the next resume replays from the previous snapshot instead
+            if self.consistent:
+                self.snapshot()
             if self.bar is not None:
                 self.bar.close()
 
