@@ -12,7 +12,8 @@ DEFAULT_STUDY = "nasl-study.db"
 
 def bundled_space() -> str:
     """The default space of ``nasl search``: ``nasl/spaces/digits.nas``."""
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "spaces", "digits.nas")
+    from nasl.study.digits import default_space_path
+    return default_space_path()
 
 
 def add_commands(sub, common, parse_define) -> None:

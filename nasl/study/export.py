@@ -37,4 +37,4 @@ def export_trial(study, trial, path, to: str = "pt") -> str:
     if weights is None:
         print(f"note: trial {trial.number} kept no weights; exporting its architecture untrained", file=sys.stderr)
     from nasl.study.model_export import export_model
-    return export_model(study.request_for(trial), path, to=to, weights=weights)
+    return export_model(study.request_for(trial), path, to=to, weights=weights, metrics=trial.metrics)
