@@ -24,7 +24,7 @@ def add_commands(sub, common, parse_define) -> None:
     s.add_argument("--searcher", help="default regularized_evolution (see docs/searchers.md)")
     s.add_argument("-O", "--searcher-option", dest="searcher_options", action="append", type=parse_define,
                    default=[], metavar="NAME=VALUE", help="a searcher option, e.g. -O population_size=10")
-    s.add_argument("--budget", type=int, help="trials to run, complete + failed (default 20)")
+    s.add_argument("--budget", type=int, help="trials to run, complete + failed (default 10)")
     s.add_argument("--evaluator", metavar="SPEC",
                    help="digits (default), table:PATH[:COLUMN], cost[:params,flops], python:MODULE:FUNC")
     s.add_argument("--objective", action="append", metavar="NAME", help="objectives to use (default: all)")
@@ -66,7 +66,7 @@ def run_search(args) -> int:
     resuming = args.resume and os.path.exists(args.study)
     space = args.file if args.file else (None if resuming else bundled_space())
     evaluator = args.evaluator if args.evaluator or resuming else "digits"
-    budget = args.budget if args.budget is not None or resuming else 20
+    budget = args.budget if args.budget is not None or resuming else 10
     resources = None
     if args.cpus_per_trial is not None or args.gpus_per_trial is not None:
         resources = {"num_cpus": 1 if args.cpus_per_trial is None else args.cpus_per_trial}

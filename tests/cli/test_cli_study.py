@@ -82,3 +82,20 @@ def test_failed_trials_are_shown_with_reasons(tmp_path, capsys):
     assert out.startswith(f"study {db}: 3 complete, 1 failed")
     code, out, _ = run(capsys, "study", "show", db)
     assert "failed trials (1):\n  #2: the worker process died (exit code 3)" in out
+
+
+@pytest.mark.parametrize("to, suffix", [("python", ".py"), ("onnx", ".onnx"), ("pt", ".pt")])
+def test_study_export_writes_the_best_architecture(study, capsys, tmp_path, to, suffix):
+    pytest.importorskip("torch")
+    db, _ = study
+    out = tmp_path / f"best{suffix}"
+    code, printed, err = run(capsys, "study", "export", db, "--best", "--to", to, "-o", out)
+    assert code == 0, err
+    assert printed.strip() == str(out) and out.stat().st_size > 0
+    assert "kept no weights; exporting its architecture untrained" in err     # a table study trains nothing
+    if to == "pt":
+        from nasl.study.model_export import load_model
+        from nasl.study.study import Study
+        assert load_model(out).nasl_arch == dict(Study.load(db).best().arch)
+    code, _, err = run(capsys, "study", "export", db, "--trial", 999, "--to", to, "-o", out)
+    assert code == 1 and err.strip() == "error: the study has no trial 999"
