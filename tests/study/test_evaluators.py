@@ -12,7 +12,7 @@ from nasl.study.evaluators import FunctionEvaluator, check_metrics, parse_evalua
 from nasl.study.protocol import TrialRequest
 from nasl.study.study import pareto_front
 from nasl.study.table import TableEvaluator
-from tests.study.helpers import COLUMN, CSV, NB201, OPTIONS, TABLE
+from tests.study.helpers import COLUMN, CSV, NB201, TABLE
 
 pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is missing")
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"
