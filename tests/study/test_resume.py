@@ -107,3 +107,34 @@ def test_a_study_file_is_not_reused_without_resume(tmp_path):
     with pytest.raises(nasl.NaslError, match="seed 4 differs from the study's 3"):
         nasl.search(None, evaluator="python:tests.study.helpers:lookup", storage=db, resume=True, seed=4,
                     progress=False)
+
+
+def test_a_real_ctrl_c_stops_the_process_pool_cleanly_and_resume_completes(tmp_path):
+    db = tmp_path / "int.db"
+    cmd = [sys.executable, "-m", "nasl.cli", "search", str(NB201), "--evaluator",
+           "python:tests.study.helpers:slow_lookup", "--budget", "60", "--seed", "3", "--study", str(db),
+           "-O", "population_size=10", "-O", "sample_size=3", "--no-progress", "--executor", "process",
+           "--workers", "2"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # its own process group, which Ctrl-C in a terminal signals as a whole (workers included)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while complete_in(db) < 10 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "interrupted: " in err and f"resume with: nasl search --study {db} --resume" in err
+    assert "Traceback" not in err
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT count(*) FROM lock").fetchone()[0] == 0          # released
+        assert c.execute("SELECT count(*) FROM trials WHERE state='running'").fetchone()[0] <= 2
+    done = nasl.search(None, evaluator="python:tests.study.helpers:lookup", storage=db, resume=True,
+                       executor="process", workers=2, progress=False)
+    assert trial_rows(done) == trial_rows(reference(60, workers=2))
