@@ -21,7 +21,8 @@ def run(capsys, *argv):
 def study(tmp_path, capsys):
     db = tmp_path / "s.db"
     code, out, err = run(capsys, "search", NB201, "--evaluator", TABLE, "--budget", 30, "--study", db,
-                         "-O", "population_size=10", "-O", "sample_size=3", "--seed", 1, "--no-progress")
+                         "-O", "population_size=10", "-O", "sample_size=3", "--seed", 1, "--no-progress",
+                         "-D", "C=4", "-D", "N=1")          # a small network: the table ignores the size
     assert code == 0, err
     return db, out
 

@@ -119,3 +119,10 @@ def test_objectives_select_and_order():
         t.metrics["ImageNetTestAccuracy200Epochs"] for t in study.trials)
     with pytest.raises(nasl.NaslError, match="has no objective 'acc'"):
         nasl.search(NB201, evaluator=TABLE, budget=5, objectives=["acc"], progress=False)
+
+
+def test_latency_is_measured_on_the_built_model(best_arch):
+    pytest.importorskip("torch")
+    ev = CostEvaluator(["latency_ms", "params"])
+    got = ev(request(best_arch))
+    assert got["latency_ms"] > 0 and got["params"] == nasl.cost(nasl.load(NB201), best_arch).params

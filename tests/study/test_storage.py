@@ -34,6 +34,15 @@ def test_a_newer_schema_is_refused(tmp_path):
         Storage(path)
 
 
+def test_an_older_schema_without_a_migration_is_refused(tmp_path):
+    path = tmp_path / "s.db"
+    Storage(path).close()
+    with sqlite3.connect(path) as c:
+        c.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    with pytest.raises(StorageError, match="schema version 0, older than this nasl's .* no migration"):
+        Storage(path)
+
+
 def test_other_files_are_refused(tmp_path):
     other = tmp_path / "other.db"
     with sqlite3.connect(other) as c:
