@@ -69,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     l = sub.add_parser("list", parents=[common], help="list registered ops")
     l.add_argument("what", choices=["ops"])
     l.add_argument("pattern", nargs="?", default="*", help="glob, e.g. 'sep*'")
+    from nasl.study.cli_study import add_commands
+    add_commands(sub, common, _parse_define)
     return p
 
 
@@ -259,6 +261,19 @@ def _required():
 
 _COMMANDS = {"check": _check, "show": _show, "count": _count, "sample": _sample, "compile": _compile,
              "export": _export, "list": _list}
+
+
+def _search(args) -> int:
+    from nasl.study.cli_study import run_search
+    return run_search(args)
+
+
+def _study(args) -> int:
+    from nasl.study.cli_study import run_study
+    return run_study(args)
+
+
+_COMMANDS.update(search=_search, study=_study)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

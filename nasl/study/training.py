@@ -1,0 +1,269 @@
+"""The ``train`` evaluator: compile an architecture and train it on a data set.
+
+:class:`TrainEvaluator` follows the evaluator contract of
+:mod:`nasl.study.protocol`: a picklable callable that takes a
+:class:`~nasl.study.protocol.TrialRequest` and returns metrics, with
+``directions = {"val_accuracy": "max"}``. It rebuilds the space from the
+request's source (cached per process), compiles the architecture with the
+data's input shape, trains it with cross-entropy and reports the validation
+accuracy after every epoch (``"curve"``), so multi-fidelity searchers and
+pruning can read partial results.
+
+The budget is in epochs. ``request.budget`` overrides the evaluator's
+``epochs``; a fractional budget trains the whole epochs and then that
+fraction of the next epoch's steps (``2.5`` = two epochs and half of the
+third). The learning-rate schedule (cosine decay to zero by default) is laid
+over the evaluator's ``epochs``, not over the request's budget, so a trial at
+budget ``k`` is exactly the first ``k`` epochs of a full trial with the same
+seed: its curve is a prefix of the full curve. (A budget above ``epochs``
+stretches the schedule to the budget.)
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import os
+import time
+
+import torch
+import torch.nn.functional as F
+
+from nasl.study import train_data
+
+_OPTIMIZERS = {"adam": 1e-2, "sgd": 0.1}      # name -> default learning rate
+
+
+def weights_path(artifact_dir, trial_id: int) -> str:
+    """Where :class:`TrainEvaluator` keeps a trial's trained ``state_dict``."""
+    return os.path.join(os.fspath(artifact_dir), f"trial_{trial_id}.pt")
+
+
+def save_atomic(obj, path) -> str:
+    """``torch.save`` to a temporary file beside ``path``, then rename: readers never see half a file."""
+    path = os.fspath(path)
+    folder = os.path.dirname(path) or "."
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def evaluate(model: torch.nn.Module, batches) -> tuple:
+    """``(mean cross-entropy, accuracy)`` of ``model`` in eval mode over ``(x, y)`` batches."""
+    model.eval()
+    loss, correct, n = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in batches:
+            out = model(x)
+            loss += float(F.cross_entropy(out, y, reduction="sum"))
+            correct += int((out.argmax(1) == y).sum())
+            n += len(y)
+    return loss / n, correct / n
+
+
+@contextlib.contextmanager
+def _trial_context(seed: int, device: torch.device, threads):
+    """Seeded RNGs, deterministic kernels and the thread count, all restored afterwards (inline trials)."""
+    old_threads = torch.get_num_threads()
+    old_det = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())
+    old_cudnn = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    if cuda:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")   # deterministic cuBLAS
+    try:
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            if threads:
+                torch.set_num_threads(threads)
+            # warn_only: an op without a deterministic kernel still runs rather than failing the trial
+            torch.use_deterministic_algorithms(True, warn_only=True)
+            torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+            yield
+    finally:
+        torch.use_deterministic_algorithms(old_det[0], warn_only=old_det[1])
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = old_cudnn
+        if threads:
+            torch.set_num_threads(old_threads)
+
+
+class TrainEvaluator:
+    """Train each architecture on a data set and score it by validation accuracy.
+
+    Parameters
+    ----------
+    data : "digits", tuple of Tensor, or pair of Dataset
+        ``"digits"`` (scikit-learn's handwritten digits, no download), a
+        tuple ``(X_train, y_train, X_val, y_val)`` with inputs ``[N, ...]``
+        and integer labels ``[N]``, or ``(train, val)`` Datasets of
+        ``(input, label)`` items. All must be picklable to reach workers.
+    epochs : float
+        The full budget in epochs; ``request.budget`` overrides it.
+    batch_size : int
+        Training batch size.
+    lr : float, optional
+        Peak learning rate; default 0.01 for Adam, 0.1 for SGD.
+    schedule : {"cosine", "constant"}
+        Cosine decay from ``lr`` to 0 over ``epochs`` (per step), or a constant rate.
+    optimizer : {"adam", "sgd"}
+        Adam, or SGD with Nesterov momentum 0.9.
+    weight_decay : float
+        L2 weight decay.
+    device : str, optional
+        ``"cuda"``, ``"cpu"``, ``"cuda:1"`` ...; default CUDA when available
+        in the process that runs the trial, else CPU.
+    threads : int, optional
+        ``torch.set_num_threads`` for the trial (restored afterwards).
+    input_shape : tuple, optional
+        The network's input shape without the batch; default the data's.
+    num_classes : int, optional
+        Default: the largest label + 1. A space that declares ``param
+        classes`` gets this value (unless the request sets it).
+    val_fraction, split_seed :
+        The digits train/validation split (see :func:`~nasl.study.digits.load_digits_split`).
+    eval_batch_size : int
+        Batch size for validation.
+    """
+
+    def __init__(self, data="digits", *, epochs: float = 5, batch_size: int = 64, lr: float | None = None,
+                 optimizer: str = "adam", schedule: str = "cosine", weight_decay: float = 0.0,
+                 device: str | None = None, threads: int | None = None, input_shape=None, num_classes: int | None = None,
+                 val_fraction: float = 0.2, split_seed: int = 0, eval_batch_size: int = 512):
+        data, shape, classes = train_data.check_data(data)
+        if optimizer not in _OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(_OPTIMIZERS)}")
+        if schedule not in ("cosine", "constant"):
+            raise ValueError(f"unknown schedule {schedule!r}; choose 'cosine' or 'constant'")
+        _check_budget(epochs, "epochs")
+        for name, v in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive int, not {v!r}")
+        if lr is not None and not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
+            raise ValueError(f"lr must be a positive number, not {lr!r}")
+        if not (isinstance(weight_decay, (int, float)) and weight_decay >= 0):
+            raise ValueError(f"weight_decay must be a number >= 0, not {weight_decay!r}")
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise ValueError(f"threads must be a positive int, not {threads!r}")
+        if device is not None:
+            torch.device(device)                  # a bad name fails here, not in every trial
+        if num_classes is None:
+            num_classes = classes if classes is not None else train_data.dataset_classes(data[0])
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(f"num_classes must be an int >= 2, not {num_classes!r}")
+        self.data = data
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = float(lr) if lr is not None else _OPTIMIZERS[optimizer]
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.weight_decay = float(weight_decay)
+        self.device = device
+        self.threads = threads
+        self.input_shape = tuple(input_shape) if input_shape is not None else shape
+        self.num_classes = num_classes
+        self.val_fraction = val_fraction
+        self.split_seed = split_seed
+        self.eval_batch_size = eval_batch_size
+        self.directions = {"val_accuracy": "max"}
+
+    def __repr__(self) -> str:
+        data = self.data if isinstance(self.data, str) else f"<{type(self.data[0]).__name__} data>"
+        return (f"TrainEvaluator(data={data!r}, epochs={self.epochs}, batch_size={self.batch_size}, "
+                f"lr={self.lr}, optimizer={self.optimizer!r}, schedule={self.schedule!r}, weight_decay={self.weight_decay})")
+
+    # ------------------------------------------------------------------ one trial
+    def build(self, request):
+        """The space (with ``classes`` set) and the untrained compiled model of a request."""
+        from nasl.compiler import compile
+
+        space = request.load_space()
+        if space.params.get("classes", self.num_classes) != self.num_classes and \
+                "classes" not in dict(request.params):
+            request = dataclasses.replace(request, params=tuple(request.params) + (("classes", self.num_classes),))
+            space = request.load_space()
+        model = compile(space, request.architecture(), self.input_shape)
+        outs = list(model.output_shapes.values())
+        if len(outs) != 1 or tuple(outs[0]) != (self.num_classes,):
+            raise ValueError(f"the network must output {self.num_classes} class scores (shape "
+                             f"[{self.num_classes}]), but it outputs {', '.join(str(list(o)) for o in outs)}; "
+                             "end it in a classifier such as `global_avg_pool >> linear(classes)`")
+        return space, model
+
+    def device_for(self) -> torch.device:
+        if self.device is not None:
+            return torch.device(self.device)
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+    def __call__(self, request) -> dict:
+        budget = self.epochs if request.budget is None else request.budget
+        _check_budget(budget, "budget")
+        device = self.device_for()
+        with _trial_context(request.seed, device, self.threads):
+            _, model = self.build(request)        # built under the seed: the initial weights are the trial's
+            metrics = self._train(model, budget, request.seed, device)
+        metrics["params"] = sum(p.numel() for p in model.parameters())
+        if request.artifact_dir:
+            save_atomic({k: v.detach().cpu() for k, v in model.state_dict().items()},
+                        weights_path(request.artifact_dir, request.trial_id))
+        return metrics
+
+    def _train(self, model, budget: float, seed: int, device: torch.device) -> dict:
+        data = train_data.materialize(self.data, self.val_fraction, self.split_seed)
+        if isinstance(data[0], torch.Tensor):
+            data = tuple(t.to(device) for t in data)
+        model.to(device)
+        params = model.parameters()
+        if self.optimizer == "adam":
+            opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        else:
+            opt = torch.optim.SGD(params, lr=self.lr, momentum=0.9, nesterov=True, weight_decay=self.weight_decay)
+        shuffle = torch.Generator().manual_seed(seed)
+        full = train_data.steps_per_epoch(train_data.train_size(data), self.batch_size)
+        total = math.ceil(max(self.epochs, budget) * full)        # the schedule's length in steps
+        curve, start, epoch, steps_done = [], time.perf_counter(), 0.0, 0
+        while epoch < budget:
+            frac = min(1.0, budget - epoch)
+            steps = full if frac == 1.0 else max(1, round(frac * full))
+            model.train()
+            loss_sum, n = 0.0, 0
+            for x, y in train_data.train_batches(data, self.batch_size, shuffle, steps, device):
+                loss = F.cross_entropy(model(x), y)
+                value = loss.item()
+                if not math.isfinite(value):
+                    raise FloatingPointError(
+                        f"training diverged: the loss is {value} at epoch {int(epoch) + 1}, step "
+                        f"{steps_done + 1} (lr={self.lr}, optimizer={self.optimizer}); "
+                        "check the data for NaN/inf or lower the learning rate")
+                if self.schedule == "cosine":
+                    for group in opt.param_groups:
+                        group["lr"] = 0.5 * self.lr * (1 + math.cos(math.pi * steps_done / total))
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                loss_sum += value * len(y)
+                n += len(y)
+                steps_done += 1
+            epoch = epoch + frac if frac < 1.0 else epoch + 1
+            val_loss, val_acc = evaluate(model, train_data.val_batches(data, self.eval_batch_size, device))
+            if not math.isfinite(val_loss):
+                raise FloatingPointError(f"the validation loss is {val_loss} after epoch {epoch:g}; "
+                                         "check the validation data for NaN/inf")
+            curve.append({"epoch": int(epoch) if epoch == int(epoch) else epoch, "train_loss": loss_sum / n, "val_loss": val_loss,
+                          "val_accuracy": val_acc, "seconds": time.perf_counter() - start})
+        last = curve[-1]
+        return {"val_accuracy": last["val_accuracy"], "val_loss": last["val_loss"],
+                "train_loss": last["train_loss"], "train_seconds": last["seconds"], "epochs": last["epoch"],
+                "steps": steps_done, "curve": curve}
+
+
+def _check_budget(v, name: str):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v > 0 and math.isfinite(v)):
+        raise ValueError(f"{name} must be a positive number of epochs, not {v!r}")
+
+
+__all__ = ["TrainEvaluator", "evaluate", "weights_path", "save_atomic"]
