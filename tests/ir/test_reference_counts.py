@@ -96,6 +96,7 @@ def test_path_level_counts_match_enumeration():
 
 def test_rnn_grammar_depth_one():
     space = nasl.load(example("rnn_cell.nas"), depth=1)
-    # per expression: 3 sources + MM, Tanh, Sigmoid, ReLU over 3 + Add, Mult over 9 + Gate3 over 27
-    per_expr = 3 + 4 * 3 + 2 * 9 + 27
-    assert space.size() == per_expr ** 2
+    # memory over 4 sources, output over 5 (c_t too): S + MM, Tanh, Sigmoid, ReLU over S
+    # + Add, Mult over S^2 + Gate3 over S^3
+    memory, output = 4 + 4 * 4 + 2 * 16 + 64, 5 + 4 * 5 + 2 * 25 + 125
+    assert space.size() == memory * output == 23_200
