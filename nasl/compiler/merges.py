@@ -95,3 +95,12 @@ def build_split(p, ins):
 @torch_op("slice")
 def build_slice(p, ins):
     return _channels(0, p["c"]), op_shape("slice", p, ins)
+
+
+def _pad_to(extra: int):
+    return lambda x: torch.nn.functional.pad(x, (0, 0) * (x.dim() - 2) + (0, extra))
+
+
+@torch_op("pad_channels")
+def build_pad_channels(p, ins):
+    return _pad_to(p["c"] - ins[0][0]), op_shape("pad_channels", p, ins)
