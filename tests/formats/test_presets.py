@@ -232,3 +232,15 @@ def test_cli_lists_presets(capsys):
     assert out.rstrip().endswith("presets: best_cifar100, all_nor_conv_3x3, resnet (nasl presets FILE)")
     code, out, _ = run(capsys, "presets", example("enas_macro.nas"))
     assert code == 0 and out.startswith("no presets")
+
+
+@pytest.mark.parametrize("module", ["nasl.formats", "nasl.formats.nb201", "nasl.formats.nb101",
+                                    "nasl.formats.presets"])
+def test_docstring_examples_run(module, monkeypatch):
+    import doctest
+    import importlib
+
+    from tests.conftest import ROOT
+    monkeypatch.chdir(ROOT)                 # the examples name files under examples/
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted and not result.failed
