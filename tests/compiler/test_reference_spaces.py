@@ -92,7 +92,7 @@ def test_path_level_size(max_depth, size):
 
 def test_path_level_plain_cell_is_pyramidnet_164():
     # the search's start: the cell is the bottleneck's own conv; PyramidNet-164 (bottleneck,
-    # alpha=48) is reported with 1.7M parameters (Han et al., CVPR 2017, Table 4)
+    # alpha=48) is reported with 1.7M parameters (Han et al., "Deep Pyramidal Residual Networks", CVPR 2017)
     path = example("path_level.nas")
     space = nasl.load(path, alpha=48)
     assert nasl.cost(space, get_preset(space, path, "plain_bottleneck")).params == 1_715_442
