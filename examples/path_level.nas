@@ -38,9 +38,18 @@
 # BN-conv1x1, the cell, BN-ReLU-conv1x1 (4x), BN, plus the shortcut
 # zero-padded to the new width; then BN-ReLU, global average pool, linear.
 # Defaults are the paper's PyramidNet (N=18, alpha=84).
+# `skeleton="densenet"` puts the cell in DenseNet-BC instead (Huang et al.
+# 2017; L=100, k=12 by default): conv3x3 (2k), 3 dense blocks of
+# BN-ReLU-conv1x1 (4k) then the cell (to k channels), each concatenated to
+# its input, transitions BN-ReLU-conv1x1 (half the channels)-avg-pool 2x2,
+# then the same head. The cell's root edge is then the dense layer's
+# BN-ReLU-conv3x3 from 4k to k channels.
 
-param N = 18
-param alpha = 84
+param skeleton = "pyramidnet"        # or "densenet"
+param N = 18                         # PyramidNet: bottleneck blocks per group
+param alpha = 84                     # PyramidNet: total widening
+param growth = 12                    # DenseNet-BC: growth rate k
+param dense_layers = 16              # DenseNet-BC: bottleneck layers per block (L = 6 * 16 + 4 = 100)
 param max_depth = 3
 param classes = 10
 input x: [3, 32, 32]
@@ -88,7 +97,7 @@ def tree_cell(c, stride)(x) {
 }
 genotype cell = tree_cell
 
-network {
+def pyramidnet()(x) {
     h = x >> conv(16, k=3) >> bn
     k = 0
     for g in range(3) {
@@ -103,5 +112,27 @@ network {
             h = add(short >> pad_channels(4 * w), y)
         }
     }
+    return h
+}
+
+def densenet()(x) {
+    c = 2 * growth
+    h = x >> conv(c, k=3)
+    for b in range(3) {
+        if b > 0 {
+            c = c // 2
+            h = h >> bn >> relu >> conv(c, k=1) >> avg_pool(k=2, stride=2, padding=0)
+        }
+        for i in range(dense_layers) {
+            y = h >> bn >> relu >> conv(4 * growth, k=1)
+            h = concat(h, cell(growth, 1)(y))
+            c = c + growth
+        }
+    }
+    return h
+}
+
+network {
+    h = skeleton == "densenet" ? densenet()(x) : pyramidnet()(x)
     return h >> bn >> relu >> global_avg_pool >> linear(classes)
 }

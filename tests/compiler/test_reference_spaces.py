@@ -98,6 +98,16 @@ def test_path_level_plain_cell_is_pyramidnet_164():
     assert nasl.cost(space, get_preset(space, path, "plain_bottleneck")).params == 1_715_442
 
 
+def test_path_level_plain_cell_in_densenet_is_densenet_bc_100():
+    # DenseNet-BC (L=100, k=12) is reported with 0.8M parameters (Huang et al., CVPR 2017)
+    path = example("path_level.nas")
+    space = nasl.load(path, skeleton="densenet")
+    assert nasl.cost(space, get_preset(space, path, "plain_bottleneck")).params == 769_162
+    small = nasl.load(path, skeleton="densenet", dense_layers=2, growth=6)
+    for arch in small.sample(2, n=2):
+        assert nasl.compile(small, arch)(torch.randn(1, 3, 32, 32)).shape == (1, 10)
+
+
 def test_path_level_widths_hold_under_every_merge():
     # concat splits channels (odd widths too), add copies them; every block keeps its width
     space = nasl.load(example("path_level.nas"), N=1, alpha=9)
