@@ -17,11 +17,16 @@
 # 7,371^5 = 21,758,655,492,572,485,851 (~2.2e19; the OFA paper: "about 2 x 10^19"
 # sub-networks at one input resolution).
 #
-# Departures from the official network: nasl's mbconv uses ReLU6 and the
-# squeeze-excite uses ReLU/sigmoid where OFA-MBv3 uses h-swish in the later
-# stages; parameter counts are unaffected. The head is OFA's: 1x1 conv to
-# 960 channels, global average pool, a bias-free 1280-unit "feature mix"
-# layer (a 1x1 conv on the pooled features, i.e. a linear map), classifier.
+# The skeleton is OFA-MBv3's (ofa_mbv3.py in the official code): conv3x3
+# stride 2 (16), an MBConv with expand 1 (16), the 5 stages (widths 24, 40,
+# 80, 112, 160; strides 2, 2, 2, 1, 2), a 1x1 conv-BN to 960 channels, global
+# average pool, a bias-free 1280-unit "feature mix" layer (a 1x1 conv on the
+# pooled features, i.e. a linear map) and the classifier.
+# Departures from the official network: nasl's mbconv uses ReLU6 and ReLU
+# where OFA-MBv3 uses ReLU and h-swish (no parameters either way), and its
+# squeeze-excite reduces to c/4 channels where OFA rounds c/4 to a multiple
+# of 8 (make_divisible), so the parameter counts of the stages with
+# squeeze-excite differ slightly from OFA's.
 
 param stem = 16
 param widths = [24, 40, 80, 112, 160]
