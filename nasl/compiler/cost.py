@@ -102,7 +102,7 @@ def norm(c: int, affine: bool = True) -> OpCost:
 # the op library ---------------------------------------------------------------
 
 @cost_rule("avg_pool", "max_pool", "global_avg_pool", "identity", "tap", "zero", "none", "relu", "dropout",
-           "flatten", "add", "sum", "mean", "concat", "concat_pad", "split", "slice",
+           "flatten", "add", "sum", "mean", "concat", "concat_pad", "split", "slice", "pad_channels",
            "Add", "Sub", "Mult", "Div", "Gate3", "Sigmoid", "Tanh", "ReLU", "Sin", "Cos", "SeLU", "PosEnc")
 def _free(p, ins, out):
     return FREE

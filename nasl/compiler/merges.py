@@ -111,3 +111,14 @@ def build_split(p, ins):
 @torch_op("slice")
 def build_slice(p, ins):
     return _channels(0, p["c"]), op_shape("slice", p, ins)
+
+
+def _pad_to(pads: tuple):
+    return lambda x: torch.nn.functional.pad(x, pads)
+
+
+@torch_op("pad_channels")
+def build_pad_channels(p, ins):
+    # F.pad lists (before, after) pairs from the last dim back: none on the spatial dims, then channels
+    pads = (0, 0) * (len(ins[0]) - 1) + (0, p["c"] - ins[0][0])
+    return _pad_to(pads), op_shape("pad_channels", p, ins)

@@ -263,6 +263,15 @@ def _split(p, ins):
     return (split_sizes(s[0], p["parts"])[p["index"]],) + s[1:]
 
 
+@shape_rule("pad_channels")
+def _pad_channels(p, ins):
+    s = _one(ins, "pad_channels")
+    _positive(p, "c")
+    if p["c"] < s[0]:
+        raise ShapeError(f"cannot zero-pad a tensor of {s[0]} channels to fewer ({p['c']})")
+    return (p["c"],) + s[1:]
+
+
 @shape_rule("slice")
 def _slice(p, ins):
     s = _one(ins, "slice")

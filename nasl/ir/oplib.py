@@ -144,6 +144,7 @@ _STD: list[tuple[str, tuple, dict]] = [
                                                   "and right to the largest (Zoph & Le)")),
     ("split", (("parts", R), ("index", R)), dict(category="channel", doc="one of `parts` near-equal channel groups")),
     ("slice", (("c", R),), dict(category="channel", doc="the first c channels")),
+    ("pad_channels", (("c", R),), dict(category="channel", doc="zero channels appended up to c (PyramidNet shortcuts)")),
     ("tap", (("name", R),), dict(category="output", doc="passes its input on and exports it as a named output")),
     # RNN cell operators (Schrimpf et al.)
     ("MM", (("n", None),), dict(category="rnn", doc="a linear map with fresh weights")),
