@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Callable
 
-from nasl.compiler.shapes import infer_shapes
+from nasl.compiler.infer import infer_shapes
+from nasl.compiler.plan import plan_graph
 
 
 @dataclass(frozen=True)
@@ -231,11 +232,13 @@ def op_cost(op: str, params: dict, in_shapes: list, out_shape) -> OpCost:
 
 def cost_graph(graph, input_shape=None) -> Cost:
     """The :class:`Cost` of an ``ArchGraph`` (see :func:`cost`)."""
-    shapes = infer_shapes(graph, input_shape)
+    plan = plan_graph(graph)
+    shapes = infer_shapes(graph, input_shape, plan)
     per_op, names = {}, {}
     total = FREE
-    for n, d in graph.ops():
-        c = op_cost(d["op"], d.get("params") or {}, [shapes[u] for u in graph.inputs_of(n)], shapes[n])
+    for n in plan.live_ops(graph):      # dead ops are not built, so they cost nothing
+        d = graph.nodes[n]
+        c = op_cost(d["op"], d.get("params") or {}, [shapes[u] for u in plan.inputs[n]], shapes[n])
         per_op[n], names[n] = c, d["op"]
         total += c
     outs = {o: shapes[o] for o in graph.graph.get("outputs", [])}

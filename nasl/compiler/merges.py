@@ -12,6 +12,7 @@ import operator
 import torch
 from torch import nn
 
+from nasl.compiler.clone import cloneable
 from nasl.compiler.layers import conv2d, torch_op
 from nasl.compiler.shapes import concat_shape, op_shape, split_sizes
 
@@ -95,3 +96,8 @@ def build_split(p, ins):
 @torch_op("slice")
 def build_slice(p, ins):
     return _channels(0, p["c"]), op_shape("slice", p, ins)
+
+
+# constructors that only build submodules: compile may copy these (nasl.compiler.clone)
+for _cls in (ConcatConv,):
+    cloneable(_cls)
