@@ -72,9 +72,10 @@ def _copy(proto: nn.Module) -> nn.Module:
         if p is not None:
             params[k] = nn.Parameter(torch.empty_like(p), p.requires_grad)
     buffers = d["_buffers"]
+    resets = hasattr(proto, "reset_parameters")     # BatchNorm's resets its running statistics too
     for k, b in buffers.items():
-        if b is not None:
-            buffers[k] = b.clone()          # the prototype has never run: these are initial values
+        if b is not None:                   # the prototype has never run: its buffers hold initial values
+            buffers[k] = torch.empty_like(b) if resets else b.clone()
     subs = d["_modules"]
     for k, sub in subs.items():
         if sub is not None:
