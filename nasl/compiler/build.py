@@ -12,6 +12,7 @@ same in every run and every process.
 """
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 
@@ -33,6 +34,7 @@ def _segments(node_id: str) -> list:
     return split_path(node_id)
 
 
+@functools.lru_cache(maxsize=4096)      # the same segments (edge[0->1], relu_conv_bn) recur in every cell
 def sanitize(name: str) -> str:
     """A readable Python identifier for one segment of a node id: ``edge[0->1]`` -> ``edge_0_1``."""
     s = re.sub(r"[^0-9A-Za-z_]+", "_", str(name).replace("->", "_")).strip("_")

@@ -33,6 +33,8 @@ CLONEABLE: set = {
     nn.ReLU, nn.ReLU6, nn.Sigmoid, nn.Tanh, nn.Identity, nn.Dropout, nn.Flatten,
     nn.AvgPool2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d, nn.Sequential, nn.ModuleList, nn.ModuleDict,
 }
+# reset_parameters() of these draws nothing at random: fixed ones and zeros
+DETERMINISTIC_INIT = {nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm}
 _CONTAINERS = (dict, OrderedDict, set, list)
 
 
@@ -61,33 +63,34 @@ def _can_copy(m: nn.Module) -> bool:
     return True
 
 
-def _copy(proto: nn.Module) -> nn.Module:
+def _copy(proto: nn.Module, resets: list) -> nn.Module:
+    """A copy of ``proto`` with tensors of its own; appends the modules whose
+    ``reset_parameters()`` must run to ``resets``, in pre-order."""
     cls = type(proto)
     m = cls.__new__(cls)
     d = m.__dict__
     for k, v in proto.__dict__.items():
         d[k] = type(v)(v) if type(v) in _CONTAINERS else v
+    # The prototype has never run, so its tensors hold initial values. Where those are not
+    # random (BatchNorm, LayerNorm), copying them is the same as resetting; otherwise the
+    # module's reset_parameters() draws them (and, for BatchNorm, would reset the buffers).
+    drawn = cls not in DETERMINISTIC_INIT and hasattr(proto, "reset_parameters")
+    fresh = torch.empty_like if drawn else torch.clone
     params = d["_parameters"]
     for k, p in params.items():
         if p is not None:
-            params[k] = nn.Parameter(torch.empty_like(p), p.requires_grad)
+            params[k] = nn.Parameter(fresh(p), p.requires_grad)
     buffers = d["_buffers"]
-    resets = hasattr(proto, "reset_parameters")     # BatchNorm's resets its running statistics too
     for k, b in buffers.items():
-        if b is not None:                   # the prototype has never run: its buffers hold initial values
-            buffers[k] = torch.empty_like(b) if resets else b.clone()
+        if b is not None:
+            buffers[k] = b.clone()
+    if drawn:
+        resets.append(m)
     subs = d["_modules"]
     for k, sub in subs.items():
         if sub is not None:
-            subs[k] = _copy(sub)
+            subs[k] = _copy(sub, resets)
     return m
-
-
-def _reset(m: nn.Module):
-    for sub in m.modules():                 # pre-order: the order in which the constructors ran
-        reset = getattr(sub, "reset_parameters", None)
-        if reset is not None:
-            reset()
 
 
 def _key(op: str, params: dict, in_shapes: list):
@@ -111,8 +114,10 @@ class ModuleFactory:
         key = _key(op, params, in_shapes) if self.enabled else None
         proto = self._protos.get(key) if key is not None else None
         if proto is not None:
-            m = _copy(proto)
-            _reset(m)
+            resets: list = []
+            m = _copy(proto, resets)
+            for sub in resets:              # pre-order: the order in which the constructors ran
+                sub.reset_parameters()
             return m
         impl, _ = builder(params, in_shapes)
         if key is not None and key not in self._protos:
