@@ -111,12 +111,14 @@ def _emit(fxg, tracer, n, d, impl, ins: list, path: str):
 def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx.GraphModule:
     """The ``GraphModule`` of an ``ArchGraph`` (see :func:`compile`).
 
-    Ops that reach no network output are left out: no module, no line in the
-    forward (their shapes are still checked).
+    Ops that reach no network output (dead ops) get no line in the forward.
+    Their modules are still built and registered, so the parameter count
+    and the ``state_dict`` keys are those of the whole ``ArchGraph`` (and of
+    the official NAS-Bench-201 network, whose cells compute such nodes and
+    multiply them by zero).
     """
     plan = plan_graph(graph)
     shapes = infer_shapes(graph, input_shape, plan)
-    live_ops = plan.live_ops(graph)
     paths = module_paths(graph)
     factory = ModuleFactory(_COPY_MODULES)
     fxg = fx.Graph()
@@ -125,9 +127,11 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
     modules: dict = {}
     for n in graph.graph.get("inputs", []):
         values[n] = fxg.placeholder(sanitize(n))
-    nodes = graph.nodes
-    for n in live_ops:
+    nodes, live = graph.nodes, plan.live
+    for n in plan.order:
         d = nodes[n]
+        if d.get("kind") != "op":
+            continue
         ins = plan.inputs[n]
         builder = get_builder(d["op"])
         if builder is None:
@@ -136,7 +140,8 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
         impl = factory.build(builder, d["op"], d.get("params") or {}, [shapes[u] for u in ins])
         if isinstance(impl, nn.Module):
             modules[paths[n]] = impl
-        values[n] = _emit(fxg, tracer, n, d, impl, [values[u] for u in ins], paths[n])
+        if n in live:
+            values[n] = _emit(fxg, tracer, n, d, impl, [values[u] for u in ins], paths[n])
     outs = [values[plan.inputs[o][0]] for o in graph.graph.get("outputs", [])]
     fxg.output(outs[0] if len(outs) == 1 else tuple(outs))
     # An empty graph first, then the modules, then the real graph: GraphModule(root, graph)

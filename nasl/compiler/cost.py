@@ -236,9 +236,14 @@ def cost_graph(graph, input_shape=None) -> Cost:
     shapes = infer_shapes(graph, input_shape, plan)
     per_op, names = {}, {}
     total = FREE
-    for n in plan.live_ops(graph):      # dead ops are not built, so they cost nothing
-        d = graph.nodes[n]
+    nodes = graph.nodes
+    for n in plan.order:
+        d = nodes[n]
+        if d.get("kind") != "op":
+            continue
         c = op_cost(d["op"], d.get("params") or {}, [shapes[u] for u in plan.inputs[n]], shapes[n])
+        if n not in plan.live:          # the module holds its weights, but the forward never runs it
+            c = OpCost(params=c.params)
         per_op[n], names[n] = c, d["op"]
         total += c
     outs = {o: shapes[o] for o in graph.graph.get("outputs", [])}

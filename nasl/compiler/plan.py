@@ -22,11 +22,6 @@ class Plan:
     inputs: dict
     live: set
 
-    def live_ops(self, graph) -> list:
-        """The op nodes that reach an output, in execution order."""
-        nodes = graph.nodes
-        return [n for n in self.order if n in self.live and nodes[n].get("kind") == "op"]
-
 
 def _inputs(graph) -> dict:
     pred = graph._pred                      # {node: {pred: {key: attrs}}} of the MultiDiGraph

@@ -125,10 +125,25 @@ def test_dead_ops_are_pruned_from_the_forward():
     model = compile(space, {})
     targets = [n.target for n in model.graph.nodes if n.op == "call_module"]
     assert targets == ["conv", "relu_1"]
-    assert list(model.state_dict()) == ["conv.weight"]
-    assert count_params(model) == nasl.cost(space, {}).params == 4 * 3 * 9
-    assert nasl.cost(space, {}).layers == 2
     assert "bn" not in model.code and "conv_1" not in model.code
+    # their modules stay registered: the parameters are the whole graph's, as nasl.cost counts them
+    assert list(model.state_dict())[:3] == ["conv.weight", "conv_1.weight", "bn.weight"]
+    cost = nasl.cost(space, {})
+    assert count_params(model) == cost.params == 4 * 3 * 9 + 8 * 4 * 9 + 2 * 8
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter:
+        model(torch.randn(1, 3, 8, 8))
+    assert counter.get_total_flops() == cost.flops == 2 * 4 * 3 * 9 * 64     # the live conv only
+
+
+def test_nb201_dead_nodes_keep_the_official_parameter_count():
+    """Edge 2->3 is none: node 2 reaches the output only through a zero edge, which the DAG drops.
+    The official cell computes it and multiplies by zero; here it is not computed."""
+    space, arch = _nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|none~2|")
+    model = compile(space, arch)
+    assert "edge_1_2" not in model.code and "edge_0_2" not in model.code
+    assert count_params(model) == nasl.cost(space, arch).params
+    assert any(k.startswith("cell_0_0.edge_1_2.") for k in model.state_dict())
 
 
 def test_dead_ops_still_get_their_shapes_checked():
