@@ -162,6 +162,8 @@ def compile(space, arch, input_shape=None) -> fx.GraphModule:
     of shapes, or a dict by input name). The result is a
     ``torch.fx.GraphModule``: ``print(model.code)`` shows its forward. It
     returns the output tensor, or a tuple when the network has several.
+    Ops that reach no output are not run (their modules are kept, see
+    :func:`compile_graph`).
     Raises ``NaslError`` for an architecture that does not fit the space or
     a shape mismatch, pointing at the ``.nas`` span.
     """

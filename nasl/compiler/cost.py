@@ -231,7 +231,11 @@ def op_cost(op: str, params: dict, in_shapes: list, out_shape) -> OpCost:
 
 
 def cost_graph(graph, input_shape=None) -> Cost:
-    """The :class:`Cost` of an ``ArchGraph`` (see :func:`cost`)."""
+    """The :class:`Cost` of an ``ArchGraph`` (see :func:`cost`).
+
+    Dead ops (on no path to an output) count their parameters, which the
+    compiled module holds, but no FLOPs, since its forward never runs them.
+    """
     plan = plan_graph(graph)
     shapes = infer_shapes(graph, input_shape, plan)
     per_op, names = {}, {}
