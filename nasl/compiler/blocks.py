@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nasl.compiler.clone import cloneable
 from nasl.compiler.layers import conv2d, seq, torch_op
 from nasl.compiler.shapes import op_shape
 
@@ -138,3 +139,8 @@ class MBConv(nn.Module):
 def build_mbconv(p, ins):
     m = MBConv(ins[0][0], p["c"], p["k"], p["expand"], p["stride"], bool(p["se"]))
     return m, op_shape("mbconv", p, ins)
+
+
+# constructors that only build submodules: compile may copy these (nasl.compiler.clone)
+for _cls in (FactorizedReduce, SqueezeExcite, MBConv,):
+    cloneable(_cls)

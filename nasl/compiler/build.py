@@ -12,18 +12,21 @@ same in every run and every process.
 """
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 
-import networkx as nx
 from torch import fx, nn
 from torch.fx.proxy import GraphAppendingTracer
 
+from nasl.compiler.clone import ModuleFactory
+from nasl.compiler.infer import infer_shapes
 from nasl.compiler.layers import get_builder
-from nasl.compiler.shapes import infer_shapes
+from nasl.compiler.plan import plan_graph
 from nasl.ir.paths import split_path
 from nasl.ir.errors import NaslError
 
+_COPY_MODULES = True        # ModuleFactory copies repeated modules (tests switch it off to compare)
 _RESERVED = set(dir(fx.GraphModule)) | {"graph", "code", "training"}
 
 
@@ -31,6 +34,7 @@ def _segments(node_id: str) -> list:
     return split_path(node_id)
 
 
+@functools.lru_cache(maxsize=4096)      # the same segments (edge[0->1], relu_conv_bn) recur in every cell
 def sanitize(name: str) -> str:
     """A readable Python identifier for one segment of a node id: ``edge[0->1]`` -> ``edge_0_1``."""
     s = re.sub(r"[^0-9A-Za-z_]+", "_", str(name).replace("->", "_")).strip("_")
@@ -42,14 +46,14 @@ def sanitize(name: str) -> str:
     return s
 
 
-def module_paths(graph) -> dict:
-    """``{node: dotted submodule path}`` for the op nodes, unique and prefix-free."""
+def module_paths(graph, ops=None) -> dict:
+    """``{node: dotted submodule path}`` for the op nodes (or just ``ops``), unique and prefix-free."""
     paths: dict = {}
     taken: set = set()          # leaf paths
     containers: set = set()     # proper prefixes of leaf paths
-    for n, d in graph.nodes(data=True):
-        if d.get("kind") != "op":
-            continue
+    if ops is None:
+        ops = [n for n, d in graph.nodes(data=True) if d.get("kind") == "op"]
+    for n in ops:
         segs = [sanitize(s) for s in _segments(n)]
         prefixes = {".".join(segs[:i]) for i in range(1, len(segs))}
         if prefixes & taken:
@@ -65,72 +69,86 @@ def module_paths(graph) -> dict:
     return paths
 
 
-def _order(graph) -> list:
-    index = {n: i for i, n in enumerate(graph.nodes)}
-    return list(nx.lexicographical_topological_sort(graph, key=index.__getitem__))
-
-
 def _rename(node: fx.Node, name: str):
     if hasattr(node, "_rename"):      # private in torch.fx; only cosmetic
         node._rename(name)
 
 
-def _nest(modules: dict) -> nn.Module:
-    """A module tree holding ``{dotted path: module}``, in insertion (execution) order,
-    so that the ``state_dict`` lists weights in the order the forward uses them."""
-    root = nn.Module()
+def _nest(root: nn.Module, modules: dict) -> nn.Module:
+    """Add ``{dotted path: module}`` to ``root`` as a module tree, in insertion (execution)
+    order, so that the ``state_dict`` lists weights in the order the forward uses them."""
+    containers: dict = {"": root}
     for path, m in modules.items():
-        *parents, leaf = path.split(".")
-        at = root
-        for p in parents:
-            if not hasattr(at, p):
-                at.add_module(p, nn.Module())
-            at = getattr(at, p)
+        parent, _, leaf = path.rpartition(".")
+        at = containers.get(parent)
+        if at is None:
+            at, prefix = root, ""
+            for p in parent.split("."):
+                prefix = f"{prefix}.{p}" if prefix else p
+                nxt = containers.get(prefix)
+                if nxt is None:
+                    nxt = containers[prefix] = nn.Module()
+                    at.add_module(p, nxt)
+                at = nxt
         at.add_module(leaf, m)
     return root
 
 
+def _emit(fxg, tracer, n, d, impl, ins: list, path: str):
+    """Append op ``n`` to the fx graph: a ``call_module``, or the traced body of a function."""
+    if isinstance(impl, nn.Module):
+        return fxg.create_node("call_module", path, tuple(ins), {}, name=path.replace(".", "_"))
+    before = len(fxg.nodes)
+    out = impl(*[fx.Proxy(v, tracer) for v in ins])
+    if not isinstance(out, fx.Proxy):
+        raise NaslError(f"the builder of op '{d['op']}' returned a function whose result is not "
+                        f"a traced tensor", d.get("span"), path=n)
+    if len(fxg.nodes) > before:
+        _rename(out.node, path.replace(".", "_"))
+    return out.node
+
+
 def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx.GraphModule:
-    """The ``GraphModule`` of an ``ArchGraph`` (see :func:`compile`)."""
-    shapes = infer_shapes(graph, input_shape)
+    """The ``GraphModule`` of an ``ArchGraph`` (see :func:`compile`).
+
+    Ops that reach no network output (dead ops) get no line in the forward.
+    Their modules are still built and registered, so the parameter count
+    and the ``state_dict`` keys are those of the whole ``ArchGraph`` (and of
+    the official NAS-Bench-201 network, whose cells compute such nodes and
+    multiply them by zero).
+    """
+    plan = plan_graph(graph)
+    shapes = infer_shapes(graph, input_shape, plan)
     paths = module_paths(graph)
+    factory = ModuleFactory(_COPY_MODULES)
     fxg = fx.Graph()
     tracer = GraphAppendingTracer(fxg)
     values: dict = {}
     modules: dict = {}
-    for n in _order(graph):
-        d = graph.nodes[n]
-        kind = d.get("kind")
-        if kind == "input":
-            values[n] = fxg.placeholder(sanitize(n))
+    for n in graph.graph.get("inputs", []):
+        values[n] = fxg.placeholder(sanitize(n))
+    nodes, live = graph.nodes, plan.live
+    for n in plan.order:
+        d = nodes[n]
+        if d.get("kind") != "op":
             continue
-        if kind != "op":
-            continue
-        ins = graph.inputs_of(n)
+        ins = plan.inputs[n]
         builder = get_builder(d["op"])
         if builder is None:
             raise NaslError(f"op '{d['op']}' has no PyTorch builder", d.get("span"), path=n,
                             hint="register one with nasl.compiler.torch_op")
-        impl, _ = builder(d.get("params") or {}, [shapes[u] for u in ins])
+        impl = factory.build(builder, d["op"], d.get("params") or {}, [shapes[u] for u in ins])
         if isinstance(impl, nn.Module):
             modules[paths[n]] = impl
-            values[n] = fxg.call_module(paths[n], tuple(values[u] for u in ins))
-            continue
-        before = len(fxg.nodes)
-        out = impl(*[fx.Proxy(values[u], tracer) for u in ins])
-        if not isinstance(out, fx.Proxy):
-            raise NaslError(f"the builder of op '{d['op']}' returned a function whose result is not "
-                            f"a traced tensor", d.get("span"), path=n)
-        values[n] = out.node
-        if len(fxg.nodes) > before:
-            _rename(out.node, paths[n].replace(".", "_"))
-    outs = []
-    for o in graph.graph.get("outputs", []):
-        (src,) = graph.inputs_of(o)
-        outs.append(values[src])
+        if n in live:
+            values[n] = _emit(fxg, tracer, n, d, impl, [values[u] for u in ins], paths[n])
+    outs = [values[plan.inputs[o][0]] for o in graph.graph.get("outputs", [])]
     fxg.output(outs[0] if len(outs) == 1 else tuple(outs))
-    fxg.lint()
-    gm = fx.GraphModule(_nest(modules), fxg, class_name=class_name)
+    # An empty graph first, then the modules, then the real graph: GraphModule(root, graph)
+    # would copy every submodule path into a second container tree.
+    gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=class_name)
+    _nest(gm, modules)
+    gm.graph = fxg
     gm.input_shapes = {k: shapes[k] for k in graph.graph.get("inputs", [])}
     gm.output_shapes = {k: shapes[k] for k in graph.graph.get("outputs", [])}
     return gm
@@ -144,6 +162,8 @@ def compile(space, arch, input_shape=None) -> fx.GraphModule:
     of shapes, or a dict by input name). The result is a
     ``torch.fx.GraphModule``: ``print(model.code)`` shows its forward. It
     returns the output tensor, or a tuple when the network has several.
+    Ops that reach no output are not run (their modules are kept, see
+    :func:`compile_graph`).
     Raises ``NaslError`` for an architecture that does not fit the space or
     a shape mismatch, pointing at the ``.nas`` span.
     """

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Callable
 
-from nasl.compiler.shapes import infer_shapes
+from nasl.compiler.infer import infer_shapes
+from nasl.compiler.plan import plan_graph
 
 
 @dataclass(frozen=True)
@@ -235,12 +236,23 @@ def op_cost(op: str, params: dict, in_shapes: list, out_shape) -> OpCost:
 
 
 def cost_graph(graph, input_shape=None) -> Cost:
-    """The :class:`Cost` of an ``ArchGraph`` (see :func:`cost`)."""
-    shapes = infer_shapes(graph, input_shape)
+    """The :class:`Cost` of an ``ArchGraph`` (see :func:`cost`).
+
+    Dead ops (on no path to an output) count their parameters, which the
+    compiled module holds, but no FLOPs, since its forward never runs them.
+    """
+    plan = plan_graph(graph)
+    shapes = infer_shapes(graph, input_shape, plan)
     per_op, names = {}, {}
     total = FREE
-    for n, d in graph.ops():
-        c = op_cost(d["op"], d.get("params") or {}, [shapes[u] for u in graph.inputs_of(n)], shapes[n])
+    nodes = graph.nodes
+    for n in plan.order:
+        d = nodes[n]
+        if d.get("kind") != "op":
+            continue
+        c = op_cost(d["op"], d.get("params") or {}, [shapes[u] for u in plan.inputs[n]], shapes[n])
+        if n not in plan.live:          # the module holds its weights, but the forward never runs it
+            c = OpCost(params=c.params)
         per_op[n], names[n] = c, d["op"]
         total += c
     outs = {o: shapes[o] for o in graph.graph.get("outputs", [])}

@@ -16,7 +16,7 @@ def arch_dot(space, arch, input_shape=None, *, rankdir: str = "TB", shapes: bool
     out_shapes = {}
     if shapes:
         try:
-            from nasl.compiler.shapes import infer_shapes
+            from nasl.compiler.infer import infer_shapes
             out_shapes = infer_shapes(graph, input_shape)
         except Exception:          # a picture of a network that does not fit is still useful
             out_shapes = {}

@@ -23,6 +23,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from nasl.compiler.clone import cloneable
 from nasl.compiler.shapes import op_shape, same_padding
 
 _BUILDERS: dict[str, Callable] = {}
@@ -172,6 +173,11 @@ def build_dropout(p, ins):
 @torch_op("flatten")
 def build_flatten(p, ins):
     return nn.Flatten(1), op_shape("flatten", p, ins)
+
+
+# constructors that only build submodules: compile may copy these (nasl.compiler.clone)
+for _cls in (GlobalAvgPool, LayerNorm2d,):
+    cloneable(_cls)
 
 
 # the remaining builders register themselves on import

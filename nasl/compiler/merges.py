@@ -12,6 +12,7 @@ import operator
 import torch
 from torch import nn
 
+from nasl.compiler.clone import cloneable
 from nasl.compiler.layers import conv2d, torch_op
 from nasl.compiler.shapes import concat_shape, op_shape, split_sizes
 
@@ -122,3 +123,7 @@ def build_pad_channels(p, ins):
     # F.pad lists (before, after) pairs from the last dim back: none on the spatial dims, then channels
     pads = (0, 0) * (len(ins[0]) - 1) + (0, p["c"] - ins[0][0])
     return _pad_to(pads), op_shape("pad_channels", p, ins)
+
+# constructors that only build submodules: compile may copy these (nasl.compiler.clone)
+for _cls in (ConcatConv,):
+    cloneable(_cls)

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from nasl.compiler.build import compile_graph
-from nasl.compiler.shapes import infer_shapes, input_shapes
+from nasl.compiler.infer import infer_shapes, input_shapes
 from nasl.ir.errors import NaslError
 
 OUTPUT = "output"       # the node of the network's return value

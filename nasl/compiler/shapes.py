@@ -3,7 +3,7 @@
 Shapes are tuples without the batch dimension: ``(C, H, W)`` for feature
 maps and ``(F,)`` for flat features. Each op has a *shape rule*
 ``rule(params, in_shapes) -> out_shape`` that raises :class:`ShapeError` with
-a plain reason; :func:`infer_shapes` walks the graph in topological order
+a plain reason; :func:`~nasl.compiler.infer.infer_shapes` walks the graph in topological order
 before any module is built and turns that reason into a
 :class:`~nasl.ir.errors.NaslError` at the op's span.
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from nasl.ir.errors import NaslError
 
 Shape = tuple
 
@@ -304,65 +303,3 @@ def meta_shape(op: str, params: dict, in_shapes: list) -> Shape:
             impl = impl.to("meta")
         out = run_impl(impl, [torch.empty((1,) + tuple(s)) for s in in_shapes])
     return tuple(out.shape[1:])
-
-
-def input_shapes(graph, input_shape=None) -> dict:
-    """The shapes of the network's inputs, from the graph or an override.
-
-    ``input_shape`` is one shape (for a single input), a list with one shape
-    per input, or a dict ``{input name: shape}``.
-    """
-    names = list(graph.graph.get("inputs", []))
-    given: dict = {}
-    if input_shape is not None:
-        if isinstance(input_shape, dict):
-            given = dict(input_shape)
-        elif input_shape and all(isinstance(d, int) for d in input_shape):
-            if len(names) != 1:
-                raise NaslError(f"input_shape gives one shape but the network has {len(names)} inputs "
-                                f"({', '.join(names)}); pass a dict or a list of shapes")
-            given = {names[0]: input_shape}
-        else:
-            if len(input_shape) != len(names):
-                raise NaslError(f"input_shape gives {len(input_shape)} shapes for {len(names)} inputs")
-            given = dict(zip(names, input_shape))
-    out = {}
-    for n in names:
-        s = given.get(n, graph.nodes[n].get("shape"))
-        if s is None:
-            raise NaslError(f"the shape of input '{n}' is not known; declare it (input {n}: [C, H, W]) "
-                            f"or pass input_shape")
-        s = tuple(s)
-        if not s or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in s):
-            raise NaslError(f"the shape of input '{n}' must be positive ints, got {list(s)}")
-        out[n] = s
-    return out
-
-
-def infer_shapes(graph, input_shape=None) -> dict:
-    """``{node: shape}`` for every node of ``graph``, in topological order.
-
-    Raises :class:`NaslError` at the span of the first op whose inputs do not
-    fit it.
-    """
-    import networkx as nx
-    shapes = input_shapes(graph, input_shape)
-    for n in nx.topological_sort(graph):
-        d = graph.nodes[n]
-        kind = d.get("kind")
-        if kind == "input":
-            continue
-        ins = [shapes[u] for u in graph.inputs_of(n)]
-        if kind == "output":
-            shapes[n] = ins[0]
-            continue
-        try:
-            shapes[n] = op_shape(d["op"], d.get("params") or {}, ins)
-        except NoBuilder as e:
-            raise NaslError(str(e), d.get("span"), path=n,
-                            hint="register one with nasl.compiler.torch_op (and a shape rule with "
-                                 "nasl.compiler.shape_rule)") from None
-        except ShapeError as e:
-            raise NaslError(f"shape mismatch at '{n}' ({d['op']}): {e}", d.get("span"), path=n,
-                            hint="input shapes: " + ", ".join(str(list(s)) for s in ins)) from None
-    return shapes

@@ -1,0 +1,81 @@
+"""Shape inference over a whole :class:`~nasl.ir.archgraph.ArchGraph`.
+
+:func:`infer_shapes` walks the graph in execution order, before any module
+is built, and applies each op's shape rule (:mod:`nasl.compiler.shapes`);
+a rule's :class:`~nasl.compiler.shapes.ShapeError` becomes a
+:class:`~nasl.ir.errors.NaslError` at the op's span. Dead nodes (that reach
+no output) are checked too: a mistake is reported even where it would not
+be built.
+"""
+from __future__ import annotations
+
+from nasl.compiler.plan import Plan, plan_graph
+from nasl.compiler.shapes import NoBuilder, ShapeError, op_shape
+from nasl.ir.errors import NaslError
+
+
+def input_shapes(graph, input_shape=None) -> dict:
+    """The shapes of the network's inputs, from the graph or an override.
+
+    ``input_shape`` is one shape (for a single input), a list with one shape
+    per input, or a dict ``{input name: shape}``.
+    """
+    names = list(graph.graph.get("inputs", []))
+    given: dict = {}
+    if input_shape is not None:
+        if isinstance(input_shape, dict):
+            given = dict(input_shape)
+        elif input_shape and all(isinstance(d, int) for d in input_shape):
+            if len(names) != 1:
+                raise NaslError(f"input_shape gives one shape but the network has {len(names)} inputs "
+                                f"({', '.join(names)}); pass a dict or a list of shapes")
+            given = {names[0]: input_shape}
+        else:
+            if len(input_shape) != len(names):
+                raise NaslError(f"input_shape gives {len(input_shape)} shapes for {len(names)} inputs")
+            given = dict(zip(names, input_shape))
+    out = {}
+    for n in names:
+        s = given.get(n, graph.nodes[n].get("shape"))
+        if s is None:
+            raise NaslError(f"the shape of input '{n}' is not known; declare it (input {n}: [C, H, W]) "
+                            f"or pass input_shape")
+        s = tuple(s)
+        if not s or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in s):
+            raise NaslError(f"the shape of input '{n}' must be positive ints, got {list(s)}")
+        out[n] = s
+    return out
+
+
+def infer_shapes(graph, input_shape=None, plan: Plan | None = None) -> dict:
+    """``{node: shape}`` for every node of ``graph``, in execution order.
+
+    Raises :class:`NaslError` at the span of the first op whose inputs do not
+    fit it. ``plan`` is the graph's :func:`~nasl.compiler.plan.plan_graph`,
+    when the caller has it already.
+    """
+    plan = plan or plan_graph(graph)
+    shapes = input_shapes(graph, input_shape)
+    nodes = graph.nodes
+    for n in plan.order:
+        d = nodes[n]
+        kind = d.get("kind")
+        if kind == "input":
+            continue
+        ins = [shapes[u] for u in plan.inputs[n]]
+        if kind == "output":
+            shapes[n] = ins[0]
+            continue
+        try:
+            shapes[n] = op_shape(d["op"], d.get("params") or {}, ins)
+        except NoBuilder as e:
+            raise NaslError(str(e), d.get("span"), path=n,
+                            hint="register one with nasl.compiler.torch_op (and a shape rule with "
+                                 "nasl.compiler.shape_rule)") from None
+        except ShapeError as e:
+            raise NaslError(f"shape mismatch at '{n}' ({d['op']}): {e}", d.get("span"), path=n,
+                            hint="input shapes: " + ", ".join(str(list(s)) for s in ins)) from None
+    return shapes
+
+
+__all__ = ["infer_shapes", "input_shapes"]
