@@ -16,7 +16,7 @@
 # prod_{b=0..4} (b+2)^2 * 13^2 * 2 = 720^2 * 13^10 * 2^5
 #   = 2,286,906,949,584,691,200 (about 2.3e18),
 # and the space (normal and reduction cell) is its square, about 5.23e36.
-# Checked in tests/examples/test_nasnet.py, which also enumerates B=1
+# Checked in tests/examples/test_cell_spaces.py, which also enumerates B=1
 # (4 * 13^2 * 2 = 1,352 per cell, 1,827,904 in all).
 #
 # [verify] recalled from the paper, not checked against code: the 13 ops
