@@ -108,7 +108,7 @@ def test_from_value_reads_the_presets_file(eval_space, nasnet_space):
     assert set(presets) == set(fmt.GENOTYPES)
     for name, entry in presets.items():
         assert entry["format"] == "darts" and entry["doc"]
-        space = nasnet_space if entry.get("params") else eval_space
+        space = nasnet_space if "nodes" in entry.get("params", {}) else eval_space
         assert fmt.from_value(space, entry["value"]) == fmt.to_arch(space, fmt.GENOTYPES[name])
 
 

@@ -186,6 +186,15 @@ def test_cli_compile_preset(capsys):
     assert "params:  2,176" in out                 # 4 gates of (16x16 + 16) twice, as torch.nn.LSTMCell
 
 
+@pytest.mark.parametrize("preset,params", [("DARTS_V2", "3,349,342"), ("DARTS_V1", "3,169,414"),
+                                           ("NASNet", "3,830,950"), ("AmoebaNet", "3,145,078")])
+def test_cli_compile_darts_presets_give_the_evaluation_network(capsys, preset, params):
+    """The DARTS presets carry C=36 and 20 layers, so they compile to the published networks."""
+    code, out, err = run(capsys, "compile", example("darts.nas"), "--preset", preset)
+    assert code == 0, err
+    assert f"params:  {params}" in out
+
+
 @pytest.mark.parametrize("value", [RESNET, json.dumps(RESNET)])
 def test_cli_arch_format_nb201(capsys, value):
     code, out, err = run(capsys, "compile", NB201, "--arch", value, "--arch-format", "nb201")
