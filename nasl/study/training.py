@@ -132,7 +132,8 @@ class TrainEvaluator:
 
     def __init__(self, data="digits", *, epochs: float = 5, batch_size: int = 64, lr: float | None = None,
                  optimizer: str = "adam", schedule: str = "cosine", weight_decay: float = 0.0,
-                 device: str | None = None, threads: int | None = None, input_shape=None, num_classes: int | None = None,
+                 device: str | None = None, threads: int | None = None, input_shape=None,
+                 num_classes: int | None = None,
                  val_fraction: float = 0.2, split_seed: int = 0, eval_batch_size: int = 512):
         data, shape, classes = train_data.check_data(data)
         if optimizer not in _OPTIMIZERS:
@@ -174,7 +175,8 @@ class TrainEvaluator:
     def __repr__(self) -> str:
         data = self.data if isinstance(self.data, str) else f"<{type(self.data[0]).__name__} data>"
         return (f"TrainEvaluator(data={data!r}, epochs={self.epochs}, batch_size={self.batch_size}, "
-                f"lr={self.lr}, optimizer={self.optimizer!r}, schedule={self.schedule!r}, weight_decay={self.weight_decay})")
+                f"lr={self.lr}, optimizer={self.optimizer!r}, schedule={self.schedule!r}, "
+                f"weight_decay={self.weight_decay})")
 
     # ------------------------------------------------------------------ one trial
     def build(self, request):
@@ -253,8 +255,9 @@ class TrainEvaluator:
             if not math.isfinite(val_loss):
                 raise FloatingPointError(f"the validation loss is {val_loss} after epoch {epoch:g}; "
                                          "check the validation data for NaN/inf")
-            curve.append({"epoch": int(epoch) if epoch == int(epoch) else epoch, "train_loss": loss_sum / n, "val_loss": val_loss,
-                          "val_accuracy": val_acc, "seconds": time.perf_counter() - start})
+            label = int(epoch) if epoch == int(epoch) else epoch
+            curve.append({"epoch": label, "train_loss": loss_sum / n, "val_loss": val_loss, "val_accuracy": val_acc,
+                          "seconds": time.perf_counter() - start})
         last = curve[-1]
         return {"val_accuracy": last["val_accuracy"], "val_loss": last["val_loss"],
                 "train_loss": last["train_loss"], "train_seconds": last["seconds"], "epochs": last["epoch"],
