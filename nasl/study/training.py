@@ -25,6 +25,7 @@ import dataclasses
 import math
 import os
 import time
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -77,7 +78,9 @@ def _trial_context(seed: int, device: torch.device, threads):
     if cuda:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")   # deterministic cuBLAS
     try:
-        with torch.random.fork_rng(devices=cuda):
+        with torch.random.fork_rng(devices=cuda), warnings.catch_warnings():
+            # with warn_only, every call of a kernel without a deterministic version warns; once is enough
+            warnings.filterwarnings("once", message=".*does not have a deterministic implementation")
             torch.manual_seed(seed)
             if threads:
                 torch.set_num_threads(threads)
