@@ -50,9 +50,12 @@ def __getattr__(name):
     if name == "cost":
         from nasl.compiler.cost import cost
         return cost
+    if name in ("search", "Study"):
+        import nasl.study
+        return getattr(nasl.study, name)
     raise AttributeError(f"module 'nasl' has no attribute {name!r}")
 
 
 __all__ = ["load", "loads", "realize", "Space", "Architecture", "ArchGraph", "Choice", "ChoiceSpec",
            "NaslError", "NaslErrors", "NaslSyntaxError", "InvalidArchitecture", "ConstraintViolation",
-           "EmptySpaceError", "UnsatisfiableError", "InternalError", "list_ops", "register_op"]
+           "EmptySpaceError", "UnsatisfiableError", "InternalError", "list_ops", "register_op", "search", "Study"]

@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--ops", action="append", default=[], metavar="MODULE",
                         help="import a Python module (name or .py file) that registers ops (repeatable)")
     common.add_argument("--traceback", action="store_true", help="show Python tracebacks on errors")
+    arch_opts = argparse.ArgumentParser(add_help=False)
+    arch_opts.add_argument("--arch", metavar="VALUE|@FILE",
+                           help="the architecture: JSON (or a plain string), or @file holding it")
+    arch_opts.add_argument("--arch-format", default="arch", metavar="FORMAT",
+                           help="how --arch is written: arch (nasl's {path: value}, the default), nb201, nb101, "
+                                "darts or genetic")
+    arch_opts.add_argument("--preset", metavar="NAME", help="a named architecture from FILE's .presets.json")
     p = argparse.ArgumentParser(prog="nasl", description="A language for neural-architecture search spaces.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -52,23 +59,25 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("file", metavar="FILE")
     m.add_argument("-n", type=int, default=1, help="how many (default 1)")
     m.add_argument("--seed", type=int, default=None, help="random seed")
-    k = sub.add_parser("compile", parents=[common], help="compile an architecture; print layers, params, FLOPs")
+    k = sub.add_parser("compile", parents=[common, arch_opts], help="compile an architecture; print layers, params, FLOPs")
     k.add_argument("file", metavar="FILE")
-    k.add_argument("--arch", required=True, metavar="JSON|@FILE", help="the architecture: JSON, or @file holding it")
     k.add_argument("--input-shape", action="append", default=[], metavar="[NAME=]C,H,W",
                    help="override an input shape (repeatable, NAME= for networks with several inputs)")
     k.add_argument("--code", action="store_true", help="also print the generated forward")
-    e = sub.add_parser("export", parents=[common], help="export an architecture (or the space) to a file")
+    e = sub.add_parser("export", parents=[common, arch_opts], help="export an architecture (or the space) to a file")
     e.add_argument("file", metavar="FILE")
-    e.add_argument("--arch", metavar="JSON|@FILE", help="the architecture (not needed with --space)")
     e.add_argument("--to", required=True, choices=["python", "onnx", "dot", "svg", "png"], help="the format")
     e.add_argument("-o", "--output", required=True, metavar="OUT", help="where to write it")
     e.add_argument("--space", action="store_true", help="picture the whole space (dot/svg/png only)")
     e.add_argument("--input-shape", action="append", default=[], metavar="[NAME=]C,H,W",
                    help="override an input shape (repeatable)")
+    r = sub.add_parser("presets", parents=[common], help="list the named architectures beside a .nas file")
+    r.add_argument("file", metavar="FILE")
     l = sub.add_parser("list", parents=[common], help="list registered ops")
     l.add_argument("what", choices=["ops"])
     l.add_argument("pattern", nargs="?", default="*", help="glob, e.g. 'sep*'")
+    from nasl.study.cli_study import add_commands
+    add_commands(sub, common, _parse_define)
     return p
 
 
@@ -140,6 +149,10 @@ def _show(args) -> int:
         return 0
     from nasl.ir.show import render_tree
     print(render_tree(space))
+    from nasl.formats.presets import presets
+    names = list(presets(args.file))
+    if names:
+        print(f"presets: {', '.join(names)} (nasl presets FILE)")
     return 0
 
 
@@ -160,7 +173,8 @@ def _sample(args) -> int:
     return 0
 
 
-def _read_arch(text: str):
+def _read_arch(text: str, fmt: str = "arch", space=None):
+    """``--arch`` (JSON or @file) in format ``fmt``; other formats need the space to resolve against."""
     from nasl import Architecture
     if text.startswith("@"):
         try:
@@ -168,7 +182,34 @@ def _read_arch(text: str):
                 text = f.read()
         except (OSError, UnicodeDecodeError) as e:
             raise NaslError(f"cannot read the architecture file '{text[1:]}': {getattr(e, 'strerror', None) or e}")
-    return Architecture.from_json(text)
+    if fmt == "arch":
+        arch = Architecture.from_json(text)
+        return arch if space is None else space.validate(arch)
+    from nasl.formats import from_value, get_format
+    get_format(fmt)                                 # an unknown format is reported before the value
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = text.strip()                        # e.g. an unquoted NAS-Bench-201 string
+    return from_value(space, fmt, value)
+
+
+def _space_and_arch(args, required: bool = True):
+    """The space (with a preset's parameters, -D winning) and the architecture of --arch or --preset."""
+    if args.arch is not None and args.preset is not None:
+        raise NaslError("give either --arch or --preset, not both")
+    if args.preset is not None:
+        if args.arch_format != "arch":
+            raise NaslError("--arch-format applies to --arch; a preset names its own format")
+        import nasl
+        from nasl.formats.presets import load_preset
+        return load_preset(args.file, args.preset, nasl.load, **dict(args.defines))
+    space = _load(args.file, args)
+    if args.arch is None:
+        if required:
+            raise NaslError("give the architecture with --arch VALUE|@FILE or --preset NAME")
+        return space, None
+    return space, _read_arch(args.arch, args.arch_format, space)
 
 
 def _read_shapes(items):
@@ -192,8 +233,7 @@ def _read_shapes(items):
 
 
 def _compile(args) -> int:
-    space = _load(args.file, args)
-    arch = _read_arch(args.arch)
+    space, arch = _space_and_arch(args)
     shape = _read_shapes(args.input_shape)
     from nasl.compiler import compile_graph, count_params
     from nasl.compiler.cost import cost_graph
@@ -213,17 +253,17 @@ def _compile(args) -> int:
 
 
 def _export(args) -> int:
-    space = _load(args.file, args)
     shape = _read_shapes(args.input_shape)
     if args.space:
         if args.to not in ("dot", "svg", "png"):
             raise NaslError("--space pictures the space: use --to dot, svg or png")
         from nasl.compiler.export_dot import render, space_dot
-        print(render(space_dot(space), args.output, args.to))
+        print(render(space_dot(_load(args.file, args)), args.output, args.to))
         return 0
-    if not args.arch:
-        raise NaslError("give the architecture with --arch JSON|@FILE (or --space for the whole space)")
-    arch = _read_arch(args.arch)
+    if args.arch is None and args.preset is None:
+        raise NaslError("give the architecture with --arch VALUE|@FILE or --preset NAME "
+                        "(or --space for the whole space)")
+    space, arch = _space_and_arch(args)
     if args.to == "python":
         from nasl.compiler.export_python import to_python
         source = to_python(space, arch, shape)
@@ -239,6 +279,19 @@ def _export(args) -> int:
     else:
         from nasl.compiler.export_dot import arch_dot, render
         print(render(arch_dot(space, arch, shape), args.output, args.to))
+    return 0
+
+
+def _presets(args) -> int:
+    from nasl.formats.presets import presets, presets_path
+    found = presets(args.file)
+    if not found:
+        print(f"no presets (none in {presets_path(args.file)})")
+        return 0
+    width = max(len(n) for n in found)
+    for name, p in found.items():
+        params = " [" + ", ".join(f"{k}={v!r}" for k, v in p.params.items()) + "]" if p.params else ""
+        print(f"{name:<{width}}  {p.format}{params}  {p.doc}".rstrip())
     return 0
 
 
@@ -258,7 +311,20 @@ def _required():
 
 
 _COMMANDS = {"check": _check, "show": _show, "count": _count, "sample": _sample, "compile": _compile,
-             "export": _export, "list": _list}
+             "export": _export, "list": _list, "presets": _presets}
+
+
+def _search(args) -> int:
+    from nasl.study.cli_study import run_search
+    return run_search(args)
+
+
+def _study(args) -> int:
+    from nasl.study.cli_study import run_study
+    return run_study(args)
+
+
+_COMMANDS.update(search=_search, study=_study)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -63,19 +63,30 @@ def build_factorized_reduce(p, ins):
     return FactorizedReduce(ins[0][0], p["c"]), op_shape("factorized_reduce", p, ins)
 
 
-@torch_op("conv_7x1_1x7")
+@torch_op("rect_conv_bn_relu")
+def build_rect_conv_bn_relu(p, ins):
+    """Conv with a kh x kw kernel ('same' padding), BN, ReLU: the layers of Zoph & Le's CIFAR space."""
+    c_in, c, kh, kw = ins[0][0], p["c"], p["kh"], p["kw"]
+    m = seq(conv=nn.Conv2d(c_in, c, (kh, kw), stride=p["stride"], padding=(kh // 2, kw // 2), bias=False),
+            bn=nn.BatchNorm2d(c), relu=nn.ReLU(inplace=False))
+    return m, op_shape("rect_conv_bn_relu", p, ins)
+
+
+@torch_op("conv_7x1_1x7", "conv_1xk_kx1")
 def build_conv_7x1_1x7(p, ins):
-    """DARTS' ``conv_7x1_1x7``: ReLU, 1x7 conv (stride on W), 7x1 conv (stride on H), BN.
+    """DARTS' ``conv_7x1_1x7``: ReLU, 1x7 conv (stride on W), 7x1 conv (stride on H), BN;
+    ``conv_1xk_kx1`` is the same with a 1xk and a kx1 conv (NASNet's "1x3 then 3x1").
 
     The official op keeps C channels throughout; here the first conv keeps
     the input channels and the second maps to ``c``, as ``sep_conv`` does.
     """
-    c_in, c, s = ins[0][0], p["c"], p["stride"]
+    c_in, c, s, k = ins[0][0], p["c"], p["stride"], p.get("k", 7)
+    name = "conv_7x1_1x7" if "k" not in p else "conv_1xk_kx1"
     m = seq(relu=nn.ReLU(inplace=False),
-            conv1x7=nn.Conv2d(c_in, c_in, (1, 7), stride=(1, s), padding=(0, 3), bias=False),
-            conv7x1=nn.Conv2d(c_in, c, (7, 1), stride=(s, 1), padding=(3, 0), bias=False),
+            conv1x7=nn.Conv2d(c_in, c_in, (1, k), stride=(1, s), padding=(0, k // 2), bias=False),
+            conv7x1=nn.Conv2d(c_in, c, (k, 1), stride=(s, 1), padding=(k // 2, 0), bias=False),
             bn=nn.BatchNorm2d(c))
-    return m, op_shape("conv_7x1_1x7", p, ins)
+    return m, op_shape(name, p, ins)
 
 
 class SqueezeExcite(nn.Module):

@@ -102,7 +102,7 @@ def norm(c: int, affine: bool = True) -> OpCost:
 # the op library ---------------------------------------------------------------
 
 @cost_rule("avg_pool", "max_pool", "global_avg_pool", "identity", "tap", "zero", "none", "relu", "dropout",
-           "flatten", "add", "sum", "mean", "concat", "split", "slice",
+           "flatten", "add", "sum", "mean", "concat", "concat_pad", "split", "slice", "pad_channels",
            "Add", "Sub", "Mult", "Div", "Gate3", "Sigmoid", "Tanh", "ReLU", "Sin", "Cos", "SeLU", "PosEnc")
 def _free(p, ins, out):
     return FREE
@@ -143,10 +143,15 @@ def _fr(p, ins, out):
     return conv(c_in, c // 2, 1, hw) + conv(c_in, c - c // 2, 1, hw) + norm(c)
 
 
-@cost_rule("conv_7x1_1x7")
+@cost_rule("rect_conv_bn_relu")
+def _rect_conv(p, ins, out):
+    return conv(ins[0][0], p["c"], (p["kh"], p["kw"]), out[1:]) + norm(p["c"])
+
+
+@cost_rule("conv_7x1_1x7", "conv_1xk_kx1")
 def _conv71(p, ins, out):
-    c_in, c = ins[0][0], p["c"]
-    return conv(c_in, c_in, (1, 7), (ins[0][1], out[2])) + conv(c_in, c, (7, 1), out[1:]) + norm(c)
+    c_in, c, k = ins[0][0], p["c"], p.get("k", 7)
+    return conv(c_in, c_in, (1, k), (ins[0][1], out[2])) + conv(c_in, c, (k, 1), out[1:]) + norm(c)
 
 
 def squeeze_excite(c: int, reduction: int) -> OpCost:

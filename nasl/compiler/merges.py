@@ -64,6 +64,22 @@ def build_concat(p, ins):
     return _concat, op_shape("concat", p, ins)
 
 
+def _concat_padded(pads: list):
+    def concat_pad(*xs):
+        # zero rows and columns at the bottom and right bring every map to the largest size
+        padded = [x if pad == (0, 0, 0, 0) else nn.functional.pad(x, pad) for x, pad in zip(xs, pads)]
+        return torch.cat(padded, 1) if len(padded) > 1 else padded[0]
+    return concat_pad
+
+
+@torch_op("concat_pad")
+def build_concat_pad(p, ins):
+    out = op_shape("concat_pad", p, ins)
+    if all(tuple(s[1:]) == tuple(out[1:]) for s in ins):
+        return _concat, out
+    return _concat_padded([(0, out[2] - s[2], 0, out[1] - s[1]) for s in ins]), out
+
+
 class ConcatConv(nn.Module):
     """Channel concatenation, then a 1x1 conv (no bias) to ``c`` channels."""
 
@@ -95,3 +111,14 @@ def build_split(p, ins):
 @torch_op("slice")
 def build_slice(p, ins):
     return _channels(0, p["c"]), op_shape("slice", p, ins)
+
+
+def _pad_to(pads: tuple):
+    return lambda x: torch.nn.functional.pad(x, pads)
+
+
+@torch_op("pad_channels")
+def build_pad_channels(p, ins):
+    # F.pad lists (before, after) pairs from the last dim back: none on the spatial dims, then channels
+    pads = (0, 0) * (len(ins[0]) - 1) + (0, p["c"] - ins[0][0])
+    return _pad_to(pads), op_shape("pad_channels", p, ins)

@@ -110,11 +110,14 @@ def _dw(p, ins):
     return (s[0],) + _spatial(s, p["k"], p["stride"], same_padding(p["k"]))
 
 
-@shape_rule("conv_7x1_1x7")
+@shape_rule("conv_7x1_1x7", "conv_1xk_kx1")
 def _conv71(p, ins):
-    s = _map(ins, "conv_7x1_1x7")
-    _positive(p, "c", "stride")
-    return (p["c"],) + _spatial(s, 7, p["stride"], 3)
+    s = _map(ins, "this op")
+    _positive(p, "c", "stride", *(("k",) if "k" in p else ()))
+    k = p.get("k", 7)          # conv_7x1_1x7 has no k
+    if k % 2 == 0:
+        raise ShapeError(f"conv_1xk_kx1 needs an odd k, got {k}")
+    return (p["c"],) + _spatial(s, k, p["stride"], k // 2)
 
 
 @shape_rule("factorized_reduce")
@@ -217,6 +220,24 @@ def _concat(p, ins):
     return concat_shape(ins)
 
 
+@shape_rule("concat_pad")
+def _concat_pad(p, ins):
+    ins = _merge_inputs(ins, "concat_pad")
+    if any(len(s) != 3 for s in ins):
+        raise ShapeError("concat_pad needs feature maps [C, H, W], got " + ", ".join(str(list(s)) for s in ins))
+    return (sum(s[0] for s in ins), max(s[1] for s in ins), max(s[2] for s in ins))
+
+
+@shape_rule("rect_conv_bn_relu")
+def _rect_conv(p, ins):
+    s = _map(ins, "rect_conv_bn_relu")
+    _positive(p, "c", "kh", "kw", "stride")
+    if p["kh"] % 2 == 0 or p["kw"] % 2 == 0:
+        raise ShapeError(f"rect_conv_bn_relu needs odd kernel sizes, got {p['kh']}x{p['kw']}")
+    kh, kw, stride = p["kh"], p["kw"], p["stride"]
+    return (p["c"], conv_out(s[1], kh, stride, kh // 2), conv_out(s[2], kw, stride, kw // 2))
+
+
 @shape_rule("concat_conv")
 def _concat_conv(p, ins):
     s = concat_shape(ins)
@@ -240,6 +261,15 @@ def _split(p, ins):
     if p["parts"] > s[0]:
         raise ShapeError(f"cannot split {s[0]} channels into {p['parts']} parts")
     return (split_sizes(s[0], p["parts"])[p["index"]],) + s[1:]
+
+
+@shape_rule("pad_channels")
+def _pad_channels(p, ins):
+    s = _one(ins, "pad_channels")
+    _positive(p, "c")
+    if p["c"] < s[0]:
+        raise ShapeError(f"cannot zero-pad a tensor of {s[0]} channels to fewer ({p['c']})")
+    return (p["c"],) + s[1:]
 
 
 @shape_rule("slice")

@@ -55,7 +55,8 @@ def register(interp, choice: Choice, e, ctx):
         if not _exclusive(old.condition, choice.condition):
             raise NaslError(f"two choices share the path '{choice.path}'", e.span,
                             hint="name one of them with 'as NAME'")
-        if (old.kind, old.domain, old.k, old.ordered) != (choice.kind, choice.domain, choice.k, choice.ordered):
+        shape = lambda c: (c.kind, c.domain, c.k, c.ordered, c.replace)  # noqa: E731
+        if shape(old) != shape(choice):
             raise NaslError(f"the choice '{choice.path}' has different values on different branches", e.span,
                             hint="name the two choices apart with 'as NAME'")
         ctx.block.items.append(choice)
@@ -299,14 +300,16 @@ def _boolean(path, args, kw, e, ctx):
 
 
 def _subset(path, args, kw, e, ctx):
-    items, k, ordered = _args(args, kw, ("items", "k", "ordered"), (None, None, False))
+    items, k, ordered, replace = _args(args, kw, ("items", "k", "ordered", "replace"), (None, None, False, False))
     items = _items(items)
     if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 0):
         raise TypeError(f"'k' must be a non-negative int, got {k!r}")
-    if k is not None and k > len(items):
+    if replace and k is None:
+        raise TypeError("replace=true needs k, the number of items to pick")
+    if k is not None and k > len(items) and not replace:
         raise EmptySpaceError(f"cannot pick {k} of {len(items)} items", e.span)
     return Choice(path, "subset", items, e.span, frozenset({"subset"}) | ctx.hints, k=k, ordered=bool(ordered),
-                  condition=ctx.guards)
+                  replace=bool(replace), condition=ctx.guards)
 
 
 def _permutation(path, args, kw, e, ctx):

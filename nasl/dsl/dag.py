@@ -20,24 +20,26 @@ from nasl.ir.errors import InvalidArchitecture, NaslTypeError, did_you_mean
 from nasl.ir.oplib import get_op
 
 _OPTIONS = {"nodes": None, "inputs": None, "merge": "sum", "output": "last", "prune": False,
-            "implicit_io": False, "channels": None, "width": None}
+            "implicit_io": False, "channels": None, "width": None, "loose_inputs": None}
 CHANNEL_RULES = ("nasbench101",)
-_LATE_OPTIONS = ("width",)      # may depend on a genotype's parameters: only realization reads it
+_LATE_OPTIONS = ("width", "loose_inputs")      # may depend on a genotype's parameters: only realization reads them
 _NODE_FIELDS = ("inputs", "edge", "op", "merge")
 MAX_NODES = 1000
 
 
 class Pick:
-    """``pick(k)``: a node chooses k distinct predecessors as inputs."""
+    """``pick(k)``: a node chooses k distinct predecessors as inputs; with
+    ``replace=true`` the k picks are independent, so one predecessor may be
+    read twice (NASNet's and ENAS's controllers sample each input separately)."""
 
-    def __init__(self, k, ordered):
-        self.k, self.ordered = k, ordered
+    def __init__(self, k, ordered, replace=False):
+        self.k, self.ordered, self.replace = k, ordered, replace
 
 
-def builtin_pick(interp, ctx, node, k, ordered=False):
+def builtin_pick(interp, ctx, node, k, ordered=False, replace=False):
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise NaslTypeError(f"pick(k) needs a positive int, got {k!r}", node.span)
-    return Pick(k, bool(ordered))
+    return Pick(k, bool(ordered), bool(replace))
 
 
 def apply_dag(interp, f, args, kwargs, ctx, node):
@@ -53,7 +55,8 @@ def apply_dag(interp, f, args, kwargs, ctx, node):
         raise NaslTypeError(f"this dag has {n_in} input node(s) but got {len(args)} input(s)", node.span)
     prefix = dctx.path(d, "dag")
     nprefix = dctx.node_scope(d, "dag")
-    info = DagInfo(prefix, n, n_in, opts["output"], opts["prune"], opts["implicit_io"])
+    info = DagInfo(prefix, n, n_in, opts["output"], opts["prune"], opts["implicit_io"],
+                   loose_inputs=opts["loose_inputs"] is not None)
     base = ctx.but(cprefix=dctx.cprefix, names=dctx.names, loops=dctx.loops)
 
     def sub(field_path, hints):
@@ -72,8 +75,9 @@ def apply_dag(interp, f, args, kwargs, ctx, node):
             if not isinstance(pick, Pick):
                 raise NaslTypeError("a node's inputs are given as pick(k)", fields["inputs"].span)
             choice = Choice(_join(prefix, f"node[{j}].inputs"), "subset", tuple(range(j)), fields["inputs"].span,
-                            frozenset({"inputs"}), k=pick.k, ordered=pick.ordered, condition=ctx.guards)
-            if pick.k > j:
+                            frozenset({"inputs"}), k=pick.k, ordered=pick.ordered, replace=pick.replace,
+                            condition=ctx.guards)
+            if pick.k > j and not pick.replace:
                 raise NaslTypeError(f"node {j} cannot pick {pick.k} of its {j} predecessors", fields["inputs"].span)
             chosen = _decide(interp, choice, fields["inputs"], ctx)
             slots = []
@@ -102,7 +106,9 @@ def apply_dag(interp, f, args, kwargs, ctx, node):
                 if not ctx.spec:
                     terms.append((i, op, f"edge[{i}->{j}]"))
         if "op" in fields:
-            op = _eval(interp, fields["op"], f.env, {_node_var(d, j): j}, sub(f"node[{j}].op", ("node",)))
+            op_ctx = sub(f"node[{j}].op", ("node",))
+            op = _eval(interp, fields["op"], f.env, {_node_var(d, j): j}, op_ctx)
+            _register_block(interp, op, op_ctx, node)
             node_ops[j] = op
             info.node_ops[j] = _slot(op)
         merges[j] = _merge_op(interp, fields.get("merge"), opts["merge"], f.env, d, j, sub(f"node[{j}].merge", ("merge",)))
@@ -115,7 +121,9 @@ def apply_dag(interp, f, args, kwargs, ctx, node):
     if opts["channels"] is not None:
         return build_nasbench101(interp, info, args[0], incoming, node_ops, merges, ctx, nprefix, node,
                                   rule_width(opts["width"], d))
-    return _build(interp, info, args, incoming, node_ops, merges, ctx, nprefix, node)
+    out_merge = _merge_op(interp, None, opts["merge"], f.env, d, None, None) if opts["implicit_io"] else None
+    return _build(interp, info, args, incoming, node_ops, merges, ctx, nprefix, node, out_merge,
+                  opts["loose_inputs"])
 
 
 def _node_var(d, j):
@@ -168,6 +176,8 @@ def _options(interp, f, n_args):
             raise NaslTypeError("channels=\"nasbench101\" needs width=C, the cell's output channels", span)
     elif opts["width"] is not None:
         raise NaslTypeError("width=C goes with a channel rule (channels=\"nasbench101\")", span)
+    if opts["loose_inputs"] is not None and (out != "loose" or opts["implicit_io"]):
+        raise NaslTypeError("loose_inputs=op goes with output=\"loose\" (and explicit input nodes)", span)
     return opts
 
 
@@ -238,7 +248,17 @@ def _edge_op(interp, e, env, ctx, node, src):
     """An edge's op; its expression sees ``src``, the index of the node it reads."""
     if e is None:
         return OpFn(get_op("identity"), {}, node.span)
-    return _eval(interp, e, env, {"src": src}, ctx)
+    op = _eval(interp, e, env, {"src": src}, ctx)
+    _register_block(interp, op, ctx, node)
+    return op
+
+
+def _register_block(interp, op, ctx, node):
+    """A block definition (``def f(...)(h) {...}``) as an edge or node op: its body's choices
+    exist once the block is applied, so in spec mode it is applied to a placeholder here
+    (realization applies it to the real tensor, under the same paths)."""
+    if ctx.spec and isinstance(op, DefFn) and op.decl.inputs is not None and len(op.decl.inputs) == 1:
+        interp.apply(op, (PLACEHOLDER,), {}, ctx, node)
 
 
 def _nth(s):
@@ -301,10 +321,11 @@ def _requires(interp, d, env, dctx, ctx, info):
         interp.exec_require(r, env2, ctx.but(cprefix=dctx.cprefix, names=dctx.names))
 
 
-def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, nprefix, node):
+def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, nprefix, node, out_merge=None,
+           input_op=None):
     present = info.present_edges(ctx.values)
     live = info.live_nodes(present) if (info.prune or info.implicit_io) else set(info.computed())
-    if info.prune and not any(o in live for o in info.output_nodes(present)):
+    if info.prune and not info.implicit_io and not any(o in live for o in info.output_nodes(present)):
         raise InvalidArchitecture(f"the cell '{info.prefix or 'dag'}' has no path from its input to its output",
                                   node.span)
     tensors = {k: inputs[k] for k in range(info.inputs)} if not info.implicit_io else {}
@@ -323,7 +344,7 @@ def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, npref
         nsub = ctx.but(nprefix=_join(nprefix, f"node[{j}]"))
         if not terms:
             x = interp.apply(OpFn(get_op("zero"), {}, node.span), (inputs[0],), {}, nsub, node)
-        elif len(terms) == 1 and merges[j].name in ("sum", "add", "mean", "concat"):
+        elif len(terms) == 1 and merges[j].name in ("sum", "add", "mean", "concat", "concat_pad"):
             x = terms[0]
         else:
             x = interp.apply(merges[j], tuple(terms), {}, nsub, node)
@@ -337,12 +358,16 @@ def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, npref
         outs = [tensors[j] for j in sinks]
         if len(outs) == 1:
             return outs[0]
-        return interp.apply(OpFn(get_op("sum"), {}, node.span), tuple(outs), {}, ctx.but(nprefix=_join(nprefix, "out")), node)
+        # the implicit output node merges the sinks as the dag's nodes merge their inputs
+        return interp.apply(out_merge, tuple(outs), {}, ctx.but(nprefix=_join(nprefix, "out")), node)
     outs = [o for o in info.output_nodes(present) if o in tensors]
     if info.output == "last":
         return tensors[info.n - 1]
     if not outs:
         raise InvalidArchitecture("the cell has no output node left", node.span)
+    for o in outs:
+        if o < info.inputs:     # an unread input joins the loose ends through loose_inputs=op
+            tensors[o] = interp.apply(input_op, (tensors[o],), {}, ctx.but(nprefix=_join(nprefix, f"in[{o}]")), node)
     if len(outs) == 1:
         return tensors[outs[0]]
     return interp.apply(OpFn(get_op("concat"), {}, node.span), tuple(tensors[o] for o in outs), {},

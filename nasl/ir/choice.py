@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import combinations, permutations
+from itertools import combinations, combinations_with_replacement, permutations, product
 from typing import Any, Iterator, Optional
 
 from nasl.ir.errors import Span
@@ -23,6 +23,8 @@ class Choice:
     - ``float``: ``(low, high)``; continuous, so the space is infinite;
     - ``bool``: ``(False, True)``;
     - ``subset``: the items; ``k`` is the size (None for any size), ``ordered`` in options;
+      ``replace`` lets an item be picked more than once (k-tuples, or sorted multisets
+      when not ordered): a cell node whose two inputs are sampled independently;
     - ``permutation``: the items.
     """
 
@@ -34,6 +36,7 @@ class Choice:
     k: Optional[int] = None
     ordered: bool = False
     log: bool = False
+    replace: bool = False
     condition: tuple = ()          # tuple of Guards, outermost first
 
     # ------------------------------------------------------------ cardinality
@@ -55,6 +58,8 @@ class Choice:
             return math.factorial(n)
         if self.k is None:
             return 2 ** n
+        if self.replace:
+            return n ** self.k if self.ordered else math.comb(n + self.k - 1, self.k)
         return math.perm(n, self.k) if self.ordered else math.comb(n, self.k)
 
     def values(self) -> Iterator[Any]:
@@ -68,6 +73,8 @@ class Choice:
             return permutations(d)
         if self.k is None:
             return (tuple(c) for r in range(len(d) + 1) for c in combinations(d, r))
+        if self.replace:
+            return product(d, repeat=self.k) if self.ordered else combinations_with_replacement(d, self.k)
         if self.ordered:
             return permutations(d, self.k)
         return combinations(d, self.k)
@@ -85,7 +92,7 @@ class Choice:
         if not isinstance(value, (tuple, list)):
             return False
         value = tuple(value)
-        if len(set(value)) != len(value) or not all(any(_same(v, x) for x in d) for v in value):
+        if (len(set(value)) != len(value) and not self.replace) or not all(any(_same(v, x) for x in d) for v in value):
             return False
         if kind == "permutation":
             return len(value) == len(d)
@@ -112,6 +119,12 @@ class Choice:
             return tuple(items)
         if self.k is None:
             return tuple(x for x in d if rng.random() < 0.5)
+        if self.replace:
+            if self.ordered:
+                return tuple(d[int(rng.random() * len(d))] for _ in range(self.k))
+            # stars and bars: a uniform k-subset of n+k-1 slots is a uniform multiset
+            slots = sorted(rng.sample(range(len(d) + self.k - 1), self.k))
+            return tuple(d[x - i] for i, x in enumerate(slots))
         picked = rng.sample(range(len(d)), self.k)
         if not self.ordered:
             picked.sort()
@@ -132,13 +145,16 @@ class Choice:
         if kind == "permutation":
             return f"permutation([{items}])"
         extra = "" if self.k is None else f", k={self.k}"
-        return f"subset([{items}]{extra}{', ordered=true' if self.ordered else ''})"
+        return (f"subset([{items}]{extra}{', ordered=true' if self.ordered else ''}"
+                f"{', replace=true' if self.replace else ''})")
 
     def to_dict(self) -> dict:
         dom = list(self.domain) if self.kind != "int" else [self.domain.start, self.domain.stop - 1, self.domain.step]
         out = {"path": self.path, "kind": self.kind, "domain": dom, "hints": sorted(self.hints)}
         if self.kind == "subset":
             out.update(k=self.k, ordered=self.ordered)
+            if self.replace:
+                out["replace"] = True
         if self.log:
             out["log"] = True
         if self.condition:

@@ -68,6 +68,7 @@ class DagInfo:
     edges: dict = field(default_factory=dict)
     picks: dict = field(default_factory=dict)
     node_ops: dict = field(default_factory=dict)
+    loose_inputs: bool = False      # output="loose" also concatenates the inputs no node reads
 
     def computed(self) -> range:
         return range(0 if self.implicit_io else self.inputs, self.n)
@@ -83,8 +84,12 @@ class DagInfo:
             chosen = values.get(path) or ()
             for s, i in enumerate(chosen):
                 cls, label = slots[s].resolve(values)
-                if cls != ZERO:
-                    out[(i, j)] = (cls, label)
+                if cls == ZERO:
+                    continue
+                if (i, j) in out:       # a pick with replacement reads one node twice: one edge, both ops
+                    old_cls, old_label = out[(i, j)]
+                    cls, label = OP, "+".join(sorted((old_label, label)))
+                out[(i, j)] = (cls, label)
         return out
 
     def present_pairs(self, values, undecided: str = OP) -> list:
@@ -107,7 +112,8 @@ class DagInfo:
             return comp
         if self.output == "loose":
             used = {i for (i, _) in present}
-            return [j for j in comp if j not in used]
+            first = range(self.inputs) if self.loose_inputs else ()
+            return [j for j in (*first, *comp) if j not in used]
         return list(self.output)
 
     def live_nodes(self, present) -> set:
@@ -119,8 +125,11 @@ class DagInfo:
             succ.setdefault(i, []).append(j)
             pred.setdefault(j, []).append(i)
         if self.implicit_io:
-            # Genetic CNN: only isolated nodes go; the others hang off the
-            # implicit input and output nodes.
+            # Every node hangs off the implicit input and output nodes; an
+            # isolated node is on a path through both, and pruning removes it
+            # (Genetic CNN) or keeps it (Zoph & Le).
+            if not self.prune:
+                return set(self.computed())
             return {j for j in self.computed() if j in pred or j in succ}
         stack = list(fwd)
         while stack:

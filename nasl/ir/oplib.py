@@ -113,6 +113,10 @@ _STD: list[tuple[str, tuple, dict]] = [
     ("dil_conv", _CONV + (("dilation", 2),), dict(doc="ReLU, dilated depthwise, pointwise, BN")),
     ("dw_conv", (("k", 3), ("stride", 1)), dict(doc="depthwise conv keeping the channels")),
     ("conv_7x1_1x7", (("c", R), ("stride", 1)), dict(doc="ReLU, 1x7 conv, 7x1 conv, BN")),
+    ("rect_conv_bn_relu", (("c", R), ("kh", 3), ("kw", 3), ("stride", 1)),
+     dict(doc="Conv (kh x kw kernel, odd sizes, 'same' padding)-BN-ReLU (Zoph & Le's layers)")),
+    ("conv_1xk_kx1", (("c", R), ("k", 3), ("stride", 1)),
+     dict(doc="ReLU, 1xk conv, kx1 conv, BN (NASNet's '1x3 then 3x1'); k odd")),
     ("factorized_reduce", (("c", R),), dict(doc="two stride-2 1x1 convs on shifted inputs, concatenated")),
     ("mbconv", (("c", R), ("k", 3), ("expand", 6), ("stride", 1), ("se", False)),
      dict(doc="MobileNetV2 inverted residual, optional squeeze-excite")),
@@ -136,8 +140,11 @@ _STD: list[tuple[str, tuple, dict]] = [
     ("mean", (), dict(category="merge", doc="elementwise mean")),
     ("concat", (), dict(category="merge", doc="channel concatenation")),
     ("concat_conv", (("c", R),), dict(category="merge", doc="concatenation then 1x1 conv to c channels")),
+    ("concat_pad", (), dict(category="merge", doc="channel concatenation, smaller maps zero-padded at the bottom "
+                                                  "and right to the largest (Zoph & Le)")),
     ("split", (("parts", R), ("index", R)), dict(category="channel", doc="one of `parts` near-equal channel groups")),
     ("slice", (("c", R),), dict(category="channel", doc="the first c channels")),
+    ("pad_channels", (("c", R),), dict(category="channel", doc="zero channels appended up to c (PyramidNet shortcuts)")),
     ("tap", (("name", R),), dict(category="output", doc="passes its input on and exports it as a named output")),
     # RNN cell operators (Schrimpf et al.)
     ("MM", (("n", None),), dict(category="rnn", doc="a linear map with fresh weights")),
@@ -149,6 +156,7 @@ _STD: list[tuple[str, tuple, dict]] = [
     ("PosEnc", (), dict(category="rnn")), ("LayerNorm", (), dict(category="rnn")), ("SeLU", (), dict(category="rnn")),
 ]
 _ARITY = {"add": VARIADIC, "sum": VARIADIC, "mean": VARIADIC, "concat": VARIADIC, "concat_conv": VARIADIC,
+          "concat_pad": VARIADIC,
           "Add": 2, "Sub": 2, "Mult": 2, "Div": 2, "Gate3": 3}
 
 for _name, _params, _kw in _STD:

@@ -8,5 +8,7 @@
 from nasl.searchers.base import Exhausted, Result, Searcher
 from nasl.searchers.registry import create, get_searcher, list_searchers, register_searcher
 from nasl.searchers import random_search, grid, evolution  # noqa: F401  (registers them)
+from nasl.searchers import bananas, hyperband, nsga2, optuna_adapter  # noqa: F401  (registers them)
 
 __all__ = ["Exhausted", "Result", "Searcher", "create", "get_searcher", "list_searchers", "register_searcher"]
+from nasl.searchers import tournament, pairwise, genetic, reinforce, q_learning, mcts  # noqa: F401,E402  (registers)

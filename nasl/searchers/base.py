@@ -187,25 +187,38 @@ class Searcher:
     def recover(self, history: Iterable) -> None:
         """Replay a history on a fresh searcher (same spec, seed, options) to reach its state.
 
-        Each event is ``("ask", arch)``, ``("tell", arch, result)``, or a pair
-        ``(arch, result)`` for an ask followed at once by its tell (``result``
-        None: asked, still pending). Replayed asks must propose the recorded
-        architectures; a mismatch raises ValueError.
+        Each event is ``("ask", arch)`` or ``("ask", arch, budget)``,
+        ``("tell", arch, result)`` or ``("tell", arch, result, budget)``, or a
+        pair ``(arch, result)`` for an ask followed at once by its tell
+        (``result`` None: asked, still pending). Asks are replayed through
+        :meth:`ask_with_budget`; replayed asks must propose the recorded
+        architectures (and budgets, where recorded); a mismatch raises ValueError.
         """
         for event in history:
+            budget, check_budget = None, False
             if isinstance(event, tuple) and event and event[0] in ("ask", "tell"):
-                kind, arch, result = event[0], event[1], (event[2] if len(event) > 2 else None)
+                kind, arch = event[0], event[1]
+                if kind == "ask":
+                    result = None
+                    if len(event) > 2:
+                        budget, check_budget = event[2], True
+                else:
+                    result = event[2] if len(event) > 2 else None
+                    budget = event[3] if len(event) > 3 else None
             else:
                 kind, (arch, result) = "both", event
             arch = arch if isinstance(arch, Architecture) else Architecture(arch)
             if kind != "tell":
-                got = self.ask()
-                if got != arch:
+                got, got_budget = self.ask_with_budget()
+                if got != arch or (check_budget and got_budget != budget):
                     raise ValueError(f"the history diverges at ask #{self.num_asked - 1}: this searcher "
-                                     f"proposes {got.id}, the history has {arch.id}; was it created with "
+                                     f"proposes {got.id} (budget {got_budget}), the history has {arch.id}"
+                                     f"{f' (budget {budget})' if check_budget else ''}; was it created with "
                                      f"the same spec, seed and options?")
+                if kind == "both":
+                    budget = got_budget
             if kind != "ask" and result is not None:
-                self.tell(arch, result)
+                self.tell(arch, result, budget)
 
     def state_dict(self) -> dict:
         """Everything needed to continue exactly; JSON-serializable."""

@@ -44,14 +44,15 @@ def test_arch_from_file_defines_input_shape_and_code(capsys, tmp_path):
 
 
 def test_rnn_cell_lists_both_outputs(capsys):
-    code, out, err = run(capsys, "compile", RNN, "--arch", '{"memory": "x_t", "gate": "h_prev"}')
+    code, out, err = run(capsys, "compile", RNN, "--arch", '{"memory": "x_t", "output": "h_prev"}')
     assert code == 0, err
     assert "outputs: c_t [32], output [32]" in out
 
 
 def test_named_input_shapes(capsys):
-    code, out, err = run(capsys, "compile", RNN, "--arch", '{"memory": "x_t", "gate": "h_prev"}',
-                         "--input-shape", "x_t=16", "--input-shape", "h_prev=16", "--input-shape", "c_prev=16")
+    code, out, err = run(capsys, "compile", RNN, "--arch", '{"memory": "x_t", "output": "h_prev"}',
+                         "--input-shape", "x_t=16", "--input-shape", "h_prev=16", "--input-shape", "c_prev=16",
+                         "--input-shape", "x_prev=16")
     assert code == 0, err
     assert "outputs: c_t [16], output [16]" in out
 

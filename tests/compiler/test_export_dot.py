@@ -46,8 +46,8 @@ def test_space_dot_shows_every_choice_with_its_domain(nb201, darts):
 def test_space_dot_draws_conditions_as_edges():
     space = nasl.load(example("rnn_cell.nas"))
     text = space_dot(space, max_choices=40).to_string()
-    # memory.MM.expr exists only when memory is MM: an edge from the parent choice, labelled with the value
-    assert 'c0 [label="memory\\nchoice(' in text and 'c1 [label="memory.MM.expr\\nchoice(' in text
+    # memory.MM.mem exists only when memory is MM: an edge from the parent choice, labelled with the value
+    assert 'c0 [label="memory\\nchoice(' in text and 'c1 [label="memory.MM.mem\\nchoice(' in text
     assert 'c0 -> c1 [label="MM", color="#3465a4"];' in text
     assert 'c1 -> c3 [label="Tanh"' in text
     assert "more choice points or groups not drawn" in text      # max_choices caps big recursive spaces

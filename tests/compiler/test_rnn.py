@@ -129,7 +129,8 @@ def test_sampled_cells_of_the_example_space_run():
     space = nasl.load(example("rnn_cell.nas"))
     for arch in space.sample(1, n=10):
         ys, state = RecurrentNet(compile_cell(space, arch))(torch.randn(3, 2, 32))
-        assert ys.shape == (3, 2, 32) and [s.shape for s in state] == [(2, 32), (2, 32)]
+        # one state per '_prev' input: x_prev, h_prev, c_prev
+        assert ys.shape == (3, 2, 32) and [s.shape for s in state] == [(2, 32)] * 3
 
 
 def test_posenc_keeps_the_step_in_the_state():

@@ -189,7 +189,7 @@ def test_dag_pruning_and_default_nodes():
 
 def test_implicit_input_and_output_nodes():
     s = load("""
-        def stage(c) = dag(nodes=3, implicit_io=true) {
+        def stage(c) = dag(nodes=3, implicit_io=true, prune=true) {
             edge i -> j: optional
             node j: op = conv(c)
         }

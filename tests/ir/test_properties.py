@@ -21,8 +21,12 @@ from tests.conftest import example
 
 SMALL_EXAMPLES = [("nas_bench_201.nas", {}), ("nas_bench_101.nas", {"V": 4}), ("path_level.nas", {"max_depth": 1}),
                   ("rnn_cell.nas", {"depth": 1})]
+SMALL_EXAMPLES += [("genetic_cnn.nas", {"K": [3, 4], "widths": [4, 8]}), ("metaqnn.nas", {"max_layers": 2}),
+                   ("enas_micro.nas", {"B": 1}), ("zoph_le.nas", {"N": 2})]
 ALL_EXAMPLES = SMALL_EXAMPLES + [("darts.nas", {}), ("enas_macro.nas", {}), ("nas_bench_101.nas", {}),
                                  ("path_level.nas", {}), ("rnn_cell.nas", {"depth": 3})]
+ALL_EXAMPLES += [("darts.nas", {"nodes": 5, "distinct": False, "concat": "loose"}), ("nasnet.nas", {}),
+                 ("enas_micro.nas", {}), ("genetic_cnn.nas", {}), ("metaqnn.nas", {}), ("zoph_le.nas", {})]
 
 
 def _stmt(draw, depth, k):

@@ -15,9 +15,20 @@ import pytest
 import nasl
 from nasl.searchers import Exhausted, Result, create, list_searchers, register_searcher, Searcher
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+ROOT_DIR = pathlib.Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT_DIR / "examples"
 
-FAST = {"regularized_evolution": {"population_size": 6, "sample_size": 3}}
+FAST = {"regularized_evolution": {"population_size": 6, "sample_size": 3},
+        "tournament_evolution": {"population_size": 6},
+        "pairwise_tournament": {"population_size": 6},
+        "genetic": {"population_size": 6},
+        "reinforce": {"hidden_size": 8, "batch_size": 4},
+        "q_learning": {"replay": 5, "epsilon_asks": 10},
+        "bananas": {"num_initial": 4, "candidates": 20, "random_candidates": 4, "batch_size": 3, "epochs": 20},
+        "nsga2": {"population_size": 6},
+        "successive_halving": {"min_budget": 1, "max_budget": 9, "eta": 3},
+        "hyperband": {"min_budget": 1, "max_budget": 9, "eta": 3},
+        "optuna": {"sampler_options": {"n_startup_trials": 5}}}
 
 SPACES = {
     "nb201": ("nas_bench_201.nas", {}),
@@ -28,36 +39,34 @@ SPACES = {
 }
 _loaded: dict = {}
 
-
 def space(name):
     if name not in _loaded:
         file, params = SPACES[name]
         _loaded[name] = nasl.load(EXAMPLES / file, **params)
     return _loaded[name]
 
-
 def make(name, sp, seed=0):
     return create(name, sp.spec, seed=seed, **FAST.get(name, {}))
-
 
 def score(arch) -> float:
     """A deterministic fake objective."""
     return zlib.crc32(arch.to_json().encode()) / 2 ** 32
 
-
 def drive(s, n, fail_every=0, lag=0):
-    """Ask ``n`` times; tell each result ``lag`` asks later, newest first; fail every ``fail_every``-th."""
+    """Ask ``n`` times; tell each result ``lag`` asks later, newest first; fail every ``fail_every``-th.
+
+    Budget-aware, as a study is: multi-fidelity searchers get their budgets back.
+    """
     asked, out = [], []
     for i in range(n):
-        a = s.ask()
+        a, budget = s.ask_with_budget()
         out.append(a)
-        asked.append((i, a))
+        asked.append((i, a, budget))
         if len(asked) > lag:
-            for j, b in reversed(asked):     # out of order: the newest first
-                s.tell(b, Result.failure("boom") if fail_every and j % fail_every == 0 else score(b))
+            for j, b, bb in reversed(asked):     # out of order: the newest first
+                s.tell(b, Result.failure("boom") if fail_every and j % fail_every == 0 else score(b), bb)
             asked = []
     return out
-
 
 @pytest.mark.parametrize("sp_name", sorted(SPACES))
 @pytest.mark.parametrize("name", list_searchers())
@@ -68,12 +77,11 @@ def test_proposes_only_valid_architectures(name, sp_name):
     for a in archs:
         assert sp.validate(a) == a
 
-
+@pytest.mark.parametrize("sp_name", ["nb201", "darts", "path_level"])
 @pytest.mark.parametrize("name", list_searchers())
-def test_same_seed_same_sequence(name):
-    sp = space("nb201")
+def test_same_seed_same_sequence(name, sp_name):
+    sp = space(sp_name)
     assert drive(make(name, sp, 7), 40, lag=1) == drive(make(name, sp, 7), 40, lag=1)
-
 
 @pytest.mark.parametrize("name", list_searchers())
 def test_survives_failed_trials(name):
@@ -83,7 +91,6 @@ def test_survives_failed_trials(name):
         sp.validate(a)
     for a in drive(s, 20, fail_every=2):
         sp.validate(a)
-
 
 @pytest.mark.parametrize("name", list_searchers())
 def test_out_of_order_and_late_tells(name):
@@ -100,32 +107,29 @@ def test_out_of_order_and_late_tells(name):
     assert held not in s.pending
     sp.validate(s.ask())
 
-
 def _events(s, n):
     """Run ``s`` with interleaved asks and tells, some left pending; return the history."""
     events, pending = [], []
     for i in range(n):
-        a = s.ask()
-        events.append(("ask", a))
-        pending.append(a)
+        a, budget = s.ask_with_budget()
+        events.append(("ask", a, budget))
+        pending.append((a, budget))
         if i % 3 == 2:
-            b = pending.pop(1)
+            b, bb = pending.pop(1)
             r = Result.failure("x") if i % 5 == 0 else Result({"acc": score(b)})
-            s.tell(b, r)
-            events.append(("tell", b, r))
+            s.tell(b, r, bb)
+            events.append(("tell", b, r, bb))
     return events
-
 
 def _continue(s, n):
     out = []
     for _ in range(n):
-        a = s.ask()
-        s.tell(a, score(a))
-        out.append(a)
+        a, budget = s.ask_with_budget()
+        s.tell(a, score(a), budget)
+        out.append((a, budget))
     return out
 
-
-@pytest.mark.parametrize("sp_name", ["nb201", "path_level"])
+@pytest.mark.parametrize("sp_name", ["nb201", "darts", "path_level"])
 @pytest.mark.parametrize("name", list_searchers())
 def test_resume_from_state_dict_and_history(name, sp_name):
     sp = space(sp_name)
@@ -143,24 +147,59 @@ def test_resume_from_state_dict_and_history(name, sp_name):
     assert s3.state_dict()["num_asked"] == state["num_asked"]
     assert _continue(s3, 10) == want
 
-
 def test_recover_rejects_a_foreign_history():
     sp = space("nb201")
     events = _events(make("random", sp, seed=1), 5)
     with pytest.raises(ValueError, match="diverges"):
         make("random", sp, seed=2).recover(events)
 
+@pytest.mark.parametrize("name", list_searchers())
+def test_tiny_space_gives_valid_asks_or_exhausted(name):
+    """On 8 architectures, 40 asks end promptly: each a valid architecture, or Exhausted."""
+    spec = _tiny_spec()
+    s = create(name, spec, seed=0, **FAST.get(name, {}))
+    for i in range(40):
+        try:
+            a, budget = s.ask_with_budget()
+        except Exhausted:
+            continue
+        assert a in set(_all_tiny())
+        s.tell(a, Result.failure("x") if i % 7 == 3 else score(a), budget)
 
-@pytest.mark.parametrize("name", ["random", "grid"])
+def _all_tiny():
+    from nasl.ir.architecture import Architecture
+    return [Architecture({"a": "conv", "b.k": k, "c": c}) for k in (3, 5) for c in (False, True)] + \
+        [Architecture({"a": a, "c": c}) for a in ("pool", "skip") for c in (False, True)]
+
+def _deduplicates(name) -> bool:
+    from nasl.searchers.registry import _options_of, get_searcher
+    return name == "grid" or "dedup" in _options_of(get_searcher(name))
+
+@pytest.mark.parametrize("name", list_searchers())
 def test_finite_space_is_exhausted_not_hung(name):
-    s = create(name, _tiny_spec(), seed=0)      # 8 architectures
-    got = s.ask_batch(5) + s.ask_batch(5)           # the second batch comes back short
+    """A searcher that never repeats itself says when the 8 architectures are used up;
+    one that may repeat (aging evolution re-proposes freely) still answers every ask."""
+    spec = _tiny_spec()
+    s = create(name, spec, seed=0, **FAST.get(name, {}))
+    if not _deduplicates(name):
+        for _ in range(30):
+            try:
+                a = s.ask()
+            except Exhausted:
+                break
+            s.tell(a, score(a))
+        return
+    got = s.ask_batch(5)
+    for a in got[:3]:
+        s.tell(a, score(a))
+    got += s.ask_batch(5)                       # the second batch comes back short
     assert len(got) == len(set(got)) == 8
+    for a in got[3:]:
+        s.tell(a, score(a))
     with pytest.raises(Exhausted):
         s.ask()
     with pytest.raises(Exhausted):
         s.ask_batch(3)
-
 
 def _tiny_spec():
     from nasl.ir.choices import Block, Choice, ChoiceSpec, Group, Guard
@@ -168,7 +207,6 @@ def _tiny_spec():
     return ChoiceSpec(Block([Choice("a", "choice", ("conv", "pool", "skip")),
                              Group(Guard("a", frozenset({"conv"})), inner),
                              Choice("c", "bool", (False, True))]))
-
 
 def test_results_and_registry():
     r = Result({"acc": 90.0, "params": 3.0}, directions={"params": "min"})
@@ -180,7 +218,6 @@ def test_results_and_registry():
     with pytest.raises(KeyError, match="did you mean 'random'"):
         create("randm", _tiny_spec())
     assert list_searchers("reg*") == ["regularized_evolution"]
-
 
 def test_a_new_searcher_is_registered_and_listed():
     from nasl.searchers.registry import _REGISTRY
@@ -195,7 +232,6 @@ def test_a_new_searcher_is_registered_and_listed():
         assert create("_test_first", _tiny_spec()).ask() == {"a": "conv", "b.k": 3, "c": False}
     finally:
         del _REGISTRY["_test_first"]
-
 
 def test_unknown_options_are_named():
     import nasl

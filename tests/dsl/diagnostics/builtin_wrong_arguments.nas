@@ -2,7 +2,7 @@
 input x: [3, 32, 32]
 
 def cell(c) = dag(nodes=4) {
-    node j: inputs = pick(2, replace=true), edge = conv(c)
+    node j: inputs = pick(2, unique=true), edge = conv(c)
 }
 
 network {

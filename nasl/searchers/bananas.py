@@ -1,0 +1,207 @@
+"""BANANAS: Bayesian optimization with a neural-network ensemble surrogate."""
+from __future__ import annotations
+
+import math
+
+from nasl.ir.architecture import Architecture
+from nasl.searchers.base import Exhausted, Result, Searcher
+from nasl.searchers.encoding import OneHotEncoder
+from nasl.searchers.registry import register_searcher
+from nasl.searchers.surrogate import MLPEnsemble
+from nasl.searchers.walks import NoValidArchitecture, Odometer, has_constraints, mutate, sample, satisfies
+
+ACQUISITIONS = ("its", "ucb", "mean")
+
+
+@register_searcher("bananas")
+class Bananas(Searcher):
+    """BANANAS (White, Neiswanger & Savani, "BANANAS: Bayesian Optimization with
+    Neural Architectures for Neural Architecture Search", AAAI 2021), in the
+    predictor-based style of PNAS (Liu et al., ECCV 2018).
+
+    The first ``num_initial`` asks are random. Then, whenever its queue of
+    proposals is empty, the searcher trains an ensemble of small MLPs
+    (:class:`~nasl.searchers.surrogate.MLPEnsemble`) on the encodings and
+    scores of every successful result told so far, builds a pool of
+    ``candidates`` architectures (one- or two-choice mutations of the
+    ``num_parents`` best, plus ``random_candidates`` random ones, none
+    proposed before), ranks the pool by the acquisition over the ensemble's
+    predictions, and queues the best ``batch_size``.
+
+    Encodings: the study's ``encoder`` callable when one is given (e.g. the
+    path encoding of :mod:`nasl.ir.encodings`), else the one-hot encoding of
+    the ChoiceSpec (:class:`~nasl.searchers.encoding.OneHotEncoder`).
+
+    Parameters
+    ----------
+    spec, seed, encoder
+        See :class:`~nasl.searchers.base.Searcher`.
+    num_initial : int
+        Random asks before the first model (default 10).
+    ensemble_size : int
+        MLPs in the ensemble (paper: 5).
+    candidates : int
+        Mutations per model fit (default 100).
+    random_candidates : int
+        Random architectures added to the pool (default 10).
+    num_parents : int
+        How many of the best results are mutated (default 10).
+    batch_size : int
+        Proposals queued per model fit (paper: 10).
+    acquisition : {"its", "ucb", "mean"}
+        Independent Thompson sampling (the paper's), upper confidence bound
+        ``mean + ucb_beta * std``, or the ensemble mean.
+    ucb_beta : float
+        Exploration weight of UCB (default 1.0).
+    hidden, epochs, lr
+        The MLPs' hidden widths (default (32, 32)), Adam steps (200) and step size (0.01).
+    objective : str, optional
+        The objective to maximise (its direction respected; default: each result's first).
+    """
+
+    def __init__(self, spec, seed=None, *, num_initial: int = 10, ensemble_size: int = 5, candidates: int = 100,
+                 random_candidates: int = 10, num_parents: int = 10, batch_size: int = 10,
+                 acquisition: str = "its", ucb_beta: float = 1.0, hidden: tuple = (32, 32), epochs: int = 200,
+                 lr: float = 0.01, objective: str | None = None, **kw):
+        super().__init__(spec, seed, **kw)
+        if acquisition not in ACQUISITIONS:
+            raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}, not {acquisition!r}")
+        for name, v in (("ensemble_size", ensemble_size), ("batch_size", batch_size), ("num_parents", num_parents),
+                        ("epochs", epochs)):
+            if v < 1:
+                raise ValueError(f"{name} must be at least 1, not {v}")
+        if candidates < 0 or random_candidates < 0 or num_initial < 0:
+            raise ValueError("candidates, random_candidates and num_initial cannot be negative")
+        self.num_initial, self.ensemble_size = num_initial, ensemble_size
+        self.candidates, self.random_candidates = candidates, random_candidates
+        self.num_parents, self.batch_size = num_parents, batch_size
+        self.acquisition, self.ucb_beta = acquisition, ucb_beta
+        self.hidden, self.epochs, self.lr = tuple(hidden), epochs, lr
+        self.objective = objective
+        self.data: list = []               # (arch, score) of successful results, in tell order
+        self.seen: set = set()             # asked or told
+        self.queue: list = []              # proposals of the last fit, best last
+        self.num_fits = 0
+        self._rest = None                  # the unseen architectures, once random draws keep repeating
+        self._check = has_constraints(self.spec)
+        self._onehot = None
+        self._cache: dict = {}
+
+    # ------------------------------------------------------------ asks
+    def _propose(self) -> Architecture:
+        while self.queue:
+            arch = self.queue.pop()
+            if arch not in self.seen:
+                return self._take(arch)
+        if self.num_asked >= self.num_initial and len(self.data) >= 2:
+            self.queue = self._acquire()
+            while self.queue:
+                arch = self.queue.pop()
+                if arch not in self.seen:
+                    return self._take(arch)
+        return self._take(self._random())
+
+    def _take(self, arch: Architecture) -> Architecture:
+        self.seen.add(arch)
+        return arch
+
+    def _random(self) -> Architecture:
+        try:
+            if self._rest is None:
+                for _ in range(100):
+                    arch = sample(self.spec, self.rng, self._check)
+                    if arch not in self.seen:
+                        return arch
+                rest = [a for a in Odometer(self.spec) if a not in self.seen
+                        and (not self._check or satisfies(self.spec, a))]
+                self.rng.shuffle(rest)
+                self._rest = rest
+            while self._rest:
+                arch = self._rest.pop()
+                if arch not in self.seen:
+                    return arch
+        except NoValidArchitecture as e:
+            raise Exhausted(str(e)) from None
+        raise Exhausted(f"bananas has proposed all {len(self.seen)} architectures of the space")
+
+    def _acquire(self) -> list:
+        """Fit the ensemble, score a fresh pool, return the best ``batch_size`` (best last)."""
+        import numpy as np
+        pool = self._pool()
+        if not pool:
+            return []
+        X = self._encode([a for a, _ in self.data])
+        y = np.array([s for _, s in self.data])
+        model = MLPEnsemble(self.ensemble_size, self.hidden, self.epochs, self.lr,
+                            seed=self.rng.getrandbits(32)).fit(X, y)
+        pred = model.predict(self._encode(pool))
+        mean, std = pred.mean(axis=0), pred.std(axis=0)
+        if self.acquisition == "its":
+            value = np.random.default_rng(self.rng.getrandbits(32)).normal(mean, std)
+        elif self.acquisition == "ucb":
+            value = mean + self.ucb_beta * std
+        else:
+            value = mean
+        self.num_fits += 1
+        order = sorted(range(len(pool)), key=lambda i: (-value[i], i))[:self.batch_size]
+        return [pool[i] for i in reversed(order)]
+
+    def _pool(self) -> list:
+        parents = [a for a, _ in sorted(self.data, key=lambda t: -t[1])[:self.num_parents]]
+        pool, inpool = [], set()
+        rng = self.rng
+        try:
+            for i in range(self.candidates):
+                child = mutate(self.spec, parents[i % len(parents)], rng, self._check)
+                if rng.random() < 0.5:
+                    child = mutate(self.spec, child, rng, self._check)
+                if child not in self.seen and child not in inpool:
+                    pool.append(child)
+                    inpool.add(child)
+            for _ in range(self.random_candidates):
+                a = sample(self.spec, rng, self._check)
+                if a not in self.seen and a not in inpool:
+                    pool.append(a)
+                    inpool.add(a)
+        except NoValidArchitecture:
+            pass        # a heavily constrained space: score what we have
+        return pool
+
+    def _encode(self, archs):
+        import numpy as np
+        rows = []
+        for a in archs:
+            x = self._cache.get(a)
+            if x is None:
+                if self.encoder is not None:
+                    x = np.asarray(self.encoder(a), dtype=float).ravel()
+                else:
+                    if self._onehot is None:
+                        self._onehot = OneHotEncoder(self.spec)
+                    x = self._onehot(a)
+                self._cache[a] = x
+            rows.append(x)
+        return np.stack(rows)
+
+    # ------------------------------------------------------------ tells
+    def _feedback(self, arch: Architecture, result: Result) -> None:
+        self.seen.add(arch)
+        if result.failed:
+            return
+        s = result.score(self.objective) if self.objective in (None, *result.objectives) else None
+        if s is not None and math.isfinite(s):
+            self.data.append((arch, s))
+
+    def _get_state(self):
+        return {"data": [[a.to_json(), s] for a, s in self.data],
+                "seen": sorted(a.to_json() for a in self.seen),
+                "queue": [a.to_json() for a in self.queue], "num_fits": self.num_fits,
+                "rest": None if self._rest is None else [a.to_json() for a in self._rest]}
+
+    def _set_state(self, state) -> None:
+        self.data = [(Architecture.from_json(a), s) for a, s in state["data"]]
+        self.seen = {Architecture.from_json(a) for a in state["seen"]}
+        self.queue = [Architecture.from_json(a) for a in state["queue"]]
+        self.num_fits = state["num_fits"]
+        rest = state["rest"]
+        self._rest = None if rest is None else [Architecture.from_json(a) for a in rest]

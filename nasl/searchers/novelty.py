@@ -1,0 +1,93 @@
+"""De-duplication for searchers that would otherwise propose an architecture twice.
+
+An evolutionary or learning searcher proposes by its own rule (a mutation,
+a policy sample). :class:`Novelty` keeps the set of architectures already
+proposed or told, asks the rule again when it repeats one, then falls back
+to uniform samples, and, when those repeat too (a small space nearly used
+up), lists the unseen architectures once by enumeration. When none is
+left it raises :class:`~nasl.searchers.base.Exhausted`, so a finite space
+ends with a clear signal instead of a loop.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from nasl.ir.architecture import Architecture
+from nasl.searchers.base import Exhausted
+from nasl.searchers.walks import NoValidArchitecture, Odometer, sample, satisfies
+
+
+class Novelty:
+    """The architectures seen so far, and the fallbacks when a rule keeps repeating them.
+
+    Parameters
+    ----------
+    spec : ChoiceSpec
+    check : bool
+        Whether the spec has constraints to check on enumerated architectures.
+    enabled : bool
+        False: :meth:`propose` returns the rule's first proposal, repeated or not.
+    retries : int
+        How many proposals of the rule, then how many uniform samples, to try
+        before enumerating.
+    """
+
+    def __init__(self, spec, check: bool, enabled: bool = True, retries: int = 20):
+        self.spec = spec
+        self.check = check
+        self.enabled = enabled
+        self.retries = retries
+        self.seen: set[Architecture] = set()
+        self.rest: list[Architecture] | None = None
+
+    def propose(self, rule: Callable[[], Architecture], rng,
+                on_repeat: Callable[[Architecture], None] | None = None) -> Architecture:
+        """A new architecture from ``rule`` if it gives one within ``retries`` tries, else a fallback.
+
+        ``on_repeat(arch)`` is called for every repeated proposal (a searcher
+        may learn from it: its result, if told, is known).
+        """
+        if not self.enabled:
+            return self._safe(rule)
+        for _ in range(self.retries):
+            arch = self._safe(rule)
+            if arch not in self.seen:
+                self.seen.add(arch)
+                return arch
+            if on_repeat is not None:
+                on_repeat(arch)
+        if self.rest is None:
+            for _ in range(self.retries):
+                arch = self._safe(lambda: sample(self.spec, rng, self.check))
+                if arch not in self.seen:
+                    self.seen.add(arch)
+                    return arch
+            self.rest = [a for a in Odometer(self.spec)
+                         if a not in self.seen and (not self.check or satisfies(self.spec, a))]
+            rng.shuffle(self.rest)
+        while self.rest:
+            arch = self.rest.pop()
+            if arch not in self.seen:
+                self.seen.add(arch)
+                return arch
+        raise Exhausted(f"every one of the {len(self.seen)} architectures of the space has been proposed or told")
+
+    def add(self, arch: Architecture) -> None:
+        if self.enabled:
+            self.seen.add(arch)
+
+    @staticmethod
+    def _safe(rule):
+        try:
+            return rule()
+        except NoValidArchitecture as e:
+            raise Exhausted(str(e)) from None
+
+    def state(self) -> dict:
+        return {"seen": sorted(a.to_json() for a in self.seen),
+                "rest": None if self.rest is None else [a.to_json() for a in self.rest]}
+
+    def load(self, state: dict) -> None:
+        self.seen = {Architecture.from_json(a) for a in state["seen"]}
+        rest = state["rest"]
+        self.rest = None if rest is None else [Architecture.from_json(a) for a in rest]

@@ -1,0 +1,281 @@
+"""An adapter that drives Optuna's samplers over a ChoiceSpec (optuna is optional).
+
+Each ask is one Optuna trial (``study.ask()``). The spec's decision tree is
+walked define-by-run: every *active* choice becomes ``trial.suggest_*``
+calls named by its path, so a conditional choice is suggested only when its
+branch is taken, and the sampler sees exactly the parameters that exist.
+
+=====================  ==========================================================
+choice kind            Optuna parameter(s)
+=====================  ==========================================================
+choice                 ``suggest_categorical(path, values)`` when the values are
+                       plain str/int/float/bool, else over their indices; with
+                       ``ordinal`` (the default for CMA-ES) ``suggest_int(path, 0, n-1)``
+bool                   ``suggest_categorical(path, [False, True])``
+int range              ``suggest_int(path, lo, hi, step=step, log=log)``
+float range            ``suggest_float(path, lo, hi, log=log)``
+subset, permutation    up to 1,000 values: a categorical (or ordinal) index over
+                       them; more: one ``suggest_float(f"{path}[i]", 0, 1)`` key per
+                       item (random keys: the items ordered by key)
+=====================  ==========================================================
+
+An architecture that breaks a constraint of the spec is told to Optuna as a
+failed trial and the sampler asks again (up to ``max_tries`` times).
+
+Resumption: the searcher keeps a log of its asks and tells; ``state_dict``
+holds that log, and ``load_state_dict`` (like ``recover(history)``) replays
+it on a fresh in-memory study with a sampler seeded as before. Optuna's
+seeded samplers are deterministic given the same trials in the same order,
+so the replayed searcher asks the same next architectures. A sampler
+created with ``seed=None`` is not reproducible, and neither is a resume.
+"""
+from __future__ import annotations
+
+from nasl.ir.architecture import Architecture
+from nasl.ir.choice import Choice
+from nasl.searchers.base import Exhausted, Result, Searcher
+from nasl.searchers.registry import register_searcher
+from nasl.searchers.walks import has_constraints, satisfies
+
+SAMPLERS = ("tpe", "cmaes", "gp", "nsga2", "random")
+MAX_CATEGORICAL = 1000
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _optuna():
+    try:
+        import optuna
+    except ImportError:
+        raise ImportError("the 'optuna' searcher needs Optuna: pip install 'nasl[optuna]' "
+                          "(or pip install optuna)") from None
+    return optuna
+
+
+@register_searcher("optuna")
+class OptunaSearcher(Searcher):
+    """Drive an Optuna sampler (Akiba et al., "Optuna: A Next-generation Hyperparameter
+    Optimization Framework", KDD 2019) through its ask/tell interface.
+
+    Parameters
+    ----------
+    spec, seed
+        See :class:`~nasl.searchers.base.Searcher`; ``seed`` seeds the sampler.
+    sampler : {"tpe", "cmaes", "gp", "nsga2", "random"}
+        TPE (Bergstra et al. 2011), CMA-ES (Hansen 2016; needs the ``cmaes``
+        package), Gaussian-process BO (needs torch and scipy), NSGA-II (Deb et
+        al. 2002) or random.
+    sampler_options : dict, optional
+        Keyword arguments for the sampler's constructor (e.g. ``n_startup_trials``).
+    objectives : list of str, optional
+        Several objectives to optimise together (a multi-objective study, each
+        objective's direction taken from the results). Default: one objective,
+        each result's first.
+    ordinal : bool, optional
+        Suggest choices as integer indices rather than categories (default:
+        True for CMA-ES, which has no categorical model, else False).
+    max_tries : int
+        Trials per ask that may break the spec's constraints before
+        :class:`Exhausted` is raised (default 100).
+    """
+
+    def __init__(self, spec, seed=None, *, sampler: str = "tpe", sampler_options: dict | None = None,
+                 objectives: list | None = None, ordinal: bool | None = None, max_tries: int = 100, **kw):
+        super().__init__(spec, seed, **kw)
+        if sampler not in SAMPLERS:
+            raise ValueError(f"unknown Optuna sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        _optuna()
+        if sampler == "cmaes":
+            try:
+                import cmaes  # noqa: F401
+            except ImportError:
+                raise ImportError("Optuna's CMA-ES sampler needs the 'cmaes' package: pip install cmaes") from None
+        self.sampler_name = sampler
+        self.sampler_options = dict(sampler_options or {})
+        self.objectives = list(objectives) if objectives else None
+        self.ordinal = (sampler == "cmaes") if ordinal is None else bool(ordinal)
+        self.max_tries = max_tries
+        self._check = has_constraints(self.spec)
+        self._layouts: dict = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        optuna = _optuna()
+        if optuna.logging.get_verbosity() == optuna.logging.INFO:
+            optuna.logging.set_verbosity(optuna.logging.WARNING)    # one log line per trial otherwise
+        n = len(self.objectives) if self.objectives else 1
+        self.study = optuna.create_study(storage=optuna.storages.InMemoryStorage(), sampler=self._sampler(),
+                                         directions=["maximize"] * n)   # scores are signed: larger is better
+        self._trials: dict = {}     # arch -> trials asked and not yet told, oldest first
+        self._log: list = []
+
+    def _sampler(self):
+        s = _optuna().samplers
+        cls = {"tpe": s.TPESampler, "cmaes": s.CmaEsSampler, "nsga2": s.NSGAIISampler,
+               "random": s.RandomSampler}.get(self.sampler_name)
+        if cls is None:
+            cls = s.GPSampler
+        try:
+            return cls(seed=self.seed, **self.sampler_options)
+        except TypeError as e:
+            raise ValueError(f"bad sampler_options for Optuna's {cls.__name__}: {e}") from None
+
+    # ------------------------------------------------------------ asks
+    def _propose(self) -> Architecture:
+        arch = self._ask_trial()
+        self._log.append(["ask"])
+        return arch
+
+    def _ask_trial(self) -> Architecture:
+        from optuna.trial import TrialState
+        for _ in range(self.max_tries):
+            trial = self.study.ask()
+            values = self.spec.walk(lambda c, v: self._suggest(trial, c))
+            if not self._check or satisfies(self.spec, values):
+                arch = Architecture._trusted(values)
+                self._trials.setdefault(arch, []).append(trial)     # telling the object skips a deep copy
+                return arch
+            self.study.tell(trial, state=TrialState.FAIL)
+        raise Exhausted(f"optuna: {self.max_tries} trials in a row broke the spec's constraints")
+
+    def _layout(self, c: Choice):
+        """``(params, decode, encode)``: the Optuna parameters of ``c`` and the maps to and from its value."""
+        lay = self._layouts.get(c.path)
+        if lay is None:
+            lay = self._layouts[c.path] = _layout(c, self.ordinal)
+        return lay
+
+    def _suggest(self, trial, c: Choice):
+        params, decode, _ = self._layout(c)
+        raw = []
+        for name, kind, args in params:
+            if kind == "int":
+                lo, hi, step, log = args
+                raw.append(trial.suggest_int(name, lo, hi, step=step, log=log))
+            elif kind == "float":
+                raw.append(trial.suggest_float(name, args[0], args[1], log=args[2]))
+            else:
+                raw.append(trial.suggest_categorical(name, args))
+        return decode(raw)
+
+    # ------------------------------------------------------------ tells
+    def _feedback(self, arch: Architecture, result: Result) -> None:
+        self._tell_trial(arch, result)
+        self._log.append(["tell", arch.to_json(), result.to_dict()])
+
+    def _values(self, result: Result):
+        if result.failed:
+            return None
+        names = self.objectives or [None]
+        if any(n is not None and n not in result.objectives for n in names):
+            return None
+        return [result.score(n) for n in names]
+
+    def _tell_trial(self, arch: Architecture, result: Result) -> None:
+        from optuna.trial import TrialState
+        values = self._values(result)
+        trials = self._trials.get(arch)
+        if trials:
+            trial = trials.pop(0)
+            if not trials:
+                del self._trials[arch]
+            if values is None:
+                self.study.tell(trial, state=TrialState.FAIL)
+            else:
+                self.study.tell(trial, values if len(values) > 1 else values[0])
+        elif values is not None:
+            self._add_known(arch, values)
+
+    def _add_known(self, arch: Architecture, values) -> None:
+        """A result for an architecture never asked: add it as a finished trial the sampler learns from."""
+        optuna = _optuna()
+        params, dists = {}, {}
+        try:
+            for c in self.spec.active_choices(dict(arch)):
+                layout, _, encode = self._layout(c)
+                for (name, kind, args), raw in zip(layout, encode(arch[c.path])):
+                    dists[name] = _distribution(optuna, kind, args)
+                    params[name] = raw
+            trial = optuna.trial.create_trial(params=params, distributions=dists, values=values)
+        except (KeyError, ValueError):
+            return      # not an architecture of this spec: nothing the sampler could learn from
+        self.study.add_trial(trial)
+
+    # ------------------------------------------------------------ state
+    def _get_state(self):
+        return {"log": self._log}
+
+    def _set_state(self, state) -> None:
+        self._reset()
+        for event in state["log"]:
+            if event[0] == "ask":
+                self._ask_trial()
+            else:
+                self._tell_trial(Architecture.from_json(event[1]), Result.coerce(event[2]))
+            self._log.append(event)
+
+
+def _distribution(optuna, kind, args):
+    d = optuna.distributions
+    if kind == "int":
+        lo, hi, step, log = args
+        return d.IntDistribution(lo, hi, step=step, log=log)
+    if kind == "float":
+        return d.FloatDistribution(args[0], args[1], log=args[2])
+    return d.CategoricalDistribution(args)
+
+
+def _layout(c: Choice, ordinal: bool):
+    """See :meth:`OptunaSearcher._layout`."""
+    p, kind = c.path, c.kind
+    if kind == "int":
+        r = c.domain
+        log = bool(c.log) and r.step == 1 and r.start > 0
+        return [(p, "int", (r.start, r[-1], r.step, log))], (lambda raw: raw[0]), (lambda v: [v])
+    if kind == "float":
+        lo, hi = c.domain
+        return [(p, "float", (float(lo), float(hi), bool(c.log)))], (lambda raw: raw[0]), (lambda v: [float(v)])
+    if kind in ("subset", "permutation") and c.cardinality() > MAX_CATEGORICAL:
+        return _random_keys(c)
+    values = list(c.values())
+    if ordinal and len(values) > 1:
+        return ([(p, "int", (0, len(values) - 1, 1, False))], (lambda raw: values[raw[0]]),
+                (lambda v: [_index(values, v)]))
+    if kind in ("choice", "bool") and all(type(v) in _PLAIN for v in values) and _distinct(values):
+        return [(p, "categorical", tuple(values))], (lambda raw: raw[0]), (lambda v: [values[_index(values, v)]])
+    return ([(p, "categorical", tuple(range(len(values))))], (lambda raw: values[raw[0]]),
+            (lambda v: [_index(values, v)]))
+
+
+def _random_keys(c: Choice):
+    items = list(c.domain)
+    n = len(items)
+    params = [(f"{c.path}[{i}]", "float", (0.0, 1.0, False)) for i in range(n)]
+
+    def decode(keys):
+        order = sorted(range(n), key=lambda i: (keys[i], i))
+        if c.kind == "permutation":
+            return tuple(items[i] for i in order)
+        if c.k is None:
+            return tuple(items[i] for i in range(n) if keys[i] < 0.5)
+        picked = order[:c.k]
+        return tuple(items[i] for i in (picked if c.ordered else sorted(picked)))
+
+    def encode(value):
+        pos = {_index(items, v): k for k, v in enumerate(value)}
+        if c.kind == "subset" and c.k is None:
+            return [0.25 if i in pos else 0.75 for i in range(n)]
+        return [(pos[i] + 0.5) / (n + 1) if i in pos else 1.0 for i in range(n)]
+    return params, decode, encode
+
+
+def _index(values, v) -> int:
+    from nasl.ir.choice import _same
+    for i, x in enumerate(values):
+        if _same(v, x) or (isinstance(v, (list, tuple)) and tuple(v) == tuple(x)):
+            return i
+    raise ValueError(f"{v!r} is not one of the values of that choice")
+
+
+def _distinct(values) -> bool:
+    from nasl.ir.choice import _same
+    return not any(_same(a, b) for i, a in enumerate(values) for b in values[i + 1:])

@@ -1,0 +1,155 @@
+"""``nasl search`` and ``nasl study show|plot|export`` (wired into :mod:`nasl.cli`)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from nasl.ir.errors import NaslError
+
+DEFAULT_STUDY = "nasl-study.db"
+
+
+def bundled_space() -> str:
+    """The default space of ``nasl search``: ``nasl/spaces/digits.nas``."""
+    from nasl.study.digits import default_space_path
+    return default_space_path()
+
+
+def add_commands(sub, common, parse_define) -> None:
+    """Add the study commands to the ``nasl`` argument parser."""
+    s = sub.add_parser("search", parents=[common], help="search a space; record every trial in a study file")
+    s.add_argument("file", nargs="?", metavar="FILE",
+                   help="the .nas space (default: the bundled digits space, or the study's on --resume)")
+    s.add_argument("--searcher", help="default regularized_evolution (see docs/searchers.md)")
+    s.add_argument("-O", "--searcher-option", dest="searcher_options", action="append", type=parse_define,
+                   default=[], metavar="NAME=VALUE", help="a searcher option, e.g. -O population_size=10")
+    s.add_argument("--budget", type=int, help="trials to run, complete + failed (default 10)")
+    s.add_argument("--evaluator", metavar="SPEC",
+                   help="digits (default), table:PATH[:COLUMN], cost[:params,flops], python:MODULE:FUNC")
+    s.add_argument("--objective", action="append", metavar="NAME", help="objectives to use (default: all)")
+    s.add_argument("--executor", choices=["inline", "process", "ray"], default="inline")
+    s.add_argument("--workers", type=int, default=1, help="trials in flight (default 1)")
+    s.add_argument("--study", default=DEFAULT_STUDY, metavar="PATH", help=f"the study file (default {DEFAULT_STUDY})")
+    s.add_argument("--resume", action="store_true", help="continue the study in --study")
+    s.add_argument("--ray-address", metavar="ADDR", help="connect to a Ray cluster (default: start a local one)")
+    s.add_argument("--cpus-per-trial", type=float, help="Ray: CPUs per trial (default 1)")
+    s.add_argument("--gpus-per-trial", type=float, help="Ray: GPUs per trial")
+    s.add_argument("--seed", type=int, help="study seed (default 0)")
+    s.add_argument("--timeout", type=float, metavar="SECONDS", help="fail a trial that runs longer")
+    s.add_argument("--export", metavar="OUT", help="export the best model (.pt, .py or .onnx)")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    st = sub.add_parser("study", parents=[common], help="show, plot or export a recorded study")
+    ss = st.add_subparsers(dest="study_command", required=True, metavar="ACTION")
+    sh = ss.add_parser("show", help="a table of the top trials")
+    sh.add_argument("path", metavar="PATH")
+    sh.add_argument("--top", type=int, default=10, metavar="K", help="how many (default 10)")
+    pl = ss.add_parser("plot", help="best-so-far over trials (and the Pareto front) as an image")
+    pl.add_argument("path", metavar="PATH")
+    pl.add_argument("-o", "--output", required=True, metavar="FILE.png")
+    ex = ss.add_parser("export", help="export a trial's model")
+    ex.add_argument("path", metavar="PATH")
+    which = ex.add_mutually_exclusive_group(required=True)
+    which.add_argument("--best", action="store_true", help="the best trial")
+    which.add_argument("--trial", type=int, metavar="N", help="trial number N")
+    ex.add_argument("--to", choices=["pt", "python", "onnx"], default="pt")
+    ex.add_argument("-o", "--output", required=True, metavar="OUT")
+
+
+def _format_from_suffix(path: str) -> str:
+    return {".py": "python", ".onnx": "onnx"}.get(os.path.splitext(path)[1].lower(), "pt")
+
+
+def run_search(args) -> int:
+    import nasl.study
+    resuming = args.resume and os.path.exists(args.study)
+    space = args.file if args.file else (None if resuming else bundled_space())
+    evaluator = args.evaluator if args.evaluator or resuming else "digits"
+    budget = args.budget if args.budget is not None or resuming else 10
+    resources = None
+    if args.cpus_per_trial is not None or args.gpus_per_trial is not None:
+        resources = {"num_cpus": 1 if args.cpus_per_trial is None else args.cpus_per_trial}
+        if args.gpus_per_trial:
+            resources["num_gpus"] = args.gpus_per_trial
+    try:
+        study = nasl.study.search(
+            space, searcher=args.searcher, evaluator=evaluator, budget=budget, objectives=args.objective,
+            executor=args.executor, workers=args.workers, storage=args.study, seed=args.seed,
+            resume=args.resume, timeout=args.timeout, searcher_options=dict(args.searcher_options) or None,
+            params=dict(args.defines) if space is not None else None, ops=args.ops or None,
+            progress=not args.no_progress, ray_address=args.ray_address, resources=resources)
+    except nasl.study.SearchInterrupted as e:
+        print(str(e), file=sys.stderr)
+        return 130
+    c = study.counts()
+    print(f"study {study.path}: {c['complete']} complete, {c['failed'] + c['pruned']} failed")
+    if not c["complete"]:
+        print("no trial completed; see `nasl study show` for the errors", file=sys.stderr)
+        return 1
+    best = study.best()
+    print(f"best trial #{best.number}: " + ", ".join(f"{k}={best.metrics[k]:.6g}" for k in study.objectives))
+    print(f"best architecture: {best.arch.to_json()}")
+    out = args.export
+    if out is None and (study.config["evaluator"].get("spec") or "") == "digits":
+        out = os.path.splitext(study.path)[0] + "-best.pt"
+    if out:
+        path = study.export_best(out, to=_format_from_suffix(out))
+        print(f"exported the best model to {path}")
+    return 0
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return "-" if v is None else str(v)
+
+
+def run_study(args) -> int:
+    from nasl.study.study import Study
+    study = Study.load(args.path)
+    if args.study_command == "show":
+        return _show(study, args.top)
+    if args.study_command == "plot":
+        from nasl.study.plot import plot_study
+        print(plot_study(study, args.output))
+        return 0
+    trial = study.best() if args.best else _trial(study, args.trial)
+    from nasl.study.export import export_trial
+    print(export_trial(study, trial, args.output, args.to))
+    return 0
+
+
+def _trial(study, number):
+    for t in study.trials:
+        if t.number == number:
+            if t.state != "complete":
+                raise NaslError(f"trial {number} is {t.state}, not complete")
+            return t
+    raise NaslError(f"the study has no trial {number}")
+
+
+def _show(study, k: int) -> int:
+    c, cfg = study.counts(), study.config
+    objectives = list(study.objectives)
+    print(f"study {study.path}: space {cfg['space_file']}, searcher {cfg['searcher']} "
+          f"{json.dumps(cfg['searcher_options'])}, seed {cfg['seed']}, budget {cfg['budget']}")
+    print(f"evaluator {cfg['evaluator'].get('spec') or cfg['evaluator']['repr']}; objectives "
+          + ", ".join(f"{n} ({d})" for n, d in study.objectives.items()))
+    print(f"trials: {c['complete']} complete, {c['failed']} failed, {c['pruned']} pruned, {c['running']} running")
+    top = study.top(k)
+    if top:
+        header = ["rank", "trial"] + objectives + ["seconds", "arch"]
+        rows = [[str(i + 1), str(t.number)] + [_fmt(t.metrics[o]) for o in objectives]
+                + [_fmt(t.duration), t.arch_id] for i, t in enumerate(top)]
+        widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(header)]
+        print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+        for r in rows:
+            print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+        print(f"best architecture: {top[0].arch.to_json()}")
+    failed = [t for t in study.trials if t.state in ("failed", "pruned")]
+    if failed:
+        print(f"failed trials ({len(failed)}):")
+        for t in failed[:k]:
+            print(f"  #{t.number}: {t.error}")
+    return 0

@@ -1,0 +1,40 @@
+"""Export a trial's model: its architecture, rebuilt from the study, with its trained weights.
+
+The weights are the ones the evaluator kept in the study's artifact folder
+(``<study>.artifacts/trial_<id>.pt``, written by the ``digits`` evaluator).
+A trial without weights (a table or cost study) exports the architecture
+with freshly initialised weights, and says so.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from nasl.ir.errors import NaslError
+
+FORMATS = ("pt", "python", "onnx")
+
+
+def weights_of(study, trial) -> str | None:
+    """The trial's saved ``state_dict`` file, or None."""
+    if study.artifact_dir is None:
+        return None
+    path = os.path.join(study.artifact_dir, f"trial_{trial.id}.pt")
+    return path if os.path.exists(path) else None
+
+
+def export_trial(study, trial, path, to: str = "pt") -> str:
+    """Write ``trial``'s model to ``path`` as ``to`` (pt, python or onnx); returns the path."""
+    if to not in FORMATS:
+        raise NaslError(f"export format is one of {', '.join(FORMATS)}, not {to!r}")
+    if trial.state != "complete":
+        raise NaslError(f"trial {trial.number} is {trial.state}; only complete trials export")
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise NaslError(f"cannot write '{path}': no folder '{folder}'")
+    weights = weights_of(study, trial)
+    if weights is None:
+        print(f"note: trial {trial.number} kept no weights; exporting its architecture untrained", file=sys.stderr)
+    from nasl.study.model_export import export_model
+    return export_model(study.request_for(trial), path, to=to, weights=weights, metrics=trial.metrics)

@@ -1,0 +1,223 @@
+"""The search loop: ask, record, evaluate, record, tell; resumable at any instant.
+
+Determinism (``deterministic=True``, the default): with ``workers=K``,
+K trials are in flight and results are *told in trial-number order*: an
+outcome that arrives before an older trial's waits until that one is told.
+After each tell, one new trial is asked. So the searcher sees the same asks
+and tells (ask 0..K-1, then tell i, ask i+K) whatever the executor and the
+timing; with deterministic evaluators, inline, process and Ray studies of the
+same seed and ``workers`` are identical. ``deterministic=False`` tells in
+completion order and never holds a free worker back, for the most
+throughput when trial times vary a lot.
+
+Resume: the searcher comes back from its last snapshot (``state_dict``)
+plus a replay of the asks and tells recorded after it, in their recorded
+order (``ask_seq`` / ``tell_seq``); trials that a killed run left
+``running`` are evaluated again (same architecture, same trial seed), and
+complete or failed trials never are.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+
+from nasl.ir.errors import NaslError
+from nasl.study.protocol import TrialRequest
+
+
+class SearchInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a search; finished trials are kept. ``.study`` is the study so far."""
+
+    def __init__(self, message: str, study=None):
+        super().__init__(message)
+        self.study = study
+
+
+def trial_seed(study_seed: int, number: int) -> int:
+    """The seed of trial ``number``: stable across runs, processes and machines."""
+    digest = hashlib.blake2b(f"{study_seed}:{number}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") & 0x7FFFFFFF
+
+
+def result_of(row: dict, objectives: dict):
+    """The searcher's :class:`~nasl.searchers.base.Result` for a finished trial row."""
+    from nasl.searchers.base import Result
+    if row["state"] != "complete":
+        return Result.failure(row["error"] or row["state"])
+    return Result({k: row["metrics"][k] for k in objectives}, directions=objectives)
+
+
+def restore_searcher(searcher, store, objectives: dict) -> None:
+    """Bring a fresh searcher to the recorded state: snapshot, then replay what came after."""
+    from nasl.ir.architecture import Architecture
+    snap = store.last_searcher_state()
+    start = -1
+    if snap is not None:
+        start, state = snap
+        searcher.load_state_dict(state)
+    events = []
+    for row in store.trials():
+        if row["ask_seq"] > start:
+            events.append((row["ask_seq"], "ask", row))
+        if row["tell_seq"] is not None and row["tell_seq"] > start:
+            events.append((row["tell_seq"], "tell", row))
+    events.sort(key=lambda e: e[0])
+    for _, kind, row in events:
+        arch = Architecture.from_json(row["arch"])
+        if kind == "ask":
+            got, budget = searcher.ask_with_budget()
+            if got != arch or budget != row["budget"]:
+                raise NaslError(f"cannot resume: the searcher's replay diverges at trial {row['number']} "
+                                f"(it proposes {got.id}, the study has {arch.id}); was the searcher, its "
+                                f"options or the space changed?")
+        else:
+            searcher.tell(arch, result_of(row, objectives), budget=row["budget"])
+
+
+class Loop:
+    """One run of the loop over an open study (see :func:`nasl.study.api.search`)."""
+
+    def __init__(self, store, searcher, runner, config: dict, *, progress=True, deterministic=True,
+                 snapshot_every: int = 100):
+        self.store, self.searcher, self.runner, self.config = store, searcher, runner, config
+        self.objectives = config["objectives"]
+        self.primary = next(iter(self.objectives))
+        self.sign = 1.0 if self.objectives[self.primary] == "max" else -1.0
+        self.deterministic, self.snapshot_every = deterministic, snapshot_every
+        self.seq = store.last_seq() + 1
+        self.rows: dict = {}            # trial id -> (number, Architecture, budget) for trials not yet told
+        self.outcomes: dict = {}        # trial id -> outcome waiting for its turn to be told
+        self.to_submit: list = []       # requests asked (or re-queued) but not yet running
+        self.in_flight = 0
+        self.exhausted = False
+        self.consistent = True
+        counts = store.counts()
+        self.finished = counts["complete"] + counts["failed"] + counts["pruned"]
+        self.failed = counts["failed"] + counts["pruned"]
+        self.best = None
+        for row in store.trials("WHERE state = 'complete'"):
+            self._note_best(row["metrics"][self.primary])
+        self.bar = _progress_bar(progress, config["budget"], self.finished)
+        self._update_bar(0)
+
+    # ------------------------------------------------------------ pieces
+    def _request(self, trial_id, number, arch, budget) -> TrialRequest:
+        c = self.config
+        return TrialRequest(trial_id=trial_id, number=number, arch=dict(arch), budget=budget,
+                            seed=trial_seed(c["seed"], number), space_source=c["space_source"],
+                            space_file=c["space_file"], params=tuple(map(tuple, c["params"])),
+                            ops_modules=tuple(c["ops"]), artifact_dir=c.get("artifact_dir"))
+
+    def requeue(self) -> None:
+        """Trials that a killed or interrupted run left running go first."""
+        from nasl.ir.architecture import Architecture
+        for row in self.store.trials("WHERE state = 'running'"):
+            arch = Architecture.from_json(row["arch"])
+            self.rows[row["id"]] = (row["number"], arch, row["budget"])
+            self.store.restart_trial(row["id"])
+            self.to_submit.append(self._request(row["id"], row["number"], arch, row["budget"]))
+
+    def _ask(self) -> bool:
+        from nasl.searchers.base import Exhausted
+        self.consistent = False          # until the searcher and the file agree again
+        try:
+            arch, budget = self.searcher.ask_with_budget()
+        except Exhausted:
+            self.exhausted = True
+            self.consistent = True
+            return False
+        number = self.finished + len(self.rows)
+        trial_id = self.store.add_trial(number, arch.to_json(), arch.id, budget, trial_seed(self.config["seed"], number),
+                                        self.seq)
+        self.seq += 1
+        self.consistent = True
+        self.rows[trial_id] = (number, arch, budget)
+        self.to_submit.append(self._request(trial_id, number, arch, budget))
+        return True
+
+    def _tell(self, trial_id, outcome) -> None:
+        number, arch, budget = self.rows[trial_id]
+        state = outcome["state"]
+        self.consistent = False
+        self.store.finish_trial(trial_id, state, metrics=outcome["metrics"], curve=outcome["curve"],
+                                error=outcome["error"], duration=outcome["duration"], worker=outcome["worker"],
+                                tell_seq=self.seq)
+        self.seq += 1
+        self.searcher.tell(arch, result_of(outcome, self.objectives), budget=budget)
+        del self.rows[trial_id]
+        self.finished += 1
+        self.consistent = True
+        if state == "complete":
+            self._note_best(outcome["metrics"][self.primary])
+        else:
+            self.failed += 1
+        if self.snapshot_every and self.finished % self.snapshot_every == 0:
+            self.snapshot()
+        self._update_bar(1)
+
+    def _note_best(self, value) -> None:
+        if self.best is None or self.sign * value > self.sign * self.best:
+            self.best = value
+
+    def _update_bar(self, n) -> None:
+        if self.bar is not None:
+            best = "-" if self.best is None else f"{self.best:.4g}"
+            self.bar.set_postfix_str(f"best {self.primary}={best} failed={self.failed}", refresh=False)
+            self.bar.update(n)
+
+    def snapshot(self) -> None:
+        self.store.save_searcher_state(self.seq - 1, self.searcher.state_dict())
+
+    # ------------------------------------------------------------ the loop
+    def run(self) -> None:
+        budget, workers = self.config["budget"], self.runner.workers
+        try:
+            while True:
+                # ask: keep `workers` trials outstanding, never past the budget
+                while (not self.exhausted and len(self.rows) < workers
+                       and self.finished + len(self.rows) < budget):
+                    if not self._ask():
+                        break
+                while self.to_submit and self.in_flight < workers:
+                    self.runner.submit(self.to_submit.pop(0))
+                    self.in_flight += 1
+                if not self.in_flight:
+                    break
+                for trial_id, outcome in self.runner.wait():
+                    self.in_flight -= 1
+                    self.outcomes[trial_id] = outcome
+                self._tell_ready()
+        finally:
+            self.runner.close()
+            # a snapshot taken between a searcher call and its record would not match the file;
+            # then the next resume replays from the previous snapshot instead
+            if self.consistent:
+                self.snapshot()
+            if self.bar is not None:
+                self.bar.close()
+
+    def _tell_ready(self) -> None:
+        if not self.deterministic:
+            for trial_id in list(self.outcomes):
+                self._tell(trial_id, self.outcomes.pop(trial_id))
+            return
+        # the oldest outstanding trial first; a later one waits for it
+        while self.rows:
+            oldest = min(self.rows, key=lambda t: self.rows[t][0])
+            if oldest not in self.outcomes:
+                return
+            self._tell(oldest, self.outcomes.pop(oldest))
+            if len(self.rows) < self.runner.workers and not self.exhausted \
+                    and self.finished + len(self.rows) < self.config["budget"]:
+                self._ask()
+
+
+def _progress_bar(progress, total, initial):
+    if not progress:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, initial=initial, desc="search", unit="trial", file=sys.stderr, dynamic_ncols=True,
+                mininterval=0.2)

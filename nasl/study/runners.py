@@ -1,0 +1,163 @@
+"""Where trials run: the runner interface, inline, and any ``concurrent.futures.Executor``.
+
+A runner takes :class:`~nasl.study.protocol.TrialRequest` s with
+:meth:`Runner.submit` and hands back outcomes with :meth:`Runner.wait`:
+``(trial_id, outcome)`` pairs, where an outcome is the plain dict of
+:func:`~nasl.study.evaluators.run_trial`. Timeouts and crashed workers
+become failed outcomes with the reason; they never stop the study.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import signal
+import threading
+import time
+
+from nasl.ir.errors import NaslError
+from nasl.study.evaluators import run_trial
+
+
+def failed(reason: str, duration=None, worker=None) -> dict:
+    return {"state": "failed", "metrics": None, "curve": None, "error": reason, "duration": duration,
+            "worker": worker}
+
+
+def timed_out(timeout: float) -> str:
+    return f"timed out after {timeout:g} s"
+
+
+class Runner:
+    """Runs trials of one evaluator; ``workers`` of them at a time."""
+
+    workers = 1
+
+    def __init__(self, evaluator, objectives, timeout: float | None = None):
+        self.evaluator, self.objectives, self.timeout = evaluator, list(objectives), timeout
+
+    def submit(self, request) -> None:
+        raise NotImplementedError
+
+    def wait(self) -> list[tuple[int, dict]]:
+        """Block until at least one submitted trial has an outcome; return all that have."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop: abandon whatever is still running."""
+
+
+class _Alarm(BaseException):
+    # a BaseException, so that the evaluator's own ``except Exception`` cannot swallow it
+    pass
+
+
+class InlineRunner(Runner):
+    """Trials run one by one in this process, oldest first.
+
+    ``workers=K`` keeps K trials submitted, exactly as a pool would, so that
+    the searcher sees the same asks and tells as under a pool of K workers.
+    A timeout interrupts the trial with ``SIGALRM`` (main thread, Unix only):
+    this stops Python code, not a long call inside a C extension.
+    """
+
+    def __init__(self, evaluator, objectives, timeout=None, workers: int = 1):
+        super().__init__(evaluator, objectives, timeout)
+        self.workers = workers
+        self.queue: list = []
+
+    def submit(self, request) -> None:
+        self.queue.append(request)
+
+    def wait(self):
+        self.queue.sort(key=lambda r: r.number)
+        request = self.queue.pop(0)
+        if not self.timeout or not hasattr(signal, "setitimer") or \
+                threading.current_thread() is not threading.main_thread():
+            return [(request.trial_id, run_trial(self.evaluator, request, self.objectives))]
+
+        def on_alarm(signum, frame):
+            raise _Alarm()
+        old = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        start = time.perf_counter()
+        try:
+            outcome = run_trial(self.evaluator, request, self.objectives)
+        except _Alarm:
+            outcome = failed(timed_out(self.timeout), time.perf_counter() - start, "inline")
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        return [(request.trial_id, outcome)]
+
+
+class ExecutorRunner(Runner):
+    """Trials run on a user's ``concurrent.futures.Executor`` (threads, processes, Dask, ...).
+
+    The executor belongs to the user: it is not shut down. A trial past its
+    timeout is failed and its future cancelled; an executor cannot stop a
+    call that has started, so the call may run on in the background. When a
+    process pool breaks (a worker died), the trials it held fail with the
+    reason, and the search stops with an error since the pool takes no more work.
+    """
+
+    def __init__(self, evaluator, objectives, timeout=None, executor=None, workers: int = 1):
+        super().__init__(evaluator, objectives, timeout)
+        self.executor, self.workers = executor, workers
+        self.futures: dict = {}            # future -> (trial_id, deadline)
+
+    def submit(self, request) -> None:
+        try:
+            fut = self.executor.submit(run_trial, self.evaluator, request, self.objectives)
+        except cf.BrokenExecutor as e:
+            raise NaslError(f"the executor is broken and takes no more trials: {e}") from None
+        deadline = time.monotonic() + self.timeout if self.timeout else None
+        self.futures[fut] = (request.trial_id, deadline)
+
+    def wait(self):
+        while True:
+            deadlines = [d for _, d in self.futures.values() if d is not None]
+            wait_s = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            done, _ = cf.wait(list(self.futures), timeout=wait_s, return_when=cf.FIRST_COMPLETED)
+            out = []
+            for fut in done:
+                trial_id, _ = self.futures.pop(fut)
+                try:
+                    out.append((trial_id, fut.result()))
+                except cf.BrokenExecutor as e:
+                    out.append((trial_id, failed(f"the worker died: {e}")))
+                except cf.CancelledError:
+                    out.append((trial_id, failed("cancelled")))
+                except Exception as e:  # noqa: BLE001 - e.g. the evaluator did not pickle
+                    out.append((trial_id, failed(f"{type(e).__name__}: {e}")))
+            now = time.monotonic()
+            for fut, (trial_id, deadline) in list(self.futures.items()):
+                if deadline is not None and now >= deadline:
+                    fut.cancel()
+                    del self.futures[fut]
+                    out.append((trial_id, failed(timed_out(self.timeout), self.timeout)))
+            if out:
+                return out
+
+    def close(self) -> None:
+        for fut in self.futures:
+            fut.cancel()
+        self.futures.clear()
+
+
+def make_runner(executor, evaluator, objectives, *, workers: int = 1, timeout=None, ray_address=None,
+                resources=None) -> Runner:
+    """The runner for an ``executor`` name ("inline", "process", "ray") or Executor object."""
+    if workers < 1:
+        raise NaslError(f"workers must be at least 1, not {workers}")
+    if isinstance(executor, cf.Executor):
+        return ExecutorRunner(evaluator, objectives, timeout, executor=executor, workers=workers)
+    if executor == "inline":
+        return InlineRunner(evaluator, objectives, timeout, workers=workers)
+    if executor == "process":
+        from nasl.study.process_pool import ProcessRunner
+        return ProcessRunner(evaluator, objectives, timeout, workers=workers)
+    if executor == "ray":
+        from nasl.study.ray_runner import RayRunner
+        return RayRunner(evaluator, objectives, timeout, workers=workers, address=ray_address,
+                         resources=resources)
+    raise NaslError(f"unknown executor {executor!r}; expected 'inline', 'process', 'ray' or a "
+                    f"concurrent.futures.Executor")

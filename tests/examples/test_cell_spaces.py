@@ -1,0 +1,109 @@
+"""examples/nasnet.nas and examples/enas_micro.nas: controller-style cell spaces (REFERENCE.md).
+
+In both, a block's two inputs are sampled independently among all earlier
+states (NASNet paper; melodyguan/enas micro_controller.py), so a node at
+position b (0-based) has (b+2)^2 ordered input pairs.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+import nasl
+from nasl.compiler import compile, count_params
+from tests.conftest import example
+
+ENAS_OPS = ["sep_conv_3x3", "sep_conv_5x5", "avg_pool_3x3", "max_pool_3x3", "identity_op"]
+# melodyguan/enas scripts/cifar10_micro_final.sh: 4 numbers per node (x_id, x_op, y_id, y_op), normal then reduce
+ENAS_FINAL_ARC = "0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1"
+
+
+def enas_arc(arc: str, nodes: int = 5) -> dict:
+    """The architecture of an official ENAS micro arc string (test-side, independent of the space)."""
+    xs = [int(t) for t in arc.split()]
+    out = {}
+    for c, cell in enumerate(["normal", "reduction"]):
+        part = xs[4 * nodes * c:4 * nodes * (c + 1)]
+        for b in range(nodes):
+            x_id, x_op, y_id, y_op = part[4 * b:4 * b + 4]
+            out[f"{cell}.node[{b + 2}].inputs"] = (x_id, y_id)
+            out[f"{cell}.node[{b + 2}].edge[0]"] = ENAS_OPS[x_op]
+            out[f"{cell}.node[{b + 2}].edge[1]"] = ENAS_OPS[y_op]
+    return out
+
+
+def test_nasnet_size():
+    per_cell = math.prod((b + 2) ** 2 * 13 ** 2 * 2 for b in range(5))
+    assert per_cell == 720 ** 2 * 13 ** 10 * 2 ** 5 == 2_286_906_949_584_691_200
+    assert nasl.load(example("nasnet.nas")).size() == per_cell ** 2
+
+
+def test_enas_micro_size():
+    per_cell = math.prod((b + 2) ** 2 * 5 ** 2 for b in range(5))
+    assert per_cell == 720 ** 2 * 5 ** 10 == 5_062_500_000_000
+    assert nasl.load(example("enas_micro.nas")).size() == per_cell ** 2
+
+
+@pytest.mark.parametrize("name,per_cell", [("nasnet.nas", 2 * 2 * 13 * 13 * 2), ("enas_micro.nas", 2 * 2 * 5 * 5)])
+def test_one_block_sizes_match_enumeration(name, per_cell):
+    space = nasl.load(example(name), B=1)
+    assert space.size() == per_cell ** 2
+    if per_cell ** 2 <= 20_000:
+        assert len(set(space.enumerate())) == per_cell ** 2
+
+
+def test_a_block_may_read_one_state_twice_and_order_matters():
+    space = nasl.load(example("enas_micro.nas"), C=4, L=3, B=2)
+    c = space.spec["normal.node[3].inputs"]
+    assert c.cardinality() == 9 and (2, 2) in set(c.values()) and (0, 1) in set(c.values())
+    assert (1, 0) in set(c.values())
+
+
+def test_enas_final_arc_is_the_preset_and_compiles():
+    space = nasl.load(example("enas_micro.nas"))
+    arch = space.validate(enas_arc(ENAS_FINAL_ARC))
+    preset = json.loads(example("enas_micro.presets.json").read_text())["ENAS"]
+    assert preset["format"] == "arch" and space.validate(preset["value"]) == arch
+    # our build of the official arc at C=36, L=15 (the paper's 4.6M is its TF network; see the file header)
+    assert count_params(compile(space, arch)) == 3_894_372
+
+
+def test_enas_reduction_cell_concatenates_its_loose_ends():
+    space = nasl.load(example("enas_micro.nas"), C=4, L=3)
+    arch = space.validate(enas_arc(ENAS_FINAL_ARC))
+    shapes = {n: d for n, d in space.realize(arch).nodes(data=True)}
+    cats = [n for n in shapes if n.startswith("reduction") and n.endswith("out.concat")]
+    # node 3 is read by node 4, so nodes 2, 4, 5, 6 are concatenated
+    assert cats and len(space.realize(arch).inputs_of(cats[0])) == 4
+
+
+def test_nasnet_combine_is_add_or_concat():
+    space = nasl.load(example("nasnet.nas"), C=4, N=1, B=2)
+    assert tuple(space.spec["normal.node[2].merge.combine"].domain) == ("add", "concat_conv")
+
+
+def test_enas_cells_concatenate_unread_inputs():
+    # normal cell: every node reads input 0 only, so input 1 (the previous cell) joins the loose ends;
+    # reduction cell: nodes read input 1 only, so input 0 is reduced to size and concatenated
+    space = nasl.load(example("enas_micro.nas"), C=4, L=3, B=2)
+    arch = {}
+    for cell, src in (("normal", 0), ("reduction", 1)):
+        arch[f"{cell}.node[2].inputs"] = (src, src)
+        arch[f"{cell}.node[3].inputs"] = (src, 2)
+        for j in (2, 3):
+            arch[f"{cell}.node[{j}].edge[0]"] = "sep_conv_3x3"
+            arch[f"{cell}.node[{j}].edge[1]"] = "identity_op"
+    arch = space.validate(arch)
+    g = space.realize(arch)
+    outs = {n: g.inputs_of(n) for n, d in g.ops() if d["op"] == "concat" and n.endswith("out.concat")}
+    normal = [ins for n, ins in outs.items() if n.startswith("normal")]
+    reduction = [ins for n, ins in outs.items() if n.startswith("reduction")]
+    assert normal and all(len(ins) == 2 for ins in normal)          # node 3 and input 1
+    assert reduction and all(len(ins) == 2 for ins in reduction)    # node 3 and input 0, reduced
+    assert any("in[0].factorized_reduce" in i for ins in reduction for i in ins)
+    model = compile(space, arch)
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())

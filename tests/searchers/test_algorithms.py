@@ -1,0 +1,198 @@
+"""The rules of each algorithm of searchers-a: what it keeps, removes, breeds and learns."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from nasl.searchers import Exhausted, Result, create
+from nasl.searchers.tournament import trivial
+from tests.searchers.test_protocol import ROOT_DIR, score, space
+
+
+def run(s, n, value=score):
+    out = []
+    for _ in range(n):
+        a = s.ask()
+        s.tell(a, value(a))
+        out.append(a)
+    return out
+
+
+def test_only_creating_a_reinforce_searcher_imports_torch():
+    code = ("import sys, nasl\n"
+            "from nasl.searchers import create, reinforce\n"
+            "spec = nasl.load('examples/nas_bench_201.nas').spec\n"
+            "for n in ('mcts', 'q_learning', 'genetic', 'tournament_evolution', 'pairwise_tournament'):\n"
+            "    s = create(n, spec, seed=0); s.tell(s.ask(), 1.0); s.ask()\n"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT_DIR, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+    import nasl.searchers.controller      # noqa: F401  (what Reinforce.__init__ imports: torch)
+    assert "torch" in sys.modules
+
+
+# ------------------------------------------------------------ tournament evolution
+def test_tournament_evolution_never_removes_and_samples_five_percent():
+    spec = space("nb201").spec
+    s = create("tournament_evolution", spec, seed=0, population_size=10)
+    run(s, 60)
+    assert len(s.population) == 60                       # every told member stays
+    picked = []
+    s.rng.sample = (lambda f: lambda pop, k: picked.append(k) or f(pop, k))(s.rng.sample)
+    s.ask()
+    assert picked == [math.ceil(0.05 * 60)]
+
+
+def test_tournament_evolution_trivial_start():
+    sp = space("path_level")
+    s = create("tournament_evolution", sp.spec, seed=0, init="trivial", init_mutations=0, population_size=3)
+    assert s.ask() == trivial(sp.spec)
+    s = create("tournament_evolution", sp.spec, seed=0, init="trivial", init_mutations=30, population_size=3)
+    a = s.ask()
+    assert sp.validate(a) == a and a != trivial(sp.spec)
+    with pytest.raises(ValueError, match="init is one of random, trivial"):
+        create("tournament_evolution", sp.spec, init="zero")
+
+
+# ------------------------------------------------------------ pairwise tournament
+def test_pairwise_tournament_kills_the_worse_and_mutates_the_better():
+    spec = space("nb201").spec
+    s = create("pairwise_tournament", spec, seed=0, population_size=8)
+    run(s, 8)
+    before = dict((a, v) for a, v in s.population)
+    child = s.ask()
+    assert len(s.population) == 7                        # killed at once, at the ask
+    killed = set(before) - {a for a, _ in s.population}
+    assert len(killed) == 1
+    (dead,) = killed
+    parents = [a for a in before if sum(a[p] != child[p] for p in a) == 1]
+    assert parents and all(before[dead] <= before[p] for p in parents)
+    s.tell(child, 0.5)
+    assert len(s.population) == 8
+
+
+def test_pairwise_tournament_with_one_member_or_none():
+    spec = space("nb201").spec
+    s = create("pairwise_tournament", spec, seed=0, population_size=2)
+    a, b = s.ask(), s.ask()
+    s.tell(a, 1.0)
+    s.tell(b, Result.failure("nan loss"))
+    c = s.ask()                                          # one member: mutated, not killed
+    assert len(s.population) == 1 and sum(a[p] != c[p] for p in a) == 1
+
+
+# ------------------------------------------------------------ genetic
+def test_genetic_runs_its_generations_then_says_so():
+    spec = space("darts").spec
+    s = create("genetic", spec, seed=0, population_size=6, generations=2)
+    asked = []
+    with pytest.raises(Exhausted, match="2 generations"):
+        for _ in range(100):
+            a = s.ask()
+            asked.append(a)
+            s.tell(a, score(a))
+    assert s.generation == 2 and 6 < len(asked) <= 18 and len(set(asked)) == len(asked)
+
+
+def test_genetic_roulette_never_selects_the_worst_and_rank_may():
+    spec = space("nb201").spec
+    pool = [(a, v) for a, v in zip(space("nb201").sample(0, n=4), (1.0, 2.0, 3.0, 4.0))]
+    s = create("genetic", spec, seed=0, population_size=400)
+    picked = s._select(pool)
+    assert pool[0][0] not in picked and picked.count(pool[3][0]) > picked.count(pool[1][0])
+    s = create("genetic", spec, seed=0, population_size=400, selection="rank")
+    assert pool[0][0] in s._select(pool)
+    with pytest.raises(ValueError, match="probability"):
+        create("genetic", spec, mutation_prob=1.5)
+
+
+def test_genetic_keeps_known_children_without_asking_again():
+    spec = space("nb201").spec
+    s = create("genetic", spec, seed=0, population_size=10, mutation_prob=0.0, crossover_prob=0.0)
+    archs = run(s, 10)
+    a = s.ask()                 # selection alone copies parents: every child is known, so none is re-asked
+    assert a not in archs and s.generation >= 1
+
+
+# ------------------------------------------------------------ Q-learning
+def test_q_learning_epsilon_schedules():
+    spec = space("nb201").spec
+    s = create("q_learning", spec, seed=0, epsilon_asks=100)
+    got = []
+    for t in (0, 50, 100, 500):
+        s.num_asked = t
+        got.append(round(s.epsilon(), 6))
+    assert got == [1.0, 0.55, 0.1, 0.1]
+    s = create("q_learning", spec, seed=0, epsilon_schedule=[[10, 1.0], [5, 0.5], [5, 0.1]])
+    got = []
+    for t in (0, 9, 10, 14, 15, 100):
+        s.num_asked = t
+        got.append(s.epsilon())
+    assert got == [1.0, 1.0, 0.5, 0.5, 0.1, 0.1]
+    with pytest.raises(ValueError, match="epsilon_schedule"):
+        create("q_learning", spec, epsilon_schedule=[[10, 2.0]])
+
+
+def test_q_learning_backs_the_score_up_the_sequence():
+    spec = space("nb201").spec
+    s = create("q_learning", spec, seed=0, learning_rate=0.5, replay=0)
+    a = s.ask()
+    s.tell(a, 10.0)
+    steps = s.memory[0][0]
+    states = [f"{k}|^" if i == 0 else f"{k}|{steps[i - 1][0]}={steps[i - 1][3]}" for i, (k, *_) in enumerate(steps)]
+    assert len(steps) == 6
+    # new rows start at the mean score told (10): the whole path holds 10
+    assert [s.q[st][act] for st, (_, _, _, act) in zip(states, steps)] == [10.0] * 6
+    last = "cell.edge[2->3]"
+    b = a.replace({last: next(v for v in spec[last].domain if v != a[last])})
+    s.tell(b, 0.0)
+    b_action = spec[last].domain.index(b[last])
+    assert s.q[states[-1]][b_action] == 5.0             # halfway from 10 to 0
+    assert s.q[states[-2]][steps[-2][3]] == 10.0         # max of the next row is still 10 (discount 1)
+
+
+# ------------------------------------------------------------ MCTS
+def test_mcts_grows_one_node_per_ask_and_counts_visits():
+    spec = space("nb201").spec
+    s = create("mcts", spec, seed=0)
+    run(s, 30)
+    assert len(s.tree) == 31 and s.tree[()][0] == 30 and s.tree[()][2] == 30
+    assert sum(s.tree[(a,)][0] for a in range(5) if (a,) in s.tree) == 30
+    outside = space("nb201").sample(99)
+    s.tell(outside, 0.1)                                 # told, never asked: a visit as well as a score
+    assert s.tree[()][0] == 31 and s.tree[()][2] == 31
+
+
+def test_mcts_focuses_on_the_best_branch():
+    spec = space("nb201").spec
+    s = create("mcts", spec, seed=0)
+    first = "cell.edge[0->1]"
+    run(s, 200, value=lambda a: 1.0 if a[first] == "nor_conv_3x3" else 0.0)
+    visits = {a: s.tree[(a,)][0] for a in range(5)}
+    assert max(visits, key=visits.get) == 3 and visits[3] > 100
+
+
+# ------------------------------------------------------------ REINFORCE
+def test_reinforce_learns_a_rewarded_decision_and_its_state_is_json():
+    spec = space("nb201").spec
+    s = create("reinforce", spec, seed=0, hidden_size=8, batch_size=5, learning_rate=0.1)
+    first = "cell.edge[0->1]"
+
+    def p_conv():
+        x, st = s.controller.start_sample()
+        plan = s.decisions.plan(spec[first])
+        probs, _, _ = s.controller.sample_step(x, st, plan.prefix + "0", 5, None)
+        return probs[3]
+    run(s, 10)
+    before = p_conv()
+    run(s, 100, value=lambda a: 1.0 if a[first] == "nor_conv_3x3" else 0.0)
+    assert p_conv() > max(0.6, before + 0.3) and s.updates == 22
+    state = json.loads(json.dumps(s.state_dict()))
+    t = create("reinforce", spec, seed=5, hidden_size=8, batch_size=5, learning_rate=0.1)
+    t.load_state_dict(state)
+    assert run(t, 5) == run(s, 5)

@@ -1,0 +1,75 @@
+"""Trials that raise, return NaN, hang or kill their worker fail alone; the study completes."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+
+import pytest
+
+import nasl
+from tests.study.helpers import CSV, NB201, OPTIONS
+
+pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is missing")
+
+
+def run(evaluator, budget=8, **kw):
+    return nasl.search(NB201, evaluator=evaluator, budget=budget, seed=0, searcher_options=OPTIONS,
+                       progress=False, **kw)
+
+
+def test_process_pool_fails_only_the_troubled_trials():
+    study = run("python:tests.study.helpers:troubled", executor="process", workers=2, timeout=3)
+    by_number = {t.number: t for t in study.trials}
+    assert len(by_number) == 8
+    assert by_number[1].state == "failed" and by_number[1].error == "RuntimeError: the GPU caught fire"
+    assert by_number[2].state == "failed" and by_number[2].error == "objective 'CIFAR10TestAccuracy200Epochs' is nan"
+    assert by_number[3].state == "failed" and by_number[3].error == "timed out after 3 s"
+    assert by_number[4].state == "failed"
+    assert by_number[4].error == "the worker process died: killed by SIGKILL"
+    assert [t.number for t in study.trials if t.state == "complete"] == [0, 5, 6, 7]
+    assert study.counts() == {"running": 0, "complete": 4, "failed": 4, "pruned": 0}
+
+
+def test_a_worker_that_exits_fails_its_trial_and_is_replaced():
+    study = run("python:tests.study.helpers:exits", budget=6, executor="process", workers=2)
+    errors = {t.number: t.error for t in study.trials if t.state == "failed"}
+    assert errors == {2: "the worker process died (exit code 3)"}
+    assert study.counts()["complete"] == 5
+
+
+def test_inline_trials_fail_with_reasons_and_a_timeout_interrupts_python_code():
+    def nan_or_raise(request):
+        if request.number == 0:
+            return {"acc": float("inf")}
+        if request.number == 1:
+            return {"other": 1.0}
+        if request.number == 2:
+            import time
+            time.sleep(30)
+        if request.number == 3:
+            raise ValueError("bad")
+        return {"acc": 1.0 + request.number}
+    nan_or_raise.directions = {"acc": "max"}
+    study = run(nan_or_raise, budget=6, timeout=0.5)
+    errors = [t.error for t in study.trials]
+    assert errors == ["objective 'acc' is inf", "the evaluator returned no objective 'acc' (it returned ['other'])",
+                      "timed out after 0.5 s", "ValueError: bad", None, None]
+    assert study.best().metrics == {"acc": 6.0}
+
+
+def test_a_study_where_every_trial_fails_still_ends():
+    def broken(request):
+        raise RuntimeError("no")
+    broken.directions = {"acc": "max"}
+    study = run(broken, budget=5)
+    assert study.counts()["failed"] == 5
+    with pytest.raises(nasl.NaslError, match="no complete trial"):
+        study.best()
+
+
+def test_a_broken_user_process_pool_fails_the_trial():
+    with cf.ProcessPoolExecutor(2) as pool:
+        study = run("python:tests.study.helpers:exits", budget=2, executor=pool, workers=1)
+        assert study.counts()["complete"] == 2      # trial 2 never runs: budget 2
+    with cf.ProcessPoolExecutor(1) as pool:
+        with pytest.raises(nasl.NaslError, match="the executor is broken"):
+            run("python:tests.study.helpers:exits", budget=5, executor=pool, workers=1)
