@@ -120,8 +120,12 @@ class TrainEvaluator:
     device : str, optional
         ``"cuda"``, ``"cpu"``, ``"cuda:1"`` ...; default CUDA when available
         in the process that runs the trial, else CPU.
-    threads : int, optional
-        ``torch.set_num_threads`` for the trial (restored afterwards).
+    threads : int or None
+        ``torch.set_num_threads`` for the trial (restored afterwards); None
+        keeps the process's setting. The default, 1, suits these small
+        models: a second thread gains about 1.4x on an idle machine, but when
+        the cores are shared (pool workers, other jobs) multi-threaded trials
+        were measured 3-14x slower than single-threaded ones (BENCHMARKS.md).
     input_shape : tuple, optional
         The network's input shape without the batch; default the data's.
     num_classes : int, optional
@@ -135,7 +139,7 @@ class TrainEvaluator:
 
     def __init__(self, data="digits", *, epochs: float = 5, batch_size: int = 64, lr: float | None = None,
                  optimizer: str = "adam", schedule: str = "cosine", weight_decay: float = 0.0,
-                 device: str | None = None, threads: int | None = None, input_shape=None,
+                 device: str | None = None, threads: int | None = 1, input_shape=None,
                  num_classes: int | None = None,
                  val_fraction: float = 0.2, split_seed: int = 0, eval_batch_size: int = 512):
         data, shape, classes = train_data.check_data(data)

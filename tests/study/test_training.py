@@ -158,4 +158,5 @@ def test_default_device_is_cuda_when_available():
     want = "cuda" if torch.cuda.is_available() else "cpu"
     assert TrainEvaluator().device_for().type == want
     assert TrainEvaluator(device="cpu").device_for().type == "cpu"
+    assert TrainEvaluator().threads == 1 and TrainEvaluator(threads=None).threads is None
     assert math.isclose(TrainEvaluator().lr, 0.01) and math.isclose(TrainEvaluator(optimizer="sgd").lr, 0.1)
