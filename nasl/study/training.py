@@ -25,6 +25,7 @@ import dataclasses
 import math
 import os
 import time
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -77,7 +78,9 @@ def _trial_context(seed: int, device: torch.device, threads):
     if cuda:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")   # deterministic cuBLAS
     try:
-        with torch.random.fork_rng(devices=cuda):
+        with torch.random.fork_rng(devices=cuda), warnings.catch_warnings():
+            # with warn_only, every call of a kernel without a deterministic version warns; once is enough
+            warnings.filterwarnings("once", message=".*does not have a deterministic implementation")
             torch.manual_seed(seed)
             if threads:
                 torch.set_num_threads(threads)
@@ -117,8 +120,12 @@ class TrainEvaluator:
     device : str, optional
         ``"cuda"``, ``"cpu"``, ``"cuda:1"`` ...; default CUDA when available
         in the process that runs the trial, else CPU.
-    threads : int, optional
-        ``torch.set_num_threads`` for the trial (restored afterwards).
+    threads : int or None
+        ``torch.set_num_threads`` for the trial (restored afterwards); None
+        keeps the process's setting. The default, 1, suits these small
+        models: a second thread gains about 1.4x on an idle machine, but when
+        the cores are shared (pool workers, other jobs) multi-threaded trials
+        were measured 3-14x slower than single-threaded ones (BENCHMARKS.md).
     input_shape : tuple, optional
         The network's input shape without the batch; default the data's.
     num_classes : int, optional
@@ -132,7 +139,8 @@ class TrainEvaluator:
 
     def __init__(self, data="digits", *, epochs: float = 5, batch_size: int = 64, lr: float | None = None,
                  optimizer: str = "adam", schedule: str = "cosine", weight_decay: float = 0.0,
-                 device: str | None = None, threads: int | None = None, input_shape=None, num_classes: int | None = None,
+                 device: str | None = None, threads: int | None = 1, input_shape=None,
+                 num_classes: int | None = None,
                  val_fraction: float = 0.2, split_seed: int = 0, eval_batch_size: int = 512):
         data, shape, classes = train_data.check_data(data)
         if optimizer not in _OPTIMIZERS:
@@ -174,7 +182,8 @@ class TrainEvaluator:
     def __repr__(self) -> str:
         data = self.data if isinstance(self.data, str) else f"<{type(self.data[0]).__name__} data>"
         return (f"TrainEvaluator(data={data!r}, epochs={self.epochs}, batch_size={self.batch_size}, "
-                f"lr={self.lr}, optimizer={self.optimizer!r}, schedule={self.schedule!r}, weight_decay={self.weight_decay})")
+                f"lr={self.lr}, optimizer={self.optimizer!r}, schedule={self.schedule!r}, "
+                f"weight_decay={self.weight_decay})")
 
     # ------------------------------------------------------------------ one trial
     def build(self, request):
@@ -253,8 +262,9 @@ class TrainEvaluator:
             if not math.isfinite(val_loss):
                 raise FloatingPointError(f"the validation loss is {val_loss} after epoch {epoch:g}; "
                                          "check the validation data for NaN/inf")
-            curve.append({"epoch": int(epoch) if epoch == int(epoch) else epoch, "train_loss": loss_sum / n, "val_loss": val_loss,
-                          "val_accuracy": val_acc, "seconds": time.perf_counter() - start})
+            label = int(epoch) if epoch == int(epoch) else epoch
+            curve.append({"epoch": label, "train_loss": loss_sum / n, "val_loss": val_loss, "val_accuracy": val_acc,
+                          "seconds": time.perf_counter() - start})
         last = curve[-1]
         return {"val_accuracy": last["val_accuracy"], "val_loss": last["val_loss"],
                 "train_loss": last["train_loss"], "train_seconds": last["seconds"], "epochs": last["epoch"],
