@@ -86,6 +86,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     from nasl.study.locking import StudyLock
     from nasl.study.loop import Loop, SearchInterrupted, restore_searcher
     from nasl.study.runners import make_runner
+    from nasl.study.searcher_inputs import check_searcher_options, resolve_searcher_options
     from nasl.study.study import Study
 
     store = Storage(storage)
@@ -113,6 +114,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                           seed=0 if seed is None else int(seed),
                           evaluator={"spec": getattr(ev, "spec", None), "repr": repr(ev)},
                           objectives=_objectives(ev, objectives), budget=int(budget))
+            check_searcher_options(config["searcher_options"])
             _space_check(config)
             store.create_study(**config)
         else:
@@ -125,8 +127,9 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                 store.set_budget(int(budget))
                 config["budget"] = int(budget)
         config["artifact_dir"] = None if store.path == ":memory:" else store.path + ".artifacts"
-        spec = _space_check(config)
-        s = create(config["searcher"], spec, seed=config["seed"], **config["searcher_options"])
+        space_obj = _space_check(config)
+        s = create(config["searcher"], space_obj.spec, seed=config["seed"],
+                   **resolve_searcher_options(config["searcher_options"], space_obj))
         restore_searcher(s, store, config["objectives"])
         runner = make_runner(executor, ev, list(config["objectives"]), workers=workers, timeout=timeout,
                              ray_address=ray_address, resources=resources)
@@ -148,12 +151,12 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
 
 
 def _space_check(config):
-    """The space's ChoiceSpec; elaborating it also validates the source and params up front."""
+    """The space; elaborating it also validates the source and params up front."""
     from nasl.study.protocol import TrialRequest
     req = TrialRequest(trial_id=-1, number=-1, arch={}, budget=None, seed=0, space_source=config["space_source"],
                        space_file=config["space_file"], params=tuple(map(tuple, config["params"])),
                        ops_modules=tuple(config["ops"]))
-    return req.load_space().spec
+    return req.load_space()
 
 
 def _check_resume(row, space, params, searcher, searcher_options, seed) -> dict:
