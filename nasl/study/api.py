@@ -115,6 +115,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                           evaluator={"spec": getattr(ev, "spec", None), "repr": repr(ev)},
                           objectives=_objectives(ev, objectives), budget=int(budget))
             check_searcher_options(config["searcher_options"])
+            _check_searcher(config["searcher"], config["searcher_options"])
             _space_check(config)
             store.create_study(**config)
         else:
@@ -128,8 +129,11 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                 config["budget"] = int(budget)
         config["artifact_dir"] = None if store.path == ":memory:" else store.path + ".artifacts"
         space_obj = _space_check(config)
-        s = create(config["searcher"], space_obj.spec, seed=config["seed"],
-                   **resolve_searcher_options(config["searcher_options"], space_obj))
+        try:
+            s = create(config["searcher"], space_obj.spec, seed=config["seed"],
+                       **resolve_searcher_options(config["searcher_options"], space_obj))
+        except (KeyError, ValueError, TypeError) as e:
+            raise NaslError(f"cannot create searcher '{config['searcher']}': {_message(e)}") from None
         restore_searcher(s, store, config["objectives"])
         runner = make_runner(executor, ev, list(config["objectives"]), workers=workers, timeout=timeout,
                              ray_address=ray_address, resources=resources)
@@ -148,6 +152,23 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     finally:
         lock.release()
     return Study(store)
+
+
+def _message(e: Exception) -> str:
+    return e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+
+
+def _check_searcher(name: str, options) -> None:
+    """An unknown searcher or option is refused before the study file is written."""
+    from nasl.searchers.registry import _options_of, get_searcher
+    try:
+        cls = get_searcher(name)
+    except KeyError as e:
+        raise NaslError(_message(e)) from None
+    unknown = sorted(set(options) - _options_of(cls))
+    if unknown:
+        raise NaslError(f"searcher '{name}' has no option '{unknown[0]}'; its options: "
+                        f"{', '.join(sorted(_options_of(cls)))}")
 
 
 def _space_check(config):

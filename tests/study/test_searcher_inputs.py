@@ -52,3 +52,14 @@ def test_bananas_searches_on_the_path_encoding_and_resumes(tmp_path):
     with pytest.raises(NaslError, match="unknown encoder"):
         nasl.search(NB201, searcher="bananas", evaluator=TABLE, budget=2, storage=None, progress=False,
                     searcher_options={"encoder": "paths"})
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--searcher", "evolutoin"], "error: no searcher named 'evolutoin'; known: bananas,"),
+    (["-O", "popsize=3"], "error: searcher 'regularized_evolution' has no option 'popsize'; its options:")])
+def test_unknown_searcher_or_option_is_a_one_line_error(tmp_path, capsys, argv, message):
+    from nasl.cli import main
+    code = main(["search", str(NB201), "--evaluator", "cost:params", "--budget", "2", "--no-progress",
+                 "--study", str(tmp_path / "s.db"), *argv])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith(message) and len(err.strip().splitlines()) == 1
