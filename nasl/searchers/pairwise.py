@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from nasl.ir.architecture import Architecture
-from nasl.searchers.base import Result, Searcher
+from nasl.searchers.population import ScoredPopulation
 from nasl.searchers.novelty import Novelty
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, mutate, sample
 
 
 @register_searcher("pairwise_tournament")
-class PairwiseTournament(Searcher):
+class PairwiseTournament(ScoredPopulation):
     """Pairwise tournaments with killing (Real et al., "Large-Scale Evolution of Image
     Classifiers", ICML 2017).
 
@@ -60,15 +60,3 @@ class PairwiseTournament(Searcher):
         parent = pop[win][0]
         pop.pop(lose)
         return parent
-
-    def _feedback(self, arch: Architecture, result: Result) -> None:
-        self.novelty.add(arch)
-        if not result.failed:
-            self.population.append((arch, result.score(self.objective)))
-
-    def _get_state(self):
-        return {"population": [[a.to_json(), s] for a, s in self.population], "novelty": self.novelty.state()}
-
-    def _set_state(self, state) -> None:
-        self.population = [(Architecture.from_json(a), s) for a, s in state["population"]]
-        self.novelty.load(state["novelty"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from nasl.ir.architecture import Architecture
-from nasl.searchers.base import Result, Searcher
+from nasl.searchers.population import ScoredPopulation
 from nasl.searchers.novelty import Novelty
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, mutate, sample, satisfies
@@ -13,7 +13,7 @@ INITS = ("random", "trivial")
 
 
 @register_searcher("tournament_evolution")
-class TournamentEvolution(Searcher):
+class TournamentEvolution(ScoredPopulation):
     """Evolution with tournament selection and no removal (Liu et al., "Hierarchical
     Representations for Efficient Architecture Search", ICLR 2018).
 
@@ -88,18 +88,6 @@ class TournamentEvolution(Searcher):
         picked = self.rng.sample(range(len(pop)), k)
         parent = pop[max(picked, key=lambda i: pop[i][1])][0]
         return mutate(self.spec, parent, self.rng, self._check)
-
-    def _feedback(self, arch: Architecture, result: Result) -> None:
-        self.novelty.add(arch)
-        if not result.failed:
-            self.population.append((arch, result.score(self.objective)))
-
-    def _get_state(self):
-        return {"population": [[a.to_json(), s] for a, s in self.population], "novelty": self.novelty.state()}
-
-    def _set_state(self, state) -> None:
-        self.population = [(Architecture.from_json(a), s) for a, s in state["population"]]
-        self.novelty.load(state["novelty"])
 
 
 def trivial(spec) -> Architecture:

@@ -10,24 +10,17 @@ the controller) to keep each case within a few seconds.
 """
 from __future__ import annotations
 
-import csv
 import math
-import pathlib
-import statistics
 
 import pytest
 
 import nasl
-from nasl.searchers import create
-from tests.searchers.test_nb201_quality import arch_string
+from tests.searchers import nb201_table
+from tests.searchers.nb201_table import ROOT, load_table, mean_se, needs_table
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-# beside the checkout, or beside the folder of worktrees that holds it
-CSV = next((p for p in (ROOT.parent / "shared/benchmarks/nb201.csv", ROOT.parents[1] / "shared/benchmarks/nb201.csv")
-            if p.exists()), ROOT.parent / "shared/benchmarks/nb201.csv")
 QUERIES = 200
 
-pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is missing")
+pytestmark = needs_table
 
 CASES = {
     # name: (options, seeds)
@@ -42,8 +35,7 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def table():
-    with open(CSV, newline="") as f:
-        return {row["ArchitectureString"]: float(row["CIFAR10TestAccuracy200Epochs"]) for row in csv.DictReader(f)}
+    return load_table()
 
 
 @pytest.fixture(scope="module")
@@ -52,18 +44,7 @@ def spec():
 
 
 def best_of(table, spec, name, seed, **options) -> float:
-    s = create(name, spec, seed=seed, **options)
-    best = -math.inf
-    for _ in range(QUERIES):
-        a = s.ask()
-        acc = table[arch_string(a)]
-        s.tell(a, acc)
-        best = max(best, acc)
-    return best
-
-
-def mean_se(xs):
-    return statistics.mean(xs), statistics.stdev(xs) / math.sqrt(len(xs))
+    return nb201_table.best_of(table, spec, name, QUERIES, seed, **options)
 
 
 @pytest.fixture(scope="module")

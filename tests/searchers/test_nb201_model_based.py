@@ -7,9 +7,7 @@ queries where random search reaches 93.85 (REFERENCE.md).
 """
 from __future__ import annotations
 
-import csv
 import math
-import pathlib
 import statistics
 
 import pytest
@@ -18,13 +16,9 @@ import nasl
 from nasl.formats.nb201 import to_string
 from nasl.searchers import Result, create
 from nasl.searchers.pareto import dominates, pareto_front
+from tests.searchers.nb201_table import ROOT, best_of, load_table, needs_table
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-# beside the checkout, or beside the folder of worktrees
-CSV = next((p for p in (ROOT.parent / "shared/benchmarks/nb201.csv", ROOT.parents[1] / "shared/benchmarks/nb201.csv")
-            if p.exists()), ROOT.parent / "shared/benchmarks/nb201.csv")
-
-pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is missing")
+pytestmark = needs_table
 
 # a params proxy: weights of a cell's convs in units of C^2 (NAS-Bench-201's params grow with it)
 CONV_COST = {"nor_conv_3x3": 9, "nor_conv_1x1": 1}
@@ -32,24 +26,12 @@ CONV_COST = {"nor_conv_3x3": 9, "nor_conv_1x1": 1}
 
 @pytest.fixture(scope="module")
 def table():
-    with open(CSV, newline="") as f:
-        return {row["ArchitectureString"]: float(row["CIFAR10TestAccuracy200Epochs"]) for row in csv.DictReader(f)}
+    return load_table()
 
 
 @pytest.fixture(scope="module")
 def space():
     return nasl.load(ROOT / "examples" / "nas_bench_201.nas")
-
-
-def best_of(table, spec, name, n, seed, **options) -> float:
-    s = create(name, spec, seed=seed, **options)
-    best = -math.inf
-    for _ in range(n):
-        a = s.ask()
-        acc = table[to_string(a)]
-        s.tell(a, acc)
-        best = max(best, acc)
-    return best
 
 
 def test_bananas_beats_random_search_at_100_queries(table, space):

@@ -8,53 +8,27 @@ from the spread over the seeds of this very run (about 0.12 at N=10 and
 """
 from __future__ import annotations
 
-import csv
 import math
-import pathlib
-import statistics
 
 import pytest
 
 import nasl
 from nasl.searchers import create
+from tests.searchers.nb201_table import ROOT, arch_string, best_of, load_table, mean_se, needs_table
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-CSV = ROOT.parent / "shared/benchmarks/nb201.csv"
 SEEDS = range(300)
 
-pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is missing")
+pytestmark = needs_table
 
 
 @pytest.fixture(scope="module")
 def table():
-    with open(CSV, newline="") as f:
-        return {row["ArchitectureString"]: float(row["CIFAR10TestAccuracy200Epochs"]) for row in csv.DictReader(f)}
+    return load_table()
 
 
 @pytest.fixture(scope="module")
 def spec():
     return nasl.load(ROOT / "examples" / "nas_bench_201.nas").spec
-
-
-def arch_string(arch) -> str:
-    """``{cell.edge[i->j]: op}`` to NAS-Bench-201's ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``."""
-    return "+".join("|" + "|".join(f"{arch[f'cell.edge[{i}->{j}]']}~{i}" for i in range(j)) + "|"
-                    for j in (1, 2, 3))
-
-
-def best_of(table, spec, name, n, seed, **options) -> float:
-    s = create(name, spec, seed=seed, **options)
-    best = -math.inf
-    for _ in range(n):
-        a = s.ask()
-        acc = table[arch_string(a)]
-        s.tell(a, {"cifar10_test": acc})
-        best = max(best, acc)
-    return best
-
-
-def mean_se(xs):
-    return statistics.mean(xs), statistics.stdev(xs) / math.sqrt(len(xs))
 
 
 def test_the_lookup_covers_the_space(table, spec):
