@@ -25,9 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +35,7 @@ import nasl  # noqa: E402
 from nasl.searchers import create  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _machine import machine  # noqa: E402
+from searcher_overhead import median_us  # noqa: E402
 
 
 def baseline(paths, ops, seed, n, values):
@@ -64,15 +63,6 @@ def optuna_native(paths, ops, sampler, seed, n, values):
         for p in paths:
             t.suggest_categorical(p, ops)
         study.tell(t, values[i])
-
-
-def median_us(fn, n, repeats):
-    times = []
-    for i in range(repeats):
-        t = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) / n * 1e6
 
 
 def main() -> None:
