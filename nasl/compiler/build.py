@@ -20,7 +20,7 @@ from torch import fx, nn
 from torch.fx.proxy import GraphAppendingTracer
 
 from nasl.compiler.clone import ModuleFactory
-from nasl.compiler.frees import SCOPE_KEY, free_at_scope_ends
+from nasl.compiler.frees import SCOPE_KEY, STATE_KEY, free_at_scope_ends
 from nasl.compiler.infer import infer_shapes
 from nasl.compiler.layers import get_builder
 from nasl.compiler.plan import plan_graph
@@ -115,6 +115,8 @@ def _emit(fxg, tracer, n, d, impl, ins: list, path: str):
     added = len(fxg.nodes) - before
     if added:
         _rename(out.node, path.replace(".", "_"))
+        if len(ins) > 1:
+            out.node.meta[STATE_KEY] = True     # a merge: a cell state, kept until its cell ends
         if scope is not None:
             for node, _ in zip(reversed(fxg.nodes), range(added)):     # the nodes just traced
                 node.meta[SCOPE_KEY] = scope

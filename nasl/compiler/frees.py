@@ -8,13 +8,23 @@ sections 14 and 15): at batch 64, a third of a forward's time can go to
 minor page faults. A hand-written cell keeps its nodes in a list until the
 cell returns, which frees them in larger, steadier batches.
 
-This module moves the frees to *scope ends*. A scope is the first segment of
-an op's ``ArchGraph`` node id (``cell[0][2]`` for
-``cell[0][2].edge[0->1].relu_conv_bn``); a top-level op (``conv``, ``bn``)
-is its own scope. A value is freed right after the last line of the scope
-that holds its last use: a cell's intermediates and its input when the cell
-ends, a cell's output when the next cell ends. That is what the
-hand-written ``InferCell`` / ``Cell`` loops do.
+This module moves the frees of a cell's *states* to the cell's end, as the
+hand-written loops do. A scope is the first segment of an op's ``ArchGraph``
+node id (``cell[0][2]`` for ``cell[0][2].edge[0->1].relu_conv_bn``); a
+top-level op (``conv``, ``bn``) is its own scope. A state is the result of
+a merge of several inputs (a node's sum, a concat), tagged ``STATE_KEY`` by
+the builder. Then:
+
+* a state, a network input, and any value read in another scope than its
+  own (a cell's input, a cell's output) is freed right after the last line
+  of the scope of its last use: a cell's states and input when the cell
+  ends, its output when the next cell ends (the hand-written cell keeps
+  these in its ``nodes`` / ``states`` list until it returns);
+* any other value (an edge's output, read only in its own scope) is freed
+  at its last use, as torch.fx does.
+
+``FREE_ALL = True`` keeps every value of a scope until the scope ends (an
+alternative that was measured; BENCHMARKS.md section 15).
 
 It is a body transformer registered with torch.fx's public
 ``Graph.on_generate_code``: it only moves ``name = None`` statements, so
@@ -31,6 +41,8 @@ import re
 from torch import fx
 
 SCOPE_KEY = "nasl_scope"    # fx node meta: the scope of the op that emitted the node
+STATE_KEY = "nasl_state"    # fx node meta: the value is a cell state (a merge of several inputs)
+FREE_ALL = False            # experiment switch: True keeps every value of a scope until its end
 _FREE_SUFFIX = re.compile(r";  (?:\w+ = )+None$")
 _ASSIGN = re.compile(r"^(\w+) = ")
 
@@ -62,9 +74,12 @@ def free_plan(graph: fx.Graph) -> dict:
             if v.op != "placeholder":
                 plan[v.name].append(v.name)     # as torch.fx does for an unused value
             continue
-        # the scope end of every user: a user's scope may end later than the last user's
-        ends = [scope_end[u.meta.get(SCOPE_KEY, u.name)] for u in users]
-        at = max(ends, key=position.__getitem__)
+        own = v.meta.get(SCOPE_KEY, v.name)
+        if (not FREE_ALL and not v.meta.get(STATE_KEY) and v.op != "placeholder"
+                and all(u.meta.get(SCOPE_KEY, u.name) == own for u in users)):
+            at = max((u.name for u in users), key=position.__getitem__)     # an edge's output: last use
+        else:   # a state or a scope's input: the end of the last user's scope (which may end last)
+            at = max((scope_end[u.meta.get(SCOPE_KEY, u.name)] for u in users), key=position.__getitem__)
         plan[at].append(v.name)
     return plan
 

@@ -11,7 +11,7 @@ import torch
 import nasl
 from nasl.compiler import build, compile
 from nasl.compiler.export_python import module_source
-from nasl.compiler.frees import SCOPE_KEY, ScopeFrees, free_plan
+from nasl.compiler.frees import SCOPE_KEY, STATE_KEY, ScopeFrees, free_plan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CASES = [("nas_bench_201.nas", dict(C=4, N=2)), ("darts.nas", dict(C=4, layers=3)), ("enas_macro.nas", {})]
@@ -49,20 +49,39 @@ def _nb201():
                               "nor_conv_3x3~2|")
 
 
-def test_a_cell_frees_its_intermediates_and_input_when_it_ends():
+def test_a_cell_frees_its_states_and_input_when_it_ends_and_edges_at_last_use():
     space, arch = _nb201()
     stmts = _statements(compile(space, arch).code)
     ends = [(i, s) for i, s in enumerate(stmts) if s[3].startswith("end of cell[")]
     assert [s[3] for _, s in ends][:2] == ["end of cell[0][0]", "end of cell[0][1]"]
     i, (_, _, freed, _) = ends[0]
-    cell = [s[0] for s in stmts[:i] if s[0] and s[0].startswith("cell_0_0_")]
-    # everything cell[0][0] computed but its output, plus its input (the stem's bn), in one statement
-    assert set(freed) == (set(cell) - {"cell_0_0_node_3_sum"}) | {"bn", "add_1"}
-    # inside the cell, nothing is freed before it ends
-    start = next(k for k, s in enumerate(stmts) if s[0] and s[0].startswith("cell_0_0_"))
-    assert all(not s[2] for s in stmts[start:i])
+    # the cell's input (the stem's bn) and its node 2 live until the cell ends, with the values
+    # the cell's last line reads
+    assert freed == ["bn", "cell_0_0_node_2_sum", "cell_0_0_edge_2_3_relu_conv_bn", "add_1"]
+    # an edge's output is freed at its last use, as the hand-written loop does
+    last_use = {}
+    for k, (name, reads, frees, _) in enumerate(stmts[:i]):
+        for r in reads:
+            last_use[r] = k
+        for f in frees:
+            assert last_use[f] == k, f
+    assert any("cell_0_0_edge_0_1_relu_conv_bn" in s[2] for s in stmts[:i])
     # the cell's output is freed when the next cell ends
     assert "cell_0_0_node_3_sum" in ends[1][1][2]
+
+
+def test_every_value_of_a_scope_until_its_end():
+    """``FREE_ALL``: the variant that frees every value of a cell when the cell ends."""
+    from nasl.compiler import frees
+    space, arch = _nb201()
+    frees.FREE_ALL = True
+    try:
+        stmts = _statements(compile(space, arch).code)
+    finally:
+        frees.FREE_ALL = False
+    i, (_, _, freed, _) = next((i, s) for i, s in enumerate(stmts) if s[3] == "end of cell[0][0]")
+    cell = {s[0] for s in stmts[:i] if s[0] and s[0].startswith("cell_0_0_")}
+    assert set(freed) == (cell - {"cell_0_0_node_3_sum"}) | {"bn", "add_1"}
 
 
 @pytest.mark.parametrize("example,params", CASES)
@@ -142,7 +161,13 @@ def test_plan_frees_at_the_end_of_the_last_users_scope():
     for n in (c, d):
         n.meta[SCOPE_KEY] = "cell[1]"
     g.output(d)
+    a.meta[STATE_KEY] = True
+    # x: the input of cell[0], freed when it ends; a: a state, b: cell[0]'s output, both read in
+    # cell[1] and freed when it ends; c: an edge of cell[1], freed at its last use
     assert free_plan(g) == {"a": [], "b": ["x"], "c": [], "d": ["a", "b", "c"]}
+    a.meta.pop(STATE_KEY)
+    b.meta[SCOPE_KEY] = "cell[1]"
+    assert free_plan(g) == {"a": ["x"], "b": [], "c": ["b"], "d": ["a", "c"]}   # b: now an edge of cell[1]
     body = ["a = torch.neg(x);  x = None\n", "b = torch.neg(a)\n"]
     assert ScopeFrees({"a": [], "b": ["x"]}, {"b": "cell[0]"})(body) == \
         ["a = torch.neg(x)\nb = torch.neg(a)\nx = None  # end of cell[0]\n"]
