@@ -19,7 +19,9 @@ the outputs are checked to agree. Timing is that of ``forward_nb201.py``
 in rotating order; the ratio is nasl / hand-written within a round, and the
 median over rounds is checked against the target. A batch-1 round is ~0.1 s
 of calls; larger batches run 1 call per round and ``--repeats-large`` rounds
-(default 9), because one call takes seconds.
+(default 9), because one call takes seconds. As in ``forward_nb201.py``, the
+network with torch.fx's last-use frees (``nasl_lu``, the forward before frees
+moved to cell ends) is timed alongside, and page faults per call are printed.
 
 Targets (issue 3): ratio <= 1.05 at batch 1 and <= 1.02 at batch 64 (and at
 any other batch > 1 given with ``--batches``).

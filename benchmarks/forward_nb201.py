@@ -26,6 +26,12 @@ thread, in eval mode under ``torch.inference_mode()``, after a warm-up, all thre
 are timed with ``timeit`` in rotating order (``--repeats`` rounds of
 ``--number`` calls each), at batch 1 (per-call overhead shows) and batch 64.
 
+The same network compiled with torch.fx's own frees (each value at its last
+use; ``nasl_lu``, the generated forward before frees moved to cell ends, see
+``nasl/compiler/frees.py``) is timed in the same rotation, and each model's
+minor page faults per call (``getrusage``) are printed: the part of the
+batch-64 time that depends on the order of frees, and not on the load.
+
 Targets (issue 3): time ratio nasl / hand-written (the median over rounds of
 the ratio within a round) <= 1.05 at batch 1
 and <= 1.02 at batch 64.

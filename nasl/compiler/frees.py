@@ -57,8 +57,9 @@ def scope_ends(graph: fx.Graph) -> dict:
 
 
 def free_plan(graph: fx.Graph) -> dict:
-    """``{node name: [names to free after its line]}``, freeing each value at the end of
-    the scope of its last use (see the module docstring)."""
+    """``{node name: [names to free after its line]}``: states, inputs and values read
+    outside their scope at the end of their last user's scope, other values (edges) at
+    their last use (see the module docstring)."""
     nodes = [n for n in graph.nodes if n.op not in ("placeholder", "output")]
     scope_end: dict = {}            # scope -> name of its last node in program order
     for n in nodes:
@@ -128,4 +129,4 @@ def free_at_scope_ends(graph: fx.Graph) -> fx.Graph:
     return graph
 
 
-__all__ = ["SCOPE_KEY", "ScopeFrees", "free_plan", "scope_ends", "free_at_scope_ends"]
+__all__ = ["SCOPE_KEY", "STATE_KEY", "ScopeFrees", "free_plan", "scope_ends", "free_at_scope_ends"]
