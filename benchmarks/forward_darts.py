@@ -19,7 +19,9 @@ the outputs are checked to agree. Timing is that of ``forward_nb201.py``
 in rotating order; the ratio is nasl / hand-written within a round, and the
 median over rounds is checked against the target. A batch-1 round is ~0.1 s
 of calls; larger batches run 1 call per round and ``--repeats-large`` rounds
-(default 9), because one call takes seconds.
+(default 9), because one call takes seconds. As in ``forward_nb201.py``, the
+network with torch.fx's last-use frees (``nasl_lu``, the forward before frees
+moved to cell ends) is timed alongside, and page faults per call are printed.
 
 Targets (issue 3): ratio <= 1.05 at batch 1 and <= 1.02 at batch 64 (and at
 any other batch > 1 given with ``--batches``).
@@ -45,7 +47,7 @@ import torch  # noqa: E402
 import nasl  # noqa: E402
 from nasl.compiler import compile  # noqa: E402
 from _machine import machine  # noqa: E402
-from forward_nb201 import bench, share_weights, tune_malloc  # noqa: E402
+from forward_nb201 import bench, compile_last_use, fault_summary, share_weights, tune_malloc  # noqa: E402
 from handwritten_darts import DARTS_V2, NetworkCIFAR, genotype_arch  # noqa: E402
 
 DARTS = ROOT / "examples" / "darts.nas"
@@ -70,7 +72,8 @@ def main(argv=None):
     print(machine(), f" torch {torch.__version__}  threads {torch.get_num_threads()}  malloc {args.malloc}")
 
     torch.manual_seed(0)
-    compiled = compile(nasl.load(DARTS, C=36, layers=20), genotype_arch(DARTS_V2))
+    space, arch = nasl.load(DARTS, C=36, layers=20), genotype_arch(DARTS_V2)
+    compiled = compile(space, arch)
     # non-trivial batch-norm statistics, so that the output check sees them
     with torch.no_grad():
         for m in compiled.modules():
@@ -80,6 +83,8 @@ def main(argv=None):
     compiled.eval()
     hand = NetworkCIFAR(36, 10, 20, DARTS_V2).eval()
     share_weights(compiled, hand)
+    compiled_last_use = compile_last_use(space, arch)      # before: torch.fx's last-use frees
+    share_weights(compiled, compiled_last_use)
     n_params = sum(p.numel() for p in compiled.parameters())
     assert n_params == sum(p.numel() for p in hand.parameters()) == 3_349_342, n_params
     x = torch.randn(4, 3, 32, 32)
@@ -93,15 +98,19 @@ def main(argv=None):
     ok = True
     for batch in (int(b) for b in args.batches.split(",")):
         repeats, number = (args.repeats, None) if batch == 1 else (args.repeats_large, 1)
-        times, number = bench({"nasl": compiled, "hand": hand}, batch, repeats, number)
+        faults: dict = {}
+        times, number = bench({"nasl": compiled, "nasl_lu": compiled_last_use, "hand": hand}, batch, repeats,
+                              number, faults)
         med = {k: statistics.median(v) for k, v in times.items()}
         best = {k: min(v) for k, v in times.items()}
         ratio = statistics.median(a / b for a, b in zip(times["nasl"], times["hand"]))
         passed = ratio <= target(batch)
         ok &= passed
         print(f"batch {batch} ({repeats} rounds x {number} calls, rotating order), ms per call:")
+        before = statistics.median(a / b for a, b in zip(times["nasl_lu"], times["hand"]))
         for k in times:
-            print(f"  {k:5s} median {med[k] * 1e3:9.3f}  min {best[k] * 1e3:9.3f}")
+            print(f"  {k:7s} median {med[k] * 1e3:9.3f}  min {best[k] * 1e3:9.3f}  {fault_summary(faults[k])}")
+        print(f"  before (nasl_lu: torch.fx's last-use frees) / hand: median of round ratios {before:.3f}")
         print(f"  nasl/hand: median of round ratios {ratio:.3f}, of medians {med['nasl'] / med['hand']:.3f}, "
               f"of mins {best['nasl'] / best['hand']:.3f}   target <= {target(batch)}  {'PASS' if passed else 'FAIL'}")
     return 0 if ok else 1

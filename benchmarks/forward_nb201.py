@@ -26,6 +26,12 @@ thread, in eval mode under ``torch.inference_mode()``, after a warm-up, all thre
 are timed with ``timeit`` in rotating order (``--repeats`` rounds of
 ``--number`` calls each), at batch 1 (per-call overhead shows) and batch 64.
 
+The same network compiled with torch.fx's own frees (each value at its last
+use; ``nasl_lu``, the generated forward before frees moved to cell ends, see
+``nasl/compiler/frees.py``) is timed in the same rotation, and each model's
+minor page faults per call (``getrusage``) are printed: the part of the
+batch-64 time that depends on the order of frees, and not on the load.
+
 Targets (issue 3): time ratio nasl / hand-written (the median over rounds of
 the ratio within a round) <= 1.05 at batch 1
 and <= 1.02 at batch 64.
@@ -38,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import timeit
@@ -50,7 +57,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 import nasl  # noqa: E402
-from nasl.compiler import compile  # noqa: E402
+from nasl.compiler import build as _build, compile  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _machine import machine  # noqa: E402
 
@@ -177,6 +184,20 @@ def tune_malloc() -> bool:
                 and libc.mallopt(m_top_pad, 256 << 20))
 
 
+def compile_last_use(space, arch):
+    """The same network with torch.fx's own frees (each value at its last use), the generated
+    forward before frees moved to scope ends: timed in the same run as *before*."""
+    _build._SCOPE_FREES = False
+    try:
+        return compile(space, arch).eval()
+    finally:
+        _build._SCOPE_FREES = True
+
+
+def fault_summary(faults: list) -> str:
+    return f"faults/call median {statistics.median(faults):9,.0f} (min {min(faults):,.0f}, max {max(faults):,.0f})"
+
+
 def share_weights(src: nn.Module, dst: nn.Module):
     """Load ``src``'s state_dict into ``dst`` by position (both list their tensors in forward order)."""
     a, b = src.state_dict(), dst.state_dict()
@@ -188,7 +209,14 @@ def share_weights(src: nn.Module, dst: nn.Module):
     dst.load_state_dict(mapped)
 
 
-def bench(models: dict, batch: int, repeats: int, number: int | None):
+def minor_faults() -> int:
+    """Minor page faults of this process so far (``getrusage``): the load-independent evidence."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def bench(models: dict, batch: int, repeats: int, number: int | None, faults: dict | None = None):
+    """Time ``models`` in rotating order; if ``faults`` is a dict, it gets each model's
+    minor page faults per call, one entry per round."""
     x = torch.randn(batch, 3, 32, 32)
     with torch.inference_mode():
         for m in models.values():                         # warm-up
@@ -198,11 +226,16 @@ def bench(models: dict, batch: int, repeats: int, number: int | None):
             t = min(timeit.repeat(lambda: models["nasl"](x), number=1, repeat=3))
             number = max(1, int(0.1 / max(t, 1e-6)))
         times = {k: [] for k in models}
+        if faults is not None:
+            faults.update({k: [] for k in models})
         names = list(models)
         for r in range(repeats):
             for k in names[r % len(names):] + names[:r % len(names)]:   # rotate who goes first
                 m = models[k]
+                f0 = minor_faults()
                 times[k].append(timeit.timeit(lambda: m(x), number=number) / number)
+                if faults is not None:
+                    faults[k].append((minor_faults() - f0) / number)
     return times, number
 
 
@@ -225,6 +258,7 @@ def main(argv=None):
     arch = from_string(BEST)
     torch.manual_seed(0)
     compiled = compile(space, arch).eval()
+    compiled_last_use = compile_last_use(space, arch)
     hands = {"official": TinyNetwork(parse(BEST)).eval(), "lean": TinyNetwork(parse(BEST), lean=True).eval()}
     x = torch.randn(4, 3, 32, 32)
     n_params = sum(p.numel() for p in compiled.parameters())
@@ -237,21 +271,26 @@ def main(argv=None):
         print(f"NB201 best CIFAR-100 cell, C=16 N=5: nasl and hand-written ({name}) have {n_params:,} params; "
               f"max |output diff| = {diff:.1e}")
 
+    share_weights(compiled, compiled_last_use)
     ok = True
     for batch in (int(b) for b in args.batches.split(",")):
-        times, number = bench({"nasl": compiled, **hands}, batch, args.repeats, args.number)
+        faults: dict = {}
+        times, number = bench({"nasl": compiled, "nasl_lu": compiled_last_use, **hands}, batch,
+                              args.repeats, args.number, faults)
         med = {k: statistics.median(v) for k, v in times.items()}
         best = {k: min(v) for k, v in times.items()}
         target = TARGETS.get(batch, 1.05)
         # the ratio of each round's times, then the median over rounds: drift on a shared machine
         # moves both times of a round together
         rr = {k: statistics.median(a / b for a, b in zip(times["nasl"], times[k])) for k in hands}
+        base = max(hands, key=rr.__getitem__)            # judge against the faster hand-written net
+        before = statistics.median(a / b for a, b in zip(times["nasl_lu"], times[base]))
         print(f"batch {batch} ({args.repeats} rounds x {number} calls, rotating order), ms per call:")
         for k in times:
-            print(f"  {k:9s} median {med[k] * 1e3:9.3f}  min {best[k] * 1e3:9.3f}"
-                  + ("" if k == "nasl" else f"   nasl/{k}: median of round ratios {rr[k]:.3f}, "
+            print(f"  {k:9s} median {med[k] * 1e3:9.3f}  min {best[k] * 1e3:9.3f}  {fault_summary(faults[k])}"
+                  + ("" if k in ("nasl", "nasl_lu") else f"   nasl/{k}: median of round ratios {rr[k]:.3f}, "
                      f"of medians {med['nasl'] / med[k]:.3f}, of mins {best['nasl'] / best[k]:.3f}"))
-        base = max(hands, key=rr.__getitem__)            # judge against the faster hand-written net
+        print(f"  before (nasl_lu: torch.fx's last-use frees) / {base}: median of round ratios {before:.3f}")
         ratio = rr[base]
         passed = ratio <= target
         ok &= passed

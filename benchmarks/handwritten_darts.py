@@ -94,6 +94,8 @@ class Cell(nn.Module):
         super().__init__()
         self.preprocess0 = FactorizedReduce(c_prev_prev, c) if reduction_prev else ReLUConvBN(c_prev_prev, c, 1, 1, 0)
         self.preprocess1 = ReLUConvBN(c_prev, c, 1, 1, 0)
+        if not isinstance(genotype, dict):      # nasl.formats.darts.Genotype, a namedtuple as in DARTS
+            genotype = genotype._asdict()
         pairs, concat = ((genotype["reduce"], genotype["reduce_concat"]) if reduction
                          else (genotype["normal"], genotype["normal_concat"]))
         self._steps = len(pairs) // 2

@@ -20,6 +20,7 @@ from torch import fx, nn
 from torch.fx.proxy import GraphAppendingTracer
 
 from nasl.compiler.clone import ModuleFactory
+from nasl.compiler.frees import SCOPE_KEY, STATE_KEY, free_at_scope_ends
 from nasl.compiler.infer import infer_shapes
 from nasl.compiler.layers import get_builder
 from nasl.compiler.plan import plan_graph
@@ -27,6 +28,7 @@ from nasl.ir.paths import split_path
 from nasl.ir.errors import NaslError
 
 _COPY_MODULES = True        # ModuleFactory copies repeated modules (tests switch it off to compare)
+_SCOPE_FREES = True         # free at scope ends (frees.py); False: torch.fx's last-use frees (benchmarks compare)
 _RESERVED = set(dir(fx.GraphModule)) | {"graph", "code", "training"}
 
 
@@ -95,16 +97,29 @@ def _nest(root: nn.Module, modules: dict) -> nn.Module:
 
 
 def _emit(fxg, tracer, n, d, impl, ins: list, path: str):
-    """Append op ``n`` to the fx graph: a ``call_module``, or the traced body of a function."""
+    """Append op ``n`` to the fx graph: a ``call_module``, or the traced body of a function.
+
+    Every node it adds is tagged with the op's scope (see :mod:`nasl.compiler.frees`)."""
+    segs = _segments(n)
+    scope = segs[0] if len(segs) > 1 else None
     if isinstance(impl, nn.Module):
-        return fxg.create_node("call_module", path, tuple(ins), {}, name=path.replace(".", "_"))
+        node = fxg.create_node("call_module", path, tuple(ins), {}, name=path.replace(".", "_"))
+        if scope is not None:
+            node.meta[SCOPE_KEY] = scope
+        return node
     before = len(fxg.nodes)
     out = impl(*[fx.Proxy(v, tracer) for v in ins])
     if not isinstance(out, fx.Proxy):
         raise NaslError(f"the builder of op '{d['op']}' returned a function whose result is not "
                         f"a traced tensor", d.get("span"), path=n)
-    if len(fxg.nodes) > before:
+    added = len(fxg.nodes) - before
+    if added:
         _rename(out.node, path.replace(".", "_"))
+        if len(ins) > 1:
+            out.node.meta[STATE_KEY] = True     # a merge: a cell state, kept until its cell ends
+        if scope is not None:
+            for node, _ in zip(reversed(fxg.nodes), range(added)):     # the nodes just traced
+                node.meta[SCOPE_KEY] = scope
     return out.node
 
 
@@ -148,7 +163,7 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
     # would copy every submodule path into a second container tree.
     gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=class_name)
     _nest(gm, modules)
-    gm.graph = fxg
+    gm.graph = free_at_scope_ends(fxg) if _SCOPE_FREES else fxg     # frees at cell ends (frees.py)
     gm.input_shapes = {k: shapes[k] for k in graph.graph.get("inputs", [])}
     gm.output_shapes = {k: shapes[k] for k in graph.graph.get("outputs", [])}
     return gm
