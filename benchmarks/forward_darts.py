@@ -46,8 +46,7 @@ import torch  # noqa: E402
 
 import nasl  # noqa: E402
 from nasl.compiler import compile  # noqa: E402
-from _machine import machine  # noqa: E402
-from forward_nb201 import bench, compile_last_use, fault_summary, share_weights, tune_malloc  # noqa: E402
+from forward_nb201 import bench, compile_last_use, fault_summary, share_weights, start  # noqa: E402
 from handwritten_darts import DARTS_V2, NetworkCIFAR, genotype_arch  # noqa: E402
 
 DARTS = ROOT / "examples" / "darts.nas"
@@ -65,11 +64,7 @@ def main(argv=None):
     ap.add_argument("--malloc", choices=["default", "tuned"], default="default",
                     help="tuned: glibc keeps freed memory (see forward_nb201.tune_malloc)")
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
-    if args.malloc == "tuned" and not tune_malloc():
-        print("mallopt is not available; running with the default allocator settings")
-        args.malloc = "default"
-    print(machine(), f" torch {torch.__version__}  threads {torch.get_num_threads()}  malloc {args.malloc}")
+    start(args)
 
     torch.manual_seed(0)
     space, arch = nasl.load(DARTS, C=36, layers=20), genotype_arch(DARTS_V2)

@@ -239,6 +239,15 @@ def bench(models: dict, batch: int, repeats: int, number: int | None, faults: di
     return times, number
 
 
+def start(args) -> None:
+    """One thread, the allocator that ``--malloc`` asks for, and the machine line."""
+    torch.set_num_threads(1)
+    if args.malloc == "tuned" and not tune_malloc():
+        print("mallopt is not available; running with the default allocator settings")
+        args.malloc = "default"
+    print(machine(), f" torch {torch.__version__}  threads {torch.get_num_threads()}  malloc {args.malloc}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=31)
@@ -247,11 +256,7 @@ def main(argv=None):
     ap.add_argument("--malloc", choices=["default", "tuned"], default="default",
                     help="tuned: glibc keeps freed memory (see tune_malloc); default: glibc's defaults")
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
-    if args.malloc == "tuned" and not tune_malloc():
-        print("mallopt is not available; running with the default allocator settings")
-        args.malloc = "default"
-    print(machine(), f" torch {torch.__version__}  threads {torch.get_num_threads()}  malloc {args.malloc}")
+    start(args)
 
     space = nasl.load(NB201)
     from nasl.formats.nb201 import from_string
