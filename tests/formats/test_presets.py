@@ -195,6 +195,23 @@ def test_cli_compile_darts_presets_give_the_evaluation_network(capsys, preset, p
     assert f"params:  {params}" in out
 
 
+def test_cli_arch_format_darts_and_genetic(capsys):
+    """Every format is reachable from --arch-format: a DARTS genotype as JSON, a Genetic CNN bit string."""
+    from nasl.formats.darts import DARTS_V2
+    genotype = {"normal": DARTS_V2.normal, "normal_concat": DARTS_V2.normal_concat,
+                "reduce": DARTS_V2.reduce, "reduce_concat": DARTS_V2.reduce_concat}
+    code, out, err = run(capsys, "compile", example("darts.nas"), "--arch", json.dumps(genotype),
+                         "--arch-format", "darts", "-D", "C=36", "-D", "layers=20")
+    assert code == 0, err
+    assert "params:  3,349,342" in out
+    code, out, err = run(capsys, "compile", example("genetic_cnn.nas"), "--arch", "1-01|1-01-001|1-01-001-0001",
+                         "--arch-format", "genetic")
+    assert code == 0, err
+    assert "params:  142,770" in out
+    code, out, err = run(capsys, "compile", example("genetic_cnn.nas"), "--arch", "1-01", "--arch-format", "genetic")
+    assert code == 1 and "needs 3 + 6 + 10 = 19 bits, got 3" in err
+
+
 @pytest.mark.parametrize("value", [RESNET, json.dumps(RESNET)])
 def test_cli_arch_format_nb201(capsys, value):
     code, out, err = run(capsys, "compile", NB201, "--arch", value, "--arch-format", "nb201")
