@@ -65,6 +65,15 @@ def median_us(fn, n, repeats):
     return statistics.median(times) / n * 1e6
 
 
+def nb201_setup(n: int):
+    """The NB201 spec, its 6 choice paths, the 5 ops, and ``n`` precomputed scores (seeded)."""
+    spec = nasl.load(ROOT / "examples" / "nas_bench_201.nas").spec
+    paths = [c.path for c in spec.top_level()]
+    ops = list(spec.top_level()[0].domain)
+    values = [random.Random(1).uniform(80, 94) for _ in range(n)]
+    return spec, paths, ops, values
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=2000)
@@ -72,10 +81,7 @@ def main() -> None:
     args = ap.parse_args()
     n, repeats = args.n, args.repeats
 
-    spec = nasl.load(ROOT / "examples" / "nas_bench_201.nas").spec
-    paths = [c.path for c in spec.top_level()]
-    ops = list(spec.top_level()[0].domain)
-    values = [random.Random(1).uniform(80, 94) for _ in range(n)]
+    spec, paths, ops, values = nb201_setup(n)
 
     print(machine())
     print(f"NAS-Bench-201 spec: {len(paths)} choices x {len(ops)} ops; n={n} ask+tell rounds, "

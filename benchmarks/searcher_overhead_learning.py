@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import sys
 from pathlib import Path
 
@@ -29,9 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import nasl  # noqa: E402
 from _machine import machine  # noqa: E402
-from searcher_overhead import baseline, median_us, searcher_loop  # noqa: E402
+from searcher_overhead import baseline, median_us, nb201_setup, searcher_loop  # noqa: E402
 
 TARGET_US = 100.0
 ROWS = [
@@ -54,10 +52,7 @@ def main() -> None:
     args = ap.parse_args()
     n, repeats = args.n, args.repeats
 
-    spec = nasl.load(ROOT / "examples" / "nas_bench_201.nas").spec
-    paths = [c.path for c in spec.top_level()]
-    ops = list(spec.top_level()[0].domain)
-    values = [random.Random(1).uniform(80, 94) for _ in range(n)]
+    spec, paths, ops, values = nb201_setup(n)
 
     print(machine())
     print(f"NAS-Bench-201 spec: {len(paths)} choices x {len(ops)} ops; n={n} ask+tell rounds, median of {repeats}")

@@ -31,11 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout
 
-import nasl  # noqa: E402
 from nasl.searchers import create  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _machine import machine  # noqa: E402
-from searcher_overhead import median_us  # noqa: E402
+from searcher_overhead import median_us, nb201_setup  # noqa: E402
 
 
 def baseline(paths, ops, seed, n, values):
@@ -73,10 +72,7 @@ def main() -> None:
     args = ap.parse_args()
     n, nm, repeats = args.n, args.n_model, args.repeats
 
-    spec = nasl.load(ROOT / "examples" / "nas_bench_201.nas").spec
-    paths = [c.path for c in spec.top_level()]
-    ops = list(spec.top_level()[0].domain)
-    values = [random.Random(1).uniform(80, 94) for _ in range(max(n, nm))]
+    spec, paths, ops, values = nb201_setup(max(n, nm))
 
     print(machine())
     print(f"NAS-Bench-201 spec: {len(paths)} choices x {len(ops)} ops; median of {repeats}")

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import sys
 from pathlib import Path
 
@@ -36,9 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import nasl  # noqa: E402
 from _machine import machine  # noqa: E402
-from searcher_overhead import baseline, median_us, searcher_loop  # noqa: E402
+from searcher_overhead import baseline, median_us, nb201_setup, searcher_loop  # noqa: E402
 from searcher_overhead_model_based import optuna_native  # noqa: E402
 
 GOAL = 10.0
@@ -77,10 +75,7 @@ def main() -> None:
     import pyglove as pg
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-    spec = nasl.load(ROOT / "examples" / "nas_bench_201.nas").spec
-    paths = [c.path for c in spec.top_level()]
-    ops = list(spec.top_level()[0].domain)
-    values = [random.Random(1).uniform(80, 94) for _ in range(n)]
+    spec, paths, ops, values = nb201_setup(n)
 
     print(machine())
     print(f"optuna {optuna.__version__}, pyglove {pg.__version__}")
