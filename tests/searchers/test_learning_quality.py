@@ -14,9 +14,8 @@ import math
 
 import pytest
 
-import nasl
 from tests.searchers import nb201_table
-from tests.searchers.nb201_table import ROOT, load_table, mean_se, needs_table
+from tests.searchers.nb201_table import mean_se, needs_table
 
 QUERIES = 200
 
@@ -31,16 +30,6 @@ CASES = {
     "q_learning": ({"replay": 20}, 30),
     "reinforce": ({"hidden_size": 16}, 10),
 }
-
-
-@pytest.fixture(scope="module")
-def table():
-    return load_table()
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return nasl.load(ROOT / "examples" / "nas_bench_201.nas").spec
 
 
 def best_of(table, spec, name, seed, **options) -> float:

@@ -12,23 +12,12 @@ import math
 
 import pytest
 
-import nasl
 from nasl.searchers import create
-from tests.searchers.nb201_table import ROOT, arch_string, best_of, load_table, mean_se, needs_table
+from tests.searchers.nb201_table import arch_string, best_of, mean_se, needs_table
 
 SEEDS = range(300)
 
 pytestmark = needs_table
-
-
-@pytest.fixture(scope="module")
-def table():
-    return load_table()
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return nasl.load(ROOT / "examples" / "nas_bench_201.nas").spec
 
 
 def test_the_lookup_covers_the_space(table, spec):
