@@ -15,6 +15,10 @@ class GraphBuilder:
         self.read: set[str] = set()
         self.checks: list = []          # constraints on the finished graph
         self._taken: dict[str, int] = {}
+        self.memo: dict = {}            # dag applications recorded for replay (dag_replay.py)
+
+    def io_count(self) -> int:
+        return len(self.g.graph["inputs"]) + len(self.g.graph["outputs"])
 
     def _name(self, scope: str, op: str) -> str:
         base = f"{scope}.{op}" if scope else op

@@ -13,6 +13,7 @@ from nasl.dsl import ast as A
 from nasl.dsl.choice_forms import read, register
 from nasl.dsl.dag_channels import _join, build_nasbench101, check_rule_merges, rule_width
 from nasl.dsl.dag_graph import graph_builtins
+from nasl.dsl.dag_replay import memo_key, realize_once
 from nasl.dsl.values import (ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, Compose, DefFn, Merged, OpFn, OpSym, Sym, Tensor, Unknown)
 from nasl.ir.choices import Choice
 from nasl.ir.dags import IDENTITY, OP, ZERO, DagInfo, Slot
@@ -43,6 +44,15 @@ def builtin_pick(interp, ctx, node, k, ordered=False, replace=False):
 
 
 def apply_dag(interp, f, args, kwargs, ctx, node):
+    run = lambda: _apply_dag(interp, f, args, kwargs, ctx, node)     # noqa: E731
+    if ctx.spec or kwargs or not args or not all(isinstance(a, Tensor) for a in args):
+        return run()
+    d, dctx = f.node, f.ctx
+    key, keep = memo_key(d, dctx.path(d, "dag"), f.env, dctx.names, len(args), ctx.depth)
+    return realize_once(ctx.graph, key, keep, dctx.node_scope(d, "dag"), args, run)
+
+
+def _apply_dag(interp, f, args, kwargs, ctx, node):
     d: A.Dag = f.node
     dctx = f.ctx
     opts = _options(interp, f, len(args))

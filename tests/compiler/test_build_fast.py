@@ -184,3 +184,30 @@ def test_plan_sorts_a_graph_built_out_of_order():
     assert plan.order == ["x", "a", "b", "output"]
     model = build.compile_graph(g)
     assert model(torch.full((1, 2, 4, 4), -1.0)).abs().sum() == 0
+
+
+def _draws(factory, builder, n=3, seed=7):
+    torch.manual_seed(seed)
+    return [factory.build(builder, "op", {}, [(4, 8, 8)]) for _ in range(n)]
+
+
+def test_copied_layers_with_biases_draw_what_their_constructors_draw():
+    """Conv and Linear copies take torch's kaiming bounds without calling reset_parameters()."""
+    def builder(p, ins):
+        return nn.Sequential(nn.Conv2d(4, 6, 3, bias=True), nn.Conv1d(6, 2, 1), nn.Linear(8, 3)), None
+    fast, slow = _draws(ModuleFactory(True), builder), _draws(ModuleFactory(False), builder)
+    for a, b in zip(fast, slow):
+        sa, sb = a.state_dict(), b.state_dict()
+        assert list(sa) == list(sb) and all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not torch.equal(fast[1][0].bias, fast[2][0].bias)
+
+
+def test_a_patched_reset_parameters_is_still_called(monkeypatch):
+    def zeros(self):
+        nn.init.zeros_(self.weight)
+    monkeypatch.setattr(nn.Conv2d, "reset_parameters", zeros)
+
+    def builder(p, ins):
+        return nn.Sequential(nn.Conv2d(4, 4, 1, bias=False)), None
+    copies = _draws(ModuleFactory(True), builder)
+    assert all(not m[0].weight.detach().any() for m in copies)
