@@ -22,12 +22,10 @@ active, since a copy would bypass them.
 """
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 
 import torch
 from torch import nn
-from torch.nn import init
 from torch.nn.modules import module as _module
 
 CLONEABLE: set = {
@@ -38,21 +36,6 @@ CLONEABLE: set = {
 # reset_parameters() of these draws nothing at random: fixed ones and zeros
 DETERMINISTIC_INIT = {nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm}
 _CONTAINERS = (dict, OrderedDict, set, list)
-# Layers whose reset_parameters() is torch's kaiming_uniform_(a=sqrt(5)) on the weight and
-# U(-1/sqrt(fan_in), 1/sqrt(fan_in)) on the bias: a copy draws the same numbers with the
-# bounds worked out once per prototype, which skips most of that method's Python. Only
-# while the method is still torch's own (a user may patch it to change the init).
-_KAIMING = {cls: cls.reset_parameters for cls in (nn.Conv1d, nn.Conv2d, nn.Linear)}
-
-
-def _kaiming_bounds(m) -> tuple | None:
-    """The (weight, bias) bounds ``m.reset_parameters()`` would draw from, if it is torch's."""
-    w = m.weight
-    if _KAIMING.get(type(m)) is not type(m).reset_parameters or 0 in w.shape or not w.is_contiguous():
-        return None
-    fan_in, _ = init._calculate_fan_in_and_fan_out(w)
-    std = init.calculate_gain("leaky_relu", math.sqrt(5)) / math.sqrt(fan_in)
-    return math.sqrt(3.0) * std, (1 / math.sqrt(fan_in) if fan_in > 0 else 0)
 
 
 def cloneable(cls):
@@ -125,7 +108,6 @@ class ModuleFactory:
     def __init__(self, enabled: bool = True):
         self.enabled = enabled and not _hooks_active()
         self._protos: dict = {}             # key -> first module built, or None if not copyable
-        self._bounds: dict = {}             # layer class and weight shape -> kaiming bounds
 
     def build(self, builder, op: str, params: dict, in_shapes: list):
         """``builder(params, in_shapes)[0]``, or a fresh copy of the module it built before."""
@@ -134,28 +116,13 @@ class ModuleFactory:
         if proto is not None:
             resets: list = []
             m = _copy(proto, resets)
-            with torch.no_grad():
-                for sub in resets:          # pre-order: the order in which the constructors ran
-                    self._reset(sub)
+            for sub in resets:              # pre-order: the order in which the constructors ran
+                sub.reset_parameters()
             return m
         impl, _ = builder(params, in_shapes)
         if key is not None and key not in self._protos:
             self._protos[key] = impl if isinstance(impl, nn.Module) and _can_copy(impl) else None
         return impl
-
-    def _reset(self, m):
-        cls = type(m)
-        if cls in _KAIMING:
-            key = (cls, tuple(m.weight.shape))
-            bounds = self._bounds.get(key, False)
-            if bounds is False:
-                bounds = self._bounds[key] = _kaiming_bounds(m)
-            if bounds is not None:
-                m.weight.uniform_(-bounds[0], bounds[0])
-                if m.bias is not None:
-                    m.bias.uniform_(-bounds[1], bounds[1])
-                return
-        m.reset_parameters()
 
 
 __all__ = ["CLONEABLE", "ModuleFactory", "cloneable"]

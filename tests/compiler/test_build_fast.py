@@ -192,7 +192,7 @@ def _draws(factory, builder, n=3, seed=7):
 
 
 def test_copied_layers_with_biases_draw_what_their_constructors_draw():
-    """Conv and Linear copies take torch's kaiming bounds without calling reset_parameters()."""
+    """Copies of Conv and Linear layers with biases get the initial values their constructors draw."""
     def builder(p, ins):
         return nn.Sequential(nn.Conv2d(4, 6, 3, bias=True), nn.Conv1d(6, 2, 1), nn.Linear(8, 3)), None
     fast, slow = _draws(ModuleFactory(True), builder), _draws(ModuleFactory(False), builder)
