@@ -74,7 +74,9 @@ def _copy(proto: nn.Module, resets: list) -> nn.Module:
     # The prototype has never run, so its tensors hold initial values. Where those are not
     # random (BatchNorm, LayerNorm), copying them is the same as resetting; otherwise the
     # module's reset_parameters() draws them (and, for BatchNorm, would reset the buffers).
-    drawn = cls not in DETERMINISTIC_INIT and hasattr(proto, "reset_parameters")
+    # (Asked of the class: a miss on the instance goes through Module.__getattr__, which
+    # builds and raises an AttributeError, for every ReLU and pool copied.)
+    drawn = cls not in DETERMINISTIC_INIT and hasattr(cls, "reset_parameters")
     fresh = torch.empty_like if drawn else torch.clone
     params = d["_parameters"]
     for k, p in params.items():

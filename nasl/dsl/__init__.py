@@ -22,13 +22,27 @@ class _Backend:
 def elaborate(text: str, file: str = "<string>", params: dict | None = None) -> Space:
     """Parse and elaborate ``text`` into a :class:`~nasl.ir.space.Space`."""
     try:
-        prog = Program(parse(text, file), params)
-        spec, dags, values = prog.run_spec()
+        prog = parse(text, file)
     except NaslError as e:
         raise e.with_source(text)
     except RecursionError:
         raise NaslError(f"{file}: the space nests too deeply to elaborate") from None
-    return Space(spec, dags, values, _Backend(prog), name=file, graph_constraints=prog.graph_constraints)
+    return elaborate_ast(prog, params)
 
 
-__all__ = ["elaborate", "parse", "Program", "NaslError", "InternalError"]
+def elaborate_ast(prog, params: dict | None = None) -> Space:
+    """Elaborate a parsed program (``parse(text, file)``) into a :class:`~nasl.ir.space.Space`.
+
+    One AST may be elaborated many times, with different ``params``; each call
+    runs the program afresh and shares nothing with the others."""
+    try:
+        program = Program(prog, params)
+        spec, dags, values = program.run_spec()
+    except NaslError as e:
+        raise e.with_source(prog.source)
+    except RecursionError:
+        raise NaslError(f"{prog.file}: the space nests too deeply to elaborate") from None
+    return Space(spec, dags, values, _Backend(program), name=prog.file, graph_constraints=program.graph_constraints)
+
+
+__all__ = ["elaborate", "elaborate_ast", "parse", "Program", "NaslError", "InternalError"]
