@@ -14,7 +14,8 @@ from nasl.dsl.choice_forms import read, register
 from nasl.dsl.dag_channels import _join, build_nasbench101, check_rule_merges, rule_width
 from nasl.dsl.dag_graph import graph_builtins
 from nasl.dsl.dag_replay import memo_key, realize_once
-from nasl.dsl.values import (ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, Compose, DefFn, Merged, OpFn, OpSym, Sym, Tensor, Unknown)
+from nasl.dsl.values import (ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, Compose, DagFn, DefFn, Merged, OpFn, OpSym, Sym,
+                              Tensor, Unknown)
 from nasl.ir.choices import Choice
 from nasl.ir.dags import IDENTITY, OP, ZERO, DagInfo, Slot
 from nasl.ir.errors import InvalidArchitecture, NaslTypeError, did_you_mean
@@ -264,11 +265,22 @@ def _edge_op(interp, e, env, ctx, node, src):
 
 
 def _register_block(interp, op, ctx, node):
-    """A block definition (``def f(...)(h) {...}``) as an edge or node op: its body's choices
-    exist once the block is applied, so in spec mode it is applied to a placeholder here
-    (realization applies it to the real tensor, under the same paths)."""
-    if ctx.spec and isinstance(op, DefFn) and op.decl.inputs is not None and len(op.decl.inputs) == 1:
+    """A block definition (``def f(...)(h) {...}``) or a dag (``def f(c) = dag(...) {...}``) as
+    an edge or node op, alone or among a choice's alternatives: its choices exist once it is
+    applied, so in spec mode it is applied to a placeholder here, under the guard of its
+    alternative (realization applies it to the real tensor, under the same paths)."""
+    if ctx.spec and _holds_block(op):
         interp.apply(op, (PLACEHOLDER,), {}, ctx, node)
+
+
+def _holds_block(op) -> bool:
+    if isinstance(op, DefFn):
+        return op.decl.inputs is not None and len(op.decl.inputs) == 1
+    if isinstance(op, DagFn):
+        return True
+    if isinstance(op, (ChoiceVal, Merged)):
+        return any(_holds_block(v) for _, v in op.alts)
+    return False
 
 
 def _nth(s):

@@ -105,6 +105,12 @@ class StudyLock:
         if self._thread is not None:
             self._thread.join(timeout=2 * HEARTBEAT_S)
         try:
+            conn = self.storage.conn
+            if conn.in_transaction:
+                # A Ctrl-C that lands between a transaction's BEGIN and the block that would end it
+                # leaves it open (seen under load); its writes were never committed, so roll them
+                # back rather than fail to BEGIN here and keep the lock.
+                conn.execute("ROLLBACK")
             with self.storage.transaction() as c:
                 c.execute("DELETE FROM lock WHERE id = 1 AND pid = ? AND host = ?", (self.pid, self.host))
         except Exception:  # noqa: BLE001 - releasing must never mask the error that ends a search

@@ -93,6 +93,17 @@ def test_a_dead_owner_is_taken_over(tmp_path):
     lock.release()
 
 
+def test_release_ends_a_transaction_that_an_interrupt_left_open(tmp_path):
+    s = Storage(tmp_path / "s.db")
+    lock = StudyLock(s)
+    s.conn.execute("BEGIN IMMEDIATE")            # as if Ctrl-C hit between BEGIN and its block
+    s.conn.execute("UPDATE lock SET heartbeat = 0")
+    lock.release()
+    assert not s.conn.in_transaction
+    assert s.conn.execute("SELECT count(*) FROM lock").fetchone()[0] == 0
+    StudyLock(s).release()                       # the study can be opened again
+
+
 def test_every_trial_is_recorded_with_its_fields(tmp_path):
     study = nasl.search(NB201, evaluator=TABLE, budget=12, seed=5, searcher_options=OPTIONS,
                         storage=tmp_path / "s.db", progress=False)

@@ -1,0 +1,66 @@
+"""Repeat a forward benchmark in fresh processes, one after the other, and summarize the runs.
+
+At batch 64 a forward's time depends on how many pages glibc hands back to
+the kernel and faults in again, and that depends on the heap's history in
+the process: the same code, in two processes, can differ by 10%
+(BENCHMARKS.md 14, 18). Within one process the contestants share that
+history, but which of them the heap favours changes from one process to the
+next. So a ratio from one process is one sample; the forward benchmarks take
+``--processes N`` and report the median over N fresh processes, with every
+process's value printed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def add_process_args(ap) -> None:
+    ap.add_argument("--processes", type=int, default=1,
+                    help="run the whole benchmark in N fresh processes, one after the other, and "
+                         "report the median over them (default 1: this process)")
+    ap.add_argument("--json", default=None, help=argparse.SUPPRESS)     # where a child writes its results
+
+
+def child_argv(argv: list) -> list:
+    """``argv`` without ``--processes N`` (and its ``=`` form)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--processes":
+            skip = True
+        elif not a.startswith("--processes="):
+            out.append(a)
+    return out
+
+
+def in_fresh_processes(script: str, argv: list, n: int) -> list:
+    """The JSON results of ``n`` runs of ``script argv``, each in a new interpreter."""
+    results = []
+    for i in range(n):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "result.json"
+            run = subprocess.run([sys.executable, script, *child_argv(argv), "--json", str(out)],
+                                 capture_output=True, text=True)
+            if i == 0:
+                print(run.stdout.splitlines()[0] if run.stdout else "")     # the machine line
+            if not out.exists():
+                sys.stderr.write(run.stdout + run.stderr)
+                raise SystemExit(f"process {i + 1} of {n} failed (exit code {run.returncode})")
+            results.append(json.loads(out.read_text()))
+    return results
+
+
+def write_json(path, data) -> None:
+    if path:
+        Path(path).write_text(json.dumps(data))
+
+
+def median(xs) -> float:
+    return statistics.median(xs)
