@@ -13,12 +13,13 @@ from nasl.dsl import ast as A
 from nasl.dsl.choice_forms import read, register
 from nasl.dsl.dag_channels import _join, build_nasbench101, check_rule_merges, rule_width
 from nasl.dsl.dag_graph import graph_builtins
+from nasl.dsl.dag_realize import build_cell
 from nasl.dsl.dag_replay import memo_key, realize_once
 from nasl.dsl.values import (ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, Compose, DagFn, DefFn, Merged, OpFn, OpSym, Sym,
                               Tensor, Unknown)
 from nasl.ir.choices import Choice
 from nasl.ir.dags import IDENTITY, OP, ZERO, DagInfo, Slot
-from nasl.ir.errors import InvalidArchitecture, NaslTypeError, did_you_mean
+from nasl.ir.errors import NaslTypeError, did_you_mean
 from nasl.ir.oplib import get_op
 
 _OPTIONS = {"nodes": None, "inputs": None, "merge": "sum", "output": "last", "prune": False,
@@ -133,7 +134,7 @@ def _apply_dag(interp, f, args, kwargs, ctx, node):
         return build_nasbench101(interp, info, args[0], incoming, node_ops, merges, ctx, nprefix, node,
                                   rule_width(opts["width"], d))
     out_merge = _merge_op(interp, None, opts["merge"], f.env, d, None, None) if opts["implicit_io"] else None
-    return _build(interp, info, args, incoming, node_ops, merges, ctx, nprefix, node, out_merge,
+    return build_cell(interp, info, args, incoming, node_ops, merges, ctx, nprefix, node, out_merge,
                   opts["loose_inputs"])
 
 
@@ -341,59 +342,3 @@ def _requires(interp, d, env, dctx, ctx, info):
     env2.update(graph_builtins(info, ctx))
     for r in d.requires:
         interp.exec_require(r, env2, ctx.but(cprefix=dctx.cprefix, names=dctx.names))
-
-
-def _build(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, nprefix, node, out_merge=None,
-           input_op=None):
-    present = info.present_edges(ctx.values)
-    live = info.live_nodes(present) if (info.prune or info.implicit_io) else set(info.computed())
-    if info.prune and not info.implicit_io and not any(o in live for o in info.output_nodes(present)):
-        raise InvalidArchitecture(f"the cell '{info.prefix or 'dag'}' has no path from its input to its output",
-                                  node.span)
-    tensors = {k: inputs[k] for k in range(info.inputs)} if not info.implicit_io else {}
-    has_succ = {i for (i, _) in present}
-    for j in info.computed():
-        if j not in live:
-            continue
-        terms = []
-        for i, op, where in incoming.get(j, ()):
-            if (i, j) not in present or (i not in tensors):
-                continue
-            sub = ctx.but(nprefix=_join(nprefix, where))
-            terms.append(interp.apply(op, (tensors[i],), {}, sub, node))
-        if info.implicit_io and not terms:
-            terms = [inputs[0]]
-        nsub = ctx.but(nprefix=_join(nprefix, f"node[{j}]"))
-        if not terms:
-            x = interp.apply(OpFn(get_op("zero"), {}, node.span), (inputs[0],), {}, nsub, node)
-        elif len(terms) == 1 and merges[j].name in ("sum", "add", "mean", "concat", "concat_pad"):
-            x = terms[0]
-        else:
-            x = interp.apply(merges[j], tuple(terms), {}, nsub, node)
-        if j in node_ops:
-            x = interp.apply(node_ops[j], (x,), {}, nsub, node)
-        tensors[j] = x
-    if info.implicit_io:
-        sinks = [j for j in info.computed() if j in live and j not in has_succ]
-        if not sinks:
-            return inputs[0]
-        outs = [tensors[j] for j in sinks]
-        if len(outs) == 1:
-            return outs[0]
-        # the implicit output node merges the sinks as the dag's nodes merge their inputs
-        return interp.apply(out_merge, tuple(outs), {}, ctx.but(nprefix=_join(nprefix, "out")), node)
-    outs = [o for o in info.output_nodes(present) if o in tensors]
-    if info.output == "last":
-        return tensors[info.n - 1]
-    if not outs:
-        raise InvalidArchitecture("the cell has no output node left", node.span)
-    for o in outs:
-        if o < info.inputs:     # an unread input joins the loose ends through loose_inputs=op
-            tensors[o] = interp.apply(input_op, (tensors[o],), {}, ctx.but(nprefix=_join(nprefix, f"in[{o}]")), node)
-    if len(outs) == 1:
-        return tensors[outs[0]]
-    return interp.apply(OpFn(get_op("concat"), {}, node.span), tuple(tensors[o] for o in outs), {},
-                        ctx.but(nprefix=_join(nprefix, "out")), node)
-
-
-# NAS-Bench-101's channel rule -------------------------------------------------
