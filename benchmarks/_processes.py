@@ -64,3 +64,28 @@ def write_json(path, data) -> None:
 
 def median(xs) -> float:
     return statistics.median(xs)
+
+
+def record(med: dict, faults: dict, **ratios) -> dict:
+    """One batch's result in a child: the ratios, each model's median ms per call and faults per call."""
+    return dict(ratios, ms={k: v * 1e3 for k, v in med.items()}, faults={k: median(v) for k, v in faults.items()})
+
+
+def times_and_faults(r: dict) -> str:
+    """The ms and faults part of a process's summary line."""
+    return ("ms: " + "  ".join(f"{k} {v:.2f}" for k, v in r["ms"].items())
+            + ";  faults/call: " + "  ".join(f"{k} {v:,.0f}" for k, v in r["faults"].items()))
+
+
+def summarize(runs: list, ratio_text, verdict) -> int:
+    """Print one line per process and batch (``ratio_text(result)`` then its times and faults),
+    then ``verdict(batch, results) -> (text, passed)`` on the median over the processes."""
+    ok = True
+    for batch in runs[0]:
+        print(f"batch {batch}, {len(runs)} fresh processes:")
+        for i, run in enumerate(runs, 1):
+            print(f"  process {i}: {ratio_text(run[batch])};  {times_and_faults(run[batch])}")
+        text, passed = verdict(int(batch), [run[batch] for run in runs])
+        ok &= passed
+        print(f"  median over processes: {text}  {'PASS' if passed else 'FAIL'}")
+    return 0 if ok else 1

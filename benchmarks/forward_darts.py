@@ -51,7 +51,8 @@ import torch  # noqa: E402
 import nasl  # noqa: E402
 from nasl.compiler import compile  # noqa: E402
 from forward_nb201 import bench, compile_last_use, fault_summary, share_weights, start  # noqa: E402
-from _processes import add_process_args, in_fresh_processes, median, write_json  # noqa: E402
+from _processes import add_process_args, in_fresh_processes, median, record, write_json  # noqa: E402
+from _processes import summarize as summarize_runs  # noqa: E402
 from handwritten_darts import DARTS_V2, NetworkCIFAR, genotype_arch  # noqa: E402
 
 DARTS = ROOT / "examples" / "darts.nas"
@@ -116,28 +117,16 @@ def main(argv=None):
         print(f"  before (nasl_lu: torch.fx's last-use frees) / hand: median of round ratios {before:.3f}")
         print(f"  nasl/hand: median of round ratios {ratio:.3f}, of medians {med['nasl'] / med['hand']:.3f}, "
               f"of mins {best['nasl'] / best['hand']:.3f}   target <= {target(batch)}  {'PASS' if passed else 'FAIL'}")
-        results[batch] = dict(ratio=ratio, before=before, ms={k: v * 1e3 for k, v in med.items()},
-                              faults={k: median(v) for k, v in faults.items()})
+        results[batch] = record(med, faults, ratio=ratio, before=before)
     write_json(args.json, results)
     return 0 if ok else 1
 
 
 def summarize(runs: list) -> int:
-    """One line per process and batch, then the median over the processes against the target."""
-    ok = True
-    for batch in runs[0]:
-        print(f"batch {batch}, {len(runs)} fresh processes:")
-        for i, run in enumerate(runs, 1):
-            r = run[batch]
-            print(f"  process {i}: nasl/hand {r['ratio']:.3f} (before {r['before']:.3f});  ms: "
-                  + "  ".join(f"{k} {v:.2f}" for k, v in r["ms"].items())
-                  + ";  faults/call: " + "  ".join(f"{k} {v:,.0f}" for k, v in r["faults"].items()))
-        ratio = median(run[batch]["ratio"] for run in runs)
-        passed = ratio <= target(int(batch))
-        ok &= passed
-        print(f"  median over processes: nasl/hand {ratio:.3f}  target <= {target(int(batch))}  "
-              f"{'PASS' if passed else 'FAIL'}")
-    return 0 if ok else 1
+    def verdict(batch, results):
+        ratio = median(r["ratio"] for r in results)
+        return f"nasl/hand {ratio:.3f}  target <= {target(batch)}", ratio <= target(batch)
+    return summarize_runs(runs, lambda r: f"nasl/hand {r['ratio']:.3f} (before {r['before']:.3f})", verdict)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,8 @@ import nasl  # noqa: E402
 from nasl.compiler import build as _build, compile  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _machine import machine  # noqa: E402
-from _processes import add_process_args, in_fresh_processes, median, write_json  # noqa: E402
+from _processes import add_process_args, in_fresh_processes, median, record, write_json  # noqa: E402
+from _processes import summarize as summarize_runs  # noqa: E402
 
 NB201 = ROOT / "examples" / "nas_bench_201.nas"
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
@@ -311,30 +312,20 @@ def main(argv=None):
         ok &= passed
         print(f"  target: nasl / fastest hand-written ({base}) = {ratio:.3f} <= {target}  "
               f"{'PASS' if passed else 'FAIL'}")
-        results[batch] = dict(rr=rr, before=before, ms={k: v * 1e3 for k, v in med.items()},
-                              faults={k: median(v) for k, v in faults.items()})
+        results[batch] = record(med, faults, rr=rr, before=before)
     write_json(args.json, results)
     return 0 if ok else 1
 
 
 def summarize(runs: list) -> int:
-    """One line per process and batch, then the medians over the processes against the targets."""
-    ok = True
-    for batch in runs[0]:
-        target = TARGETS.get(int(batch), 1.05)
-        print(f"batch {batch}, {len(runs)} fresh processes:")
-        for i, run in enumerate(runs, 1):
-            r = run[batch]
-            print(f"  process {i}: nasl/official {r['rr']['official']:.3f}  nasl/lean {r['rr']['lean']:.3f}  "
-                  f"(before {r['before']:.3f});  ms: " + "  ".join(f"{k} {v:.2f}" for k, v in r["ms"].items())
-                  + ";  faults/call: " + "  ".join(f"{k} {v:,.0f}" for k, v in r["faults"].items()))
-        over = {h: median(run[batch]["rr"][h] for run in runs) for h in ("official", "lean")}
-        base = max(over, key=over.__getitem__)
-        passed = over[base] <= target
-        ok &= passed
-        print(f"  median over processes: nasl/official {over['official']:.3f}, nasl/lean {over['lean']:.3f};  "
-              f"target: nasl / {base} = {over[base]:.3f} <= {target}  {'PASS' if passed else 'FAIL'}")
-    return 0 if ok else 1
+    def verdict(batch, results):
+        target = TARGETS.get(batch, 1.05)
+        over = {h: median(r["rr"][h] for r in results) for h in ("official", "lean")}
+        base = max(over, key=over.__getitem__)          # the hand-written net nasl compares worst with
+        return (f"nasl/official {over['official']:.3f}, nasl/lean {over['lean']:.3f};  "
+                f"target: nasl / {base} = {over[base]:.3f} <= {target}"), over[base] <= target
+    return summarize_runs(runs, lambda r: f"nasl/official {r['rr']['official']:.3f}  nasl/lean "
+                          f"{r['rr']['lean']:.3f}  (before {r['before']:.3f})", verdict)
 
 
 if __name__ == "__main__":
