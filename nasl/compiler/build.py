@@ -28,6 +28,7 @@ from nasl.ir.paths import split_path
 from nasl.ir.errors import NaslError
 
 _COPY_MODULES = True        # ModuleFactory copies repeated modules (tests switch it off to compare)
+_DIRECT_EMIT = True         # merges build their fx nodes directly (tests switch it off to compare with tracing)
 _SCOPE_FREES = True         # free at scope ends (frees.py); False: torch.fx's last-use frees (benchmarks compare)
 _RESERVED = set(dir(fx.GraphModule)) | {"graph", "code", "training"}
 
@@ -108,19 +109,24 @@ def _emit(fxg, tracer, n, d, impl, ins: list, path: str):
             node.meta[SCOPE_KEY] = scope
         return node
     before = len(fxg.nodes)
-    out = impl(*[fx.Proxy(v, tracer) for v in ins])
-    if not isinstance(out, fx.Proxy):
-        raise NaslError(f"the builder of op '{d['op']}' returned a function whose result is not "
-                        f"a traced tensor", d.get("span"), path=n)
+    direct = getattr(impl, "fx_emit", None) if _DIRECT_EMIT else None
+    if direct is not None:
+        out = direct(fxg, ins)              # the nodes tracing would add, built directly (merges.py)
+    else:
+        traced = impl(*[fx.Proxy(v, tracer) for v in ins])
+        if not isinstance(traced, fx.Proxy):
+            raise NaslError(f"the builder of op '{d['op']}' returned a function whose result is not "
+                            f"a traced tensor", d.get("span"), path=n)
+        out = traced.node
     added = len(fxg.nodes) - before
     if added:
-        _rename(out.node, path.replace(".", "_"))
+        _rename(out, path.replace(".", "_"))
         if len(ins) > 1:
-            out.node.meta[STATE_KEY] = True     # a merge: a cell state, kept until its cell ends
+            out.meta[STATE_KEY] = True          # a merge: a cell state, kept until its cell ends
         if scope is not None:
-            for node, _ in zip(reversed(fxg.nodes), range(added)):     # the nodes just traced
+            for node, _ in zip(reversed(fxg.nodes), range(added)):     # the nodes just added
                 node.meta[SCOPE_KEY] = scope
-    return out.node
+    return out
 
 
 def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx.GraphModule:

@@ -50,6 +50,24 @@ def _concat(*xs):
     return torch.cat(list(xs), 1) if len(xs) > 1 else xs[0]
 
 
+def _emit_sum(graph, xs):
+    """The nodes tracing ``_sum`` adds to an fx graph (``a + b``, then ``+ c`` ...), without the
+    tracer: building them directly is about 3x cheaper, and merges are a third of a cell's ops."""
+    node = xs[0]
+    for x in xs[1:]:
+        node = graph.create_node("call_function", operator.add, (node, x), {})
+    return node
+
+
+def _emit_concat(graph, xs):
+    """The node tracing ``_concat`` adds (``torch.cat([a, b], 1)``), without the tracer."""
+    return graph.create_node("call_function", torch.cat, (list(xs), 1), {}) if len(xs) > 1 else xs[0]
+
+
+_sum.fx_emit = _emit_sum            # build.py uses these instead of tracing; the code is the same
+_concat.fx_emit = _emit_concat
+
+
 @torch_op("add", "sum")
 def build_add(p, ins):
     return _sum, op_shape("add", p, ins)

@@ -211,3 +211,30 @@ def test_a_patched_reset_parameters_is_still_called(monkeypatch):
         return nn.Sequential(nn.Conv2d(4, 4, 1, bias=False)), None
     copies = _draws(ModuleFactory(True), builder)
     assert all(not m[0].weight.detach().any() for m in copies)
+
+
+@pytest.mark.parametrize("example,params", [
+    ("nas_bench_201.nas", dict(C=4, N=2)), ("darts.nas", dict(C=4, layers=3)),
+    ("hierarchical.nas", dict(C=4)), ("nas_bench_101.nas", dict(C=8)),
+    ("enas_micro.nas", dict(C=4, L=2)),
+])
+def test_merges_built_directly_equal_traced_ones(example, params):
+    """Sums and concats skip the fx tracer; the graph and its code are what tracing gives."""
+    space = nasl.load(EXAMPLES / example, **params)
+    for seed in range(3):
+        arch = space.sample(seed=seed)
+        torch.manual_seed(0)
+        direct = compile(space, arch)
+        build._DIRECT_EMIT = False
+        try:
+            torch.manual_seed(0)
+            traced = compile(space, arch)
+        finally:
+            build._DIRECT_EMIT = True
+        assert direct.code == traced.code
+
+        def nodes(gm):
+            return [(n.op, n.name, n.target, str(n.args), dict(n.kwargs), dict(n.meta)) for n in gm.graph.nodes]
+        assert nodes(direct) == nodes(traced)
+        x = torch.randn(2, *next(iter(direct.input_shapes.values())))
+        assert torch.equal(direct.eval()(x), traced.eval()(x))
