@@ -45,6 +45,7 @@ class Program:
                                  else "it declares no 'param'"))
         self.networks = [d for d in prog.items if isinstance(d, A.NetworkDecl)]
         self._forcing: list = []      # the params and lets being evaluated, innermost last
+        self._names: dict = {}        # site names by AST node id, shared by every run (the AST does not change)
 
     # ------------------------------------------------------------------ runs
     def run_spec(self):
@@ -76,7 +77,7 @@ class Program:
 
     def _interp(self) -> Interpreter:
         g: dict = {}
-        interp = Interpreter(self.ast, g, make_builtins())
+        interp = Interpreter(self.ast, g, make_builtins(), self._names)
         interp.dags = []
         return interp
 

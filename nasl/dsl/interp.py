@@ -36,7 +36,7 @@ class Deferred(Tensor):
 class Interpreter(Statements):
     """Runs a program's bodies. ``globals`` holds params, lets, defs and genotypes."""
 
-    def __init__(self, program, globals_: dict, builtins: dict):
+    def __init__(self, program, globals_: dict, builtins: dict, names_cache: dict | None = None):
         self.program = program
         self.globals = globals_
         self.builtins = builtins
@@ -44,7 +44,8 @@ class Interpreter(Statements):
         self.graph_constraints: list = []         # constraints on the realized network (spec mode)
         # how a top-level value is read: the program forces lazy params and lets here
         self.resolve_global = lambda v: v
-        self._names_cache: dict[int, dict] = {}
+        # site names depend only on the AST: the Program shares one cache between its runs
+        self._names_cache: dict[int, dict] = {} if names_cache is None else names_cache
 
     # ------------------------------------------------------------ helpers
     def names_for(self, key, body, top_anonymous: bool = False) -> dict:

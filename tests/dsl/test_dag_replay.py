@@ -123,3 +123,15 @@ def test_edge_cases_match_the_interpreter(source):
     for arch in space.sample(seed=1, n=6):
         plain, replayed = _both(space, arch)
         assert _snapshot(replayed) == _snapshot(plain)
+
+
+def test_ctx_but_copies_every_field_and_refuses_unknown_ones():
+    from nasl.dsl.context import Ctx
+    c = Ctx("spec")
+    for i, slot in enumerate(Ctx.__slots__):
+        setattr(c, slot, ("value", i))
+    copy = c.but()
+    assert all(getattr(copy, s) == ("value", i) for i, s in enumerate(Ctx.__slots__))
+    assert c.but(depth=7).depth == 7 and c.but(depth=7).trace == ("value", Ctx.__slots__.index("trace"))
+    with pytest.raises(TypeError, match="no field 'dpeth'"):
+        c.but(dpeth=1)
