@@ -160,3 +160,42 @@ def test_default_device_is_cuda_when_available():
     assert TrainEvaluator(device="cpu").device_for().type == "cpu"
     assert TrainEvaluator().threads == 1 and TrainEvaluator(threads=None).threads is None
     assert math.isclose(TrainEvaluator().lr, 0.01) and math.isclose(TrainEvaluator(optimizer="sgd").lr, 0.1)
+
+
+def test_free_device_memory_collects_a_dropped_compiled_model():
+    """A compiled model is cyclic garbage (fx's graph points back at it): dropping it frees nothing."""
+    import weakref
+
+    import nasl
+    from nasl.study.training import free_device_memory
+    space = nasl.loads(TINY)
+    model = nasl.compile(space, space.sample(seed=0))
+    ref = weakref.ref(model)
+    del model
+    assert ref() is not None
+    free_device_memory(torch.device("cpu"))      # the CPU waits for Python's next full collection
+    assert ref() is not None
+    free_device_memory(torch.device("cuda"))     # collects (and empties CUDA's cache: a no-op here)
+    assert ref() is None
+
+
+def test_a_trial_drops_its_model_before_freeing_device_memory(monkeypatch):
+    import gc
+    import weakref
+
+    from nasl.study import training
+    built, seen = [], []
+    original_build = TrainEvaluator.build
+
+    def build(self, req):
+        space, model = original_build(self, req)
+        built.append(weakref.ref(model))
+        return space, model
+
+    def spy(device):
+        gc.collect()
+        seen.append((device.type, built[0]() is None))
+    monkeypatch.setattr(TrainEvaluator, "build", build)
+    monkeypatch.setattr(training, "free_device_memory", spy)
+    TrainEvaluator(**FAST)(request())
+    assert seen == [("cpu", True)]               # nothing held the model any more
