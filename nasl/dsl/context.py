@@ -38,25 +38,11 @@ class Ctx:
         self.trace = trace
 
     def but(self, **changes) -> "Ctx":
-        # Written out slot by slot: this runs a few hundred times per realize, and a loop over
-        # __slots__ with getattr/setattr cost twice as much.
-        c = Ctx.__new__(Ctx)
-        get = changes.get
-        c.mode = get("mode", self.mode)
-        c.cprefix = get("cprefix", self.cprefix)
-        c.nprefix = get("nprefix", self.nprefix)
-        c.loops = get("loops", self.loops)
-        c.names = get("names", self.names)
-        c.guards = get("guards", self.guards)
-        c.block = get("block", self.block)
-        c.values = get("values", self.values)
-        c.graph = get("graph", self.graph)
-        c.depth = get("depth", self.depth)
-        c.anon_here = get("anon_here", self.anon_here)
-        c.hints = get("hints", self.hints)
-        c.trace = get("trace", self.trace)
         if not changes.keys() <= _SLOTS:
             raise TypeError(f"Ctx has no field {sorted(changes.keys() - _SLOTS)[0]!r}")
+        c = Ctx.__new__(Ctx)
+        for s in Ctx.__slots__:
+            setattr(c, s, changes[s] if s in changes else getattr(self, s))
         return c
 
     @property
