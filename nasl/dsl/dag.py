@@ -135,7 +135,7 @@ def _apply_dag(interp, f, args, kwargs, ctx, node):
                                   rule_width(opts["width"], d))
     out_merge = _merge_op(interp, None, opts["merge"], f.env, d, None, None) if opts["implicit_io"] else None
     return build_cell(interp, info, args, incoming, node_ops, merges, ctx, nprefix, node, out_merge,
-                  opts["loose_inputs"])
+                      opts["loose_inputs"])
 
 
 def _node_var(d, j):

@@ -9,7 +9,7 @@ from nasl.ir.oplib import get_op
 
 
 def build_cell(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, nprefix, node, out_merge=None,
-           input_op=None):
+               input_op=None):
     present = info.present_edges(ctx.values)
     live = info.live_nodes(present) if (info.prune or info.implicit_io) else set(info.computed())
     if info.prune and not info.implicit_io and not any(o in live for o in info.output_nodes(present)):

@@ -12,9 +12,11 @@ calls, in the same order, with the new scope and inputs. The graph is the
 one the interpreter would build, node for node (tested on every example).
 
 Nothing outlives one realization: the memo belongs to the ``GraphBuilder``.
+Closure values are compared as plain data (numbers, strings, booleans,
+tuples of them) or, for anything else (an op, a definition), by identity.
 An application that does anything a replay could not repeat (taps, outputs,
-ops outside its own scope, a closure value that is not plain data) is never
-replayed; it simply runs every time.
+ops outside its own scope, a result that is not tensors) or that is given
+one tensor twice is never replayed; it simply runs every time.
 """
 from __future__ import annotations
 
@@ -67,9 +69,7 @@ def _record(builder, before: tuple, nprefix: str, args, result, keep):
     n_before, checks_before, io_before = before
     if builder.io_count() != io_before:
         return None             # taps or outputs
-    args_at = {a.node: k for k, a in enumerate(args)}
-    if len(args_at) != len(args):
-        return None             # one tensor given twice: wiring by position would be ambiguous
+    args_at = {a.node: k for k, a in enumerate(args)}     # distinct: realize_once checked
     new = list(islice(g.nodes, n_before, None))
     local = {n: i for i, n in enumerate(new)}
     cut = len(nprefix)
@@ -115,7 +115,7 @@ def _replay(builder, rec: _Record, nprefix: str, args):
 def realize_once(builder, key, keep, nprefix: str, args, run):
     """``run()``, or a replay of the recorded first application with the same ``key``."""
     if not ENABLED or key is None or len({a.node for a in args}) != len(args):
-        return run()
+        return run()            # one tensor given twice: wiring by position would be ambiguous
     memo = builder.memo
     rec = memo.get(key)
     if rec is _NEVER:
