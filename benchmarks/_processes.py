@@ -62,13 +62,9 @@ def write_json(path, data) -> None:
         Path(path).write_text(json.dumps(data))
 
 
-def median(xs) -> float:
-    return statistics.median(xs)
-
-
 def record(med: dict, faults: dict, **ratios) -> dict:
     """One batch's result in a child: the ratios, each model's median ms per call and faults per call."""
-    return dict(ratios, ms={k: v * 1e3 for k, v in med.items()}, faults={k: median(v) for k, v in faults.items()})
+    return dict(ratios, ms={k: v * 1e3 for k, v in med.items()}, faults={k: statistics.median(v) for k, v in faults.items()})
 
 
 def times_and_faults(r: dict) -> str:

@@ -32,7 +32,8 @@ process, which other jobs on a shared machine disturb less); a ratio is
 nasl / hand-written within a round, and its median over the rounds is
 checked against 1.5 (wall). Each call builds one model; freeing it and
 collecting garbage happen outside the timing (see ``timed``). Parameter
-counts and output shapes are checked first. ``--profile`` prints a cProfile of the nasl compile of each network.
+counts and output shapes are checked first. ``--profile`` prints a cProfile
+of nasl's elaborate+compile of each network.
 
 Usage::
 

@@ -51,7 +51,7 @@ import torch  # noqa: E402
 import nasl  # noqa: E402
 from nasl.compiler import compile  # noqa: E402
 from forward_nb201 import bench, compile_last_use, fault_summary, share_weights, start  # noqa: E402
-from _processes import add_process_args, in_fresh_processes, median, record, write_json  # noqa: E402
+from _processes import add_process_args, in_fresh_processes, record, write_json  # noqa: E402
 from _processes import summarize as summarize_runs  # noqa: E402
 from handwritten_darts import DARTS_V2, NetworkCIFAR, genotype_arch  # noqa: E402
 
@@ -124,7 +124,7 @@ def main(argv=None):
 
 def summarize(runs: list) -> int:
     def verdict(batch, results):
-        ratio = median(r["ratio"] for r in results)
+        ratio = statistics.median(r["ratio"] for r in results)
         return f"nasl/hand {ratio:.3f}  target <= {target(batch)}", ratio <= target(batch)
     return summarize_runs(runs, lambda r: f"nasl/hand {r['ratio']:.3f} (before {r['before']:.3f})", verdict)
 

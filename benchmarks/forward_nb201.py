@@ -66,7 +66,7 @@ import nasl  # noqa: E402
 from nasl.compiler import build as _build, compile  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _machine import machine  # noqa: E402
-from _processes import add_process_args, in_fresh_processes, median, record, write_json  # noqa: E402
+from _processes import add_process_args, in_fresh_processes, record, write_json  # noqa: E402
 from _processes import summarize as summarize_runs  # noqa: E402
 
 NB201 = ROOT / "examples" / "nas_bench_201.nas"
@@ -320,7 +320,7 @@ def main(argv=None):
 def summarize(runs: list) -> int:
     def verdict(batch, results):
         target = TARGETS.get(batch, 1.05)
-        over = {h: median(r["rr"][h] for r in results) for h in ("official", "lean")}
+        over = {h: statistics.median(r["rr"][h] for r in results) for h in ("official", "lean")}
         base = max(over, key=over.__getitem__)          # the hand-written net nasl compares worst with
         return (f"nasl/official {over['official']:.3f}, nasl/lean {over['lean']:.3f};  "
                 f"target: nasl / {base} = {over[base]:.3f} <= {target}"), over[base] <= target

@@ -39,7 +39,7 @@ def test_replayed_cells_give_the_interpreters_graph(path):
         assert _snapshot(replayed) == _snapshot(plain), (path.name, seed)
 
 
-def test_nb201_replays_twelve_of_fifteen_cells(nb201):
+def test_nb201_replays_twelve_of_fifteen_cells():
     space = nasl.load(EXAMPLES / "nas_bench_201.nas")
     arch = space.sample(seed=0)
     g = space.realize(arch)
