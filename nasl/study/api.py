@@ -65,29 +65,44 @@ def _resolve_evaluator(evaluator, stored):
     return evaluator
 
 
-def search(space=None, searcher=None, evaluator=None, budget=None, objectives=None, executor="inline",
-           workers: int = 1, storage=None, seed=None, resume: bool = False, timeout=None, searcher_options=None,
+def search(space=None, searcher=None, evaluator=None, budget=None, objectives=None, executor=None,
+           workers=None, storage=None, seed=None, resume: bool = False, timeout=None, searcher_options=None,
            params=None, ops=None, progress: bool = True, ray_address=None, resources=None,
-           deterministic: bool = True, snapshot_every: int = 100):
+           deterministic=None, snapshot_every: int = 100):
     """Search ``space`` and record every trial; returns a :class:`~nasl.study.study.Study`.
 
     See docs/study.md for every argument. In short: ``searcher`` (default
     ``"regularized_evolution"``) with ``searcher_options`` and ``seed``
     (default 0) proposes; ``evaluator`` (an object or a spec string such as
     ``"digits"`` or ``"table:nb201.csv"``) scores; ``budget`` trials
-    (complete + failed) run on ``executor`` with ``workers`` in flight, each
-    within ``timeout`` seconds; ``storage`` is the SQLite file (None: in
-    memory). ``resume=True`` continues the study in ``storage``; then
-    ``space``, ``searcher``, ``evaluator`` and ``seed`` default to the recorded ones.
+    (complete + failed) run on ``executor`` (default ``"inline"``) with
+    ``workers`` (default 1) in flight, each within ``timeout`` seconds;
+    ``storage`` is the SQLite file (None: in memory). ``resume=True``
+    continues the study in ``storage``; then ``space``, ``searcher``,
+    ``evaluator`` and ``seed`` default to the recorded ones, and
+    ``executor``, ``workers`` and ``deterministic`` to the last run's.
     Ctrl-C raises :class:`~nasl.study.loop.SearchInterrupted` after
     recording what finished.
     """
-    from nasl.searchers import create
+    from nasl.study import settings
     from nasl.study.locking import StudyLock
     from nasl.study.loop import Loop, SearchInterrupted, restore_searcher
-    from nasl.study.runners import make_runner
-    from nasl.study.searcher_inputs import check_searcher_options, resolve_searcher_options
+    from nasl.study.runners import check_executor, make_runner
     from nasl.study.study import Study
+
+    # every option is checked before a file is created: a failed start leaves nothing behind
+    timeout, resources = settings.timeout(timeout), settings.resources(resources)
+    executor, workers = settings.executor(executor), settings.workers(workers)
+    path = ":memory:" if storage is None else os.fspath(storage)
+    new_file = path == ":memory:" or not os.path.exists(path)
+    if resume and new_file:
+        where = "storage=None keeps a study in memory" if path == ":memory:" else f"there is no file '{path}'"
+        raise NaslError(f"no study to resume: {where}; leave out resume (--resume) to start one")
+    new = dict(space=space, searcher=searcher, evaluator=evaluator, budget=budget, objectives=objectives,
+               seed=seed, searcher_options=searcher_options, params=params, ops=ops)
+    prepared = _prepare_new(**new) if new_file else None
+    if prepared is not None:
+        check_executor(executor or "inline", prepared[1])
 
     store = Storage(storage)
     lock = StudyLock(store)
@@ -101,22 +116,10 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
             raise NaslError(f"'{store.path}' already holds a study ({n} trials); pass resume=True (--resume) "
                             f"to continue it, or choose another file")
         if row is None:
-            if space is None:
-                raise NaslError("give the space to search (a .nas path, a Space or source text)")
-            if budget is None or int(budget) < 1:
-                raise NaslError(f"budget is the number of trials to run, at least 1 (got {budget!r})")
-            source, file, space_params = _space_source(space)
-            space_params.update(params or {})
-            ev = _resolve_evaluator(evaluator, None)
-            config = dict(space_source=source, space_file=file, params=sorted(space_params.items()),
-                          ops=list(ops or ()), searcher=searcher or DEFAULT_SEARCHER,
-                          searcher_options=dict(searcher_options or {}),
-                          seed=0 if seed is None else int(seed),
-                          evaluator={"spec": getattr(ev, "spec", None), "repr": repr(ev)},
-                          objectives=_objectives(ev, objectives), budget=int(budget))
-            check_searcher_options(config["searcher_options"])
-            _check_searcher(config["searcher"], config["searcher_options"])
-            _space_check(config)
+            if space is None and resume:
+                raise NaslError(f"'{store.path}' holds no study yet (its start was cut off); start it again "
+                                f"without resume (--resume), giving the space")
+            config, ev, s = prepared or _prepare_new(**new)
             store.create_study(**config)
         else:
             config = _check_resume(row, space, params, searcher, searcher_options, seed)
@@ -125,19 +128,17 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
             if missing:
                 raise NaslError(f"the evaluator does not report the study's objective '{missing[0]}'")
             if budget is not None:
-                store.set_budget(int(budget))
-                config["budget"] = int(budget)
+                budget = settings.integer("budget", budget, 1)
+                store.set_budget(budget)
+                config["budget"] = budget
+            s = _make_searcher(config, _space_check(config))
+            restore_searcher(s, store, config["objectives"])
         config["artifact_dir"] = None if store.path == ":memory:" else store.path + ".artifacts"
-        space_obj = _space_check(config)
-        try:
-            s = create(config["searcher"], space_obj.spec, seed=config["seed"],
-                       **resolve_searcher_options(config["searcher_options"], space_obj))
-        except (KeyError, ValueError, TypeError) as e:
-            raise NaslError(f"cannot create searcher '{config['searcher']}': {_message(e)}") from None
-        restore_searcher(s, store, config["objectives"])
-        runner = make_runner(executor, ev, list(config["objectives"]), workers=workers, timeout=timeout,
-                             ray_address=ray_address, resources=resources)
-        loop = Loop(store, s, runner, config, progress=progress, deterministic=deterministic,
+        run = settings.for_run(store if row is not None else None, executor, workers, deterministic)
+        store.set_meta(settings.to_record(run))
+        runner = make_runner(run["executor"], ev, list(config["objectives"]), workers=run["workers"],
+                             timeout=timeout, ray_address=ray_address, resources=resources)
+        loop = Loop(store, s, runner, config, progress=progress, deterministic=run["deterministic"],
                     snapshot_every=snapshot_every)
         loop.requeue()
         try:
@@ -152,6 +153,39 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     finally:
         lock.release()
     return Study(store)
+
+
+def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, searcher_options, params, ops):
+    """``(config, evaluator, searcher)`` of a new study, every part checked; nothing is written."""
+    from nasl.study import settings
+    from nasl.study.searcher_inputs import check_searcher_options
+    if space is None:
+        raise NaslError("give the space to search (a .nas path, a Space or source text)")
+    if budget is None:
+        raise NaslError("budget is the number of trials to run, at least 1 (got None)")
+    budget = settings.integer("budget", budget, 1)
+    seed = 0 if seed is None else settings.integer("seed", seed, -settings.SQLITE_MAX - 1)
+    source, file, space_params = _space_source(space)
+    space_params.update(params or {})
+    ev = _resolve_evaluator(evaluator, None)
+    config = dict(space_source=source, space_file=file, params=sorted(space_params.items()),
+                  ops=list(ops or ()), searcher=searcher or DEFAULT_SEARCHER,
+                  searcher_options=dict(searcher_options or {}), seed=seed,
+                  evaluator={"spec": getattr(ev, "spec", None), "repr": repr(ev)},
+                  objectives=_objectives(ev, objectives), budget=budget)
+    check_searcher_options(config["searcher_options"])
+    _check_searcher(config["searcher"], config["searcher_options"])
+    return config, ev, _make_searcher(config, _space_check(config))
+
+
+def _make_searcher(config, space_obj):
+    from nasl.searchers import create
+    from nasl.study.searcher_inputs import resolve_searcher_options
+    try:
+        return create(config["searcher"], space_obj.spec, seed=config["seed"],
+                      **resolve_searcher_options(config["searcher_options"], space_obj))
+    except (KeyError, ValueError, TypeError) as e:
+        raise NaslError(f"cannot create searcher '{config['searcher']}': {_message(e)}") from None
 
 
 def _message(e: Exception) -> str:

@@ -28,8 +28,9 @@ def add_commands(sub, common, parse_define) -> None:
     s.add_argument("--evaluator", metavar="SPEC",
                    help="digits (default), table:PATH[:COLUMN], cost[:params,flops], python:MODULE:FUNC")
     s.add_argument("--objective", action="append", metavar="NAME", help="objectives to use (default: all)")
-    s.add_argument("--executor", choices=["inline", "process", "ray"], default="inline")
-    s.add_argument("--workers", type=int, default=1, help="trials in flight (default 1)")
+    s.add_argument("--executor", choices=["inline", "process", "ray"],
+                   help="where trials run (default inline, or the study's on --resume)")
+    s.add_argument("--workers", type=int, help="trials in flight (default 1, or the study's on --resume)")
     s.add_argument("--study", default=DEFAULT_STUDY, metavar="PATH", help=f"the study file (default {DEFAULT_STUDY})")
     s.add_argument("--resume", action="store_true", help="continue the study in --study")
     s.add_argument("--ray-address", metavar="ADDR", help="connect to a Ray cluster (default: start a local one)")
@@ -63,14 +64,16 @@ def _format_from_suffix(path: str) -> str:
 
 def run_search(args) -> int:
     import nasl.study
-    resuming = args.resume and os.path.exists(args.study)
+    if args.resume and not os.path.exists(args.study):
+        raise NaslError(f"no study to resume: there is no file '{args.study}'; leave out --resume to start one")
+    resuming = args.resume
     space = args.file if args.file else (None if resuming else bundled_space())
     evaluator = args.evaluator if args.evaluator or resuming else "digits"
     budget = args.budget if args.budget is not None or resuming else 10
     resources = None
     if args.cpus_per_trial is not None or args.gpus_per_trial is not None:
         resources = {"num_cpus": 1 if args.cpus_per_trial is None else args.cpus_per_trial}
-        if args.gpus_per_trial:
+        if args.gpus_per_trial is not None:
             resources["num_gpus"] = args.gpus_per_trial
     try:
         study = nasl.study.search(

@@ -22,6 +22,7 @@ import sys
 import time
 
 from nasl.ir.errors import NaslError
+from nasl.study import inline_timeout
 
 SPEC_FORMS = "digits, table:PATH[:COLUMN], cost[:params,flops,...] or python:MODULE:FUNC"
 
@@ -180,17 +181,24 @@ def run_trial(evaluator, request, objectives) -> dict:
     """Evaluate one request where it runs (inline or in a worker): the outcome as plain data.
 
     Returns ``{"state", "metrics", "curve", "error", "duration", "worker"}``.
-    An exception is a failed trial with its type and message;
-    KeyboardInterrupt and SystemExit propagate.
+    An exception is a failed trial with its type and message, and so is
+    ``sys.exit()`` (inline it would stop nasl, and stop every resume again);
+    KeyboardInterrupt propagates (Ctrl-C stops the study), and so does the
+    inline timeout's :class:`~nasl.study.inline_timeout.TrialTimeout`, which
+    may interrupt the evaluator call alone, never this bookkeeping.
     """
     start = time.perf_counter()
     out = {"state": "complete", "metrics": None, "curve": None, "error": None,
            "worker": f"pid {os.getpid()}"}
     try:
-        out["metrics"], out["curve"] = check_metrics(evaluator(request), objectives)
+        with inline_timeout.interruptible():
+            metrics = evaluator(request)
+        out["metrics"], out["curve"] = check_metrics(metrics, objectives)
     except TrialFailed as e:
         out["state"], out["error"] = "failed", str(e)
     except Exception as e:  # noqa: BLE001 - any error of the user's evaluator fails its trial only
         out["state"], out["error"] = "failed", f"{type(e).__name__}: {e}"
+    except SystemExit as e:
+        out["state"], out["error"] = "failed", f"SystemExit: the evaluator called sys.exit({e.code!r})"
     out["duration"] = time.perf_counter() - start
     return out

@@ -16,6 +16,7 @@ Workers ignore SIGINT: on Ctrl-C the parent stops them.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import pickle
 import signal
 import time
@@ -23,7 +24,7 @@ from multiprocessing.connection import wait as mp_wait
 
 from nasl.ir.errors import NaslError
 from nasl.study.evaluators import run_trial
-from nasl.study.runners import Runner, failed, timed_out
+from nasl.study.runners import Runner, failed, interrupted_in_worker, timed_out
 
 
 def _worker_main(conn, evaluator_bytes: bytes, objectives) -> None:
@@ -36,7 +37,12 @@ def _worker_main(conn, evaluator_bytes: bytes, objectives) -> None:
             return
         if request is None:
             return
-        conn.send((request.trial_id, run_trial(evaluator, request, objectives)))
+        start = time.perf_counter()
+        try:
+            outcome = run_trial(evaluator, request, objectives)
+        except KeyboardInterrupt as e:           # SIGINT is ignored here: the evaluator raised it
+            outcome = failed(interrupted_in_worker(e), time.perf_counter() - start, f"pid {os.getpid()}")
+        conn.send((request.trial_id, outcome))
 
 
 def _death(exitcode) -> str:

@@ -20,6 +20,7 @@ import time
 from nasl.ir.errors import NaslError
 from nasl.study.evaluators import run_trial
 from nasl.study.runners import Runner, failed, timed_out
+from nasl.study.settings import resources as check_resources
 
 
 def _ray_trial(evaluator, request, objectives):
@@ -36,6 +37,7 @@ class RayRunner(Runner):
 
     def __init__(self, evaluator, objectives, timeout=None, workers: int = 1, address=None, resources=None):
         super().__init__(evaluator, objectives, timeout)
+        opts = check_resources(resources) or {"num_cpus": 1}
         try:
             import ray
         except ImportError:
@@ -47,10 +49,6 @@ class RayRunner(Runner):
             kw = {"address": address} if address else {}
             ray.init(**kw, runtime_env={"env_vars": {"PYTHONPATH": path}}, log_to_driver=False,
                      include_dashboard=False, ignore_reinit_error=True)
-        opts = dict(resources or {"num_cpus": 1})
-        bad = set(opts) - {"num_cpus", "num_gpus", "memory", "resources", "accelerator_type"}
-        if bad:
-            raise NaslError(f"unknown Ray resources {sorted(bad)}; use num_cpus, num_gpus, memory or resources")
         self._remote = ray.remote(max_retries=0, **opts)(_ray_trial)
         try:
             self._evaluator_ref = ray.put(evaluator)

@@ -9,11 +9,10 @@ become failed outcomes with the reason; they never stop the study.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import signal
-import threading
 import time
 
 from nasl.ir.errors import NaslError
+from nasl.study import inline_timeout
 from nasl.study.evaluators import run_trial
 
 
@@ -24,6 +23,11 @@ def failed(reason: str, duration=None, worker=None) -> dict:
 
 def timed_out(timeout: float) -> str:
     return f"timed out after {timeout:g} s"
+
+
+def interrupted_in_worker(e: BaseException) -> str:
+    """The reason of a trial whose evaluator raised KeyboardInterrupt in a worker (not a Ctrl-C of nasl)."""
+    return "KeyboardInterrupt raised by the evaluator in its worker" + (f": {e}" if str(e) else "")
 
 
 class Runner:
@@ -45,24 +49,24 @@ class Runner:
         """Stop: abandon whatever is still running."""
 
 
-class _Alarm(BaseException):
-    # a BaseException, so that the evaluator's own ``except Exception`` cannot swallow it
-    pass
-
-
 class InlineRunner(Runner):
     """Trials run one by one in this process, oldest first.
 
     ``workers=K`` keeps K trials submitted, exactly as a pool would, so that
     the searcher sees the same asks and tells as under a pool of K workers.
-    A timeout interrupts the trial with ``SIGALRM`` (main thread, Unix only):
-    this stops Python code, not a long call inside a C extension.
+    A timeout interrupts the trial with ``SIGALRM`` (main thread, Unix only)
+    at a safe point (:mod:`nasl.study.inline_timeout`): never inside an
+    import or nasl's bookkeeping, between steps for nasl's trainer, and not
+    inside a long call of a C extension. A hard timeout needs the process
+    executor. Before the first timed trial the evaluator's optional
+    ``warm_up()`` runs untimed, so trial 0 is not charged for lazy imports.
     """
 
     def __init__(self, evaluator, objectives, timeout=None, workers: int = 1):
         super().__init__(evaluator, objectives, timeout)
         self.workers = workers
         self.queue: list = []
+        self._warm = False
 
     def submit(self, request) -> None:
         self.queue.append(request)
@@ -70,23 +74,27 @@ class InlineRunner(Runner):
     def wait(self):
         self.queue.sort(key=lambda r: r.number)
         request = self.queue.pop(0)
-        if not self.timeout or not hasattr(signal, "setitimer") or \
-                threading.current_thread() is not threading.main_thread():
+        if not self.timeout or not inline_timeout.available():
             return [(request.trial_id, run_trial(self.evaluator, request, self.objectives))]
-
-        def on_alarm(signum, frame):
-            raise _Alarm()
-        old = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        self._warm_up()
         start = time.perf_counter()
         try:
-            outcome = run_trial(self.evaluator, request, self.objectives)
-        except _Alarm:
+            with inline_timeout.armed(self.timeout):
+                outcome = run_trial(self.evaluator, request, self.objectives)
+        except inline_timeout.TrialTimeout:
             outcome = failed(timed_out(self.timeout), time.perf_counter() - start, "inline")
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
         return [(request.trial_id, outcome)]
+
+    def _warm_up(self) -> None:
+        if self._warm:
+            return
+        self._warm = True
+        warm_up = getattr(self.evaluator, "warm_up", None)
+        if callable(warm_up):
+            try:
+                warm_up()
+            except Exception:  # noqa: BLE001 - the trial itself reports whatever is wrong
+                pass
 
 
 class ExecutorRunner(Runner):
@@ -121,6 +129,10 @@ class ExecutorRunner(Runner):
             for fut in done:
                 trial_id, _ = self.futures.pop(fut)
                 try:
+                    if isinstance(fut.exception(timeout=0), KeyboardInterrupt):
+                        # the evaluator raised it in a worker: a real Ctrl-C reaches only this thread
+                        out.append((trial_id, failed(interrupted_in_worker(fut.exception()))))
+                        continue
                     out.append((trial_id, fut.result()))
                 except cf.BrokenExecutor as e:
                     out.append((trial_id, failed(f"the worker died: {e}")))
@@ -141,6 +153,20 @@ class ExecutorRunner(Runner):
         for fut in self.futures:
             fut.cancel()
         self.futures.clear()
+
+
+def check_executor(executor, evaluator) -> None:
+    """Refuse, before a study file is created, an evaluator that the executor cannot carry."""
+    import importlib.util
+    import pickle
+    if executor == "process":
+        try:
+            pickle.dumps(evaluator)
+        except Exception as e:  # noqa: BLE001 - pickle raises many kinds
+            raise NaslError(f"executor='process' needs a picklable evaluator (define it at module level): "
+                            f"{type(e).__name__}: {e}") from None
+    elif executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise NaslError("executor='ray' needs Ray: pip install 'nasl[ray]'")
 
 
 def make_runner(executor, evaluator, objectives, *, workers: int = 1, timeout=None, ray_address=None,

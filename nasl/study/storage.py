@@ -10,7 +10,8 @@ that trade buys about 20x more commits per second than ``FULL``.
 
 Schema (version :data:`SCHEMA_VERSION`; a newer file is refused):
 
-- ``meta(key, value)``: ``schema_version``, ``nasl_version``;
+- ``meta(key, value)``: ``schema_version``, ``nasl_version``, and the last run's
+  ``executor``, ``workers`` and ``deterministic`` (JSON; absent in older files);
 - ``study``: one row: space source, file, params, op modules, searcher name,
   options and seed, evaluator spec, objectives (ordered ``[name, direction]``
   pairs), budget, created time;
@@ -139,6 +140,20 @@ class Storage:
                 (space_source, space_file, json.dumps(list(params)), json.dumps(list(ops)), searcher,
                  json.dumps(searcher_options), seed, json.dumps(evaluator),
                  json.dumps([[k, v] for k, v in objectives.items()]), int(budget), time.time()))
+
+    def meta(self, key: str, default=None):
+        """A JSON value recorded in ``meta`` (``default`` when absent, as in files that predate it)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        try:
+            return default if row is None else json.loads(row[0])
+        except ValueError:
+            raise StorageError(f"'{self.path}' has an unreadable meta value {key!r}: {row[0]!r}") from None
+
+    def set_meta(self, values: dict) -> None:
+        """Record JSON values in ``meta`` (settings kept without a schema change, e.g. the executor)."""
+        with self.transaction():
+            self.conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                  [(k, json.dumps(v)) for k, v in values.items()])
 
     def set_budget(self, budget: int) -> None:
         with self.transaction():

@@ -31,7 +31,7 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from nasl.study import train_data
+from nasl.study import inline_timeout, train_data
 
 _OPTIMIZERS = {"adam": 1e-2, "sgd": 0.1}      # name -> default learning rate
 
@@ -225,12 +225,30 @@ class TrainEvaluator:
             return torch.device(self.device)
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
+    def warm_up(self) -> None:
+        """Do once, untimed, what a first trial would do lazily: load the data, import the
+        compiler and what torch imports on an optimizer's first step (``torch._dynamo``).
+        The inline runner calls it before arming its first timeout."""
+        import nasl.compiler  # noqa: F401
+        train_data.materialize(self.data, self.val_fraction, self.split_seed)
+        weight = torch.zeros(1, requires_grad=True)
+        opt = torch.optim.Adam([weight]) if self.optimizer == "adam" else torch.optim.SGD([weight], lr=0.1)
+        (weight * 2).sum().backward()
+        opt.step()
+
     def __call__(self, request) -> dict:
+        # An inline timeout may not interrupt this at any bytecode (torch's global settings are
+        # restored in a finally; imports run lazily): it is delivered at the checkpoints, between steps.
+        with inline_timeout.protected():
+            return self._call(request)
+
+    def _call(self, request) -> dict:
         budget = self.epochs if request.budget is None else request.budget
         _check_budget(budget, "budget")
         device = self.device_for()
         with _trial_context(request.seed, device, self.threads):
             _, model = self.build(request)        # built under the seed: the initial weights are the trial's
+            inline_timeout.checkpoint()
             metrics = self._train(model, budget, request.seed, device)
         metrics["params"] = sum(p.numel() for p in model.parameters())
         if request.artifact_dir:
@@ -276,11 +294,13 @@ class TrainEvaluator:
                 loss_sum += value * len(y)
                 n += len(y)
                 steps_done += 1
+                inline_timeout.checkpoint()
             epoch = epoch + frac if frac < 1.0 else epoch + 1
             val_loss, val_acc = evaluate(model, train_data.val_batches(data, self.eval_batch_size, device))
             if not math.isfinite(val_loss):
                 raise FloatingPointError(f"the validation loss is {val_loss} after epoch {epoch:g}; "
                                          "check the validation data for NaN/inf")
+            inline_timeout.checkpoint()
             label = int(epoch) if epoch == int(epoch) else epoch
             curve.append({"epoch": label, "train_loss": loss_sum / n, "val_loss": val_loss, "val_accuracy": val_acc,
                           "seconds": time.perf_counter() - start})
