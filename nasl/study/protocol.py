@@ -14,6 +14,9 @@ An evaluator is any picklable callable ``evaluator(request) -> metrics``:
   multi-fidelity searchers and plots.
 - Raising marks the trial failed with the exception's text; so does a NaN
   objective (the study loop checks).
+- An optional ``warm_up()`` method runs once, untimed, before the inline
+  runner's first timed trial: it does what a first trial would do lazily
+  (imports, loading data), so that neither is charged to trial 0's timeout.
 """
 from __future__ import annotations
 

@@ -100,3 +100,21 @@ def test_study_export_writes_the_best_architecture(study, capsys, tmp_path, to, 
         assert load_model(out).nasl_arch == dict(Study.load(db).best().arch)
     code, _, err = run(capsys, "study", "export", db, "--trial", 999, "--to", to, "-o", out)
     assert code == 1 and err.strip() == "error: the study has no trial 999"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--timeout", "-1"], "timeout must be a number of seconds above 0 and at most 1e+08, not -1.0"),
+    (["--timeout", "nan"], "timeout must be a number of seconds above 0 and at most 1e+08, not nan"),
+    (["--budget", str(2 ** 63)], "budget must be between 1 and 9223372036854775807, not 9223372036854775808"),
+    (["--seed", str(2 ** 63)], "seed must be between -9223372036854775808 and 9223372036854775807, "
+                               "not 9223372036854775808"),
+    (["--executor", "ray", "--gpus-per-trial", "-1"], "Ray resource num_gpus must be a number >= 0, not -1.0"),
+    (["--workers", "0"], "workers must be between 1 and 100000, not 0"),
+    (["--searcher", "nope"], "no searcher named 'nope'"),
+])
+def test_bad_search_options_are_one_line_errors_and_leave_no_file(tmp_path, capsys, argv, message):
+    db = tmp_path / "s.db"
+    code, out, err = run(capsys, "search", NB201, "--evaluator", TABLE, "--study", db, "--no-progress", *argv)
+    assert code == 1
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1, err
+    assert not db.exists()

@@ -72,3 +72,24 @@ exits.directions = DIRECTIONS
 def trial_rows(study) -> list:
     """What must agree between two runs of one study: every trial's number, state, arch and metrics."""
     return [(t.number, t.state, t.arch_id, t.metrics, t.seed) for t in study.trials]
+
+
+def interrupts(request) -> dict:
+    """Trial 1 raises KeyboardInterrupt itself (in a worker, that is no Ctrl-C of nasl's)."""
+    if request.number == 1:
+        raise KeyboardInterrupt("the evaluator gave up")
+    return lookup(request)
+
+
+interrupts.directions = DIRECTIONS
+
+
+def calls_exit(request) -> dict:
+    """Trial 1 calls sys.exit(3)."""
+    if request.number == 1:
+        import sys
+        sys.exit(3)
+    return lookup(request)
+
+
+calls_exit.directions = DIRECTIONS

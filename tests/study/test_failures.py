@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import re
 
 import pytest
 
@@ -73,3 +74,46 @@ def test_a_broken_user_process_pool_fails_the_trial():
     with cf.ProcessPoolExecutor(1) as pool:
         with pytest.raises(nasl.NaslError, match="the executor is broken"):
             run("python:tests.study.helpers:exits", budget=5, executor=pool, workers=1)
+
+
+@pytest.mark.parametrize("executor", ["inline", "process"])
+def test_an_evaluator_that_calls_sys_exit_fails_its_trial(tmp_path, executor):
+    # inline, SystemExit used to stop nasl silently, and stop every resume again at the same trial
+    study = run("python:tests.study.helpers:calls_exit", budget=3, executor=executor, storage=tmp_path / "s.db")
+    assert [t.error for t in study.trials] == [None, "SystemExit: the evaluator called sys.exit(3)", None]
+
+
+def test_a_keyboard_interrupt_raised_in_a_worker_fails_its_trial_with_the_reason():
+    reason = "KeyboardInterrupt raised by the evaluator in its worker: the evaluator gave up"
+    study = run("python:tests.study.helpers:interrupts", budget=3, executor="process")
+    assert [t.error for t in study.trials] == [None, reason, None]
+    with cf.ThreadPoolExecutor(1) as pool:
+        study = run("python:tests.study.helpers:interrupts", budget=3, executor=pool)
+    assert [t.error for t in study.trials] == [None, reason, None]
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"timeout": -1}, "timeout must be a number of seconds above 0 and at most 1e+08, not -1"),
+    ({"timeout": float("nan")}, "timeout must be a number of seconds above 0 and at most 1e+08, not nan"),
+    ({"timeout": True}, "timeout must be a number of seconds"),
+    ({"budget": 2 ** 63}, "budget must be between 1 and 9223372036854775807, not 9223372036854775808"),
+    ({"budget": 2.5}, "budget must be a whole number, not 2.5"),
+    ({"seed": -2 ** 63 - 1}, "seed must be between -9223372036854775808 and 9223372036854775807"),
+    ({"workers": 0}, "workers must be between 1 and 100000, not 0"),
+    ({"executor": "threads"}, "unknown executor 'threads'"),
+    ({"executor": "ray", "resources": {"num_gpus": -1}}, "Ray resource num_gpus must be a number >= 0, not -1"),
+    ({"resources": {"gpus": 1}}, "unknown Ray resources ['gpus']"),
+    ({"searcher": "nope"}, "no searcher named 'nope'"),
+    ({"searcher_options": {"population_size": -3}}, "cannot create searcher 'regularized_evolution'"),
+    ({"executor": "process", "evaluator": "closure"}, "executor='process' needs a picklable evaluator"),
+])
+def test_a_bad_option_is_refused_before_the_study_file_is_created(tmp_path, options, message):
+    options = {"budget": 3, "evaluator": "python:tests.study.helpers:lookup", **options}
+    if options["evaluator"] == "closure":
+        def local(request):
+            return 1.0
+        local.directions = {"acc": "max"}
+        options["evaluator"] = local
+    with pytest.raises(nasl.NaslError, match=re.escape(message)):
+        nasl.search(NB201, storage=tmp_path / "s.db", progress=False, **options)
+    assert list(tmp_path.iterdir()) == []         # no empty study file left behind

@@ -138,3 +138,51 @@ def test_a_real_ctrl_c_stops_the_process_pool_cleanly_and_resume_completes(tmp_p
     done = nasl.search(None, evaluator="python:tests.study.helpers:lookup", storage=db, resume=True,
                        executor="process", workers=2, progress=False)
     assert trial_rows(done) == trial_rows(reference(60, workers=2))
+
+
+def test_resuming_a_missing_study_is_an_error_and_creates_no_file(tmp_path, capsys):
+    db = tmp_path / "missing.db"
+    with pytest.raises(nasl.NaslError, match=f"no study to resume: there is no file '{db}'"):
+        nasl.search(None, storage=db, resume=True, progress=False)
+    with pytest.raises(nasl.NaslError, match="no study to resume: storage=None keeps a study in memory"):
+        nasl.search(NB201, budget=2, resume=True, progress=False)
+    from nasl.cli import main
+    assert main(["search", "--study", str(db), "--resume", "--no-progress"]) == 1      # not a new digits study
+    assert capsys.readouterr().err == (f"error: no study to resume: there is no file '{db}'; leave out --resume "
+                                       f"to start one\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_whose_start_was_cut_off_says_so_on_resume(tmp_path):
+    from nasl.study.storage import Storage
+    Storage(tmp_path / "s.db").close()               # the schema, no study row: killed during start-up
+    with pytest.raises(nasl.NaslError, match="holds no study yet"):
+        nasl.search(None, storage=tmp_path / "s.db", resume=True, progress=False)
+
+
+def test_resume_reuses_the_recorded_executor_and_workers(tmp_path):
+    db = tmp_path / "s.db"
+    reference(12, storage=db, executor="process", workers=2)
+    more = nasl.search(None, evaluator="python:tests.study.helpers:lookup", storage=db, resume=True, budget=20,
+                       progress=False)
+    assert trial_rows(more) == trial_rows(reference(20, workers=2))        # the interleaving of 2 workers
+    assert all(t.worker != f"pid {os.getpid()}" for t in more.trials)     # every trial ran in a worker process
+    with sqlite3.connect(db) as c:
+        assert dict(c.execute("SELECT key, value FROM meta WHERE key IN ('executor', 'workers', 'deterministic')")) \
+            == {"executor": '"process"', "workers": "2", "deterministic": "true"}
+    # given again, other settings win, and are what the next resume reuses
+    nasl.search(None, evaluator="python:tests.study.helpers:lookup", storage=db, resume=True, budget=22, workers=3,
+                executor="inline", progress=False)
+    with sqlite3.connect(db) as c:
+        assert dict(c.execute("SELECT key, value FROM meta WHERE key IN ('executor', 'workers')")) \
+            == {"executor": '"inline"', "workers": "3"}
+
+
+def test_a_file_from_before_the_run_settings_were_recorded_resumes_inline_with_one_worker(tmp_path):
+    db = tmp_path / "s.db"
+    reference(30, storage=db, workers=1)
+    with sqlite3.connect(db) as c:
+        c.execute("DELETE FROM meta WHERE key IN ('executor', 'workers', 'deterministic')")
+    more = nasl.search(None, evaluator="python:tests.study.helpers:lookup", storage=db, resume=True, budget=50,
+                       progress=False)
+    assert trial_rows(more) == trial_rows(reference(50))
