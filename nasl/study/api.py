@@ -93,6 +93,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     # every option is checked before a file is created: a failed start leaves nothing behind
     timeout, resources = settings.timeout(timeout), settings.resources(resources)
     executor, workers = settings.executor(executor), settings.workers(workers)
+    deterministic = settings.deterministic(deterministic)
     path = ":memory:" if storage is None else os.fspath(storage)
     new_file = path == ":memory:" or not os.path.exists(path)
     if resume and new_file:

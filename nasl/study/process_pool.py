@@ -11,7 +11,8 @@ sqlite state) talking over a pipe each, so the parent can
 
 and start a fresh worker in its place. The evaluator is pickled once per
 worker; each trial sends only its :class:`~nasl.study.protocol.TrialRequest`.
-Workers ignore SIGINT: on Ctrl-C the parent stops them.
+Workers ignore SIGINT: on Ctrl-C the parent stops them, and a KeyboardInterrupt
+that an evaluator raises in a worker fails its trial with that reason.
 """
 from __future__ import annotations
 

@@ -76,16 +76,26 @@ def workers(value) -> int | None:
     return None if value is None else integer("workers", value, 1, 100_000)
 
 
-def for_run(store, executor_, workers_, deterministic) -> dict:
+def deterministic(value) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise NaslError(f"deterministic is True, False or None (the recorded one), not {value!r}")
+
+
+def for_run(store, executor_, workers_, deterministic_) -> dict:
     """This run's executor, workers and deterministic: those given, else the study's recorded ones."""
-    recorded = dict(RECORDED)
-    if store is not None:
-        for key, default in RECORDED.items():
-            recorded[key] = store.meta(key, default)
-    if isinstance(recorded["executor"], str) and recorded["executor"] not in EXECUTORS:
-        recorded["executor"] = "inline"              # e.g. a file from a newer nasl with another executor
-    given = {"executor": executor_, "workers": workers_, "deterministic": deterministic}
-    return {k: recorded[k] if v is None else v for k, v in given.items()}
+    given = {"executor": executor_, "workers": workers_, "deterministic": deterministic_}
+    checks = {"executor": executor, "workers": workers, "deterministic": deterministic}
+    run = {}
+    for key, value in given.items():
+        if value is None and store is not None:
+            try:
+                value = checks[key](store.meta(key, RECORDED[key]))
+            except NaslError as e:
+                raise NaslError(f"'{store.path}' records a bad {key} ({e.message}); give {key} explicitly") \
+                    from None
+        run[key] = RECORDED[key] if value is None else value
+    return run
 
 
 def to_record(run: dict) -> dict:
