@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -120,7 +121,6 @@ def test_an_inline_timeout_does_not_poison_the_process_for_later_studies(tmp_pat
     proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
-    import json
     got = json.loads(proc.stdout.splitlines()[-1])
     assert set(got["a"]) <= {None, "timed out after 0.5 s"}, got
     assert got["b"] == ["complete"]
