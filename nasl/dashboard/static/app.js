@@ -100,7 +100,7 @@ async function drawPlots() {
   const b = best[name];
   NaslCharts.scatter($("best-plot"), {
     points: b.points.map(([n, v]) => ({ x: n, y: v, id: n, title: `trial ${n}: ${name} = ${fmt(v)}` })),
-    line: b.points.map(([n, , bst]) => [n, bst]), step: true, xLabel: "trial",
+    line: b.points.map(([n, , bst]) => [n, bst]), step: true, xLabel: "trial", xInteger: true,
     yLabel: `${name} (${b.direction})`, selected: S.selected, onClick: select });
   if (S.objectives.length < 2) return;
   const p = await api(`/api/pareto?x=${encodeURIComponent($("pareto-x").value)}&y=${encodeURIComponent($("pareto-y").value)}`);

@@ -15,10 +15,12 @@ const NaslCharts = (() => {
   }
 
   // About n round tick values covering [lo, hi] (steps of 1, 2 or 5 times a power of ten).
-  function ticks(lo, hi, n) {
+  // integer: no ticks between whole numbers (trial numbers).
+  function ticks(lo, hi, n, integer) {
     if (!(hi > lo)) return [lo];
     const raw = (hi - lo) / n, p = Math.pow(10, Math.floor(Math.log10(raw)));
-    const step = [1, 2, 5, 10].map(m => m * p).find(s => s >= raw);
+    let step = [1, 2, 5, 10].map(m => m * p).find(s => s >= raw);
+    if (integer) step = Math.max(1, Math.round(step));
     const out = [];
     for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toPrecision(12));
     return out;
@@ -40,7 +42,8 @@ const NaslCharts = (() => {
   }
 
   // opts: points [{x, y, id, cls, title}], line [[x, y]], lineClass, xLabel, yLabel,
-  // selected (id), onClick(id), empty (text when there are no points), step (draw the line as steps)
+  // selected (id), onClick(id), empty (text when there are no points), step (draw the line as steps),
+  // xInteger (whole-number ticks on x)
   function scatter(svg, opts) {
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     const pts = opts.points || [];
@@ -53,7 +56,7 @@ const NaslCharts = (() => {
     const sx = v => M.l + (v - x0) / (x1 - x0) * (W - M.l - M.r);
     const sy = v => H - M.b - (v - y0) / (y1 - y0) * (H - M.t - M.b);
     const grid = node("g", { class: "grid" }, svg), axis = node("g", { class: "axis" }, svg);
-    for (const t of ticks(x0, x1, 8)) {
+    for (const t of ticks(x0, x1, 8, opts.xInteger)) {
       node("line", { x1: sx(t), x2: sx(t), y1: M.t, y2: H - M.b }, grid);
       node("text", { x: sx(t), y: H - M.b + 14, "text-anchor": "middle" }, axis).textContent = fmt(t);
     }
