@@ -31,6 +31,7 @@ class Pictures:
         self._space_error: str | None = None
         self._lock = threading.Lock()
         self._cache: dict = {}
+        self._cache_lock = threading.Lock()
 
     # ------------------------------------------------------------ the space
     def space(self):
@@ -88,8 +89,9 @@ class Pictures:
         return space_dot(space, chosen=arch)
 
     def _cached(self, key, make_dot) -> str:
-        if key in self._cache:
-            return self._cache[key]
+        found = self._cache.get(key)
+        if found is not None:
+            return found
         if shutil.which("dot") is None:
             raise PictureUnavailable("Graphviz is not installed, so there is no picture "
                                      "(install it, e.g. apt-get install graphviz, and reload)")
@@ -100,29 +102,36 @@ class Pictures:
         except NaslError as e:
             raise PictureUnavailable(f"no picture: {e.message}") from None
         svg = render_svg(text)
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[key] = svg
+        self._remember(key, svg)
         return svg
+
+    def _remember(self, key, value) -> None:
+        with self._cache_lock:           # two requests may finish at once
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))      # the oldest
+            self._cache[key] = value
 
     # ------------------------------------------------------------ cost
     def cost(self, arch: dict) -> dict:
         """``{"params", "flops", "macs", "layers"}`` of ``arch`` (``nasl.cost``), or ``{"error": why}``."""
         key = ("cost", _key(arch))
-        if key not in self._cache:
-            try:
-                import nasl
-                c = nasl.cost(self.space(), arch)
-                self._cache[key] = {"params": c.params, "flops": c.flops, "macs": c.macs, "layers": c.layers}
-            except PictureUnavailable as e:
-                return {"error": str(e)}
-            except ImportError as e:
-                return {"error": f"costs need torch ({e})"}
-            except NaslError as e:
-                return {"error": e.message}
-            except Exception as e:  # noqa: BLE001 - e.g. a user op without a cost rule that fails to build
-                return {"error": f"{type(e).__name__}: {e}"}
-        return self._cache[key]
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        try:
+            import nasl
+            c = nasl.cost(self.space(), arch)
+        except PictureUnavailable as e:
+            return {"error": str(e)}
+        except ImportError as e:
+            return {"error": f"costs need torch ({e})"}
+        except NaslError as e:
+            return {"error": e.message}
+        except Exception as e:  # noqa: BLE001 - e.g. a user op without a cost rule that fails to build
+            return {"error": f"{type(e).__name__}: {e}"}
+        out = {"params": c.params, "flops": c.flops, "macs": c.macs, "layers": c.layers}
+        self._remember(key, out)
+        return out
 
 
 def render_svg(dot_text: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import http.server
+import ipaddress
 import json
 import re
 import socket
@@ -30,6 +31,7 @@ from nasl.dashboard.pictures import PictureUnavailable, Pictures
 
 STATIC = {"index.html": "text/html", "app.js": "text/javascript", "charts.js": "text/javascript",
           "style.css": "text/css"}
+_LOCAL_NAMES = {"localhost", "127.0.0.1", "::1"}
 _TRIAL = re.compile(r"^/api/trials/(-?\d+)(?:/(arch|choices)\.svg)?$")
 
 
@@ -43,6 +45,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     pictures: Pictures
 
     def do_GET(self):  # noqa: N802 - the name http.server calls
+        if not self._host_allowed():
+            return self._json({"error": "this dashboard answers only to localhost"}, 403)
         url = urllib.parse.urlsplit(self.path)
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
         try:
@@ -58,6 +62,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except Exception as e:  # noqa: BLE001 - one failed request must not stop the server
             print(f"nasl dashboard: {self.path}: {type(e).__name__}: {e}", file=sys.stderr)
             self._json({"error": f"{type(e).__name__}: {e}"}, 500)
+
+    def _host_allowed(self) -> bool:
+        """On a loopback address, only pages served from localhost may ask.
+
+        A web page elsewhere could point its own domain name at 127.0.0.1
+        (DNS rebinding) and read the study. Its requests carry that name in
+        ``Host``. With ``--host 0.0.0.0`` the user chose to be reachable.
+        """
+        if self.server.local_names is None:
+            return True
+        host = self.headers.get("Host", "")
+        name = host[1:host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0]
+        return name.lower() in self.server.local_names
 
     def _route(self, path: str, q: dict) -> None:
         if path in ("/", "/index.html"):
@@ -137,6 +154,13 @@ def _int(q: dict, name: str) -> int:
         raise DashboardError(f"give the trial number as ?{name}=N") from None
 
 
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True          # Ctrl-C does not wait for a page's open request
 
@@ -164,6 +188,8 @@ def make_server(path, host: str = "127.0.0.1", port: int = 0):
                                  f"(--port 0 picks a free one)") from None
         raise DashboardError(f"cannot serve on {host}:{port}: {e.strerror or e}") from None
     server.data, server.pictures = data, pictures
+    bound = server.server_address[0]
+    server.local_names = _LOCAL_NAMES | {bound} if _is_loopback(bound) else None
     bound_host, bound_port = server.server_address[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     return server, f"http://{shown}:{bound_port}/"

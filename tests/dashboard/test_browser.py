@@ -21,7 +21,7 @@ from nasl.dashboard.data import DashboardError, StudyData
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("NASL_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-BUDGET = 60                       # x 0.2 s a trial: the study runs for about 12 s
+BUDGET = 200    # x 0.2 s a trial: the study would run for 40 s; the test stops it when it has seen enough
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright client is not installed")

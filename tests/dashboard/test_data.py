@@ -175,3 +175,20 @@ def test_a_folder_that_is_not_writable_reads_the_file_as_immutable(study_path, m
     d = StudyData(study_path)
     assert d.uri.endswith("?mode=ro&immutable=1")
     assert d.summary()["counts"]["complete"] == 3
+
+
+def test_a_study_with_no_trial_yet(tmp_path):
+    """The dashboard opened the moment a search starts: zeros and empty plots, no error."""
+    from .conftest import OBJECTIVES, SPACE
+    path = tmp_path / "new.db"
+    s = Storage(path)
+    s.create_study(space_source=SPACE, space_file="tiny.nas", params=[], ops=[], searcher="random",
+                   searcher_options={}, seed=0, evaluator={"spec": None, "repr": "f"}, objectives=OBJECTIVES,
+                   budget=5)
+    s.close()
+    d = StudyData(path)
+    summary = d.summary()
+    assert summary["counts"] == {"running": 0, "complete": 0, "failed": 0, "pruned": 0}
+    assert summary["evaluator"] == "f" and summary["updated"] is None
+    assert d.trials() == [] and d.best_so_far()["acc"]["points"] == []
+    assert d.pareto()["points"] == [] and d.pareto()["front"] == []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import urllib.error
 import urllib.request
 
 import pytest
@@ -124,3 +125,17 @@ def test_the_server_has_no_way_to_write(server):
         assert e.value.code == 501
     head = urllib.request.urlopen(urllib.request.Request(url + "api/summary", method="HEAD"), timeout=10)
     assert head.status == 200 and head.read() == b""
+
+
+def test_only_localhost_may_ask(server):
+    """A page elsewhere that points its domain at 127.0.0.1 (DNS rebinding) is refused."""
+    url, _ = server
+    port = url.rsplit(":", 1)[1].strip("/")
+    for host, status in ((f"localhost:{port}", 200), (f"127.0.0.1:{port}", 200), (f"evil.example:{port}", 403),
+                         ("evil.example", 403)):
+        req = urllib.request.Request(url + "api/summary", headers={"Host": host})
+        try:
+            got = urllib.request.urlopen(req, timeout=10).status
+        except urllib.error.HTTPError as e:
+            got = e.code
+        assert got == status, host
