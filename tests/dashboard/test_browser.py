@@ -95,9 +95,10 @@ def test_the_page_follows_a_running_study(running_study, tmp_path):
             assert page.locator("#pareto-plot circle.front").count() >= 1
 
             # click into a complete trial: its choices and its architecture picture
+            # (the table is redrawn as trials arrive, so rows are picked by trial number, not by position)
             row = page.locator("#trial-table tbody tr", has=page.locator(".state.complete")).first
             number = int(row.get_attribute("data-trial"))
-            row.click()
+            page.click(f"#trial-table tbody tr[data-trial='{number}'] td:nth-child(2)")
             page.wait_for_selector("#detail:not([hidden])")
             assert page.inner_text("#detail-title").startswith(f"Trial #{number}: complete")
             assert "cell.edge[0->1]" in page.inner_text("#detail-choices")
@@ -108,6 +109,20 @@ def test_the_page_follows_a_running_study(running_study, tmp_path):
             else:
                 assert "Graphviz is not installed" in page.wait_for_selector("#trial-picture .msg.warn").inner_text()
             assert "params (nasl.cost)" in page.inner_text("#detail-metrics")
+            if shutil.which("dot"):       # the same trial's choices, highlighted in the picture of the space
+                page.click("#tab-choices")
+                page.wait_for_function("document.querySelector('#trial-picture img') && "
+                                       "document.querySelector('#trial-picture').dataset.url.endsWith('choices.svg')"
+                                       " && document.querySelector('#trial-picture img').naturalWidth > 0")
+                page.click("#tab-arch")
+                page.wait_for_selector("#trial-picture img")
+
+            # two trials side by side
+            for n in (0, 1):
+                page.click(f"#trial-table tbody tr[data-trial='{n}'] input[type=checkbox]")
+            page.wait_for_selector("#compare:not([hidden])")
+            assert page.inner_text("#compare-title") == "Compare trial #0 and #1"
+            assert "cell.edge[0->1]" in page.inner_text("#compare-table")
 
             # sort by the primary objective, best first, and filter to the complete trials
             page.select_option("#filter-state", "complete")

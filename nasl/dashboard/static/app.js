@@ -42,7 +42,9 @@ async function poll() {
     showProgress(s);
     if (s.stamp !== S.stamp) { S.stamp = s.stamp; await refresh(); }
   } catch (e) {
-    $("live").className = "down"; $("live").textContent = "no connection: " + e.message;
+    $("live").className = "down";
+    // fetch itself throws a TypeError when the server is gone; other errors carry the server's reason
+    $("live").textContent = e instanceof TypeError ? "the dashboard server is not answering" : e.message;
   }
   setTimeout(poll, POLL_MS);
 }
@@ -158,6 +160,12 @@ function renderTable() {
 
 // ------------------------------------------------------------ one trial
 async function select(number) {
+  try { await showTrial(number); } catch (e) {
+    $("detail").hidden = false; $("detail-title").textContent = `Trial #${number}: ${e.message}`;
+  }
+}
+
+async function showTrial(number) {
   S.selected = number;
   for (const tr of document.querySelectorAll("#trial-table tbody tr")) {
     tr.classList.toggle("sel", +tr.dataset.trial === number);
@@ -178,7 +186,7 @@ async function select(number) {
   $("detail-choices").replaceChildren(...Object.entries(t.arch).map(([p, v]) =>
     el("tr", {}, el("td", { text: p }), el("td", { text: fmt(v) }))));
   showPicture();
-  drawPlots();
+  drawPlots().catch(() => {});           // only to ring the selected point; the next poll redraws anyway
 }
 
 function showPicture() {
@@ -207,6 +215,12 @@ async function picture(box, url) {
 
 // ------------------------------------------------------------ two trials
 async function toggleCompare(number, on) {
+  try { await showCompare(number, on); } catch (e) {
+    $("compare").hidden = false; $("compare-title").textContent = "Compare: " + e.message;
+  }
+}
+
+async function showCompare(number, on) {
   S.compare = S.compare.filter(n => n !== number);
   if (on) S.compare.push(number);
   if (S.compare.length > 2) S.compare = S.compare.slice(-2);
