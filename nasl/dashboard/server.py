@@ -6,7 +6,7 @@ the page polls a few small endpoints, so a thread per request is plenty
 study. Endpoints (all JSON unless ``.svg``):
 
 - ``/api/summary``: settings, counts by state, budget, a change ``stamp``;
-- ``/api/trials[?state=S]``: every trial; ``/api/trials/N``: one, with its cost;
+- ``/api/trials[?state=S][&since=T]``: every trial (changed since T); ``/api/trials/N``: one, with its cost;
 - ``/api/best``: best so far per objective; ``/api/pareto[?x=A&y=B]``;
 - ``/api/compare?a=N&b=M``: two trials side by side;
 - ``/api/oneshot``: a one-shot run's per-epoch alphas (``available: false`` when none);
@@ -84,7 +84,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if path == "/api/summary":
             return self._json(self.data.summary())
         if path == "/api/trials":
-            return self._json(self.data.trials(q.get("state") or None))
+            return self._json(self.data.trials(q.get("state") or None, _float(q, "since")))
         if path == "/api/best":
             return self._json(self.data.best_so_far())
         if path == "/api/pareto":
@@ -145,6 +145,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # noqa: A002 - http.server's signature
         pass                                   # a request line per poll would drown the terminal
+
+
+def _float(q: dict, name: str) -> float | None:
+    if not q.get(name):
+        return None
+    try:
+        return float(q[name])
+    except ValueError:
+        raise DashboardError(f"?{name}= takes a number (a summary's 'updated' time), not '{q[name]}'") from None
 
 
 def _int(q: dict, name: str) -> int:

@@ -83,14 +83,21 @@ def test_the_page_follows_a_running_study(running_study, tmp_path):
             page = browser.new_page()
             errors = []
             page.on("pageerror", lambda e: errors.append(str(e)))
+            asked = []
+            page.on("request", lambda r: asked.append(r.url))
             page.goto(url)
             page.wait_for_selector("#live.ok")
             first = _count(page)
+            rows = page.locator("#trial-table tbody tr").count()
             assert first < BUDGET and search.poll() is None, "the study ended before the page could watch it"
             # the count rises while the study runs, without reloading the page
             page.wait_for_function(f"+document.getElementById('count-complete').textContent > {first}",
                                    timeout=15000)
             assert _count(page) > first and search.poll() is None
+            # and the table takes in the new trials (fetched incrementally, ?since=)
+            page.wait_for_function(f"document.querySelectorAll('#trial-table tbody tr').length > {rows}")
+            assert any("/api/trials?since=" in u for u in asked)
+            assert all(u.startswith(url) or u.startswith(("blob:", "data:")) for u in asked), asked   # offline
             assert page.locator("#best-plot circle").count() >= 1
             assert page.locator("#pareto-plot circle.front").count() >= 1
 

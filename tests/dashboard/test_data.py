@@ -8,10 +8,13 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nasl.dashboard import data as data_mod
-from nasl.dashboard.data import ONESHOT_TABLE, DashboardError, StudyData
+from nasl.dashboard.data import ONESHOT_TABLE, DashboardError, StudyData, front_2d
 from nasl.study.storage import Storage
+from nasl.study.study import pareto_front
 
 from .conftest import BUDGET, add_trial
 
@@ -192,3 +195,40 @@ def test_a_study_with_no_trial_yet(tmp_path):
     assert summary["evaluator"] == "f" and summary["updated"] is None
     assert d.trials() == [] and d.best_so_far()["acc"]["points"] == []
     assert d.pareto()["points"] == [] and d.pareto()["front"] == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), max_size=30),
+       st.sampled_from(["max", "min"]), st.sampled_from(["max", "min"]))
+def test_front_2d_is_the_study_pareto_front(points, dx, dy):
+    """The fast sweep agrees with nasl.study.pareto_front, ties and duplicates included."""
+    assert front_2d(points, [dx, dy]) == sorted(pareto_front(points, [dx, dy]))
+
+
+def test_front_2d_is_fast():
+    import random
+    rng = random.Random(0)
+    points = [(rng.random(), rng.random()) for _ in range(20000)]
+    t = time.perf_counter()
+    front = front_2d(points, ["max", "min"])
+    assert time.perf_counter() - t < 0.5
+    # every point of the front is non-dominated among the front itself, and the front is a small staircase
+    on_front = [points[i] for i in front]
+    assert pareto_front(on_front, ["max", "min"]) == list(range(len(front)))
+    assert 0 < len(front) < 100
+
+
+def test_trials_changed_since(study_path):
+    """A page that has the trials asks only for those that changed after its last summary."""
+    d = StudyData(study_path)
+    last = d.summary()["updated"]
+    assert [t["number"] for t in d.trials(since=last)] == [4]        # the last one to change: 4 started
+    time.sleep(0.01)
+    add_trial(study_path, 5, {"width": 8, "deep": "no"}, {"acc": 0.1, "size": 9.0})
+    w = Storage(study_path)
+    w.finish_trial(d.trial(4)["id"], "complete", metrics={"acc": 0.2, "size": 8.0}, tell_seq=99)
+    w.close()
+    changed = d.trials(since=last + 1e-6)
+    assert [(t["number"], t["state"]) for t in changed] == [(4, "complete"), (5, "complete")]
+    assert d.trials(since=d.summary()["updated"] + 1) == []
+    assert [t["number"] for t in d.trials("failed", since=0)] == [3]

@@ -139,3 +139,11 @@ def test_only_localhost_may_ask(server):
         except urllib.error.HTTPError as e:
             got = e.code
         assert got == status, host
+
+
+def test_trials_since(server, study_path):
+    url, _ = server
+    updated = get(url, "/api/summary")[2]["updated"]
+    assert [t["number"] for t in get(url, f"/api/trials?since={updated}")[2]] == [4]
+    status, _, body = get(url, "/api/trials?since=yesterday")
+    assert status == 400 and "takes a number" in body["error"]

@@ -5,7 +5,7 @@
 
 const POLL_MS = 1000;
 const MAX_ROWS = 2000;   // a longer table is filtered or sorted to what matters, not scrolled
-const S = { summary: null, trials: [], stamp: null, sort: { key: "number", dir: -1 },
+const S = { summary: null, trials: [], stamp: null, updated: null, sort: { key: "number", dir: -1 },
             selected: null, selectedState: null, compare: [], kind: "arch", objectives: [] };
 const $ = id => document.getElementById(id);
 
@@ -62,7 +62,7 @@ function setup(s) {
     if (id === "filter-metric") sel.append(el("option", { value: "", text: "any" }));
     for (const n of S.objectives) sel.append(el("option", { value: n, text: n }));
     if (id === "filter-metric") sel.append(el("option", { value: "duration", text: "duration (s)" }));
-    sel.addEventListener("change", id.startsWith("filter") ? renderTable : () => refresh());
+    sel.addEventListener("change", id.startsWith("filter") ? renderTable : drawPlots);
   }
   if (S.objectives.length > 1) { $("pareto-card").hidden = false; $("pareto-y").value = S.objectives[1]; }
   for (const id of ["filter-state", "filter-op"]) $(id).addEventListener("change", renderTable);
@@ -87,8 +87,18 @@ function showProgress(s) {
                                    `last change ${when}`;
 }
 
+// Only the trials that changed since the last load are fetched (?since=), and merged in by number.
 async function refresh() {
-  S.trials = await api("/api/trials");
+  const s = S.summary, total = Object.values(s.counts).reduce((a, b) => a + b, 0);
+  if (S.updated === null || !S.trials.length) {
+    S.trials = await api("/api/trials");
+  } else {
+    const byNumber = new Map(S.trials.map(t => [t.number, t]));
+    for (const t of await api(`/api/trials?since=${S.updated}`)) byNumber.set(t.number, t);
+    S.trials = [...byNumber.values()].sort((a, b) => a.number - b.number);
+  }
+  if (S.trials.length < total) S.trials = await api("/api/trials");    // a change was missed: load them all
+  S.updated = s.updated;
   renderTable();
   await drawPlots();
   const sel = S.trials.find(t => t.number === S.selected);
