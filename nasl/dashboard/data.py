@@ -161,17 +161,17 @@ class StudyData:
 
     def best_so_far(self) -> dict:
         """Per objective: every complete trial's value and the best up to it, in trial order."""
-        done = self.trials("complete")
+        done = self._complete_metrics()
         out = {}
         for name, direction in self.objectives:
             sign, best, points = (1.0 if direction == "max" else -1.0), None, []
-            for t in done:
-                v = t["metrics"].get(name)
+            for number, metrics in done:
+                v = metrics.get(name)
                 if v is None:
                     continue
                 if best is None or sign * v > sign * best:
                     best = v
-                points.append([t["number"], v, best])
+                points.append([number, v, best])
             out[name] = {"direction": direction, "points": points}
         return out
 
@@ -183,11 +183,16 @@ class StudyData:
         for n in (x, y):
             if n not in directions:
                 raise DashboardError(f"the study has no objective '{n}'; its objectives: {', '.join(names)}")
-        done = [t for t in self.trials("complete") if x in t["metrics"] and y in t["metrics"]]
-        front = front_2d([(t["metrics"][x], t["metrics"][y]) for t in done], [directions[x], directions[y]])
+        done = [(n, m[x], m[y]) for n, m in self._complete_metrics() if x in m and y in m]
+        front = front_2d([(a, b) for _, a, b in done], [directions[x], directions[y]])
         return {"x": x, "y": y, "directions": [directions[x], directions[y]],
-                "points": [[t["number"], t["metrics"][x], t["metrics"][y]] for t in done],
-                "front": sorted(done[i]["number"] for i in front)}
+                "points": [list(p) for p in done], "front": sorted(done[i][0] for i in front)}
+
+    def _complete_metrics(self) -> list[tuple[int, dict]]:
+        """``(number, metrics)`` of the complete trials: the plots need no more (decoding archs costs)."""
+        rows = self._read(lambda c: c.execute(
+            "SELECT number, metrics FROM trials WHERE state = 'complete' ORDER BY number").fetchall())
+        return [(n, json.loads(m)) for n, m in rows]
 
     # ------------------------------------------------------------ one-shot
     @staticmethod
