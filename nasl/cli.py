@@ -78,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     l.add_argument("pattern", nargs="?", default="*", help="glob, e.g. 'sep*'")
     from nasl.study.cli_study import add_commands
     add_commands(sub, common, _parse_define)
+    d = sub.add_parser("dashboard", parents=[common], help="watch a study in the browser (read-only, live)")
+    d.add_argument("path", metavar="STUDY.db")
+    d.add_argument("--port", type=int, default=8080, help="the port (default 8080; 0 picks a free one)")
+    d.add_argument("--host", default="127.0.0.1", help="the address to serve on (default 127.0.0.1: this machine)")
     return p
 
 
@@ -324,7 +328,12 @@ def _study(args) -> int:
     return run_study(args)
 
 
-_COMMANDS.update(search=_search, study=_study)
+def _dashboard(args) -> int:
+    from nasl.dashboard import serve
+    return serve(args.path, args.host, args.port)
+
+
+_COMMANDS.update(search=_search, study=_study, dashboard=_dashboard)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

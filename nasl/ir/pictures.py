@@ -9,7 +9,9 @@ pydot is an optional dependency (the ``torch`` extra); nothing here needs torch.
   domain, clustered by path prefix (``normal`` / ``node[2]``); a condition
   is an edge from the choice it depends on to the choices it guards,
   labelled with the values that enable them. Constraints are notes with
-  dashed edges from the choices they read.
+  dashed edges from the choices they read. Given ``chosen`` (an
+  architecture), each choice shows its value, and the choices it leaves
+  inactive are greyed out.
 - :func:`render`: write DOT text, or SVG/PNG through Graphviz ``dot``.
 """
 from __future__ import annotations
@@ -119,9 +121,15 @@ def graph_dot(graph, out_shapes: dict | None = None, *, title: str = "architectu
     return dot
 
 
-def space_dot(space, *, rankdir: str = "LR", max_choices: int = 400, cluster_depth: int = 2) -> pydot.Dot:
-    """A picture of the decision tree of ``space``: choices, their domains and conditions."""
-    dot = _new_graph(f"{getattr(space, 'name', 'space')}: choice points", rankdir)
+def space_dot(space, *, rankdir: str = "LR", max_choices: int = 400, cluster_depth: int = 2,
+              chosen=None) -> pydot.Dot:
+    """A picture of the decision tree of ``space``: choices, their domains and conditions.
+
+    ``chosen`` (an architecture of ``space``) highlights its values: what one
+    trial picked, in the picture of everything it could have picked.
+    """
+    title = "choices of one architecture" if chosen is not None else "choice points"
+    dot = _new_graph(f"{getattr(space, 'name', 'space')}: {title}", rankdir)
     ids: dict = {}
     clusters: dict = {}
     state = {"n": 0, "more": 0, "constraints": 0}
@@ -139,8 +147,14 @@ def space_dot(space, *, rankdir: str = "LR", max_choices: int = 400, cluster_dep
         segs = _segments(c.path)
         key = tuple(segs[:-1][:cluster_depth])
         label = f"{c.path}\n{_short(c.describe())}"
+        look = {"fillcolor": _q("#dbe9f6")}
+        if chosen is not None and c.path in chosen:
+            label += f"\n= {_short(_fmt(chosen[c.path]), 40)}"
+            look = {"fillcolor": _q("#b7e4b0"), "penwidth": "2", "color": _q("#2e7d32")}
+        elif chosen is not None:        # this architecture never reached the choice (its guard is off)
+            look = {"fillcolor": _q("#f2f2f2"), "fontcolor": _q("#999999"), "color": _q("#bbbbbb")}
         _cluster(dot, clusters, key).add_node(pydot.Node(
-            node_id(c.path), label=_q(label), shape="box", style=_q("rounded,filled"), fillcolor=_q("#dbe9f6")))
+            node_id(c.path), label=_q(label), shape="box", style=_q("rounded,filled"), **look))
         for g in (getattr(guards[-1], "guards", None) or (guards[-1],)) if guards else ():
             text = getattr(g, "text", "") or ("= " + " | ".join(sorted(_fmt(v) for v in g.values)))
             if g.path not in ids:
