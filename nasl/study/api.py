@@ -68,7 +68,7 @@ def _resolve_evaluator(evaluator, stored):
 def search(space=None, searcher=None, evaluator=None, budget=None, objectives=None, executor="inline",
            workers: int = 1, storage=None, seed=None, resume: bool = False, timeout=None, searcher_options=None,
            params=None, ops=None, progress: bool = True, ray_address=None, resources=None,
-           deterministic: bool = True, snapshot_every: int = 100):
+           deterministic: bool = True, snapshot_every: int = 100, force: bool = False):
     """Search ``space`` and record every trial; returns a :class:`~nasl.study.study.Study`.
 
     See docs/study.md for every argument. In short: ``searcher`` (default
@@ -80,7 +80,8 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     memory). ``resume=True`` continues the study in ``storage``; then
     ``space``, ``searcher``, ``evaluator`` and ``seed`` default to the recorded ones.
     Ctrl-C raises :class:`~nasl.study.loop.SearchInterrupted` after
-    recording what finished.
+    recording what finished. ``force=True`` takes the study over from a
+    process that still holds its lock (see :mod:`nasl.study.locking`).
     """
     from nasl.searchers import create
     from nasl.study.locking import StudyLock
@@ -90,10 +91,9 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     from nasl.study.study import Study
 
     store = Storage(storage)
-    lock = StudyLock(store)
-    if lock.took_over and progress:
-        print(f"note: process {lock.took_over[0]} on {lock.took_over[1]} that ran this study is gone; "
-              f"taking it over", file=__import__("sys").stderr)
+    lock = StudyLock(store, force=force)
+    if lock.note and (progress or lock.note.startswith("warning")):
+        print(lock.note, file=__import__("sys").stderr)
     try:
         row = store.load_study()
         if row is not None and not resume:
@@ -101,6 +101,10 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
             raise NaslError(f"'{store.path}' already holds a study ({n} trials); pass resume=True (--resume) "
                             f"to continue it, or choose another file")
         if row is None:
+            if space is None and resume:
+                # a run killed while it set the study up leaves the schema (and maybe a lock) but no study
+                raise NaslError(f"'{store.path}' holds no study yet (the run that created it stopped before "
+                                f"recording one); start it again without resume=True (--resume), giving the space")
             if space is None:
                 raise NaslError("give the space to search (a .nas path, a Space or source text)")
             if budget is None or int(budget) < 1:

@@ -32,6 +32,8 @@ def add_commands(sub, common, parse_define) -> None:
     s.add_argument("--workers", type=int, default=1, help="trials in flight (default 1)")
     s.add_argument("--study", default=DEFAULT_STUDY, metavar="PATH", help=f"the study file (default {DEFAULT_STUDY})")
     s.add_argument("--resume", action="store_true", help="continue the study in --study")
+    s.add_argument("--force", action="store_true",
+                   help="take the study over even from a process that seems to run it (it stops at its next write)")
     s.add_argument("--ray-address", metavar="ADDR", help="connect to a Ray cluster (default: start a local one)")
     s.add_argument("--cpus-per-trial", type=float, help="Ray: CPUs per trial (default 1)")
     s.add_argument("--gpus-per-trial", type=float, help="Ray: GPUs per trial")
@@ -78,7 +80,7 @@ def run_search(args) -> int:
             executor=args.executor, workers=args.workers, storage=args.study, seed=args.seed,
             resume=args.resume, timeout=args.timeout, searcher_options=dict(args.searcher_options) or None,
             params=dict(args.defines) if space is not None else None, ops=args.ops or None,
-            progress=not args.no_progress, ray_address=args.ray_address, resources=resources)
+            progress=not args.no_progress, ray_address=args.ray_address, resources=resources, force=args.force)
     except nasl.study.SearchInterrupted as e:
         print(str(e), file=sys.stderr)
         return 130
