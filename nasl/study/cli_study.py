@@ -110,16 +110,19 @@ def _fmt(v) -> str:
 def run_study(args) -> int:
     from nasl.study.study import Study
     study = Study.load(args.path)
-    if args.study_command == "show":
-        return _show(study, args.top)
-    if args.study_command == "plot":
-        from nasl.study.plot import plot_study
-        print(plot_study(study, args.output))
+    try:
+        if args.study_command == "show":
+            return _show(study, args.top)
+        if args.study_command == "plot":
+            from nasl.study.plot import plot_study
+            print(plot_study(study, args.output))
+            return 0
+        trial = study.best() if args.best else _trial(study, args.trial)
+        from nasl.study.export import export_trial
+        print(export_trial(study, trial, args.output, args.to))
         return 0
-    trial = study.best() if args.best else _trial(study, args.trial)
-    from nasl.study.export import export_trial
-    print(export_trial(study, trial, args.output, args.to))
-    return 0
+    finally:
+        study.close()
 
 
 def _trial(study, number):

@@ -21,14 +21,25 @@ class StorageError(NaslError):
     """The study file cannot be used (schema, lock, damage, not a study)."""
 
 
+def clean(text: str, limit: int = 160) -> str:
+    """``text`` on one printable line of at most ``limit`` characters (SQLite quotes damaged bytes as they are)."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def damaged(path: str, what: str) -> StorageError:
-    return StorageError(f"the study file '{path}' is damaged: {what}")
+    return StorageError(f"the study file '{path}' is damaged: {clean(what, 300)}")
 
 
-def sqlite_error(path: str, e: sqlite3.Error) -> StorageError:
-    """The user's view of an SQLite error on the study file ``path``."""
-    text = str(e)
+def sqlite_error(path: str, e: Exception, opening: bool = False) -> StorageError:
+    """The user's view of an SQLite error (or an undecodable SQLite message) on the study file ``path``."""
+    if isinstance(e, UnicodeDecodeError):
+        # the sqlite3 module could not decode SQLite's own message, which quoted damaged bytes of the schema
+        return damaged(path, "its schema holds bytes that are not UTF-8")
+    text = clean(str(e))
     low = text.lower()
+    if opening and ("not a database" in low or "unsupported file format" in low):
+        return StorageError(f"'{path}' is not a nasl study file ({text})")
     if "database or disk is full" in low:
         return StorageError(f"cannot write to the study file '{path}': disk full; what was committed before is "
                             f"kept: free some space, then resume (nasl search --study {path} --resume)")
@@ -37,7 +48,8 @@ def sqlite_error(path: str, e: sqlite3.Error) -> StorageError:
                             f"writable folder to continue it")
     if "locked" in low or "busy" in low:
         return StorageError(f"the study file '{path}' stayed busy (another process held it for over 30 s: {text})")
-    if "malformed" in low or "not a database" in low or "no such" in low or "decode" in low:
+    if "malformed" in low or "not a database" in low or "unsupported" in low or "no such" in low \
+            or "decode" in low:
         return damaged(path, text)
     return StorageError(f"the study file '{path}' cannot be used ({type(e).__name__}: {text})")
 
@@ -68,33 +80,31 @@ def _scalar_or_list(v) -> bool:
     return v is None or isinstance(v, (str, int, float, bool))
 
 
-# column -> what its value must be; JSON columns are decoded (arch is checked, and kept as text)
+# column -> what its value must be ("?": or NULL); JSON columns are decoded (arch is checked, and kept as text)
 _TRIAL = {
-    "id": int, "number": int, "arch_id": str, "seed": int, "ask_seq": int, "attempts": int,
+    "id": "int", "number": "int", "arch_id": "str", "seed": "int", "ask_seq": "int", "attempts": "int",
     "budget": "number?", "started": "number?", "finished": "number?", "duration": "number?",
     "error": "str?", "worker": "str?", "tell_seq": "int?",
 }
+_KINDS = {"int": (lambda v: isinstance(v, int), "an integer"), "number": (_number, "a number"),
+          "str": (lambda v: isinstance(v, str), "text")}
 
 
-def _check_kind(path, where, value, kind) -> None:
-    optional = isinstance(kind, str) and kind.endswith("?")
-    if optional and value is None:
+def _check_kind(path, where, value, kind: str) -> None:
+    if kind.endswith("?") and value is None:
         return
-    base = kind.rstrip("?") if isinstance(kind, str) else kind
-    ok = {"number": _number, "str": lambda v: isinstance(v, str), "int": lambda v: isinstance(v, int)}.get(
-        base, lambda v: isinstance(v, base) and not isinstance(v, bool))(value)
-    if not ok:
-        raise damaged(path, f"{where} is {value!r:.60}, not {'an integer' if base in (int, 'int') else base}")
+    test, name = _KINDS[kind.rstrip("?")]
+    if not test(value):
+        raise damaged(path, f"{where} is {clean(repr(value), 40)}, not {name}")
 
 
 def trial(path: str, d: dict, objectives: dict | None) -> dict:
     """Check and decode one trial row in place (``metrics`` and ``curve`` become JSON values)."""
-    number = d["number"]
-    name = f"trial {number!r:.20}"
+    name = f"trial {d['number']}" if isinstance(d["number"], int) else f"the trial with id {clean(repr(d['id']), 20)}"
     for col, kind in _TRIAL.items():
         _check_kind(path, f"{name}'s '{col}'", d[col], kind)
     if d["state"] not in STATES:
-        raise damaged(path, f"{name} has the unknown state {d['state']!r:.40}")
+        raise damaged(path, f"{name} has the unknown state {clean(repr(d['state']), 40)}")
     arch = _json(path, f"{name}'s 'arch'", d["arch"], dict)
     if not all(_scalar_or_list(v) for v in arch.values()):
         raise damaged(path, f"{name}'s 'arch' has a value that is neither a JSON scalar nor a list")
@@ -115,7 +125,7 @@ def study(path: str, d: dict) -> dict:
     """Check and decode the study row in place; ``objectives`` becomes ``{name: direction}``."""
     for col in ("space_source", "space_file", "searcher"):
         _check_kind(path, f"the study's '{col}'", d[col], "str")
-    _check_kind(path, "the study's 'budget'", d["budget"], int)
+    _check_kind(path, "the study's 'budget'", d["budget"], "int")
     _check_kind(path, "the study's 'seed'", d["seed"], "int?")
     d["params"] = _json(path, "the study's 'params'", d["params"], list)
     if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in d["params"]):
@@ -136,5 +146,5 @@ def study(path: str, d: dict) -> dict:
 
 
 def snapshot(path: str, seq, text) -> tuple[int, dict]:
-    _check_kind(path, "a searcher snapshot's 'seq'", seq, int)
+    _check_kind(path, "a searcher snapshot's 'seq'", seq, "int")
     return seq, _json(path, f"the searcher snapshot at {seq}", text, dict)

@@ -79,7 +79,7 @@ def _guarded(method):
     def wrapper(self, *args, **kw):
         try:
             return method(self, *args, **kw)
-        except sqlite3.Error as e:
+        except (sqlite3.Error, UnicodeDecodeError) as e:
             raise rows.sqlite_error(self.path, e) from None
     return wrapper
 
@@ -105,6 +105,16 @@ class Storage:
         folder = os.path.dirname(os.path.abspath(self.path))
         if self.path != ":memory:" and not os.path.isdir(folder):
             raise StorageError(f"cannot create the study file '{self.path}': no folder '{folder}'")
+        self.conn = None
+        try:
+            self._open(folder)
+        except BaseException:
+            # a file refused is closed at once, so a reader that goes on (a notebook, the fuzz test) holds no handle
+            if self.conn is not None:
+                self.conn.close()
+            raise
+
+    def _open(self, folder: str) -> None:
         try:
             if self.readonly:
                 self.conn = _connect_readonly(self.path, folder)
@@ -114,10 +124,13 @@ class Storage:
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 self.conn.execute("PRAGMA synchronous=NORMAL")
             self._check_schema()
-        except sqlite3.DatabaseError as e:
-            if "disk is full" in str(e) or "readonly" in str(e):
-                raise rows.sqlite_error(self.path, e) from None
-            raise StorageError(f"'{self.path}' is not a nasl study file ({e})") from None
+        except (sqlite3.Error, UnicodeDecodeError) as e:
+            if not self.readonly and os.path.exists(self.path) and not (
+                    os.access(self.path, os.W_OK) and os.access(folder, os.W_OK)):
+                raise StorageError(f"cannot write to the study file '{self.path}': it or its folder is read-only "
+                                   f"({rows.clean(str(e))}); nasl study show reads it; copy it to a writable "
+                                   f"folder to continue it") from None
+            raise rows.sqlite_error(self.path, e, opening=True) from None
 
     # ------------------------------------------------------------ schema
     def _tables(self) -> dict:
@@ -131,7 +144,11 @@ class Storage:
 
     def _check_schema(self) -> None:
         tables = self._tables()
-        if not tables and not self.readonly:
+        empty = not tables and self.conn.execute("PRAGMA page_count").fetchone()[0] <= 1
+        if not tables and not empty:
+            # tables gone but pages left: a damaged or emptied file, not a new one to set up
+            raise StorageError(f"'{self.path}' is an SQLite file but not a nasl study (it has no tables)")
+        if empty and not self.readonly:
             # BEGIN IMMEDIATE first, then look again: of two processes that create one new file at the same
             # instant, the second finds the schema made and goes on to be refused by the lock, not by meta's key
             with self.transaction():
@@ -297,22 +314,25 @@ class Storage:
 
 
 def _connect_readonly(path: str, folder: str) -> sqlite3.Connection:
-    """A read-only connection that writes nothing, not even the WAL index.
+    """A connection that cannot write the study (it may create SQLite's ``-wal`` and ``-shm`` beside it).
 
-    ``mode=ro`` reads a WAL-mode file when its ``-shm`` index exists or can
-    be created. In a folder that is not writable (a read-only mount) and
-    without one, SQLite cannot open it; then ``immutable=1`` reads the main
-    file as it is, which holds everything unless a ``-wal`` log is there.
+    ``mode=ro`` reads a WAL-mode file, while another process writes it too,
+    when its ``-shm`` index exists or can be created. In a folder that is not
+    writable (a read-only mount) and without one, SQLite cannot open it; then
+    ``immutable=1`` reads the main file as it is, which holds everything
+    unless a ``-wal`` log is there (nothing can write it there anyway).
     """
     if not os.path.exists(path):
         raise StorageError(f"no study file at '{path}'")
     uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0, check_same_thread=False)
     try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0, check_same_thread=False)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn
-    except sqlite3.OperationalError as e:
-        if "unable to open" not in str(e) or os.access(folder, os.W_OK):
+    except BaseException as e:
+        conn.close()
+        if not isinstance(e, sqlite3.OperationalError) or "unable to open" not in str(e) \
+                or os.access(folder, os.W_OK):
             raise
     wal = path + "-wal"
     if os.path.exists(wal) and os.path.getsize(wal) > 0:
