@@ -16,14 +16,13 @@ import os
 import random
 import re
 import sys
-import tempfile
 import time
 import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from benchmarks._machine import machine  # noqa: E402
-from tests.study.study_fuzz import (base_study, damage, random_values, random_writes, read_everything,  # noqa: E402
+from tests.study.study_fuzz import (base_study, fast_tmpdir, damage, random_values, random_writes, read_everything,  # noqa: E402
                                     set_values)
 
 
@@ -32,7 +31,7 @@ def main(n: int, seed: int) -> int:
     rng = random.Random(seed)
     outcomes: collections.Counter = collections.Counter()
     findings = 0
-    with tempfile.TemporaryDirectory() as tmp:
+    with fast_tmpdir() as tmp:
         base = base_study(os.path.join(tmp, "base.db"))
         size = os.path.getsize(base)
         start = time.perf_counter()

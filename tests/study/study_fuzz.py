@@ -22,6 +22,7 @@ import os
 import pathlib
 import random
 import shutil
+import tempfile
 
 import nasl
 from nasl.study import SearchInterrupted
@@ -49,6 +50,12 @@ class Scores:
         a = request.arch
         score = sum(len(str(v)) * (i + 1) for i, v in enumerate(a.values())) + request.number / 100
         return {"score": float(score), "cost": float(len(str(sorted(a.items()))) % 7), "note": "x" * request.number}
+
+
+def fast_tmpdir() -> tempfile.TemporaryDirectory:
+    """A temporary folder in memory (/dev/shm) where there is one: a commit there costs ~0.1 ms, not ~4 ms of disk."""
+    shm = "/dev/shm"
+    return tempfile.TemporaryDirectory(dir=shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None)
 
 
 def base_study(path) -> pathlib.Path:
