@@ -144,18 +144,17 @@ class Storage:
 
     def _check_schema(self) -> None:
         tables = self._tables()
-        empty = not tables and self.conn.execute("PRAGMA page_count").fetchone()[0] <= 1
-        if not tables and not empty:
-            # tables gone but pages left: a damaged or emptied file, not a new one to set up
-            raise StorageError(f"'{self.path}' is an SQLite file but not a nasl study (it has no tables)")
-        if empty and not self.readonly:
+        if not tables and not self.readonly:
             # BEGIN IMMEDIATE first, then look again: of two processes that create one new file at the same
             # instant, the second finds the schema made and goes on to be refused by the lock, not by meta's key
             with self.transaction():
-                if not self._tables():
+                tables = self._tables()
+                if not tables:
+                    self._refuse_tableless()
                     self._create_schema()
             tables = self._tables()
         if not tables:
+            self._refuse_tableless()
             raise StorageError(f"'{self.path}' holds no study yet (it is an empty file)")
         if "meta" not in tables:
             raise StorageError(f"'{self.path}' is an SQLite file but not a nasl study (it has no 'meta' table)")
@@ -178,6 +177,11 @@ class Storage:
             missing = [c for c in columns if c not in tables[table]]
             if missing:
                 raise rows.damaged(self.path, f"its '{table}' table has no column '{missing[0]}'")
+
+    def _refuse_tableless(self) -> None:
+        # tables gone but pages left: a damaged or emptied file, not a new one to set up
+        if self.conn.execute("PRAGMA page_count").fetchone()[0] > 1:
+            raise StorageError(f"'{self.path}' is an SQLite file but not a nasl study (it has no tables)")
 
     def _create_schema(self) -> None:
         from nasl import __version__
