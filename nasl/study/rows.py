@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 
 from nasl.ir.errors import NaslError
 

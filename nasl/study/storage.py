@@ -23,15 +23,14 @@ Schema (version :data:`SCHEMA_VERSION`; a newer file is refused):
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sqlite3
 import time
-import urllib.parse
 
 from nasl.study import rows
-from nasl.study.rows import STATES, StorageError  # noqa: F401 - StorageError is re-exported
+from nasl.study.rows import STATES, StorageError  # noqa: F401 - re-exported
+from nasl.study.sqlite_io import LockLost, Transaction, connect_readonly, guarded  # noqa: F401 - LockLost too
 
 SCHEMA_VERSION = 1
 
@@ -69,21 +68,6 @@ _COLUMNS = {
 }
 
 
-class LockLost(StorageError):
-    """Another process took the study over (its owner looked stale, or ``force=True``); this one must stop."""
-
-
-def _guarded(method):
-    """SQLite errors inside ``method`` become one-line :class:`StorageError` s that name the file."""
-    @functools.wraps(method)
-    def wrapper(self, *args, **kw):
-        try:
-            return method(self, *args, **kw)
-        except (sqlite3.Error, UnicodeDecodeError) as e:
-            raise rows.sqlite_error(self.path, e) from None
-    return wrapper
-
-
 class Storage:
     """One study in one SQLite file (``None`` or ``":memory:"``: in memory).
 
@@ -117,7 +101,7 @@ class Storage:
     def _open(self, folder: str) -> None:
         try:
             if self.readonly:
-                self.conn = _connect_readonly(self.path, folder)
+                self.conn = connect_readonly(self.path, folder)
             else:
                 # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per state change
                 self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
@@ -192,13 +176,13 @@ class Storage:
                           (str(SCHEMA_VERSION), __version__))
 
     def transaction(self):
-        return _Transaction(self)
+        return Transaction(self)
 
     def close(self) -> None:
         self.conn.close()
 
     # ------------------------------------------------------------ study
-    @_guarded
+    @guarded
     def load_study(self) -> dict | None:
         """The study row as a dict (JSON fields decoded), or None for an empty file."""
         cur = self.conn.execute("SELECT * FROM study WHERE id = 1")
@@ -209,7 +193,7 @@ class Storage:
         self.objectives = d["objectives"]
         return d
 
-    @_guarded
+    @guarded
     def create_study(self, *, space_source, space_file, params, ops, searcher, searcher_options, seed,
                      evaluator, objectives, budget) -> None:
         with self.transaction():
@@ -220,13 +204,13 @@ class Storage:
                  json.dumps([[k, v] for k, v in objectives.items()]), int(budget), time.time()))
         self.objectives = dict(objectives)
 
-    @_guarded
+    @guarded
     def set_budget(self, budget: int) -> None:
         with self.transaction():
             self.conn.execute("UPDATE study SET budget = ? WHERE id = 1", (int(budget),))
 
     # ------------------------------------------------------------ trials
-    @_guarded
+    @guarded
     def add_trial(self, number: int, arch_json: str, arch_id: str, budget, seed: int, ask_seq: int) -> int:
         """Record an asked architecture as ``running``; returns the trial id."""
         with self.transaction():
@@ -236,14 +220,14 @@ class Storage:
                 (number, arch_json, arch_id, budget, seed, time.time(), ask_seq))
             return cur.lastrowid
 
-    @_guarded
+    @guarded
     def restart_trial(self, trial_id: int) -> None:
         """A re-queued trial starts again (its earlier attempt was cut off)."""
         with self.transaction():
             self.conn.execute("UPDATE trials SET started = ?, attempts = attempts + 1 WHERE id = ?",
                               (time.time(), trial_id))
 
-    @_guarded
+    @guarded
     def finish_trial(self, trial_id: int, state: str, *, metrics=None, curve=None, error=None,
                      duration=None, worker=None, tell_seq=None) -> None:
         """Record the outcome of a trial (and its place in the tell order) in one commit."""
@@ -256,7 +240,7 @@ class Storage:
                 (state, None if metrics is None else json.dumps(metrics), None if curve is None else json.dumps(curve),
                  error, time.time(), duration, worker, tell_seq, trial_id))
 
-    @_guarded
+    @guarded
     def trials(self, where: str = "", args=()) -> list[dict]:
         """Trial rows as dicts ordered by number (JSON fields decoded, every field checked).
 
@@ -266,7 +250,7 @@ class Storage:
         cur = self.conn.execute(f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials {where} ORDER BY number", args)
         return [rows.trial(self.path, dict(zip(TRIAL_COLUMNS, row)), self.objectives) for row in cur.fetchall()]
 
-    @_guarded
+    @guarded
     def counts(self) -> dict:
         """``{state: number of trials}`` for every state."""
         out = dict.fromkeys(STATES, 0)
@@ -276,7 +260,7 @@ class Storage:
             out[state] = n
         return out
 
-    @_guarded
+    @guarded
     def check_numbering(self) -> None:
         """Trials are numbered 0..N-1 and each sequence number is used once, as the loop writes them.
 
@@ -294,7 +278,7 @@ class Storage:
         if asks != n or tells != told:
             raise rows.damaged(self.path, "two trials share an ask or tell sequence number")
 
-    @_guarded
+    @guarded
     def last_seq(self) -> int:
         """The largest ask/tell sequence number used so far (-1 when none)."""
         row = self.conn.execute("SELECT max(max(ask_seq), coalesce(max(tell_seq), -1)) FROM trials").fetchone()
@@ -303,7 +287,7 @@ class Storage:
         return -1 if row[0] is None else row[0]
 
     # ------------------------------------------------------------ searcher snapshots
-    @_guarded
+    @guarded
     def save_searcher_state(self, seq: int, state: dict) -> None:
         with self.transaction():
             self.conn.execute("INSERT OR REPLACE INTO searcher_states VALUES (?, ?, ?)",
@@ -311,74 +295,7 @@ class Storage:
             # older snapshots are never read again
             self.conn.execute("DELETE FROM searcher_states WHERE seq < ?", (seq,))
 
-    @_guarded
+    @guarded
     def last_searcher_state(self) -> tuple[int, dict] | None:
         row = self.conn.execute("SELECT seq, state FROM searcher_states ORDER BY seq DESC LIMIT 1").fetchone()
         return None if row is None else rows.snapshot(self.path, row[0], row[1])
-
-
-def _connect_readonly(path: str, folder: str) -> sqlite3.Connection:
-    """A connection that cannot write the study (it may create SQLite's ``-wal`` and ``-shm`` beside it).
-
-    ``mode=ro`` reads a WAL-mode file, while another process writes it too,
-    when its ``-shm`` index exists or can be created. In a folder that is not
-    writable (a read-only mount) and without one, SQLite cannot open it; then
-    ``immutable=1`` reads the main file as it is, which holds everything
-    unless a ``-wal`` log is there (nothing can write it there anyway).
-    """
-    if not os.path.exists(path):
-        raise StorageError(f"no study file at '{path}'")
-    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0, check_same_thread=False)
-    try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return conn
-    except BaseException as e:
-        conn.close()
-        if not isinstance(e, sqlite3.OperationalError) or "unable to open" not in str(e) \
-                or os.access(folder, os.W_OK):
-            raise
-    wal = path + "-wal"
-    if os.path.exists(wal) and os.path.getsize(wal) > 0:
-        raise StorageError(f"cannot read '{path}' in a read-only folder: its last commits are in '{wal}', which "
-                           f"SQLite reads only with its '-shm' index; copy both files to a writable folder")
-    return sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error).
-
-    While a lock owns the storage, every transaction first checks that the
-    ``lock`` row still names it: a process whose study was taken over (it
-    was stopped past the stale limit, or another used ``force``) stops at its
-    next write instead of writing beside the new owner.
-    """
-
-    def __init__(self, storage):
-        self.storage, self.conn = storage, storage.conn
-
-    def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
-        owner = self.storage.owner
-        if owner is not None:
-            row = self.conn.execute("SELECT pid, host FROM lock WHERE id = 1").fetchone()
-            if row is None or tuple(row) != owner:
-                self.conn.execute("ROLLBACK")
-                who = "another process" if row is None else f"process {row[0]} on {row[1]}"
-                raise LockLost(f"the study '{self.storage.path}' was taken over by {who} while this one ran it "
-                               f"(this process was stopped, or the other used --force); stopping here, with "
-                               f"every trial finished so far kept")
-        return self.conn
-
-    def __exit__(self, kind, value, tb):
-        if kind is None:
-            try:
-                self.conn.execute("COMMIT")
-            except sqlite3.Error:
-                # a COMMIT that fails (disk full) can leave the transaction open; end it, so the next BEGIN works
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise
-        elif self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
-        return False

@@ -135,7 +135,6 @@ def read_everything(path) -> str:
     Raises AssertionError (or the unexpected exception itself) on anything else.
     """
     from nasl.cli import main
-    from nasl.study.loop import restore_searcher  # noqa: F401 - what resume reads is below, without searching
     from nasl.study.storage import Storage
     from nasl.study.study import Study
     message = None

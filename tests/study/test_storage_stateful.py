@@ -76,9 +76,9 @@ _REFERENCE: list = []
 
 def kill_inside_transaction(index: int, after_commit: bool) -> None:
     """From now on in this (child) process: SIGKILL it in the middle of its ``index``-th write transaction."""
-    from nasl.study import storage
+    from nasl.study.sqlite_io import Transaction
     count = [0]
-    original = storage._Transaction.__exit__
+    original = Transaction.__exit__
 
     def exit_(self, kind, value, tb):
         count[0] += 1
@@ -88,7 +88,7 @@ def kill_inside_transaction(index: int, after_commit: bool) -> None:
             original(self, kind, value, tb)
             os.kill(os.getpid(), signal.SIGKILL)
         return original(self, kind, value, tb)
-    storage._Transaction.__exit__ = exit_
+    Transaction.__exit__ = exit_
 
 
 class StudyMachine(RuleBasedStateMachine):
