@@ -10,6 +10,7 @@ show`` does) and must hold every trial exactly once: numbered 0..N-1, each
 with the architecture the seed gives it (the random searcher's sequence
 does not depend on the tells), each finished one with its planned outcome,
 and none lost, rewritten or evaluated again once finished.
+``NASL_STATEFUL_EXAMPLES`` sets the number of examples (default 20).
 """
 from __future__ import annotations
 
@@ -229,6 +230,8 @@ class StudyMachine(RuleBasedStateMachine):
         self.clean_end = True
 
 
-StudyMachine.TestCase.settings = settings(max_examples=20, stateful_step_count=10, deadline=None,
+# NASL_STATEFUL_EXAMPLES=500 for a longer hunt (the default takes a few seconds)
+StudyMachine.TestCase.settings = settings(max_examples=int(os.environ.get("NASL_STATEFUL_EXAMPLES", "20")),
+                                          stateful_step_count=10, deadline=None,
                                           suppress_health_check=[HealthCheck.too_slow])
 test_storage_survives_random_kills_and_resumes = StudyMachine.TestCase

@@ -223,6 +223,9 @@ def test_a_study_in_a_read_only_folder_reads(study_file, read_only_folder):
     study = Study.load(db)
     assert len(study.top()) == 6
     study.close()
+    pytest.importorskip("matplotlib")
+    png = src.parent / "p.png"
+    assert cli("study", "plot", db, "-o", png)[0] == 0 and png.stat().st_size > 0
     code, _, err = cli("search", "--study", db, "--resume", "--budget", 8, "--no-progress")
     assert code == 1 and err.startswith(f"error: cannot write to the study file '{db}': it or its folder is "
                                         f"read-only"), err
