@@ -27,7 +27,7 @@ import sqlite3
 import threading
 import time
 
-from nasl.study.rows import sqlite_error
+from nasl.study.rows import clean, sqlite_error
 from nasl.study.storage import Storage, StorageError
 
 HEARTBEAT_S = 5.0
@@ -133,11 +133,12 @@ class StudyLock:
                 if row is not None and (row[0], row[1]) != (self.pid, self.host):
                     self._judge(row, now, force)
                 c.execute("INSERT OR REPLACE INTO lock VALUES (1, ?, ?, ?, ?)", (self.pid, self.host, now, now))
-        except sqlite3.Error as e:
+        except (sqlite3.Error, UnicodeDecodeError) as e:
             raise sqlite_error(self.storage.path, e) from None
 
     def _judge(self, row, now: float, force: bool) -> None:
         pid, host, started, beat = row
+        host = clean(str(host), 80)                        # shown in messages; the row may be damaged
         if not isinstance(pid, int) or pid <= 0 or not all(isinstance(v, (int, float)) for v in (started, beat)):
             why = "its lock row is damaged"                 # nobody can own the study through it
         else:
