@@ -68,7 +68,7 @@ def _resolve_evaluator(evaluator, stored):
 def search(space=None, searcher=None, evaluator=None, budget=None, objectives=None, executor=None,
            workers=None, storage=None, seed=None, resume: bool = False, timeout=None, searcher_options=None,
            params=None, ops=None, progress: bool = True, ray_address=None, resources=None,
-           deterministic=None, snapshot_every: int = 100):
+           deterministic=None, snapshot_every: int = 100, force: bool = False):
     """Search ``space`` and record every trial; returns a :class:`~nasl.study.study.Study`.
 
     See docs/study.md for every argument. In short: ``searcher`` (default
@@ -82,7 +82,8 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     ``evaluator`` and ``seed`` default to the recorded ones, and
     ``executor``, ``workers`` and ``deterministic`` to the last run's.
     Ctrl-C raises :class:`~nasl.study.loop.SearchInterrupted` after
-    recording what finished.
+    recording what finished. ``force=True`` takes the study over from a
+    process that still holds its lock (see :mod:`nasl.study.locking`).
     """
     from nasl.study import settings
     from nasl.study.locking import StudyLock
@@ -106,10 +107,9 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
         check_executor(executor or "inline", prepared[1])
 
     store = Storage(storage)
-    lock = StudyLock(store)
-    if lock.took_over and progress:
-        print(f"note: process {lock.took_over[0]} on {lock.took_over[1]} that ran this study is gone; "
-              f"taking it over", file=__import__("sys").stderr)
+    lock = StudyLock(store, force=force)
+    if lock.note and (progress or lock.note.startswith("warning")):
+        print(lock.note, file=__import__("sys").stderr)
     try:
         row = store.load_study()
         if row is not None and not resume:
@@ -118,8 +118,9 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                             f"to continue it, or choose another file")
         if row is None:
             if space is None and resume:
-                raise NaslError(f"'{store.path}' holds no study yet (its start was cut off); start it again "
-                                f"without resume (--resume), giving the space")
+                # a run killed while it set the study up leaves the schema (and maybe a lock) but no study
+                raise NaslError(f"'{store.path}' holds no study yet (the run that created it stopped before "
+                                f"recording one); start it again without resume=True (--resume), giving the space")
             config, ev, s = prepared or _prepare_new(**new)
             store.create_study(**config)
         else:

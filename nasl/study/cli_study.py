@@ -33,6 +33,8 @@ def add_commands(sub, common, parse_define) -> None:
     s.add_argument("--workers", type=int, help="trials in flight (default 1, or the study's on --resume)")
     s.add_argument("--study", default=DEFAULT_STUDY, metavar="PATH", help=f"the study file (default {DEFAULT_STUDY})")
     s.add_argument("--resume", action="store_true", help="continue the study in --study")
+    s.add_argument("--force", action="store_true",
+                   help="take the study over even from a process that seems to run it (it stops at its next write)")
     s.add_argument("--ray-address", metavar="ADDR", help="connect to a Ray cluster (default: start a local one)")
     s.add_argument("--cpus-per-trial", type=float, help="Ray: CPUs per trial (default 1)")
     s.add_argument("--gpus-per-trial", type=float, help="Ray: GPUs per trial")
@@ -81,7 +83,7 @@ def run_search(args) -> int:
             executor=args.executor, workers=args.workers, storage=args.study, seed=args.seed,
             resume=args.resume, timeout=args.timeout, searcher_options=dict(args.searcher_options) or None,
             params=dict(args.defines) if space is not None else None, ops=args.ops or None,
-            progress=not args.no_progress, ray_address=args.ray_address, resources=resources)
+            progress=not args.no_progress, ray_address=args.ray_address, resources=resources, force=args.force)
     except nasl.study.SearchInterrupted as e:
         print(str(e), file=sys.stderr)
         return 130
@@ -111,16 +113,19 @@ def _fmt(v) -> str:
 def run_study(args) -> int:
     from nasl.study.study import Study
     study = Study.load(args.path)
-    if args.study_command == "show":
-        return _show(study, args.top)
-    if args.study_command == "plot":
-        from nasl.study.plot import plot_study
-        print(plot_study(study, args.output))
+    try:
+        if args.study_command == "show":
+            return _show(study, args.top)
+        if args.study_command == "plot":
+            from nasl.study.plot import plot_study
+            print(plot_study(study, args.output))
+            return 0
+        trial = study.best() if args.best else _trial(study, args.trial)
+        from nasl.study.export import export_trial
+        print(export_trial(study, trial, args.output, args.to))
         return 0
-    trial = study.best() if args.best else _trial(study, args.trial)
-    from nasl.study.export import export_trial
-    print(export_trial(study, trial, args.output, args.to))
-    return 0
+    finally:
+        study.close()
 
 
 def _trial(study, number):

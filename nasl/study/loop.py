@@ -50,11 +50,17 @@ def result_of(row: dict, objectives: dict):
 def restore_searcher(searcher, store, objectives: dict) -> None:
     """Bring a fresh searcher to the recorded state: snapshot, then replay what came after."""
     from nasl.ir.architecture import Architecture
+    store.check_numbering()
     snap = store.last_searcher_state()
     start = -1
     if snap is not None:
         start, state = snap
-        searcher.load_state_dict(state)
+        try:
+            searcher.load_state_dict(state)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
+            # the snapshot is data from the file: a damaged or edited one is the file's fault, not nasl's
+            raise NaslError(f"cannot resume: the searcher snapshot in '{store.path}' does not fit the searcher "
+                            f"({type(e).__name__}: {e})") from None
     events = []
     for row in store.trials():
         if row["ask_seq"] > start:

@@ -29,10 +29,11 @@ import os
 import sqlite3
 import time
 
-from nasl.ir.errors import NaslError
+from nasl.study import rows
+from nasl.study.rows import STATES, StorageError  # noqa: F401 - re-exported
+from nasl.study.sqlite_io import LockLost, Transaction, connect_readonly, guarded  # noqa: F401 - LockLost too
 
 SCHEMA_VERSION = 1
-STATES = ("running", "complete", "failed", "pruned")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,10 +58,15 @@ CREATE TABLE IF NOT EXISTS lock (
 
 TRIAL_COLUMNS = ("id", "number", "state", "arch", "arch_id", "budget", "seed", "metrics", "curve", "error",
                  "started", "finished", "duration", "worker", "ask_seq", "tell_seq", "attempts")
-
-
-class StorageError(NaslError):
-    """The study file cannot be used (schema, lock, not a study)."""
+# every table and the columns nasl reads from it; a file that lacks one is damaged
+_COLUMNS = {
+    "meta": ("key", "value"),
+    "study": ("id", "space_source", "space_file", "params", "ops", "searcher", "searcher_options", "seed",
+              "evaluator", "objectives", "budget", "created"),
+    "trials": TRIAL_COLUMNS,
+    "searcher_states": ("seq", "state", "created"),
+    "lock": ("id", "pid", "host", "started", "heartbeat"),
+}
 
 
 class Storage:
@@ -69,69 +75,126 @@ class Storage:
     Parameters
     ----------
     path : str or None
-        The file; created with the schema when missing.
+        The file; created with the schema when missing (unless ``readonly``).
+    readonly : bool
+        Open for reading only (``mode=ro``; ``immutable=1`` when the folder is
+        not writable, a read-only mount), for ``nasl study show|plot|export``:
+        a file on a read-only mount, or one without write permission, reads.
     """
 
-    def __init__(self, path: str | os.PathLike | None):
+    def __init__(self, path: str | os.PathLike | None, *, readonly: bool = False):
         self.path = ":memory:" if path is None else os.fspath(path)
+        self.readonly = readonly and self.path != ":memory:"
+        self.objectives: dict | None = None     # known once the study row is read; complete trials are checked
+        self.owner: tuple | None = None         # (pid, host) while a StudyLock holds the study: writes check it
         folder = os.path.dirname(os.path.abspath(self.path))
         if self.path != ":memory:" and not os.path.isdir(folder):
             raise StorageError(f"cannot create the study file '{self.path}': no folder '{folder}'")
+        self.conn = None
         try:
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per state change
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self._open(folder)
+        except BaseException:
+            # a file refused is closed at once, so a reader that goes on (a notebook, the fuzz test) holds no handle
+            if self.conn is not None:
+                self.conn.close()
+            raise
+
+    def _open(self, folder: str) -> None:
+        try:
+            if self.readonly:
+                self.conn = connect_readonly(self.path, folder)
+            else:
+                # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per state change
+                self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
             self._check_schema()
-        except sqlite3.DatabaseError as e:
-            raise StorageError(f"'{self.path}' is not a nasl study file ({e})") from None
+        except (sqlite3.Error, UnicodeDecodeError) as e:
+            if not self.readonly and os.path.exists(self.path) and not (
+                    os.access(self.path, os.W_OK) and os.access(folder, os.W_OK)):
+                raise StorageError(f"cannot write to the study file '{self.path}': it or its folder is read-only "
+                                   f"({rows.clean(str(e))}); nasl study show reads it; copy it to a writable "
+                                   f"folder to continue it") from None
+            raise rows.sqlite_error(self.path, e, opening=True) from None
 
     # ------------------------------------------------------------ schema
+    def _tables(self) -> dict:
+        """``{table: set of column names}`` of the file, in one query."""
+        out: dict = {}
+        for table, column in self.conn.execute(
+                "SELECT m.name, p.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p "
+                "WHERE m.type = 'table'"):
+            out.setdefault(table, set()).add(column)
+        return out
+
     def _check_schema(self) -> None:
-        c = self.conn
-        has_meta = c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
-        if has_meta:
-            row = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            version = int(row[0]) if row else None
-            if version is None:
-                raise StorageError(f"'{self.path}' has no schema version; it was not written by nasl")
-            if version > SCHEMA_VERSION:
-                raise StorageError(f"'{self.path}' has study schema version {version}, newer than this nasl "
-                                   f"understands ({SCHEMA_VERSION}); upgrade nasl to open it")
-            if version < SCHEMA_VERSION:
-                raise StorageError(f"'{self.path}' has study schema version {version}, older than this nasl's "
-                                   f"({SCHEMA_VERSION}), and no migration exists for it")
-            return
-        others = c.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0]
-        if others:
+        tables = self._tables()
+        if not tables and not self.readonly:
+            # BEGIN IMMEDIATE first, then look again: of two processes that create one new file at the same
+            # instant, the second finds the schema made and goes on to be refused by the lock, not by meta's key
+            with self.transaction():
+                tables = self._tables()
+                if not tables:
+                    self._refuse_tableless()
+                    self._create_schema()
+            tables = self._tables()
+        if not tables:
+            self._refuse_tableless()
+            raise StorageError(f"'{self.path}' holds no study yet (it is an empty file)")
+        if "meta" not in tables:
             raise StorageError(f"'{self.path}' is an SQLite file but not a nasl study (it has no 'meta' table)")
+        row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            raise StorageError(f"'{self.path}' has no schema version; it was not written by nasl")
+        try:
+            version = int(row[0])
+        except (TypeError, ValueError):
+            raise rows.damaged(self.path, f"its schema version is {row[0]!r:.40}, not a number") from None
+        if version > SCHEMA_VERSION:
+            raise StorageError(f"'{self.path}' has study schema version {version}, newer than this nasl "
+                               f"understands ({SCHEMA_VERSION}); upgrade nasl to open it")
+        if version < SCHEMA_VERSION:
+            raise StorageError(f"'{self.path}' has study schema version {version}, older than this nasl's "
+                               f"({SCHEMA_VERSION}), and no migration exists for it")
+        for table, columns in _COLUMNS.items():
+            if table not in tables:
+                raise rows.damaged(self.path, f"it has no '{table}' table")
+            missing = [c for c in columns if c not in tables[table]]
+            if missing:
+                raise rows.damaged(self.path, f"its '{table}' table has no column '{missing[0]}'")
+
+    def _refuse_tableless(self) -> None:
+        # tables gone but pages left: a damaged or emptied file, not a new one to set up
+        if self.conn.execute("PRAGMA page_count").fetchone()[0] > 1:
+            raise StorageError(f"'{self.path}' is an SQLite file but not a nasl study (it has no tables)")
+
+    def _create_schema(self) -> None:
         from nasl import __version__
-        with self.transaction():
-            for stmt in _SCHEMA.split(";"):
-                if stmt.strip():
-                    c.execute(stmt)
-            c.execute("INSERT INTO meta VALUES ('schema_version', ?), ('nasl_version', ?)",
-                      (str(SCHEMA_VERSION), __version__))
+        for stmt in _SCHEMA.split(";"):
+            if stmt.strip():
+                self.conn.execute(stmt)
+        self.conn.execute("INSERT INTO meta VALUES ('schema_version', ?), ('nasl_version', ?)",
+                          (str(SCHEMA_VERSION), __version__))
 
     def transaction(self):
-        return _Transaction(self.conn)
+        return Transaction(self)
 
     def close(self) -> None:
         self.conn.close()
 
     # ------------------------------------------------------------ study
+    @guarded
     def load_study(self) -> dict | None:
         """The study row as a dict (JSON fields decoded), or None for an empty file."""
         cur = self.conn.execute("SELECT * FROM study WHERE id = 1")
         row = cur.fetchone()
         if row is None:
             return None
-        d = dict(zip([c[0] for c in cur.description], row))
-        for k in ("params", "ops", "searcher_options", "evaluator", "objectives"):
-            d[k] = json.loads(d[k])
-        d["objectives"] = {name: direction for name, direction in d["objectives"]}
+        d = rows.study(self.path, dict(zip([c[0] for c in cur.description], row)))
+        self.objectives = d["objectives"]
         return d
 
+    @guarded
     def create_study(self, *, space_source, space_file, params, ops, searcher, searcher_options, seed,
                      evaluator, objectives, budget) -> None:
         with self.transaction():
@@ -140,7 +203,9 @@ class Storage:
                 (space_source, space_file, json.dumps(list(params)), json.dumps(list(ops)), searcher,
                  json.dumps(searcher_options), seed, json.dumps(evaluator),
                  json.dumps([[k, v] for k, v in objectives.items()]), int(budget), time.time()))
+        self.objectives = dict(objectives)
 
+    @guarded
     def meta(self, key: str, default=None):
         """A JSON value recorded in ``meta`` (``default`` when absent, as in files that predate it)."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -149,17 +214,19 @@ class Storage:
         except ValueError:
             raise StorageError(f"'{self.path}' has an unreadable meta value {key!r}: {row[0]!r}") from None
 
+    @guarded
     def set_meta(self, values: dict) -> None:
         """Record JSON values in ``meta`` (settings kept without a schema change, e.g. the executor)."""
         with self.transaction():
             self.conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                   [(k, json.dumps(v)) for k, v in values.items()])
-
+    @guarded
     def set_budget(self, budget: int) -> None:
         with self.transaction():
             self.conn.execute("UPDATE study SET budget = ? WHERE id = 1", (int(budget),))
 
     # ------------------------------------------------------------ trials
+    @guarded
     def add_trial(self, number: int, arch_json: str, arch_id: str, budget, seed: int, ask_seq: int) -> int:
         """Record an asked architecture as ``running``; returns the trial id."""
         with self.transaction():
@@ -169,12 +236,14 @@ class Storage:
                 (number, arch_json, arch_id, budget, seed, time.time(), ask_seq))
             return cur.lastrowid
 
+    @guarded
     def restart_trial(self, trial_id: int) -> None:
         """A re-queued trial starts again (its earlier attempt was cut off)."""
         with self.transaction():
             self.conn.execute("UPDATE trials SET started = ?, attempts = attempts + 1 WHERE id = ?",
                               (time.time(), trial_id))
 
+    @guarded
     def finish_trial(self, trial_id: int, state: str, *, metrics=None, curve=None, error=None,
                      duration=None, worker=None, tell_seq=None) -> None:
         """Record the outcome of a trial (and its place in the tell order) in one commit."""
@@ -187,29 +256,54 @@ class Storage:
                 (state, None if metrics is None else json.dumps(metrics), None if curve is None else json.dumps(curve),
                  error, time.time(), duration, worker, tell_seq, trial_id))
 
+    @guarded
     def trials(self, where: str = "", args=()) -> list[dict]:
-        """Trial rows as dicts ordered by number (JSON fields decoded)."""
-        cur = self.conn.execute(f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials {where} ORDER BY number", args)
-        out = []
-        for row in cur.fetchall():
-            d = dict(zip(TRIAL_COLUMNS, row))
-            d["metrics"] = None if d["metrics"] is None else json.loads(d["metrics"])
-            d["curve"] = None if d["curve"] is None else json.loads(d["curve"])
-            out.append(d)
-        return out
+        """Trial rows as dicts ordered by number (JSON fields decoded, every field checked).
 
+        Once the study row is loaded, a complete trial must have a finite
+        value for every objective; a file where it has not is damaged.
+        """
+        cur = self.conn.execute(f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials {where} ORDER BY number", args)
+        return [rows.trial(self.path, dict(zip(TRIAL_COLUMNS, row)), self.objectives) for row in cur.fetchall()]
+
+    @guarded
     def counts(self) -> dict:
         """``{state: number of trials}`` for every state."""
         out = dict.fromkeys(STATES, 0)
-        out.update(self.conn.execute("SELECT state, count(*) FROM trials GROUP BY state").fetchall())
+        for state, n in self.conn.execute("SELECT state, count(*) FROM trials GROUP BY state"):
+            if state not in out:
+                raise rows.damaged(self.path, f"{n} trial(s) have the unknown state {state!r:.40}")
+            out[state] = n
         return out
 
+    @guarded
+    def check_numbering(self) -> None:
+        """Trials are numbered 0..N-1 and each sequence number is used once, as the loop writes them.
+
+        A gap (a deleted row) would make the next trial's number collide, and
+        the searcher's replay skip an event; resuming refuses it up front.
+        """
+        n, top, asks, tells, told = self.conn.execute(
+            "SELECT count(*), max(number), count(DISTINCT ask_seq), count(DISTINCT tell_seq), count(tell_seq) "
+            "FROM trials").fetchone()
+        if n and top != n - 1:
+            have = {r[0] for r in self.conn.execute("SELECT number FROM trials")}
+            gap = next((i for i in range(n) if i not in have), top)
+            raise rows.damaged(self.path, f"it has {n} trials but no trial {gap} (trials are numbered 0 to N-1; "
+                                          f"was a row deleted?); restore it from a copy")
+        if asks != n or tells != told:
+            raise rows.damaged(self.path, "two trials share an ask or tell sequence number")
+
+    @guarded
     def last_seq(self) -> int:
         """The largest ask/tell sequence number used so far (-1 when none)."""
         row = self.conn.execute("SELECT max(max(ask_seq), coalesce(max(tell_seq), -1)) FROM trials").fetchone()
+        if row[0] is not None and not isinstance(row[0], int):
+            raise rows.damaged(self.path, f"a trial's sequence number is {row[0]!r:.40}")
         return -1 if row[0] is None else row[0]
 
     # ------------------------------------------------------------ searcher snapshots
+    @guarded
     def save_searcher_state(self, seq: int, state: dict) -> None:
         with self.transaction():
             self.conn.execute("INSERT OR REPLACE INTO searcher_states VALUES (?, ?, ?)",
@@ -217,21 +311,7 @@ class Storage:
             # older snapshots are never read again
             self.conn.execute("DELETE FROM searcher_states WHERE seq < ?", (seq,))
 
+    @guarded
     def last_searcher_state(self) -> tuple[int, dict] | None:
         row = self.conn.execute("SELECT seq, state FROM searcher_states ORDER BY seq DESC LIMIT 1").fetchone()
-        return None if row is None else (row[0], json.loads(row[1]))
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error)."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, kind, value, tb):
-        self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
-        return False
+        return None if row is None else rows.snapshot(self.path, row[0], row[1])

@@ -78,9 +78,15 @@ class Study:
 
     @classmethod
     def load(cls, path) -> "Study":
+        """Open a study file for reading only: it works on a read-only file or mount, and writes nothing."""
         if not os.path.exists(path):
             raise NaslError(f"no study file at '{path}'")
-        return cls(Storage(path))
+        storage = Storage(path, readonly=True)
+        try:
+            return cls(storage)
+        except BaseException:
+            storage.close()
+            raise
 
     @property
     def path(self) -> str:
