@@ -117,7 +117,8 @@ class StudyMachine(RuleBasedStateMachine):
         self.budget = min(MAX_TRIALS, max(self.budget, self.before[0]) + extra)
         self.max_workers = max(self.max_workers, workers)
         return nasl.search(SPACE, searcher="random", evaluator=Planned(self.log, self.fail, **plan),
-                           budget=self.budget, storage=self.db, seed=SEED, resume=True, workers=workers,
+                           budget=self.budget, storage=self.db, seed=SEED, resume=os.path.exists(self.db),
+                           workers=workers,
                            deterministic=deterministic, snapshot_every=snapshot_every, progress=False)
 
     def _counts(self) -> tuple[int, int]:
