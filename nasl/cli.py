@@ -118,6 +118,11 @@ def main(argv=None) -> int:
     except BrokenPipeError:
         return 0
     except (InternalError, Exception) as e:  # noqa: BLE001 - the last line of defence
+        from nasl.ir.optional import INSTALL, missing
+        if isinstance(e, ModuleNotFoundError) and (e.name or "").split(".")[0] in INSTALL:
+            # an optional package (torch, scikit-learn, ...) that the command needs: the user's to install
+            print(missing(e.name, f"nasl {args.command}").render(), file=sys.stderr)
+            return 1
         print(f"internal error, please report: {type(e).__name__}: {e}", file=sys.stderr)
         if args.traceback:
             traceback.print_exc()

@@ -16,6 +16,8 @@ import warnings
 
 import torch
 
+from nasl.ir.optional import require
+
 
 def _have_onnxscript() -> bool:
     return importlib.util.find_spec("onnxscript") is not None
@@ -25,6 +27,7 @@ def export_module(model: torch.nn.Module, path, input_shapes: dict, output_names
                   opset: int | None = None, dynamo: bool | None = None, batch: int = 2) -> str:
     """Write ``model`` (inputs ``{name: shape without batch}``) to ``path`` as ONNX; returns the path."""
     path = os.fspath(path)
+    require("onnx", "ONNX export")          # both of torch's exporters need it; say so before tracing
     if dynamo is None:
         dynamo = _have_onnxscript()
     names = list(input_shapes)

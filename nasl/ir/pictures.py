@@ -15,11 +15,9 @@ pydot is an optional dependency (the ``torch`` extra); nothing here needs torch.
 from __future__ import annotations
 
 import os
-import shutil
-
-import pydot
 
 from nasl.ir.choices import Block, Choice, Constraint, Group
+from nasl.ir.optional import require, require_tool
 from nasl.ir.paths import split_path
 
 _FONT = {"fontname": "Helvetica", "fontsize": "10"}
@@ -28,6 +26,11 @@ _OP_COLORS = {"conv": "#dbe9f6", "pool": "#e6f4d7", "merge": "#fdf0c9", "zero": 
 
 
 _segments = split_path
+
+
+def _pydot():
+    # imported when a picture is drawn: pydot is optional, and a missing one says what to install
+    return require("pydot", "drawing a picture")
 
 
 def _q(s) -> str:
@@ -69,7 +72,7 @@ def _color(op: str) -> str:
 
 
 def _new_graph(name: str, rankdir: str) -> pydot.Dot:
-    g = pydot.Dot(_q(name), graph_type="digraph", rankdir=rankdir, compound="true", label=_q(name),
+    g = _pydot().Dot(_q(name), graph_type="digraph", rankdir=rankdir, compound="true", label=_q(name),
                   labelloc="t", **_FONT)
     g.set_node_defaults(**_FONT)
     g.set_edge_defaults(fontname="Helvetica", fontsize="9")
@@ -82,7 +85,7 @@ def _cluster(root, clusters: dict, key: tuple, label_of=lambda k: k[-1]):
         return root
     if key not in clusters:
         parent = _cluster(root, clusters, key[:-1], label_of)
-        sub = pydot.Cluster(f"c{len(clusters)}", label=_q(label_of(key)), style="rounded", color="#999999",
+        sub = _pydot().Cluster(f"c{len(clusters)}", label=_q(label_of(key)), style="rounded", color="#999999",
                             **_FONT)
         parent.add_subgraph(sub)
         clusters[key] = sub
@@ -92,6 +95,7 @@ def _cluster(root, clusters: dict, key: tuple, label_of=lambda k: k[-1]):
 def graph_dot(graph, out_shapes: dict | None = None, *, title: str = "architecture",
               rankdir: str = "TB") -> pydot.Dot:
     """A picture of a realized network; ``out_shapes`` (node -> shape) labels the boxes."""
+    pydot = _pydot()
     out_shapes = out_shapes or {}
     dot = _new_graph(title, rankdir)
     ids = {n: f"n{i}" for i, n in enumerate(graph.nodes)}
@@ -121,6 +125,7 @@ def graph_dot(graph, out_shapes: dict | None = None, *, title: str = "architectu
 
 def space_dot(space, *, rankdir: str = "LR", max_choices: int = 400, cluster_depth: int = 2) -> pydot.Dot:
     """A picture of the decision tree of ``space``: choices, their domains and conditions."""
+    pydot = _pydot()
     dot = _new_graph(f"{getattr(space, 'name', 'space')}: choice points", rankdir)
     ids: dict = {}
     clusters: dict = {}
@@ -187,9 +192,7 @@ def render(dot: pydot.Dot, path, fmt: str | None = None) -> str:
         return path
     if fmt not in ("svg", "png", "pdf"):
         raise ValueError(f"unknown picture format '{fmt}' (dot, svg, png or pdf)")
-    if shutil.which("dot") is None:
-        raise RuntimeError("Graphviz 'dot' is not installed; write the .dot file and render it elsewhere, "
-                           "or install Graphviz (apt-get install graphviz)")
+    require_tool("dot", f"writing {fmt.upper()}")
     data = dot.create(prog="dot", format=fmt, encoding="utf-8")
     with open(path, "wb") as fh:
         fh.write(data)
@@ -198,6 +201,7 @@ def render(dot: pydot.Dot, path, fmt: str | None = None) -> str:
 
 def svg(dot: pydot.Dot) -> str:
     """The SVG text of ``dot`` (for ``_repr_svg_`` in notebooks); needs Graphviz ``dot``."""
+    require_tool("dot", "drawing SVG")
     return dot.create(prog="dot", format="svg", encoding="utf-8").decode("utf-8")
 
 

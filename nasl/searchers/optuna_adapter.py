@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from nasl.ir.architecture import Architecture
 from nasl.ir.choice import Choice
+from nasl.ir.optional import require
 from nasl.searchers.base import Exhausted, Result, Searcher
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, satisfies
@@ -43,12 +44,8 @@ _PLAIN = (str, int, float, bool, type(None))
 
 
 def _optuna():
-    try:
-        import optuna
-    except ImportError:
-        raise ImportError("the 'optuna' searcher needs Optuna: pip install 'nasl[optuna]' "
-                          "(or pip install optuna)") from None
-    return optuna
+    # MissingDependency is an ImportError and a NaslError: one line in the CLI, exit 1
+    return require("optuna", "the 'optuna' searcher")
 
 
 @register_searcher("optuna")
@@ -85,10 +82,7 @@ class OptunaSearcher(Searcher):
             raise ValueError(f"unknown Optuna sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
         _optuna()
         if sampler == "cmaes":
-            try:
-                import cmaes  # noqa: F401
-            except ImportError:
-                raise ImportError("Optuna's CMA-ES sampler needs the 'cmaes' package: pip install cmaes") from None
+            require("cmaes", "Optuna's CMA-ES sampler")
         self.sampler_name = sampler
         self.sampler_options = dict(sampler_options or {})
         self.objectives = list(objectives) if objectives else None
