@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from nasl.compiler.plan import Plan, plan_graph
 from nasl.compiler.shapes import NoBuilder, ShapeError, op_shape
+from nasl.compiler.user_ops import user_op_errors
 from nasl.ir.errors import NaslError
 
 
@@ -67,7 +68,8 @@ def infer_shapes(graph, input_shape=None, plan: Plan | None = None) -> dict:
             shapes[n] = ins[0]
             continue
         try:
-            shapes[n] = op_shape(d["op"], d.get("params") or {}, ins)
+            with user_op_errors(n, d, "during shape inference", (NoBuilder, ShapeError)):
+                shapes[n] = op_shape(d["op"], d.get("params") or {}, ins)
         except NoBuilder as e:
             raise NaslError(str(e), d.get("span"), path=n,
                             hint="register one with nasl.compiler.torch_op (and a shape rule with "

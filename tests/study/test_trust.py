@@ -24,10 +24,17 @@ ARCH = {"width": 4}
 SPACE = TINY.replace("choice(4, 8)", "choice(1, 2, 3, 4, 5, 6, 7, 8)")
 
 
+def _forget_imports():
+    # spaces are cached per process by (source, ops), and an op module file runs once per process:
+    # forget both, so that each load must import (and so approve) the module again
+    nasl.study.protocol._SPACES.clear()
+    nasl.cli._IMPORTED_FILES.clear()
+
+
 @pytest.fixture(autouse=True)
-def _fresh_spaces(monkeypatch):
-    # rebuilt spaces are cached per process by (source, ops): each test must import afresh
+def _fresh_imports(monkeypatch):
     monkeypatch.setattr("nasl.study.protocol._SPACES", {})
+    monkeypatch.setattr("nasl.cli._IMPORTED_FILES", {})
 
 
 @pytest.fixture()
@@ -66,7 +73,7 @@ def test_a_bundle_loads_when_the_module_is_named_again_or_trusted(tmp_path, plan
     model = load_model(path, ops=[mod])
     assert marker.read_text() == "ran\n" and model.nasl_arch == ARCH
     marker.unlink()
-    nasl.study.protocol._SPACES.clear()
+    _forget_imports()
     load_model(path, trust=True)
     assert marker.exists()
 
@@ -128,7 +135,7 @@ def test_study_export_from_python_with_ops_or_trust(study_file, tmp_path):
     nasl.Study.load(db).export_best(tmp_path / "a.pt", trust=True)
     assert marker.exists()
     marker.unlink()
-    nasl.study.protocol._SPACES.clear()
+    _forget_imports()
     nasl.Study.load(db, ops=[mod]).export_best(tmp_path / "b.pt")
     assert marker.exists()
 
@@ -150,7 +157,7 @@ def test_resume_with_trust_or_ops(study_file, capsys):
     assert code == 0, err
     assert marker.exists()
     marker.unlink()
-    nasl.study.protocol._SPACES.clear()
+    _forget_imports()
     study = nasl.search(storage=db, resume=True, budget=4, progress=False, ops=[mod])
     assert marker.exists() and study.counts()["complete"] == 4
 
