@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from nasl.compiler.plan import Plan, plan_graph
 from nasl.compiler.shapes import NoBuilder, ShapeError, op_shape
-from nasl.compiler.user_ops import user_op_errors
+from nasl.compiler.user_ops import reraise
 from nasl.ir.errors import NaslError
 
 
@@ -68,8 +68,7 @@ def infer_shapes(graph, input_shape=None, plan: Plan | None = None) -> dict:
             shapes[n] = ins[0]
             continue
         try:
-            with user_op_errors(n, d, "during shape inference", (NoBuilder, ShapeError)):
-                shapes[n] = op_shape(d["op"], d.get("params") or {}, ins)
+            shapes[n] = op_shape(d["op"], d.get("params") or {}, ins)
         except NoBuilder as e:
             raise NaslError(str(e), d.get("span"), path=n,
                             hint="register one with nasl.compiler.torch_op (and a shape rule with "
@@ -77,6 +76,8 @@ def infer_shapes(graph, input_shape=None, plan: Plan | None = None) -> dict:
         except ShapeError as e:
             raise NaslError(f"shape mismatch at '{n}' ({d['op']}): {e}", d.get("span"), path=n,
                             hint="input shapes: " + ", ".join(str(list(s)) for s in ins)) from None
+        except Exception as e:  # noqa: BLE001 - a user op's own code failed (see user_ops)
+            reraise(e, n, d, "during shape inference")
     return shapes
 
 

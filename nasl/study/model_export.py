@@ -139,7 +139,8 @@ def export_model(out_path, *args, space_source: str | None = None, space_file: s
 
     tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
-        export_module(model, tmp, dict(model.input_shapes), [str(o) for o in model.output_shapes] or ["output"])
+        export_module(model, tmp, dict(model.input_shapes), [str(o) for o in model.output_shapes] or ["output"],
+                      graph=lambda: request.load_space().realize(request.architecture()))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

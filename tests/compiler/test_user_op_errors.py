@@ -128,3 +128,32 @@ def test_a_user_ops_own_nasl_error_gets_the_span():
     with pytest.raises(NaslError, match="picky wants 3 channels") as info:
         compile(nasl.loads(SOURCE.replace("{op}", "picky"), "net.nas"), {})
     assert info.value.span.line == 3
+
+
+def _register_bad_onnx():
+    nasl.register_op("bad_onnx", ())
+
+    @torch_op("bad_onnx")
+    def build(params, in_shapes):
+        return Raising(), in_shapes[0]
+    return SOURCE.replace("{op}", "bad_onnx")
+
+
+def test_a_forward_that_fails_in_the_onnx_export(tmp_path):
+    pytest.importorskip("onnx")
+    from nasl.compiler.export_onnx import to_onnx
+    source = _register_bad_onnx()
+    with pytest.raises(NaslError) as info:
+        to_onnx(nasl.loads(source, "net.nas"), {}, tmp_path / "m.onnx", dynamo=False)
+    assert info.value.message == "op 'bad_onnx' raised RuntimeError in its forward: the forward is broken"
+    assert (info.value.span.line, info.value.span.col) == (3, COLUMN)
+
+
+@pytest.mark.slow          # torch.export tries hard before it gives up: ~5 s
+def test_a_forward_that_fails_in_the_default_onnx_exporter_of_a_bundle_export(tmp_path):
+    pytest.importorskip("onnx")
+    from nasl.study.model_export import export_model
+    source = _register_bad_onnx()
+    with pytest.raises(NaslError, match="in its forward") as info:
+        export_model(tmp_path / "m.onnx", space_source=source, space_file="net.nas", arch={})
+    assert info.value.span.line == 3 and not (tmp_path / "m.onnx").exists()
