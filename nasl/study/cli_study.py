@@ -145,6 +145,9 @@ def _show(study, k: int) -> int:
           f"{json.dumps(cfg['searcher_options'])}, seed {cfg['seed']}, budget {cfg['budget']}")
     print(f"evaluator {cfg['evaluator'].get('spec') or cfg['evaluator']['repr']}; objectives "
           + ", ".join(f"{n} ({d})" for n, d in study.objectives.items()))
+    if cfg["ops"]:
+        # shown, never imported: resuming or exporting needs them named again (--ops) or --trust
+        print("op modules: " + ", ".join(map(str, cfg["ops"])))
     print(f"trials: {c['complete']} complete, {c['failed']} failed, {c['pruned']} pruned, {c['running']} running")
     top = study.top(k)
     if top:

@@ -185,3 +185,10 @@ def test_a_study_started_with_ops_exports_in_the_same_call(tmp_path, planted):
     assert marker.exists()
     study.export_best(tmp_path / "best.pt")           # the user named the module in this call
     assert (tmp_path / "best.pt").exists()
+
+
+def test_study_show_lists_the_recorded_modules_without_importing_them(study_file, capsys):
+    db, mod, marker = study_file
+    code, out, _ = _run(capsys, "study", "show", db)
+    assert code == 0 and f"op modules: {mod}" in out.splitlines()
+    assert not marker.exists()
