@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import shutil
 
-from nasl.ir.errors import NaslError
+from nasl.ir.errors import MissingDependency
 
 # top-level module -> how to install it (the extra that brings it, or the package itself)
 INSTALL = {
@@ -29,10 +29,6 @@ INSTALL = {
 }
 GRAPHVIZ = ("install Graphviz (apt-get install graphviz, brew install graphviz or conda install graphviz), "
             "or write a .dot file and render it elsewhere")
-
-
-class MissingDependency(NaslError, ImportError):
-    """An optional package or tool that a feature needs is not installed."""
 
 
 def missing(module: str, feature: str) -> MissingDependency:

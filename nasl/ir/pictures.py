@@ -15,10 +15,14 @@ pydot is an optional dependency (the ``torch`` extra); nothing here needs torch.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from nasl.ir.choices import Block, Choice, Constraint, Group
 from nasl.ir.optional import require, require_tool
 from nasl.ir.paths import split_path
+
+if TYPE_CHECKING:                  # annotations only; drawing imports it through _pydot()
+    import pydot
 
 _FONT = {"fontname": "Helvetica", "fontsize": "10"}
 _KEY_PARAMS = ("c", "k", "n")          # always shown; other parameters only where not the default

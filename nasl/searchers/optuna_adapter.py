@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from nasl.ir.architecture import Architecture
 from nasl.ir.choice import Choice
-from nasl.ir.optional import require
+from nasl.ir.errors import MissingDependency
 from nasl.searchers.base import Exhausted, Result, Searcher
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, satisfies
@@ -43,9 +43,19 @@ MAX_CATEGORICAL = 1000
 _PLAIN = (str, int, float, bool, type(None))
 
 
+def _require(module: str, feature: str, install: str):
+    # MissingDependency is an ImportError and a NaslError: one line in the CLI, exit 1. (Searchers
+    # import only nasl.ir's choice types and errors, so not nasl.ir.optional's table.)
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependency(f"{feature} needs the '{module}' package, which is not installed: "
+                                f"{install}") from None
+
+
 def _optuna():
-    # MissingDependency is an ImportError and a NaslError: one line in the CLI, exit 1
-    return require("optuna", "the 'optuna' searcher")
+    return _require("optuna", "the 'optuna' searcher", "pip install 'nasl[optuna]' (or pip install optuna)")
 
 
 @register_searcher("optuna")
@@ -82,7 +92,7 @@ class OptunaSearcher(Searcher):
             raise ValueError(f"unknown Optuna sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
         _optuna()
         if sampler == "cmaes":
-            require("cmaes", "Optuna's CMA-ES sampler")
+            _require("cmaes", "Optuna's CMA-ES sampler", "pip install cmaes")
         self.sampler_name = sampler
         self.sampler_options = dict(sampler_options or {})
         self.objectives = list(objectives) if objectives else None

@@ -14,7 +14,7 @@ import pytest
 import nasl
 from nasl.cli import main
 from nasl.ir.errors import NaslError
-from nasl.ir.optional import MissingDependency
+from nasl.ir.errors import MissingDependency
 
 pytest.importorskip("torch")
 SPACE = """
