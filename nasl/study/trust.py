@@ -15,6 +15,7 @@ the error lists every module the file asks for, so the user can judge them.
 from __future__ import annotations
 
 import os
+import shlex
 
 from nasl.ir.errors import NaslError
 
@@ -38,11 +39,16 @@ def evaluator_module(spec) -> str | None:
     return rest.rpartition(":")[0]
 
 
+def _shown(name: str) -> str:
+    return repr(name)          # an evaluator spec is not checked by _names: repr keeps it on the line
+
+
 def _names(value, what: str, source: str) -> list[str]:
     # a file is data: check its shape rather than trust it
     if value is None:
         return []
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+    # a newline or a control character is in no module name, and would break the one-line error
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v and v.isprintable() for v in value):
         raise NaslError(f"{source} is damaged: its {what} is not a list of module names")
     return list(value)
 
@@ -78,17 +84,20 @@ def allowed_modules(source: str, recorded_ops=(), *, evaluator_spec=None, ops=No
     if not trust and (wanted or ev_refused):
         asks = []
         if wanted:
-            asks.append("op module" + ("s " if len(wanted) > 1 else " ") + ", ".join(f"'{m}'" for m in wanted))
+            asks.append("op module" + ("s " if len(wanted) > 1 else " ") + ", ".join(_shown(m) for m in wanted))
         if ev_refused:
-            asks.append(f"the evaluator '{evaluator_spec}' (module '{ev_module}')")
+            asks.append(f"the evaluator {_shown(evaluator_spec)} (module {_shown(ev_module)})")
+        # the names come from the file: quoted, so that a pasted suggestion cannot run a shell command
         again = []
         if wanted:
-            again.append(" ".join(f"--ops {m}" for m in wanted) + " (ops=[...] in Python)")
-        if ev_refused:
-            again.append(f"--evaluator {evaluator_spec} (evaluator=...)")
+            again.append(" ".join(f"--ops {shlex.quote(m)}" for m in wanted) + " (ops=[...] in Python)")
+        if ev_refused and evaluator_spec.isprintable():
+            again.append(f"--evaluator {shlex.quote(evaluator_spec)} (evaluator=...)")
+        them = "them" if len(wanted) + ev_refused > 1 else "it"
         raise NaslError(f"{source} asks to import {' and '.join(asks)}; importing runs its code, so nasl does "
-                        f"not do it for a file alone. If you trust them, name them again: {'; '.join(again)}; "
-                        f"or pass --trust (trust=True)")
+                        f"not do it for a file alone. If you trust {them}, "
+                        + (f"name {them} again: {'; '.join(again)}; or " if again else "")
+                        + "pass --trust (trust=True)")
     out, seen = [], set()
     for m in recorded + given:
         if module_key(m) not in seen:

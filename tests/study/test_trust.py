@@ -192,3 +192,12 @@ def test_study_show_lists_the_recorded_modules_without_importing_them(study_file
     code, out, _ = _run(capsys, "study", "show", db)
     assert code == 0 and f"op modules: {mod}" in out.splitlines()
     assert not marker.exists()
+
+
+def test_a_hostile_module_name_cannot_break_the_line_or_the_suggested_command():
+    with pytest.raises(NaslError, match="damaged") as e:
+        allowed_modules("the file 'x'", ["evil\nerror: fake"])
+    assert "\n" not in e.value.render()
+    with pytest.raises(NaslError) as e:
+        allowed_modules("the file 'x'", ["evil.py; rm -rf ~"])
+    assert "--ops 'evil.py; rm -rf ~'" in e.value.render()      # shell-quoted: one argument, no command
