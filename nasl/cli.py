@@ -85,19 +85,42 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+_IMPORTED_FILES: dict = {}     # real path of an op module file -> its module: each file runs once
+
+
 def import_ops(modules) -> None:
-    """Import the modules that register user ops: the only code a space can bring in."""
+    """Import the modules that register user ops: the only code a space can bring in.
+
+    A ``.py`` file runs once per process, however often it is named (``--ops``
+    and then a study's recorded op modules): running it again would register
+    its builders a second time, which :func:`nasl.compiler.torch_op` refuses.
+    Modules that a file (bundle, study) names are checked by
+    :mod:`nasl.study.trust` before they get here.
+    """
     import importlib
     import importlib.util
     import os
     for name in modules:
         try:
             if name.endswith(".py") or os.sep in name:
-                spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(name))[0], name)
+                real = os.path.realpath(name)
+                if real in _IMPORTED_FILES:
+                    continue
+                mod_name = os.path.splitext(os.path.basename(name))[0]
+                spec = importlib.util.spec_from_file_location(mod_name, name)
                 if spec is None or spec.loader is None:
                     raise ImportError(f"no Python file at '{name}'")
                 module = importlib.util.module_from_spec(spec)
-                spec.loader.exec_module(module)
+                # in sys.modules (unless the name is taken), inspect finds the source of its classes
+                # (the python export) and pickle finds them (process workers)
+                added = sys.modules.setdefault(mod_name, module) is module
+                try:
+                    spec.loader.exec_module(module)
+                except BaseException:
+                    if added:
+                        del sys.modules[mod_name]
+                    raise
+                _IMPORTED_FILES[real] = module
             else:
                 importlib.import_module(name)
         except (ImportError, OSError, SyntaxError) as e:
@@ -122,6 +145,11 @@ def main(argv=None) -> int:
     except BrokenPipeError:
         return 0
     except (InternalError, Exception) as e:  # noqa: BLE001 - the last line of defence
+        from nasl.ir.optional import INSTALL, missing
+        if isinstance(e, ModuleNotFoundError) and (e.name or "").split(".")[0] in INSTALL:
+            # an optional package (torch, scikit-learn, ...) that the command needs: the user's to install
+            print(missing(e.name, f"nasl {args.command}").render(), file=sys.stderr)
+            return 1
         print(f"internal error, please report: {type(e).__name__}: {e}", file=sys.stderr)
         if args.traceback:
             traceback.print_exc()

@@ -23,6 +23,7 @@ from nasl.compiler.clone import ModuleFactory
 from nasl.compiler.frees import SCOPE_KEY, STATE_KEY, free_at_scope_ends
 from nasl.compiler.infer import infer_shapes
 from nasl.compiler.layers import get_builder
+from nasl.compiler.user_ops import reraise
 from nasl.compiler.plan import plan_graph
 from nasl.ir.paths import split_path
 from nasl.ir.errors import NaslError
@@ -158,11 +159,17 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
         if builder is None:
             raise NaslError(f"op '{d['op']}' has no PyTorch builder", d.get("span"), path=n,
                             hint="register one with nasl.compiler.torch_op")
-        impl = factory.build(builder, d["op"], d.get("params") or {}, [shapes[u] for u in ins])
+        try:
+            impl = factory.build(builder, d["op"], d.get("params") or {}, [shapes[u] for u in ins])
+        except Exception as e:  # noqa: BLE001 - a user op's own code failed (see user_ops)
+            reraise(e, n, d, "in its builder")
         if isinstance(impl, nn.Module):
             modules[paths[n]] = impl
         if n in live:
-            values[n] = _emit(fxg, tracer, n, d, impl, [values[u] for u in ins], paths[n])
+            try:
+                values[n] = _emit(fxg, tracer, n, d, impl, [values[u] for u in ins], paths[n])
+            except Exception as e:  # noqa: BLE001
+                reraise(e, n, d, "while its forward was traced")
     outs = [values[plan.inputs[o][0]] for o in graph.graph.get("outputs", [])]
     fxg.output(outs[0] if len(outs) == 1 else tuple(outs))
     # An empty graph first, then the modules, then the real graph: GraphModule(root, graph)

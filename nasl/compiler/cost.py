@@ -27,6 +27,7 @@ from typing import Callable
 
 from nasl.compiler.infer import infer_shapes
 from nasl.compiler.plan import plan_graph
+from nasl.compiler.user_ops import reraise
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,10 @@ def cost_graph(graph, input_shape=None) -> Cost:
         d = nodes[n]
         if d.get("kind") != "op":
             continue
-        c = op_cost(d["op"], d.get("params") or {}, [shapes[u] for u in plan.inputs[n]], shapes[n])
+        try:
+            c = op_cost(d["op"], d.get("params") or {}, [shapes[u] for u in plan.inputs[n]], shapes[n])
+        except Exception as e:  # noqa: BLE001 - a user op's own code failed (see user_ops)
+            reraise(e, n, d, "while its cost was counted")
         if n not in plan.live:          # the module holds its weights, but the forward never runs it
             c = OpCost(params=c.params)
         per_op[n], names[n] = c, d["op"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from nasl.compiler.plan import Plan, plan_graph
 from nasl.compiler.shapes import NoBuilder, ShapeError, op_shape
+from nasl.compiler.user_ops import reraise
 from nasl.ir.errors import NaslError
 
 
@@ -75,6 +76,8 @@ def infer_shapes(graph, input_shape=None, plan: Plan | None = None) -> dict:
         except ShapeError as e:
             raise NaslError(f"shape mismatch at '{n}' ({d['op']}): {e}", d.get("span"), path=n,
                             hint="input shapes: " + ", ".join(str(list(s)) for s in ins)) from None
+        except Exception as e:  # noqa: BLE001 - a user op's own code failed (see user_ops)
+            reraise(e, n, d, "during shape inference")
     return shapes
 
 

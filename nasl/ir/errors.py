@@ -103,6 +103,13 @@ class InvalidArchitecture(NaslError):
     """An architecture that does not fit the space: a wrong path or value."""
 
 
+class MissingDependency(NaslError, ImportError):
+    """An optional package or tool that a feature needs is not installed (see :mod:`nasl.ir.optional`).
+
+    Also an ``ImportError``, so ``except ImportError`` in user code still catches it.
+    """
+
+
 class NaslErrors(NaslError):
     """Several errors found in one pass; renders all of them."""
 

@@ -17,12 +17,14 @@ pydot is an optional dependency (the ``torch`` extra); nothing here needs torch.
 from __future__ import annotations
 
 import os
-import shutil
-
-import pydot
+from typing import TYPE_CHECKING
 
 from nasl.ir.choices import Block, Choice, Constraint, Group
+from nasl.ir.optional import require, require_tool
 from nasl.ir.paths import split_path
+
+if TYPE_CHECKING:                  # annotations only; drawing imports it through _pydot()
+    import pydot
 
 _FONT = {"fontname": "Helvetica", "fontsize": "10"}
 _KEY_PARAMS = ("c", "k", "n")          # always shown; other parameters only where not the default
@@ -30,6 +32,11 @@ _OP_COLORS = {"conv": "#dbe9f6", "pool": "#e6f4d7", "merge": "#fdf0c9", "zero": 
 
 
 _segments = split_path
+
+
+def _pydot():
+    # imported when a picture is drawn: pydot is optional, and a missing one says what to install
+    return require("pydot", "drawing a picture")
 
 
 def _q(s) -> str:
@@ -71,7 +78,7 @@ def _color(op: str) -> str:
 
 
 def _new_graph(name: str, rankdir: str) -> pydot.Dot:
-    g = pydot.Dot(_q(name), graph_type="digraph", rankdir=rankdir, compound="true", label=_q(name),
+    g = _pydot().Dot(_q(name), graph_type="digraph", rankdir=rankdir, compound="true", label=_q(name),
                   labelloc="t", **_FONT)
     g.set_node_defaults(**_FONT)
     g.set_edge_defaults(fontname="Helvetica", fontsize="9")
@@ -84,7 +91,7 @@ def _cluster(root, clusters: dict, key: tuple, label_of=lambda k: k[-1]):
         return root
     if key not in clusters:
         parent = _cluster(root, clusters, key[:-1], label_of)
-        sub = pydot.Cluster(f"c{len(clusters)}", label=_q(label_of(key)), style="rounded", color="#999999",
+        sub = _pydot().Cluster(f"c{len(clusters)}", label=_q(label_of(key)), style="rounded", color="#999999",
                             **_FONT)
         parent.add_subgraph(sub)
         clusters[key] = sub
@@ -94,6 +101,7 @@ def _cluster(root, clusters: dict, key: tuple, label_of=lambda k: k[-1]):
 def graph_dot(graph, out_shapes: dict | None = None, *, title: str = "architecture",
               rankdir: str = "TB") -> pydot.Dot:
     """A picture of a realized network; ``out_shapes`` (node -> shape) labels the boxes."""
+    pydot = _pydot()
     out_shapes = out_shapes or {}
     dot = _new_graph(title, rankdir)
     ids = {n: f"n{i}" for i, n in enumerate(graph.nodes)}
@@ -128,6 +136,7 @@ def space_dot(space, *, rankdir: str = "LR", max_choices: int = 400, cluster_dep
     ``chosen`` (an architecture of ``space``) highlights its values: what one
     trial picked, in the picture of everything it could have picked.
     """
+    pydot = _pydot()
     title = "choices of one architecture" if chosen is not None else "choice points"
     dot = _new_graph(f"{getattr(space, 'name', 'space')}: {title}", rankdir)
     ids: dict = {}
@@ -201,9 +210,7 @@ def render(dot: pydot.Dot, path, fmt: str | None = None) -> str:
         return path
     if fmt not in ("svg", "png", "pdf"):
         raise ValueError(f"unknown picture format '{fmt}' (dot, svg, png or pdf)")
-    if shutil.which("dot") is None:
-        raise RuntimeError("Graphviz 'dot' is not installed; write the .dot file and render it elsewhere, "
-                           "or install Graphviz (apt-get install graphviz)")
+    require_tool("dot", f"writing {fmt.upper()}")
     data = dot.create(prog="dot", format=fmt, encoding="utf-8")
     with open(path, "wb") as fh:
         fh.write(data)
@@ -212,6 +219,7 @@ def render(dot: pydot.Dot, path, fmt: str | None = None) -> str:
 
 def svg(dot: pydot.Dot) -> str:
     """The SVG text of ``dot`` (for ``_repr_svg_`` in notebooks); needs Graphviz ``dot``."""
+    require_tool("dot", "drawing SVG")
     return dot.create(prog="dot", format="svg", encoding="utf-8").decode("utf-8")
 
 

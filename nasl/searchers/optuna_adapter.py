@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from nasl.ir.architecture import Architecture
 from nasl.ir.choice import Choice
+from nasl.ir.errors import MissingDependency
 from nasl.searchers.base import Exhausted, Result, Searcher
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, satisfies
@@ -42,13 +43,19 @@ MAX_CATEGORICAL = 1000
 _PLAIN = (str, int, float, bool, type(None))
 
 
-def _optuna():
+def _require(module: str, feature: str, install: str):
+    # MissingDependency is an ImportError and a NaslError: one line in the CLI, exit 1. (Searchers
+    # import only nasl.ir's choice types and errors, so not nasl.ir.optional's table.)
+    import importlib
     try:
-        import optuna
+        return importlib.import_module(module)
     except ImportError:
-        raise ImportError("the 'optuna' searcher needs Optuna: pip install 'nasl[optuna]' "
-                          "(or pip install optuna)") from None
-    return optuna
+        raise MissingDependency(f"{feature} needs the '{module}' package, which is not installed: "
+                                f"{install}") from None
+
+
+def _optuna():
+    return _require("optuna", "the 'optuna' searcher", "pip install 'nasl[optuna]' (or pip install optuna)")
 
 
 @register_searcher("optuna")
@@ -85,10 +92,7 @@ class OptunaSearcher(Searcher):
             raise ValueError(f"unknown Optuna sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
         _optuna()
         if sampler == "cmaes":
-            try:
-                import cmaes  # noqa: F401
-            except ImportError:
-                raise ImportError("Optuna's CMA-ES sampler needs the 'cmaes' package: pip install cmaes") from None
+            _require("cmaes", "Optuna's CMA-ES sampler", "pip install cmaes")
         self.sampler_name = sampler
         self.sampler_options = dict(sampler_options or {})
         self.objectives = list(objectives) if objectives else None

@@ -68,7 +68,7 @@ def _resolve_evaluator(evaluator, stored):
 def search(space=None, searcher=None, evaluator=None, budget=None, objectives=None, executor=None,
            workers=None, storage=None, seed=None, resume: bool = False, timeout=None, searcher_options=None,
            params=None, ops=None, progress: bool = True, ray_address=None, resources=None,
-           deterministic=None, snapshot_every: int = 100, force: bool = False):
+           deterministic=None, snapshot_every: int = 100, force: bool = False, trust: bool = False):
     """Search ``space`` and record every trial; returns a :class:`~nasl.study.study.Study`.
 
     See docs/study.md for every argument. In short: ``searcher`` (default
@@ -81,6 +81,10 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     continues the study in ``storage``; then ``space``, ``searcher``,
     ``evaluator`` and ``seed`` default to the recorded ones, and
     ``executor``, ``workers`` and ``deterministic`` to the last run's.
+    A study file is data: the op modules it records, and a ``python:``
+    evaluator spec it records, are imported on resume only when ``ops``
+    names them again (or ``evaluator`` is given again), or with
+    ``trust=True`` (see :mod:`nasl.study.trust`).
     Ctrl-C raises :class:`~nasl.study.loop.SearchInterrupted` after
     recording what finished. ``force=True`` takes the study over from a
     process that still holds its lock (see :mod:`nasl.study.locking`).
@@ -90,6 +94,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     from nasl.study.loop import Loop, SearchInterrupted, restore_searcher
     from nasl.study.runners import check_executor, make_runner
     from nasl.study.study import Study
+    from nasl.study.trust import allowed_modules
 
     # every option is checked before a file is created: a failed start leaves nothing behind
     timeout, resources = settings.timeout(timeout), settings.resources(resources)
@@ -125,6 +130,9 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
             store.create_study(**config)
         else:
             config = _check_resume(row, space, params, searcher, searcher_options, seed)
+            recorded = row["evaluator"] if isinstance(row["evaluator"], dict) else {}
+            config["ops"] = allowed_modules(f"the study '{store.path}'", config["ops"], ops=ops, trust=trust,
+                                            evaluator_spec=recorded.get("spec") if evaluator is None else None)
             ev = _resolve_evaluator(evaluator, row["evaluator"])
             missing = [o for o in config["objectives"] if o not in getattr(ev, "directions", {})]
             if missing:
@@ -151,10 +159,10 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                 f"resume with: nasl search --study {store.path} --resume (or nasl.search(..., resume=True))"
             raise SearchInterrupted(f"interrupted: {c['complete']} complete, {c['failed'] + c['pruned']} failed; "
                                     f"{c['running']} unfinished will run again on resume; {where}",
-                                    Study(store)) from None
+                                    Study(store, ops=ops, trust=trust)) from None
     finally:
         lock.release()
-    return Study(store)
+    return Study(store, ops=ops, trust=trust)
 
 
 def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, searcher_options, params, ops):

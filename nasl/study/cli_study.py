@@ -35,6 +35,9 @@ def add_commands(sub, common, parse_define) -> None:
     s.add_argument("--resume", action="store_true", help="continue the study in --study")
     s.add_argument("--force", action="store_true",
                    help="take the study over even from a process that seems to run it (it stops at its next write)")
+    s.add_argument("--trust", action="store_true",
+                   help="on --resume, import the op modules and python: evaluator the study file names "
+                        "(otherwise name them again with --ops / --evaluator)")
     s.add_argument("--ray-address", metavar="ADDR", help="connect to a Ray cluster (default: start a local one)")
     s.add_argument("--cpus-per-trial", type=float, help="Ray: CPUs per trial (default 1)")
     s.add_argument("--gpus-per-trial", type=float, help="Ray: GPUs per trial")
@@ -58,6 +61,10 @@ def add_commands(sub, common, parse_define) -> None:
     which.add_argument("--trial", type=int, metavar="N", help="trial number N")
     ex.add_argument("--to", choices=["pt", "python", "onnx"], default="pt")
     ex.add_argument("-o", "--output", required=True, metavar="OUT")
+    # own dest: a sub-subcommand's default must not replace `nasl study --ops M` given before it
+    ex.add_argument("--ops", dest="export_ops", action="append", default=[], metavar="MODULE",
+                    help="approve (and import) an op module the study file names (repeatable)")
+    ex.add_argument("--trust", action="store_true", help="import the op modules the study file names")
 
 
 def _format_from_suffix(path: str) -> str:
@@ -83,7 +90,8 @@ def run_search(args) -> int:
             executor=args.executor, workers=args.workers, storage=args.study, seed=args.seed,
             resume=args.resume, timeout=args.timeout, searcher_options=dict(args.searcher_options) or None,
             params=dict(args.defines) if space is not None else None, ops=args.ops or None,
-            progress=not args.no_progress, ray_address=args.ray_address, resources=resources, force=args.force)
+            progress=not args.no_progress, ray_address=args.ray_address, resources=resources, force=args.force,
+            trust=args.trust)
     except nasl.study.SearchInterrupted as e:
         print(str(e), file=sys.stderr)
         return 130
@@ -122,7 +130,8 @@ def run_study(args) -> int:
             return 0
         trial = study.best() if args.best else _trial(study, args.trial)
         from nasl.study.export import export_trial
-        print(export_trial(study, trial, args.output, args.to))
+        print(export_trial(study, trial, args.output, args.to, ops=list(args.ops) + list(args.export_ops),
+                           trust=args.trust))
         return 0
     finally:
         study.close()
@@ -144,6 +153,9 @@ def _show(study, k: int) -> int:
           f"{json.dumps(cfg['searcher_options'])}, seed {cfg['seed']}, budget {cfg['budget']}")
     print(f"evaluator {cfg['evaluator'].get('spec') or cfg['evaluator']['repr']}; objectives "
           + ", ".join(f"{n} ({d})" for n, d in study.objectives.items()))
+    if cfg["ops"]:
+        # shown, never imported: resuming or exporting needs them named again (--ops) or --trust
+        print("op modules: " + ", ".join(map(str, cfg["ops"])))
     print(f"trials: {c['complete']} complete, {c['failed']} failed, {c['pruned']} pruned, {c['running']} running")
     top = study.top(k)
     if top:

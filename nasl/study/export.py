@@ -23,8 +23,13 @@ def weights_of(study, trial) -> str | None:
     return path if os.path.exists(path) else None
 
 
-def export_trial(study, trial, path, to: str = "pt") -> str:
-    """Write ``trial``'s model to ``path`` as ``to`` (pt, python or onnx); returns the path."""
+def export_trial(study, trial, path, to: str = "pt", ops=None, trust: bool | None = None) -> str:
+    """Write ``trial``'s model to ``path`` as ``to`` (pt, python or onnx); returns the path.
+
+    The op modules the study records are imported only when ``ops`` (or the
+    study's own ``ops``) names them, or with ``trust=True``
+    (:mod:`nasl.study.trust`).
+    """
     if to not in FORMATS:
         raise NaslError(f"export format is one of {', '.join(FORMATS)}, not {to!r}")
     if trial.state != "complete":
@@ -33,8 +38,9 @@ def export_trial(study, trial, path, to: str = "pt") -> str:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise NaslError(f"cannot write '{path}': no folder '{folder}'")
+    request = study.request_for(trial, ops, trust)      # refuses unapproved op modules before any output
     weights = weights_of(study, trial)
     if weights is None:
         print(f"note: trial {trial.number} kept no weights; exporting its architecture untrained", file=sys.stderr)
     from nasl.study.model_export import export_model
-    return export_model(study.request_for(trial), path, to=to, weights=weights, metrics=trial.metrics)
+    return export_model(request, path, to=to, weights=weights, metrics=trial.metrics)

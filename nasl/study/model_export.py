@@ -139,7 +139,8 @@ def export_model(out_path, *args, space_source: str | None = None, space_file: s
 
     tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
-        export_module(model, tmp, dict(model.input_shapes), [str(o) for o in model.output_shapes] or ["output"])
+        export_module(model, tmp, dict(model.input_shapes), [str(o) for o in model.output_shapes] or ["output"],
+                      graph=lambda: request.load_space().realize(request.architecture()))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -173,12 +174,16 @@ def _export_python(request, model, input_shape, path: str) -> str:
     return path
 
 
-def load_model(path) -> torch.nn.Module:
+def load_model(path, ops=None, trust: bool = False) -> torch.nn.Module:
     """Rebuild the model of a pt bundle written by :func:`export_model`, with its weights, in eval mode.
 
     The bundle's metrics are on the module as ``model.nasl_metrics`` and its
-    architecture as ``model.nasl_arch``.
+    architecture as ``model.nasl_arch``. A bundle that records op modules
+    is refused unless ``ops`` names each of them again, or ``trust=True``:
+    importing a module runs its code (see :mod:`nasl.study.trust`).
     """
+    from nasl.study.trust import allowed_modules
+
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise NaslError(f"no model file '{path}'")
@@ -190,8 +195,9 @@ def load_model(path) -> torch.nn.Module:
         raise NaslError(f"'{path}' is not a nasl model bundle (write one with export_model(..., to='pt'))")
     if bundle.get("version") != VERSION:
         raise NaslError(f"'{path}' is a version {bundle.get('version')} bundle; this nasl reads version {VERSION}")
+    modules = allowed_modules(f"the model bundle '{path}'", bundle.get("ops_modules"), ops=ops, trust=trust)
     request = _space_request(bundle["space_source"], bundle["space_file"], dict(map(tuple, bundle["params"])),
-                             bundle["arch"], bundle["ops_modules"])
+                             bundle["arch"], modules)
     shape = bundle["input_shape"]
     model = _build(request, shape, bundle["state_dict"])
     model.nasl_metrics = dict(bundle["metrics"])

@@ -65,10 +65,17 @@ class Study:
     ----------
     storage : Storage
         The open storage (``Study.load(path)`` opens one from a file).
+    ops : list of str, optional
+        Op modules named by the user. Rebuilding the space imports the op
+        modules the file records only when they are named here (or in the
+        call), or with ``trust=True`` (see :mod:`nasl.study.trust`).
+    trust : bool
+        Import whatever op modules the file records.
     """
 
-    def __init__(self, storage: Storage):
+    def __init__(self, storage: Storage, ops=None, trust: bool = False):
         self.storage = storage
+        self.ops, self.trust = list(ops or ()), bool(trust)
         row = storage.load_study()
         if row is None:
             raise NaslError(f"'{storage.path}' holds no study yet")
@@ -77,13 +84,13 @@ class Study:
         self.primary = next(iter(self.objectives))
 
     @classmethod
-    def load(cls, path) -> "Study":
+    def load(cls, path, ops=None, trust: bool = False) -> "Study":
         """Open a study file for reading only: it works on a read-only file or mount, and writes nothing."""
         if not os.path.exists(path):
             raise NaslError(f"no study file at '{path}'")
         storage = Storage(path, readonly=True)
         try:
-            return cls(storage)
+            return cls(storage, ops=ops, trust=trust)
         except BaseException:
             storage.close()
             raise
@@ -150,34 +157,44 @@ class Study:
     def counts(self) -> dict:
         return self.storage.counts()
 
-    def load_space(self):
-        """The study's space, rebuilt from its recorded source and parameters."""
-        return self._request(None).load_space()
+    def load_space(self, ops=None, trust: bool | None = None):
+        """The study's space, rebuilt from its recorded source and parameters.
 
-    def _request(self, trial: Trial | None):
+        ``ops`` and ``trust`` add to the study's own (see the class doc).
+        """
+        return self._request(None, ops, trust).load_space()
+
+    def _request(self, trial: Trial | None, ops=None, trust: bool | None = None):
         from nasl.study.loop import trial_seed
         from nasl.study.protocol import TrialRequest
+        from nasl.study.trust import allowed_modules
         c = self.config
+        modules = allowed_modules(f"the study '{self.path}'", c["ops"], ops=self.ops + list(ops or ()),
+                                  trust=self.trust if trust is None else trust)
         return TrialRequest(trial_id=trial.id if trial else -1, number=trial.number if trial else -1,
                             arch=trial.arch.canonical() if trial else {}, budget=trial.budget if trial else None,
                             seed=trial_seed(c["seed"], trial.number) if trial else 0,
                             space_source=c["space_source"], space_file=c["space_file"],
-                            params=tuple(map(tuple, c["params"])), ops_modules=tuple(c["ops"]),
+                            params=tuple(map(tuple, c["params"])), ops_modules=tuple(modules),
                             artifact_dir=self.artifact_dir)
 
-    def request_for(self, trial: Trial):
+    def request_for(self, trial: Trial, ops=None, trust: bool | None = None):
         """The :class:`~nasl.study.protocol.TrialRequest` that trial was evaluated with."""
-        return self._request(trial)
+        return self._request(trial, ops, trust)
 
     @property
     def artifact_dir(self) -> str | None:
         """Where evaluators keep per-trial files: ``<study file>.artifacts`` (None in memory)."""
         return None if self.path == ":memory:" else self.path + ".artifacts"
 
-    def export_best(self, path, to: str = "pt", objective: str | None = None) -> str:
-        """Export the best trial's model to ``path`` (see :mod:`nasl.study.export`); returns the path."""
+    def export_best(self, path, to: str = "pt", objective: str | None = None, ops=None,
+                    trust: bool | None = None) -> str:
+        """Export the best trial's model to ``path`` (see :mod:`nasl.study.export`); returns the path.
+
+        ``ops`` and ``trust`` approve the op modules the study records (see the class doc).
+        """
         from nasl.study.export import export_trial
-        return export_trial(self, self.best(objective), path, to)
+        return export_trial(self, self.best(objective), path, to, ops=ops, trust=trust)
 
     def close(self) -> None:
         self.storage.close()

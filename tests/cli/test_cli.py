@@ -108,3 +108,31 @@ def test_user_ops_come_from_a_named_module(capsys, tmp_path):
         oplib._REGISTRY.pop("cli_test_block", None)
     code, _, err = run(capsys, "check", "--ops", "no_such_module_xyz", str(space))
     assert code == 1 and "cannot import op module 'no_such_module_xyz'" in err
+
+
+def test_an_op_module_file_runs_once_however_often_it_is_named(capsys, tmp_path, monkeypatch):
+    # `nasl search --ops F` imported F, then the study's space imported it again: its torch_op
+    # registered a second builder and the search stopped with "already has a PyTorch builder"
+    pytest.importorskip("torch")
+    from nasl.compiler import layers
+    from nasl.ir import oplib
+    monkeypatch.setattr(oplib, "_REGISTRY", dict(oplib._REGISTRY))
+    monkeypatch.setattr(layers, "_BUILDERS", dict(layers._BUILDERS))
+    mod = tmp_path / "twice_ops_for_cli_test.py"
+    mod.write_text("import torch, nasl\nfrom nasl.compiler import torch_op\n"
+                   "nasl.register_op('cli_twice', ())\n"
+                   "class Twice(torch.nn.Module):\n    def forward(self, x):\n        return x * 2\n"
+                   "@torch_op('cli_twice')\ndef build(params, in_shapes):\n    return Twice(), in_shapes[0]\n"
+                   "def score(request):\n    return 1.0\n")
+    space = tmp_path / "s.nas"
+    space.write_text("input x: [1, 8, 8]\nnetwork { return x >> conv(choice(2, 4) as w) >> cli_twice >> "
+                     "global_avg_pool >> linear(3) }\n")
+    code, out, err = run(capsys, "search", str(space), "--ops", str(mod), "--evaluator", f"python:{mod}:score",
+                         "--budget", "2",
+                         "--study", str(tmp_path / "s.db"), "--no-progress")
+    assert code == 0 and "2 complete" in out, err
+    # the module is importable by name now, so the standalone export finds its classes' source
+    code, _, err = run(capsys, "export", str(space), "--ops", str(mod), "--arch", '{"w": 2}', "--to", "python",
+                       "-o", str(tmp_path / "net.py"))
+    assert code == 0, err
+    assert "class Twice" in (tmp_path / "net.py").read_text()
