@@ -19,6 +19,7 @@ import re
 from torch import fx, nn
 from torch.fx.proxy import GraphAppendingTracer
 
+from nasl.compiler.budget import allocation_error, check_weights
 from nasl.compiler.clone import ModuleFactory
 from nasl.compiler.frees import SCOPE_KEY, STATE_KEY, free_at_scope_ends
 from nasl.compiler.infer import infer_shapes
@@ -140,6 +141,7 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
     """
     plan = plan_graph(graph)
     shapes = infer_shapes(graph, input_shape, plan)
+    check_weights(graph, plan, shapes)          # before torch is asked for terabytes
     paths = module_paths(graph)
     factory = ModuleFactory(_COPY_MODULES)
     fxg = fx.Graph()
@@ -158,7 +160,10 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
         if builder is None:
             raise NaslError(f"op '{d['op']}' has no PyTorch builder", d.get("span"), path=n,
                             hint="register one with nasl.compiler.torch_op")
-        impl = factory.build(builder, d["op"], d.get("params") or {}, [shapes[u] for u in ins])
+        try:
+            impl = factory.build(builder, d["op"], d.get("params") or {}, [shapes[u] for u in ins])
+        except (RuntimeError, MemoryError) as e:     # a user op, which check_weights cannot size
+            raise allocation_error(d, n, e) or e
         if isinstance(impl, nn.Module):
             modules[paths[n]] = impl
         if n in live:

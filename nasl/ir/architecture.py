@@ -87,8 +87,9 @@ class Architecture(Mapping):
     @classmethod
     def from_json(cls, text: str) -> "Architecture":
         from nasl.ir.errors import InvalidArchitecture
+        from nasl.ir.reading import load_json
         try:
-            data = json.loads(text)
+            data = load_json(text, "the architecture", InvalidArchitecture)
         except json.JSONDecodeError as e:
             raise InvalidArchitecture(f"an architecture is a JSON object {{path: value}}; this is not JSON: "
                                       f"{e.msg} at line {e.lineno} column {e.colno}") from None
