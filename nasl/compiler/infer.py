@@ -75,6 +75,9 @@ def infer_shapes(graph, input_shape=None, plan: Plan | None = None) -> dict:
         except ShapeError as e:
             raise NaslError(f"shape mismatch at '{n}' ({d['op']}): {e}", d.get("span"), path=n,
                             hint="input shapes: " + ", ".join(str(list(s)) for s in ins)) from None
+        except (RuntimeError, MemoryError) as e:     # a user op without shape rule is built to learn its shape
+            from nasl.compiler.budget import allocation_error
+            raise allocation_error(d, n, e) or e
     return shapes
 
 

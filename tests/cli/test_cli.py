@@ -73,7 +73,7 @@ def test_list_ops(capsys):
 
 def test_missing_file(capsys):
     code, _, err = run(capsys, "count", "does/not/exist.nas")
-    assert code == 1 and "cannot read 'does/not/exist.nas'" in err
+    assert code == 1 and "cannot read the space file 'does/not/exist.nas'" in err
 
 
 def test_internal_errors_are_reported_as_such(capsys, monkeypatch):
