@@ -126,7 +126,15 @@ class NaslErrors(NaslError):
     def __init__(self, errors: Sequence[NaslError]):
         self.errors = list(errors)
         first = self.errors[0]
-        super().__init__(first.message, first.span, hint=first.hint, source=first.source)
+        super().__init__(first.message, first.span, source=first.source)
+
+    @property
+    def hint(self) -> str | None:
+        return self._hint if self._hint is not None else self.errors[0].hint     # read only when wanted
+
+    @hint.setter
+    def hint(self, value) -> None:
+        self._hint = value
 
     def with_source(self, source: str | None) -> "NaslErrors":
         for e in self.errors:

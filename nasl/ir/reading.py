@@ -22,7 +22,7 @@ _BOM = "\ufeff"
 
 
 def _mib(n: int) -> str:
-    return f"{n // (1024 * 1024)} MiB"
+    return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 else f"{n:,} bytes"
 
 
 def read_text(path: str, what: str, limit: int) -> str:
