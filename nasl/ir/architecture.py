@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Iterator
 
+from nasl.ir.reading import load_json
+
 
 def _norm(v):
     # JSON has lists where subsets and permutations use tuples.
@@ -87,7 +89,6 @@ class Architecture(Mapping):
     @classmethod
     def from_json(cls, text: str) -> "Architecture":
         from nasl.ir.errors import InvalidArchitecture
-        from nasl.ir.reading import load_json
         try:
             data = load_json(text, "the architecture", InvalidArchitecture)
         except json.JSONDecodeError as e:
