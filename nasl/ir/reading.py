@@ -47,7 +47,7 @@ def read_text(path: str, what: str, limit: int) -> str:
 
 def strip_bom(text: str) -> str:
     """``text`` without a leading UTF-8 byte-order mark (editors on Windows write one)."""
-    return text[1:] if text.startswith(_BOM) else text
+    return text[1:] if isinstance(text, str) and text.startswith(_BOM) else text     # bytes pass as they are
 
 
 def load_json(text: str, what: str, error: type = NaslError):
@@ -61,11 +61,13 @@ def load_json(text: str, what: str, error: type = NaslError):
         raise
     except RecursionError:
         raise error(f"{what} is nested too deeply to read (arrays or objects "
-                        f"more than about {sys.getrecursionlimit():,} levels deep)") from None
+                    f"more than about {sys.getrecursionlimit():,} levels deep)") from None
+    except UnicodeDecodeError as e:           # bytes given, not UTF-8
+        raise error(f"{what} is not UTF-8 text ({e.reason} at byte {e.start})") from None
     except ValueError as e:
         # the only other ValueError json raises: an int past sys.get_int_max_str_digits()
         raise error(f"{what} holds a number with more than {sys.get_int_max_str_digits():,} digits "
-                        f"({e.args[0].split(':')[-1].split(';')[0].strip() or 'too long'})") from None
+                    f"({e.args[0].split(':')[-1].split(';')[0].strip() or 'too long'})") from None
 
 
 def int_text(n: int, grouped: bool = False) -> str:
