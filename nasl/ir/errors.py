@@ -63,6 +63,12 @@ class NaslError(Exception):
     def hint(self, value) -> None:
         self._hint = value
 
+    def __reduce__(self):
+        # a lazy hint is a closure: resolve it so that the error can cross a process boundary
+        state = dict(self.__dict__)
+        state["_hint"] = self.hint
+        return (self.__class__, self.args, state)
+
     def with_source(self, source: str | None) -> "NaslError":
         if self.source is None:
             self.source = source
@@ -135,6 +141,10 @@ class NaslErrors(NaslError):
     @hint.setter
     def hint(self, value) -> None:
         self._hint = value
+
+    def __reduce__(self):
+        # rebuilt from its errors (each pickles its own hint); its args are only the first message
+        return (self.__class__, (self.errors,), {k: v for k, v in self.__dict__.items() if k != "errors"})
 
     def with_source(self, source: str | None) -> "NaslErrors":
         for e in self.errors:

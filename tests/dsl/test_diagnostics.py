@@ -125,3 +125,14 @@ def test_a_space_with_too_many_choice_points_is_refused(monkeypatch):
     with pytest.raises(nasl.NaslError, match="the space has more than 50 choice points") as info:
         nasl.loads(body.format(51), "c.nas")
     assert info.value.span.line == 3
+
+
+def test_errors_with_lazy_hints_cross_a_process_boundary():
+    # a process-pool worker sends its error back pickled; a lazy hint is a closure, which cannot be
+    import pickle
+    with pytest.raises(nasl.NaslErrors) as info:
+        nasl.loads("input x: [3]\nnetwork { return x >> rleu >> zzz }", "p.nas")
+    back = pickle.loads(pickle.dumps(info.value))
+    assert type(back) is nasl.NaslErrors and back.render() == info.value.render()
+    one = pickle.loads(pickle.dumps(info.value.errors[0]))
+    assert type(one).__name__ == "NaslNameError" and one.hint == "did you mean 'relu'?"
