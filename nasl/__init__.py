@@ -23,15 +23,9 @@ def loads(text: str, file: str = "<string>", **params) -> Space:
 
 def load(path: str | os.PathLike, **params) -> Space:
     """Elaborate a space from a ``.nas`` file; keyword arguments override its ``param`` s."""
+    from nasl.ir.reading import MAX_SOURCE_BYTES, read_text
     path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise NaslError(f"cannot read '{path}': {e.strerror}") from None
-    except UnicodeDecodeError as e:
-        raise NaslError(f"'{path}' is not UTF-8 text ({e.reason} at byte {e.start})") from None
-    return loads(text, path, **params)
+    return loads(read_text(path, "the space file", MAX_SOURCE_BYTES), path, **params)
 
 
 def realize(space: Space, arch):

@@ -26,8 +26,10 @@ def _parse_define(text: str):
         return name, low == "true"
     try:
         return name, json.loads(raw)
-    except ValueError:
+    except json.JSONDecodeError:
         return name, raw
+    except (ValueError, RecursionError):     # an int past Python's 4,300 digits, or nesting past its stack
+        raise argparse.ArgumentTypeError(f"the value of '{name}' is too large or too deeply nested") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -190,38 +192,38 @@ def _show(args) -> int:
 
 def _count(args) -> int:
     space = _load(args.file, args)
+    from nasl.ir.reading import int_text
     n = space.count_unique(args.unique) if args.unique else space.size()
-    print(n)
+    print(int_text(n) if isinstance(n, int) else n)
     return 0
 
 
 def _sample(args) -> int:
     if args.n < 0:
         raise NaslError("-n must be >= 0")
+    import random
     space = _load(args.file, args)
+    rng = random.Random(args.seed)      # the draws of space.sample(seed, n), one at a time
     out = sys.stdout
-    for arch in space.sample(args.seed, n=args.n):
-        out.write(arch.to_json() + "\n")
+    for _ in range(args.n):             # streamed: -n 100000000 needs no list of them all
+        out.write(space.sample(rng).to_json() + "\n")
     return 0
 
 
 def _read_arch(text: str, fmt: str = "arch", space=None):
     """``--arch`` (JSON or @file) in format ``fmt``; other formats need the space to resolve against."""
     from nasl import Architecture
+    from nasl.ir.reading import MAX_JSON_BYTES, load_json, read_text
     if text.startswith("@"):
-        try:
-            with open(text[1:], encoding="utf-8") as f:
-                text = f.read()
-        except (OSError, UnicodeDecodeError) as e:
-            raise NaslError(f"cannot read the architecture file '{text[1:]}': {getattr(e, 'strerror', None) or e}")
+        text = read_text(text[1:], "the architecture file", MAX_JSON_BYTES)
     if fmt == "arch":
         arch = Architecture.from_json(text)
         return arch if space is None else space.validate(arch)
     from nasl.formats import from_value, get_format
     get_format(fmt)                                 # an unknown format is reported before the value
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = load_json(text, "--arch")
+    except json.JSONDecodeError:
         value = text.strip()                        # e.g. an unquoted NAS-Bench-201 string
     return from_value(space, fmt, value)
 

@@ -19,6 +19,7 @@ import re
 from torch import fx, nn
 from torch.fx.proxy import GraphAppendingTracer
 
+from nasl.compiler.budget import allocation_error, check_weights
 from nasl.compiler.clone import ModuleFactory
 from nasl.compiler.frees import SCOPE_KEY, STATE_KEY, free_at_scope_ends
 from nasl.compiler.infer import infer_shapes
@@ -141,6 +142,7 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
     """
     plan = plan_graph(graph)
     shapes = infer_shapes(graph, input_shape, plan)
+    check_weights(graph, plan, shapes)          # before torch is asked for terabytes
     paths = module_paths(graph)
     factory = ModuleFactory(_COPY_MODULES)
     fxg = fx.Graph()
@@ -162,6 +164,10 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
         try:
             impl = factory.build(builder, d["op"], d.get("params") or {}, [shapes[u] for u in ins])
         except Exception as e:  # noqa: BLE001 - a user op's own code failed (see user_ops)
+            if isinstance(e, (RuntimeError, MemoryError)):      # a user op, which check_weights cannot size
+                alloc = allocation_error(d, n, e)
+                if alloc is not None:
+                    raise alloc from None
             reraise(e, n, d, "in its builder")
         if isinstance(impl, nn.Module):
             modules[paths[n]] = impl

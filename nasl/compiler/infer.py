@@ -77,6 +77,11 @@ def infer_shapes(graph, input_shape=None, plan: Plan | None = None) -> dict:
             raise NaslError(f"shape mismatch at '{n}' ({d['op']}): {e}", d.get("span"), path=n,
                             hint="input shapes: " + ", ".join(str(list(s)) for s in ins)) from None
         except Exception as e:  # noqa: BLE001 - a user op's own code failed (see user_ops)
+            if isinstance(e, (RuntimeError, MemoryError)):      # a user op without shape rule is built for its shape
+                from nasl.compiler.budget import allocation_error
+                alloc = allocation_error(d, n, e)
+                if alloc is not None:
+                    raise alloc from None
             reraise(e, n, d, "during shape inference")
     return shapes
 

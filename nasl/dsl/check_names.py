@@ -9,7 +9,7 @@ from __future__ import annotations
 from nasl.dsl import ast as A
 from nasl.dsl.builtins import BUILTIN_NAMES
 from nasl.dsl.naming import CHOICE_FORMS
-from nasl.ir.errors import NaslNameError, did_you_mean
+from nasl.ir.errors import NaslNameError, lazy_did_you_mean
 from nasl.ir.oplib import op_names
 
 _DAG_NAMES = frozenset({"src", "edges", "connected", "nodes", "uses"})
@@ -35,6 +35,28 @@ def check_names(prog: A.Program) -> list:
     return out
 
 
+class _Scope:
+    """Local names over an enclosing scope, without copying it: the globals of a generated file may
+    number tens of thousands, and copying them for every definition made the pass quadratic."""
+
+    __slots__ = ("names", "outer")
+
+    def __init__(self, names, outer):
+        self.names, self.outer = names, outer
+
+    def __contains__(self, name) -> bool:
+        return name in self.names or name in self.outer
+
+
+def _groups(scope) -> tuple:
+    """The name collections a scope is made of, innermost first."""
+    out = []
+    while isinstance(scope, _Scope):
+        out.append(scope.names)
+        scope = scope.outer
+    return (*out, scope)
+
+
 def _item(d, known, errors):
     if isinstance(d, A.DefDecl):
         local = {p.name for p in (d.params or ())} | {p.name for p in (d.inputs or ())}
@@ -44,13 +66,13 @@ def _item(d, known, errors):
                     _expr(p.default, known, errors)
         body = d.body if isinstance(d.body, tuple) else ()
         local |= _assigned(body)
-        scope = known | local
+        scope = _Scope(local, known)
         if isinstance(d.body, tuple):
             _stmts(d.body, scope, errors)
         else:
             _expr(d.body, scope, errors)
     elif isinstance(d, A.NetworkDecl):
-        _stmts(d.body, known | _assigned(d.body), errors)
+        _stmts(d.body, _Scope(_assigned(d.body), known), errors)
     elif isinstance(d, (A.ParamDecl, A.LetDecl, A.GenotypeDecl)):
         _expr(d.value, known, errors)
     elif isinstance(d, A.InputDecl):
@@ -107,22 +129,23 @@ def _expr(e, scope, errors):
     t = type(e)
     if t is A.Name:
         if e.id not in scope:
-            errors.append(NaslNameError(f"unknown name '{e.id}'", e.span, hint=did_you_mean(e.id, scope)))
+            errors.append(NaslNameError(f"unknown name '{e.id}'", e.span,
+                                        hint=lazy_did_you_mean(e.id, *_groups(scope))))
         return
     if t is A.Dag:
         for _, v in e.kwargs:
             _expr(v, scope, errors)
         for es in e.edges:
-            inner = scope | {es.src, es.dst} | _DAG_NAMES
+            inner = _Scope({es.src, es.dst} | _DAG_NAMES, scope)
             _expr(es.where, inner, errors)
             _expr(es.op, inner, errors)
         for ns in e.nodes:
-            inner = scope | {ns.var} | _DAG_NAMES
+            inner = _Scope({ns.var} | _DAG_NAMES, scope)
             _expr(ns.where, inner, errors)
             for _, v in ns.kwargs:
                 _expr(v, inner, errors)
         for r in e.requires:
-            _expr(r.expr, scope | _DAG_NAMES, errors)
+            _expr(r.expr, _Scope(_DAG_NAMES, scope), errors)
         return
     if t is A.Call:
         _expr(e.func, scope, errors)

@@ -15,6 +15,10 @@ from nasl.ir.choices import Choice, Guard, checked_value
 from nasl.ir.errors import EmptySpaceError, NaslError, NaslTypeError, source_lines
 
 _SCALARS = (str, int, float, bool)
+# Each choice point costs ~50-100 us to elaborate and more to count, sample and search over; past
+# this many a generated file would take minutes and gigabytes instead of failing (the NAS spaces
+# in examples/ have at most a few hundred)
+MAX_CHOICES = 50_000
 
 
 def eval_choice_form(interp, form: str, e: A.Call, env, ctx):
@@ -63,6 +67,10 @@ def register(interp, choice: Choice, e, ctx):
         return
     if choice.finite and choice.cardinality() == 0:
         raise EmptySpaceError(f"the choice '{choice.path}' has no alternatives", e.span)
+    if len(interp.registered) >= MAX_CHOICES:
+        raise NaslError(f"the space has more than {MAX_CHOICES:,} choice points", e.span,
+                        hint="fresh choices in every pass of a loop or copy of a cell add up; "
+                             "share one set with 'genotype'")
     interp.registered[choice.path] = choice
     ctx.block.items.append(choice)
 

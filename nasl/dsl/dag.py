@@ -27,7 +27,8 @@ _OPTIONS = {"nodes": None, "inputs": None, "merge": "sum", "output": "last", "pr
 CHANNEL_RULES = ("nasbench101",)
 _LATE_OPTIONS = ("width", "loose_inputs")      # may depend on a genotype's parameters: only realization reads them
 _NODE_FIELDS = ("inputs", "edge", "op", "merge")
-MAX_NODES = 1000
+MAX_EDGES = 20_000      # possible edges (node pairs): each is a choice point, ~50-100 us to elaborate
+MAX_NODES = 200         # the most nodes within MAX_EDGES: 200 * 199 / 2 = 19,900 pairs
 
 
 class Pick:
@@ -165,8 +166,11 @@ def _options(interp, f, n_args):
     span = f.node.span
     if not isinstance(n, int) or isinstance(n, bool):
         raise NaslTypeError("dag needs nodes=N, the number of nodes (inputs included)", span)
-    if n > MAX_NODES:       # a dag has n^2/2 edges: a huge n would exhaust memory, not fail
-        raise NaslTypeError(f"a dag has at most {MAX_NODES:,} nodes, not {n:,}", span)
+    if n > MAX_NODES:
+        # the cost is in the n(n-1)/2 possible edges, each a choice point: 1,000 nodes took a minute and a GB
+        raise NaslTypeError(f"a dag has at most {MAX_NODES:,} nodes, not {n:,}", span,
+                            hint=f"{n:,} nodes have {n * (n - 1) // 2:,} possible edges; nasl elaborates "
+                                 f"at most {MAX_EDGES:,} per dag")
     if not isinstance(n_in, int) or n_in < 1 or (n_in >= n and not opts["implicit_io"]):
         raise NaslTypeError(f"a dag with {n} nodes cannot have {n_in} input node(s)", span)
     out = opts["output"]

@@ -9,7 +9,7 @@ from nasl.dsl.interp import Interpreter, _Return
 from nasl.dsl.naming import site_names
 from nasl.dsl.values import PLACEHOLDER, DefFn, Sym, Tensor, Unknown
 from nasl.ir.choices import Block, ChoiceSpec
-from nasl.ir.errors import NaslCycleError, NaslError, NaslErrors, NaslNameError, NaslTypeError, did_you_mean
+from nasl.ir.errors import NaslCycleError, NaslError, NaslErrors, NaslNameError, NaslTypeError, Span, did_you_mean
 
 
 class _Lazy:
@@ -104,6 +104,11 @@ class Program:
                 g[name] = _Lazy(d)
         if len(self.networks) > 1:
             errors.append(NaslError("a space has at most one 'network'", self.networks[1].span))
+        if not self.networks:
+            # without one the space would be a single empty architecture that compiles to nothing
+            what = "the file is empty" if not self.ast.items else "the file declares no 'network'"
+            errors.append(NaslError(f"{what}: a space needs a network", Span(self.ast.file, 1, 1, 1, 1),
+                                    hint="end it with 'network { ... return ... }'"))
         interp.resolve_global = lambda v: self._resolve(interp, v, ctx)
         for d in items:
             try:

@@ -8,7 +8,8 @@ from nasl.dsl.statements import Statements
 from nasl.dsl.values import (ABSENT, PLACEHOLDER, AbsentType, Builtin, ChoiceRef, ChoiceVal, Compose, DagFn,
                              DefFn, Merged, OpFn, Sym, Tensor, Unknown, sym_op)
 from nasl.ir.choices import Group
-from nasl.ir.errors import NaslCycleError, NaslError, NaslNameError, NaslTypeError, did_you_mean, source_lines
+from nasl.ir.errors import (NaslCycleError, NaslError, NaslNameError, NaslTypeError, did_you_mean, lazy_did_you_mean,
+                            source_lines)
 from nasl.ir.oplib import VARIADIC, get_op, op_names
 
 
@@ -67,8 +68,8 @@ class Interpreter(Statements):
         sig = get_op(name)
         if sig is not None:
             return OpFn(sig, {}, node.span)
-        known = list(env) + list(self.globals) + list(self.builtins) + op_names()
-        raise NaslNameError(f"unknown name '{name}'", node.span, hint=did_you_mean(name, known))
+        known = (list(env), self.globals, self.builtins, op_names())     # env is a run's: copy it now
+        raise NaslNameError(f"unknown name '{name}'", node.span, hint=lazy_did_you_mean(name, *known))
 
     # --------------------------------------------------------- expressions
     def eval(self, e, env: dict, ctx: Ctx):

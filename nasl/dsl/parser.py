@@ -16,6 +16,7 @@ from nasl.dsl import ast as A
 from nasl.dsl.ast_builder import Builder as _Builder
 from nasl.dsl.ast_builder import span_of as _span
 from nasl.ir.errors import NaslError, NaslSyntaxError, Span
+from nasl.ir.reading import strip_bom
 
 _OPTIONS = dict(parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
@@ -65,6 +66,7 @@ def _lark() -> Lark:
 def parse(text: str, file: str = "<string>") -> A.Program:
     """Parse ``text`` into an :class:`~nasl.dsl.ast.Program`."""
     parser = _lark()
+    text = strip_bom(text)          # as Python skips one at the start of a source file
     try:
         tree = parser.parse(text)
     except UnexpectedInput as e:

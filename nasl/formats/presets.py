@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from nasl.ir.architecture import Architecture
 from nasl.ir.errors import InvalidArchitecture, NaslError
+from nasl.ir.reading import MAX_JSON_BYTES, load_json, read_text
 
 SUFFIX = ".presets.json"
 _KEYS = {"format", "value", "doc", "params"}
@@ -66,13 +67,11 @@ def presets(space_file) -> dict[str, Preset]:
     path = presets_path(space_file)
     if not os.path.exists(path):
         return {}
+    text = read_text(path, "the presets file", MAX_JSON_BYTES)
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        data = load_json(text, f"the presets file '{path}'")
     except json.JSONDecodeError as e:
         raise NaslError(f"{path}:{e.lineno}:{e.colno}: error: not valid JSON: {e.msg}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise NaslError(f"cannot read the presets file '{path}': {getattr(e, 'strerror', None) or e}") from None
     if not isinstance(data, dict):
         raise NaslError(f"{path}: the presets file holds a JSON object {{name: preset}}")
     from nasl.formats import FORMATS

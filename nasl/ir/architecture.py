@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Iterator
 
+from nasl.ir.reading import load_json
+
 
 def _norm(v):
     # JSON has lists where subsets and permutations use tuples.
@@ -88,7 +90,7 @@ class Architecture(Mapping):
     def from_json(cls, text: str) -> "Architecture":
         from nasl.ir.errors import InvalidArchitecture
         try:
-            data = json.loads(text)
+            data = load_json(text, "the architecture", InvalidArchitecture)
         except json.JSONDecodeError as e:
             raise InvalidArchitecture(f"an architecture is a JSON object {{path: value}}; this is not JSON: "
                                       f"{e.msg} at line {e.lineno} column {e.colno}") from None

@@ -10,6 +10,10 @@ user's file.
 from __future__ import annotations
 
 import difflib
+import functools
+import heapq
+from collections import Counter
+from itertools import chain
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -45,6 +49,25 @@ class NaslError(Exception):
         self.hint = hint
         self.source = source
         self.path = path
+
+    @property
+    def hint(self) -> str | None:
+        # a hint may be given as a function (see lazy_did_you_mean): it runs when first read, so the
+        # thousands of errors a huge file can produce cost nothing for hints that are never shown
+        h = self._hint
+        if callable(h):
+            h = self._hint = h()
+        return h
+
+    @hint.setter
+    def hint(self, value) -> None:
+        self._hint = value
+
+    def __reduce__(self):
+        # a lazy hint is a closure: resolve it so that the error can cross a process boundary
+        state = dict(self.__dict__)
+        state["_hint"] = self.hint
+        return (self.__class__, self.args, state)
 
     def with_source(self, source: str | None) -> "NaslError":
         if self.source is None:
@@ -116,7 +139,19 @@ class NaslErrors(NaslError):
     def __init__(self, errors: Sequence[NaslError]):
         self.errors = list(errors)
         first = self.errors[0]
-        super().__init__(first.message, first.span, hint=first.hint, source=first.source)
+        super().__init__(first.message, first.span, source=first.source)
+
+    @property
+    def hint(self) -> str | None:
+        return self._hint if self._hint is not None else self.errors[0].hint     # read only when wanted
+
+    @hint.setter
+    def hint(self, value) -> None:
+        self._hint = value
+
+    def __reduce__(self):
+        # rebuilt from its errors (each pickles its own hint); its args are only the first message
+        return (self.__class__, (self.errors,), {k: v for k, v in self.__dict__.items() if k != "errors"})
 
     def with_source(self, source: str | None) -> "NaslErrors":
         for e in self.errors:
@@ -125,8 +160,13 @@ class NaslErrors(NaslError):
 
     def render(self) -> str:
         n = len(self.errors)
-        body = "\n".join(e.render() for e in self.errors)
-        return body + (f"\n{n} errors" if n > 1 else "")
+        body = "\n".join(e.render() for e in self.errors[:MAX_SHOWN])
+        if n > MAX_SHOWN:
+            body += f"\n... and {n - MAX_SHOWN:,} more errors"
+        return body + (f"\n{n:,} errors" if n > 1 else "")
+
+
+MAX_SHOWN = 100     # errors rendered in full; a generated file with 20,000 typos would bury the first
 
 
 class InternalError(Exception):
@@ -134,7 +174,7 @@ class InternalError(Exception):
 
 
 def _caret(source: str, span: Span) -> list[str]:
-    src_lines = source_lines(source)
+    src_lines = _lines_of(source)
     if not 1 <= span.line <= len(src_lines):
         return []
     text = src_lines[span.line - 1].expandtabs(1)
@@ -142,6 +182,12 @@ def _caret(source: str, span: Span) -> list[str]:
     width = max(1, width)
     gutter = f"{span.line:>4} | "
     return [gutter + text, " " * (len(gutter) + span.col - 1) + "^" * width]
+
+
+@functools.lru_cache(maxsize=4)
+def _lines_of(source: str) -> tuple:
+    # every diagnostic of a file draws its caret from the same source: split it once, not per error
+    return tuple(source_lines(source))
 
 
 def source_lines(source: str) -> list[str]:
@@ -153,3 +199,47 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidate, if one is close enough."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
+
+
+def lazy_did_you_mean(name: str, *groups: Iterable[str]):
+    """:func:`did_you_mean` over several candidate collections, computed only if the error is shown
+    (see ``NaslError.hint``). The collections are read then, so they must not change meanwhile.
+
+    difflib compares the name with every candidate (~5 us each); a generated file with 20,000
+    globals and as many typos would spend minutes on hints. A collection of more than
+    :data:`_SHORTLIST_ABOVE` names is first narrowed to the few that share most character
+    pairs with the name, through an index built once per collection."""
+    def hint():
+        pool: list = []
+        for g in groups:
+            pool.extend(g if len(g) <= _SHORTLIST_ABOVE else _shortlist(name, g))
+        return did_you_mean(name, pool)
+    return hint
+
+
+_SHORTLIST_ABOVE = 1000
+_indexes: dict = {}         # (id, len) of a big collection -> (it, its names, {pair: [name index]})
+
+
+def _pairs(name: str) -> set:
+    low = name.lower()
+    return {low[i:i + 2] for i in range(len(low) - 1)} or {low}
+
+
+def _shortlist(name: str, group, keep: int = 40) -> list:
+    key = (id(group), len(group))
+    entry = _indexes.get(key)
+    if entry is None or entry[0] is not group:
+        names = list(group)
+        index: dict = {}
+        for k, n in enumerate(names):
+            for p in _pairs(n):
+                index.setdefault(p, []).append(k)
+        if len(_indexes) >= 4:
+            _indexes.clear()
+        entry = _indexes[key] = (group, names, index)
+    _, names, index = entry
+    shared = Counter(chain.from_iterable(index.get(p, ()) for p in _pairs(name)))
+    size = len(name)        # among equally many shared pairs (common in generated names), the closest length
+    best = heapq.nsmallest(keep, shared.items(), key=lambda kc: (-kc[1], abs(len(names[kc[0]]) - size)))
+    return [names[k] for k, _ in best]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from nasl.ir.choices import Block, Choice, Constraint, Group
+from nasl.ir.reading import int_text
 
 MAX_LINES = 400
 
@@ -12,7 +13,7 @@ def render_tree(space, max_lines: int = MAX_LINES) -> str:
         lines.append("params: " + ", ".join(f"{k}={v!r}" for k, v in space.params.items()))
     if space.structural and not space.graph_constraints:
         size = space.size()
-        lines.append(f"size: {size:,}" if isinstance(size, int) else f"size: {size}")
+        lines.append(f"size: {int_text(size, grouped=True)}" if isinstance(size, int) else f"size: {size}")
     else:
         # counting a constrained space enumerates it, which can take a while
         lines.append("size: constrained (run 'nasl count' for the exact number)")

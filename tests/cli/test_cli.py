@@ -73,7 +73,7 @@ def test_list_ops(capsys):
 
 def test_missing_file(capsys):
     code, _, err = run(capsys, "count", "does/not/exist.nas")
-    assert code == 1 and "cannot read 'does/not/exist.nas'" in err
+    assert code == 1 and "cannot read the space file 'does/not/exist.nas'" in err
 
 
 def test_internal_errors_are_reported_as_such(capsys, monkeypatch):
@@ -136,3 +136,91 @@ def test_an_op_module_file_runs_once_however_often_it_is_named(capsys, tmp_path,
                        "-o", str(tmp_path / "net.py"))
     assert code == 0, err
     assert "class Twice" in (tmp_path / "net.py").read_text()
+
+
+# big and hostile inputs ----------------------------------------------------------------------------------------
+
+def _wide_space(tmp_path, n=500):
+    # n choices of 10^9 values each: a size of 9n+1 digits, past Python's 4,300-digit str() limit
+    f = tmp_path / "wide.nas"
+    f.write_text(f"input x: [3, 8, 8]\nnetwork {{\n  h = x\n  repeat {n} {{ h = h >> conv(int_range(1, 1000000000)) }}\n"
+                 f"  return h\n}}\n")
+    return f
+
+
+def test_show_and_count_print_an_exact_size_of_any_length(capsys, tmp_path):
+    f = _wide_space(tmp_path)
+    code, out, err = run(capsys, "count", str(f))
+    assert code == 0 and err == ""
+    assert out.strip() == "1" + "0" * 4500                       # exactly (10^9)^500
+    code, out, _ = run(capsys, "show", str(f))
+    assert code == 0 and "size: 1," + ",".join(["000"] * 1500) + "\n" in out
+
+
+def test_files_are_read_up_to_a_cap(capsys):
+    from nasl.ir.reading import MAX_JSON_BYTES, MAX_SOURCE_BYTES
+    code, _, err = run(capsys, "check", "/dev/zero")             # read whole, this took 8 GB
+    assert code == 1 and err.strip() == f"error: the space file '/dev/zero' is larger than " \
+                                        f"{MAX_SOURCE_BYTES // 2 ** 20} MiB, the most nasl reads"
+    code, _, err = run(capsys, "compile", NB201, "--arch", "@/dev/zero")
+    assert code == 1 and err.strip() == f"error: the architecture file '/dev/zero' is larger than " \
+                                        f"{MAX_JSON_BYTES // 2 ** 20} MiB, the most nasl reads"
+
+
+@pytest.mark.parametrize("fmt", ["arch", "nb201"])
+@pytest.mark.parametrize("value, message", [
+    ("[" * 100_000 + "]" * 100_000, "is nested too deeply to read"),
+    ('{"cell.edge[0->1]": ' + "9" * 5001 + "}", "holds a number with more than 4,300 digits (value has 5001 digits)"),
+], ids=["nested", "long-number"])
+def test_arch_json_beyond_pythons_limits_is_a_user_error(capsys, tmp_path, fmt, value, message):
+    f = tmp_path / "arch.json"
+    f.write_text(value)
+    for arg in (value, f"@{f}"):
+        code, _, err = run(capsys, "compile", NB201, "--arch", arg, "--arch-format", fmt)
+        assert code == 1 and message in err and len(err.splitlines()) == 1, err
+
+
+def test_a_define_past_the_digit_limit_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["count", NB201, "-D", "C=1" + "0" * 5000])
+    assert info.value.code == 2
+    assert "the value of 'C' is too large or too deeply nested" in capsys.readouterr().err
+
+
+def test_arch_files_may_start_with_a_byte_order_mark(capsys, tmp_path):
+    f = tmp_path / "arch.json"
+    f.write_text("\ufeff" + nasl_space().sample(0).to_json(), encoding="utf-8")
+    assert run(capsys, "compile", NB201, "--arch", f"@{f}")[0] == 0
+
+
+def nasl_space():
+    import nasl
+    return nasl.load(NB201)
+
+
+class _StopAfter:
+    """A stdout that takes a few lines and then acts like a closed pipe (`nasl sample ... | head -3`)."""
+
+    def __init__(self, lines):
+        self.lines, self.left = [], lines
+
+    def write(self, text):
+        if self.left == 0:
+            raise BrokenPipeError
+        self.left -= 1
+        self.lines.append(text)
+
+    def flush(self):
+        pass
+
+
+def test_sample_streams_its_output(monkeypatch):
+    # building the list first took 3 GB and minutes before printing anything for -n 100000000
+    import sys
+    import time
+    out = _StopAfter(3)
+    monkeypatch.setattr(sys, "stdout", out)
+    start = time.perf_counter()
+    assert main(["sample", NB201, "-n", "100000000", "--seed", "5"]) == 0
+    assert time.perf_counter() - start < 5
+    assert [Architecture.from_json(line) for line in out.lines] == nasl_space().sample(5, n=3)

@@ -238,3 +238,58 @@ def test_merges_built_directly_equal_traced_ones(example, params):
         assert nodes(direct) == nodes(traced)
         x = torch.randn(2, *next(iter(direct.input_shapes.values())))
         assert torch.equal(direct.eval()(x), traced.eval()(x))
+
+
+# weights that cannot fit are refused before torch is asked for them ----------------------------------------
+
+def test_a_channel_count_that_cannot_be_allocated_is_an_error_at_its_op():
+    space = nasl.loads("input x: [3, 8, 8]\nnetwork { return x >> conv(10000000000) }", "big.nas")
+    with pytest.raises(nasl.NaslError) as info:
+        compile(space, {})
+    e = info.value
+    assert e.span is not None and (e.span.file, e.span.line) == ("big.nas", 2)
+    assert "op 'conv'" in e.message and "270,000,000,000 parameters" in e.message and "GiB" in e.message
+
+
+def test_a_space_parameter_too_large_to_build_names_the_first_op_that_needs_it():
+    space = nasl.load(Path(__file__).parents[2] / "examples" / "nas_bench_201.nas", C=10_000_000_000)
+    with pytest.raises(nasl.NaslError, match=r"op 'conv' \(conv\) cannot be built: its weights need"):
+        compile(space, space.sample(0))
+
+
+def test_the_whole_network_is_checked_against_the_memory_limit():
+    from nasl.compiler.budget import check_weights
+    from nasl.compiler.infer import infer_shapes
+    space = nasl.loads("input x: [3, 8, 8]\nnetwork { return x >> conv(16) >> conv(16) }", "two.nas")
+    g = space.realize({})
+    plan = plan_graph(g)
+    shapes = infer_shapes(g, None, plan)
+    check_weights(g, plan, shapes, limit=10 ** 6)           # 432 + 2,304 parameters fit
+    with pytest.raises(nasl.NaslError) as info:
+        check_weights(g, plan, shapes, limit=10_000)        # each op fits, both do not (10,944 bytes)
+    assert info.value.message.startswith("the network cannot be built: its weights need 2,736 parameters")
+    assert "the largest op is 'conv'" in info.value.hint
+
+
+def test_a_user_op_that_fails_to_allocate_is_an_error_at_its_op(monkeypatch):
+    from nasl.compiler import layers, torch_op
+    from nasl.ir import oplib
+    monkeypatch.setattr(oplib, "_REGISTRY", dict(oplib._REGISTRY))
+    monkeypatch.setattr(layers, "_BUILDERS", dict(layers._BUILDERS))
+    nasl.register_op("greedy", ())
+
+    calls = []
+
+    @torch_op("greedy")
+    def build(params, in_shapes):
+        calls.append(1)
+        if len(calls) in fail_on:
+            raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 10^12 bytes")
+        return nn.Identity(), in_shapes[0]
+
+    space = nasl.loads("input x: [3, 8, 8]\nnetwork { return x >> greedy }", "g.nas")
+    for fail_on in ({2}, {1}):          # when building the module, and when shape inference builds it
+        calls.clear()
+        with pytest.raises(nasl.NaslError, match="op 'greedy' .* not enough memory for its weights") as info:
+            compile(space, {})
+        assert info.value.span.line == 2 and len(calls) == min(fail_on)

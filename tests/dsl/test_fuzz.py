@@ -405,7 +405,7 @@ def test_found_by_fuzzing_trailing_commas():
 HUGE_CASES = [
     ("param n = 4\nnetwork { for i in range(n) { x = x >> relu }\n return x }", "more than the 100,000 a range may have"),
     ("param n = 4\ndef c(k) = dag(nodes=n) { edge i -> j: conv(k) }\nnetwork { return c(4)(x) }",
-     "a dag has at most 1,000 nodes"),
+     "a dag has at most 200 nodes"),
 ]
 
 

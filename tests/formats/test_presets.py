@@ -156,11 +156,24 @@ def test_unknown_preset_names_close_matches():
     ('{"a": {"format": "nb301", "value": 1}}', "unknown format 'nb301'"),
     ('{"a": {"format": "arch", "value": {}, "dox": ""}}', "unknown keys \\['dox'\\]"),
     ('{"a": {"format": "arch", "value": {}, "params": [1]}}', "\"params\" is an object"),
+    ("[" * 100_000 + "]" * 100_000, "is nested too deeply to read"),            # was a RecursionError
+    ('{"a": {"format": "arch", "value": {"x": ' + "7" * 5001 + "}}}", "a number with more than 4,300 digits"),
 ])
 def test_bad_presets_files(tmp_path, text, message):
     (tmp_path / "s.nas").write_text("input x: [3]\nnetwork { return x }\n")
     (tmp_path / "s.presets.json").write_text(text)
     with pytest.raises(nasl.NaslError, match=message):
+        presets(tmp_path / "s.nas")
+
+
+def test_presets_files_are_capped_and_may_start_with_a_byte_order_mark(tmp_path, monkeypatch):
+    from nasl.formats import presets as presets_module
+    (tmp_path / "s.nas").write_text("input x: [3]\nnetwork { return x }\n")
+    f = tmp_path / "s.presets.json"
+    f.write_text('\ufeff{"a": {"format": "arch", "value": {}}}', encoding="utf-8")
+    assert list(presets(tmp_path / "s.nas")) == ["a"]
+    monkeypatch.setattr(presets_module, "MAX_JSON_BYTES", f.stat().st_size - 1)
+    with pytest.raises(nasl.NaslError, match=r"the presets file '.*s\.presets\.json' is larger than"):
         presets(tmp_path / "s.nas")
 
 
