@@ -189,4 +189,5 @@ def test_a_file_from_before_the_run_settings_were_recorded_resumes_inline_with_o
     with sqlite3.connect(db) as c:
         c.execute("UPDATE meta SET value = '\"many\"' WHERE key = 'workers'")
     with pytest.raises(nasl.NaslError, match="records a bad workers .workers must be a whole number, not 'many'"):
-        nasl.search(None, storage=db, resume=True, budget=51, progress=False)
+        nasl.search(None, evaluator="python:tests.study.helpers:lookup", storage=db, resume=True, budget=51,
+                    progress=False)
