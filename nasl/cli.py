@@ -156,7 +156,10 @@ def check_one(space) -> None:
     """
     from nasl.compiler.infer import infer_shapes
     arch = space.sample(seed=0)
-    infer_shapes(space.realize(arch), missing_ok=True)
+    try:
+        infer_shapes(space.realize(arch), missing_ok=True)
+    except NaslError as e:
+        raise e.with_source(getattr(space._backend, "source", None)) from None
 
 
 def _show(args) -> int:

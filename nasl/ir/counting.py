@@ -16,6 +16,7 @@ import time
 from collections import defaultdict
 
 from nasl.ir.choices import Block, Choice, ChoiceSpec, Constraint, Group
+from nasl.ir.errors import NaslError
 
 
 class NotStructural(Exception):
@@ -31,12 +32,18 @@ GRACE_S = 2.0
 LIMIT_S = 180.0
 
 
-class WorkLimit(Exception):
-    """An enumeration given up because it would take too long; says what it tried."""
+class WorkLimit(NaslError):
+    """An enumeration given up because it would take too long; says what it tried.
+
+    A NaslError, so that any caller that lets it through (``count_unique``)
+    still reports it as the user's space, not as a bug.
+    """
 
     def __init__(self, constraint, elapsed: float, projected: float, found: int):
-        super().__init__(f"about {projected:.2g} s projected")
         self.constraint, self.elapsed, self.projected, self.found = constraint, elapsed, projected, found
+        what = f"'{constraint.message}'" if constraint is not None else "the constraints"
+        super().__init__(f"cannot go through the combinations that {what} allows: {self.what()}",
+                         getattr(constraint, "span", None))
 
     def what(self) -> str:
         """What was tried, for an error message."""

@@ -263,9 +263,12 @@ class Space:
         for c in self.spec.all_choices():
             if not c.finite:
                 raise NaslError(f"cannot enumerate: '{c.path}' is a float range", c.span)
-        for values in iter_valid(self.spec):
-            if self._graph_ok(values):
-                yield Architecture._trusted(values)
+        try:
+            for values in iter_valid(self.spec):
+                if self._graph_ok(values):
+                    yield Architecture._trusted(values)
+        except WorkLimit as e:
+            raise self._at(e.constraint, f"cannot enumerate under <c>: {e.what()}", GaveUp) from None
 
     # ----------------------------------------------------------- validation
     def validate(self, arch: Mapping) -> Architecture:

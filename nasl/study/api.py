@@ -116,7 +116,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                           objectives=_objectives(ev, objectives), budget=int(budget))
             check_searcher_options(config["searcher_options"])
             _check_searcher(config["searcher"], config["searcher_options"])
-            _space_check(config)
+            _refuse_unsatisfiable(_space_check(config), config["seed"])
             store.create_study(**config)
         else:
             config = _check_resume(row, space, params, searcher, searcher_options, seed)
@@ -178,6 +178,15 @@ def _space_check(config):
                        space_file=config["space_file"], params=tuple(map(tuple, config["params"])),
                        ops_modules=tuple(config["ops"]))
     return req.load_space()
+
+
+def _refuse_unsatisfiable(space, seed) -> None:
+    """A space that no architecture satisfies (or where none can be found) is refused before the study.
+
+    One draw is what a searcher does first; its error names the constraint
+    at its position and what was tried, and it is bounded in time.
+    """
+    space.sample(seed)
 
 
 def _check_resume(row, space, params, searcher, searcher_options, seed) -> dict:
