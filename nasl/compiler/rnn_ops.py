@@ -21,7 +21,6 @@ import torch
 from torch import nn
 
 from nasl.compiler.layers import torch_op
-from nasl.compiler.rnn_shapes import BINARY, UNARY  # noqa: F401  (the rules register there)
 from nasl.compiler.shapes import op_shape
 
 def mm_features(p, in_shape) -> tuple:

@@ -47,7 +47,8 @@ class WorkLimit(NaslError):
 
     def what(self) -> str:
         """What was tried, for an error message."""
-        return (f"enumerating its choices for {self.elapsed:.1f} s found {self.found:,} valid combinations "
+        found = "1 valid combination" if self.found == 1 else f"{self.found:,} valid combinations"
+        return (f"enumerating its choices for {self.elapsed:.1f} s found {found} "
                 f"and projects about {_duration(self.projected)} for the rest")
 
 

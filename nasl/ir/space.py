@@ -8,8 +8,7 @@ from typing import Iterator, Mapping
 
 from nasl.ir.architecture import Architecture
 from nasl.ir.choices import ChoiceSpec, checked_value
-from nasl.ir.counting import (SKIP, NotStructural, WorkLimit, _all_groups_and_constraints, constrained_size,
-                              iter_valid, structural_size)
+from nasl.ir.counting import SKIP, NotStructural, WorkLimit, constrained_size, iter_valid, structural_size
 from nasl.ir.errors import (ConstraintViolation, InvalidArchitecture, NaslError,
                             UnsatisfiableError, did_you_mean)
 from nasl.ir.sampling import TreeSampler
@@ -19,6 +18,7 @@ GRAPH_COUNT_LIMIT = 100_000
 _REJECTION_TRIES = 10_000         # draws before trying to list the valid architectures instead
 REJECTION_S = 2.0                 # ... and the time rejection may take in all before giving up
 _MAX_DRAWS = 200_000
+_PLAIN_TRIES = 100                # plain draws before the exact clusters are worked out (nasl.ir.exact)
 
 
 class Space:
@@ -44,6 +44,7 @@ class Space:
         self._valid = None
         self._exact = None          # (clusters counted exactly, the constraints they account for)
         self._no_listing = None     # why the valid architectures cannot be listed (said once)
+        self._struggling = False    # rejection fails often: draw exactly counted clusters apart
 
     def __repr__(self) -> str:
         return f"<Space {self.name}>"
@@ -87,8 +88,10 @@ class Space:
                 self._exact = ([], frozenset())
             else:
                 from nasl.ir.exact import clusters
-                gating, _ = _all_groups_and_constraints(self.spec)
-                found = clusters(self.spec, gating)
+                try:
+                    found = clusters(self.spec)
+                except RecursionError:          # too many groups to survey: the walker alone
+                    found = []
                 self._exact = (found, frozenset(con for cl in found for con, _, _ in cl.parts))
         return self._exact
 
@@ -169,7 +172,11 @@ class Space:
             except _CannotList as e:
                 raise self._at(None, f"cannot draw uniformly under <c>: {e.why}", NaslError) from None
         start, fails = time.monotonic(), Counter()
-        for _ in range(_REJECTION_TRIES):
+        for i in range(_REJECTION_TRIES):
+            if i == _PLAIN_TRIES:
+                # rejection struggles: from now on draw the exactly counted clusters apart (any proposal
+                # that covers every valid architecture uniformly keeps the accepted draws uniform)
+                self._struggling = True
             arch = self._draw(rng, fails)
             if arch is not None:
                 return arch
@@ -192,16 +199,18 @@ class Space:
     def _draw(self, rng, fails: Counter):
         """One draw of the tree sampler: an Architecture, or None (the failed constraint is tallied)."""
         values, constraints = self._sampler.draw(rng)
-        if constraints:
+        if constraints and self._struggling:
             found, skip = self._clusters()
             for cl in found:
                 if cl.count == 0:
                     raise self._none_hold(cl)
                 values.update(cl.draw(rng))
-            for c in constraints:
-                if c not in skip and not c.satisfied(values):
-                    fails[c] += 1
-                    return None
+        else:
+            skip = ()
+        for c in constraints:
+            if c not in skip and not c.satisfied(values):
+                fails[c] += 1
+                return None
         if not self._graph_ok(values):
             fails[None] += 1
             return None

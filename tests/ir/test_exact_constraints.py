@@ -156,3 +156,17 @@ def test_a_slow_but_feasible_walk_is_not_given_up(quick, monkeypatch):
              "    require a * b * c % 7 == 1")
     want = sum(1 for a in range(1, 49) for b in range(1, 49) for c in range(1, 49) if a * b * c % 7 == 1)
     assert s.size() == want
+
+
+def test_listing_the_rest_draws_the_exact_clusters_apart():
+    # the guarded constraint defeats rejection (1 draw in 100,000 holds), so the rest is listed;
+    # the always-active pair is drawn apart from the list
+    s = load("    a = int_range(1, 100000)\n    b = int_range(1, 100000)\n    require a + b == 100001\n"
+             "    d = boolean()\n    require d\n    if d {\n        m = int_range(1, 50000)\n        require m == 7\n    }")
+    assert s.size() == 100000
+    archs = s.sample(4, n=20)
+    for arch in archs:
+        s.validate(arch)
+        assert arch["d"] is True and arch["m"] == 7 and arch["a"] + arch["b"] == 100001
+    assert len({arch["a"] for arch in archs}) > 15
+    assert s._valid == [{"a": 1, "b": 1, "d": True, "m": 7}]     # the pair is pinned in the list
