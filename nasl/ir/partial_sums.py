@@ -97,11 +97,9 @@ def _dp(cl, coeffs, const, op, negate) -> bool:
         dists.append(_convolve(dists[-1], coeffs[c.path], c.domain))
     last = choices[-1] if choices else None
     weights = []            # (partial sum s, its combinations times the values of `last` that hold with s)
+    holding = _counter(last.domain, coeffs[last.path], op) if last else (lambda t: int(_CMP[op](t, 0)))
     for s, n in dists[-1].items():
-        if last is None:
-            k = int(_CMP[op](const, 0))
-        else:
-            k = sum(b - a for a, b in _runs(last.domain, coeffs[last.path], s + const, op))
+        k = holding(s + const)
         if k:
             weights.append((s, n * k))
     free = cl.total
@@ -125,6 +123,9 @@ def _dp(cl, coeffs, const, op, negate) -> bool:
                 r -= b - a
         for i in range(len(choices) - 2, -1, -1):        # back through the partial sums
             c, k = choices[i], coeffs[choices[i].path]
+            if i == 0:                                   # nothing before it: k*v is the sum itself
+                values[c.path] = s // k
+                break
             prev = dists[i]
             options = [(v, prev.get(s - k * v, 0)) for v in c.domain]
             r = rng.randrange(sum(w for _, w in options))
@@ -194,6 +195,23 @@ def _runs(d, k: int, s: int, op: str) -> list:
     neg, pos = (low, high) if up else (high, low)
     runs = {"==": [mid], "!=": [neg, pos], "<": [neg], "<=": [neg, mid], ">": [pos], ">=": [pos, mid]}[op]
     return [r for r in runs if r[1] > r[0]]
+
+
+def _counter(d, k: int, op: str):
+    """``t -> how many values v of d have k*v + t  op  0``: called once per partial sum, so kept lean."""
+    if not isinstance(d, range) or len(d) <= 64:
+        test, vals = _CMP[op], list(d)
+        return lambda t: sum(1 for v in vals if test(k * v + t, 0))
+    n = len(d)
+
+    def zero(t):
+        q, r = divmod(-t, k)
+        return 1 if r == 0 and q in d else 0
+
+    def below(t):
+        return _count_below(d, k, t)
+    return {"==": zero, "!=": lambda t: n - zero(t), "<": below, "<=": lambda t: below(t) + zero(t),
+            ">": lambda t: n - below(t) - zero(t), ">=": lambda t: n - below(t)}[op]
 
 
 def _count_zero(d: range, k: int, s: int) -> int:

@@ -170,3 +170,24 @@ def test_listing_the_rest_draws_the_exact_clusters_apart():
         assert arch["d"] is True and arch["m"] == 7 and arch["a"] + arch["b"] == 100001
     assert len({arch["a"] for arch in archs}) > 15
     assert s._valid == [{"a": 1, "b": 1, "d": True, "m": 7}]     # the pair is pinned in the list
+
+
+@pytest.mark.parametrize("op", ["==", "!=", "<", "<=", ">", ">="])
+@pytest.mark.parametrize("kw", ["require", "forbid"])
+@pytest.mark.parametrize("expr", ["3 * a - 2 * b", "a - 2 * b", "-4 * b + a"])
+def test_wide_ranges_are_counted_by_arithmetic_like_brute_force(op, kw, expr):
+    # ranges over 64 values: the widest choice is counted by division, not by listing its values
+    s = load(f"    a = int_range(1, 100)\n    b = int_range(-51, 150, step=3)\n    {kw} {expr} {op} 17")
+    ok = [(a, b) for a in range(1, 101) for b in range(-51, 151, 3)
+          if eval(f"{expr} {op} 17", {}, {"a": a, "b": b}) == (kw == "require")]
+    assert s._clusters()[1]
+    assert s.size() == len(ok)
+    if ok:
+        got = {(arch["a"], arch["b"]) for arch in s.sample(5, n=50)}
+        assert got <= set(ok)
+
+
+def test_two_million_wide_ranges_with_a_sum():
+    s = load("    a = int_range(1, 1000000)\n    b = int_range(1, 1000000)\n    require a + b == 1000001")
+    assert s.size() == 1000000
+    assert all(arch["a"] + arch["b"] == 1000001 for arch in s.sample(0, n=20))
