@@ -144,7 +144,9 @@ def _dp(cl, coeffs, const, op, negate) -> bool:
 
 
 def _spread(c: Choice, coeffs) -> int:
-    return abs(coeffs[c.path]) * (max(c.domain) - min(c.domain))
+    d = c.domain
+    lo, hi = (min(d[0], d[-1]), max(d[0], d[-1])) if isinstance(d, range) else (min(d), max(d))
+    return abs(coeffs[c.path]) * (hi - lo)
 
 
 def _convolve(dist: dict, k: int, domain) -> dict:
