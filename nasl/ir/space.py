@@ -121,7 +121,7 @@ class Space:
     def _count_realized(self, candidates) -> int:
         if candidates > GRAPH_COUNT_LIMIT:
             c = self.graph_constraints[0]
-            raise NaslError(f"{self.name}: cannot count exactly: the constraint '{c.message}' needs each of "
+            raise GaveUp(f"{self.name}: cannot count exactly: the constraint '{c.message}' needs each of "
                             f"{candidates:.3g} candidate architectures built (limit {GRAPH_COUNT_LIMIT:,})",
                             c.span)
         return sum(1 for values in iter_valid(self.spec) if self._graph_ok(values))
@@ -172,7 +172,11 @@ class Space:
             except _CannotList as e:
                 raise self._at(None, f"cannot draw uniformly under <c>: {e.why}", NaslError) from None
         start, fails = time.monotonic(), Counter()
+        draws = 0
         for i in range(_REJECTION_TRIES):
+            if time.monotonic() - start > REJECTION_S:       # slow draws (graph constraints realize each one)
+                break
+            draws += 1
             if i == _PLAIN_TRIES:
                 # rejection struggles: from now on draw the exactly counted clusters apart (any proposal
                 # that covers every valid architecture uniformly keeps the accepted draws uniform)
@@ -186,7 +190,7 @@ class Space:
         except _CannotList as e:
             why = e.why
         # listing is out of reach: keep drawing, for REJECTION_S of drawing in all
-        draws, start = _REJECTION_TRIES, time.monotonic() - spent
+        start = time.monotonic() - spent
         while draws < _MAX_DRAWS and time.monotonic() - start < REJECTION_S:
             draws += 1
             arch = self._draw(rng, fails)

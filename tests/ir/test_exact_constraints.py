@@ -191,3 +191,15 @@ def test_two_million_wide_ranges_with_a_sum():
     s = load("    a = int_range(1, 1000000)\n    b = int_range(1, 1000000)\n    require a + b == 1000001")
     assert s.size() == 1000000
     assert all(arch["a"] + arch["b"] == 1000001 for arch in s.sample(0, n=20))
+
+
+def test_rejection_is_bounded_in_time_when_each_draw_builds_the_graph(quick):
+    s = nasl.loads("input x: [3, 8, 8]\nnetwork {\n    a = int_range(1, 100000)\n    b = int_range(1, 10)\n"
+                   "    require nodes() <= 2\n    h = x\n    repeat 3 { h = h >> conv(a % 7 + b) }\n    return h\n}\n",
+                   "g.nas")
+    t = time.monotonic()
+    with pytest.raises(nasl.UnsatisfiableError) as e:
+        s.sample(0)
+    assert time.monotonic() - t < 10
+    assert e.value.message.startswith("no architecture satisfies 'require nodes() <= 2' in ")
+    assert "counting them gave up (cannot count exactly" in e.value.message
