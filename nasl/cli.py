@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", parents=[common], help="check .nas files; exit 1 with diagnostics")
     c.add_argument("files", nargs="+", metavar="FILE")
+    c.add_argument("--fast", action="store_true",
+                   help="only the static passes: do not realize and shape-check one architecture")
     s = sub.add_parser("show", parents=[common], help="print the choice tree and the size")
     s.add_argument("file", metavar="FILE")
     s.add_argument("--json", action="store_true", help="the choice spec as JSON")
@@ -169,11 +171,29 @@ def _check(args) -> int:
     status = 0
     for f in args.files:
         try:
-            _load(f, args)
+            space = _load(f, args)
+            if not args.fast:
+                check_one(space)
         except NaslError as e:
             print(e.render(), file=sys.stderr)
             status = 1
     return status
+
+
+def check_one(space) -> None:
+    """Realize one architecture and infer its shapes: what the static passes cannot see.
+
+    Drawing it expands the lazy parts that the program reaches (an unbounded
+    recursion under a choice, a wrong number of inputs to a cell there) and
+    finds a space that no architecture satisfies; the shapes catch a
+    mismatch before anyone compiles.
+    """
+    from nasl.compiler.infer import infer_shapes
+    arch = space.sample(seed=0)
+    try:
+        infer_shapes(space.realize(arch), missing_ok=True)
+    except NaslError as e:
+        raise e.with_source(getattr(space._backend, "source", None)) from None
 
 
 def _show(args) -> int:

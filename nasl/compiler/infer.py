@@ -48,12 +48,14 @@ def input_shapes(graph, input_shape=None) -> dict:
     return out
 
 
-def infer_shapes(graph, input_shape=None, plan: Plan | None = None) -> dict:
+def infer_shapes(graph, input_shape=None, plan: Plan | None = None, missing_ok: bool = False) -> dict:
     """``{node: shape}`` for every node of ``graph``, in execution order.
 
     Raises :class:`NaslError` at the span of the first op whose inputs do not
     fit it. ``plan`` is the graph's :func:`~nasl.compiler.plan.plan_graph`,
-    when the caller has it already.
+    when the caller has it already. With ``missing_ok``, an op that has no
+    shape rule nor builder (registered for counting only) ends the walk
+    instead: ``nasl check`` checks what it can.
     """
     plan = plan or plan_graph(graph)
     shapes = input_shapes(graph, input_shape)
@@ -70,6 +72,8 @@ def infer_shapes(graph, input_shape=None, plan: Plan | None = None) -> dict:
         try:
             shapes[n] = op_shape(d["op"], d.get("params") or {}, ins)
         except NoBuilder as e:
+            if missing_ok:
+                return shapes
             raise NaslError(str(e), d.get("span"), path=n,
                             hint="register one with nasl.compiler.torch_op (and a shape rule with "
                                  "nasl.compiler.shape_rule)") from None

@@ -303,3 +303,6 @@ def meta_shape(op: str, params: dict, in_shapes: list) -> Shape:
             impl = impl.to("meta")
         out = run_impl(impl, [torch.empty((1,) + tuple(s)) for s in in_shapes])
     return tuple(out.shape[1:])
+
+
+from nasl.compiler import rnn_shapes as _rnn_shapes  # noqa: E402,F401  (registers the RNN operators' rules)

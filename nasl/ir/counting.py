@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from collections import defaultdict
 
 from nasl.ir.choices import Block, Choice, ChoiceSpec, Constraint, Group
+from nasl.ir.errors import NaslError
 
 
 class NotStructural(Exception):
@@ -23,6 +25,38 @@ class NotStructural(Exception):
 
 MAX_CONDITIONING = 10_000
 _EMPTY: dict = {}
+SKIP = "skip"            # memo key: constraints that counting leaves out (counted exactly elsewhere)
+# An enumeration projected to take longer than LIMIT_S (CPU seconds) is given up
+# after GRACE_S (nas_bench_101.nas, the slowest count we know of, takes about 30 s).
+GRACE_S = 2.0
+LIMIT_S = 180.0
+
+
+class WorkLimit(NaslError):
+    """An enumeration given up because it would take too long; says what it tried.
+
+    A NaslError, so that any caller that lets it through (``count_unique``)
+    still reports it as the user's space, not as a bug.
+    """
+
+    def __init__(self, constraint, elapsed: float, projected: float, found: int):
+        self.constraint, self.elapsed, self.projected, self.found = constraint, elapsed, projected, found
+        what = f"'{constraint.message}'" if constraint is not None else "the constraints"
+        super().__init__(f"cannot go through the combinations that {what} allows: {self.what()}",
+                         getattr(constraint, "span", None))
+
+    def what(self) -> str:
+        """What was tried, for an error message."""
+        found = "1 valid combination" if self.found == 1 else f"{self.found:,} valid combinations"
+        return (f"enumerating its choices for {self.elapsed:.1f} s found {found} "
+                f"and projects about {_duration(self.projected)} for the rest")
+
+
+def _duration(s: float) -> str:
+    for unit, length in (("years", 86400 * 365), ("days", 86400), ("hours", 3600)):
+        if s >= 2 * length:
+            return f"{s / length:,.0f} {unit}" if s < 1e6 * length else f"{s / length:.1e} {unit}"
+    return f"{s:.0f} s"
 
 
 def structural_size(spec: ChoiceSpec, memo: dict | None = None):
@@ -69,7 +103,8 @@ def _block_product(block, memo, fixed):
             else:
                 raise NotStructural(guard.path)
         elif t is Constraint:
-            raise NotStructural("constraint")
+            if item not in memo.get(SKIP, ()):
+                raise NotStructural("constraint")
         if result == 0:
             return 0
     for path, c in here.items():
@@ -170,10 +205,14 @@ def _all_groups_and_constraints(spec: ChoiceSpec):
     return gating, deps
 
 
-def constrained_size(spec: ChoiceSpec) -> int:
-    """Count by enumeration with pruning; only deciding choices are branched on."""
+def constrained_size(spec: ChoiceSpec, skip=frozenset()) -> int:
+    """Count by enumeration with pruning; only deciding choices are branched on.
+
+    Constraints in ``skip`` are left out (their choices are then multiplied
+    out). Raises :class:`WorkLimit` when the walk is projected to take too long.
+    """
     gating, deps = _all_groups_and_constraints(spec)
-    walker = _Walker(gating, count=True)
+    walker = _Walker(gating, count=True, skip=skip)
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old, 20000))
     try:
@@ -183,10 +222,16 @@ def constrained_size(spec: ChoiceSpec) -> int:
     return walker.total
 
 
-def iter_valid(spec: ChoiceSpec):
-    """Every valid full assignment, lazily, in walk order."""
+def iter_valid(spec: ChoiceSpec, skip=frozenset(), pinned=frozenset()):
+    """Every valid full assignment, lazily, in walk order.
+
+    Constraints in ``skip`` are left out and choices in ``pinned`` take only
+    their first value (the caller draws them elsewhere). Raises
+    :class:`WorkLimit` when no valid assignment turns up for a while and the
+    rest of the walk is projected to take too long.
+    """
     gating, _ = _all_groups_and_constraints(spec)
-    walker = _Walker(gating, count=False)
+    walker = _Walker(gating, count=False, skip=skip, pinned=pinned)
     yield from walker.gen([(spec.root.items, 0)], {}, walker.enter(spec.root, ()), 1)
 
 
@@ -200,15 +245,21 @@ class _Walker:
     instead of branched on.
     """
 
-    def __init__(self, gating, count):
+    def __init__(self, gating, count, skip=frozenset(), pinned=frozenset()):
         self.gating = gating
         self.count = count
+        self.skip = skip
+        self.pinned = pinned
         self.total = 0
         self._ahead: dict = {}
+        # progress, for the projection of the walk's duration: [value index, values] per branching level
+        self._frames: list = []
+        self._ticks = 0
+        self.found = 0
+        self._start = self._last_hit = time.process_time()
 
-    @staticmethod
-    def enter(block, active):
-        cons = [i for i in block.items if type(i) is Constraint]
+    def enter(self, block, active):
+        cons = [i for i in block.items if type(i) is Constraint and i not in self.skip]
         return active + tuple(cons) if cons else active
 
     def run(self, root):
@@ -230,7 +281,13 @@ class _Walker:
                         and not self._future(stack, path):
                     mult *= item.cardinality()
                     continue
-                for v in item.values():
+                pinned = path in self.pinned
+                frame = [0, 1 if pinned else item.cardinality()]
+                self._frames.append(frame)
+                for v in ((next(item.values()),) if pinned else item.values()):
+                    self._ticks += 1
+                    if not self._ticks & 1023:
+                        self._check(active)
                     values[path] = v
                     still, ok = [], True
                     for c in active:
@@ -242,6 +299,8 @@ class _Walker:
                             still.append(c)
                     if ok:
                         yield from self.gen(list(stack), values, tuple(still), mult)
+                    frame[0] += 1
+                self._frames.pop()
                 del values[path]
                 return
             if t is Group:
@@ -249,10 +308,31 @@ class _Walker:
                     stack.append((item.block.items, 0))
                     active = self.enter(item.block, active)
         if all(c.satisfied(values) for c in active):
+            self.found += 1
             if self.count:
                 self.total += mult
             else:
+                self._last_hit = time.process_time()
                 yield dict(values)
+
+    def _check(self, active):
+        """Give up when the walk so far projects a total beyond LIMIT_S.
+
+        CPU time, not wall time: a loaded machine must not fail a count that
+        would finish.
+        """
+        now = time.process_time()
+        elapsed = now - self._start
+        if elapsed < GRACE_S or (not self.count and now - self._last_hit < GRACE_S):
+            return
+        done, scale = 0.0, 1.0
+        for i, n in self._frames:         # the fraction of the tree already walked
+            done += scale * i / n
+            scale /= n
+        projected = elapsed / max(done, 1e-300)
+        if projected > LIMIT_S:
+            first = active[0] if active else None
+            raise WorkLimit(first, elapsed, projected, self.total if self.count else self.found)
 
     def _future(self, stack, path) -> bool:
         """Whether a constraint still ahead (in a group not yet entered) mentions ``path``."""
@@ -261,21 +341,22 @@ class _Walker:
             ahead = self._ahead.get(key)
             if ahead is None:
                 ahead = self._ahead[key] = frozenset().union(
-                    *(_mentioned(item) for item in items[i:] if type(item) is Group))
+                    *(_mentioned(item, self.skip) for item in items[i:] if type(item) is Group))
             if path in ahead:
                 return True
         return False
 
 
-def _mentioned(group) -> set:
-    """Paths that constraints anywhere inside ``group`` depend on."""
+def _mentioned(group, skip=frozenset()) -> set:
+    """Paths that constraints anywhere inside ``group`` (but not in ``skip``) depend on."""
     out, stack = set(), [group]
     while stack:
         g = stack.pop()
         for item in g.block.items:
             t = type(item)
             if t is Constraint:
-                out.update(item.sym.deps)
+                if item not in skip:
+                    out.update(item.sym.deps)
             elif t is Group:
                 stack.append(item)
     return out

@@ -2,18 +2,23 @@
 from __future__ import annotations
 
 import random as _random
+import time
+from collections import Counter
 from typing import Iterator, Mapping
 
 from nasl.ir.architecture import Architecture
 from nasl.ir.choices import ChoiceSpec, checked_value
-from nasl.ir.counting import NotStructural, constrained_size, iter_valid, structural_size
+from nasl.ir.counting import SKIP, NotStructural, WorkLimit, constrained_size, iter_valid, structural_size
 from nasl.ir.errors import (ConstraintViolation, InvalidArchitecture, NaslError,
                             UnsatisfiableError, did_you_mean)
 from nasl.ir.sampling import TreeSampler
 
 ENUMERATION_LIMIT = 10_000_000
 GRAPH_COUNT_LIMIT = 100_000
-_REJECTION_TRIES = 10_000
+_REJECTION_TRIES = 10_000         # draws before trying to list the valid architectures instead
+REJECTION_S = 2.0                 # ... and the time rejection may take in all before giving up
+_MAX_DRAWS = 200_000
+_PLAIN_TRIES = 100                # plain draws before the exact clusters are worked out (nasl.ir.exact)
 
 
 class Space:
@@ -37,6 +42,9 @@ class Space:
         self._size = None
         self._sampler = None
         self._valid = None
+        self._exact = None          # (clusters counted exactly, the constraints they account for)
+        self._no_listing = None     # why the valid architectures cannot be listed (said once)
+        self._struggling = False    # rejection fails often: draw exactly counted clusters apart
 
     def __repr__(self) -> str:
         return f"<Space {self.name}>"
@@ -65,7 +73,7 @@ class Space:
                 n = structural_size(self.spec, self._memo)
             except NotStructural:
                 self._check_finite()
-                n = constrained_size(self.spec)
+                n = self._constrained_size()
             except RecursionError:
                 raise NaslError(f"{self.name}: the space is too deep to count (a recursion without a depth limit?)")
             if self.graph_constraints:
@@ -73,10 +81,47 @@ class Space:
             self._size = n
         return self._size
 
+    def _clusters(self):
+        """Constraints over a few always-active choices, counted and drawn exactly (nasl.ir.exact)."""
+        if self._exact is None:
+            if self.graph_constraints:        # realizing needs every value: no choice may be drawn apart
+                self._exact = ([], frozenset())
+            else:
+                from nasl.ir.exact import clusters
+                try:
+                    found = clusters(self.spec)
+                except RecursionError:          # too many groups to survey: the walker alone
+                    found = []
+                self._exact = (found, frozenset(con for cl in found for con, _, _ in cl.parts))
+        return self._exact
+
+    def _constrained_size(self) -> int:
+        found, skip = self._clusters()
+        if any(cl.count == 0 for cl in found):
+            return 0
+        try:
+            try:
+                n = structural_size(self.spec, {SKIP: skip}) if skip else constrained_size(self.spec)
+            except NotStructural:
+                n = constrained_size(self.spec, skip)
+        except WorkLimit as e:
+            raise self._at(e.constraint, f"cannot count <c> exactly: {e.what()}", GaveUp) from None
+        for cl in found:
+            n = n // cl.total * cl.count      # the rest times the share of these choices' combinations that hold
+        return n
+
+    def _at(self, con, message: str, kind=UnsatisfiableError) -> NaslError:
+        """An error about ``con`` (the first constraint when None), at its span."""
+        con = con or next(iter(self.spec.all_constraints()), None) or next(iter(self.graph_constraints), None)
+        if con is None:
+            return kind(f"{self.name}: {message.replace('<c> ', '').replace('<c>', 'the constraints')}")
+        err = kind(message.replace("<c>", f"'{con.message}'"), con.span)
+        return err.with_source(getattr(self._backend, "source", None))
+
     def _count_realized(self, candidates) -> int:
         if candidates > GRAPH_COUNT_LIMIT:
             c = self.graph_constraints[0]
-            raise NaslError(f"{self.name}: cannot count exactly: the constraint '{c.message}' needs each of "
+            raise GaveUp(f"{self.name}: cannot count exactly: the constraint '{c.message}' needs each of "
                             f"{candidates:.3g} candidate architectures built (limit {GRAPH_COUNT_LIMIT:,})",
                             c.span)
         return sum(1 for values in iter_valid(self.spec) if self._graph_ok(values))
@@ -114,31 +159,108 @@ class Space:
 
     def _sample_one(self, rng) -> Architecture:
         if self._valid is not None:
-            return Architecture._trusted(dict(self._valid[rng.randrange(len(self._valid))]))
+            return self._listed(rng)
         if self._sampler is None:
             try:
                 self._sampler = TreeSampler(self.spec, self._memo)
                 self._sampler.plan(self.spec.root)
             except NotStructural:
                 self._sampler = None
+        if self._sampler is None:
+            try:
                 return self._sample_enumerated(rng)
-        for _ in range(_REJECTION_TRIES):
-            values, constraints = self._sampler.draw(rng)
-            if all(c.satisfied(values) for c in constraints) and self._graph_ok(values):
-                return Architecture._trusted(values)
-        return self._sample_enumerated(rng)
+            except _CannotList as e:
+                raise self._at(None, f"cannot draw uniformly under <c>: {e.why}", NaslError) from None
+        start, fails = time.monotonic(), Counter()
+        draws = 0
+        for i in range(_REJECTION_TRIES):
+            if time.monotonic() - start > REJECTION_S:       # slow draws (graph constraints realize each one)
+                break
+            draws += 1
+            if i == _PLAIN_TRIES:
+                # rejection struggles: from now on draw the exactly counted clusters apart (any proposal
+                # that covers every valid architecture uniformly keeps the accepted draws uniform)
+                self._struggling = True
+            arch = self._draw(rng, fails)
+            if arch is not None:
+                return arch
+        spent = time.monotonic() - start
+        try:
+            return self._sample_enumerated(rng)
+        except _CannotList as e:
+            why = e.why
+        # listing is out of reach: keep drawing, for REJECTION_S of drawing in all
+        start = time.monotonic() - spent
+        while draws < _MAX_DRAWS and time.monotonic() - start < REJECTION_S:
+            draws += 1
+            arch = self._draw(rng, fails)
+            if arch is not None:
+                return arch
+        con = fails.most_common(1)[0][0] if fails else None
+        raise self._at(con, f"no architecture satisfies <c> in {draws:,} random draws "
+                            f"({time.monotonic() - start:.1f} s); {why}")
+
+    def _draw(self, rng, fails: Counter):
+        """One draw of the tree sampler: an Architecture, or None (the failed constraint is tallied)."""
+        values, constraints = self._sampler.draw(rng)
+        if constraints and self._struggling:
+            found, skip = self._clusters()
+            for cl in found:
+                if cl.count == 0:
+                    raise self._none_hold(cl)
+                values.update(cl.draw(rng))
+        else:
+            skip = ()
+        for c in constraints:
+            if c not in skip and not c.satisfied(values):
+                fails[c] += 1
+                return None
+        if not self._graph_ok(values):
+            fails[None] += 1
+            return None
+        return Architecture._trusted(values)
+
+    def _none_hold(self, cl) -> UnsatisfiableError:
+        paths = ", ".join(c.path for c in cl.choices)
+        return self._at(cl.constraint, f"no architecture satisfies <c>: it holds for none of the {cl.total:,} "
+                                       f"combinations of {paths} (counted exactly)")
+
+    def _listed(self, rng) -> Architecture:
+        values = dict(self._valid[rng.randrange(len(self._valid))])
+        for cl in self._clusters()[0]:
+            values.update(cl.draw(rng))
+        return Architecture._trusted(values)
 
     def _sample_enumerated(self, rng) -> Architecture:
+        """A uniform draw from the list of valid architectures; raises _CannotList when too many or too slow."""
+        if self._no_listing is not None:
+            raise _CannotList(self._no_listing)
         if self._valid is None:
-            n = self.size()
+            found, skip = self._clusters()
+            for cl in found:
+                if cl.count == 0:
+                    raise self._none_hold(cl)
+            try:
+                n = self.size()
+            except GaveUp as e:
+                self._no_listing = f"counting them gave up ({e.message.split(': ', 1)[-1]})"
+                raise _CannotList(self._no_listing) from None
             if n == 0:
                 raise self._unsatisfiable("no architecture satisfies the constraints")
+            for cl in found:
+                n //= cl.count                      # these are drawn apart from the list
             if n > 1_000_000:
-                raise self._unsatisfiable(f"{_random_fail(n)}; the constraints reject almost every draw")
-            self._valid = [v for v in iter_valid(self.spec) if self._graph_ok(v)]
+                self._no_listing = f"{n:,} valid architectures are too many to list"
+                raise _CannotList(self._no_listing)
+            pinned = frozenset(c.path for cl in found for c in cl.choices)
+            try:
+                self._valid = [v for v in iter_valid(self.spec, skip, pinned) if self._graph_ok(v)]
+            except WorkLimit as e:
+                self._no_listing = f"listing them gave up: {e.what()}"
+                raise _CannotList(self._no_listing) from None
             if not self._valid:
                 raise self._unsatisfiable("no architecture satisfies the constraints")
-        return Architecture._trusted(dict(self._valid[rng.randrange(len(self._valid))]))
+        return self._listed(rng)
 
     def _unsatisfiable(self, message: str) -> UnsatisfiableError:
         """The error, pointing at the first constraint of the space (where to look)."""
@@ -154,9 +276,12 @@ class Space:
         for c in self.spec.all_choices():
             if not c.finite:
                 raise NaslError(f"cannot enumerate: '{c.path}' is a float range", c.span)
-        for values in iter_valid(self.spec):
-            if self._graph_ok(values):
-                yield Architecture._trusted(values)
+        try:
+            for values in iter_valid(self.spec):
+                if self._graph_ok(values):
+                    yield Architecture._trusted(values)
+        except WorkLimit as e:
+            raise self._at(e.constraint, f"cannot enumerate under <c>: {e.what()}", GaveUp) from None
 
     # ----------------------------------------------------------- validation
     def validate(self, arch: Mapping) -> Architecture:
@@ -205,5 +330,13 @@ class Space:
             return False
 
 
-def _random_fail(n):
-    return f"no valid architecture found in {_REJECTION_TRIES} random draws out of {n:.3g}"
+class GaveUp(NaslError):
+    """An exact count gave up: enumerating would take too long (the message says what was tried)."""
+
+
+class _CannotList(Exception):
+    """The valid architectures cannot be listed to draw from; ``why`` says so."""
+
+    def __init__(self, why: str):
+        super().__init__(why)
+        self.why = why

@@ -185,7 +185,9 @@ def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, search
                   objectives=_objectives(ev, objectives), budget=budget)
     check_searcher_options(config["searcher_options"])
     _check_searcher(config["searcher"], config["searcher_options"])
-    return config, ev, _make_searcher(config, _space_check(config))
+    space_obj = _space_check(config)
+    _refuse_unsatisfiable(space_obj, config["seed"])      # before the file exists: nothing to search
+    return config, ev, _make_searcher(config, space_obj)
 
 
 def _make_searcher(config, space_obj):
@@ -222,6 +224,15 @@ def _space_check(config):
                        space_file=config["space_file"], params=tuple(map(tuple, config["params"])),
                        ops_modules=tuple(config["ops"]))
     return req.load_space()
+
+
+def _refuse_unsatisfiable(space, seed) -> None:
+    """A space that no architecture satisfies (or where none can be found) is refused before the study.
+
+    One draw is what a searcher does first; its error names the constraint
+    at its position and what was tried, and it is bounded in time.
+    """
+    space.sample(seed)
 
 
 def _check_resume(row, space, params, searcher, searcher_options, seed) -> dict:

@@ -128,9 +128,12 @@ class Loop:
         self.consistent = False          # until the searcher and the file agree again
         try:
             arch, budget = self.searcher.ask_with_budget()
-        except Exhausted:
+        except Exhausted as e:
             self.exhausted = True
             self.consistent = True
+            if self.finished + len(self.rows) == 0:
+                # not one proposal: say why, instead of an empty study and "no trial completed"
+                raise NaslError(f"searcher '{self.config['searcher']}' proposed no architecture: {e}") from None
             return False
         number = self.finished + len(self.rows)
         trial_id = self.store.add_trial(number, arch.to_json(), arch.id, budget, trial_seed(self.config["seed"], number),

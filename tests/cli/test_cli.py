@@ -224,3 +224,62 @@ def test_sample_streams_its_output(monkeypatch):
     assert main(["sample", NB201, "-n", "100000000", "--seed", "5"]) == 0
     assert time.perf_counter() - start < 5
     assert [Architecture.from_json(line) for line in out.lines] == nasl_space().sample(5, n=3)
+
+
+CHECK_CASES = {
+    # unbounded recursion under a choice: the static passes see a base case that never comes
+    "recursion": ("def f(c)(x) {\n    y = x\n    if boolean() as deeper { y = f(c)(x >> conv(c)) }\n    return y\n}\n"
+                  "network { return f(4)(x) }\n", "4:34: error: 'f' recurses too deeply"),
+    # a constraint that can never hold
+    "never": ("network {\n    a = choice(1, 2)\n    require a > 5\n    return x >> conv(4)\n}\n",
+              "4:5: error: no architecture satisfies 'require a > 5'"),
+    # a wrong number of inputs to a cell, in a lazily expanded recursion
+    "inputs": ("def cell(c)(a, b) { return add(a >> conv(c), b >> conv(c)) }\n"
+               "def f(c, d)(x) {\n    y = x\n    if d > 0 { if boolean() as deeper { y = f(c, d - 1)(x >> conv(c)) } }\n"
+               "    if d == 0 { y = cell(c)(y) }\n    return y\n}\nnetwork { return f(4, 3)(x) }\n",
+               "6:21: error: 'cell' takes 2 input(s) (a, b), got 1"),
+    # shapes that do not fit in the realized architecture
+    "shapes": ("network {\n    a = choice(4, 8)\n    return add(x >> conv(a), x >> conv(16))\n}\n",
+               "4:12: error: shape mismatch at 'add' (add): cannot add tensors of different shapes"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CHECK_CASES))
+def test_check_realizes_one_architecture_unless_fast(capsys, tmp_path, case):
+    source, want = CHECK_CASES[case]
+    f = tmp_path / f"{case}.nas"
+    f.write_text("input x: [3, 8, 8]\n" + source)
+    code, _, err = run(capsys, "check", str(f))
+    assert code == 1 and f"{f}:{want}" in err, err
+    assert "^" in err                                              # the source line, with a caret
+    assert "Traceback" not in err and "internal error" not in err
+    assert run(capsys, "check", "--fast", str(f))[0] == 0        # the static passes alone let it through
+
+
+def test_check_keeps_every_example_valid_and_torch_free(capsys):
+    import glob
+    import subprocess
+    import sys
+    files = sorted(glob.glob(str(example("*.nas")))) + sorted(glob.glob("nasl/spaces/*.nas"))
+    assert run(capsys, "check", *files)[0] == 0
+    code = ("import sys\nfrom nasl.cli import main\n"
+            f"assert main(['check', {str(example('rnn_cell.nas'))!r}, {NB201!r}]) == 0\n"
+            "assert 'torch' not in sys.modules\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_count_and_sample_rare_constraints_exactly(capsys, tmp_path):
+    f = tmp_path / "rare.nas"
+    f.write_text("input x: [3, 8, 8]\nnetwork {\n    a = int_range(1, 1000000)\n    b = int_range(1, 1000000)\n"
+                 "    require a == 777 and b == 333\n    return x >> conv(4)\n}\n")
+    assert run(capsys, "count", str(f))[1] == "1\n"
+    assert run(capsys, "sample", str(f), "-n", "2")[1] == '{"a":777,"b":333}\n' * 2
+    g = tmp_path / "none.nas"
+    g.write_text("input x: [3, 8, 8]\nnetwork {\n    a = int_range(1, 1000)\n    b = int_range(1, 1000)\n"
+                 "    c = int_range(1, 1000)\n    require a + b + c == 5000\n    return x >> conv(4)\n}\n")
+    assert run(capsys, "count", str(g))[1] == "0\n"
+    code, _, err = run(capsys, "sample", str(g))
+    assert code == 1
+    assert err.startswith(f"{g}:6:5: error: no architecture satisfies 'require a + b + c == 5000': it holds for "
+                          f"none of the 1,000,000,000 combinations of a, b, c (counted exactly)\n")

@@ -355,6 +355,7 @@ def test_constraints_on_the_realized_network():
 
 def test_unsatisfiable_sampling_points_at_a_constraint():
     s = load("network { a = choice(1, 2)\n require a > 5 else \"a is too small\"\n return x }")
-    with pytest.raises(nasl.UnsatisfiableError, match="the first constraint is 'a is too small'") as e:
+    with pytest.raises(nasl.UnsatisfiableError, match="no architecture satisfies 'a is too small': it holds for "
+                                                      "none of the 2 combinations of a") as e:
         s.sample(0)
     assert e.value.span.line == 3 and "^" in e.value.render()
