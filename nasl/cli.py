@@ -78,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     l.add_argument("pattern", nargs="?", default="*", help="glob, e.g. 'sep*'")
     from nasl.study.cli_study import add_commands
     add_commands(sub, common, _parse_define)
+    from nasl.editor.cli import add_commands as add_editor_commands
+    add_editor_commands(sub, common)
     return p
 
 
@@ -324,7 +326,17 @@ def _study(args) -> int:
     return run_study(args)
 
 
-_COMMANDS.update(search=_search, study=_study)
+def _fmt(args) -> int:
+    from nasl.editor.cli import run_fmt
+    return run_fmt(args)
+
+
+def _explain(args) -> int:
+    from nasl.editor.cli import run_explain
+    return run_explain(args)
+
+
+_COMMANDS.update(search=_search, study=_study, fmt=_fmt, explain=_explain)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

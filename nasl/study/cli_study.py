@@ -26,7 +26,8 @@ def add_commands(sub, common, parse_define) -> None:
                    default=[], metavar="NAME=VALUE", help="a searcher option, e.g. -O population_size=10")
     s.add_argument("--budget", type=int, help="trials to run, complete + failed (default 10)")
     s.add_argument("--evaluator", metavar="SPEC",
-                   help="digits (default), table:PATH[:COLUMN], cost[:params,flops], python:MODULE:FUNC")
+                   help="digits (default), nb201[:cifar10|cifar100|imagenet16], table:PATH[:COLUMN], "
+                        "cost[:params,flops], python:MODULE:FUNC")
     s.add_argument("--objective", action="append", metavar="NAME", help="objectives to use (default: all)")
     s.add_argument("--executor", choices=["inline", "process", "ray"], default="inline")
     s.add_argument("--workers", type=int, default=1, help="trials in flight (default 1)")
