@@ -46,7 +46,7 @@ class _Frame:
     content: int              # indentation of the lines inside
     visual: int | None = None  # column after a ( or [ that has something after it on its line
     questions: int = 0        # unmatched '?' at this level: the next ':' is a ternary's
-    stmt: tuple[int, int] = (0, 0)   # (original, new) indent of the current statement's first line
+    stmt: tuple = (0, 0)      # (original, new) indent of the current statement's first line
     opened_line: int = -1     # the output line a ( or [ is on
     after: int = 0            # the column just after it
 
@@ -74,7 +74,7 @@ def _gap(text: str) -> _Gap:
     return g
 
 
-def tokens(text: str, file: str = "<string>"):
+def tokens(text: str, file: str = "<string>", check: bool = True):
     """The parser's tokens of ``text`` (comments and whitespace left out); NaslSyntaxError if it does not parse."""
     from nasl.dsl.parser import _lark, _syntax_error, parse
     parser = _lark()
@@ -84,7 +84,8 @@ def tokens(text: str, file: str = "<string>"):
         ip.feed_eof()
     except UnexpectedInput as e:
         raise _syntax_error(e, text, file, parser) from None
-    parse(text, file)           # the checks the AST builder makes (e.g. a bad string escape)
+    if check:
+        parse(text, file)       # the checks the AST builder makes (e.g. a bad string escape)
     return out
 
 
@@ -105,7 +106,7 @@ def format_source(text: str, file: str = "<string>") -> str:
     except NaslError as e:
         raise NaslError(f"cannot format: {e.message}; the file does not parse", e.span) from None
     out = _Layout(text, toks).run()
-    again = tokens(out, file)
+    again = tokens(out, file, check=False)
     if [(t.type, str(t)) for t in again] != [(t.type, str(t)) for t in toks] or \
             _comments(out, again) != _comments(text, toks):
         raise InternalError(f"nasl fmt would change the meaning of {file}; it was left as it is")
@@ -177,6 +178,8 @@ class _Layout:
             return top.visual if top.visual is not None else top.content
         if self.prev is not None and self._continues(i):
             stmt_orig, stmt_new = top.stmt
+            if stmt_orig is None:               # no line of the statement to measure the offset from
+                return stmt_new + INDENT
             return stmt_new + max(orig - stmt_orig, INDENT)
         top.stmt = (orig, top.content)
         return top.content
@@ -218,7 +221,7 @@ class _Layout:
         if value == "{":
             anchor = enclosing.stmt[1] if enclosing.kind in ("", "{") else line_indent
             f = _Frame("{", anchor, anchor + INDENT, opened_line=len(self.lines))
-            f.stmt = (0, f.content)
+            f.stmt = (None, f.content)     # the first statement starts on the brace's line
         else:
             f = _Frame(value, line_indent, line_indent + INDENT, opened_line=len(self.lines), after=self.col)
         self.stack.append(f)
