@@ -1,7 +1,6 @@
 """nasl fmt: idempotent, comments kept, the same space; bad files refused in one line."""
 from __future__ import annotations
 
-import pathlib
 import random
 import re
 
