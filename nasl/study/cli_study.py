@@ -84,13 +84,19 @@ def run_search(args) -> int:
         print(str(e), file=sys.stderr)
         return 130
     c = study.counts()
-    print(f"study {study.path}: {c['complete']} complete, {c['failed'] + c['pruned']} failed")
+    from nasl.study import rich_output
+    fancy = rich_output.available()                 # a terminal and rich: a table; piped: the plain lines
+    if fancy:
+        rich_output.search_summary(study, study.best() if c["complete"] else None)
+    else:
+        print(f"study {study.path}: {c['complete']} complete, {c['failed'] + c['pruned']} failed")
     if not c["complete"]:
         print("no trial completed; see `nasl study show` for the errors", file=sys.stderr)
         return 1
     best = study.best()
-    print(f"best trial #{best.number}: " + ", ".join(f"{k}={best.metrics[k]:.6g}" for k in study.objectives))
-    print(f"best architecture: {best.arch.to_json()}")
+    if not fancy:
+        print(f"best trial #{best.number}: " + ", ".join(f"{k}={best.metrics[k]:.6g}" for k in study.objectives))
+        print(f"best architecture: {best.arch.to_json()}")
     out = args.export
     if out is None and (study.config["evaluator"].get("spec") or "") == "digits":
         out = os.path.splitext(study.path)[0] + "-best.pt"
@@ -131,6 +137,10 @@ def _trial(study, number):
 
 
 def _show(study, k: int) -> int:
+    from nasl.study import rich_output
+    if rich_output.available():
+        rich_output.show(study, k)
+        return 0
     c, cfg = study.counts(), study.config
     objectives = list(study.objectives)
     print(f"study {study.path}: space {cfg['space_file']}, searcher {cfg['searcher']} "
