@@ -61,7 +61,7 @@ class _Gap:
 
 
 def _gap(text: str) -> _Gap:
-    parts = text.replace("\r", "").expandtabs(INDENT).split("\n")
+    parts = text.replace("\r", "").split("\n")
     g = _Gap(newline=len(parts) > 1)
     first = parts[0].strip()
     if first:
@@ -70,7 +70,8 @@ def _gap(text: str) -> _Gap:
         part = part.strip()
         g.lines.append(part or None)
     if g.newline:
-        g.indent = len(parts[-1]) - len(parts[-1].lstrip())
+        lead = parts[-1].expandtabs(INDENT)      # a tab in the indentation counts as 4 columns
+        g.indent = len(lead) - len(lead.lstrip())
     return g
 
 

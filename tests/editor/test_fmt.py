@@ -125,6 +125,9 @@ def test_comments_and_blank_lines_survive():
         ["# a", "# b", "network {   # c", "# d", "return x  # e", "# f", "# g"]
     assert "\n\n# b" in out and "\n\n\n" not in out
     assert format_source("") == "" and format_source("# only\n\n") == "# only\n"
+    # a tab indents by 4; inside a comment it is the comment's own text
+    assert format_source("input x: [1]\nnetwork {\n\treturn x\t#\ta\n}\n") == \
+        "input x: [1]\nnetwork {\n    return x  #\ta\n}\n"
 
 
 def test_a_file_that_does_not_parse_is_refused(tmp_path, capsys):
