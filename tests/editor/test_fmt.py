@@ -12,6 +12,7 @@ import nasl
 from nasl.cli import main
 from nasl.editor.fmt import format_source, tokens
 from tests.conftest import ROOT
+from tests.dsl.test_docs import BLOCKS as DOC_BLOCKS
 from tests.dsl.test_fuzz import random_program
 from tests.ir.test_properties import programs
 
@@ -189,3 +190,10 @@ def test_random_fuzz_programs_format_to_the_same_space(seed):
     once = format_source(messy)
     assert format_source(once) == once
     same_space(messy, once)
+
+
+@pytest.mark.parametrize("index", range(len(DOC_BLOCKS)))
+def test_the_language_reference_examples_format_idempotently(index):
+    once = format_source(DOC_BLOCKS[index])
+    assert format_source(once) == once
+    same_space(DOC_BLOCKS[index], once, f"language.md#{index}")
