@@ -21,7 +21,7 @@ for 500 queries x 150 runs on this machine); the ``optuna`` row is TPE.
 Usage::
 
     python benchmarks/searcher_quality.py [--seeds 50] [--slow-seeds 20] [--processes 2]
-        [--only NAME ...] [--csv ../shared/benchmarks/nb201.csv] [--time-one]
+        [--only NAME ...] [--csv PATH (default: the table bundled in nasl/data)] [--time-one]
 """
 from __future__ import annotations
 
@@ -68,15 +68,14 @@ _spec = None
 
 
 def default_csv() -> Path:
-    for p in (ROOT.parent / "shared/benchmarks/nb201.csv", ROOT.parents[1] / "shared/benchmarks/nb201.csv"):
-        if p.exists():
-            return p
-    return ROOT.parent / "shared/benchmarks/nb201.csv"
+    from nasl.data import NB201_TABLE            # bundled with the package (gzip)
+    return Path(NB201_TABLE)
 
 
 def load_tables(path) -> dict:
     tables = {name: {} for name in DATASETS}
-    with open(path, newline="") as f:
+    from nasl.data import open_text
+    with open_text(path) as f:
         for row in csv.DictReader(f):
             for name, column in DATASETS.items():
                 tables[name][row["ArchitectureString"]] = float(row[column])

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import nasl  # noqa: E402
+from nasl.data import NB201_TABLE  # noqa: E402
 from _machine import machine  # noqa: E402
 
 SPACE = ROOT / "examples" / "nas_bench_201.nas"
@@ -81,7 +82,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=16)
     ap.add_argument("--ray-n", type=int, default=200)
-    ap.add_argument("--csv", default=str(ROOT.parent / "shared" / "benchmarks" / "nb201.csv"))
+    ap.add_argument("--csv", default=NB201_TABLE)
     ap.add_argument("--skip-ray", action="store_true")
     args = ap.parse_args()
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.path.dirname(os.path.abspath(__file__)),

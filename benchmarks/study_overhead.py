@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout
 
 import nasl  # noqa: E402
+from nasl.data import NB201_TABLE  # noqa: E402
 from nasl.searchers import create  # noqa: E402
 from nasl.study.protocol import TrialRequest  # noqa: E402
 from nasl.study.table import TableEvaluator  # noqa: E402
@@ -70,7 +71,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=3000)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--csv", default=str(ROOT.parent / "shared" / "benchmarks" / "nb201.csv"))
+    ap.add_argument("--csv", default=NB201_TABLE)
     args = ap.parse_args()
     n = args.n
     source = SPACE.read_text()

@@ -86,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("path", metavar="STUDY.db")
     d.add_argument("--port", type=int, default=8080, help="the port (default 8080; 0 picks a free one)")
     d.add_argument("--host", default="127.0.0.1", help="the address to serve on (default 127.0.0.1: this machine)")
+    from nasl.editor.cli import add_commands as add_editor_commands
+    add_editor_commands(sub, common)
     return p
 
 
@@ -383,7 +385,17 @@ def _dashboard(args) -> int:
     return serve(args.path, args.host, args.port)
 
 
-_COMMANDS.update(search=_search, study=_study, dashboard=_dashboard)
+def _fmt(args) -> int:
+    from nasl.editor.cli import run_fmt
+    return run_fmt(args)
+
+
+def _explain(args) -> int:
+    from nasl.editor.cli import run_explain
+    return run_explain(args)
+
+
+_COMMANDS.update(search=_search, study=_study, dashboard=_dashboard, fmt=_fmt, explain=_explain)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

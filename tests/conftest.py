@@ -1,4 +1,4 @@
-"""Shared fixtures: the example spaces and the benchmark data beside the project."""
+"""Shared fixtures: the example spaces and the benchmark data bundled with the package."""
 from __future__ import annotations
 
 import pathlib
@@ -6,11 +6,11 @@ import pathlib
 import pytest
 
 import nasl
+from nasl.data import NB201_TABLE
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-SHARED = ROOT.parent / "shared"
-NB201_CSV = SHARED / "benchmarks" / "nb201.csv"
+NB201_CSV = pathlib.Path(NB201_TABLE)     # gzip: read it with nasl.data.open_text
 
 
 def example(name: str) -> pathlib.Path:

@@ -26,7 +26,8 @@ def add_commands(sub, common, parse_define) -> None:
                    default=[], metavar="NAME=VALUE", help="a searcher option, e.g. -O population_size=10")
     s.add_argument("--budget", type=int, help="trials to run, complete + failed (default 10)")
     s.add_argument("--evaluator", metavar="SPEC",
-                   help="digits (default), table:PATH[:COLUMN], cost[:params,flops], python:MODULE:FUNC")
+                   help="digits (default), nb201[:cifar10|cifar100|imagenet16], table:PATH[:COLUMN], "
+                        "cost[:params,flops], python:MODULE:FUNC")
     s.add_argument("--objective", action="append", metavar="NAME", help="objectives to use (default: all)")
     s.add_argument("--executor", choices=["inline", "process", "ray"],
                    help="where trials run (default inline, or the study's on --resume)")
@@ -96,13 +97,19 @@ def run_search(args) -> int:
         print(str(e), file=sys.stderr)
         return 130
     c = study.counts()
-    print(f"study {study.path}: {c['complete']} complete, {c['failed'] + c['pruned']} failed")
+    from nasl.study import rich_output
+    fancy = rich_output.available()                 # a terminal and rich: a table; piped: the plain lines
+    if fancy:
+        rich_output.search_summary(study, study.best() if c["complete"] else None)
+    else:
+        print(f"study {study.path}: {c['complete']} complete, {c['failed'] + c['pruned']} failed")
     if not c["complete"]:
         print("no trial completed; see `nasl study show` for the errors", file=sys.stderr)
         return 1
     best = study.best()
-    print(f"best trial #{best.number}: " + ", ".join(f"{k}={best.metrics[k]:.6g}" for k in study.objectives))
-    print(f"best architecture: {best.arch.to_json()}")
+    if not fancy:
+        print(f"best trial #{best.number}: " + ", ".join(f"{k}={best.metrics[k]:.6g}" for k in study.objectives))
+        print(f"best architecture: {best.arch.to_json()}")
     out = args.export
     if out is None and (study.config["evaluator"].get("spec") or "") == "digits":
         out = os.path.splitext(study.path)[0] + "-best.pt"
@@ -147,6 +154,10 @@ def _trial(study, number):
 
 
 def _show(study, k: int) -> int:
+    from nasl.study import rich_output
+    if rich_output.available():
+        rich_output.show(study, k)
+        return 0
     c, cfg = study.counts(), study.config
     objectives = list(study.objectives)
     print(f"study {study.path}: space {cfg['space_file']}, searcher {cfg['searcher']} "

@@ -5,6 +5,9 @@ The spec strings are shared by :func:`nasl.search` and ``nasl search
 
 - ``digits``: train the compiled model on scikit-learn's digits
   (:class:`nasl.study.training.TrainEvaluator`);
+- ``nb201[:cifar10|cifar100|imagenet16]``: NAS-Bench-201's 200-epoch test
+  accuracy on that dataset (default cifar10), from the table bundled with
+  nasl (:mod:`nasl.data`);
 - ``table:PATH[:COLUMN]``: look results up in a benchmark CSV
   (:class:`nasl.study.table.TableEvaluator`, NAS-Bench-201 format);
 - ``cost[:METRIC,...]``: params, FLOPs, MACs or latency, minimised
@@ -24,7 +27,7 @@ import time
 from nasl.ir.errors import NaslError
 from nasl.study import inline_timeout
 
-SPEC_FORMS = "digits, table:PATH[:COLUMN], cost[:params,flops,...] or python:MODULE:FUNC"
+SPEC_FORMS = "digits, table:PATH[:COLUMN], nb201[:cifar10|cifar100|imagenet16], cost[:params,flops,...] or python:MODULE:FUNC"
 
 
 class TrialFailed(Exception):
@@ -46,6 +49,14 @@ def parse_evaluator(spec: str, **options):
         except ImportError as e:
             raise NaslError(f"the 'digits' evaluator needs torch and scikit-learn ({e})") from None
         ev = TrainEvaluator(**options)
+    elif kind == "nb201":
+        from nasl.data import NB201_COLUMNS, NB201_TABLE
+        from nasl.study.table import TableEvaluator
+        dataset = rest.strip().lower() or "cifar10"
+        if dataset not in NB201_COLUMNS:
+            raise NaslError(f"unknown NAS-Bench-201 dataset '{rest}' in '{spec}'; "
+                            f"expected one of {', '.join(NB201_COLUMNS)}")
+        ev = TableEvaluator(NB201_TABLE, NB201_COLUMNS[dataset], **options)
     elif kind == "table" and rest:
         from nasl.study.table import TableEvaluator
         path, column = _split_path_column(rest)

@@ -224,6 +224,9 @@ class Loop:
 def _progress_bar(progress, total, initial):
     if not progress:
         return None
+    from nasl.study import rich_output
+    if rich_output.available(sys.stderr):          # a terminal to draw on: rich; otherwise tqdm's plain bar
+        return rich_output.ProgressBar(total, initial)
     try:
         from tqdm import tqdm
     except ImportError:

@@ -1,12 +1,14 @@
 """The ``table`` evaluator: results looked up in a benchmark CSV.
 
-A *format* turns an architecture into the key that the table is indexed
+A ``.gz`` table is decompressed as it is read (the bundled NAS-Bench-201
+table, :data:`nasl.data.NB201_TABLE`, is one). A *format* turns an architecture into the key that the table is indexed
 by. ``nb201`` (the default) is NAS-Bench-201's architecture string in the
 column ``ArchitectureString``, for the space of
 ``examples/nas_bench_201.nas``; ``arch_json`` is nasl's own canonical
 architecture JSON in a column ``arch``, for tables a user writes.
 
->>> ev = TableEvaluator("/work/shared/benchmarks/nb201.csv")  # doctest: +SKIP
+>>> from nasl.data import NB201_TABLE
+>>> ev = TableEvaluator(NB201_TABLE)
 >>> ev.directions
 {'CIFAR10TestAccuracy200Epochs': 'max'}
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import csv
 import os
 
+from nasl.data import open_text
 from nasl.ir.errors import NaslError
 
 _TABLES: dict = {}       # per process: (path, mtime, key column) -> (columns, rows by key)
@@ -43,14 +46,14 @@ def _read(path: str, key_column: str):
     cache = (path, mtime, key_column)
     if cache not in _TABLES:
         try:
-            with open(path, newline="", encoding="utf-8") as f:
+            with open_text(path) as f:
                 reader = csv.DictReader(f)
                 columns = list(reader.fieldnames or [])
                 if key_column not in columns:
                     raise NaslError(f"the table '{path}' has no key column '{key_column}' (it has {columns})")
                 rows = {row[key_column]: row for row in reader}
-        except OSError as e:
-            raise NaslError(f"cannot read the table '{path}': {e.strerror}") from None
+        except (OSError, EOFError) as e:       # EOFError, gzip.BadGzipFile: a damaged .gz
+            raise NaslError(f"cannot read the table '{path}': {getattr(e, 'strerror', None) or e}") from None
         _TABLES[cache] = (columns, rows)
     return _TABLES[cache]
 

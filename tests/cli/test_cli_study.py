@@ -6,9 +6,7 @@ import sqlite3
 import pytest
 
 from nasl.cli import main
-from tests.study.helpers import CSV, NB201, TABLE
-
-pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is missing")
+from tests.study.helpers import NB201, TABLE
 
 
 def run(capsys, *argv):
@@ -35,6 +33,15 @@ def test_search_prints_the_best_architecture(study):
     assert lines[2].startswith('best architecture: {"cell.edge[0->1]":')
     with sqlite3.connect(db) as c:
         assert c.execute("SELECT count(*) FROM trials WHERE state='complete'").fetchone()[0] == 30
+
+
+def test_search_with_the_bundled_nb201_table_needs_no_file(tmp_path, capsys):
+    # the command, at a smaller budget: nothing but the installed package
+    code, out, err = run(capsys, "search", NB201, "--evaluator", "nb201:cifar100", "--budget", 12,
+                         "--study", tmp_path / "c100.db", "--seed", 0, "--no-progress")
+    assert code == 0, err
+    assert out.splitlines()[0] == f"study {tmp_path / 'c100.db'}: 12 complete, 0 failed"
+    assert "CIFAR100TestAccuracy200Epochs=" in out.splitlines()[1]
 
 
 def test_resume_extends_and_refusals_are_one_line(study, capsys):

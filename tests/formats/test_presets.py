@@ -13,6 +13,7 @@ from nasl.cli import main
 from nasl.formats import nb101
 from nasl.formats import nb201 as nb201_fmt
 from nasl.formats.presets import find_preset, get_preset, load_preset, presets
+from nasl.data import open_text
 from tests.conftest import NB201_CSV, example
 
 NB201 = example("nas_bench_201.nas")
@@ -72,9 +73,7 @@ def test_nb201_needs_a_space_with_one_edge_cell():
 
 
 def test_nb201_table_round_trips_through_the_new_api(nb201):
-    if not NB201_CSV.exists():
-        pytest.skip("../shared/benchmarks/nb201.csv is not beside the project")
-    rows = list(csv.DictReader(open(NB201_CSV)))
+    rows = list(csv.DictReader(open_text(NB201_CSV)))
     assert len(rows) == 15_625
     for row in rows:
         text = row["ArchitectureString"]

@@ -9,7 +9,7 @@ from tests.searchers.nb201_table import ROOT, load_table
 
 @pytest.fixture(scope="session")
 def table():
-    """``{architecture string: CIFAR-10 test accuracy}``; tests using it carry ``needs_table``."""
+    """``{architecture string: CIFAR-10 test accuracy}``."""
     return load_table()
 
 

@@ -3,26 +3,20 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import pathlib
 import statistics
 
-import pytest
-
+from nasl.data import NB201_TABLE, open_text
 from nasl.searchers import create
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-# shared/ lies beside the checkout (CI, /work/main), or beside a folder of worktrees; NASL_SHARED names it
-CSV = next((p for p in (ROOT.parent / "shared/benchmarks/nb201.csv",
-                        ROOT.parents[1] / "shared/benchmarks/nb201.csv",
-                        pathlib.Path(os.environ.get("NASL_SHARED", "/nonexistent")) / "benchmarks/nb201.csv")
-            if p.exists()), ROOT.parent / "shared/benchmarks/nb201.csv")
-needs_table = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is missing")
+# the table ships with the package, so these tests run in a fresh clone too
+CSV = pathlib.Path(NB201_TABLE)
 
 
 def load_table(column: str = "CIFAR10TestAccuracy200Epochs") -> dict[str, float]:
     """``{architecture string: accuracy}`` for one column of the table."""
-    with open(CSV, newline="") as f:
+    with open_text(CSV) as f:
         return {row["ArchitectureString"]: float(row[column]) for row in csv.DictReader(f)}
 
 

@@ -15,11 +15,10 @@ import math
 import pytest
 
 from tests.searchers import nb201_table
-from tests.searchers.nb201_table import mean_se, needs_table
+from tests.searchers.nb201_table import mean_se
 
 QUERIES = 200
 
-pytestmark = needs_table
 
 CASES = {
     # name: (options, seeds)

@@ -16,9 +16,8 @@ import nasl
 from nasl.formats.nb201 import to_string
 from nasl.searchers import Result, create
 from nasl.searchers.pareto import dominates, pareto_front
-from tests.searchers.nb201_table import ROOT, best_of, needs_table
+from tests.searchers.nb201_table import ROOT, best_of
 
-pytestmark = needs_table
 
 # a params proxy: weights of a cell's convs in units of C^2 (NAS-Bench-201's params grow with it)
 CONV_COST = {"nor_conv_3x3": 9, "nor_conv_1x1": 1}

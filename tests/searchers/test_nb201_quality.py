@@ -13,11 +13,10 @@ import math
 import pytest
 
 from nasl.searchers import create
-from tests.searchers.nb201_table import arch_string, best_of, mean_se, needs_table
+from tests.searchers.nb201_table import arch_string, best_of, mean_se
 
 SEEDS = range(300)
 
-pytestmark = needs_table
 
 
 def test_the_lookup_covers_the_space(table, spec):

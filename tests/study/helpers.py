@@ -10,11 +10,11 @@ import pathlib
 import signal
 import time
 
+from nasl.data import NB201_TABLE
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-# shared/ lies beside the checkout (CI, /work/main); NASL_SHARED points at it from elsewhere (a worktree)
-CSV = next((p for p in (ROOT.parent / "shared/benchmarks/nb201.csv",
-                        pathlib.Path(os.environ.get("NASL_SHARED", "/nonexistent")) / "benchmarks/nb201.csv")
-            if p.exists()), ROOT.parent / "shared/benchmarks/nb201.csv")
+# the NAS-Bench-201 table bundled with the package (gzip); TABLE reads it through table:PATH
+CSV = pathlib.Path(NB201_TABLE)
 NB201 = ROOT / "examples" / "nas_bench_201.nas"
 COLUMN = "CIFAR10TestAccuracy200Epochs"
 TABLE = f"table:{CSV}:{COLUMN}"

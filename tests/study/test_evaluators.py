@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import hashlib
+import pathlib
 import pickle
 
 import pytest
 
 import nasl
+from nasl.data import NB201_COLUMNS, NB201_TABLE, nb201_rows
 from nasl.study.cost import Constrained, CostEvaluator
 from nasl.study.evaluators import FunctionEvaluator, check_metrics, parse_evaluator, TrialFailed
 from nasl.study.protocol import TrialRequest
@@ -14,7 +18,6 @@ from nasl.study.study import pareto_front
 from nasl.study.table import TableEvaluator
 from tests.study.helpers import COLUMN, CSV, NB201, TABLE
 
-pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is missing")
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 
 
@@ -39,6 +42,30 @@ def test_table_looks_up_nb201_strings(best_arch):
     assert pickle.loads(pickle.dumps(ev))(request(best_arch)) == ev(request(best_arch))
 
 
+@pytest.mark.parametrize("spec, column, value", [
+    ("nb201", COLUMN, 94.37333333333333),
+    ("nb201:cifar10", COLUMN, 94.37333333333333),
+    ("nb201:cifar100", "CIFAR100TestAccuracy200Epochs", 73.09333321533204),
+    ("nb201:ImageNet16", "ImageNetTestAccuracy200Epochs", 46.333333245171445),
+])
+def test_nb201_evaluator_reads_the_bundled_table(best_arch, spec, column, value):
+    ev = parse_evaluator(spec)
+    assert ev.path == NB201_TABLE and ev.directions == {column: "max"}
+    assert ev(request(best_arch))[column] == value          # every digit kept by the compression
+
+
+def test_bundled_nb201_table_is_the_source_table_exactly():
+    with gzip.open(NB201_TABLE, "rb") as f:
+        data = f.read()
+    # the digest of ../shared/benchmarks/nb201.csv, recorded in nasl/data/NB201_README.md
+    assert hashlib.sha256(data).hexdigest() == "cb5d777ec3368be83c8f9b3aa4d520696051cb0eb8d94b8f85b519f9ea4afa3e"
+    rows = nb201_rows()
+    assert len(rows) == 15625 and len({r["UniqueString"] for r in rows}) == 6466
+    assert list(rows[0]) == list(NB201_COLUMNS.values()) + ["ArchitectureString", "UniqueString"]
+    readme = pathlib.Path(NB201_TABLE).with_name("NB201_README.md").read_text()
+    assert hashlib.sha256(data).hexdigest() in readme and "MIT" in readme
+
+
 def test_table_in_arch_json_format(tmp_path, best_arch):
     path = tmp_path / "t.csv"
     with open(path, "w", newline="") as f:
@@ -54,6 +81,8 @@ def test_table_in_arch_json_format(tmp_path, best_arch):
 @pytest.mark.parametrize("spec, message", [
     ("nope", "unknown evaluator 'nope'; expected digits, table:PATH"),
     ("table:/no/such.csv", "cannot read the table '/no/such.csv'"),
+    ("nb201:svhn", "unknown NAS-Bench-201 dataset 'svhn' in 'nb201:svhn'; expected one of cifar10, cifar100, "
+                   "imagenet16"),
     (f"table:{CSV}:Accuracy", "has no column 'Accuracy'; its columns: CIFAR10TestAccuracy200Epochs"),
     ("python:tests.study.helpers:missing", "module 'tests.study.helpers' has no evaluator 'missing'"),
     ("python:no_such_module_xyz:f", "cannot import evaluator module 'no_such_module_xyz'"),

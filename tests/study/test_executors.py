@@ -7,9 +7,8 @@ import os
 import pytest
 
 import nasl
-from tests.study.helpers import CSV, NB201, OPTIONS, ROOT, TABLE, trial_rows
+from tests.study.helpers import NB201, OPTIONS, ROOT, TABLE, trial_rows
 
-pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is missing")
 BUDGET = 40
 
 

@@ -7,9 +7,8 @@ import re
 import pytest
 
 import nasl
-from tests.study.helpers import CSV, NB201, OPTIONS
+from tests.study.helpers import NB201, OPTIONS
 
-pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is missing")
 
 
 def run(evaluator, budget=8, **kw):

@@ -12,9 +12,8 @@ import pytest
 
 import nasl
 from nasl.study import SearchInterrupted
-from tests.study.helpers import CSV, NB201, OPTIONS, ROOT, trial_rows
+from tests.study.helpers import NB201, OPTIONS, ROOT, trial_rows
 
-pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is missing")
 BUDGET = 150
 
 

@@ -6,7 +6,7 @@ import pytest
 import nasl
 from nasl.ir.errors import NaslError
 from nasl.study.searcher_inputs import check_searcher_options, make_cost, make_encoder
-from tests.study.helpers import CSV, NB201, TABLE
+from tests.study.helpers import NB201, TABLE
 
 BEST = {"cell.edge[0->1]": "nor_conv_3x3", "cell.edge[0->2]": "nor_conv_3x3", "cell.edge[1->2]": "nor_conv_3x3",
         "cell.edge[0->3]": "skip_connect", "cell.edge[1->3]": "nor_conv_3x3", "cell.edge[2->3]": "nor_conv_3x3"}
@@ -40,7 +40,6 @@ def test_bad_inputs_are_refused_with_a_reason(options, message):
         check_searcher_options(options)
 
 
-@pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is missing")
 def test_bananas_searches_on_the_path_encoding_and_resumes(tmp_path):
     db = tmp_path / "b.db"
     options = {"encoder": "path", "num_initial": 5, "candidates": 20, "batch_size": 5, "epochs": 20}

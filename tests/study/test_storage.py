@@ -11,9 +11,8 @@ import pytest
 import nasl
 from nasl.study.locking import StudyLock, StudyLocked, pid_alive
 from nasl.study.storage import SCHEMA_VERSION, Storage, StorageError
-from tests.study.helpers import CSV, NB201, OPTIONS, ROOT, TABLE
+from tests.study.helpers import NB201, OPTIONS, ROOT, TABLE
 
-pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is missing")
 
 
 def test_a_new_file_gets_the_schema_in_wal_mode(tmp_path):
