@@ -134,11 +134,11 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                        **resolve_searcher_options(config["searcher_options"], space_obj))
         except (KeyError, ValueError, TypeError) as e:
             raise NaslError(f"cannot create searcher '{config['searcher']}': {_message(e)}") from None
-        restore_searcher(s, store, config["objectives"])
+        journal = restore_searcher(s, store, config["objectives"])
         runner = make_runner(executor, ev, list(config["objectives"]), workers=workers, timeout=timeout,
                              ray_address=ray_address, resources=resources)
         loop = Loop(store, s, runner, config, progress=progress, deterministic=deterministic,
-                    snapshot_every=snapshot_every)
+                    snapshot_every=snapshot_every, journal=journal)
         loop.requeue()
         try:
             loop.run()

@@ -47,14 +47,20 @@ def result_of(row: dict, objectives: dict):
     return Result({k: row["metrics"][k] for k in objectives}, directions=objectives)
 
 
-def restore_searcher(searcher, store, objectives: dict) -> None:
-    """Bring a fresh searcher to the recorded state: snapshot, then replay what came after."""
+def restore_searcher(searcher, store, objectives: dict):
+    """Bring a fresh searcher to the recorded state: snapshot, then replay what came after.
+
+    Returns the :class:`~nasl.searchers.journal.Journal` of the stored
+    snapshots, for the loop's next ones.
+    """
     from nasl.ir.architecture import Architecture
-    snap = store.last_searcher_state()
+    from nasl.searchers.journal import Journal
+    rows = store.searcher_states()
+    journal = Journal(rows)
     start = -1
-    if snap is not None:
-        start, state = snap
-        searcher.load_state_dict(state)
+    if rows:
+        start, state = rows[-1]
+        journal.load(searcher, state)
     events = []
     for row in store.trials():
         if row["ask_seq"] > start:
@@ -72,14 +78,17 @@ def restore_searcher(searcher, store, objectives: dict) -> None:
                                 f"options or the space changed?")
         else:
             searcher.tell(arch, result_of(row, objectives), budget=row["budget"])
+    return journal
 
 
 class Loop:
     """One run of the loop over an open study (see :func:`nasl.study.api.search`)."""
 
     def __init__(self, store, searcher, runner, config: dict, *, progress=True, deterministic=True,
-                 snapshot_every: int = 100):
+                 snapshot_every: int = 100, journal=None):
+        from nasl.searchers.journal import Journal
         self.store, self.searcher, self.runner, self.config = store, searcher, runner, config
+        self.journal = journal if journal is not None else Journal(store.searcher_states())
         self.objectives = config["objectives"]
         self.primary = next(iter(self.objectives))
         self.sign = 1.0 if self.objectives[self.primary] == "max" else -1.0
@@ -166,7 +175,15 @@ class Loop:
             self.bar.update(n)
 
     def snapshot(self) -> None:
-        self.store.save_searcher_state(self.seq - 1, self.searcher.state_dict())
+        # incremental: history-sized containers write only what is new since the last snapshot
+        seq = self.seq - 1
+        state = self.journal.state_dict(self.searcher)
+        try:
+            self.store.save_searcher_state(seq, state, keep_from=self.journal.oldest_needed(seq))
+        except BaseException:
+            self.journal.discard()
+            raise
+        self.journal.commit(seq)
 
     # ------------------------------------------------------------ the loop
     def run(self) -> None:

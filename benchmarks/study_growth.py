@@ -1,0 +1,109 @@
+"""Benchmark: does a study's per-trial cost stay flat as the study grows?
+
+For every registered searcher, one ``nasl.search`` of ``--trials`` trials
+(default 20,000) on ``examples/nas_bench_201.nas`` with the NAS-Bench-201
+table evaluator (CIFAR-10, 200 epochs), ``executor="inline"``, storage in
+a fresh SQLite file (WAL, two commits per trial, a searcher snapshot every
+100 trials), no progress bar. The options per searcher are those of
+``searcher_quality.py``; ``successive_halving`` and ``hyperband`` run with
+budgets 1..81 (the table ignores the budget, so a trial costs the same).
+
+The per-trial cost of trials ``a..b`` is the time from the ask of trial
+``a`` to the ask of trial ``b`` (the ``started`` column of the trials table),
+divided by ``b - a``: it holds everything the loop does per trial (ask,
+two commits, lookup, tell, snapshots). Prints, per searcher, the cost of
+the first and the last 1,000 trials and their ratio (target: at most 1.3),
+the cost of the 1,000 trials that end at each of ``--sizes``, and the size
+of the last snapshot.
+
+NAS-Bench-201 has 15,625 architectures: a searcher that never proposes one
+twice stops there (``Exhausted``), so its last 1,000 are the last 1,000 it
+ran. Searchers whose algorithm costs more with every trial on this machine
+(``SLOW``: a model refit, or Optuna's samplers, on all history) run fewer
+trials, stated in the output; see BENCHMARKS.md for why.
+
+Usage::
+
+    python benchmarks/study_growth.py [--trials 20000] [--only NAME ...] [--slow-trials N]
+        [--storage file|memory] [--csv PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import nasl  # noqa: E402
+from nasl.searchers import list_searchers  # noqa: E402
+from _machine import machine  # noqa: E402
+from searcher_quality import SETTINGS, default_csv  # noqa: E402
+
+TARGET = 1.3
+WINDOW = 1000
+COLUMN = "CIFAR10TestAccuracy200Epochs"
+SPACE = ROOT / "examples" / "nas_bench_201.nas"
+# Searchers whose own algorithm grows with the history (see BENCHMARKS.md): trials they run instead of --trials
+SLOW = {"bananas": 3000, "optuna": 3000}
+
+
+def run_study(name, n, csv, folder, storage_kind):
+    path = None if storage_kind == "memory" else os.path.join(folder, f"{name}.db")
+    t = time.perf_counter()
+    study = nasl.search(SPACE, searcher=name, evaluator=f"table:{csv}:{COLUMN}", budget=n, seed=0,
+                        searcher_options=SETTINGS.get(name, {}), storage=path, progress=False)
+    total = time.perf_counter() - t
+    store = study.storage
+    started = [row[0] for row in store.conn.execute("SELECT started FROM trials ORDER BY number")]
+    row = store.conn.execute("SELECT length(state) FROM searcher_states ORDER BY seq DESC LIMIT 1").fetchone()
+    study.close()
+    return started, total, (row[0] if row else 0)
+
+
+def per_trial(started, end):
+    """µs per trial over the WINDOW trials that end at ``end`` (the asks of end-WINDOW-1 .. end-1)."""
+    end = min(end, len(started))
+    a = max(0, end - 1 - WINDOW)
+    return (started[end - 1] - started[a]) / max(1, end - 1 - a) * 1e6
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--trials", type=int, default=20000)
+    ap.add_argument("--slow-trials", type=int, default=None, help="trials for the SLOW searchers (default: SLOW)")
+    ap.add_argument("--sizes", type=int, nargs="*", default=[2500, 5000, 10000, 20000])
+    ap.add_argument("--only", nargs="*", default=None)
+    ap.add_argument("--storage", choices=("file", "memory"), default="file")
+    ap.add_argument("--csv", default=str(default_csv()))
+    args = ap.parse_args()
+    names = args.only or list_searchers()
+    print(machine())
+    print(f"NAS-Bench-201 table, inline, {args.storage} storage, snapshot every 100 trials, seed 0; "
+          f"µs per trial over {WINDOW}-trial windows")
+    sizes = [s for s in args.sizes if s <= args.trials]
+    head = f"{'searcher':22s} {'trials':>6s} {'first':>7s} {'last':>7s} {'ratio':>6s}  " + \
+        " ".join(f"{'@' + str(s):>7s}" for s in sizes) + f" {'snapshot':>9s} {'total s':>8s}"
+    print(head)
+    with tempfile.TemporaryDirectory() as folder:
+        for name in names:
+            n = args.trials if name not in SLOW else min(args.trials, args.slow_trials or SLOW[name])
+            started, total, snap = run_study(name, n, args.csv, folder, args.storage)
+            ran = len(started)
+            first, last = per_trial(started, WINDOW + 1), per_trial(started, ran)
+            ratio = last / first
+            at = " ".join(f"{per_trial(started, s):7.0f}" if s <= ran else f"{'-':>7s}" for s in sizes)
+            note = "" if ran == n else f"  (exhausted the space at {ran})"
+            if name in SLOW and n < args.trials:
+                note += f"  (SLOW: {n} trials)"
+            print(f"{name:22s} {ran:6d} {first:7.0f} {last:7.0f} {ratio:6.2f}  {at} {snap / 1024:7.1f}kB "
+                  f"{total:8.1f}  {'PASS' if ratio <= TARGET else 'FAIL'}{note}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
