@@ -16,6 +16,12 @@ the first and the last 1,000 trials and their ratio (target: at most 1.3),
 the cost of the 1,000 trials that end at each of ``--sizes``, and the size
 of the last snapshot.
 
+The **baseline** is the bare loop of the same searcher, options and seed:
+``ask_with_budget``, the table lookup, ``tell``, timed the same way, with no
+storage and no snapshots. Its ratio is the growth of the algorithm itself
+(a tournament over a population that only grows, dedup retries as the
+space is used up); the study's ratio beyond it is nasl's bookkeeping.
+
 NAS-Bench-201 has 15,625 architectures: a searcher that never proposes one
 twice stops there (``Exhausted``), so its last 1,000 are the last 1,000 it
 ran. Searchers whose algorithm costs more with every trial on this machine
@@ -41,7 +47,11 @@ sys.path.insert(0, str(ROOT))  # run from a checkout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import nasl  # noqa: E402
-from nasl.searchers import list_searchers  # noqa: E402
+from nasl.searchers import create, list_searchers  # noqa: E402
+from nasl.searchers.base import Exhausted, Result  # noqa: E402
+from nasl.study.protocol import TrialRequest  # noqa: E402
+from nasl.study.searcher_inputs import resolve_searcher_options  # noqa: E402
+from nasl.study.table import TableEvaluator  # noqa: E402
 from _machine import machine  # noqa: E402
 from searcher_quality import SETTINGS, default_csv  # noqa: E402
 
@@ -66,6 +76,25 @@ def run_study(name, n, csv, folder, storage_kind):
     return started, total, (row[0] if row else 0)
 
 
+def bare_loop(name, n, csv):
+    """The ask times of the searcher's own loop: ask, lookup, tell; no study."""
+    space = nasl.load(SPACE)
+    source = SPACE.read_text()
+    evaluator = TableEvaluator(csv, COLUMN, extra=[])
+    s = create(name, space.spec, seed=0, **resolve_searcher_options(SETTINGS.get(name, {}), space))
+    started, clock = [], time.perf_counter
+    for i in range(n):
+        t = clock()
+        try:
+            arch, budget = s.ask_with_budget()
+        except Exhausted:
+            break
+        started.append(t)
+        req = TrialRequest(trial_id=i, number=i, arch=arch, budget=budget, seed=i, space_source=source)
+        s.tell(arch, Result({COLUMN: evaluator(req)[COLUMN]}, directions={COLUMN: "max"}), budget=budget)
+    return started
+
+
 def per_trial(started, end):
     """µs per trial over the WINDOW trials that end at ``end`` (the asks of end-WINDOW-1 .. end-1)."""
     end = min(end, len(started))
@@ -87,23 +116,25 @@ def main() -> None:
     print(f"NAS-Bench-201 table, inline, {args.storage} storage, snapshot every 100 trials, seed 0; "
           f"µs per trial over {WINDOW}-trial windows")
     sizes = [s for s in args.sizes if s <= args.trials]
-    head = f"{'searcher':22s} {'trials':>6s} {'first':>7s} {'last':>7s} {'ratio':>6s}  " + \
-        " ".join(f"{'@' + str(s):>7s}" for s in sizes) + f" {'snapshot':>9s} {'total s':>8s}"
-    print(head)
+    print(f"{'searcher':22s} {'trials':>6s} {'first':>7s} {'last':>7s} {'ratio':>6s}  "
+          + " ".join(f"{'@' + str(s):>7s}" for s in sizes)
+          + f" {'snapshot':>9s} {'total s':>8s} | {'bare first':>10s} {'last':>7s} {'ratio':>6s}")
     with tempfile.TemporaryDirectory() as folder:
         for name in names:
             n = args.trials if name not in SLOW else min(args.trials, args.slow_trials or SLOW[name])
             started, total, snap = run_study(name, n, args.csv, folder, args.storage)
+            bare = bare_loop(name, n, args.csv)
             ran = len(started)
             first, last = per_trial(started, WINDOW + 1), per_trial(started, ran)
+            b_first, b_last = per_trial(bare, WINDOW + 1), per_trial(bare, len(bare))
             ratio = last / first
             at = " ".join(f"{per_trial(started, s):7.0f}" if s <= ran else f"{'-':>7s}" for s in sizes)
             note = "" if ran == n else f"  (exhausted the space at {ran})"
             if name in SLOW and n < args.trials:
                 note += f"  (SLOW: {n} trials)"
             print(f"{name:22s} {ran:6d} {first:7.0f} {last:7.0f} {ratio:6.2f}  {at} {snap / 1024:7.1f}kB "
-                  f"{total:8.1f}  {'PASS' if ratio <= TARGET else 'FAIL'}{note}", flush=True)
-
+                  f"{total:8.1f} | {b_first:10.0f} {b_last:7.0f} {b_last / b_first:6.2f}  "
+                  f"{'PASS' if ratio <= TARGET else 'FAIL'}{note}", flush=True)
 
 if __name__ == "__main__":
     main()

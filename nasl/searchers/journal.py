@@ -46,6 +46,17 @@ PAIR = (_same, tuple)                            # a tuple of JSON values
 PLAIN = (_same, _same)                           # JSON values
 
 
+def _node(item):
+    return [list(item[0]), *item[1]]
+
+
+def _unnode(e):
+    return tuple(e[0]), list(e[1:])
+
+
+NODE = (_node, _unnode)                          # (tuple key, list of numbers), as [[*key], *numbers]
+
+
 class Log(list):
     """A list whose study snapshots hold only the entries past what is already stored.
 
@@ -158,13 +169,17 @@ for _name in ("discard", "remove", "pop", "clear", "update", "difference_update"
 
 
 class LogDict(dict):
-    """A dict ``{Architecture: value}`` whose snapshots log its assignments (replayed in order on load)."""
+    """A dict whose snapshots log its assignments, replayed in order on load.
+
+    ``codec`` encodes one ``(key, value)`` item (default: an Architecture
+    and a JSON value). A value changed in place is logged by :meth:`touch`.
+    """
 
     __slots__ = ("assigned",)
 
-    def __init__(self, items=()):
+    def __init__(self, items=(), codec=ARCH_SCORE):
         super().__init__()
-        self.assigned = Log(codec=ARCH_SCORE)
+        self.assigned = Log(codec=codec)
         for k, v in dict(items).items():
             self[k] = v
 
@@ -172,18 +187,25 @@ class LogDict(dict):
         super().__setitem__(key, value)
         self.assigned.append((key, value))
 
+    def touch(self, key) -> None:
+        """Log ``key`` again: its value was changed in place."""
+        self.assigned.append((key, self[key]))
+
     def __reduce__(self):
-        return type(self), (list(self.items()),)
+        return type(self), (list(self.items()), self.assigned.codec)
 
     def state(self):
-        if len(self.assigned) > 2 * len(self) + 16:      # mostly overwritten: log the items afresh
-            self.assigned = Log(self.items(), ARCH_SCORE)
+        codec = self.assigned.codec
+        if _SAVING.get() is None:
+            return [codec[0](item) for item in self.items()]
+        if len(self.assigned) > 2 * len(self) + 16:      # mostly overwritten: log the items afresh (amortised O(1))
+            self.assigned = Log(self.items(), codec)
         return self.assigned.state()
 
     @classmethod
-    def load(cls, state) -> "LogDict":
-        out = cls()
-        out.assigned = Log.load(state, ARCH_SCORE)
+    def load(cls, state, codec=ARCH_SCORE) -> "LogDict":
+        out = cls(codec=codec)
+        out.assigned = Log.load(state, codec)
         for k, v in out.assigned:
             dict.__setitem__(out, k, v)
         return out
@@ -194,7 +216,7 @@ def _rewrite(name):
 
     def method(self, *args, **kw):
         out = base(self, *args, **kw)
-        self.assigned = Log(self.items(), ARCH_SCORE)
+        self.assigned = Log(self.items(), self.assigned.codec)
         return out
     method.__name__ = name
     return method
@@ -219,8 +241,10 @@ class Journal:
         self.since: dict = {}           # key -> seq of the row that wrote it from entry 0
         self.next_key = 0
         self.pending: list = []         # (Log, keep) of the snapshot being written
+        self.last_seq = None            # of the newest stored row: a snapshot there must not replace it
         for seq, state in rows:
             self._absorb(seq, state)
+            self.last_seq = seq
 
     def new_key(self) -> int:
         self.next_key += 1
@@ -264,6 +288,7 @@ class Journal:
                 self.since[log._key] = seq
             log._saved = log._low = len(log)
         self.pending = []
+        self.last_seq = seq
 
     def discard(self) -> None:
         """The snapshot was not stored: the next one repeats its increments."""

@@ -56,7 +56,10 @@ def restore_searcher(searcher, store, objectives: dict):
     from nasl.ir.architecture import Architecture
     from nasl.searchers.journal import Journal
     rows = store.searcher_states()
-    journal = Journal(rows)
+    try:
+        journal = Journal(rows)
+    except ValueError as e:
+        raise NaslError(f"cannot resume: {e}") from None
     start = -1
     if rows:
         start, state = rows[-1]
@@ -177,6 +180,8 @@ class Loop:
     def snapshot(self) -> None:
         # incremental: history-sized containers write only what is new since the last snapshot
         seq = self.seq - 1
+        if seq == self.journal.last_seq:
+            return          # nothing happened since; replacing that row would drop the entries it holds
         state = self.journal.state_dict(self.searcher)
         try:
             self.store.save_searcher_state(seq, state, keep_from=self.journal.oldest_needed(seq))

@@ -1,0 +1,152 @@
+"""Incremental searcher snapshots (nasl.searchers.journal): exact, and O(new trials) in size.
+
+A study snapshots its searcher every ``snapshot_every`` trials. Writing the
+whole history-sized state each time made a 10,000-trial random search
+quadratic (issue 13); these tests would have caught it.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+
+import pytest
+
+import nasl
+from nasl.ir.errors import NaslError
+from nasl.searchers import create, list_searchers
+from nasl.searchers.journal import _SAVING, ARCH, ArchSet, Journal, Log, LogDict
+from tests.searchers.test_protocol import EXAMPLES, drive, make, space
+
+NB201 = EXAMPLES / "nas_bench_201.nas"
+
+
+def snapshot(journal, searcher, seq, rows):
+    """What the study loop does: an increment, stored (here: JSON in a list), then committed."""
+    state = json.loads(json.dumps(journal.state_dict(searcher)))
+    keep_from = journal.oldest_needed(seq)
+    rows[:] = [r for r in rows if r[0] >= keep_from] + [(seq, state)]
+    journal.commit(seq)
+    return state
+
+
+@pytest.mark.parametrize("name", list_searchers())
+def test_an_increment_does_not_grow_with_the_history(name):
+    s = make(name, space("darts"))
+    j, rows = Journal(), []
+    drive(s, 20)
+    snapshot(j, s, 0, rows)
+    drive(s, 10)
+    early = len(json.dumps(snapshot(j, s, 1, rows)))
+    full_early = len(json.dumps(s.state_dict()))
+    drive(s, 150)
+    snapshot(j, s, 2, rows)
+    drive(s, 10)
+    late = len(json.dumps(snapshot(j, s, 3, rows)))
+    full_late = len(json.dumps(s.state_dict()))
+    # 10 new trials cost about the same to store after 30 or after 190 trials, however much the whole state grew
+    # (what varies is the phase of a bracket or a generation, not the history)
+    assert late - early <= 0.1 * (full_late - full_early) + 1500, (early, late, full_early, full_late)
+
+
+@pytest.mark.parametrize("name", list_searchers())
+def test_a_chain_of_increments_restores_the_searcher_exactly(name):
+    sp = space("nb201")
+    s = make(name, sp, seed=5)
+    j, rows = Journal(), []
+    for k in range(4):
+        drive(s, 12, fail_every=5, lag=1)
+        snapshot(j, s, k, rows)
+    fresh = make(name, sp, seed=5)
+    Journal(rows).load(fresh, rows[-1][1])
+    assert json.dumps(fresh.state_dict()) == json.dumps(s.state_dict())
+    assert drive(fresh, 15, lag=1) == drive(s, 15, lag=1)
+
+
+def test_the_study_stores_increments_and_resumes_exactly(tmp_path):
+    """Random search to 1,200 trials: the last snapshot row is as small as an early one, and resume is exact."""
+    kw = dict(searcher="random", evaluator="python:tests.searchers.test_journal:fake", seed=1, progress=False,
+              snapshot_every=100)
+    whole = nasl.search(NB201, budget=1200, storage=tmp_path / "whole.db", **kw)
+    sizes = [n for _, n in whole.storage.conn.execute("SELECT seq, length(state) FROM searcher_states ORDER BY seq")]
+    assert len(sizes) == 12                # the chain: every increment is kept (the final one adds none), each about as small
+    assert max(sizes[2:]) < 2 * sizes[1]
+    expected = [(t.number, t.arch_id) for t in whole.trials]
+    nasl.search(NB201, budget=450, storage=tmp_path / "cut.db", **kw).close()
+    resumed = nasl.search(storage=tmp_path / "cut.db", budget=1200, resume=True, progress=False,
+                          evaluator="python:tests.searchers.test_journal:fake", snapshot_every=100)
+    assert [(t.number, t.arch_id) for t in resumed.trials] == expected
+
+
+def test_a_missing_row_of_the_chain_is_a_clear_error(tmp_path):
+    db = tmp_path / "s.db"
+    kw = dict(searcher="random", evaluator="python:tests.searchers.test_journal:fake", progress=False,
+              snapshot_every=50)
+    nasl.search(NB201, budget=200, storage=db, **kw).close()
+    from nasl.study.storage import Storage
+    store = Storage(db)
+    with store.transaction():
+        store.conn.execute("DELETE FROM searcher_states WHERE seq = (SELECT min(seq) FROM searcher_states)")
+    store.close()
+    with pytest.raises(NaslError, match="cannot resume: the study's searcher snapshots are incomplete"):
+        nasl.search(storage=db, budget=300, resume=True, progress=False,
+                    evaluator="python:tests.searchers.test_journal:fake")
+
+
+def test_log_tracks_appends_and_pops_and_rewrites_after_other_changes():
+    j = Journal()
+    log = Log([1, 2, 3], codec=(lambda x: x, lambda x: x))
+    assert log.state() == [1, 2, 3]                          # no journal: in full
+
+    def inc():
+        token = _SAVING.set(j)
+        try:
+            return log.state()
+        finally:
+            _SAVING.reset(token)
+    assert inc() == {"$log": 0, "keep": 0, "tail": [1, 2, 3]}
+    j.commit(0)
+    log.append(4)
+    assert inc() == {"$log": 0, "keep": 3, "tail": [4]}
+    j.commit(1)
+    log.pop()
+    log.pop()
+    log.append(9)
+    assert inc() == {"$log": 0, "keep": 2, "tail": [9]}
+    j.commit(2)
+    log[0] = 7                                               # anything else: stored afresh
+    assert inc() == {"$log": 0, "keep": 0, "tail": [7, 2, 9]}
+
+
+def test_containers_copy_and_pickle_as_plain_new_ones():
+    sp = space("nb201")
+    archs = [sp.sample(i) for i in range(5)]
+    seen = ArchSet(archs[:3])
+    scores = LogDict({a: float(i) for i, a in enumerate(archs)})
+    for c in (seen, scores, Log(archs, ARCH)):
+        for twin in (copy.deepcopy(c), pickle.loads(pickle.dumps(c))):
+            assert twin == c and type(twin) is type(c)
+            assert twin.state() == c.state()
+    with pytest.raises(TypeError, match="only grows"):
+        seen.discard(archs[0])
+
+
+def test_a_public_state_dict_stays_self_contained():
+    """``state_dict()`` outside a study is whole JSON, loadable into a fresh searcher without the study."""
+    sp = space("nb201")
+    s = create("random", sp.spec, seed=0)
+    drive(s, 30)
+    state = json.loads(json.dumps(s.state_dict()))
+    assert "$log" not in json.dumps(state)
+    fresh = create("random", sp.spec, seed=0)
+    fresh.load_state_dict(state)
+    assert drive(fresh, 10) == drive(s, 10)
+
+
+def fake(request) -> dict:
+    """A deterministic objective from the architecture alone."""
+    import zlib
+    return {"score": zlib.crc32(json.dumps(dict(request.arch), sort_keys=True).encode()) / 2 ** 32}
+
+
+fake.directions = {"score": "max"}
