@@ -60,7 +60,7 @@ WINDOW = 1000
 COLUMN = "CIFAR10TestAccuracy200Epochs"
 SPACE = ROOT / "examples" / "nas_bench_201.nas"
 # Searchers whose own algorithm grows with the history (see BENCHMARKS.md): trials they run instead of --trials
-SLOW = {"bananas": 3000, "optuna": 3000}
+SLOW = {"bananas": 2000, "optuna": 2000}
 
 
 def run_study(name, n, csv, folder, storage_kind):

@@ -78,6 +78,16 @@ def test_the_study_stores_increments_and_resumes_exactly(tmp_path):
     assert [(t.number, t.arch_id) for t in resumed.trials] == expected
 
 
+def test_a_final_snapshot_at_a_stored_seq_keeps_the_row(tmp_path):
+    """A run that ends on a periodic snapshot, or resumes with nothing to do, must not overwrite that row."""
+    kw = dict(evaluator="python:tests.searchers.test_journal:fake", progress=False, snapshot_every=100)
+    expected = [t.arch_id for t in nasl.search(NB201, searcher="random", budget=300, **kw).trials]
+    db = tmp_path / "s.db"
+    nasl.search(NB201, searcher="random", budget=200, storage=db, **kw).close()   # ends at a snapshot
+    nasl.search(storage=db, budget=200, resume=True, **kw).close()                 # nothing to run
+    assert [t.arch_id for t in nasl.search(storage=db, budget=300, resume=True, **kw).trials] == expected
+
+
 def test_a_missing_row_of_the_chain_is_a_clear_error(tmp_path):
     db = tmp_path / "s.db"
     kw = dict(searcher="random", evaluator="python:tests.searchers.test_journal:fake", progress=False,
