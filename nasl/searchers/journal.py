@@ -26,7 +26,6 @@ _LOADING: contextvars.ContextVar = contextvars.ContextVar("nasl_journal_loading"
 _IDS = itertools.count()
 
 
-
 def _same(x):
     return x
 
@@ -105,25 +104,30 @@ class Log(list):
             if journal is None:
                 raise ValueError("this searcher state is an increment of a study's earlier snapshots; "
                                  "load it through the study (nasl.search(..., resume=True))")
-            out = cls(map(decode, journal.entries[state["$log"]]), codec)
+            entries = journal.entries.get(state["$log"])
+            if entries is None:
+                raise ValueError(f"the study's searcher snapshots are incomplete (no stored entries of "
+                                 f"log {state['$log']})")
+            out = cls(map(decode, entries), codec)
             out._key, out._jid = state["$log"], journal.id
             out._low = out._saved = len(out)
             return out
         return cls(map(decode, state), codec)
 
 
-# every other mutation of a Log marks it for a full rewrite
-for _name in ("__setitem__", "__delitem__", "__imul__", "insert", "remove", "sort", "reverse",
-              "clear"):
-    def _wrap(name=_name):
-        base = getattr(list, name)
+def _rewrites(name):
+    base = getattr(list, name)
 
-        def method(self, *args, **kw):
-            self._low = 0
-            return base(self, *args, **kw)
-        method.__name__ = name
-        return method
-    setattr(Log, _name, _wrap())
+    def method(self, *args, **kw):
+        self._low = 0
+        return base(self, *args, **kw)
+    method.__name__ = name
+    return method
+
+
+# every other mutation of a Log marks it for a full rewrite
+for _name in ("__setitem__", "__delitem__", "__imul__", "insert", "remove", "sort", "reverse", "clear"):
+    setattr(Log, _name, _rewrites(_name))
 
 
 class ArchSet(set):
@@ -185,21 +189,24 @@ class LogDict(dict):
 
     def __setitem__(self, key, value) -> None:
         super().__setitem__(key, value)
-        self.assigned.append((key, value))
+        self._log(key, value)
 
     def touch(self, key) -> None:
         """Log ``key`` again: its value was changed in place."""
-        self.assigned.append((key, self[key]))
+        self._log(key, self[key])
+
+    def _log(self, key, value) -> None:
+        if len(self.assigned) > 2 * len(self) + 16:      # mostly overwritten: log the items afresh (amortised O(1))
+            self.assigned = Log(self.items(), self.assigned.codec)
+        else:
+            self.assigned.append((key, value))
 
     def __reduce__(self):
         return type(self), (list(self.items()), self.assigned.codec)
 
     def state(self):
-        codec = self.assigned.codec
         if _SAVING.get() is None:
-            return [codec[0](item) for item in self.items()]
-        if len(self.assigned) > 2 * len(self) + 16:      # mostly overwritten: log the items afresh (amortised O(1))
-            self.assigned = Log(self.items(), codec)
+            return [self.assigned.codec[0](item) for item in self.items()]
         return self.assigned.state()
 
     @classmethod
@@ -252,13 +259,15 @@ class Journal:
 
     def _absorb(self, seq, node) -> None:
         if isinstance(node, dict) and "$log" in node:
-            key, keep = node["$log"], node["keep"]
+            key, keep, tail = node["$log"], node.get("keep"), node.get("tail")
+            if not (isinstance(key, int) and isinstance(keep, int) and keep >= 0 and isinstance(tail, list)):
+                raise ValueError(f"the study's searcher snapshot at {seq} is malformed (a log entry {node!r:.80})")
             entries = self.entries.setdefault(key, [])
             if keep > len(entries):
                 raise ValueError(f"the study's searcher snapshots are incomplete (row {seq} continues "
                                  f"log {key} at entry {keep}, but only {len(entries)} are stored)")
             del entries[keep:]
-            entries.extend(node["tail"])
+            entries.extend(tail)
             if keep == 0:
                 self.since[key] = seq
             self.next_key = max(self.next_key, key + 1)

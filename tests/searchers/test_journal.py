@@ -160,3 +160,16 @@ def fake(request) -> dict:
 
 
 fake.directions = {"score": "max"}
+
+
+def test_a_logdict_log_stays_proportional_to_the_dict():
+    """In-place updates (MCTS visit counts) are logged; the log is compacted, also outside a study."""
+    d = LogDict({(): [0]}, codec=(lambda kv: [list(kv[0]), *kv[1]], lambda e: (tuple(e[0]), e[1:])))
+    for i in range(1000):
+        d[(i % 3,)] = [i]
+        d.touch(())
+    assert len(d) == 4 and len(d.assigned) <= 2 * len(d) + 17
+    rebuilt = {}
+    for k, v in d.assigned:
+        rebuilt[k] = v
+    assert rebuilt == dict(d) and list(rebuilt) == list(d)
