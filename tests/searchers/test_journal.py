@@ -173,3 +173,23 @@ def test_a_logdict_log_stays_proportional_to_the_dict():
     for k, v in d.assigned:
         rebuilt[k] = v
     assert rebuilt == dict(d) and list(rebuilt) == list(d)
+
+
+def test_a_study_with_a_whole_snapshot_from_before_resumes_exactly(tmp_path):
+    """Files written before incremental snapshots hold one whole ``state_dict()``; they resume as before."""
+    from nasl.study.loop import restore_searcher
+    from nasl.study.storage import Storage
+    kw = dict(evaluator="python:tests.searchers.test_journal:fake", progress=False, snapshot_every=100)
+    expected = [t.arch_id for t in nasl.search(NB201, searcher="random", budget=300, **kw).trials]
+    db = tmp_path / "old.db"
+    nasl.search(NB201, searcher="random", budget=150, storage=db, **kw).close()
+    store = Storage(db)
+    s = create("random", space("nb201").spec, seed=0)
+    restore_searcher(s, store, {"score": "max"})
+    seq = store.searcher_states()[-1][0]
+    with store.transaction():
+        store.conn.execute("DELETE FROM searcher_states")
+    store.save_searcher_state(seq, s.state_dict())           # the old format: whole, self-contained
+    store.close()
+    resumed = nasl.search(storage=db, budget=300, resume=True, **kw)
+    assert [t.arch_id for t in resumed.trials] == expected
