@@ -10,9 +10,10 @@ same seed and ``workers`` are identical. ``deterministic=False`` tells in
 completion order and never holds a free worker back, for the most
 throughput when trial times vary a lot.
 
-Resume: the searcher comes back from its last snapshot (``state_dict``)
-plus a replay of the asks and tells recorded after it, in their recorded
-order (``ask_seq`` / ``tell_seq``); trials that a killed run left
+Resume: the searcher comes back from its last snapshot (``state_dict``,
+stored by increments: :mod:`nasl.searchers.journal`) plus a replay of the
+asks and tells recorded after it, in their recorded order (``ask_seq`` /
+``tell_seq``); trials that a killed run left
 ``running`` are evaluated again (same architecture, same trial seed), and
 complete or failed trials never are.
 """
