@@ -54,7 +54,8 @@ def test_an_increment_does_not_grow_with_the_history(name):
     assert late - early <= 0.1 * (full_late - full_early) + 1500, (early, late, full_early, full_late)
 
 
-@pytest.mark.parametrize("name", list_searchers())
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
+                                  for n in list_searchers()])
 def test_a_chain_of_increments_restores_the_searcher_exactly(name):
     sp = space("nb201")
     s = make(name, sp, seed=5)
