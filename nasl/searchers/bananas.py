@@ -6,6 +6,7 @@ import math
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Exhausted, Result, Searcher
 from nasl.searchers.encoding import OneHotEncoder
+from nasl.searchers.journal import ARCH, ARCH_SCORE, ArchSet, Log
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.surrogate import MLPEnsemble
 from nasl.searchers.walks import NoValidArchitecture, Odometer, has_constraints, mutate, sample, satisfies
@@ -78,8 +79,9 @@ class Bananas(Searcher):
         self.acquisition, self.ucb_beta = acquisition, ucb_beta
         self.hidden, self.epochs, self.lr = tuple(hidden), epochs, lr
         self.objective = objective
-        self.data: list = []               # (arch, score) of successful results, in tell order
-        self.seen: set = set()             # asked or told
+        # journaled (nasl.searchers.journal): a study's snapshots store only what is new
+        self.data = Log(codec=ARCH_SCORE)  # (arch, score) of successful results, in tell order
+        self.seen = ArchSet()              # asked or told
         self.queue: list = []              # proposals of the last fit, best last
         self.num_fits = 0
         self._rest = None                  # the unseen architectures, once random draws keep repeating
@@ -115,7 +117,7 @@ class Bananas(Searcher):
                 rest = [a for a in Odometer(self.spec) if a not in self.seen
                         and (not self._check or satisfies(self.spec, a))]
                 self.rng.shuffle(rest)
-                self._rest = rest
+                self._rest = Log(rest, ARCH)
             while self._rest:
                 arch = self._rest.pop()
                 if arch not in self.seen:
@@ -193,15 +195,14 @@ class Bananas(Searcher):
             self.data.append((arch, s))
 
     def _get_state(self):
-        return {"data": [[a.to_json(), s] for a, s in self.data],
-                "seen": sorted(a.to_json() for a in self.seen),
+        return {"data": self.data.state(), "seen": self.seen.state(),
                 "queue": [a.to_json() for a in self.queue], "num_fits": self.num_fits,
-                "rest": None if self._rest is None else [a.to_json() for a in self._rest]}
+                "rest": None if self._rest is None else self._rest.state()}
 
     def _set_state(self, state) -> None:
-        self.data = [(Architecture.from_json(a), s) for a, s in state["data"]]
-        self.seen = {Architecture.from_json(a) for a in state["seen"]}
+        self.data = Log.load(state["data"], ARCH_SCORE)
+        self.seen = ArchSet.load(state["seen"])
         self.queue = [Architecture.from_json(a) for a in state["queue"]]
         self.num_fits = state["num_fits"]
         rest = state["rest"]
-        self._rest = None if rest is None else [Architecture.from_json(a) for a in rest]
+        self._rest = None if rest is None else Log.load(rest, ARCH)

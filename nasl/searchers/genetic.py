@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Exhausted, Result, Searcher
+from nasl.searchers.journal import LogDict
 from nasl.searchers.novelty import Novelty
 from nasl.searchers.recombine import crossover, mutate_each
 from nasl.searchers.registry import register_searcher
@@ -86,7 +87,7 @@ class GeneticAlgorithm(Searcher):
         self.generation = 0            # the generation being proposed
         self.queue: list = []          # its members still to propose
         self.told: list = []           # (arch, score) told since the last breeding, plus carried members
-        self.scores: dict = {}         # every architecture told successfully -> score
+        self.scores = LogDict()        # every architecture told successfully -> score (journaled)
 
     def _propose(self) -> Architecture:
         if self.generation == 0 and not self.queue and self.num_asked < self.population_size:
@@ -170,12 +171,12 @@ class GeneticAlgorithm(Searcher):
     def _get_state(self):
         return {"generation": self.generation, "queue": [a.to_json() for a in self.queue],
                 "told": [[a.to_json(), s] for a, s in self.told],
-                "scores": [[a.to_json(), s] for a, s in self.scores.items()],
+                "scores": self.scores.state(),
                 "novelty": self.novelty.state()}
 
     def _set_state(self, state) -> None:
         self.generation = state["generation"]
         self.queue = [Architecture.from_json(a) for a in state["queue"]]
         self.told = [(Architecture.from_json(a), s) for a, s in state["told"]]
-        self.scores = {Architecture.from_json(a): s for a, s in state["scores"]}
+        self.scores = LogDict.load(state["scores"])
         self.novelty.load(state["novelty"])

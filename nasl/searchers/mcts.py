@@ -7,6 +7,7 @@ from collections import Counter
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
 from nasl.searchers.decisions import Decisions
+from nasl.searchers.journal import NODE, LogDict
 from nasl.searchers.novelty import Novelty
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import MAX_TRIES, NoValidArchitecture, has_constraints, satisfies
@@ -63,9 +64,10 @@ class MCTS(Searcher):
         self.decisions = Decisions(self.spec, max_arms, bins)
         self._check = has_constraints(self.spec)
         self.novelty = Novelty(self.spec, self._check, dedup)
-        self.tree: dict[tuple, list] = {(): [0, 0.0, 0]}   # prefix -> [visits, score sum, scores told]
+        # prefix -> [visits, score sum, scores told]; journaled, so in-place changes are touch()ed
+        self.tree = LogDict({(): [0, 0.0, 0]}, NODE)
         self.inflight: Counter = Counter()                  # asked by this searcher, not told yet
-        self.scores: dict[Architecture, float] = {}
+        self.scores = LogDict()                             # Architecture -> score (journaled)
         self.lo = None                        # the worst score: what a failure backs up
         self.n_scores, self.sum_scores, self.sum_squares = 0, 0.0, 0.0
 
@@ -81,6 +83,7 @@ class MCTS(Searcher):
             if not self._check or satisfies(self.spec, values):
                 for node in path:
                     self.tree[node][0] += 1
+                    self.tree.touch(node)
                 return Architecture._trusted(values)
         raise NoValidArchitecture(f"no architecture met the constraints in {MAX_TRIES} descents")
 
@@ -176,18 +179,19 @@ class MCTS(Searcher):
             stats[2] += 1
             if count_visit:
                 stats[0] += 1
+            tree.touch(node)
 
     def _get_state(self):
-        return {"tree": [[list(k), *v] for k, v in self.tree.items()],
+        return {"tree": self.tree.state(),
                 "inflight": [[a.to_json(), n] for a, n in self.inflight.items()],
-                "scores": [[a.to_json(), s] for a, s in self.scores.items()],
+                "scores": self.scores.state(),
                 "lo": self.lo, "moments": [self.n_scores, self.sum_scores, self.sum_squares],
                 "novelty": self.novelty.state()}
 
     def _set_state(self, state) -> None:
-        self.tree = {tuple(k): [n, w, t] for k, n, w, t in state["tree"]}
+        self.tree = LogDict.load(state["tree"], NODE)
         self.inflight = Counter({Architecture.from_json(a): n for a, n in state["inflight"]})
-        self.scores = {Architecture.from_json(a): s for a, s in state["scores"]}
+        self.scores = LogDict.load(state["scores"])
         self.lo = state["lo"]
         self.n_scores, self.sum_scores, self.sum_squares = state["moments"]
         self.novelty.load(state["novelty"])

@@ -14,6 +14,7 @@ from typing import Callable
 
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Exhausted
+from nasl.searchers.journal import ARCH, ArchSet, Log
 from nasl.searchers.walks import NoValidArchitecture, Odometer, sample, satisfies
 
 
@@ -37,8 +38,8 @@ class Novelty:
         self.check = check
         self.enabled = enabled
         self.retries = retries
-        self.seen: set[Architecture] = set()
-        self.rest: list[Architecture] | None = None
+        self.seen = ArchSet()           # journaled: a study's snapshots store only what is new
+        self.rest: Log | None = None
 
     def propose(self, rule: Callable[[], Architecture], rng,
                 on_repeat: Callable[[Architecture], None] | None = None) -> Architecture:
@@ -62,9 +63,9 @@ class Novelty:
                 if arch not in self.seen:
                     self.seen.add(arch)
                     return arch
-            self.rest = [a for a in Odometer(self.spec)
-                         if a not in self.seen and (not self.check or satisfies(self.spec, a))]
-            rng.shuffle(self.rest)
+            rest = [a for a in Odometer(self.spec) if a not in self.seen and (not self.check or satisfies(self.spec, a))]
+            rng.shuffle(rest)
+            self.rest = Log(rest, ARCH)
         while self.rest:
             arch = self.rest.pop()
             if arch not in self.seen:
@@ -84,10 +85,9 @@ class Novelty:
             raise Exhausted(str(e)) from None
 
     def state(self) -> dict:
-        return {"seen": sorted(a.to_json() for a in self.seen),
-                "rest": None if self.rest is None else [a.to_json() for a in self.rest]}
+        return {"seen": self.seen.state(), "rest": None if self.rest is None else self.rest.state()}
 
     def load(self, state: dict) -> None:
-        self.seen = {Architecture.from_json(a) for a in state["seen"]}
+        self.seen = ArchSet.load(state["seen"])
         rest = state["rest"]
-        self.rest = None if rest is None else [Architecture.from_json(a) for a in rest]
+        self.rest = None if rest is None else Log.load(rest, ARCH)

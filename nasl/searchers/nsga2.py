@@ -5,6 +5,7 @@ from nasl.ir.architecture import Architecture
 from nasl.ir.choice import Choice
 from nasl.ir.choices import ChoiceSpec
 from nasl.searchers.base import Exhausted, Result, Searcher
+from nasl.searchers.journal import ArchSet
 from nasl.searchers.pareto import crowding_distance, fast_non_dominated_sort, signed_scores
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import NoValidArchitecture, has_constraints, mutate, sample, satisfies
@@ -82,7 +83,7 @@ class NSGA2(Searcher):
         self.objectives = list(objectives) if objectives is not None else None
         self.population: list = []     # [arch, scores, rank, crowding]
         self.offspring: list = []      # [arch, scores], told since the last selection
-        self.seen: set = set()
+        self.seen = ArchSet()          # journaled (nasl.searchers.journal)
         self._check = has_constraints(self.spec)
 
     # ------------------------------------------------------------ asks
@@ -142,14 +143,14 @@ class NSGA2(Searcher):
         return {"objectives": self.objectives,
                 "population": [[a.to_json(), list(s), rk, _finite(cd)] for a, s, rk, cd in self.population],
                 "offspring": [[a.to_json(), list(s)] for a, s in self.offspring],
-                "seen": sorted(a.to_json() for a in self.seen)}
+                "seen": self.seen.state()}
 
     def _set_state(self, state) -> None:
         self.objectives = state["objectives"]
         self.population = [[Architecture.from_json(a), tuple(s), rk, float(cd)]
                            for a, s, rk, cd in state["population"]]
         self.offspring = [(Architecture.from_json(a), tuple(s)) for a, s in state["offspring"]]
-        self.seen = {Architecture.from_json(a) for a in state["seen"]}
+        self.seen = ArchSet.load(state["seen"])
 
 
 def _finite(x: float):

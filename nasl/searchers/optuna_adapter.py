@@ -35,6 +35,7 @@ from nasl.ir.architecture import Architecture
 from nasl.ir.choice import Choice
 from nasl.ir.errors import MissingDependency
 from nasl.searchers.base import Exhausted, Result, Searcher
+from nasl.searchers.journal import PLAIN, Log
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, satisfies
 
@@ -110,7 +111,7 @@ class OptunaSearcher(Searcher):
         self.study = optuna.create_study(storage=optuna.storages.InMemoryStorage(), sampler=self._sampler(),
                                          directions=["maximize"] * n)   # scores are signed: larger is better
         self._trials: dict = {}     # arch -> trials asked and not yet told, oldest first
-        self._log: list = []
+        self._log = Log(codec=PLAIN)    # every ask and tell, to replay into Optuna (journaled)
 
     def _sampler(self):
         s = _optuna().samplers
@@ -206,16 +207,17 @@ class OptunaSearcher(Searcher):
 
     # ------------------------------------------------------------ state
     def _get_state(self):
-        return {"log": self._log}
+        return {"log": self._log.state()}
 
     def _set_state(self, state) -> None:
         self._reset()
-        for event in state["log"]:
+        log = Log.load(state["log"], PLAIN)
+        for event in log:
             if event[0] == "ask":
                 self._ask_trial()
             else:
                 self._tell_trial(Architecture.from_json(event[1]), Result.coerce(event[2]))
-            self._log.append(event)
+        self._log = log       # the loaded one: a study's next snapshot stores only new events
 
 
 def _distribution(optuna, kind, args):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from nasl.ir.architecture import Architecture
+from nasl.searchers.journal import ARCH_SCORE, Log
 from nasl.searchers.population import ScoredPopulation
 from nasl.searchers.novelty import Novelty
 from nasl.searchers.registry import register_searcher
@@ -42,7 +43,7 @@ class PairwiseTournament(ScoredPopulation):
         self.population_size = population_size
         self.objective = objective
         self._check = has_constraints(self.spec)
-        self.population: list = []          # (arch, score); order matters only for determinism
+        self.population = Log(codec=ARCH_SCORE)  # (arch, score); order matters only for determinism
         self.novelty = Novelty(self.spec, self._check, dedup)
 
     def _propose(self) -> Architecture:

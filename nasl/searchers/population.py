@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
+from nasl.searchers.journal import ARCH_SCORE, Log
 
 
 class ScoredPopulation(Searcher):
@@ -10,8 +11,10 @@ class ScoredPopulation(Searcher):
 
     Every told architecture counts as seen; a successful one joins the
     population with its score on ``self.objective``. Subclasses set
-    ``population``, ``novelty`` and ``objective`` in their constructor, and
-    decide who leaves the population and who is mutated.
+    ``population`` (a :class:`~nasl.searchers.journal.Log` of pairs, so that a
+    study's snapshots of a population that only grows store only its new
+    members), ``novelty`` and ``objective`` in their constructor, and decide
+    who leaves the population and who is mutated.
     """
 
     def _feedback(self, arch: Architecture, result: Result) -> None:
@@ -20,8 +23,8 @@ class ScoredPopulation(Searcher):
             self.population.append((arch, result.score(self.objective)))
 
     def _get_state(self):
-        return {"population": [[a.to_json(), s] for a, s in self.population], "novelty": self.novelty.state()}
+        return {"population": self.population.state(), "novelty": self.novelty.state()}
 
     def _set_state(self, state) -> None:
-        self.population = [(Architecture.from_json(a), s) for a, s in state["population"]]
+        self.population = Log.load(state["population"], ARCH_SCORE)
         self.novelty.load(state["novelty"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
 from nasl.searchers.decisions import Decisions
+from nasl.searchers.journal import Log
 from nasl.searchers.novelty import Novelty
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import MAX_TRIES, NoValidArchitecture, has_constraints, satisfies
@@ -83,7 +84,7 @@ class QLearning(Searcher):
         self._check = has_constraints(self.spec)
         self.novelty = Novelty(self.spec, self._check, dedup)
         self.q: dict[str, list] = {}        # state -> one value per arm
-        self.memory: list = []              # (steps as [key, arms, allowed, action], score)
+        self.memory = Log()      # journaled; (steps as [key, arms, allowed, action], score)
         self.total, self.count, self.worst = 0.0, 0, None
 
     # ------------------------------------------------------------ policy
@@ -170,11 +171,11 @@ class QLearning(Searcher):
             target = self.discount * max(row[a] for a in (range(arms) if allowed is None else allowed))
 
     def _get_state(self):
-        return {"q": self.q, "memory": self.memory, "total": self.total, "count": self.count,
+        return {"q": self.q, "memory": self.memory.state(), "total": self.total, "count": self.count,
                 "worst": self.worst, "novelty": self.novelty.state()}
 
     def _set_state(self, state) -> None:
         self.q = {k: list(v) for k, v in state["q"].items()}
-        self.memory = [(s, v) for s, v in state["memory"]]
+        self.memory = Log.load(state["memory"])
         self.total, self.count, self.worst = state["total"], state["count"], state["worst"]
         self.novelty.load(state["novelty"])

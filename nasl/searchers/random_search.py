@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Exhausted, Searcher
+from nasl.searchers.journal import ARCH, ArchSet, Log
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import NoValidArchitecture, Odometer, has_constraints, sample, satisfies
 
@@ -32,8 +33,8 @@ class RandomSearch(Searcher):
         super().__init__(spec, seed, **kw)
         self.dedup = dedup
         self.max_retries = max_retries
-        self.seen: set[Architecture] = set()
-        self._rest: list[Architecture] | None = None    # the unseen ones, once draws keep repeating
+        self.seen = ArchSet()
+        self._rest: Log | None = None    # the unseen ones, once draws keep repeating
         self._check = has_constraints(self.spec)
 
     def _propose(self) -> Architecture:
@@ -59,20 +60,19 @@ class RandomSearch(Searcher):
         except NoValidArchitecture as e:
             raise Exhausted(str(e)) from None
 
-    def _unseen(self) -> list[Architecture]:
+    def _unseen(self) -> Log:
         rest = [a for a in Odometer(self.spec) if a not in self.seen and (not self._check or satisfies(self.spec, a))]
         self.rng.shuffle(rest)
-        return rest
+        return Log(rest, ARCH)
 
     def _feedback(self, arch, result) -> None:
         if self.dedup:
             self.seen.add(arch)
 
     def _get_state(self):
-        return {"seen": [a.to_json() for a in self.seen],
-                "rest": None if self._rest is None else [a.to_json() for a in self._rest]}
+        return {"seen": self.seen.state(), "rest": None if self._rest is None else self._rest.state()}
 
     def _set_state(self, state) -> None:
-        self.seen = {Architecture.from_json(a) for a in state["seen"]}
+        self.seen = ArchSet.load(state["seen"])
         rest = state["rest"]
-        self._rest = None if rest is None else [Architecture.from_json(a) for a in rest]
+        self._rest = None if rest is None else Log.load(rest, ARCH)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from nasl.ir.architecture import Architecture
+from nasl.searchers.journal import ARCH_SCORE, Log
 from nasl.searchers.population import ScoredPopulation
 from nasl.searchers.novelty import Novelty
 from nasl.searchers.registry import register_searcher
@@ -64,7 +65,7 @@ class TournamentEvolution(ScoredPopulation):
         self.init_mutations = init_mutations
         self.objective = objective
         self._check = has_constraints(self.spec)
-        self.population: list = []          # (arch, score), in the order told
+        self.population = Log(codec=ARCH_SCORE)  # (arch, score), in the order told
         self.novelty = Novelty(self.spec, self._check, dedup)
 
     def _propose(self) -> Architecture:

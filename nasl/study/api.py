@@ -128,6 +128,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                                 f"recording one); start it again without resume=True (--resume), giving the space")
             config, ev, s = prepared or _prepare_new(**new)
             store.create_study(**config)
+            journal = None
         else:
             config = _check_resume(row, space, params, searcher, searcher_options, seed)
             recorded = row["evaluator"] if isinstance(row["evaluator"], dict) else {}
@@ -142,14 +143,14 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                 store.set_budget(budget)
                 config["budget"] = budget
             s = _make_searcher(config, _space_check(config))
-            restore_searcher(s, store, config["objectives"])
+            journal = restore_searcher(s, store, config["objectives"])
         config["artifact_dir"] = None if store.path == ":memory:" else store.path + ".artifacts"
         run = settings.for_run(store if row is not None else None, executor, workers, deterministic)
         store.set_meta(settings.to_record(run))
         runner = make_runner(run["executor"], ev, list(config["objectives"]), workers=run["workers"],
                              timeout=timeout, ray_address=ray_address, resources=resources)
         loop = Loop(store, s, runner, config, progress=progress, deterministic=run["deterministic"],
-                    snapshot_every=snapshot_every)
+                    snapshot_every=snapshot_every, journal=journal)
         loop.requeue()
         try:
             loop.run()

@@ -10,9 +10,10 @@ same seed and ``workers`` are identical. ``deterministic=False`` tells in
 completion order and never holds a free worker back, for the most
 throughput when trial times vary a lot.
 
-Resume: the searcher comes back from its last snapshot (``state_dict``)
-plus a replay of the asks and tells recorded after it, in their recorded
-order (``ask_seq`` / ``tell_seq``); trials that a killed run left
+Resume: the searcher comes back from its last snapshot (``state_dict``,
+stored by increments: :mod:`nasl.searchers.journal`) plus a replay of the
+asks and tells recorded after it, in their recorded order (``ask_seq`` /
+``tell_seq``); trials that a killed run left
 ``running`` are evaluated again (same architecture, same trial seed), and
 complete or failed trials never are.
 """
@@ -47,16 +48,25 @@ def result_of(row: dict, objectives: dict):
     return Result({k: row["metrics"][k] for k in objectives}, directions=objectives)
 
 
-def restore_searcher(searcher, store, objectives: dict) -> None:
-    """Bring a fresh searcher to the recorded state: snapshot, then replay what came after."""
+def restore_searcher(searcher, store, objectives: dict):
+    """Bring a fresh searcher to the recorded state: snapshot, then replay what came after.
+
+    Returns the :class:`~nasl.searchers.journal.Journal` of the stored
+    snapshots, for the loop's next ones.
+    """
     from nasl.ir.architecture import Architecture
+    from nasl.searchers.journal import Journal
     store.check_numbering()
-    snap = store.last_searcher_state()
+    rows = store.searcher_states()
+    try:
+        journal = Journal(rows)
+    except ValueError as e:
+        raise NaslError(f"cannot resume: {e}") from None
     start = -1
-    if snap is not None:
-        start, state = snap
+    if rows:
+        start, state = rows[-1]
         try:
-            searcher.load_state_dict(state)
+            journal.load(searcher, state)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
             # the snapshot is data from the file: a damaged or edited one is the file's fault, not nasl's
             raise NaslError(f"cannot resume: the searcher snapshot in '{store.path}' does not fit the searcher "
@@ -78,14 +88,17 @@ def restore_searcher(searcher, store, objectives: dict) -> None:
                                 f"options or the space changed?")
         else:
             searcher.tell(arch, result_of(row, objectives), budget=row["budget"])
+    return journal
 
 
 class Loop:
     """One run of the loop over an open study (see :func:`nasl.study.api.search`)."""
 
     def __init__(self, store, searcher, runner, config: dict, *, progress=True, deterministic=True,
-                 snapshot_every: int = 100):
+                 snapshot_every: int = 100, journal=None):
+        from nasl.searchers.journal import Journal
         self.store, self.searcher, self.runner, self.config = store, searcher, runner, config
+        self.journal = journal if journal is not None else Journal(store.searcher_states())
         self.objectives = config["objectives"]
         self.primary = next(iter(self.objectives))
         self.sign = 1.0 if self.objectives[self.primary] == "max" else -1.0
@@ -175,7 +188,17 @@ class Loop:
             self.bar.update(n)
 
     def snapshot(self) -> None:
-        self.store.save_searcher_state(self.seq - 1, self.searcher.state_dict())
+        # incremental: history-sized containers write only what is new since the last snapshot
+        seq = self.seq - 1
+        if seq == self.journal.last_seq:
+            return          # nothing happened since; replacing that row would drop the entries it holds
+        state = self.journal.state_dict(self.searcher)
+        try:
+            self.store.save_searcher_state(seq, state, keep_from=self.journal.oldest_needed(seq))
+        except BaseException:
+            self.journal.discard()
+            raise
+        self.journal.commit(seq)
 
     # ------------------------------------------------------------ the loop
     def run(self) -> None:

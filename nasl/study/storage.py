@@ -304,12 +304,22 @@ class Storage:
 
     # ------------------------------------------------------------ searcher snapshots
     @guarded
-    def save_searcher_state(self, seq: int, state: dict) -> None:
+    def save_searcher_state(self, seq: int, state: dict, keep_from: int | None = None) -> None:
+        """Store a snapshot; delete those before ``keep_from`` (default ``seq``: all older ones).
+
+        An incremental snapshot (:mod:`nasl.searchers.journal`) needs the
+        older rows that hold its containers' earlier entries.
+        """
         with self.transaction():
             self.conn.execute("INSERT OR REPLACE INTO searcher_states VALUES (?, ?, ?)",
                               (seq, json.dumps(state), time.time()))
-            # older snapshots are never read again
-            self.conn.execute("DELETE FROM searcher_states WHERE seq < ?", (seq,))
+            self.conn.execute("DELETE FROM searcher_states WHERE seq < ?", (seq if keep_from is None else keep_from,))
+
+    @guarded
+    def searcher_states(self) -> list[tuple[int, dict]]:
+        """Every stored snapshot as ``(seq, state)``, oldest first (each checked as read)."""
+        return [rows.snapshot(self.path, seq, state)
+                for seq, state in self.conn.execute("SELECT seq, state FROM searcher_states ORDER BY seq")]
 
     @guarded
     def last_searcher_state(self) -> tuple[int, dict] | None:
