@@ -14,6 +14,7 @@ import torch
 
 import nasl
 from nasl.compiler import compile, count_params
+from nasl.compiler.infer import infer_shapes
 from tests.conftest import example
 
 ENAS_OPS = ["sep_conv_3x3", "sep_conv_5x5", "avg_pool_3x3", "max_pool_3x3", "identity_op"]
@@ -105,5 +106,39 @@ def test_enas_cells_concatenate_unread_inputs():
     assert reduction and all(len(ins) == 2 for ins in reduction)    # node 3 and input 0, reduced
     assert any("in[0].factorized_reduce" in i for ins in reduction for i in ins)
     model = compile(space, arch)
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+PNAS_OPS = ["identity_op", "sep_conv_3x3", "sep_conv_5x5", "sep_conv_7x7", "conv_1x7_7x1", "avg_pool_3x3",
+            "max_pool_3x3", "dil_conv_3x3"]
+
+
+def test_pnas_size():
+    per_cell = math.prod((b + 1) ** 2 * 8 ** 2 for b in range(1, 6))
+    assert per_cell == 720 ** 2 * 8 ** 10 == 556_627_761_561_600
+    space = nasl.load(example("pnas.nas"))
+    assert space.size() == per_cell          # one cell for normal and reduction layers
+    assert {c.path.split(".")[0] for c in space.spec} == {"cell"}
+    assert all(tuple(space.spec[f"cell.node[{j}].edge[{e}]"].domain) == tuple(PNAS_OPS)
+               for j in range(2, 7) for e in (0, 1))
+
+
+def test_pnas_one_block_enumerates_to_the_papers_b1():
+    space = nasl.load(example("pnas.nas"), B=1)
+    assert space.size() == 256 == len(set(space.enumerate()))     # |B_1| = 256 in the paper
+
+
+def test_pnasnet5_preset_is_the_tf_cell_and_reduces_twice():
+    space = nasl.load(example("pnas.nas"), C=4, N=1)
+    preset = json.loads(example("pnas.presets.json").read_text())["PNASNet-5"]
+    arch = space.validate(preset["value"])
+    assert arch["cell.node[6].inputs"] == (0, 1) and arch["cell.node[6].edge[1]"] == "identity_op"
+    assert arch["cell.node[5].inputs"] == (4, 1)
+    model = compile(space, arch)
+    # 5 cells; the 2nd and 4th halve the resolution; the output concatenates 5 blocks at 4C channels
+    shapes = infer_shapes(space.realize(arch))
+    cells = [tuple(shapes[f"cell[{i}].out.concat"]) for i in range(5)]
+    assert cells == [(20, 32, 32), (40, 16, 16), (40, 16, 16), (80, 8, 8), (80, 8, 8)]
     model(torch.randn(2, 3, 32, 32)).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
