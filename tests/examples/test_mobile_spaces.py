@@ -58,3 +58,37 @@ def test_proxylessnas_presets_file_names_every_layer():
     assert sorted(data) == ["proxyless_cpu", "proxyless_gpu", "proxyless_mobile", "proxyless_mobile_14"]
     assert all(len(p["value"]) == 21 and set(p["params"]) == {"stem", "first", "widths", "feature"}
                for p in data.values())
+
+
+FBNET = example("fbnet.nas")
+FBNET_BLOCKS = ("k3_e1", "k3_e1_g2", "k3_e3", "k3_e6", "k5_e1", "k5_e1_g2", "k5_e3", "k5_e6", "skip")
+FBNET_SMALL = dict(stem=8, widths=[8, 8, 16, 16, 24, 24, 32], final=32, classes=10)
+
+
+def test_fbnet_size_and_layers():
+    space = nasl.load(FBNET)
+    assert len(space.spec) == 22 and all(tuple(c.domain) == FBNET_BLOCKS for c in space.spec)
+    assert space.size() == 9 ** 22 == 984_770_902_183_611_232_881
+
+
+def test_fbnet_blocks_group_convs_residuals_and_skips():
+    space = nasl.load(FBNET, **FBNET_SMALL)
+    def model(block):
+        return compile(space, space.validate({c.path: block for c in space.spec}))
+    g2 = model("k5_e1_g2")
+    assert {m.groups for m in g2.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (1, 1)} >= {2}
+    # skip: identity where the shape is kept; a 1x1 conv-BN-ReLU on the first layers of stages 1-6,
+    # which change the width or the resolution (stage 0 keeps the stem's 8 channels at stride 1)
+    skips = model("skip")
+    convs = [m for m in skips.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 1 + 6 + 1          # stem, the shape-changing layers, the final 1x1
+    out = g2(torch.randn(2, 3, 224, 224))
+    assert out.shape == (2, 10)
+    out.sum().backward()
+
+
+@pytest.mark.parametrize("name", ["FBNet-A", "FBNet-B", "FBNet-C"])
+def test_fbnet_presets_are_architectures_and_compile(name):
+    space, arch = load_preset(FBNET, name, nasl.load, **FBNET_SMALL)
+    assert len(arch) == 22
+    compile(space, arch)(torch.randn(1, 3, 224, 224)).sum().backward()
