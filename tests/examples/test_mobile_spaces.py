@@ -6,6 +6,7 @@ the net configs proxyless_*.config with 1000 classes).
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -92,3 +93,46 @@ def test_fbnet_presets_are_architectures_and_compile(name):
     space, arch = load_preset(FBNET, name, nasl.load, **FBNET_SMALL)
     assert len(arch) == 22
     compile(space, arch)(torch.randn(1, 3, 224, 224)).sum().backward()
+
+
+MNASNET = example("mnasnet.nas")
+MNAS_SMALL = dict(stem=8, base_widths=[8, 8, 16, 16, 24, 24, 32], final=32, classes=10)
+MNAS_CHOICES = {"conv_op": ("conv", "dconv", "mbconv3", "mbconv6"), "kernel": (3, 5), "se": (False, True),
+                "skip_op": ("none", "identity", "pool"), "filters": (75, 100, 125), "layers": (-1, 0, 1)}
+
+
+def test_mnasnet_size_is_the_papers_s_to_the_b():
+    space = nasl.load(MNASNET)
+    per_block = math.prod(len(v) for v in MNAS_CHOICES.values())
+    assert per_block == 432                                 # the paper's S
+    assert len(space.spec) == 7 * 6
+    for c in space.spec:
+        assert tuple(c.domain) == MNAS_CHOICES[c.path.split("[")[0]]
+    assert space.size() == 432 ** 7 == 2_807_929_681_968_365_568
+
+
+def _mnas(space, **block2):
+    """Every block at the base (mbconv6, k3, no SE, no skip), block 2 (base width 16, 3 layers) as given."""
+    base = {"conv_op": "mbconv6", "kernel": 3, "se": False, "skip_op": "none", "filters": 100, "layers": 0}
+    arch = {f"{name}[{b}]": (block2.get(name, v) if b == 2 else v) for b in range(7) for name, v in base.items()}
+    return space.validate(arch)
+
+
+def test_mnasnet_choices_are_shared_by_the_layers_of_a_block():
+    space = nasl.load(MNASNET, **MNAS_SMALL)
+    model = compile(space, _mnas(space, conv_op="conv", kernel=5, filters=125, layers=1))
+    k5 = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (5, 5)]
+    assert len(k5) == 4 and all(m.groups == 1 and m.out_channels == 20 for m in k5)   # 3 + 1 layers, 16 * 1.25
+    model(torch.randn(1, 3, 224, 224)).sum().backward()
+
+
+def test_mnasnet_skip_ops_and_squeeze_excite():
+    space = nasl.load(MNASNET, **MNAS_SMALL)
+    def ops(arch):
+        return [d["op"] for _, d in space.realize(arch).ops()]
+    none, ident, pool = (ops(_mnas(space, skip_op=s)) for s in ("none", "identity", "pool"))
+    # block 2's first layer changes the width (8 -> 16): only its 2 other layers get the skip
+    assert ident.count("add") - none.count("add") == 2
+    assert pool.count("avg_pool") - none.count("avg_pool") == 2 and pool.count("add") == ident.count("add")
+    assert ops(_mnas(space, se=True)).count("squeeze_excite") == 3
+    assert ops(_mnas(space, layers=-1)).count("dw_conv") == ops(_mnas(space)).count("dw_conv") - 1
