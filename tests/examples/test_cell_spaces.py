@@ -142,3 +142,36 @@ def test_pnasnet5_preset_is_the_tf_cell_and_reduces_twice():
     assert cells == [(20, 32, 32), (40, 16, 16), (40, 16, 16), (80, 8, 8), (80, 8, 8)]
     model(torch.randn(2, 3, 32, 32)).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+ROBNET_OPS = ("zero_op", "sep_conv_3x3", "identity_op", "res_sep_conv")
+
+
+def test_robnet_cell_based_and_cell_free_sizes():
+    shared = nasl.load(example("robnet.nas"))
+    assert len(shared.spec) == 14 and all(tuple(c.domain) == ROBNET_OPS for c in shared.spec)
+    assert shared.size() == 4 ** 14 == 268_435_456
+    free = nasl.load(example("robnet_free.nas"))
+    assert len(free.spec) == 14 * 20
+    assert free.size() == (4 ** 14) ** 20 == 2 ** 560
+
+
+@pytest.mark.parametrize("name,preset", [("robnet.nas", "RobNet-large-v1"), ("robnet_free.nas", "RobNet-free")])
+def test_robnet_presets_compile(name, preset):
+    from nasl.formats.presets import load_preset
+    space, arch = load_preset(example(name), preset, nasl.load, C=4, layers=20)
+    model = compile(space, arch)
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
+
+
+def test_robnet_residual_sep_conv_is_both_branches_and_reduces_with_stride():
+    space = nasl.load(example("robnet_free.nas"), C=4, layers=3)
+    arch = space.validate({c.path: "res_sep_conv" for c in space.spec})
+    ops = [d["op"] for _, d in space.realize(arch).ops()]
+    # 14 edges per cell, each a sep_conv plus an identity; in the 2 reduction cells (layers 1 and 2)
+    # the identity of the 4 nodes' 2 edges from s0 and s1 is a factorized reduction, and so is
+    # cell 2's pre0 (it follows a reduction cell)
+    assert ops.count("sep_conv") == 3 * 14
+    assert ops.count("factorized_reduce") == 2 * 4 * 2 + 1
+    shapes = infer_shapes(space.realize(arch))
+    assert tuple(shapes["cell[2].out.concat"]) == (4 * 16, 8, 8)
