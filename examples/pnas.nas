@@ -25,7 +25,8 @@
 # stride that each use gives is refused today (the tie rule; being fixed),
 # so here the reduction is done outside the choices: in a reduction layer
 # both cell inputs are brought to half resolution by a factorized reduction
-# (as DARTS does for s0 after a reduction cell) and the cell runs at stride 1.
+# (as DARTS does for s0 after a reduction cell; s0 twice when the layer
+# before was a reduction too) and the cell runs at stride 1.
 # The space and its size are the same; the reduction layers' parameters and
 # FLOPs differ from the paper's (a 1x1 factorized reduction before the op
 # instead of a stride-2 op).
@@ -59,14 +60,14 @@ def pnas_cell(c) = dag(inputs=2, nodes=B + 2, output="concat") {
 }
 genotype cell = pnas_cell
 
-# a cell input at C channels; halved in resolution where `reduce` (a reduction
-# layer, or s0 of the layer after one)
-def preprocess(c, reduce)(h) {
-    return reduce ? h >> factorized_reduce(c) : h >> relu_conv_bn(c, k=1)
+# a cell input at C channels, halved in resolution `halvings` times (0, 1, or
+# 2 for s0 of a reduction layer right after another) by factorized reductions
+def preprocess(c, halvings)(h) {
+    return halvings == 0 ? h >> relu_conv_bn(c, k=1) :
+           halvings == 1 ? h >> factorized_reduce(c) : h >> factorized_reduce(c) >> factorized_reduce(c)
 }
 
 network {
-    require N >= 1 else "N >= 1: a reduction layer must not follow another"
     s0 = x >> conv(3 * C, k=3) >> bn
     s1 = s0
     c = C
@@ -74,8 +75,8 @@ network {
     for i in range(3 * N + 2) {
         red = i == N or i == 2 * N + 1
         c = red ? 2 * c : c
-        a = preprocess(c, red or prev_reduced)(s0) as pre0
-        b = preprocess(c, red)(s1) as pre1
+        a = preprocess(c, (red ? 1 : 0) + (prev_reduced ? 1 : 0))(s0) as pre0
+        b = preprocess(c, red ? 1 : 0)(s1) as pre1
         out = cell(c)(a, b)
         s0, s1 = s1, out
         prev_reduced = red

@@ -47,8 +47,11 @@ def shared_cell(c) = dag(inputs=2, nodes=6, output="concat") {
 }
 genotype cell = shared_cell
 
-def preprocess(c, reduce)(h) {
-    return reduce ? h >> factorized_reduce(c) : h >> relu_conv_bn(c, k=1)
+# a cell input at C channels, halved in resolution `halvings` times (0, 1, or
+# 2 for s0 of a reduction layer right after another) by factorized reductions
+def preprocess(c, halvings)(h) {
+    return halvings == 0 ? h >> relu_conv_bn(c, k=1) :
+           halvings == 1 ? h >> factorized_reduce(c) : h >> factorized_reduce(c) >> factorized_reduce(c)
 }
 
 network {
@@ -59,8 +62,8 @@ network {
     for i in range(layers) {
         red = i == layers // 3 or i == 2 * layers // 3
         c = red ? 2 * c : c
-        a = preprocess(c, red or prev_reduced)(s0) as pre0
-        b = preprocess(c, red)(s1) as pre1
+        a = preprocess(c, (red ? 1 : 0) + (prev_reduced ? 1 : 0))(s0) as pre0
+        b = preprocess(c, red ? 1 : 0)(s1) as pre1
         out = cell(c)(a, b)
         s0, s1 = s1, out
         prev_reduced = red
