@@ -34,6 +34,15 @@
 # is exact there.
 # Defaults are the search setting (C=16, 8 layers); the evaluation network is
 # -D C=36 -D layers=20. Presets: examples/darts.presets.json.
+#
+# `imagenet=true` is the official ImageNet evaluation network (model.py's
+# NetworkImageNet) on 3x224x224 inputs: stem0 conv3x3 stride 2 (C/2) - BN -
+# ReLU - conv3x3 stride 2 (C) - BN, stem1 ReLU - conv3x3 stride 2 (C) - BN,
+# the cells (the first one's s0 is reduced, as after a reduction cell), a
+# 7x7 average pool and the classifier; the setting is C=48, 14 layers, 1000
+# classes. The preset PC_DARTS_image (yuhuixu1993/PC-DARTS genotypes.py) has
+# 5,342,464 parameters there, without the auxiliary head (the ImageNet
+# auxiliary head is not written here).
 
 param C = 16
 param layers = 8
@@ -44,7 +53,9 @@ param ops = ["max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "se
 param distinct = true          # each node reads 2 distinct inputs (DARTS); false: 2 independent picks
 param concat = "all"           # "all": concatenate every intermediate node; "loose": the unread ones
 param auxiliary = false        # the auxiliary classifier after cell 2*layers//3
-input x: [3, 32, 32]
+param imagenet = false         # the ImageNet evaluation network (NetworkImageNet) instead of the CIFAR one
+let resolution = imagenet ? 224 : 32
+input x: [3, resolution, resolution]
 
 # every op the DARTS genotype format names (operations.py's OPS)
 let KNOWN_OPS = ["none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
@@ -73,6 +84,14 @@ def preprocess(c, after_reduction)(h) {
     return after_reduction ? h >> factorized_reduce(c) : h >> relu_conv_bn(c, k=1)
 }
 
+# NetworkImageNet's stems: 224 -> 56 (stem0) -> 28 (stem1)
+def imagenet_stem0(c)(h) {
+    return h >> conv(c // 2, k=3, stride=2) >> bn >> relu >> conv(c, k=3, stride=2) >> bn
+}
+def imagenet_stem1(c)(h) {
+    return h >> relu >> conv(c, k=3, stride=2) >> bn
+}
+
 # AuxiliaryHeadCIFAR: on the 8x8 map after cell 2*layers//3
 def aux_head(n)(h) {
     return h >> relu >> avg_pool(k=5, stride=3, padding=0) >> conv_bn_relu(128, k=1)
@@ -84,10 +103,11 @@ network {
         require name in KNOWN_OPS else "every name in ops must be one of KNOWN_OPS, the DARTS-format ops"
     }
     require concat == "all" or concat == "loose" else "concat is \"all\" or \"loose\""
-    s0 = x >> conv(3 * C, k=3) >> bn
-    s1 = s0
+    require not (imagenet and auxiliary) else "the ImageNet network has no auxiliary head here"
+    s0 = imagenet ? imagenet_stem0(C)(x) : x >> conv(3 * C, k=3) >> bn
+    s1 = imagenet ? imagenet_stem1(C)(s0) : s0
     c = C
-    prev_reduced = false
+    prev_reduced = imagenet        # stem1 halves the resolution of stem0's output
     for i in range(layers) {
         red = i == layers // 3 or i == 2 * layers // 3
         c = red ? 2 * c : c

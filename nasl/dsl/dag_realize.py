@@ -30,7 +30,8 @@ def build_cell(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, n
             terms = [inputs[0]]
         nsub = ctx.but(nprefix=_join(nprefix, f"node[{j}]"))
         if not terms:
-            x = interp.apply(OpFn(get_op("zero"), {}, node.span), (inputs[0],), {}, nsub, node)
+            src, zero = _zero_source(incoming.get(j, ()), tensors, node)
+            x = interp.apply(zero, (tensors[src],), {}, nsub, node)
         elif len(terms) == 1 and merges[j].name in ("sum", "add", "mean", "concat", "concat_pad"):
             x = terms[0]
         else:
@@ -59,3 +60,18 @@ def build_cell(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, n
         return tensors[outs[0]]
     return interp.apply(OpFn(get_op("concat"), {}, node.span), tuple(tensors[o] for o in outs), {},
                         ctx.but(nprefix=_join(nprefix, "out")), node)
+
+
+def _zero_source(incoming, tensors, node):
+    """``(source, zero op)`` for a node whose incoming edges are all zero.
+
+    Its zeros must have the shape its edges would give: a strided zero edge (a reduction
+    cell's edge from a cell input, as in RobNet or DARTS' ``none``) halves the resolution,
+    so that edge's own op is applied to its source. Otherwise: zeros of input 0, as before.
+    """
+    for i, op, _ in incoming:
+        if isinstance(op, OpFn) and op.name in ("zero", "none") and op.params.get("stride", 1) != 1 \
+                and i in tensors:
+            return i, op
+    return 0, OpFn(get_op("zero"), {}, node.span)
+

@@ -63,7 +63,16 @@ AMOEBANET = Genotype(
             ("sep_conv_7x7", 0), ("avg_pool_3x3", 1), ("max_pool_3x3", 0), ("max_pool_3x3", 1),
             ("conv_7x1_1x7", 0), ("sep_conv_3x3", 5)],
     reduce_concat=[3, 4, 6])
-GENOTYPES = {"DARTS_V1": DARTS_V1, "DARTS_V2": DARTS_V2, "NASNet": NASNET, "AmoebaNet": AMOEBANET}
+# yuhuixu1993/PC-DARTS genotypes.py PC_DARTS_image: searched on ImageNet, evaluated there (imagenet=true)
+PC_DARTS_IMAGE = Genotype(
+    normal=[("skip_connect", 1), ("sep_conv_3x3", 0), ("sep_conv_3x3", 0), ("skip_connect", 1),
+            ("sep_conv_3x3", 1), ("sep_conv_3x3", 3), ("sep_conv_3x3", 1), ("dil_conv_5x5", 4)],
+    normal_concat=[2, 3, 4, 5],
+    reduce=[("sep_conv_3x3", 0), ("skip_connect", 1), ("dil_conv_5x5", 2), ("max_pool_3x3", 1),
+            ("sep_conv_3x3", 2), ("sep_conv_3x3", 1), ("sep_conv_5x5", 0), ("sep_conv_3x3", 3)],
+    reduce_concat=[2, 3, 4, 5])
+GENOTYPES = {"DARTS_V1": DARTS_V1, "DARTS_V2": DARTS_V2, "NASNet": NASNET, "AmoebaNet": AMOEBANET,
+             "PC_DARTS_image": PC_DARTS_IMAGE}
 
 # The parameters of examples/darts.nas under which NASNet and AmoebaNet are architectures.
 NASNET_FORMAT = dict(nodes=5, distinct=False, concat="loose",

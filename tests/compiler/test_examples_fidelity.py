@@ -20,6 +20,9 @@ SHRINK = {
     "hierarchical_flat": {"nodes": 5},
     "mobilenet": {"stem": 8, "widths": [8, 8, 16, 16, 16], "final": 32, "feature": 32, "classes": 10},
     "path_level": {"max_depth": 2},
+    "fbnet": {"stem": 8, "widths": [8, 8, 16, 16, 24, 24, 32], "final": 32, "classes": 10},
+    "mnasnet": {"stem": 8, "base_widths": [8, 8, 16, 16, 24, 24, 32], "final": 32, "classes": 10},
+    "proxylessnas": {"stem": 8, "first": 8, "widths": [8, 8, 16, 16, 16, 16], "feature": 32, "classes": 10},
 }
 SAMPLES = 5
 

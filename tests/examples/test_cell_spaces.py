@@ -14,6 +14,7 @@ import torch
 
 import nasl
 from nasl.compiler import compile, count_params
+from nasl.compiler.infer import infer_shapes
 from tests.conftest import example
 
 ENAS_OPS = ["sep_conv_3x3", "sep_conv_5x5", "avg_pool_3x3", "max_pool_3x3", "identity_op"]
@@ -107,3 +108,70 @@ def test_enas_cells_concatenate_unread_inputs():
     model = compile(space, arch)
     model(torch.randn(2, 3, 32, 32)).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+PNAS_OPS = ["identity_op", "sep_conv_3x3", "sep_conv_5x5", "sep_conv_7x7", "conv_1x7_7x1", "avg_pool_3x3",
+            "max_pool_3x3", "dil_conv_3x3"]
+
+
+def test_pnas_size():
+    per_cell = math.prod((b + 1) ** 2 * 8 ** 2 for b in range(1, 6))
+    assert per_cell == 720 ** 2 * 8 ** 10 == 556_627_761_561_600
+    space = nasl.load(example("pnas.nas"))
+    assert space.size() == per_cell          # one cell for normal and reduction layers
+    assert {c.path.split(".")[0] for c in space.spec} == {"cell"}
+    assert all(tuple(space.spec[f"cell.node[{j}].edge[{e}]"].domain) == tuple(PNAS_OPS)
+               for j in range(2, 7) for e in (0, 1))
+
+
+def test_pnas_one_block_enumerates_to_the_papers_b1():
+    space = nasl.load(example("pnas.nas"), B=1)
+    assert space.size() == 256 == len(set(space.enumerate()))     # |B_1| = 256 in the paper
+
+
+def test_pnasnet5_preset_is_the_tf_cell_and_reduces_twice():
+    space = nasl.load(example("pnas.nas"), C=4, N=1)
+    preset = json.loads(example("pnas.presets.json").read_text())["PNASNet-5"]
+    arch = space.validate(preset["value"])
+    assert arch["cell.node[6].inputs"] == (0, 1) and arch["cell.node[6].edge[1]"] == "identity_op"
+    assert arch["cell.node[5].inputs"] == (4, 1)
+    model = compile(space, arch)
+    # 5 cells; the 2nd and 4th halve the resolution; the output concatenates 5 blocks at 4C channels
+    shapes = infer_shapes(space.realize(arch))
+    cells = [tuple(shapes[f"cell[{i}].out.concat"]) for i in range(5)]
+    assert cells == [(20, 32, 32), (40, 16, 16), (40, 16, 16), (80, 8, 8), (80, 8, 8)]
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+ROBNET_OPS = ("zero_op", "sep_conv_3x3", "identity_op", "res_sep_conv")
+
+
+def test_robnet_cell_based_and_cell_free_sizes():
+    shared = nasl.load(example("robnet.nas"))
+    assert len(shared.spec) == 14 and all(tuple(c.domain) == ROBNET_OPS for c in shared.spec)
+    assert shared.size() == 4 ** 14 == 268_435_456
+    free = nasl.load(example("robnet_free.nas"))
+    assert len(free.spec) == 14 * 20
+    assert free.size() == (4 ** 14) ** 20 == 2 ** 560
+
+
+@pytest.mark.parametrize("name,preset", [("robnet.nas", "RobNet-large-v1"), ("robnet_free.nas", "RobNet-free")])
+def test_robnet_presets_compile(name, preset):
+    from nasl.formats.presets import load_preset
+    space, arch = load_preset(example(name), preset, nasl.load, C=4, layers=20)
+    model = compile(space, arch)
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
+
+
+def test_robnet_residual_sep_conv_is_both_branches_and_reduces_with_stride():
+    space = nasl.load(example("robnet_free.nas"), C=4, layers=3)
+    arch = space.validate({c.path: "res_sep_conv" for c in space.spec})
+    ops = [d["op"] for _, d in space.realize(arch).ops()]
+    # 14 edges per cell, each a sep_conv plus an identity; in the 2 reduction cells (layers 1 and 2)
+    # the identity of the 4 nodes' 2 edges from s0 and s1 is a factorized reduction, and so is
+    # cell 2's pre0 (it follows a reduction cell)
+    assert ops.count("sep_conv") == 3 * 14
+    assert ops.count("factorized_reduce") == 2 * 4 * 2 + 1
+    shapes = infer_shapes(space.realize(arch))
+    assert tuple(shapes["cell[2].out.concat"]) == (4 * 16, 8, 8)

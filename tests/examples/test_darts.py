@@ -164,3 +164,30 @@ def test_any_namedtuple_with_the_four_fields_is_a_genotype(darts):
     Theirs = namedtuple("Genotype", "normal normal_concat reduce reduce_concat")
     theirs = Theirs(**fmt.DARTS_V1._asdict())
     assert fmt.to_arch(darts, theirs) == fmt.to_arch(darts, dict(fmt.DARTS_V1._asdict()))
+
+
+def test_pc_darts_imagenet_preset_has_the_official_count():
+    # quark0/darts' NetworkImageNet at C=48, 14 layers, 1000 classes, PC-DARTS' ImageNet genotype
+    from nasl.formats.presets import load_preset
+    space, arch = load_preset(example("darts.nas"), "PC_DARTS_image", nasl.load)
+    model = compile(space, arch)
+    assert model.input_shapes == {"x": (3, 224, 224)}
+    assert count_params(model) == 5_342_464
+
+
+def test_imagenet_network_reduces_224_to_7_and_trains():
+    space = nasl.load(example("darts.nas"), C=8, layers=3, imagenet=True)
+    from nasl.compiler.infer import infer_shapes
+    arch = space.sample(0)
+    shapes = infer_shapes(space.realize(arch))
+    # stems 224 -> 56 -> 28; the reduction cells (layers 1 and 2) -> 14 -> 7
+    cells = [tuple(s) for n, s in shapes.items() if n.endswith("out.concat")]
+    assert [c[1:] for c in cells] == [(28, 28), (14, 14), (7, 7)]
+    model = compile(space, arch)
+    model(torch.randn(1, 3, 224, 224)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_imagenet_network_refuses_the_auxiliary_head():
+    with pytest.raises(nasl.NaslError, match="auxiliary"):
+        nasl.load(example("darts.nas"), imagenet=True, auxiliary=True).sample(0)
