@@ -11,7 +11,7 @@ from torch import nn
 from nasl.compiler.clone import cloneable
 from nasl.compiler.layers import activation, torch_op
 from nasl.compiler.shapes import op_shape, same_padding
-from nasl.compiler.shapes_ext import ACTIVATION_OPS, pool1d_padding
+from nasl.compiler.shapes_ext import ACTIVATION_OPS, pool1d_padding, resample_mode
 
 
 def _activation_builder(name: str):
@@ -27,9 +27,9 @@ for _name in ACTIVATION_OPS:
 
 def _upsampler(p, ins):
     out = op_shape("upsample" if "scale" in p else "resize", p, ins)
-    smooth = p["mode"] in ("linear", "bilinear", "bicubic")
+    mode = resample_mode(p, ins[0])
     # an explicit output size, not scale_factor: the module then gives exactly the inferred shape
-    return nn.Upsample(size=out[1:], mode=p["mode"], align_corners=False if smooth else None), out
+    return nn.Upsample(size=out[1:], mode=mode, align_corners=None if mode == "nearest" else False), out
 
 
 torch_op("upsample", "resize")(_upsampler)

@@ -229,7 +229,8 @@ def _linear(p, ins):
     s = _one(ins, "linear")
     _positive(p, "n")
     if len(s) not in (1, 2):
-        raise ShapeError(f"linear needs flat features [F] or tokens [S, D], got {list(s)}")
+        raise ShapeError(f"linear needs flat features [F] or tokens [S, D], got {list(s)}"
+                         + (" (flatten or global_avg_pool the map first)" if len(s) == 3 else ""))
     return s[:-1] + (p["n"],)
 
 

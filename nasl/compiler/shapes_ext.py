@@ -34,9 +34,14 @@ def _activation(p, ins):
 
 # resampling and channel order ----------------------------------------------------
 
+def resample_mode(p, s) -> str:
+    """The interpolation mode: ``p["mode"]``, or (``None``) bilinear on maps and linear on signals."""
+    return p["mode"] if p["mode"] is not None else ("bilinear" if len(s) == 3 else "linear")
+
+
 def _mode(p, s, op):
     modes = UPSAMPLE_MODES[len(s)]
-    if p["mode"] not in modes:
+    if resample_mode(p, s) not in modes:
         kind = "a feature map [C, H, W]" if len(s) == 3 else "a signal [C, L]"
         raise ShapeError(f"{op} mode on {kind} must be one of {', '.join(modes)}, got {p['mode']!r}")
 

@@ -145,8 +145,9 @@ _STD: list[tuple[str, tuple, dict]] = [
     # resampling and channel order, on [C, H, W] or [C, L]
     ("upsample", (("scale", 2), ("mode", "nearest")),
      dict(doc="resample to floor(size * scale); mode nearest, bilinear, bicubic (maps) or linear (signals)")),
-    ("resize", (("size", R), ("mode", "bilinear")),
-     dict(doc="resample to a fixed size (an int for every side, or [h, w]); modes as upsample")),
+    ("resize", (("size", R), ("mode", None)),
+     dict(doc="resample to a fixed size (an int for every side, or [h, w]); modes as upsample, "
+              "by default bilinear (maps) or linear (signals)")),
     ("channel_shuffle", (("groups", R),), dict(doc="ShuffleNet's channel shuffle")),
     # 1-D signals [C, L]
     ("conv1d", (("c", R), ("k", 3), ("stride", 1), ("dilation", 1), ("groups", 1), ("bias", False)),
