@@ -20,6 +20,7 @@ SHRINK = {
     "hierarchical_flat": {"nodes": 5},
     "mobilenet": {"stem": 8, "widths": [8, 8, 16, 16, 16], "final": 32, "feature": 32, "classes": 10},
     "path_level": {"max_depth": 2},
+    "transformer": {"image": 32, "patch": 8, "dims": [16, 24], "depths": [1, 2], "head_dim": 4, "classes": 10},
 }
 SAMPLES = 5
 
