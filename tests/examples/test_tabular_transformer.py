@@ -54,3 +54,14 @@ def test_autoformer_counts_by_hand():
              **{f"mlp_ratio[{i}]": 4 if i % 3 else 3.5 for i in range(13)}}
     blocks = [(3 + i % 2, 4 if i % 3 else 3.5) for i in range(13)]
     assert nasl.cost(space, mixed).params == vit_params(216, blocks)
+
+
+def test_transformer_flops_are_flop_counter_modes():
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    space = nasl.load(VIT, image=32, patch=8, dims=[24], depths=[2], head_dim=8, classes=10)
+    for arch in space.sample(1, n=2):
+        model = nasl.compile(space, arch).eval()
+        with FlopCounterMode(display=False) as counter:
+            model(torch.randn(1, 3, 32, 32))
+        assert nasl.cost(space, arch).flops == counter.get_total_flops()
