@@ -9,7 +9,8 @@ from torch import nn
 
 from nasl.compiler.clone import cloneable
 from nasl.compiler.layers import activation, conv2d, seq, torch_op
-from nasl.compiler.shapes import mbconv_widths, op_shape, se_width
+from nasl.compiler.shapes import op_shape
+from nasl.compiler.shapes_ext import mbconv_widths, se_width
 
 
 @torch_op("sep_conv")

@@ -27,7 +27,7 @@ from typing import Callable
 
 from nasl.compiler.infer import infer_shapes
 from nasl.compiler.plan import plan_graph
-from nasl.compiler.shapes import mbconv_widths, se_width
+from nasl.compiler.shapes_ext import mbconv_widths, se_width
 from nasl.compiler.user_ops import reraise
 
 

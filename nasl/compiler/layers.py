@@ -78,7 +78,7 @@ _ACTIVATIONS = {"relu": nn.ReLU, "relu6": nn.ReLU6, "hswish": nn.Hardswish, "swi
 
 
 def activation(name: str) -> nn.Module:
-    """The activation module of a name in :data:`nasl.compiler.shapes.ACTIVATIONS` (never in place:
+    """The activation module of a name in :data:`nasl.compiler.shapes_ext.ACTIVATIONS` (never in place:
     DAG cells reuse their inputs)."""
     cls = _ACTIVATIONS[name]
     return cls(inplace=False) if cls in (nn.ReLU, nn.ReLU6, nn.Hardswish, nn.SiLU, nn.Hardsigmoid) else cls()
@@ -195,7 +195,8 @@ def build_flatten(p, ins):
 
 
 # constructors that only build submodules: compile may copy these (nasl.compiler.clone)
-for _cls in (GlobalAvgPool, GlobalAvgPool1d, LayerNorm2d, nn.GELU, nn.SiLU, nn.Hardswish, nn.Hardsigmoid, nn.ChannelShuffle):
+for _cls in (GlobalAvgPool, GlobalAvgPool1d, LayerNorm2d, nn.GELU, nn.SiLU, nn.Hardswish, nn.Hardsigmoid,
+             nn.ChannelShuffle):
     cloneable(_cls)
 
 

@@ -128,62 +128,6 @@ def _fr(p, ins):
     return (p["c"],) + _spatial(s, 1, 2, 0)
 
 
-def make_divisible(v, divisor: int = 8, min_value: int | None = None) -> int:
-    """``v`` rounded to the nearest multiple of ``divisor`` (at least ``min_value``, by default
-    ``divisor``), rounded up once more if that lost over 10% of ``v``: the channel rule of
-    MobileNetV2/V3 and Once-for-All (TF slim's ``_make_divisible``)."""
-    floor = divisor if min_value is None else min_value
-    out = max(floor, int(v + divisor / 2) // divisor * divisor)
-    return out + divisor if out < 0.9 * v else out
-
-
-# activation names of the blocks' `act` parameter (builders in nasl.compiler.layers_ext)
-ACTIVATIONS = ("relu", "relu6", "hswish", "swish", "silu", "gelu", "sigmoid", "hsigmoid", "tanh")
-
-
-def mbconv_widths(p: dict, c_in: int) -> tuple:
-    """``(mid, se)`` of an mbconv: the expanded width ``round(c_in * expand)`` and the squeeze-excite
-    width ``make_divisible(mid // 4, 8)`` (0 without squeeze-excite), as OFA's MBConvLayer has them."""
-    mid = int(round(c_in * p["expand"]))
-    return mid, (se_width(mid, 4, 8) if p.get("se") else 0)
-
-
-@shape_rule("mbconv")
-def _mbconv(p, ins):
-    s = _map(ins, "mbconv")
-    _positive(p, "c", "k", "stride", "groups")
-    e = p["expand"]
-    if not isinstance(e, (int, float)) or isinstance(e, bool) or e <= 0:
-        raise ShapeError(f"parameter 'expand' must be a positive number, got {e!r}")
-    mid, _ = mbconv_widths(p, s[0])
-    if mid < 1:
-        raise ShapeError(f"expand={e} leaves no channels of the {s[0]} inputs")
-    g = p["groups"]
-    if s[0] % g or mid % g or p["c"] % g:
-        raise ShapeError(f"groups={g} must divide the input ({s[0]}), expanded ({mid}) and output ({p['c']}) "
-                         f"channels of mbconv")
-    if p.get("act", "relu6") not in ACTIVATIONS:
-        raise ShapeError(f"mbconv act must be one of {', '.join(ACTIVATIONS)}, got {p.get('act')!r}")
-    if not isinstance(p.get("residual", True), bool) or not isinstance(p.get("se", False), bool):
-        raise ShapeError("mbconv's 'se' and 'residual' must be true or false")
-    return (p["c"],) + _spatial(s, p["k"], p["stride"], same_padding(p["k"]))
-
-
-def se_width(c: int, reduction: int, divisor: int = 1) -> int:
-    """The squeeze-excite width of ``c`` channels: ``make_divisible(c // reduction, divisor)``
-    (with ``divisor=1``, ``max(1, c // reduction)``)."""
-    return make_divisible(c // reduction, divisor)
-
-
-@shape_rule("squeeze_excite")
-def _squeeze_excite(p, ins):
-    s = _map(ins, "squeeze_excite")
-    _positive(p, "reduction", "divisor")
-    if p.get("gate", "sigmoid") not in ("sigmoid", "hsigmoid"):
-        raise ShapeError(f"squeeze_excite gate must be sigmoid or hsigmoid, got {p.get('gate')!r}")
-    return s
-
-
 @shape_rule("relu", "dropout", "identity", "tap")
 def _same(p, ins):
     return _one(ins, "this op")

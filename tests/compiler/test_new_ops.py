@@ -12,7 +12,7 @@ from torch import nn
 
 import nasl
 from nasl.compiler import build_op, compile
-from nasl.compiler.shapes import make_divisible, mbconv_widths
+from nasl.compiler.shapes_ext import make_divisible, mbconv_widths
 from nasl.ir.errors import NaslError
 from tests.compiler.test_ops import _resolved
 
