@@ -18,36 +18,37 @@
 # sub-networks at one input resolution).
 #
 # The skeleton is OFA-MBv3's (ofa_mbv3.py in the official code): conv3x3
-# stride 2 (16), an MBConv with expand 1 (16), the 5 stages (widths 24, 40,
-# 80, 112, 160; strides 2, 2, 2, 1, 2), a 1x1 conv-BN to 960 channels, global
-# average pool, a bias-free 1280-unit "feature mix" layer (a 1x1 conv on the
-# pooled features, i.e. a linear map) and the classifier.
-# Departures from the official network: nasl's mbconv uses ReLU6 and ReLU
-# where OFA-MBv3 uses ReLU and h-swish (no parameters either way), and its
-# squeeze-excite reduces to c/4 channels where OFA rounds c/4 to a multiple
-# of 8 (make_divisible), so the parameter counts of the stages with
-# squeeze-excite differ slightly from OFA's.
+# stride 2 (16) with h-swish, an MBConv with expand 1 (16, ReLU), the 5
+# stages (widths 24, 40, 80, 112, 160; strides 2, 2, 2, 1, 2; ReLU in the
+# first two, h-swish in the others), a 1x1 conv-BN-h-swish to 960 channels,
+# global average pool, a bias-free 1280-unit "feature mix" layer (a 1x1 conv
+# on the pooled features, i.e. a linear map) with h-swish, dropout and the
+# classifier. nasl's mbconv has OFA's squeeze-excite: make_divisible(mid // 4,
+# 8) channels with a hard-sigmoid gate. The parameter counts are OFA's: the
+# largest sub-network (kernel 7, expand 6, depth 4) has 7,664,760 and the
+# smallest (3, 3, 2) 3,410,792 at 1000 classes (presets largest, smallest).
 
 param stem = 16
 param widths = [24, 40, 80, 112, 160]
 param strides = [2, 2, 2, 1, 2]
 param se = [false, true, false, true, true]
+param acts = ["relu", "relu", "hswish", "hswish", "hswish"]
 param final = 960
 param feature = 1280
 param classes = 1000
 input x: [3, 224, 224]
 
 network {
-    h = x >> conv(stem, k=3, stride=2) >> bn >> relu
-    h = h >> mbconv(stem, k=3, expand=1)
+    h = x >> conv(stem, k=3, stride=2) >> bn >> hswish
+    h = h >> mbconv(stem, k=3, expand=1, act="relu")
     for s, c in enumerate(widths) {
         depth = choice(2, 3, 4)
         repeat depth as i {
             stride = i == 0 ? strides[s] : 1
             h = h >> mbconv(c, k=choice(3, 5, 7) as kernel, expand=choice(3, 4, 6) as expand,
-                            stride=stride, se=se[s])
+                            stride=stride, se=se[s], act=acts[s])
         }
     }
-    h = h >> conv_bn_relu(final, k=1) >> global_avg_pool
-    return h >> linear(feature, bias=false) >> relu >> linear(classes)
+    h = h >> conv(final, k=1) >> bn >> hswish >> global_avg_pool
+    return h >> linear(feature, bias=false) >> hswish >> dropout(0.1) >> linear(classes)
 }

@@ -8,8 +8,9 @@ import torch
 from torch import nn
 
 from nasl.compiler.clone import cloneable
-from nasl.compiler.layers import conv2d, seq, torch_op
+from nasl.compiler.layers import activation, conv2d, seq, torch_op
 from nasl.compiler.shapes import op_shape
+from nasl.compiler.shapes_ext import mbconv_widths, se_width
 
 
 @torch_op("sep_conv")
@@ -91,44 +92,58 @@ def build_conv_7x1_1x7(p, ins):
 
 
 class SqueezeExcite(nn.Module):
-    """Squeeze-and-excitation: global pool, 1x1 conv down by ``reduction``,
-    ReLU, 1x1 conv back up, sigmoid gate (both convs with bias)."""
+    """Squeeze-and-excitation: global pool, 1x1 conv down to ``mid`` channels, ReLU, 1x1 conv
+    back up (both convs with bias), then a sigmoid gate (``gate="hsigmoid"``: MobileNetV3's and
+    OFA's hard sigmoid, ``relu6(x + 3) / 6``)."""
 
-    def __init__(self, c: int, reduction: int = 4):
+    def __init__(self, c: int, mid: int, gate: str = "sigmoid"):
         super().__init__()
-        mid = max(1, c // reduction)
         self.reduce = nn.Conv2d(c, mid, 1, bias=True)
         self.relu = nn.ReLU(inplace=False)
         self.expand = nn.Conv2d(mid, c, 1, bias=True)
+        self.gate = gate
 
     def forward(self, x):
-        w = nn.functional.adaptive_avg_pool2d(x, 1)
-        return x * torch.sigmoid(self.expand(self.relu(self.reduce(w))))
+        w = self.expand(self.relu(self.reduce(nn.functional.adaptive_avg_pool2d(x, 1))))
+        if self.gate == "hsigmoid":
+            return x * nn.functional.hardsigmoid(w)
+        return x * torch.sigmoid(w)
 
 
 @torch_op("squeeze_excite")
 def build_squeeze_excite(p, ins):
-    return SqueezeExcite(ins[0][0], p["reduction"]), op_shape("squeeze_excite", p, ins)
+    c = ins[0][0]
+    m = SqueezeExcite(c, se_width(c, p["reduction"], p["divisor"]), p["gate"])
+    return m, op_shape("squeeze_excite", p, ins)
 
 
 class MBConv(nn.Module):
-    """MobileNetV2 inverted residual: 1x1 expand-BN-ReLU6 (skipped when
-    ``expand == 1``), depthwise kxk-BN-ReLU6, optional squeeze-excite on the
-    expanded channels, 1x1 project-BN; a residual when the shape is kept."""
+    """MobileNetV2 inverted residual: 1x1 expand-BN-act (skipped when ``expand == 1``), depthwise
+    kxk-BN-act, optional squeeze-excite on the expanded channels, 1x1 project-BN; the input added
+    back when ``residual`` and the shape is kept.
 
-    def __init__(self, c_in: int, c: int, k: int, expand: int, stride: int, se: bool):
+    ``groups > 1`` makes both 1x1 convs grouped, with a channel shuffle after the expansion, as
+    FBNet's blocks do. The squeeze-excite is OFA's (``SEModule``): ``make_divisible(mid // 4, 8)``
+    channels and a hard-sigmoid gate.
+    """
+
+    def __init__(self, c_in: int, c: int, k: int, expand, stride: int, se: bool, residual: bool = True,
+                 groups: int = 1, act: str = "relu6"):
         super().__init__()
-        mid = c_in * expand
+        mid, se_mid = mbconv_widths({"expand": expand, "se": se}, c_in)
         layers = {}
         if expand != 1:
-            layers["expand"] = seq(conv=conv2d(c_in, mid, 1), bn=nn.BatchNorm2d(mid), act=nn.ReLU6(inplace=False))
+            layers["expand"] = seq(conv=conv2d(c_in, mid, 1, groups=groups), bn=nn.BatchNorm2d(mid),
+                                   act=activation(act))
+            if groups > 1:
+                layers["shuffle"] = nn.ChannelShuffle(groups)
         layers["depthwise"] = seq(conv=conv2d(mid, mid, k, stride, groups=mid), bn=nn.BatchNorm2d(mid),
-                                  act=nn.ReLU6(inplace=False))
+                                  act=activation(act))
         if se:
-            layers["se"] = SqueezeExcite(mid, 4)
-        layers["project"] = seq(conv=conv2d(mid, c, 1), bn=nn.BatchNorm2d(c))
+            layers["se"] = SqueezeExcite(mid, se_mid, "hsigmoid")
+        layers["project"] = seq(conv=conv2d(mid, c, 1, groups=groups), bn=nn.BatchNorm2d(c))
         self.body = seq(**layers)
-        self.residual = stride == 1 and c_in == c
+        self.residual = bool(residual) and stride == 1 and c_in == c
 
     def forward(self, x):
         y = self.body(x)
@@ -137,7 +152,8 @@ class MBConv(nn.Module):
 
 @torch_op("mbconv")
 def build_mbconv(p, ins):
-    m = MBConv(ins[0][0], p["c"], p["k"], p["expand"], p["stride"], bool(p["se"]))
+    m = MBConv(ins[0][0], p["c"], p["k"], p["expand"], p["stride"], bool(p["se"]), bool(p["residual"]),
+               p["groups"], p["act"])
     return m, op_shape("mbconv", p, ins)
 
 

@@ -27,6 +27,7 @@ from typing import Callable
 
 from nasl.compiler.infer import infer_shapes
 from nasl.compiler.plan import plan_graph
+from nasl.compiler.shapes_ext import mbconv_widths, se_width
 from nasl.compiler.user_ops import reraise
 
 
@@ -156,27 +157,27 @@ def _conv71(p, ins, out):
     return conv(c_in, c_in, (1, k), (ins[0][1], out[2])) + conv(c_in, c, (k, 1), out[1:]) + norm(c)
 
 
-def squeeze_excite(c: int, reduction: int) -> OpCost:
-    mid = max(1, c // reduction)
+def squeeze_excite(c: int, mid: int) -> OpCost:
     return conv(c, mid, 1, (1, 1), bias=True) + conv(mid, c, 1, (1, 1), bias=True)
 
 
 @cost_rule("squeeze_excite")
 def _se(p, ins, out):
-    return squeeze_excite(ins[0][0], p["reduction"])
+    c = ins[0][0]
+    return squeeze_excite(c, se_width(c, p["reduction"], p["divisor"]))
 
 
 @cost_rule("mbconv")
 def _mbconv(p, ins, out):
-    c_in, c, hw = ins[0][0], p["c"], out[1:]
-    mid = c_in * p["expand"]
+    c_in, c, hw, g = ins[0][0], p["c"], out[1:], p["groups"]
+    mid, se_mid = mbconv_widths(p, c_in)
     total = FREE
     if p["expand"] != 1:
-        total += conv(c_in, mid, 1, ins[0][1:]) + norm(mid)
+        total += conv(c_in, mid, 1, ins[0][1:], groups=g) + norm(mid)
     total += conv(mid, mid, p["k"], hw, groups=mid) + norm(mid)
-    if p["se"]:
-        total += squeeze_excite(mid, 4)
-    return total + conv(mid, c, 1, hw) + norm(c)
+    if se_mid:
+        total += squeeze_excite(mid, se_mid)
+    return total + conv(mid, c, 1, hw, groups=g) + norm(c)
 
 
 @cost_rule("concat_conv")
@@ -186,7 +187,8 @@ def _concat_conv(p, ins, out):
 
 @cost_rule("linear")
 def _linear(p, ins, out):
-    return linear(ins[0][0], p["n"], bias=bool(p["bias"]))
+    s = ins[0]
+    return linear(s[-1], p["n"], rows=prod(s[:-1]), bias=bool(p["bias"]))
 
 
 @cost_rule("MM")
@@ -209,6 +211,9 @@ def _layer_norm(p, ins, out):
 @cost_rule("LayerNorm")
 def _rnn_layer_norm(p, ins, out):
     return norm(ins[0][-1])
+
+
+from nasl.compiler import cost_ext as _cost_ext  # noqa: E402,F401  (activations, 1-D, resampling, tokens)
 
 
 # counting ---------------------------------------------------------------------

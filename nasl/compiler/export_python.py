@@ -104,9 +104,7 @@ def _recipes(mod: nn.Module):
         if name == "ConcatConv":
             return f"{mod.conv.in_channels}, {mod.conv.out_channels}"
         if name == "SqueezeExcite":
-            c, mid = mod.reduce.in_channels, mod.reduce.out_channels
-            r = next((r for r in [4, *range(1, c + 1)] if max(1, c // r) == mid), None)
-            return None if r is None else f"{c}, {r}"
+            return f"{mod.reduce.in_channels}, {mod.reduce.out_channels}, {mod.gate!r}"
     return None
 
 

@@ -73,6 +73,17 @@ def conv2d(c_in, c_out, k, stride=1, dilation=1, groups=1, bias=False, padding=N
     return nn.Conv2d(c_in, c_out, k, stride=stride, padding=pad, dilation=dilation, groups=groups, bias=bias)
 
 
+_ACTIVATIONS = {"relu": nn.ReLU, "relu6": nn.ReLU6, "hswish": nn.Hardswish, "swish": nn.SiLU, "silu": nn.SiLU,
+                "gelu": nn.GELU, "sigmoid": nn.Sigmoid, "hsigmoid": nn.Hardsigmoid, "tanh": nn.Tanh}
+
+
+def activation(name: str) -> nn.Module:
+    """The activation module of a name in :data:`nasl.compiler.shapes_ext.ACTIVATIONS` (never in place:
+    DAG cells reuse their inputs)."""
+    cls = _ACTIVATIONS[name]
+    return cls(inplace=False) if cls in (nn.ReLU, nn.ReLU6, nn.Hardswish, nn.SiLU, nn.Hardsigmoid) else cls()
+
+
 # convolutions -------------------------------------------------------------
 
 @torch_op("conv")
@@ -127,16 +138,24 @@ class GlobalAvgPool(nn.Module):
         return torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1)
 
 
+class GlobalAvgPool1d(nn.Module):
+    """Average a signal ``[N, C, L]`` over L, to ``[N, C]``."""
+
+    def forward(self, x):
+        return x.mean(2)
+
+
 @torch_op("global_avg_pool")
 def build_global_avg_pool(p, ins):
-    return GlobalAvgPool(), op_shape("global_avg_pool", p, ins)
+    m = GlobalAvgPool() if len(ins[0]) == 3 else GlobalAvgPool1d()
+    return m, op_shape("global_avg_pool", p, ins)
 
 
 # simple layers ------------------------------------------------------------
 
 @torch_op("linear")
 def build_linear(p, ins):
-    return nn.Linear(ins[0][0], p["n"], bias=bool(p["bias"])), op_shape("linear", p, ins)
+    return nn.Linear(ins[0][-1], p["n"], bias=bool(p["bias"])), op_shape("linear", p, ins)
 
 
 @torch_op("bn")
@@ -176,9 +195,11 @@ def build_flatten(p, ins):
 
 
 # constructors that only build submodules: compile may copy these (nasl.compiler.clone)
-for _cls in (GlobalAvgPool, LayerNorm2d,):
+for _cls in (GlobalAvgPool, GlobalAvgPool1d, LayerNorm2d, nn.GELU, nn.SiLU, nn.Hardswish, nn.Hardsigmoid,
+             nn.ChannelShuffle):
     cloneable(_cls)
 
 
 # the remaining builders register themselves on import
 from nasl.compiler import blocks as _blocks, merges as _merges, rnn_ops as _rnn_ops  # noqa: E402,F401
+from nasl.compiler import layers_ext as _layers_ext, transformer as _transformer  # noqa: E402,F401

@@ -128,14 +128,7 @@ def _fr(p, ins):
     return (p["c"],) + _spatial(s, 1, 2, 0)
 
 
-@shape_rule("mbconv")
-def _mbconv(p, ins):
-    s = _map(ins, "mbconv")
-    _positive(p, "c", "k", "expand", "stride")
-    return (p["c"],) + _spatial(s, p["k"], p["stride"], same_padding(p["k"]))
-
-
-@shape_rule("squeeze_excite", "relu", "dropout", "identity", "tap")
+@shape_rule("relu", "dropout", "identity", "tap")
 def _same(p, ins):
     return _one(ins, "this op")
 
@@ -143,8 +136,8 @@ def _same(p, ins):
 @shape_rule("bn", "layer_norm")
 def _norm(p, ins):
     s = _one(ins, "this op")
-    if len(s) not in (1, 3):
-        raise ShapeError(f"normalization needs [C, H, W] or [F], got {list(s)}")
+    if len(s) not in (1, 2, 3):
+        raise ShapeError(f"normalization needs [C, H, W], [C, L] / [S, D] or [F], got {list(s)}")
     return s
 
 
@@ -160,7 +153,10 @@ def _pool(p, ins):
 
 @shape_rule("global_avg_pool")
 def _gap(p, ins):
-    return (_map(ins, "global_avg_pool")[0],)
+    s = _one(ins, "global_avg_pool")
+    if len(s) not in (2, 3):
+        raise ShapeError(f"global_avg_pool needs a feature map [C, H, W] or a signal [C, L], got {list(s)}")
+    return (s[0],)
 
 
 @shape_rule("flatten")
@@ -176,9 +172,10 @@ def _flatten(p, ins):
 def _linear(p, ins):
     s = _one(ins, "linear")
     _positive(p, "n")
-    if len(s) != 1:
-        raise ShapeError(f"linear needs flat features [F], got {list(s)}")
-    return (p["n"],)
+    if len(s) not in (1, 2):
+        raise ShapeError(f"linear needs flat features [F] or tokens [S, D], got {list(s)}"
+                         + (" (flatten or global_avg_pool the map first)" if len(s) == 3 else ""))
+    return s[:-1] + (p["n"],)
 
 
 @shape_rule("zero", "none")
@@ -306,3 +303,4 @@ def meta_shape(op: str, params: dict, in_shapes: list) -> Shape:
 
 
 from nasl.compiler import rnn_shapes as _rnn_shapes  # noqa: E402,F401  (registers the RNN operators' rules)
+from nasl.compiler import shapes_ext as _shapes_ext  # noqa: E402,F401  (activations, 1-D, resampling, tokens)

@@ -118,9 +118,12 @@ _STD: list[tuple[str, tuple, dict]] = [
     ("conv_1xk_kx1", (("c", R), ("k", 3), ("stride", 1)),
      dict(doc="ReLU, 1xk conv, kx1 conv, BN (NASNet's '1x3 then 3x1'); k odd")),
     ("factorized_reduce", (("c", R),), dict(doc="two stride-2 1x1 convs on shifted inputs, concatenated")),
-    ("mbconv", (("c", R), ("k", 3), ("expand", 6), ("stride", 1), ("se", False)),
-     dict(doc="MobileNetV2 inverted residual, optional squeeze-excite")),
-    ("squeeze_excite", (("reduction", 4),), dict(doc="squeeze-and-excitation gate")),
+    ("mbconv", (("c", R), ("k", 3), ("expand", 6), ("stride", 1), ("se", False), ("residual", True),
+                ("groups", 1), ("act", "relu6")),
+     dict(doc="MobileNetV2 inverted residual; optional OFA squeeze-excite (make_divisible(mid // 4, 8) channels), "
+              "grouped 1x1 convs with a channel shuffle, act relu6/relu/hswish/...")),
+    ("squeeze_excite", (("reduction", 4), ("divisor", 1), ("gate", "sigmoid")),
+     dict(doc="squeeze-and-excitation gate to make_divisible(c // reduction, divisor) channels")),
     # pooling and simple layers
     ("avg_pool", (("k", 3), ("stride", 1), ("padding", None), ("count_include_pad", False)), {}),
     ("max_pool", (("k", 3), ("stride", 1), ("padding", None)), {}),
@@ -133,7 +136,33 @@ _STD: list[tuple[str, tuple, dict]] = [
     ("relu", (), {}),
     ("dropout", (("p", 0.5),), {}),
     ("flatten", (), {}),
-    ("layer_norm", (), {}),
+    ("layer_norm", (), dict(doc="LayerNorm over the channels of a map, or the last dimension of [S, D] / [F]")),
+    # activations (any shape)
+    ("gelu", (), {}), ("silu", (), {}), ("swish", (), dict(doc="alias of silu")),
+    ("hswish", (), dict(doc="hard swish, x * relu6(x + 3) / 6 (MobileNetV3)")),
+    ("hsigmoid", (), dict(doc="hard sigmoid, relu6(x + 3) / 6 (MobileNetV3)")),
+    ("tanh", (), {}), ("sigmoid", (), {}), ("relu6", (), {}),
+    # resampling and channel order, on [C, H, W] or [C, L]
+    ("upsample", (("scale", 2), ("mode", "nearest")),
+     dict(doc="resample to floor(size * scale); mode nearest, bilinear, bicubic (maps) or linear (signals)")),
+    ("resize", (("size", R), ("mode", None)),
+     dict(doc="resample to a fixed size (an int for every side, or [h, w]); modes as upsample, "
+              "by default bilinear (maps) or linear (signals)")),
+    ("channel_shuffle", (("groups", R),), dict(doc="ShuffleNet's channel shuffle")),
+    # 1-D signals [C, L]
+    ("conv1d", (("c", R), ("k", 3), ("stride", 1), ("dilation", 1), ("groups", 1), ("bias", False)),
+     dict(doc="Conv1d with 'same' padding over [C, L]")),
+    ("max_pool1d", (("k", 3), ("stride", 1), ("padding", None)), {}),
+    ("avg_pool1d", (("k", 3), ("stride", 1), ("padding", None), ("count_include_pad", False)), {}),
+    # tokens [S, D]
+    ("multihead_attention", (("heads", R), ("head_dim", None), ("bias", True)),
+     dict(doc="self-attention over [S, D] tokens (heads * head_dim wide; head_dim = D / heads by default)")),
+    ("transformer_block", (("heads", R), ("mlp_ratio", 4), ("head_dim", None), ("bias", True), ("act", "gelu")),
+     dict(doc="pre-norm ViT block: x + attn(ln(x)), x + mlp(ln(x)) with int(D * mlp_ratio) hidden units")),
+    ("patch_embed", (("dim", R), ("patch", R)), dict(doc="[C, H, W] to [H*W/patch^2, dim] tokens (a strided conv)")),
+    ("pos_embed", (), dict(doc="adds a learned [S, D] position table")),
+    ("cls_token", (), dict(doc="prepends a learned token: [S, D] to [S + 1, D]")),
+    ("token_pool", (("mode", "mean"),), dict(doc="[S, D] to [D]: the mean of the tokens, or the first (mode=cls)")),
     # merges and channel ops
     ("add", (), dict(category="merge", doc="elementwise sum")),
     ("sum", (), dict(category="merge", doc="elementwise sum")),

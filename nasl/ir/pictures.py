@@ -66,7 +66,8 @@ def _op_params(op: str, params: dict) -> str:
 
 
 def _color(op: str) -> str:
-    if "conv" in op or op in ("linear", "mbconv", "factorized_reduce"):
+    if "conv" in op or op in ("linear", "mbconv", "factorized_reduce", "multihead_attention", "transformer_block",
+                              "patch_embed"):
         return _OP_COLORS["conv"]
     if "pool" in op:
         return _OP_COLORS["pool"]

@@ -23,6 +23,7 @@ SHRINK = {
     "fbnet": {"stem": 8, "widths": [8, 8, 16, 16, 24, 24, 32], "final": 32, "classes": 10},
     "mnasnet": {"stem": 8, "base_widths": [8, 8, 16, 16, 24, 24, 32], "final": 32, "classes": 10},
     "proxylessnas": {"stem": 8, "first": 8, "widths": [8, 8, 16, 16, 16, 16], "feature": 32, "classes": 10},
+    "transformer": {"image": 32, "patch": 8, "dims": [16, 24], "depths": [1, 2], "head_dim": 4, "classes": 10},
 }
 SAMPLES = 5
 

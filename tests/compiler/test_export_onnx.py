@@ -48,3 +48,27 @@ def test_onnx_export_of_darts(tmp_path):
     path = to_onnx(space, genotype_arch(DARTS_V2), tmp_path / "darts.onnx", input_shape=(3, 16, 16), dynamo=False)
     onnx = pytest.importorskip("onnx")
     onnx.checker.check_model(onnx.load(path))
+
+
+@pytest.mark.slow           # about 10 s: the exporter traces every op kind
+def test_transformer_signal_and_mobile_ops_export(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    reference = pytest.importorskip("onnx.reference")
+    space = nasl.loads("input x: [3, 8, 8]\ninput s: [4, 12]\nnetwork {\n"
+                       "  t = x >> patch_embed(dim=8, patch=2) >> pos_embed >> cls_token\n"
+                       "  t = t >> transformer_block(heads=2, mlp_ratio=2) >> multihead_attention(2, head_dim=3)\n"
+                       "  t = t >> layer_norm >> linear(6) >> gelu >> token_pool(mode=\"cls\")\n"
+                       "  m = x >> upsample(2, mode=\"bilinear\") >> resize([5, 6]) >> channel_shuffle(3) >> hswish\n"
+                       "  m = m >> mbconv(6, expand=2, groups=3, se=true, act=\"hswish\") >> global_avg_pool\n"
+                       "  u = s >> conv1d(6, k=5) >> bn >> silu >> max_pool1d(2, stride=2) >> avg_pool1d\n"
+                       "  return concat(t, m, u >> global_avg_pool) }")
+    torch.manual_seed(0)
+    model = onnx.load(to_onnx(space, {}, tmp_path / "net.onnx"))
+    onnx.checker.check_model(model)
+    torch.manual_seed(0)
+    compiled = compile(space, {}).eval()
+    x, s = torch.randn(3, 3, 8, 8), torch.randn(3, 4, 12)
+    (got,) = reference.ReferenceEvaluator(model).run(None, {"x": x.numpy(), "s": s.numpy()})
+    with torch.no_grad():
+        want = compiled(x, s)
+    assert torch.allclose(torch.from_numpy(got), want, atol=1e-5)

@@ -92,3 +92,16 @@ def test_the_file_runs_as_a_script(nb201, tmp_path):
     mod = load_source(src, tmp_path)
     assert mod.Net.input_shapes == {"x": [3, 8, 8]}
     assert mod.Net().eval()(torch.randn(1, 3, 8, 8)).shape == (1, 10)
+
+
+def test_transformer_and_signal_ops_export(tmp_path):
+    space = nasl.loads("input x: [3, 8, 8]\ninput s: [4, 12]\nnetwork {\n"
+                       "  t = x >> patch_embed(dim=8, patch=2) >> pos_embed >> cls_token\n"
+                       "  t = t >> transformer_block(heads=2, mlp_ratio=2) >> multihead_attention(2, head_dim=3)\n"
+                       "  t = t >> layer_norm >> linear(6) >> gelu >> token_pool(mode=\"cls\")\n"
+                       "  m = x >> upsample(2, mode=\"bilinear\") >> resize([5, 6]) >> channel_shuffle(3) >> hswish\n"
+                       "  m = m >> mbconv(6, expand=2, groups=3, se=true, act=\"hswish\") >> global_avg_pool\n"
+                       "  u = s >> conv1d(6, k=5) >> bn >> silu >> max_pool1d(2, stride=2) >> avg_pool1d\n"
+                       "  return concat(t, m, u >> global_avg_pool) }")
+    src = check_same(space, {}, tmp_path)
+    assert "class MultiheadAttention" in src and "nn.ChannelShuffle(3)" in src

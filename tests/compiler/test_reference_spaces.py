@@ -69,8 +69,9 @@ def test_mobilenet_presets_cost_equals_the_built_network():
         arch = get_preset(space, example("mobilenet.nas"), name)
         sizes.append(nasl.cost(space, arch).params)
         assert sum(p.numel() for p in nasl.compile(space, arch).parameters()) == sizes[-1]
-    # nasl's own numbers (ReLU6 MBConvs, nasl's squeeze-excite), not checked against the OFA code
-    assert sizes == [3_402_132, 7_657_832]
+    # OFA's counts (mit-han-lab/once-for-all: OFAMobileNetV3(ks=7, e=6, d=4) and its smallest
+    # sub-network): the squeeze-excite has make_divisible(mid // 4, 8) channels, as OFA's SEModule
+    assert sizes == [3_410_792, 7_664_760]
 
 
 # Cai et al. 2018 ------------------------------------------------------------------------------------

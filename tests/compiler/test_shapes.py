@@ -42,7 +42,8 @@ def test_inference_runs_without_building_modules(monkeypatch):
 
 def test_linear_on_a_feature_map_says_what_to_do():
     space = nasl.loads("input x: [3, 8, 8]\nnetwork { return x >> conv(4, k=3) >> linear(2) }")
-    with pytest.raises(NaslError, match=r"linear needs flat features \[F\], got \[4, 8, 8\]"):
+    with pytest.raises(NaslError, match=r"linear needs flat features \[F\] or tokens \[S, D\], got \[4, 8, 8\] "
+                       r"\(flatten or global_avg_pool the map first\)"):
         compile(space, {})
 
 
