@@ -73,6 +73,21 @@ class Site:
         return block
 
 
+    def moved(self):
+        """``(block, its prefix, this site's prefix)`` of the template this site copies, or None.
+
+        The sampler draws from the template directly (``Group.origin`` protocol,
+        :meth:`nasl.ir.sampling.TreeSampler._draw_moved`).
+        """
+        key = self.key
+        if key is None:
+            return None
+        t = self.interp.lazy_memo.get(key)
+        if t is None or t is _INVALID or t.site is self:
+            return None
+        return t.block, t.site.sub.cprefix, self.sub.cprefix
+
+
 class _Template:
     __slots__ = ("block", "site", "value")
 
