@@ -10,7 +10,7 @@ from __future__ import annotations
 from nasl.dsl import ast as A
 from nasl.dsl.values import PLACEHOLDER, Builtin, DefFn, Tensor, Unknown
 from nasl.ir.choices import Block, Group
-from nasl.ir.errors import NaslError, NaslTypeError, did_you_mean
+from nasl.ir.errors import NaslTypeError, did_you_mean
 
 
 def bind_params(interp, decl: A.DefDecl, args, kwargs, node, *, partial=False, base=None) -> dict:

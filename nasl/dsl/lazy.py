@@ -21,7 +21,7 @@ there for real, with its real paths.
 """
 from __future__ import annotations
 
-from nasl.dsl.values import PLACEHOLDER, Tensor
+from nasl.dsl.values import Tensor
 from nasl.ir.choices import Block, Choice, Group, Guard
 from nasl.ir.errors import NaslError
 
