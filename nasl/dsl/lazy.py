@@ -32,13 +32,14 @@ _SCALARS = (int, float, str, bool, type(None))
 class Site:
     """Everything a lazy call needs to elaborate its body at one place in the spec."""
 
-    __slots__ = ("interp", "decl", "node", "env", "expr", "sub", "key", "deferred")
+    __slots__ = ("interp", "decl", "node", "env", "expr", "sub", "key", "deferred", "_moved")
 
     def __init__(self, interp, decl, node, env, expr, sub, key):
         self.interp, self.decl, self.node, self.env, self.expr = interp, decl, node, env, expr
         self.sub = sub          # the body's context, without its block
         self.key = key          # memo key, or None: never memoised
         self.deferred = None    # the caller's Deferred (None for a copy's site)
+        self._moved = None      # what moved() found (a template, once kept, stays)
 
     def run(self, sub):
         from nasl.dsl.defs import _body
@@ -79,13 +80,16 @@ class Site:
         The sampler draws from the template directly (``Group.origin`` protocol,
         :meth:`nasl.ir.sampling.TreeSampler._draw_moved`).
         """
+        if self._moved is not None:
+            return self._moved
         key = self.key
         if key is None:
             return None
         t = self.interp.lazy_memo.get(key)
         if t is None or t is _INVALID or t.site is self:
             return None
-        return t.block, t.site.sub.cprefix, self.sub.cprefix
+        self._moved = (t.block, t.site.sub.cprefix, self.sub.cprefix)
+        return self._moved
 
 
 class _Template:
