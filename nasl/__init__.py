@@ -7,10 +7,12 @@ here imports torch.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from nasl.ir import (Architecture, Choice, ChoiceSpec, ConstraintViolation, EmptySpaceError,
-                     InternalError, InvalidArchitecture, NaslError, NaslErrors, NaslSyntaxError, Space,
-                     UnsatisfiableError, list_ops, register_op)
+if TYPE_CHECKING:       # the names below load on first use (``nasl --help`` needs none of them)
+    from nasl.ir import (Architecture, Choice, ChoiceSpec, ConstraintViolation, EmptySpaceError,  # noqa: F401
+                         InternalError, InvalidArchitecture, NaslError, NaslErrors, NaslSyntaxError, Space,
+                         UnsatisfiableError, list_ops, register_op)
 
 __version__ = "0.1.0"
 
@@ -33,8 +35,18 @@ def realize(space: Space, arch):
     return space.realize(arch)
 
 
+_FROM_IR = frozenset({"Architecture", "Choice", "ChoiceSpec", "ConstraintViolation", "EmptySpaceError",
+                      "InternalError", "InvalidArchitecture", "NaslError", "NaslErrors", "NaslSyntaxError", "Space",
+                      "UnsatisfiableError", "list_ops", "register_op"})
+
+
 def __getattr__(name):
-    # networkx and torch load only when these are asked for
+    # the IR loads on first use, networkx and torch only when these are asked for
+    if name in _FROM_IR:
+        import nasl.ir
+        value = getattr(nasl.ir, name)
+        globals()[name] = value
+        return value
     if name == "ArchGraph":
         from nasl.ir.archgraph import ArchGraph
         return ArchGraph

@@ -7,9 +7,7 @@ printed only with ``--traceback``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import traceback
 
 from nasl.ir.errors import InternalError, NaslError
 
@@ -24,6 +22,7 @@ def _parse_define(text: str):
     low = raw.strip().lower()
     if low in ("true", "false"):
         return name, low == "true"
+    import json     # here and below, imported where used: ``nasl --help`` starts without them
     try:
         return name, json.loads(raw)
     except json.JSONDecodeError:
@@ -143,7 +142,7 @@ def main(argv=None) -> int:
     except NaslError as e:
         print(e.render(), file=sys.stderr)
         if args.traceback:
-            traceback.print_exc()
+            __import__("traceback").print_exc()
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -158,7 +157,7 @@ def main(argv=None) -> int:
             return 1
         print(f"internal error, please report: {type(e).__name__}: {e}", file=sys.stderr)
         if args.traceback:
-            traceback.print_exc()
+            __import__("traceback").print_exc()
         else:
             print("(run again with --traceback for details)", file=sys.stderr)
         return 3
@@ -201,6 +200,7 @@ def check_one(space) -> None:
 def _show(args) -> int:
     space = _load(args.file, args)
     if args.json:
+        import json
         print(json.dumps({"params": space.params, "choices": space.spec.to_list()}, indent=1, default=str))
         return 0
     from nasl.ir.show import render_tree
@@ -235,6 +235,7 @@ def _sample(args) -> int:
 def _read_arch(text: str, fmt: str = "arch", space=None):
     """``--arch`` (JSON or @file) in format ``fmt``; other formats need the space to resolve against."""
     from nasl import Architecture
+    import json
     from nasl.ir.reading import MAX_JSON_BYTES, load_json, read_text
     if text.startswith("@"):
         text = read_text(text[1:], "the architecture file", MAX_JSON_BYTES)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from nasl.dsl import ast as A
 from nasl.dsl.values import PLACEHOLDER, Builtin, DefFn, Tensor, Unknown
 from nasl.ir.choices import Block, Group
-from nasl.ir.errors import NaslError, NaslTypeError, did_you_mean
+from nasl.ir.errors import NaslTypeError, did_you_mean
 
 
 def bind_params(interp, decl: A.DefDecl, args, kwargs, node, *, partial=False, base=None) -> dict:
@@ -64,7 +64,7 @@ def apply_def(interp, f: DefFn, args, kwargs, ctx, node):
         return PLACEHOLDER          # a tied use: its choices were registered with the genotype
     env = dict(f.args)
     env.update({p.name: a for p, a in zip(decl.inputs, args)})
-    return _run(interp, f, ctx, node, lambda sub: _body(interp, decl, env, sub))
+    return _run(interp, f, ctx, node, env, False)
 
 
 def _bind(interp, f: DefFn, args, kwargs, ctx, node):
@@ -87,10 +87,10 @@ def run_expr_def(interp, f: DefFn, ctx, node):
         f = DefFn(f.decl, f.args, (ctx.path(node, f.decl.name), ctx.node_scope(node, f.decl.name)),
                   f.genotype, f.globals)
     env = dict(f.args or {})
-    return _run(interp, f, ctx, node, lambda sub: interp.eval(f.decl.body, env, sub))
+    return _run(interp, f, ctx, node, env, True)
 
 
-def _run(interp, f: DefFn, ctx, node, body):
+def _run(interp, f: DefFn, ctx, node, env: dict, expr: bool):
     """Run a body in the definition's own scope; deferred under a condition in spec mode."""
     decl = f.decl
     interp.check_depth(ctx, node, decl.name)
@@ -99,26 +99,18 @@ def _run(interp, f: DefFn, ctx, node, body):
                                                                                    decl.inputs is None),
                   depth=ctx.depth + 1, anon_here=False, hints=frozenset(), trace=ctx.trace + (decl.name,))
     if not (ctx.spec and ctx.guards and decl.name in ctx.trace):
-        return _checked(body, sub, decl, node)
+        if expr:
+            return _checked(lambda s: interp.eval(decl.body, env, s), sub, decl, node)
+        return _checked(lambda s: _body(interp, decl, env, s), sub, decl, node)
     from nasl.dsl.interp import Deferred
+    from nasl.dsl.lazy import Site, memo_key
 
     # Under a condition, expand only when the spec is walked there: this is
-    # what makes recursive rules cheap to load.
-    holder = []
-
-    def thunk():
-        block = Block()
-        d = holder[0]
-        try:
-            d._value = _checked(body, sub.but(block=block), decl, node)
-        except NaslError as e:      # raised while a space is counted or sampled, after loading
-            raise e.with_source(interp.program.source)
-        d._done = True
-        return block
-
-    group = Group(None, thunk=thunk, site=cprefix, key=_shape_key(decl, f.args))
-    d = Deferred(thunk, group)
-    holder.append(d)
+    # what makes recursive rules cheap to load. Equal calls share one
+    # elaboration, moved to each site's paths (nasl.dsl.lazy).
+    site = Site(interp, decl, node, env, expr, sub, memo_key(decl, f.globals, env, sub))
+    group = Group(None, thunk=site.force, site=cprefix, key=_shape_key(decl, f.args), origin=site)
+    d = site.deferred = Deferred(site.force, group)
     ctx.block.items.append(group)
     return d
 
@@ -181,7 +173,7 @@ def declare_genotype(interp, name: str, value, node, ctx):
     if decl.inputs is not None:
         env = dict(full)
         env.update({p.name: PLACEHOLDER for p in decl.inputs})
-        _run(interp, f, ctx, node, lambda sub: _body(interp, decl, env, sub))
+        _run(interp, f, ctx, node, env, False)
     else:
         v = run_expr_def(interp, f, ctx, node)
         n_in = _arity(interp, v)

@@ -1,7 +1,6 @@
 """``nasl fmt`` and ``nasl explain``: the editor commands of the ``nasl`` CLI."""
 from __future__ import annotations
 
-import difflib
 import sys
 
 from nasl.ir.errors import NaslError
@@ -45,6 +44,7 @@ def run_fmt(args) -> int:
             continue
         changed.append(path)
         if args.diff:
+            import difflib      # only for --diff: nasl's start-up does without it
             sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
                                                        f"{path} (original)", f"{path} (formatted)"))
         elif args.check:

@@ -106,10 +106,10 @@ class Block:
 class Group:
     """A block that exists only while ``guard`` holds; maybe lazily built."""
 
-    __slots__ = ("guard", "_block", "_thunk", "_forcing", "_error", "site", "key")
+    __slots__ = ("guard", "_block", "_thunk", "_forcing", "_error", "site", "key", "origin")
 
     def __init__(self, guard: Guard | None, block: Block | None = None, thunk: Callable[[], Block] | None = None,
-                 site: str = "", key=None):
+                 site: str = "", key=None, origin=None):
         self.guard = guard          # None: always present with its parent (a lazily built extension)
         self._block = block
         self._thunk = thunk
@@ -117,6 +117,7 @@ class Group:
         self._error = None          # the error that building the block raised; raised again on each use
         self.site = site
         self.key = key              # equal keys promise equally shaped blocks (for counting)
+        self.origin = origin        # the builder's record of where a lazy block comes from (opaque here)
 
     @property
     def forced(self) -> bool:

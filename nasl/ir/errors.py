@@ -9,9 +9,7 @@ user's file.
 """
 from __future__ import annotations
 
-import difflib
 import functools
-import heapq
 from collections import Counter
 from itertools import chain
 from dataclasses import dataclass
@@ -197,6 +195,7 @@ def source_lines(source: str) -> list[str]:
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidate, if one is close enough."""
+    import difflib      # imported when a name is unknown, not at start-up
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
@@ -241,5 +240,6 @@ def _shortlist(name: str, group, keep: int = 40) -> list:
     _, names, index = entry
     shared = Counter(chain.from_iterable(index.get(p, ()) for p in _pairs(name)))
     size = len(name)        # among equally many shared pairs (common in generated names), the closest length
+    import heapq
     best = heapq.nsmallest(keep, shared.items(), key=lambda kc: (-kc[1], abs(len(names[kc[0]]) - size)))
     return [names[k] for k, _ in best]

@@ -12,9 +12,10 @@ import bisect
 import math
 import random as _random
 
-from nasl.ir.choices import Block, Choice, ChoiceSpec, Constraint, Group
+from nasl.ir.choices import INACTIVE, Block, Choice, ChoiceSpec, Constraint, Group, Guard
 from nasl.ir.counting import (_EMPTY, NotStructural, _assignments, _block_product, _conditioning,
                                choice_weights)
+from nasl.ir.errors import InternalError
 
 
 class TreeSampler:
@@ -29,6 +30,7 @@ class TreeSampler:
         self.spec = spec
         self.memo = memo
         self._plans: dict = {}
+        self._free: dict = {}       # id(block) -> plan, for blocks drawn with nothing fixed
 
     def plan(self, block: Block, fixed: dict = _EMPTY) -> list:
         key = (id(block), tuple(sorted(fixed.items(), key=repr))) if fixed else id(block)
@@ -71,11 +73,17 @@ class TreeSampler:
                 else:
                     steps.append((0, item.path, item))
             elif t is Group:
-                if item.guard is not None and item.guard.path in fixed:
-                    if item.guard.holds(fixed):
-                        steps.append((3, None, item))
+                g = item.guard
+                if g is not None and g.path in fixed:
+                    if g.holds(fixed):
+                        steps.append((5, None, item))
+                elif g is None:
+                    steps.append((5, None, item))
+                elif type(g) is Guard:
+                    # Guard.holds inlined: the draw tests one value against a set
+                    steps.append((3, (g.path, g.values), item))
                 else:
-                    steps.append((3, item.guard, item))
+                    steps.append((6, g, item))
             elif t is Constraint:
                 steps.append((4, None, item))
         self._plans[key] = steps
@@ -88,17 +96,32 @@ class TreeSampler:
         return values, constraints
 
     def _draw(self, block, rng, values, constraints, fixed):
-        cond = [c for c in _conditioning(block, self.memo) if c.path not in fixed]
-        if cond:
-            fixed = self._condition(block, cond, rng, fixed)
-            for c in cond:
-                values[c.path] = fixed[c.path]
+        steps = None if fixed else self._free.get(id(block))
+        if steps is None:
+            cond = [c for c in _conditioning(block, self.memo) if c.path not in fixed]
+            if cond:
+                fixed = self._condition(block, cond, rng, fixed)
+                for c in cond:
+                    values[c.path] = fixed[c.path]
+            steps = self.plan(block, fixed)
+            if not fixed:
+                self._free[id(block)] = steps      # a block conditioned on nothing: its plan, directly
         r = rng.random
-        for kind, key, x in self.plan(block, fixed):
+        for kind, key, x in steps:
             if kind == 2:
                 values[key] = x[int(r() * len(x))]
             elif kind == 3:
-                if key is None or key.holds(values):
+                v = values.get(key[0], INACTIVE)
+                if (tuple(v) if type(v) is list else v) in key[1]:
+                    self._draw(x.block, rng, values, constraints, fixed)
+            elif kind == 5:
+                moved = x.origin.moved() if x.origin is not None else None
+                if moved is None:
+                    self._draw(x.block, rng, values, constraints, fixed)
+                else:
+                    self._draw_moved(moved[0], rng, values, {}, moved[1], moved[2])
+            elif kind == 6:
+                if key.holds(values):
                     self._draw(x.block, rng, values, constraints, fixed)
             elif kind == 1:
                 vals, cum, total = x
@@ -108,6 +131,52 @@ class TreeSampler:
                 values[key] = x.sample(rng)
             else:
                 constraints.append(x)
+
+    def _draw_moved(self, block, rng, values, loc, a, b, fixed=_EMPTY):
+        """:meth:`_draw` on the block of another site with equal arguments, whose paths start with ``a``.
+
+        A lazily built block with a template (see ``Group.origin``) is drawn
+        from the template's own block and plan, each value stored under the
+        path it has here (``b`` for ``a``): the same draws as on a copy,
+        without building the copy or planning it. ``loc`` holds the
+        template's paths, which the guards inside it read. Templates hold no
+        constraints.
+        """
+        la = len(a)
+        steps = None if fixed else self._free.get(id(block))
+        if steps is None:
+            cond = [c for c in _conditioning(block, self.memo) if c.path not in fixed]
+            if cond:
+                fixed = self._condition(block, cond, rng, fixed)
+                for c in cond:
+                    loc[c.path] = values[b + c.path[la:]] = fixed[c.path]
+            steps = self.plan(block, fixed)
+            if not fixed:
+                self._free[id(block)] = steps
+        r = rng.random
+        for kind, key, x in steps:
+            if kind == 2:
+                loc[key] = values[b + key[la:]] = x[int(r() * len(x))]
+            elif kind == 3:
+                v = loc.get(key[0], INACTIVE)
+                if (tuple(v) if type(v) is list else v) in key[1]:
+                    self._draw_moved(x.block, rng, values, loc, a, b, fixed)
+            elif kind == 5:
+                moved = x.origin.moved() if x.origin is not None else None
+                if moved is None:
+                    self._draw_moved(x.block, rng, values, loc, a, b, fixed)
+                else:       # its paths start with x.site here, with b for a
+                    self._draw_moved(moved[0], rng, values, {}, moved[1], b + moved[2][la:])
+            elif kind == 6:
+                if key.holds(loc):
+                    self._draw_moved(x.block, rng, values, loc, a, b, fixed)
+            elif kind == 1:
+                vals, cum, total = x
+                loc[key] = values[b + key[la:]] = vals[bisect.bisect_right(cum, rng.randrange(total))]
+            elif kind == 0:
+                loc[key] = values[b + key[la:]] = x.sample(rng)
+            else:
+                raise InternalError(f"a constraint in the moved block of '{b}'")
 
     def _condition(self, block, cond, rng, fixed) -> dict:
         """Draw the conditioning choices jointly, weighted by their completions."""

@@ -5,9 +5,25 @@
 ...                     budget=100, storage="nb201.db")          # doctest: +SKIP
 >>> study.best().arch                                            # doctest: +SKIP
 """
-from nasl.study.api import search
-from nasl.study.digits import default_space_path  # noqa: F401  (the bundled digits space)
-from nasl.study.loop import SearchInterrupted
-from nasl.study.study import Study, Trial, pareto_front
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:       # loaded on first use: the command line imports nasl.study.cli_study to start
+    from nasl.study.api import search  # noqa: F401
+    from nasl.study.digits import default_space_path  # noqa: F401  (the bundled digits space)
+    from nasl.study.loop import SearchInterrupted  # noqa: F401
+    from nasl.study.study import Study, Trial, pareto_front  # noqa: F401
 
 __all__ = ["search", "Study", "Trial", "SearchInterrupted", "pareto_front", "default_space_path"]
+
+_WHERE = {"search": "api", "default_space_path": "digits", "SearchInterrupted": "loop", "Study": "study",
+          "Trial": "study", "pareto_front": "study"}
+
+
+def __getattr__(name):
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'nasl.study' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(f"nasl.study.{where}"), name)
+    globals()[name] = value
+    return value

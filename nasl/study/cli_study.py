@@ -1,7 +1,6 @@
 """``nasl search`` and ``nasl study show|plot|export`` (wired into :mod:`nasl.cli`)."""
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -161,7 +160,7 @@ def _show(study, k: int) -> int:
     c, cfg = study.counts(), study.config
     objectives = list(study.objectives)
     print(f"study {study.path}: space {cfg['space_file']}, searcher {cfg['searcher']} "
-          f"{json.dumps(cfg['searcher_options'])}, seed {cfg['seed']}, budget {cfg['budget']}")
+          f"{__import__('json').dumps(cfg['searcher_options'])}, seed {cfg['seed']}, budget {cfg['budget']}")
     print(f"evaluator {cfg['evaluator'].get('spec') or cfg['evaluator']['repr']}; objectives "
           + ", ".join(f"{n} ({d})" for n, d in study.objectives.items()))
     if cfg["ops"]:

@@ -1,0 +1,68 @@
+"""Benchmark: start-up CPU time of the ``nasl`` command against ``python -c pass``.
+
+Each command runs ``--runs`` times as a fresh process; the CPU time (user +
+system, from ``resource.getrusage(RUSAGE_CHILDREN)``) of each run is taken
+and the median reported, with the ratio to the median of ``python -c pass``
+in the same run. The ``nasl`` command is run as its console script does
+(``from nasl.cli import main``), on this checkout.
+
+* ``nasl --help`` (target: <= 2x ``python -c pass``);
+* ``nasl check --fast examples/darts.nas``: parse, elaborate and the static
+  passes (what ``nasl check`` did when the target was set; <= 4x);
+* ``nasl check examples/darts.nas``: also realizes one architecture and
+  checks its shapes (issue 13), which imports networkx; reported, no target.
+
+Usage::
+
+    python benchmarks/startup.py [--runs 15]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import machine  # noqa: E402
+
+NASL = [sys.executable, "-c", "import sys; from nasl.cli import main; sys.exit(main())"]
+COMMANDS = [
+    ("python -c pass", [sys.executable, "-c", "pass"], None),
+    ("nasl --help", NASL + ["--help"], 2.0),
+    ("nasl check --fast darts", NASL + ["check", "--fast", "examples/darts.nas"], 4.0),
+    ("nasl check darts", NASL + ["check", "examples/darts.nas"], None),
+]
+
+
+def cpu_of(cmd, env) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=15)
+    args = ap.parse_args()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    print(machine())
+    print(f"median CPU (user + sys) of {args.runs} fresh processes each, interleaved")
+    times: dict = {name: [] for name, _, _ in COMMANDS}
+    for _ in range(args.runs):        # interleaved, so a busy spell hits every command alike
+        for name, cmd, _ in COMMANDS:
+            times[name].append(cpu_of(cmd, env))
+    base = statistics.median(times["python -c pass"])
+    for name, _, target in COMMANDS:
+        t = statistics.median(times[name])
+        verdict = f"target <= {target:g}x: {'PASS' if t / base <= target else 'FAIL'}" if target else ""
+        print(f"  {name:<24} {t * 1e3:7.1f} ms  ratio {t / base:5.2f}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
