@@ -1,6 +1,7 @@
 """``nasl.search``: set up (or resume) a study and run the loop."""
 from __future__ import annotations
 
+import json
 import os
 
 from nasl.ir.errors import NaslError
@@ -63,6 +64,26 @@ def _resolve_evaluator(evaluator, stored):
     if not callable(evaluator):
         raise NaslError(f"an evaluator is a callable or a spec string, not {type(evaluator).__name__}")
     return evaluator
+
+
+def evaluator_record(ev) -> dict:
+    """What a study records of its evaluator: its spec string (None for an object), its repr, and the
+    input shape and class count its networks are built for (an evaluator's ``model_inputs``, as the
+    ``train`` evaluator takes them from the user's data): an export rebuilds the network from them."""
+    record = {"spec": getattr(ev, "spec", None), "repr": repr(ev)}
+    inputs = getattr(ev, "model_inputs", None)
+    if isinstance(inputs, dict):
+        record.update({k: inputs[k] for k in ("input_shape", "num_classes") if inputs.get(k) is not None})
+    return record
+
+
+def _check_model_inputs(recorded: dict, ev) -> None:
+    """On resume, an evaluator whose networks take other inputs than the study's would mix two problems."""
+    now = evaluator_record(ev)
+    for key in ("input_shape", "num_classes"):
+        if key in recorded and key in now and json.dumps(recorded[key]) != json.dumps(now[key]):
+            raise NaslError(f"cannot resume: the evaluator's {key.replace('_', ' ')} {now[key]} differs from the "
+                            f"study's {recorded[key]} (the data changed?)")
 
 
 def search(space=None, searcher=None, evaluator=None, budget=None, objectives=None, executor=None,
@@ -134,6 +155,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
             config["ops"] = allowed_modules(f"the study '{store.path}'", config["ops"], ops=ops, trust=trust,
                                             evaluator_spec=recorded.get("spec") if evaluator is None else None)
             ev = _resolve_evaluator(evaluator, row["evaluator"])
+            _check_model_inputs(recorded, ev)
             missing = [o for o in config["objectives"] if o not in getattr(ev, "directions", {})]
             if missing:
                 raise NaslError(f"the evaluator does not report the study's objective '{missing[0]}'")
@@ -181,7 +203,7 @@ def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, search
     config = dict(space_source=source, space_file=file, params=sorted(space_params.items()),
                   ops=list(ops or ()), searcher=searcher or DEFAULT_SEARCHER,
                   searcher_options=dict(searcher_options or {}), seed=seed,
-                  evaluator={"spec": getattr(ev, "spec", None), "repr": repr(ev)},
+                  evaluator=evaluator_record(ev),
                   objectives=_objectives(ev, objectives), budget=budget)
     check_searcher_options(config["searcher_options"])
     _check_searcher(config["searcher"], config["searcher_options"])

@@ -42,5 +42,9 @@ def export_trial(study, trial, path, to: str = "pt", ops=None, trust: bool | Non
     weights = weights_of(study, trial)
     if weights is None:
         print(f"note: trial {trial.number} kept no weights; exporting its architecture untrained", file=sys.stderr)
+    # the network as the evaluator built it: the input shape and class count of the user's data
+    input_shape, num_classes = study.model_inputs
     from nasl.study.model_export import export_model
-    return export_model(request, path, to=to, weights=weights, metrics=trial.metrics)
+    from nasl.study.training import with_classes
+    request, _ = with_classes(request, num_classes)
+    return export_model(request, path, to=to, weights=weights, metrics=trial.metrics, input_shape=input_shape)
