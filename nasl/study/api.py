@@ -118,6 +118,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     from nasl.study.trust import allowed_modules
 
     # every option is checked before a file is created: a failed start leaves nothing behind
+    searcher, searcher_options, seed = _searcher_argument(searcher, searcher_options, seed)
     timeout, resources = settings.timeout(timeout), settings.resources(resources)
     executor, workers = settings.executor(executor), settings.workers(workers)
     deterministic = settings.deterministic(deterministic)
@@ -187,6 +188,32 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     return Study(store, ops=ops, trust=trust)
 
 
+def _searcher_argument(searcher, searcher_options, seed):
+    """A searcher name as is; a searcher object as the name, options and seed it is recorded by."""
+    from nasl.study.searcher_object import describe, is_searcher_object
+    if searcher is None or isinstance(searcher, str):
+        return searcher, searcher_options, seed
+    if is_searcher_object(searcher):
+        return describe(searcher, searcher_options, seed)
+    kind = f"the class {searcher.__qualname__}" if isinstance(searcher, type) else f"a {type(searcher).__name__}"
+    raise NaslError(f"searcher is a registered name ('regularized_evolution'; see nasl.searchers.list_searchers()) "
+                    f"or a Searcher object, not {kind}")
+
+
+def _budget_options(name: str, options: dict, budget: int) -> dict:
+    """The searcher's options with the defaults it scales to the budget filled in (they are recorded, so
+    a resume, even with a larger budget, rebuilds the same searcher); its warnings go to stderr."""
+    import sys
+    from nasl.searchers.registry import get_searcher
+    scale = getattr(get_searcher(name), "options_for_budget", None)
+    if scale is None:
+        return options
+    options, warnings = scale(budget, options)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return options
+
+
 def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, searcher_options, params, ops):
     """``(config, evaluator, searcher)`` of a new study, every part checked; nothing is written."""
     from nasl.study import settings
@@ -207,6 +234,7 @@ def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, search
                   objectives=_objectives(ev, objectives), budget=budget)
     check_searcher_options(config["searcher_options"])
     _check_searcher(config["searcher"], config["searcher_options"])
+    config["searcher_options"] = _budget_options(config["searcher"], config["searcher_options"], budget)
     space_obj = _space_check(config)
     _refuse_unsatisfiable(space_obj, config["seed"])      # before the file exists: nothing to search
     return config, ev, _make_searcher(config, space_obj)
@@ -269,6 +297,10 @@ def _check_resume(row, space, params, searcher, searcher_options, seed) -> dict:
                             "was made with; leave it out to use the recorded one")
     given = {"searcher": searcher, "seed": seed,
              "searcher_options": None if searcher_options is None else dict(searcher_options)}
+    if given["searcher_options"] is not None:
+        # the recorded options hold the defaults the study filled in (scaled to the budget): the given ones
+        # must agree with them, not list them all
+        given["searcher_options"] = {**config["searcher_options"], **given["searcher_options"]}
     for key, value in given.items():
         if value is not None and value != config[key]:
             raise NaslError(f"cannot resume: {key} {value!r} differs from the study's {config[key]!r}")
