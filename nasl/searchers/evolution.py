@@ -58,16 +58,17 @@ class RegularizedEvolution(Searcher):
         P = budget // 3, at least 4 and at most 100 (so two thirds of the
         trials are mutations), and S = (P + 2) // 4, at least 2 (3 for P=10 as
         NAS-Bench-201 uses, 25 for P=100 as the paper). A population the
-        budget cannot fill is kept, with a warning: then no trial evolves.
+        budget cannot fill is kept, with a warning: then no trial evolves (below 5
+        trials the default P=4 cannot be filled either; that is not warned).
         """
-        out = dict(options)
-        if "population_size" not in out:
+        out, given = dict(options), "population_size" in options
+        if not given:
             out["population_size"] = min(100, max(4, budget // 3))
         p = out["population_size"]
         if "sample_size" not in out and isinstance(p, int):
             out["sample_size"] = max(2, (p + 2) // 4)
         warnings = []
-        if isinstance(p, int) and p >= budget:
+        if given and isinstance(p, int) and p >= budget:       # a tiny default budget is documented, not warned
             warnings.append(f"regularized_evolution's population_size={p} is not below the budget of {budget} "
                             f"trials: every trial will be a random sample (no evolution); lower population_size "
                             f"or raise the budget")

@@ -40,15 +40,26 @@ def _objectives(evaluator, objectives) -> dict:
     if isinstance(objectives, dict):
         out = {k: v for k, v in objectives.items()}
     else:
-        unknown = [o for o in objectives if o not in directions]
-        if unknown:
-            raise NaslError(f"the evaluator has no objective '{unknown[0]}'; its objectives: {', '.join(directions)} "
-                            f"(for another metric it reports, give a direction: objectives={{'{unknown[0]}': 'max'}})")
-        out = {o: directions[o] for o in objectives}
+        out = {}
+        for o in objectives:
+            # "name:max" / "name:min" gives the direction (the command line's --objective NAME:DIR)
+            name, sep, direction = str(o).rpartition(":") if str(o).endswith((":max", ":min")) else (o, "", "")
+            if not sep and name not in directions:
+                guess = "min" if _costlike(name) else "max"
+                raise NaslError(f"the evaluator has no objective '{name}'; its objectives: {', '.join(directions)} "
+                                f"(for another metric it reports, give its direction: --objective {name}:{guess} "
+                                f"on the command line, objectives=['{name}:{guess}'] in Python)")
+            out[name] = direction or directions[name]
     bad = {k: v for k, v in out.items() if v not in ("max", "min")}
     if bad or not out:
         raise NaslError(f"objectives map names to 'max' or 'min'; got {objectives!r}")
     return out
+
+
+def _costlike(name: str) -> bool:
+    """A metric that is better smaller (a cost, a loss, an error): what a hint suggests minimising."""
+    return name.lower().startswith(("param", "flop", "mac", "latency", "loss", "error", "val_loss", "time",
+                                    "memory", "size", "energy"))
 
 
 def _resolve_evaluator(evaluator, stored):

@@ -188,6 +188,12 @@ def check_metrics(metrics, objectives) -> tuple[dict, list | None]:
     return out, curve
 
 
+def failure_text(e: Exception) -> str:
+    """A failed trial's reason: the type and message of the exception; a NaslError is already worded as
+    nasl's errors are (``error: ...``, with a position), so its class name is not put before it."""
+    return str(e) if isinstance(e, NaslError) else f"{type(e).__name__}: {e}"
+
+
 def run_trial(evaluator, request, objectives) -> dict:
     """Evaluate one request where it runs (inline or in a worker): the outcome as plain data.
 
@@ -208,7 +214,7 @@ def run_trial(evaluator, request, objectives) -> dict:
     except TrialFailed as e:
         out["state"], out["error"] = "failed", str(e)
     except Exception as e:  # noqa: BLE001 - any error of the user's evaluator fails its trial only
-        out["state"], out["error"] = "failed", f"{type(e).__name__}: {e}"
+        out["state"], out["error"] = "failed", failure_text(e)
     except SystemExit as e:
         out["state"], out["error"] = "failed", f"SystemExit: the evaluator called sys.exit({e.code!r})"
     out["duration"] = time.perf_counter() - start

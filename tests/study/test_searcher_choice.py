@@ -90,6 +90,8 @@ def _used(searcher):
 def test_evolution_defaults_scale_with_the_budget(budget, population, sample):
     options, warnings = RegularizedEvolution.options_for_budget(budget, {})
     assert options == {"population_size": population, "sample_size": sample}
+    assert warnings == []                      # a default is not warned about, even where the budget is tiny
+    _, warnings = RegularizedEvolution.options_for_budget(budget, {"population_size": population})
     assert bool(warnings) == (population >= budget)
 
 
@@ -118,3 +120,36 @@ def test_an_explicit_population_the_budget_cannot_fill_warns(tmp_path, capsys):
     study = nasl.search(storage=tmp_path / "w.db", resume=True, budget=6, evaluator=_ev, progress=False,
                         searcher_options={"population_size": 10})
     assert study.config["searcher_options"] == {"population_size": 10, "sample_size": 3}
+
+
+def test_the_objective_hint_is_what_the_cli_and_python_take(tmp_path, capsys):
+    from nasl.cli import main
+    with pytest.raises(NaslError) as info:
+        nasl.search(SPACE, evaluator="cost", objectives=["val_accuracy"], budget=1, progress=False)
+    assert "--objective val_accuracy:max on the command line, objectives=['val_accuracy:max']" in str(info.value)
+    hint = main(["search", "--budget", "1", "--objective", "params", "--study", str(tmp_path / "h.db"),
+                 "--no-progress"])
+    err = capsys.readouterr().err
+    assert hint == 1 and "--objective params:min" in err and "'max'" not in err    # params are minimised
+    # the form the hint gives is taken, from Python and from the command line
+    assert main(["search", "--budget", "1", "--evaluator", "cost", "--objective", "params:max",
+                 "--study", str(tmp_path / "o.db"), "--no-progress", _space_file(tmp_path)]) == 0
+    assert nasl.study.Study.load(tmp_path / "o.db").objectives == {"params": "max"}
+
+
+def _space_file(tmp_path):
+    path = tmp_path / "space.nas"
+    path.write_text(SPACE)
+    return str(path)
+
+
+def _raises_nasl_error(request):
+    raise NaslError("the evaluator refuses this one")
+
+
+_raises_nasl_error.directions = {"score": "max"}
+
+
+def test_a_nasl_error_in_a_trial_reads_error_once(tmp_path):
+    study = nasl.search(SPACE, evaluator=_raises_nasl_error, budget=1, progress=False)
+    assert study.trials[0].error == "error: the evaluator refuses this one"
