@@ -166,7 +166,9 @@ def test_a_real_full_disk_on_the_command_line(tiny_disk):
     assert code == 1 and len(err.strip().splitlines()) == 1, err
     assert err.startswith(f"error: cannot write to the study file '{db}': disk full; what was committed")
     assert grow()
-    code, out, err = cli("search", "--study", db, "--resume", "--no-progress")
+    # a recorded python: evaluator is imported on resume only when named again
+    code, out, err = cli("search", "--study", db, "--resume", "--no-progress",
+                         "--evaluator", "python:tests.study.test_study_file:score")
     assert code == 0 and out.startswith(f"study {db}: 30 complete, 0 failed"), err
     study = Study.load(db)
     assert [t.number for t in study.trials] == list(range(30))
