@@ -114,6 +114,50 @@ def _folder(tmp_path) -> dict:
     return env
 
 
+def synopsis_commands(doc: str) -> list[tuple[str, list[str]]]:
+    """``(where, [command, subcommand...])`` of each ``nasl ...`` line in the blocks without a language
+    (synopses: placeholders in capitals, not run), e.g. ``nasl study show|plot PATH`` gives
+    ``["study", "show"]`` and ``["study", "plot"]``."""
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    out = []
+    for m in re.finditer(r"^```(\w*)\n(.*?)^```", text, re.S | re.M):    # fences pair up from the top
+        if m.group(1):
+            continue
+        line0 = text[:m.start()].count("\n") + 2
+        for i, line in enumerate(m.group(2).splitlines()):
+            words = re.match(r"nasl ((?:[a-z][a-z|-]*)(?: [a-z][a-z|-]*)?)(?:\s|$)", line.strip())
+            if words and line.startswith("nasl"):
+                first, *rest = words.group(1).split(" ")
+                for a in first.split("|"):
+                    for b in (rest[0].split("|") if rest else [None]):
+                        out.append((f"{doc}:{line0 + i}", [a] + ([b] if b else [])))
+    return out
+
+
+def _known_commands() -> dict:
+    """``{command: set of its subcommands}`` of nasl's argument parser."""
+    import argparse
+    from nasl.cli import _parser
+
+    def subs(parser):
+        return {a for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+                for a in action.choices}, {name: p for action in parser._actions
+                                           if isinstance(action, argparse._SubParsersAction)
+                                           for name, p in action.choices.items()}
+    names, parsers = subs(_parser())
+    return {n: subs(parsers[n])[0] for n in names}
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_every_synopsis_names_a_real_command(doc):
+    known = _known_commands()
+    for where, words in synopsis_commands(doc):
+        assert words[0] in known, f"{where}: no command 'nasl {words[0]}'"
+        if len(words) > 1 and known[words[0]]:
+            # a second word is a subcommand when the command has them (`nasl study show`)
+            assert words[1] in known[words[0]], f"{where}: no command 'nasl {' '.join(words)}'"
+
+
 def test_the_documents_have_commands_and_snippets():
     found = {doc: steps(doc) for doc in DOCS}
     assert all(found.values()), {d: len(s) for d, s in found.items()}
