@@ -47,4 +47,13 @@ def export_trial(study, trial, path, to: str = "pt", ops=None, trust: bool | Non
     from nasl.study.model_export import export_model
     from nasl.study.training import with_classes
     request, _ = with_classes(request, num_classes)
-    return export_model(request, path, to=to, weights=weights, metrics=trial.metrics, input_shape=input_shape)
+    try:
+        return export_model(request, path, to=to, weights=weights, metrics=trial.metrics, input_shape=input_shape)
+    except NaslError as e:
+        if weights is None or input_shape is not None:
+            raise
+        # a study made before the input shape and class count were recorded, on data of another shape
+        raise NaslError(f"{e.message}; the study '{study.path}' records no input shape or class count (it "
+                        f"predates their recording), so the network was rebuilt for the space's declared input; "
+                        f"rebuild it yourself: nasl.study.model_export.export_model(study.request_for(trial), OUT, "
+                        f"weights=..., input_shape=...), with a 'classes' param for another class count") from None

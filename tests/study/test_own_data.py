@@ -2,7 +2,11 @@
 exports and reloads as trained; retraining a trial does not write over the search's weights."""
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import sqlite3
+from contextlib import closing
 
 import pytest
 import torch
@@ -90,3 +94,19 @@ def test_retraining_keeps_the_searchs_weights(own_study, tmp_path):
     assert open(saved, "rb").read() == before
     with pytest.raises(NaslError, match="holds the search's weights"):
         study.request_for(best, artifact_dir=study.artifact_dir)
+
+
+def test_a_study_that_predates_the_record_says_why_it_cannot_export(own_study, tmp_path):
+    study, _ = own_study
+    old = tmp_path / "old.db"
+    with closing(sqlite3.connect(study.path)) as src, closing(sqlite3.connect(old)) as dst:
+        src.backup(dst)                  # the WAL's pages too
+    shutil.copytree(study.artifact_dir, str(old) + ".artifacts")
+    with closing(sqlite3.connect(old)) as conn, conn:
+        record = {"spec": None, "repr": "TrainEvaluator(...)"}          # what such a file holds
+        conn.execute("UPDATE study SET evaluator = ?", (json.dumps(record),))
+    reopened = nasl.study.Study.load(old)
+    with pytest.raises(NaslError, match="records no input shape or class count") as info:
+        reopened.export_best(tmp_path / "x.pt")
+    assert "\n" not in info.value.message
+    reopened.close()
