@@ -141,6 +141,13 @@ class FunctionEvaluator:
             value = {next(iter(self.directions)): float(value)}
         return value
 
+    @property
+    def model_inputs(self):
+        """The named object's ``model_inputs`` (a ``TrainEvaluator`` on one's own data has them), so a
+        study records the input shape and class count for its exports; None for a plain function."""
+        inputs = getattr(self._load(), "model_inputs", None)
+        return inputs if isinstance(inputs, dict) else None
+
     def __getstate__(self):
         return {"module": self.module, "func": self.func, "directions": self.directions,
                 "spec": getattr(self, "spec", None), "_fn": None}

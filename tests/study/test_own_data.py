@@ -110,3 +110,28 @@ def test_a_study_that_predates_the_record_says_why_it_cannot_export(own_study, t
         reopened.export_best(tmp_path / "x.pt")
     assert "\n" not in info.value.message
     reopened.close()
+
+
+OWN_MODULE = '''
+import torch
+from nasl.study.training import TrainEvaluator
+g = torch.Generator().manual_seed(0)
+y = torch.randint(0, 3, (60,), generator=g)
+x = torch.randn(60, 3, 6, 6, generator=g) * 0.3
+x[torch.arange(60), y] += 1.0
+evaluator = TrainEvaluator((x[:40], y[:40], x[40:], y[40:]), epochs=1, batch_size=20)
+'''
+
+
+def test_own_data_through_the_cli_searches_exports_and_reloads(tmp_path, capsys):
+    from nasl.cli import main
+    (tmp_path / "own_data.py").write_text(OWN_MODULE)
+    (tmp_path / "tiny.nas").write_text(TINY)
+    out = tmp_path / "best.pt"
+    code = main(["search", str(tmp_path / "tiny.nas"), "--evaluator", f"python:{tmp_path / 'own_data.py'}:evaluator",
+                 "--budget", "2", "--study", str(tmp_path / "own.db"), "--no-progress", "--export", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert load_model(out)(torch.zeros(2, 3, 6, 6)).shape == (2, 3)
+    study = nasl.study.Study.load(tmp_path / "own.db")
+    assert study.model_inputs == ((3, 6, 6), 3)
+    study.close()
