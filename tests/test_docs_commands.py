@@ -170,23 +170,41 @@ def test_budget_shrinking():
     assert shell_commands(5, "a \\\n  b  # c\n\n# only a comment\nd\n") == [(5, "a    b  # c"), (9, "d")]
 
 
-@pytest.mark.parametrize("doc", [pytest.param(d, marks=pytest.mark.slow) if d in SLOW else d for d in DOCS])
-def test_every_command_of_the_document_runs(doc, tmp_path):
+def run_steps(found, tmp_path) -> tuple[str | None, list[str]]:
+    """Run ``(where, kind, code)`` steps in order in ``tmp_path``: ``(the first failure or None, skipped)``."""
+    tmp_path.mkdir(exist_ok=True)
     env = _folder(tmp_path)
     skipped = []
-    for where, kind, code in steps(doc):
+    for where, kind, code in found:
         reason = _skip_reason(code)
         if reason:
             skipped.append(f"{where}: {reason}")
             continue
         code = shrink_budgets(code)
-        if kind == "python":
-            run = subprocess.run([sys.executable, "-"], input=code, cwd=tmp_path, env=env, capture_output=True,
-                                 text=True, timeout=TIMEOUT)
-        else:
-            run = subprocess.run(["bash", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                                 timeout=TIMEOUT)
+        argv = [sys.executable, "-"] if kind == "python" else ["bash", "-c", code]
+        run = subprocess.run(argv, input=code if kind == "python" else None, cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=TIMEOUT)
         if run.returncode != 0:
-            pytest.fail(f"{where}: exit {run.returncode}: {code}\n--- stdout\n{run.stdout[-3000:]}\n"
-                        f"--- stderr\n{run.stderr[-3000:]}", pytrace=False)
+            return (f"{where}: exit {run.returncode}: {code}\n--- stdout\n{run.stdout[-3000:]}\n"
+                    f"--- stderr\n{run.stderr[-3000:]}"), skipped
+    return None, skipped
+
+
+@pytest.mark.parametrize("doc", [pytest.param(d, marks=pytest.mark.slow) if d in SLOW else d for d in DOCS])
+def test_every_command_of_the_document_runs(doc, tmp_path):
+    failure, skipped = run_steps(steps(doc), tmp_path)
+    if failure:
+        pytest.fail(failure, pytrace=False)
     print("\n".join(skipped))
+
+
+def test_a_stale_command_or_snippet_fails(tmp_path):
+    failure, skipped = run_steps([("x.md:3", "shell", "pip install nothing"),
+                                  ("x.md:4", "shell", "nasl count examples/nas_bench_201.nas"),
+                                  ("x.md:5", "shell", "nasl cuont examples/nas_bench_201.nas"),
+                                  ("x.md:9", "python", "raise SystemExit('never reached')")], tmp_path)
+    assert failure.startswith("x.md:5: exit 2: nasl cuont") and "invalid choice" in failure
+    assert skipped == ["x.md:3: installing: the test runs in the installed environment"]
+    failure, _ = run_steps([("y.md:1", "python", "import nasl\nnasl.load('examples/missing.nas')")],
+                           tmp_path / "second")
+    assert failure.startswith("y.md:1: exit 1") and "missing.nas" in failure
