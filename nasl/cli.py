@@ -7,6 +7,7 @@ printed only with ``--traceback``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from nasl.ir.errors import InternalError, NaslError
@@ -324,12 +325,13 @@ def _export(args) -> int:
     if args.to == "python":
         from nasl.compiler.export_python import to_python
         source = to_python(space, arch, shape)
+        out = args.output + ("" if os.path.splitext(args.output)[1] else ".py")   # `-o net` writes net.py
         try:
-            with open(args.output, "w", encoding="utf-8") as f:
+            with open(out, "w", encoding="utf-8") as f:
                 f.write(source)
         except OSError as err:
-            raise NaslError(f"cannot write '{args.output}': {err.strerror}") from None
-        print(args.output)
+            raise NaslError(f"cannot write '{out}': {err.strerror}") from None
+        print(out)
     elif args.to == "onnx":
         from nasl.compiler.export_onnx import to_onnx
         print(to_onnx(space, arch, args.output, shape))

@@ -30,7 +30,8 @@ class RegularizedEvolution(Searcher):
     spec, seed
         See :class:`~nasl.searchers.base.Searcher`.
     population_size : int
-        P (the paper's default for CIFAR-10 is 100; NAS-Bench-201 uses 10).
+        P (the paper's default for CIFAR-10 is 100; NAS-Bench-201 uses 10). A
+        study scales the default to its budget (:meth:`options_for_budget`).
     sample_size : int
         S, the tournament size (paper 25; NAS-Bench-201 uses 3).
     objective : str, optional
@@ -47,6 +48,31 @@ class RegularizedEvolution(Searcher):
         self.objective = objective
         self.population: deque = deque()    # (arch, score), oldest first
         self._check = has_constraints(self.spec)
+
+    @classmethod
+    def options_for_budget(cls, budget: int, options: dict) -> tuple[dict, list[str]]:
+        """The options a study of ``budget`` trials runs with, and warnings about them.
+
+        The paper's P=100 is for thousands of trials; with 10 or 30 it would
+        leave every trial a random sample. A study that does not set them gets
+        P = budget // 3, at least 4 and at most 100 (so two thirds of the
+        trials are mutations), and S = (P + 2) // 4, at least 2 (3 for P=10 as
+        NAS-Bench-201 uses, 25 for P=100 as the paper). A population the
+        budget cannot fill is kept, with a warning: then no trial evolves (below 5
+        trials the default P=4 cannot be filled either; that is not warned).
+        """
+        out, given = dict(options), "population_size" in options
+        if not given:
+            out["population_size"] = min(100, max(4, budget // 3))
+        p = out["population_size"]
+        if "sample_size" not in out and isinstance(p, int):
+            out["sample_size"] = max(2, (p + 2) // 4)
+        warnings = []
+        if given and isinstance(p, int) and p >= budget:       # a tiny default budget is documented, not warned
+            warnings.append(f"regularized_evolution's population_size={p} is not below the budget of {budget} "
+                            f"trials: every trial will be a random sample (no evolution); lower population_size "
+                            f"or raise the budget")
+        return out, warnings
 
     def _propose(self) -> Architecture:
         try:

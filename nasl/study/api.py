@@ -1,6 +1,7 @@
 """``nasl.search``: set up (or resume) a study and run the loop."""
 from __future__ import annotations
 
+import json
 import os
 
 from nasl.ir.errors import NaslError
@@ -39,15 +40,26 @@ def _objectives(evaluator, objectives) -> dict:
     if isinstance(objectives, dict):
         out = {k: v for k, v in objectives.items()}
     else:
-        unknown = [o for o in objectives if o not in directions]
-        if unknown:
-            raise NaslError(f"the evaluator has no objective '{unknown[0]}'; its objectives: {', '.join(directions)} "
-                            f"(for another metric it reports, give a direction: objectives={{'{unknown[0]}': 'max'}})")
-        out = {o: directions[o] for o in objectives}
+        out = {}
+        for o in objectives:
+            # "name:max" / "name:min" gives the direction (the command line's --objective NAME:DIR)
+            name, sep, direction = str(o).rpartition(":") if str(o).endswith((":max", ":min")) else (o, "", "")
+            if not sep and name not in directions:
+                guess = "min" if _costlike(name) else "max"
+                raise NaslError(f"the evaluator has no objective '{name}'; its objectives: {', '.join(directions)} "
+                                f"(for another metric it reports, give its direction: --objective {name}:{guess} "
+                                f"on the command line, objectives=['{name}:{guess}'] in Python)")
+            out[name] = direction or directions[name]
     bad = {k: v for k, v in out.items() if v not in ("max", "min")}
     if bad or not out:
         raise NaslError(f"objectives map names to 'max' or 'min'; got {objectives!r}")
     return out
+
+
+def _costlike(name: str) -> bool:
+    """A metric that is better smaller (a cost, a loss, an error): what a hint suggests minimising."""
+    return name.lower().startswith(("param", "flop", "mac", "latency", "loss", "error", "val_loss", "time",
+                                    "memory", "size", "energy"))
 
 
 def _resolve_evaluator(evaluator, stored):
@@ -63,6 +75,26 @@ def _resolve_evaluator(evaluator, stored):
     if not callable(evaluator):
         raise NaslError(f"an evaluator is a callable or a spec string, not {type(evaluator).__name__}")
     return evaluator
+
+
+def evaluator_record(ev) -> dict:
+    """What a study records of its evaluator: its spec string (None for an object), its repr, and the
+    input shape and class count its networks are built for (an evaluator's ``model_inputs``, as the
+    ``train`` evaluator takes them from the user's data): an export rebuilds the network from them."""
+    record = {"spec": getattr(ev, "spec", None), "repr": repr(ev)}
+    inputs = getattr(ev, "model_inputs", None)
+    if isinstance(inputs, dict):
+        record.update({k: inputs[k] for k in ("input_shape", "num_classes") if inputs.get(k) is not None})
+    return record
+
+
+def _check_model_inputs(recorded: dict, ev) -> None:
+    """On resume, an evaluator whose networks take other inputs than the study's would mix two problems."""
+    now = evaluator_record(ev)
+    for key in ("input_shape", "num_classes"):
+        if key in recorded and key in now and json.dumps(recorded[key]) != json.dumps(now[key]):
+            raise NaslError(f"cannot resume: the evaluator's {key.replace('_', ' ')} {now[key]} differs from the "
+                            f"study's {recorded[key]} (the data changed?)")
 
 
 def search(space=None, searcher=None, evaluator=None, budget=None, objectives=None, executor=None,
@@ -97,6 +129,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     from nasl.study.trust import allowed_modules
 
     # every option is checked before a file is created: a failed start leaves nothing behind
+    searcher, searcher_options, seed = _searcher_argument(searcher, searcher_options, seed)
     timeout, resources = settings.timeout(timeout), settings.resources(resources)
     executor, workers = settings.executor(executor), settings.workers(workers)
     deterministic = settings.deterministic(deterministic)
@@ -135,6 +168,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
             config["ops"] = allowed_modules(f"the study '{store.path}'", config["ops"], ops=ops, trust=trust,
                                             evaluator_spec=recorded.get("spec") if evaluator is None else None)
             ev = _resolve_evaluator(evaluator, row["evaluator"])
+            _check_model_inputs(recorded, ev)
             missing = [o for o in config["objectives"] if o not in getattr(ev, "directions", {})]
             if missing:
                 raise NaslError(f"the evaluator does not report the study's objective '{missing[0]}'")
@@ -166,6 +200,32 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     return Study(store, ops=ops, trust=trust)
 
 
+def _searcher_argument(searcher, searcher_options, seed):
+    """A searcher name as is; a searcher object as the name, options and seed it is recorded by."""
+    from nasl.study.searcher_object import describe, is_searcher_object
+    if searcher is None or isinstance(searcher, str):
+        return searcher, searcher_options, seed
+    if is_searcher_object(searcher):
+        return describe(searcher, searcher_options, seed)
+    kind = f"the class {searcher.__qualname__}" if isinstance(searcher, type) else f"a {type(searcher).__name__}"
+    raise NaslError(f"searcher is a registered name ('regularized_evolution'; see nasl.searchers.list_searchers()) "
+                    f"or a Searcher object, not {kind}")
+
+
+def _budget_options(name: str, options: dict, budget: int) -> dict:
+    """The searcher's options with the defaults it scales to the budget filled in (they are recorded, so
+    a resume, even with a larger budget, rebuilds the same searcher); its warnings go to stderr."""
+    import sys
+    from nasl.searchers.registry import get_searcher
+    scale = getattr(get_searcher(name), "options_for_budget", None)
+    if scale is None:
+        return options
+    options, warnings = scale(budget, options)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return options
+
+
 def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, searcher_options, params, ops):
     """``(config, evaluator, searcher)`` of a new study, every part checked; nothing is written."""
     from nasl.study import settings
@@ -182,10 +242,11 @@ def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, search
     config = dict(space_source=source, space_file=file, params=sorted(space_params.items()),
                   ops=list(ops or ()), searcher=searcher or DEFAULT_SEARCHER,
                   searcher_options=dict(searcher_options or {}), seed=seed,
-                  evaluator={"spec": getattr(ev, "spec", None), "repr": repr(ev)},
+                  evaluator=evaluator_record(ev),
                   objectives=_objectives(ev, objectives), budget=budget)
     check_searcher_options(config["searcher_options"])
     _check_searcher(config["searcher"], config["searcher_options"])
+    config["searcher_options"] = _budget_options(config["searcher"], config["searcher_options"], budget)
     space_obj = _space_check(config)
     _refuse_unsatisfiable(space_obj, config["seed"])      # before the file exists: nothing to search
     return config, ev, _make_searcher(config, space_obj)
@@ -248,6 +309,10 @@ def _check_resume(row, space, params, searcher, searcher_options, seed) -> dict:
                             "was made with; leave it out to use the recorded one")
     given = {"searcher": searcher, "seed": seed,
              "searcher_options": None if searcher_options is None else dict(searcher_options)}
+    if given["searcher_options"] is not None:
+        # the recorded options hold the defaults the study filled in (scaled to the budget): the given ones
+        # must agree with them, not list them all
+        given["searcher_options"] = {**config["searcher_options"], **given["searcher_options"]}
     for key, value in given.items():
         if value is not None and value != config[key]:
             raise NaslError(f"cannot resume: {key} {value!r} differs from the study's {config[key]!r}")

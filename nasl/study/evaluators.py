@@ -141,6 +141,13 @@ class FunctionEvaluator:
             value = {next(iter(self.directions)): float(value)}
         return value
 
+    @property
+    def model_inputs(self):
+        """The named object's ``model_inputs`` (a ``TrainEvaluator`` on one's own data has them), so a
+        study records the input shape and class count for its exports; None for a plain function."""
+        inputs = getattr(self._load(), "model_inputs", None)
+        return inputs if isinstance(inputs, dict) else None
+
     def __getstate__(self):
         return {"module": self.module, "func": self.func, "directions": self.directions,
                 "spec": getattr(self, "spec", None), "_fn": None}
@@ -188,6 +195,12 @@ def check_metrics(metrics, objectives) -> tuple[dict, list | None]:
     return out, curve
 
 
+def failure_text(e: Exception) -> str:
+    """A failed trial's reason: the type and message of the exception; a NaslError is already worded as
+    nasl's errors are (``error: ...``, with a position), so its class name is not put before it."""
+    return str(e) if isinstance(e, NaslError) else f"{type(e).__name__}: {e}"
+
+
 def run_trial(evaluator, request, objectives) -> dict:
     """Evaluate one request where it runs (inline or in a worker): the outcome as plain data.
 
@@ -208,7 +221,7 @@ def run_trial(evaluator, request, objectives) -> dict:
     except TrialFailed as e:
         out["state"], out["error"] = "failed", str(e)
     except Exception as e:  # noqa: BLE001 - any error of the user's evaluator fails its trial only
-        out["state"], out["error"] = "failed", f"{type(e).__name__}: {e}"
+        out["state"], out["error"] = "failed", failure_text(e)
     except SystemExit as e:
         out["state"], out["error"] = "failed", f"SystemExit: the evaluator called sys.exit({e.code!r})"
     out["duration"] = time.perf_counter() - start

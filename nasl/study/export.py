@@ -42,5 +42,18 @@ def export_trial(study, trial, path, to: str = "pt", ops=None, trust: bool | Non
     weights = weights_of(study, trial)
     if weights is None:
         print(f"note: trial {trial.number} kept no weights; exporting its architecture untrained", file=sys.stderr)
+    # the network as the evaluator built it: the input shape and class count of the user's data
+    input_shape, num_classes = study.model_inputs
     from nasl.study.model_export import export_model
-    return export_model(request, path, to=to, weights=weights, metrics=trial.metrics)
+    from nasl.study.training import with_classes
+    request, _ = with_classes(request, num_classes)
+    try:
+        return export_model(request, path, to=to, weights=weights, metrics=trial.metrics, input_shape=input_shape)
+    except NaslError as e:
+        if weights is None or input_shape is not None:
+            raise
+        # a study made before the input shape and class count were recorded, on data of another shape
+        raise NaslError(f"{e.message}; the study '{study.path}' records no input shape or class count (it "
+                        f"predates their recording), so the network was rebuilt for the space's declared input; "
+                        f"rebuild it yourself: nasl.study.model_export.export_model(study.request_for(trial), OUT, "
+                        f"weights=..., input_shape=...), with a 'classes' param for another class count") from None

@@ -7,7 +7,8 @@
   exact module from it (in eval mode); it needs nasl, but no study.
 - ``to="python"`` writes the standalone source of
   :mod:`nasl.compiler.export_python` (imports only torch) to ``OUT.py`` and
-  the weights to ``OUT.pt`` beside it; the file's header says how to load them.
+  the weights to ``OUT.pt`` beside it (``OUT`` without a suffix gets ``.py``);
+  the file's header says how to load them.
 - ``to="onnx"`` writes the trained model through
   :mod:`nasl.compiler.export_onnx` (eval mode, dynamic batch).
 """
@@ -122,6 +123,8 @@ def export_model(out_path, *args, space_source: str | None = None, space_file: s
         to = {".py": "python", ".onnx": "onnx"}.get(os.path.splitext(path)[1].lower(), "pt")
     if to not in FORMATS:
         raise NaslError(f"export format is one of {', '.join(FORMATS)}, not {to!r}")
+    if to == "python" and not os.path.splitext(path)[1]:
+        path = _out_path(path + ".py")          # `-o best` writes best.py and best.pt, as documented
     state = _state_dict(weights)
     model = _build(request, input_shape, state)
     shape = tuple(next(iter(model.input_shapes.values()))) if len(model.input_shapes) == 1 else \

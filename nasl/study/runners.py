@@ -13,7 +13,7 @@ import time
 
 from nasl.ir.errors import NaslError
 from nasl.study import inline_timeout
-from nasl.study.evaluators import run_trial
+from nasl.study.evaluators import failure_text, run_trial
 
 
 def failed(reason: str, duration=None, worker=None) -> dict:
@@ -139,7 +139,7 @@ class ExecutorRunner(Runner):
                 except cf.CancelledError:
                     out.append((trial_id, failed("cancelled")))
                 except Exception as e:  # noqa: BLE001 - e.g. the evaluator did not pickle
-                    out.append((trial_id, failed(f"{type(e).__name__}: {e}")))
+                    out.append((trial_id, failed(failure_text(e))))
             now = time.monotonic()
             for fut, (trial_id, deadline) in list(self.futures.items()):
                 if deadline is not None and now >= deadline:

@@ -164,7 +164,7 @@ class Study:
         """
         return self._request(None, ops, trust).load_space()
 
-    def _request(self, trial: Trial | None, ops=None, trust: bool | None = None):
+    def _request(self, trial: Trial | None, ops=None, trust: bool | None = None, artifact_dir=None):
         from nasl.study.loop import trial_seed
         from nasl.study.protocol import TrialRequest
         from nasl.study.trust import allowed_modules
@@ -176,11 +176,32 @@ class Study:
                             seed=trial_seed(c["seed"], trial.number) if trial else 0,
                             space_source=c["space_source"], space_file=c["space_file"],
                             params=tuple(map(tuple, c["params"])), ops_modules=tuple(modules),
-                            artifact_dir=self.artifact_dir)
+                            artifact_dir=artifact_dir)
 
-    def request_for(self, trial: Trial, ops=None, trust: bool | None = None):
-        """The :class:`~nasl.study.protocol.TrialRequest` that trial was evaluated with."""
-        return self._request(trial, ops, trust)
+    def request_for(self, trial: Trial, ops=None, trust: bool | None = None, artifact_dir=None):
+        """The :class:`~nasl.study.protocol.TrialRequest` that trial was evaluated with, to evaluate it again.
+
+        Evaluating it again (``TrainEvaluator(epochs=50)(study.request_for(t))``,
+        a longer retraining) keeps no files by default: the search's weights in
+        :attr:`artifact_dir` stay the ones that go with the recorded metrics.
+        ``artifact_dir`` names another folder where the evaluator may keep
+        the new weights (``trial_<id>.pt``); the study's own is refused.
+        """
+        if artifact_dir is not None:
+            artifact_dir = os.fspath(artifact_dir)
+            if self.artifact_dir is not None and \
+                    os.path.abspath(artifact_dir) == os.path.abspath(self.artifact_dir):
+                raise NaslError(f"'{artifact_dir}' holds the search's weights (they go with the recorded "
+                                f"metrics, and exports ship them); keep a retraining's weights elsewhere")
+        return self._request(trial, ops, trust, artifact_dir)
+
+    @property
+    def model_inputs(self) -> tuple:
+        """``(input_shape, num_classes)`` the study's networks were built for (None where not recorded:
+        the space's declared input and ``classes``)."""
+        ev = self.config["evaluator"] if isinstance(self.config["evaluator"], dict) else {}
+        shape = ev.get("input_shape")
+        return (tuple(shape) if shape is not None else None), ev.get("num_classes")
 
     @property
     def artifact_dir(self) -> str | None:

@@ -41,6 +41,21 @@ def weights_path(artifact_dir, trial_id: int) -> str:
     return os.path.join(os.fspath(artifact_dir), f"trial_{trial_id}.pt")
 
 
+def with_classes(request, num_classes):
+    """``(request, space)`` with the space's ``param classes`` set to ``num_classes``.
+
+    Only a space that declares ``classes`` (and a request that does not set
+    it) changes; the trial and its export must both rebuild the network this
+    way, or the classifier's weights do not fit.
+    """
+    space = request.load_space()
+    if num_classes is not None and "classes" in space.params and \
+            space.params["classes"] != num_classes and "classes" not in dict(request.params):
+        request = dataclasses.replace(request, params=tuple(request.params) + (("classes", num_classes),))
+        space = request.load_space()
+    return request, space
+
+
 def save_atomic(obj, path) -> str:
     """``torch.save`` to a temporary file beside ``path``, then rename: readers never see half a file."""
     path = os.fspath(path)
@@ -196,6 +211,12 @@ class TrainEvaluator:
         self.eval_batch_size = eval_batch_size
         self.directions = {"val_accuracy": "max"}
 
+    @property
+    def model_inputs(self) -> dict:
+        """The input shape and class count the networks are built for; a study records them, so that
+        an export rebuilds the trained network (not the space's declared input and classes)."""
+        return {"input_shape": list(self.input_shape), "num_classes": self.num_classes}
+
     def __repr__(self) -> str:
         data = self.data if isinstance(self.data, str) else f"<{type(self.data[0]).__name__} data>"
         return (f"TrainEvaluator(data={data!r}, epochs={self.epochs}, batch_size={self.batch_size}, "
@@ -207,11 +228,7 @@ class TrainEvaluator:
         """The space (with ``classes`` set) and the untrained compiled model of a request."""
         from nasl.compiler import compile
 
-        space = request.load_space()
-        if space.params.get("classes", self.num_classes) != self.num_classes and \
-                "classes" not in dict(request.params):
-            request = dataclasses.replace(request, params=tuple(request.params) + (("classes", self.num_classes),))
-            space = request.load_space()
+        request, space = with_classes(request, self.num_classes)
         model = compile(space, request.architecture(), self.input_shape)
         outs = list(model.output_shapes.values())
         if len(outs) != 1 or tuple(outs[0]) != (self.num_classes,):

@@ -25,6 +25,12 @@ def test_export_python_runs_without_nasl(tmp_path, capsys):
     assert run.returncode == 0 and "10" in run.stdout
 
 
+def test_export_python_without_a_suffix_writes_py(tmp_path, capsys):
+    assert main(["export", NB201, "--arch", ARCH, "--to", "python", "-o", str(tmp_path / "net")]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "net.py")
+    assert (tmp_path / "net.py").is_file() and not (tmp_path / "net").exists()
+
+
 def test_export_pictures(tmp_path, capsys):
     dot = tmp_path / "a.dot"
     assert main(["export", NB201, "--arch", ARCH, "--to", "dot", "-o", str(dot)]) == 0

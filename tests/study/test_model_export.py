@@ -79,6 +79,13 @@ def test_onnx_export_computes_the_same(trained, tmp_path):
     assert torch.allclose(torch.from_numpy(got), want, atol=1e-5)
 
 
+def test_python_export_without_a_suffix_writes_py(trained, tmp_path):
+    _, weights = trained
+    path = _export(tmp_path / "best", weights, to="python")
+    assert path == str(tmp_path / "best.py") and (tmp_path / "best.pt").is_file()
+    assert not (tmp_path / "best").exists()
+
+
 def test_export_from_a_request(trained, tmp_path):
     metrics, weights = trained
     path = export_model(request(ARCH), tmp_path / "r.pt", weights=weights, metrics=metrics)
