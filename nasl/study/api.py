@@ -37,7 +37,12 @@ def _objectives(evaluator, objectives) -> dict:
     if isinstance(objectives, str):
         objectives = [objectives]
     if isinstance(objectives, dict):
-        out = {k: v for k, v in objectives.items()}
+        # a name without a direction (None) takes the evaluator's: `--objective val_accuracy --objective params:min`
+        unknown = [k for k, v in objectives.items() if v is None and k not in directions]
+        if unknown:
+            raise NaslError(f"the evaluator has no objective '{unknown[0]}'; its objectives: {', '.join(directions)} "
+                            f"(for another metric it reports, give a direction: --objective {unknown[0]}:min)")
+        out = {k: directions[k] if v is None else v for k, v in objectives.items()}
     else:
         unknown = [o for o in objectives if o not in directions]
         if unknown:
@@ -50,25 +55,24 @@ def _objectives(evaluator, objectives) -> dict:
     return out
 
 
-def _resolve_evaluator(evaluator, stored):
-    from nasl.study.evaluators import parse_evaluator
-    if evaluator is None:
-        spec = (stored or {}).get("spec") if stored else "digits"
-        if spec is None:
-            raise NaslError(f"this study's evaluator ({stored['repr']}) was an object, not a spec string; "
-                            f"pass it again with evaluator=")
-        return parse_evaluator(spec)
-    if isinstance(evaluator, str):
-        return parse_evaluator(evaluator)
+def _resolve_evaluator(evaluator, stored, options=None, cost=None):
+    from nasl.study import evaluator_config
+    if evaluator is None and stored is not None:
+        return evaluator_config.rebuild(stored, options)
+    if evaluator is None or isinstance(evaluator, str):
+        return evaluator_config.build(evaluator or "digits", options, cost)
     if not callable(evaluator):
         raise NaslError(f"an evaluator is a callable or a spec string, not {type(evaluator).__name__}")
-    return evaluator
+    if options:
+        raise NaslError("evaluator_options (-E) apply to an evaluator spec string, not to an evaluator object")
+    return evaluator_config.with_cost(evaluator, cost)
 
 
 def search(space=None, searcher=None, evaluator=None, budget=None, objectives=None, executor=None,
            workers=None, storage=None, seed=None, resume: bool = False, timeout=None, searcher_options=None,
            params=None, ops=None, progress: bool = True, ray_address=None, resources=None,
-           deterministic=None, snapshot_every: int = 100, force: bool = False, trust: bool = False):
+           deterministic=None, snapshot_every: int = 100, force: bool = False, trust: bool = False,
+           evaluator_options=None, cost=None):
     """Search ``space`` and record every trial; returns a :class:`~nasl.study.study.Study`.
 
     See docs/study.md for every argument. In short: ``searcher`` (default
@@ -85,6 +89,10 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     evaluator spec it records, are imported on resume only when ``ops``
     names them again (or ``evaluator`` is given again), or with
     ``trust=True`` (see :mod:`nasl.study.trust`).
+    ``evaluator_options`` go to a spec string's evaluator (``{"epochs": 8,
+    "lr": 0.05, "data": "mine.npz"}``) and ``cost`` (``["params"]``) adds
+    cost metrics as minimised objectives (:mod:`nasl.study.evaluator_config`);
+    both are recorded, so resume rebuilds the same evaluator.
     Ctrl-C raises :class:`~nasl.study.loop.SearchInterrupted` after
     recording what finished. ``force=True`` takes the study over from a
     process that still holds its lock (see :mod:`nasl.study.locking`).
@@ -106,7 +114,8 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
         where = "storage=None keeps a study in memory" if path == ":memory:" else f"there is no file '{path}'"
         raise NaslError(f"no study to resume: {where}; leave out resume (--resume) to start one")
     new = dict(space=space, searcher=searcher, evaluator=evaluator, budget=budget, objectives=objectives,
-               seed=seed, searcher_options=searcher_options, params=params, ops=ops)
+               seed=seed, searcher_options=searcher_options, params=params, ops=ops,
+               evaluator_options=evaluator_options, cost=cost)
     prepared = _prepare_new(**new) if new_file else None
     if prepared is not None:
         check_executor(executor or "inline", prepared[1])
@@ -133,7 +142,9 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
             recorded = row["evaluator"] if isinstance(row["evaluator"], dict) else {}
             config["ops"] = allowed_modules(f"the study '{store.path}'", config["ops"], ops=ops, trust=trust,
                                             evaluator_spec=recorded.get("spec") if evaluator is None else None)
-            ev = _resolve_evaluator(evaluator, row["evaluator"])
+            _check_resume_evaluator(store.path, recorded, evaluator, evaluator_options, cost, trust)
+            ev = _resolve_evaluator(evaluator, recorded if evaluator is None else None,
+                                    None if evaluator is None else evaluator_options, cost)
             missing = [o for o in config["objectives"] if o not in getattr(ev, "directions", {})]
             if missing:
                 raise NaslError(f"the evaluator does not report the study's objective '{missing[0]}'")
@@ -165,7 +176,8 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     return Study(store, ops=ops, trust=trust)
 
 
-def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, searcher_options, params, ops):
+def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, searcher_options, params, ops,
+                 evaluator_options=None, cost=None):
     """``(config, evaluator, searcher)`` of a new study, every part checked; nothing is written."""
     from nasl.study import settings
     from nasl.study.searcher_inputs import check_searcher_options
@@ -177,17 +189,52 @@ def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, search
     seed = 0 if seed is None else settings.integer("seed", seed, -settings.SQLITE_MAX - 1)
     source, file, space_params = _space_source(space)
     space_params.update(params or {})
-    ev = _resolve_evaluator(evaluator, None)
+    from nasl.study.evaluator_config import record
+    ev = _resolve_evaluator(evaluator, None, evaluator_options, cost)
     config = dict(space_source=source, space_file=file, params=sorted(space_params.items()),
                   ops=list(ops or ()), searcher=searcher or DEFAULT_SEARCHER,
                   searcher_options=dict(searcher_options or {}), seed=seed,
-                  evaluator={"spec": getattr(ev, "spec", None), "repr": repr(ev)},
+                  evaluator=record(ev),
                   objectives=_objectives(ev, objectives), budget=budget)
     check_searcher_options(config["searcher_options"])
     _check_searcher(config["searcher"], config["searcher_options"])
+    _default_top_budget(config, ev)
     space_obj = _space_check(config)
     _refuse_unsatisfiable(space_obj, config["seed"])      # before the file exists: nothing to search
     return config, ev, _make_searcher(config, space_obj)
+
+
+def _default_top_budget(config, ev) -> None:
+    """A multi-fidelity searcher's ``max_budget`` defaults to the evaluator's epochs (recorded, for resume)."""
+    from nasl.searchers.registry import _options_of, get_searcher
+    options = config["searcher_options"]
+    epochs = getattr(ev, "epochs", None)
+    if "max_budget" in options or epochs is None or "max_budget" not in _options_of(get_searcher(config["searcher"])):
+        return
+    options["max_budget"] = epochs
+    min_budget = options.get("min_budget", 1)
+    if isinstance(min_budget, (int, float)) and min_budget > epochs:
+        raise NaslError(f"searcher '{config['searcher']}': min_budget {min_budget} is above the evaluator's "
+                        f"{epochs} epochs (its max_budget); lower -O min_budget or raise -E epochs")
+
+
+def _check_resume_evaluator(path, recorded: dict, evaluator, options, cost, trust) -> None:
+    """Options given on resume must be the recorded ones; a recorded data module needs approval."""
+    from nasl.study import data_files
+    from nasl.study.evaluator_config import parse_cost
+    if evaluator is not None:
+        return
+    stored = recorded.get("options") or {}
+    for name, value in (options or {}).items():
+        if name == "data" and isinstance(value, str):
+            value = data_files.normalize(value)
+        if stored.get(name) != value:
+            raise NaslError(f"cannot resume: evaluator option {name}={value!r} differs from the study's "
+                            f"{stored.get(name)!r}")
+    if cost is not None and parse_cost(cost) != list(recorded.get("cost") or []):
+        raise NaslError(f"cannot resume: cost {parse_cost(cost)} differs from the study's {recorded.get('cost') or []}")
+    if "data" in stored:
+        data_files.approve(f"the study '{path}'", stored["data"], (options or {}).get("data"), trust)
 
 
 def _make_searcher(config, space_obj):

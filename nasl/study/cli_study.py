@@ -28,7 +28,18 @@ def add_commands(sub, common, parse_define) -> None:
     s.add_argument("--evaluator", metavar="SPEC",
                    help="digits (default), nb201[:cifar10|cifar100|imagenet16], table:PATH[:COLUMN], "
                         "cost[:params,flops], python:MODULE:FUNC")
-    s.add_argument("--objective", action="append", metavar="NAME", help="objectives to use (default: all)")
+    s.add_argument("--objective", action="append", metavar="NAME[:max|min]",
+                   help="an objective (repeatable; default: all the evaluator's), e.g. --objective val_accuracy "
+                        "--objective params:min; a direction makes any reported metric an objective")
+    s.add_argument("-E", "--evaluator-option", dest="evaluator_options", action="append", type=parse_define,
+                   default=[], metavar="NAME=VALUE",
+                   help="an evaluator option, e.g. -E epochs=8 -E lr=0.05 -E optimizer=adamw (repeatable)")
+    s.add_argument("--cost", metavar="METRICS",
+                   help="add cost objectives (minimised) to the evaluator's: params, flops, macs, latency_ms, "
+                        "comma-separated")
+    s.add_argument("--data", metavar="FILE.npz|MODULE:FUNC",
+                   help="train on one's own data: a .npz file (x_train, y_train[, x_val, y_val, x_test, y_test]) "
+                        "or a function returning tensors or Datasets (see docs/study.md)")
     s.add_argument("--executor", choices=["inline", "process", "ray"],
                    help="where trials run (default inline, or the study's on --resume)")
     s.add_argument("--workers", type=int, help="trials in flight (default 1, or the study's on --resume)")
@@ -52,9 +63,11 @@ def add_commands(sub, common, parse_define) -> None:
     sh = ss.add_parser("show", help="a table of the top trials")
     sh.add_argument("path", metavar="PATH")
     sh.add_argument("--top", type=int, default=10, metavar="K", help="how many (default 10)")
+    sh.add_argument("--pareto", action="store_true", help="list the Pareto front (multi-objective studies)")
     pl = ss.add_parser("plot", help="best-so-far over trials (and the Pareto front) as an image")
     pl.add_argument("path", metavar="PATH")
     pl.add_argument("-o", "--output", required=True, metavar="FILE.png")
+    pl.add_argument("--pareto", action="store_true", help="draw the Pareto front of the first two objectives only")
     ex = ss.add_parser("export", help="export a trial's model")
     ex.add_argument("path", metavar="PATH")
     which = ex.add_mutually_exclusive_group(required=True)
@@ -66,6 +79,20 @@ def add_commands(sub, common, parse_define) -> None:
     ex.add_argument("--ops", dest="export_ops", action="append", default=[], metavar="MODULE",
                     help="approve (and import) an op module the study file names (repeatable)")
     ex.add_argument("--trust", action="store_true", help="import the op modules the study file names")
+
+
+def parse_objectives(items):
+    """``--objective`` values: a list of names, or a dict ``{name: direction or None}`` once one has a direction."""
+    if not items:
+        return None
+    out = {}
+    for item in items:
+        name, sep, direction = item.partition(":")
+        name, direction = name.strip(), direction.strip().lower()
+        if not name or (sep and direction not in ("max", "min")):
+            raise NaslError(f"--objective takes NAME or NAME:max or NAME:min, not '{item}'")
+        out[name] = direction or None
+    return out if any(out.values()) else list(out)
 
 
 def _format_from_suffix(path: str) -> str:
@@ -80,6 +107,9 @@ def run_search(args) -> int:
     space = args.file if args.file else (None if resuming else bundled_space())
     evaluator = args.evaluator if args.evaluator or resuming else "digits"
     budget = args.budget if args.budget is not None or resuming else 10
+    options = dict(args.evaluator_options)
+    if args.data is not None:
+        options["data"] = args.data
     resources = None
     if args.cpus_per_trial is not None or args.gpus_per_trial is not None:
         resources = {"num_cpus": 1 if args.cpus_per_trial is None else args.cpus_per_trial}
@@ -87,12 +117,12 @@ def run_search(args) -> int:
             resources["num_gpus"] = args.gpus_per_trial
     try:
         study = nasl.study.search(
-            space, searcher=args.searcher, evaluator=evaluator, budget=budget, objectives=args.objective,
+            space, searcher=args.searcher, evaluator=evaluator, budget=budget, objectives=parse_objectives(args.objective),
             executor=args.executor, workers=args.workers, storage=args.study, seed=args.seed,
             resume=args.resume, timeout=args.timeout, searcher_options=dict(args.searcher_options) or None,
             params=dict(args.defines) if space is not None else None, ops=args.ops or None,
             progress=not args.no_progress, ray_address=args.ray_address, resources=resources, force=args.force,
-            trust=args.trust)
+            trust=args.trust, evaluator_options=options or None, cost=args.cost)
     except nasl.study.SearchInterrupted as e:
         print(str(e), file=sys.stderr)
         return 130
@@ -130,8 +160,15 @@ def run_study(args) -> int:
     study = Study.load(args.path)
     try:
         if args.study_command == "show":
+            if args.pareto:
+                from nasl.study.pareto_view import show_pareto
+                return show_pareto(study)
             return _show(study, args.top)
         if args.study_command == "plot":
+            if args.pareto:
+                from nasl.study.pareto_view import plot_pareto
+                print(plot_pareto(study, args.output))
+                return 0
             from nasl.study.plot import plot_study
             print(plot_study(study, args.output))
             return 0

@@ -39,8 +39,11 @@ def export_trial(study, trial, path, to: str = "pt", ops=None, trust: bool | Non
     if not os.path.isdir(folder):
         raise NaslError(f"cannot write '{path}': no folder '{folder}'")
     request = study.request_for(trial, ops, trust)      # refuses unapproved op modules before any output
+    from nasl.study.evaluator_config import model_shape, with_classes
+    input_shape, classes = model_shape(study.config)   # one's own data: the shape and classes trained with
+    request = with_classes(request, classes)
     weights = weights_of(study, trial)
     if weights is None:
         print(f"note: trial {trial.number} kept no weights; exporting its architecture untrained", file=sys.stderr)
     from nasl.study.model_export import export_model
-    return export_model(request, path, to=to, weights=weights, metrics=trial.metrics)
+    return export_model(request, path, to=to, weights=weights, metrics=trial.metrics, input_shape=input_shape)

@@ -24,18 +24,23 @@ def check_data(data):
             raise ValueError(f"unknown data set {data!r}; the embedded one is 'digits' "
                              "(pass tensors or Datasets through the Python API for others)")
         return data, digits.INPUT_SHAPE, digits.NUM_CLASSES
-    if isinstance(data, (tuple, list)) and len(data) == 4 and all(isinstance(t, torch.Tensor) for t in data):
-        return _check_tensors(tuple(data))
-    if isinstance(data, (tuple, list)) and len(data) == 2 and all(_is_dataset(d) for d in data):
-        train, val = data
-        if len(train) == 0 or len(val) == 0:
-            raise ValueError("the training and validation Datasets must not be empty")
+    if isinstance(data, (tuple, list)) and len(data) in (4, 6) and all(isinstance(t, torch.Tensor) for t in data):
+        checked, shape, classes = _check_tensors(tuple(data[:4]))
+        if len(data) == 6:           # a held-out test set: checked like the others, reported, never ranked on
+            test, test_shape, test_classes = _check_tensors(tuple(data[:2]) + tuple(data[4:]))
+            classes = max(classes, test_classes)
+            checked = checked + test[2:]
+        return checked, shape, classes
+    if isinstance(data, (tuple, list)) and len(data) in (2, 3) and all(_is_dataset(d) for d in data):
+        train, val = data[0], data[1]
+        if any(len(d) == 0 for d in data):
+            raise ValueError("the training, validation and test Datasets must not be empty")
         x0 = train[0][0]
         if not isinstance(x0, torch.Tensor):
             raise ValueError(f"Dataset items must be (tensor, label) pairs, got a {type(x0).__name__} input")
-        return (train, val), tuple(x0.shape), None
-    raise ValueError("data must be 'digits', a tuple of tensors (X_train, y_train, X_val, y_val) "
-                     f"or a pair of torch Datasets (train, val); got {type(data).__name__}")
+        return tuple(data), tuple(x0.shape), None
+    raise ValueError("data must be 'digits', a tuple of tensors (X_train, y_train, X_val, y_val[, X_test, y_test]) "
+                     f"or torch Datasets (train, val[, test]); got {type(data).__name__}")
 
 
 def _is_dataset(d) -> bool:
@@ -120,5 +125,18 @@ def val_batches(data, batch_size: int, device):
         yield x.to(device), torch.as_tensor(y).long().to(device)
 
 
-__all__ = ["check_data", "dataset_classes", "materialize", "steps_per_epoch", "train_batches", "val_batches",
+def has_test(data) -> bool:
+    """Whether the data holds a held-out test set (6 tensors, or 3 Datasets)."""
+    return not isinstance(data, str) and len(data) in (3, 6)
+
+
+def test_batches(data, batch_size: int, device):
+    """The test set in order, as batches ``(x, y)`` on ``device``."""
+    if isinstance(data[0], torch.Tensor):
+        yield from val_batches(tuple(data[:2]) + tuple(data[4:6]), batch_size, device)
+        return
+    yield from val_batches((data[0], data[2]), batch_size, device)
+
+
+__all__ = ["check_data", "has_test", "test_batches", "dataset_classes", "materialize", "steps_per_epoch", "train_batches", "val_batches",
            "train_size"]

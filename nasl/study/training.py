@@ -31,9 +31,7 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from nasl.study import inline_timeout, train_data
-
-_OPTIMIZERS = {"adam": 1e-2, "sgd": 0.1}      # name -> default learning rate
+from nasl.study import inline_timeout, optimizers, train_data
 
 
 def weights_path(artifact_dir, trial_id: int) -> str:
@@ -130,8 +128,10 @@ class TrainEvaluator:
         Peak learning rate; default 0.01 for Adam, 0.1 for SGD.
     schedule : {"cosine", "constant"}
         Cosine decay from ``lr`` to 0 over ``epochs`` (per step), or a constant rate.
-    optimizer : {"adam", "sgd"}
-        Adam, or SGD with Nesterov momentum 0.9.
+    optimizer : str
+        Any ``torch.optim`` optimizer by name, case-insensitive (``"adam"``,
+        ``"adamw"``, ``"rmsprop"`` ...); ``"sgd"`` is SGD with Nesterov
+        momentum 0.9 (:mod:`nasl.study.optimizers`).
     weight_decay : float
         L2 weight decay.
     device : str, optional
@@ -160,8 +160,7 @@ class TrainEvaluator:
                  num_classes: int | None = None,
                  val_fraction: float = 0.2, split_seed: int = 0, eval_batch_size: int = 512):
         data, shape, classes = train_data.check_data(data)
-        if optimizer not in _OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(_OPTIMIZERS)}")
+        optimizer = optimizers.resolve(optimizer)
         if schedule not in ("cosine", "constant"):
             raise ValueError(f"unknown schedule {schedule!r}; choose 'cosine' or 'constant'")
         _check_budget(epochs, "epochs")
@@ -183,7 +182,7 @@ class TrainEvaluator:
         self.data = data
         self.epochs = epochs
         self.batch_size = batch_size
-        self.lr = float(lr) if lr is not None else _OPTIMIZERS[optimizer]
+        self.lr = float(lr) if lr is not None else optimizers.default_lr(optimizer)
         self.optimizer = optimizer
         self.schedule = schedule
         self.weight_decay = float(weight_decay)
@@ -232,7 +231,7 @@ class TrainEvaluator:
         import nasl.compiler  # noqa: F401
         train_data.materialize(self.data, self.val_fraction, self.split_seed)
         weight = torch.zeros(1, requires_grad=True)
-        opt = torch.optim.Adam([weight]) if self.optimizer == "adam" else torch.optim.SGD([weight], lr=0.1)
+        opt = optimizers.make(self.optimizer, [weight], self.lr, self.weight_decay)
         (weight * 2).sum().backward()
         opt.step()
 
@@ -263,11 +262,7 @@ class TrainEvaluator:
         if isinstance(data[0], torch.Tensor):
             data = tuple(t.to(device) for t in data)
         model.to(device)
-        params = model.parameters()
-        if self.optimizer == "adam":
-            opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
-        else:
-            opt = torch.optim.SGD(params, lr=self.lr, momentum=0.9, nesterov=True, weight_decay=self.weight_decay)
+        opt = optimizers.make(self.optimizer, model.parameters(), self.lr, self.weight_decay)
         shuffle = torch.Generator().manual_seed(seed)
         full = train_data.steps_per_epoch(train_data.train_size(data), self.batch_size)
         total = math.ceil(max(self.epochs, budget) * full)        # the schedule's length in steps
@@ -305,7 +300,11 @@ class TrainEvaluator:
             curve.append({"epoch": label, "train_loss": loss_sum / n, "val_loss": val_loss, "val_accuracy": val_acc,
                           "seconds": time.perf_counter() - start})
         last = curve[-1]
-        return {"val_accuracy": last["val_accuracy"], "val_loss": last["val_loss"],
+        test = {}
+        if train_data.has_test(data):        # measured once, at the end: never in the curve a searcher reads
+            test["test_loss"], test["test_accuracy"] = evaluate(
+                model, train_data.test_batches(data, self.eval_batch_size, device))
+        return {**test, "val_accuracy": last["val_accuracy"], "val_loss": last["val_loss"],
                 "train_loss": last["train_loss"], "train_seconds": last["seconds"], "epochs": last["epoch"],
                 "steps": steps_done, "curve": curve}
 
