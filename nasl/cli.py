@@ -380,6 +380,11 @@ def _study(args) -> int:
     return run_study(args)
 
 
+def _train(args) -> int:
+    from nasl.study.cli_study import run_train
+    return run_train(args)
+
+
 def _dashboard(args) -> int:
     from nasl.dashboard import serve
     return serve(args.path, args.host, args.port)
@@ -395,7 +400,7 @@ def _explain(args) -> int:
     return run_explain(args)
 
 
-_COMMANDS.update(search=_search, study=_study, dashboard=_dashboard, fmt=_fmt, explain=_explain)
+_COMMANDS.update(search=_search, study=_study, train=_train, dashboard=_dashboard, fmt=_fmt, explain=_explain)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -58,6 +58,19 @@ def add_commands(sub, common, parse_define) -> None:
     s.add_argument("--export", metavar="OUT", help="export the best model (.pt, .py or .onnx)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    tr = sub.add_parser("train", parents=[common],
+                        help="retrain a study's architecture from scratch, longer, over seeds; report mean ± std")
+    tr.add_argument("path", metavar="STUDY.db")
+    pick = tr.add_mutually_exclusive_group(required=True)
+    pick.add_argument("--best", action="store_true", help="the best trial (by validation, within the top budget)")
+    pick.add_argument("--trial", type=int, metavar="N", help="trial number N")
+    tr.add_argument("--epochs", type=float, metavar="E", help="epochs to train (default: the search's)")
+    tr.add_argument("--seeds", type=int, default=1, metavar="S", help="train under seeds 0..S-1 (default 1)")
+    tr.add_argument("-E", "--evaluator-option", dest="evaluator_options", action="append", type=parse_define,
+                    default=[], metavar="NAME=VALUE", help="replace a recorded evaluator option, e.g. -E lr=0.05")
+    tr.add_argument("--data", metavar="MODULE:FUNC", help="approve the data module the study records")
+    tr.add_argument("--trust", action="store_true", help="import the op and data modules the study file names")
+
     st = sub.add_parser("study", parents=[common], help="show, plot or export a recorded study")
     ss = st.add_subparsers(dest="study_command", required=True, metavar="ACTION")
     sh = ss.add_parser("show", help="a table of the top trials")
@@ -149,6 +162,28 @@ def run_search(args) -> int:
     return 0
 
 
+def run_train(args) -> int:
+    from nasl.study.retrain import results_path, retrain, summary_lines
+    from nasl.study.study import Study
+    study = Study.load(args.path)
+    try:
+        trial = study.best() if args.best else _trial(study, args.trial)
+        epochs = args.epochs
+        if epochs is not None and epochs == int(epochs):
+            epochs = int(epochs)
+        summary = retrain(study, trial, epochs=epochs, seeds=args.seeds, options=dict(args.evaluator_options),
+                          ops=args.ops, trust=args.trust, data=args.data,
+                          log=lambda line: print(line, file=sys.stderr))
+    finally:
+        study.close()
+    for line in summary_lines(summary):
+        print(line)
+    where = results_path(study)
+    if where:
+        print(f"results: {where}")
+    return 0
+
+
 def _fmt(v) -> str:
     if isinstance(v, float):
         return f"{v:.6g}"
@@ -190,6 +225,15 @@ def _trial(study, number):
     raise NaslError(f"the study has no trial {number}")
 
 
+def shown_metrics(study, trials) -> list[str]:
+    """The columns of ``study show``: the objectives, then held-out test accuracy when trials report it
+    (shown, never ranked on)."""
+    names = list(study.objectives)
+    if "test_accuracy" not in names and any("test_accuracy" in t.metrics for t in trials):
+        names.append("test_accuracy")
+    return names
+
+
 def _show(study, k: int) -> int:
     from nasl.study import rich_output
     if rich_output.available():
@@ -207,8 +251,9 @@ def _show(study, k: int) -> int:
     print(f"trials: {c['complete']} complete, {c['failed']} failed, {c['pruned']} pruned, {c['running']} running")
     top = study.top(k)
     if top:
+        objectives = shown_metrics(study, top)
         header = ["rank", "trial"] + objectives + ["seconds", "arch"]
-        rows = [[str(i + 1), str(t.number)] + [_fmt(t.metrics[o]) for o in objectives]
+        rows = [[str(i + 1), str(t.number)] + [_fmt(t.metrics.get(o)) for o in objectives]
                 + [_fmt(t.duration), t.arch_id] for i, t in enumerate(top)]
         widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(header)]
         print("  ".join(h.ljust(w) for h, w in zip(header, widths)))

@@ -117,10 +117,24 @@ class Study:
         return lambda t: (sign * t.metrics[objective], -t.number)
 
     def top(self, k: int | None = None, objective: str | None = None) -> list[Trial]:
-        """The ``k`` best complete trials by ``objective`` (default: the primary one); ties: earlier first."""
+        """The ``k`` best complete trials by ``objective`` (default: the primary one); ties: earlier first.
+
+        In a multi-fidelity study only the trials at the top budget are ranked (:meth:`top_budget_trials`).
+        """
         objective = self._objective(objective)
-        ranked = sorted(self.completed(), key=self._key(objective), reverse=True)
+        ranked = sorted(self.top_budget_trials(), key=self._key(objective), reverse=True)
         return ranked if k is None else ranked[:k]
+
+    def top_budget_trials(self) -> list[Trial]:
+        """The complete trials at the study's top budget: in a multi-fidelity study (Hyperband,
+        successive halving) a trial cut short at a low budget is not comparable with a full one.
+        Trials without a budget (the evaluator's full one) always count."""
+        done = self.completed()
+        budgets = [t.budget for t in done if t.budget is not None]
+        if not budgets:
+            return done
+        top = max(budgets)
+        return [t for t in done if t.budget is None or t.budget == top]
 
     def best(self, objective: str | None = None) -> Trial:
         """The best complete trial; NaslError when none has completed."""

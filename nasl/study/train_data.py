@@ -75,10 +75,10 @@ def dataset_classes(train) -> int:
     return int(torch.as_tensor(labels).max()) + 1
 
 
-def materialize(data, val_fraction: float, split_seed: int):
-    """The checked data in a form for one trial: 4 tensors, or the pair of Datasets."""
+def materialize(data, val_fraction: float, split_seed: int, test_fraction: float = 0.0):
+    """The checked data in a form for one trial: 4 or 6 tensors, or the Datasets."""
     if isinstance(data, str):
-        return digits.load_digits_split(split_seed, val_fraction)
+        return digits.load_digits_split(split_seed, val_fraction, test_fraction)
     return data
 
 

@@ -31,7 +31,7 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from nasl.study import inline_timeout, optimizers, train_data
+from nasl.study import digits, inline_timeout, optimizers, train_data
 
 
 def weights_path(artifact_dir, trial_id: int) -> str:
@@ -148,8 +148,9 @@ class TrainEvaluator:
     num_classes : int, optional
         Default: the largest label + 1. A space that declares ``param
         classes`` gets this value (unless the request sets it).
-    val_fraction, split_seed :
-        The digits train/validation split (see :func:`~nasl.study.digits.load_digits_split`).
+    val_fraction, split_seed, test_fraction :
+        The digits train/validation(/test) split (see :func:`~nasl.study.digits.load_digits_split`);
+        with ``test_fraction`` above 0 the trials also report ``test_accuracy``.
     eval_batch_size : int
         Batch size for validation.
     """
@@ -158,7 +159,8 @@ class TrainEvaluator:
                  optimizer: str = "adam", schedule: str = "cosine", weight_decay: float = 0.0,
                  device: str | None = None, threads: int | None = 1, input_shape=None,
                  num_classes: int | None = None,
-                 val_fraction: float = 0.2, split_seed: int = 0, eval_batch_size: int = 512):
+                 val_fraction: float = 0.2, split_seed: int = 0, eval_batch_size: int = 512,
+                 test_fraction: float = 0.0):
         data, shape, classes = train_data.check_data(data)
         optimizer = optimizers.resolve(optimizer)
         if schedule not in ("cosine", "constant"):
@@ -193,6 +195,11 @@ class TrainEvaluator:
         self.val_fraction = val_fraction
         self.split_seed = split_seed
         self.eval_batch_size = eval_batch_size
+        self.test_fraction = test_fraction
+        if test_fraction:
+            if not isinstance(data, str):
+                raise ValueError("test_fraction splits the digits; give one's own test set with the data")
+            digits.load_digits_split(split_seed, val_fraction, test_fraction)     # a bad fraction fails here
         self.directions = {"val_accuracy": "max"}
 
     def __repr__(self) -> str:
@@ -229,7 +236,7 @@ class TrainEvaluator:
         compiler and what torch imports on an optimizer's first step (``torch._dynamo``).
         The inline runner calls it before arming its first timeout."""
         import nasl.compiler  # noqa: F401
-        train_data.materialize(self.data, self.val_fraction, self.split_seed)
+        train_data.materialize(self.data, self.val_fraction, self.split_seed, self.test_fraction)
         weight = torch.zeros(1, requires_grad=True)
         opt = optimizers.make(self.optimizer, [weight], self.lr, self.weight_decay)
         (weight * 2).sum().backward()
@@ -258,7 +265,7 @@ class TrainEvaluator:
         return metrics
 
     def _train(self, model, budget: float, seed: int, device: torch.device) -> dict:
-        data = train_data.materialize(self.data, self.val_fraction, self.split_seed)
+        data = train_data.materialize(self.data, self.val_fraction, self.split_seed, self.test_fraction)
         if isinstance(data[0], torch.Tensor):
             data = tuple(t.to(device) for t in data)
         model.to(device)
