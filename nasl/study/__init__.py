@@ -6,8 +6,9 @@
 >>> study.best().arch                                            # doctest: +SKIP
 """
 from nasl.study.api import search
+from nasl.study.callbacks import StopSearch
 from nasl.study.digits import default_space_path  # noqa: F401  (the bundled digits space)
 from nasl.study.loop import SearchInterrupted
 from nasl.study.study import Study, Trial, pareto_front
 
-__all__ = ["search", "Study", "Trial", "SearchInterrupted", "pareto_front", "default_space_path"]
+__all__ = ["search", "Study", "Trial", "SearchInterrupted", "StopSearch", "pareto_front", "default_space_path"]

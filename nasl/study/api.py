@@ -72,7 +72,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
            workers=None, storage=None, seed=None, resume: bool = False, timeout=None, searcher_options=None,
            params=None, ops=None, progress: bool = True, ray_address=None, resources=None,
            deterministic=None, snapshot_every: int = 100, force: bool = False, trust: bool = False,
-           evaluator_options=None, cost=None):
+           evaluator_options=None, cost=None, time_budget=None, callbacks=None):
     """Search ``space`` and record every trial; returns a :class:`~nasl.study.study.Study`.
 
     See docs/study.md for every argument. In short: ``searcher`` (default
@@ -93,6 +93,10 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     "lr": 0.05, "data": "mine.npz"}``) and ``cost`` (``["params"]``) adds
     cost metrics as minimised objectives (:mod:`nasl.study.evaluator_config`);
     both are recorded, so resume rebuilds the same evaluator.
+    ``time_budget`` (seconds) stops asking new trials once the run has
+    lasted that long (:mod:`nasl.study.time_budget`). ``callbacks``
+    (functions ``fn(study, trial)``) run after each recorded trial
+    (:mod:`nasl.study.callbacks`).
     Ctrl-C raises :class:`~nasl.study.loop.SearchInterrupted` after
     recording what finished. ``force=True`` takes the study over from a
     process that still holds its lock (see :mod:`nasl.study.locking`).
@@ -105,7 +109,11 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     from nasl.study.trust import allowed_modules
 
     # every option is checked before a file is created: a failed start leaves nothing behind
+    from nasl.study.time_budget import check as check_time_budget
     timeout, resources = settings.timeout(timeout), settings.resources(resources)
+    time_budget = check_time_budget(time_budget)
+    from nasl.study.callbacks import check as check_callbacks
+    callbacks = check_callbacks(callbacks)
     executor, workers = settings.executor(executor), settings.workers(workers)
     deterministic = settings.deterministic(deterministic)
     path = ":memory:" if storage is None else os.fspath(storage)
@@ -160,7 +168,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
         runner = make_runner(run["executor"], ev, list(config["objectives"]), workers=run["workers"],
                              timeout=timeout, ray_address=ray_address, resources=resources)
         loop = Loop(store, s, runner, config, progress=progress, deterministic=run["deterministic"],
-                    snapshot_every=snapshot_every)
+                    snapshot_every=snapshot_every, time_budget=time_budget, callbacks=callbacks)
         loop.requeue()
         try:
             loop.run()
@@ -177,7 +185,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
 
 
 def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, searcher_options, params, ops,
-                 evaluator_options=None, cost=None):
+                 evaluator_options=None, cost=None, time_budget=None, callbacks=None):
     """``(config, evaluator, searcher)`` of a new study, every part checked; nothing is written."""
     from nasl.study import settings
     from nasl.study.searcher_inputs import check_searcher_options

@@ -55,6 +55,8 @@ def add_commands(sub, common, parse_define) -> None:
     s.add_argument("--gpus-per-trial", type=float, help="Ray: GPUs per trial")
     s.add_argument("--seed", type=int, help="study seed (default 0)")
     s.add_argument("--timeout", type=float, metavar="SECONDS", help="fail a trial that runs longer")
+    s.add_argument("--time-budget", metavar="DURATION",
+                   help="stop asking new trials after this long in all, e.g. 90s, 30m, 2h (running ones finish)")
     s.add_argument("--export", metavar="OUT", help="export the best model (.pt, .py or .onnx)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -114,6 +116,7 @@ def _format_from_suffix(path: str) -> str:
 
 def run_search(args) -> int:
     import nasl.study
+    from nasl.study.time_budget import parse as parse_duration
     if args.resume and not os.path.exists(args.study):
         raise NaslError(f"no study to resume: there is no file '{args.study}'; leave out --resume to start one")
     resuming = args.resume
@@ -135,7 +138,8 @@ def run_search(args) -> int:
             resume=args.resume, timeout=args.timeout, searcher_options=dict(args.searcher_options) or None,
             params=dict(args.defines) if space is not None else None, ops=args.ops or None,
             progress=not args.no_progress, ray_address=args.ray_address, resources=resources, force=args.force,
-            trust=args.trust, evaluator_options=options or None, cost=args.cost)
+            trust=args.trust, evaluator_options=options or None, cost=args.cost,
+            time_budget=None if args.time_budget is None else parse_duration(args.time_budget))
     except nasl.study.SearchInterrupted as e:
         print(str(e), file=sys.stderr)
         return 130
