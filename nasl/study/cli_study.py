@@ -79,6 +79,15 @@ def add_commands(sub, common, parse_define) -> None:
     sh.add_argument("path", metavar="PATH")
     sh.add_argument("--top", type=int, default=10, metavar="K", help="how many (default 10)")
     sh.add_argument("--pareto", action="store_true", help="list the Pareto front (multi-objective studies)")
+    sh.add_argument("--trial", type=int, metavar="N", help="one trial in full: choices, metrics, curve, params/FLOPs")
+    sh.add_argument("--trust", action="store_true", help="import the op modules the study file names (--trial)")
+    csvp = ss.add_parser("export-csv", help="every trial as a CSV table (the columns of Study.dataframe())")
+    csvp.add_argument("path", metavar="PATH")
+    csvp.add_argument("-o", "--output", required=True, metavar="OUT.csv")
+    cmp_ = ss.add_parser("compare", help="best-so-far curves of several studies overlaid, with their mean and band")
+    cmp_.add_argument("paths", nargs="+", metavar="PATH")
+    cmp_.add_argument("-o", "--output", metavar="FILE.png", help="draw the curves (otherwise only the table)")
+    cmp_.add_argument("--objective", metavar="NAME", help="the objective to compare (default: the primary one)")
     pl = ss.add_parser("plot", help="best-so-far over trials (and the Pareto front) as an image")
     pl.add_argument("path", metavar="PATH")
     pl.add_argument("-o", "--output", required=True, metavar="FILE.png")
@@ -196,9 +205,18 @@ def _fmt(v) -> str:
 
 def run_study(args) -> int:
     from nasl.study.study import Study
+    if args.study_command == "compare":
+        return _compare(args)
     study = Study.load(args.path)
     try:
+        if args.study_command == "export-csv":
+            from nasl.study.dataframe import write_csv
+            print(write_csv(study, args.output))
+            return 0
         if args.study_command == "show":
+            if args.trial is not None:
+                from nasl.study.trial_view import show_trial
+                return show_trial(study, args.trial, ops=args.ops, trust=args.trust)
             if args.pareto:
                 from nasl.study.pareto_view import show_pareto
                 return show_pareto(study)
@@ -218,6 +236,23 @@ def run_study(args) -> int:
         return 0
     finally:
         study.close()
+
+
+def _compare(args) -> int:
+    from nasl.study.compare import plot_compare, summary
+    from nasl.study.study import Study
+    studies = []
+    try:
+        for path in args.paths:
+            studies.append(Study.load(path))
+        for line in summary(studies, args.objective):
+            print(line)
+        if args.output:
+            print(plot_compare(studies, args.output, args.objective))
+    finally:
+        for s in studies:
+            s.close()
+    return 0
 
 
 def _trial(study, number):

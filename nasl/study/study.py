@@ -168,6 +168,12 @@ class Study:
             out.append((t.number, best))
         return out
 
+    def dataframe(self):
+        """Every trial as a ``pandas.DataFrame`` (see :mod:`nasl.study.dataframe` for the columns);
+        MissingDependency when pandas is not installed."""
+        from nasl.study.dataframe import dataframe
+        return dataframe(self)
+
     def counts(self) -> dict:
         return self.storage.counts()
 
