@@ -72,7 +72,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
            workers=None, storage=None, seed=None, resume: bool = False, timeout=None, searcher_options=None,
            params=None, ops=None, progress: bool = True, ray_address=None, resources=None,
            deterministic=None, snapshot_every: int = 100, force: bool = False, trust: bool = False,
-           evaluator_options=None, cost=None, time_budget=None, callbacks=None):
+           evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None):
     """Search ``space`` and record every trial; returns a :class:`~nasl.study.study.Study`.
 
     See docs/study.md for every argument. In short: ``searcher`` (default
@@ -96,7 +96,8 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     ``time_budget`` (seconds) stops asking new trials once the run has
     lasted that long (:mod:`nasl.study.time_budget`). ``callbacks``
     (functions ``fn(study, trial)``) run after each recorded trial
-    (:mod:`nasl.study.callbacks`).
+    (:mod:`nasl.study.callbacks`); ``log_dir`` writes each trial's curve
+    as CSV, and to TensorBoard when installed (:mod:`nasl.study.curve_log`).
     Ctrl-C raises :class:`~nasl.study.loop.SearchInterrupted` after
     recording what finished. ``force=True`` takes the study over from a
     process that still holds its lock (see :mod:`nasl.study.locking`).
@@ -114,6 +115,9 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     time_budget = check_time_budget(time_budget)
     from nasl.study.callbacks import check as check_callbacks
     callbacks = check_callbacks(callbacks)
+    if log_dir is not None:
+        from nasl.study.curve_log import CurveLog
+        callbacks.append(CurveLog(log_dir))
     executor, workers = settings.executor(executor), settings.workers(workers)
     deterministic = settings.deterministic(deterministic)
     path = ":memory:" if storage is None else os.fspath(storage)
@@ -185,7 +189,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
 
 
 def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, searcher_options, params, ops,
-                 evaluator_options=None, cost=None, time_budget=None, callbacks=None):
+                 evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None):
     """``(config, evaluator, searcher)`` of a new study, every part checked; nothing is written."""
     from nasl.study import settings
     from nasl.study.searcher_inputs import check_searcher_options
