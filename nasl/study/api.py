@@ -72,7 +72,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
            workers=None, storage=None, seed=None, resume: bool = False, timeout=None, searcher_options=None,
            params=None, ops=None, progress: bool = True, ray_address=None, resources=None,
            deterministic=None, snapshot_every: int = 100, force: bool = False, trust: bool = False,
-           evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None):
+           evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None, warm_start=None):
     """Search ``space`` and record every trial; returns a :class:`~nasl.study.study.Study`.
 
     See docs/study.md for every argument. In short: ``searcher`` (default
@@ -98,6 +98,8 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     (functions ``fn(study, trial)``) run after each recorded trial
     (:mod:`nasl.study.callbacks`); ``log_dir`` writes each trial's curve
     as CSV, and to TensorBoard when installed (:mod:`nasl.study.curve_log`).
+    ``warm_start`` (a study file) tells a new study's searcher that study's
+    results before it asks (:mod:`nasl.study.warm_start`).
     Ctrl-C raises :class:`~nasl.study.loop.SearchInterrupted` after
     recording what finished. ``force=True`` takes the study over from a
     process that still holds its lock (see :mod:`nasl.study.locking`).
@@ -131,6 +133,12 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     prepared = _prepare_new(**new) if new_file else None
     if prepared is not None:
         check_executor(executor or "inline", prepared[1])
+    warm = None
+    if warm_start is not None:
+        from nasl.study import warm_start as warm_module
+        if prepared is None:
+            raise NaslError("warm_start (--warm-start) applies to a new study; this one has its own results already")
+        warm = warm_module.read(warm_start, prepared[0]["objectives"], _space_check(prepared[0]))
 
     store = Storage(storage)
     lock = StudyLock(store, force=force)
@@ -149,6 +157,11 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                                 f"recording one); start it again without resume=True (--resume), giving the space")
             config, ev, s = prepared or _prepare_new(**new)
             store.create_study(**config)
+            if warm is not None:
+                note = warm_module.apply(s, warm[0], store, warm_start)
+                if progress:
+                    print(note + (f" ({warm[1]} of other spaces skipped)" if warm[1] else ""),
+                          file=__import__("sys").stderr)
         else:
             config = _check_resume(row, space, params, searcher, searcher_options, seed)
             recorded = row["evaluator"] if isinstance(row["evaluator"], dict) else {}
@@ -189,7 +202,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
 
 
 def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, searcher_options, params, ops,
-                 evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None):
+                 evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None, warm_start=None):
     """``(config, evaluator, searcher)`` of a new study, every part checked; nothing is written."""
     from nasl.study import settings
     from nasl.study.searcher_inputs import check_searcher_options

@@ -58,6 +58,8 @@ def add_commands(sub, common, parse_define) -> None:
     s.add_argument("--time-budget", metavar="DURATION",
                    help="stop asking new trials after this long in all, e.g. 90s, 30m, 2h (running ones finish)")
     s.add_argument("--export", metavar="OUT", help="export the best model (.pt, .py or .onnx)")
+    s.add_argument("--warm-start", metavar="OTHER.db",
+                   help="tell the new study's searcher another study's results before it asks")
     s.add_argument("--log-dir", metavar="DIR",
                    help="write each trial's curve to DIR/trial_N.csv (and TensorBoard, when installed)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -151,7 +153,7 @@ def run_search(args) -> int:
             progress=not args.no_progress, ray_address=args.ray_address, resources=resources, force=args.force,
             trust=args.trust, evaluator_options=options or None, cost=args.cost,
             time_budget=None if args.time_budget is None else parse_duration(args.time_budget),
-            log_dir=args.log_dir)
+            log_dir=args.log_dir, warm_start=args.warm_start)
     except nasl.study.SearchInterrupted as e:
         print(str(e), file=sys.stderr)
         return 130
