@@ -72,7 +72,8 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
            workers=None, storage=None, seed=None, resume: bool = False, timeout=None, searcher_options=None,
            params=None, ops=None, progress: bool = True, ray_address=None, resources=None,
            deterministic=None, snapshot_every: int = 100, force: bool = False, trust: bool = False,
-           evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None, warm_start=None):
+           evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None, warm_start=None,
+           run_config=None):
     """Search ``space`` and record every trial; returns a :class:`~nasl.study.study.Study`.
 
     See docs/study.md for every argument. In short: ``searcher`` (default
@@ -99,7 +100,9 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     (:mod:`nasl.study.callbacks`); ``log_dir`` writes each trial's curve
     as CSV, and to TensorBoard when installed (:mod:`nasl.study.curve_log`).
     ``warm_start`` (a study file) tells a new study's searcher that study's
-    results before it asks (:mod:`nasl.study.warm_start`).
+    results before it asks (:mod:`nasl.study.warm_start`). ``run_config``
+    (a JSON-able dict; ``nasl search`` passes its resolved options) is
+    recorded in the study's ``meta`` as ``config``.
     Ctrl-C raises :class:`~nasl.study.loop.SearchInterrupted` after
     recording what finished. ``force=True`` takes the study over from a
     process that still holds its lock (see :mod:`nasl.study.locking`).
@@ -182,6 +185,8 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
         config["artifact_dir"] = None if store.path == ":memory:" else store.path + ".artifacts"
         run = settings.for_run(store if row is not None else None, executor, workers, deterministic)
         store.set_meta(settings.to_record(run))
+        if run_config is not None:
+            store.set_meta({"config": run_config})      # the resolved options of this run (nasl search --config)
         runner = make_runner(run["executor"], ev, list(config["objectives"]), workers=run["workers"],
                              timeout=timeout, ray_address=ray_address, resources=resources)
         loop = Loop(store, s, runner, config, progress=progress, deterministic=run["deterministic"],
@@ -202,7 +207,8 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
 
 
 def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, searcher_options, params, ops,
-                 evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None, warm_start=None):
+                 evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None, warm_start=None,
+           run_config=None):
     """``(config, evaluator, searcher)`` of a new study, every part checked; nothing is written."""
     from nasl.study import settings
     from nasl.study.searcher_inputs import check_searcher_options

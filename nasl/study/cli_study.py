@@ -58,6 +58,9 @@ def add_commands(sub, common, parse_define) -> None:
     s.add_argument("--time-budget", metavar="DURATION",
                    help="stop asking new trials after this long in all, e.g. 90s, 30m, 2h (running ones finish)")
     s.add_argument("--export", metavar="OUT", help="export the best model (.pt, .py or .onnx)")
+    s.add_argument("--config", metavar="FILE.toml",
+                   help="read any of these options from a TOML file (the command line wins; see docs/study.md)")
+    s.set_defaults(_defaults_of=s)
     s.add_argument("--warm-start", metavar="OTHER.db",
                    help="tell the new study's searcher another study's results before it asks")
     s.add_argument("--log-dir", metavar="DIR",
@@ -129,7 +132,12 @@ def _format_from_suffix(path: str) -> str:
 
 def run_search(args) -> int:
     import nasl.study
+    from nasl.study import config_file
     from nasl.study.time_budget import parse as parse_duration
+    parser = args._defaults_of
+    if args.config is not None:
+        config_file.merge(args, {a.dest: a.default for a in parser._actions}, args.config)
+    run_config = config_file.resolved(args)
     if args.resume and not os.path.exists(args.study):
         raise NaslError(f"no study to resume: there is no file '{args.study}'; leave out --resume to start one")
     resuming = args.resume
@@ -153,7 +161,7 @@ def run_search(args) -> int:
             progress=not args.no_progress, ray_address=args.ray_address, resources=resources, force=args.force,
             trust=args.trust, evaluator_options=options or None, cost=args.cost,
             time_budget=None if args.time_budget is None else parse_duration(args.time_budget),
-            log_dir=args.log_dir, warm_start=args.warm_start)
+            log_dir=args.log_dir, warm_start=args.warm_start, run_config=run_config)
     except nasl.study.SearchInterrupted as e:
         print(str(e), file=sys.stderr)
         return 130
