@@ -149,7 +149,7 @@ def record(ev) -> dict:
     out = {"spec": getattr(base, "spec", None), "repr": repr(ev)}
     options = dict(getattr(base, "_nasl_options", None) or {})
     # a training evaluator's model shape, from the data: export and retrain rebuild the same model
-    if getattr(base, "input_shape", None) is not None and hasattr(base, "num_classes") and out["spec"]:
+    if getattr(base, "input_shape", None) is not None and isinstance(getattr(base, "num_classes", None), int):
         options.setdefault("input_shape", list(base.input_shape))
         options.setdefault("num_classes", int(base.num_classes))
     if options:

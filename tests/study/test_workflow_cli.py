@@ -178,3 +178,19 @@ def test_bad_npz_is_one_line(tmp_path, capsys, arrays_, message):
 def test_bad_data_reference(tmp_path, capsys, ref, message):
     assert main(["search", "--data", ref, "--study", str(tmp_path / "b.db"), "--no-progress"]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_api_evaluator_object_on_own_tensors_exports(tmp_path):
+    """A TrainEvaluator object on one's own tensors: its shape and classes are recorded, so export fits."""
+    import torch
+    import nasl
+    from nasl.study.model_export import load_model
+    from nasl.study.training import TrainEvaluator
+    a = {k: torch.as_tensor(v) for k, v in arrays().items()}
+    ev = TrainEvaluator((a["x_train"], a["y_train"], a["x_val"], a["y_val"]), epochs=1)
+    space = tmp_path / "tiny.nas"
+    space.write_text(TINY_SPACE)
+    study = nasl.search(str(space), evaluator=ev, budget=1, storage=tmp_path / "api.db", progress=False)
+    assert study.config["evaluator"]["options"] == {"input_shape": [2, 6, 6], "num_classes": 3}
+    out = study.export_best(tmp_path / "m.pt")
+    assert load_model(out)(torch.randn(2, 2, 6, 6)).shape == (2, 3)
