@@ -177,7 +177,8 @@ def run_search(args) -> int:
         return 1
     best = study.best()
     if not fancy:
-        print(f"best trial #{best.number}: " + ", ".join(f"{k}={best.metrics[k]:.6g}" for k in study.objectives))
+        shown = shown_metrics(study, [best])          # with held-out test accuracy when the data has a test set
+        print(f"best trial #{best.number}: " + ", ".join(f"{k}={best.metrics[k]:.6g}" for k in shown))
         print(f"best architecture: {best.arch.to_json()}")
     out = args.export
     if out is None and (study.config["evaluator"].get("spec") or "") == "digits":

@@ -174,6 +174,13 @@ class Study:
         from nasl.study.dataframe import dataframe
         return dataframe(self)
 
+    def retrain(self, trial: Trial | None = None, epochs=None, seeds: int = 1, **kw) -> dict:
+        """Train ``trial`` (default: the best) from scratch for ``epochs`` under seeds ``0..seeds-1``; the
+        summary with mean and std (see :func:`nasl.study.retrain.retrain`, which takes ``options``, ``ops``,
+        ``trust`` and ``data`` too). The search's trials and weights are not touched."""
+        from nasl.study.retrain import retrain
+        return retrain(self, self.best() if trial is None else trial, epochs=epochs, seeds=seeds, **kw)
+
     def counts(self) -> dict:
         return self.storage.counts()
 

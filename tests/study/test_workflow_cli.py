@@ -194,3 +194,11 @@ def test_api_evaluator_object_on_own_tensors_exports(tmp_path):
     assert study.config["evaluator"]["options"] == {"input_shape": [2, 6, 6], "num_classes": 3}
     out = study.export_best(tmp_path / "m.pt")
     assert load_model(out)(torch.randn(2, 2, 6, 6)).shape == (2, 3)
+
+
+def test_cost_objectives_on_the_process_executor_match_inline(tmp_path):
+    args = [str(NB201), "--evaluator", "nb201", "--cost", "params", "--budget", "4", "--no-progress"]
+    assert main(["search", *args, "--study", str(tmp_path / "i.db")]) == 0
+    assert main(["search", *args, "--executor", "process", "--workers", "2", "--study", str(tmp_path / "p.db")]) == 0
+    inline, pool = Study.load(tmp_path / "i.db"), Study.load(tmp_path / "p.db")
+    assert [(t.arch, t.metrics["params"]) for t in inline.trials] == [(t.arch, t.metrics["params"]) for t in pool.trials]
