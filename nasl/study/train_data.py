@@ -27,12 +27,12 @@ def check_data(data):
     if isinstance(data, (tuple, list)) and len(data) in (4, 6) and all(isinstance(t, torch.Tensor) for t in data):
         checked, shape, classes = _check_tensors(tuple(data[:4]))
         if len(data) == 6:           # a held-out test set: checked like the others, reported, never ranked on
-            test, test_shape, test_classes = _check_tensors(tuple(data[:2]) + tuple(data[4:]))
+            test, _, test_classes = _check_tensors(tuple(data[:2]) + tuple(data[4:]), second="test")
             classes = max(classes, test_classes)
             checked = checked + test[2:]
         return checked, shape, classes
     if isinstance(data, (tuple, list)) and len(data) in (2, 3) and all(_is_dataset(d) for d in data):
-        train, val = data[0], data[1]
+        train = data[0]
         if any(len(d) == 0 for d in data):
             raise ValueError("the training, validation and test Datasets must not be empty")
         x0 = train[0][0]
@@ -47,9 +47,9 @@ def _is_dataset(d) -> bool:
     return isinstance(d, torch.utils.data.Dataset) and hasattr(d, "__len__")
 
 
-def _check_tensors(data):
+def _check_tensors(data, second: str = "validation"):
     x_tr, y_tr, x_va, y_va = data
-    for name, x, y in (("train", x_tr, y_tr), ("validation", x_va, y_va)):
+    for name, x, y in (("train", x_tr, y_tr), (second, x_va, y_va)):
         if x.ndim < 2 or y.ndim != 1 or len(x) != len(y):
             raise ValueError(f"the {name} tensors must be X [N, ...] and y [N], got {tuple(x.shape)} and "
                              f"{tuple(y.shape)}")
@@ -62,7 +62,7 @@ def _check_tensors(data):
         if int(y.min()) < 0:
             raise ValueError(f"the {name} labels must be class indices >= 0")
     if x_tr.shape[1:] != x_va.shape[1:]:
-        raise ValueError(f"train inputs {tuple(x_tr.shape[1:])} and validation inputs {tuple(x_va.shape[1:])} "
+        raise ValueError(f"train inputs {tuple(x_tr.shape[1:])} and {second} inputs {tuple(x_va.shape[1:])} "
                          "differ in shape")
     classes = int(max(int(y_tr.max()), int(y_va.max()))) + 1
     return (x_tr, y_tr.long(), x_va, y_va.long()), tuple(x_tr.shape[1:]), classes

@@ -61,7 +61,7 @@ def test_warm_start_errors(source, tmp_path):
     space = tmp_path / "tiny.nas"
     space.write_text(TINY_SPACE)
     with pytest.raises(NaslError, match="none of its 8 complete trials is an architecture of this space"):
-        nasl.search(str(space), evaluator=f"python:tests.study.helpers:lookup", budget=1,
+        nasl.search(str(space), evaluator="python:tests.study.helpers:lookup", budget=1,
                     storage=tmp_path / "c.db", objectives={COLUMN: "max"}, warm_start=source)
     assert not any((tmp_path / n).exists() for n in ("a.db", "b.db", "c.db"))
     nasl.search(str(NB201), evaluator="nb201", budget=1, storage=tmp_path / "d.db", progress=False)

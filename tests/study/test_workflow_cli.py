@@ -202,3 +202,12 @@ def test_cost_objectives_on_the_process_executor_match_inline(tmp_path):
     assert main(["search", *args, "--executor", "process", "--workers", "2", "--study", str(tmp_path / "p.db")]) == 0
     inline, pool = Study.load(tmp_path / "i.db"), Study.load(tmp_path / "p.db")
     assert [(t.arch, t.metrics["params"]) for t in inline.trials] == [(t.arch, t.metrics["params"]) for t in pool.trials]
+
+
+def test_a_test_set_of_another_shape_is_named(tmp_path, capsys):
+    a = arrays()
+    a["x_test"] = a["x_test"][:, :1]
+    data = tmp_path / "shape.npz"
+    np.savez(data, **a)
+    assert main(["search", "--data", str(data), "--study", str(tmp_path / "s.db"), "--no-progress"]) == 1
+    assert "train inputs (2, 6, 6) and test inputs (1, 6, 6) differ in shape" in capsys.readouterr().err
