@@ -305,10 +305,15 @@ def _show(study, k: int) -> int:
     top = study.top(k)
     if top:
         objectives = shown_metrics(study, top)
-        header = ["rank", "trial"] + objectives + ["seconds", "arch"]
-        rows = [[str(i + 1), str(t.number)] + [_fmt(t.metrics.get(o)) for o in objectives]
+        budgets = any(t.budget is not None for t in top)       # a multi-fidelity study: at the top budget
+        header = ["rank", "trial"] + (["budget"] if budgets else []) + objectives + ["seconds", "arch"]
+        rows = [[str(i + 1), str(t.number)] + ([_fmt(t.budget)] if budgets else [])
+                + [_fmt(t.metrics.get(o)) for o in objectives]
                 + [_fmt(t.duration), t.arch_id] for i, t in enumerate(top)]
         widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(header)]
+        if budgets:
+            print(f"ranked at the top budget {_fmt(top[0].budget)}: {len(study.top_budget_trials())} of "
+                  f"{c['complete']} complete trials (nasl study export-csv lists them all)")
         print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
         for r in rows:
             print("  ".join(v.ljust(w) for v, w in zip(r, widths)))

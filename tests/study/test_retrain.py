@@ -112,3 +112,17 @@ def test_best_ranks_within_the_top_budget(tmp_path):
     study = Study(store)
     assert study.best().number == 2          # 0.9 was at budget 1 of 3
     assert [t.number for t in study.top()] == [2, 1]
+
+
+def test_show_and_plot_of_a_multi_fidelity_study(tmp_path, capsys):
+    from tests.study.workflow_helpers import TINY_SPACE as SPACE
+    space, db = tmp_path / "tiny.nas", tmp_path / "hb.db"
+    space.write_text(SPACE)
+    assert main(["search", str(space), "--searcher", "hyperband", "-E", "epochs=3", "--budget", "4",
+                 "--study", str(db), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["study", "show", str(db)]) == 0
+    out = capsys.readouterr().out
+    top = Study.load(db).top_budget_trials()
+    assert f"ranked at the top budget 3: {len(top)} of 4 complete trials" in out and "budget" in out.splitlines()[4]
+    assert main(["study", "plot", str(db), "-o", str(tmp_path / "hb.png")]) == 0
