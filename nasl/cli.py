@@ -77,9 +77,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="override an input shape (repeatable)")
     r = sub.add_parser("presets", parents=[common], help="list the named architectures beside a .nas file")
     r.add_argument("file", metavar="FILE")
-    l = sub.add_parser("list", parents=[common], help="list registered ops")
-    l.add_argument("what", choices=["ops"])
-    l.add_argument("pattern", nargs="?", default="*", help="glob, e.g. 'sep*'")
+    l = sub.add_parser("list", parents=[common], help="list registered ops, or searchers with their options")
+    l.add_argument("what", choices=["ops", "searchers"])
+    l.add_argument("pattern", nargs="?", default="*", help="glob, e.g. 'sep*' or 'reg*'")
     from nasl.study.cli_study import add_commands
     add_commands(sub, common, _parse_define)
     d = sub.add_parser("dashboard", parents=[common], help="watch a study in the browser (read-only, live)")
@@ -355,6 +355,15 @@ def _presets(args) -> int:
 
 
 def _list(args) -> int:
+    if args.what == "searchers":
+        import nasl.searchers  # noqa: F401 - registers the built-in searchers
+        from nasl.searchers.describe import lines
+        found = lines(args.pattern)
+        if not found:
+            raise NaslError(f"no searcher matches '{args.pattern}'")
+        for line in found:
+            print(line)
+        return 0
     from nasl.ir.oplib import get_op, list_ops
     for name in list_ops(args.pattern):
         sig = get_op(name)
@@ -383,6 +392,11 @@ def _study(args) -> int:
     return run_study(args)
 
 
+def _train(args) -> int:
+    from nasl.study.cli_study import run_train
+    return run_train(args)
+
+
 def _dashboard(args) -> int:
     from nasl.dashboard import serve
     return serve(args.path, args.host, args.port)
@@ -398,7 +412,7 @@ def _explain(args) -> int:
     return run_explain(args)
 
 
-_COMMANDS.update(search=_search, study=_study, dashboard=_dashboard, fmt=_fmt, explain=_explain)
+_COMMANDS.update(search=_search, study=_study, train=_train, dashboard=_dashboard, fmt=_fmt, explain=_explain)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -26,6 +26,7 @@ INSTALL = {
     "sklearn": "pip install 'nasl[study]' (or pip install scikit-learn)",
     "matplotlib": "pip install 'nasl[study]' (or pip install matplotlib)",
     "tqdm": "pip install 'nasl[study]' (or pip install tqdm)",
+    "pandas": "pip install pandas",
 }
 GRAPHVIZ = ("install Graphviz (apt-get install graphviz, brew install graphviz or conda install graphviz), "
             "or write a .dot file and render it elsewhere")

@@ -76,7 +76,9 @@ class RegularizedEvolution(Searcher):
 
     def _propose(self) -> Architecture:
         try:
-            if self.num_asked < self.population_size or not self.population:
+            # random until population_size asks, or until results told from elsewhere (a warm start) fill it
+            warm = len(self.population) >= self.population_size
+            if (self.num_asked < self.population_size and not warm) or not self.population:
                 return sample(self.spec, self.rng, self._check)
             pop, r = self.population, self.rng.random
             n = len(pop)

@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:       # loaded on first use: the command line imports nasl.study.cli_study to start
     from nasl.study.api import search  # noqa: F401
+    from nasl.study.callbacks import StopSearch  # noqa: F401
     from nasl.study.digits import default_space_path  # noqa: F401  (the bundled digits space)
     from nasl.study.loop import SearchInterrupted  # noqa: F401
     from nasl.study.study import Study, Trial, pareto_front  # noqa: F401
 
-__all__ = ["search", "Study", "Trial", "SearchInterrupted", "pareto_front", "default_space_path"]
+__all__ = ["search", "Study", "Trial", "SearchInterrupted", "StopSearch", "pareto_front", "default_space_path"]
 
-_WHERE = {"search": "api", "default_space_path": "digits", "SearchInterrupted": "loop", "Study": "study",
-          "Trial": "study", "pareto_front": "study"}
+_WHERE = {"search": "api", "StopSearch": "callbacks", "default_space_path": "digits", "SearchInterrupted": "loop",
+          "Study": "study", "Trial": "study", "pareto_front": "study"}
 
 
 def __getattr__(name):

@@ -38,7 +38,12 @@ def _objectives(evaluator, objectives) -> dict:
     if isinstance(objectives, str):
         objectives = [objectives]
     if isinstance(objectives, dict):
-        out = {k: v for k, v in objectives.items()}
+        # a name without a direction (None) takes the evaluator's: `--objective val_accuracy --objective params:min`
+        unknown = [k for k, v in objectives.items() if v is None and k not in directions]
+        if unknown:
+            raise NaslError(f"the evaluator has no objective '{unknown[0]}'; its objectives: {', '.join(directions)} "
+                            f"(for another metric it reports, give a direction: --objective {unknown[0]}:min)")
+        out = {k: directions[k] if v is None else v for k, v in objectives.items()}
     else:
         out = {}
         for o in objectives:
@@ -62,30 +67,23 @@ def _costlike(name: str) -> bool:
                                     "memory", "size", "energy"))
 
 
-def _resolve_evaluator(evaluator, stored):
-    from nasl.study.evaluators import parse_evaluator
-    if evaluator is None:
-        spec = (stored or {}).get("spec") if stored else "digits"
-        if spec is None:
-            raise NaslError(f"this study's evaluator ({stored['repr']}) was an object, not a spec string; "
-                            f"pass it again with evaluator=")
-        return parse_evaluator(spec)
-    if isinstance(evaluator, str):
-        return parse_evaluator(evaluator)
+def _resolve_evaluator(evaluator, stored, options=None, cost=None):
+    from nasl.study import evaluator_config
+    if evaluator is None and stored is not None:
+        return evaluator_config.rebuild(stored, options)
+    if evaluator is None or isinstance(evaluator, str):
+        return evaluator_config.build(evaluator or "digits", options, cost)
     if not callable(evaluator):
         raise NaslError(f"an evaluator is a callable or a spec string, not {type(evaluator).__name__}")
-    return evaluator
+    if options:
+        raise NaslError("evaluator_options (-E) apply to an evaluator spec string, not to an evaluator object")
+    return evaluator_config.with_cost(evaluator, cost)
 
 
 def evaluator_record(ev) -> dict:
-    """What a study records of its evaluator: its spec string (None for an object), its repr, and the
-    input shape and class count its networks are built for (an evaluator's ``model_inputs``, as the
-    ``train`` evaluator takes them from the user's data): an export rebuilds the network from them."""
-    record = {"spec": getattr(ev, "spec", None), "repr": repr(ev)}
-    inputs = getattr(ev, "model_inputs", None)
-    if isinstance(inputs, dict):
-        record.update({k: inputs[k] for k in ("input_shape", "num_classes") if inputs.get(k) is not None})
-    return record
+    """What a study records of its evaluator (:func:`nasl.study.evaluator_config.record`)."""
+    from nasl.study.evaluator_config import record
+    return record(ev)
 
 
 def _check_model_inputs(recorded: dict, ev) -> None:
@@ -100,7 +98,9 @@ def _check_model_inputs(recorded: dict, ev) -> None:
 def search(space=None, searcher=None, evaluator=None, budget=None, objectives=None, executor=None,
            workers=None, storage=None, seed=None, resume: bool = False, timeout=None, searcher_options=None,
            params=None, ops=None, progress: bool = True, ray_address=None, resources=None,
-           deterministic=None, snapshot_every: int = 100, force: bool = False, trust: bool = False):
+           deterministic=None, snapshot_every: int = 100, force: bool = False, trust: bool = False,
+           evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None, warm_start=None,
+           run_config=None):
     """Search ``space`` and record every trial; returns a :class:`~nasl.study.study.Study`.
 
     See docs/study.md for every argument. In short: ``searcher`` (default
@@ -117,6 +117,19 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     evaluator spec it records, are imported on resume only when ``ops``
     names them again (or ``evaluator`` is given again), or with
     ``trust=True`` (see :mod:`nasl.study.trust`).
+    ``evaluator_options`` go to a spec string's evaluator (``{"epochs": 8,
+    "lr": 0.05, "data": "mine.npz"}``) and ``cost`` (``["params"]``) adds
+    cost metrics as minimised objectives (:mod:`nasl.study.evaluator_config`);
+    both are recorded, so resume rebuilds the same evaluator.
+    ``time_budget`` (seconds) stops asking new trials once the run has
+    lasted that long (:mod:`nasl.study.time_budget`). ``callbacks``
+    (functions ``fn(study, trial)``) run after each recorded trial
+    (:mod:`nasl.study.callbacks`); ``log_dir`` writes each trial's curve
+    as CSV, and to TensorBoard when installed (:mod:`nasl.study.curve_log`).
+    ``warm_start`` (a study file) tells a new study's searcher that study's
+    results before it asks (:mod:`nasl.study.warm_start`). ``run_config``
+    (a JSON-able dict; ``nasl search`` passes its resolved options) is
+    recorded in the study's ``meta`` as ``config``.
     Ctrl-C raises :class:`~nasl.study.loop.SearchInterrupted` after
     recording what finished. ``force=True`` takes the study over from a
     process that still holds its lock (see :mod:`nasl.study.locking`).
@@ -130,7 +143,14 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
 
     # every option is checked before a file is created: a failed start leaves nothing behind
     searcher, searcher_options, seed = _searcher_argument(searcher, searcher_options, seed)
+    from nasl.study.time_budget import check as check_time_budget
     timeout, resources = settings.timeout(timeout), settings.resources(resources)
+    time_budget = check_time_budget(time_budget)
+    from nasl.study.callbacks import check as check_callbacks
+    callbacks = check_callbacks(callbacks)
+    if log_dir is not None:
+        from nasl.study.curve_log import CurveLog
+        callbacks.append(CurveLog(log_dir))
     executor, workers = settings.executor(executor), settings.workers(workers)
     deterministic = settings.deterministic(deterministic)
     path = ":memory:" if storage is None else os.fspath(storage)
@@ -139,10 +159,17 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
         where = "storage=None keeps a study in memory" if path == ":memory:" else f"there is no file '{path}'"
         raise NaslError(f"no study to resume: {where}; leave out resume (--resume) to start one")
     new = dict(space=space, searcher=searcher, evaluator=evaluator, budget=budget, objectives=objectives,
-               seed=seed, searcher_options=searcher_options, params=params, ops=ops)
+               seed=seed, searcher_options=searcher_options, params=params, ops=ops,
+               evaluator_options=evaluator_options, cost=cost)
     prepared = _prepare_new(**new) if new_file else None
     if prepared is not None:
         check_executor(executor or "inline", prepared[1])
+    warm = None
+    if warm_start is not None:
+        from nasl.study import warm_start as warm_module
+        if prepared is None:
+            raise NaslError("warm_start (--warm-start) applies to a new study; this one has its own results already")
+        warm = warm_module.read(warm_start, prepared[0]["objectives"], _space_check(prepared[0]))
 
     store = Storage(storage)
     lock = StudyLock(store, force=force)
@@ -162,12 +189,19 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
             config, ev, s = prepared or _prepare_new(**new)
             store.create_study(**config)
             journal = None
+            if warm is not None:
+                note = warm_module.apply(s, warm[0], store, warm_start)
+                if progress:
+                    print(note + (f" ({warm[1]} of other spaces skipped)" if warm[1] else ""),
+                          file=__import__("sys").stderr)
         else:
             config = _check_resume(row, space, params, searcher, searcher_options, seed)
             recorded = row["evaluator"] if isinstance(row["evaluator"], dict) else {}
             config["ops"] = allowed_modules(f"the study '{store.path}'", config["ops"], ops=ops, trust=trust,
                                             evaluator_spec=recorded.get("spec") if evaluator is None else None)
-            ev = _resolve_evaluator(evaluator, row["evaluator"])
+            _check_resume_evaluator(store.path, recorded, evaluator, evaluator_options, cost, trust)
+            ev = _resolve_evaluator(evaluator, recorded if evaluator is None else None,
+                                    None if evaluator is None else evaluator_options, cost)
             _check_model_inputs(recorded, ev)
             missing = [o for o in config["objectives"] if o not in getattr(ev, "directions", {})]
             if missing:
@@ -181,10 +215,13 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
         config["artifact_dir"] = None if store.path == ":memory:" else store.path + ".artifacts"
         run = settings.for_run(store if row is not None else None, executor, workers, deterministic)
         store.set_meta(settings.to_record(run))
+        if run_config is not None:
+            store.set_meta({"config": run_config})      # the resolved options of this run (nasl search --config)
         runner = make_runner(run["executor"], ev, list(config["objectives"]), workers=run["workers"],
                              timeout=timeout, ray_address=ray_address, resources=resources)
         loop = Loop(store, s, runner, config, progress=progress, deterministic=run["deterministic"],
-                    snapshot_every=snapshot_every, journal=journal)
+                    snapshot_every=snapshot_every, journal=journal, time_budget=time_budget,
+                    callbacks=callbacks)
         loop.requeue()
         try:
             loop.run()
@@ -226,7 +263,9 @@ def _budget_options(name: str, options: dict, budget: int) -> dict:
     return options
 
 
-def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, searcher_options, params, ops):
+def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, searcher_options, params, ops,
+                 evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None, warm_start=None,
+           run_config=None):
     """``(config, evaluator, searcher)`` of a new study, every part checked; nothing is written."""
     from nasl.study import settings
     from nasl.study.searcher_inputs import check_searcher_options
@@ -238,7 +277,7 @@ def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, search
     seed = 0 if seed is None else settings.integer("seed", seed, -settings.SQLITE_MAX - 1)
     source, file, space_params = _space_source(space)
     space_params.update(params or {})
-    ev = _resolve_evaluator(evaluator, None)
+    ev = _resolve_evaluator(evaluator, None, evaluator_options, cost)
     config = dict(space_source=source, space_file=file, params=sorted(space_params.items()),
                   ops=list(ops or ()), searcher=searcher or DEFAULT_SEARCHER,
                   searcher_options=dict(searcher_options or {}), seed=seed,
@@ -246,10 +285,44 @@ def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, search
                   objectives=_objectives(ev, objectives), budget=budget)
     check_searcher_options(config["searcher_options"])
     _check_searcher(config["searcher"], config["searcher_options"])
+    _default_top_budget(config, ev)
     config["searcher_options"] = _budget_options(config["searcher"], config["searcher_options"], budget)
     space_obj = _space_check(config)
     _refuse_unsatisfiable(space_obj, config["seed"])      # before the file exists: nothing to search
     return config, ev, _make_searcher(config, space_obj)
+
+
+def _default_top_budget(config, ev) -> None:
+    """A multi-fidelity searcher's ``max_budget`` defaults to the evaluator's epochs (recorded, for resume)."""
+    from nasl.searchers.registry import _options_of, get_searcher
+    options = config["searcher_options"]
+    epochs = getattr(ev, "epochs", None)
+    if "max_budget" in options or epochs is None or "max_budget" not in _options_of(get_searcher(config["searcher"])):
+        return
+    options["max_budget"] = epochs
+    min_budget = options.get("min_budget", 1)
+    if isinstance(min_budget, (int, float)) and min_budget > epochs:
+        raise NaslError(f"searcher '{config['searcher']}': min_budget {min_budget} is above the evaluator's "
+                        f"{epochs} epochs (its max_budget); lower -O min_budget or raise -E epochs")
+
+
+def _check_resume_evaluator(path, recorded: dict, evaluator, options, cost, trust) -> None:
+    """Options given on resume must be the recorded ones; a recorded data module needs approval."""
+    from nasl.study import data_files
+    from nasl.study.evaluator_config import parse_cost
+    if evaluator is not None:
+        return
+    stored = recorded.get("options") or {}
+    for name, value in (options or {}).items():
+        if name == "data" and isinstance(value, str):
+            value = data_files.normalize(value)
+        if stored.get(name) != value:
+            raise NaslError(f"cannot resume: evaluator option {name}={value!r} differs from the study's "
+                            f"{stored.get(name)!r}")
+    if cost is not None and parse_cost(cost) != list(recorded.get("cost") or []):
+        raise NaslError(f"cannot resume: cost {parse_cost(cost)} differs from the study's {recorded.get('cost') or []}")
+    if "data" in stored:
+        data_files.approve(f"the study '{path}'", stored["data"], (options or {}).get("data"), trust)
 
 
 def _make_searcher(config, space_obj):

@@ -17,7 +17,7 @@ NUM_CLASSES = 10
 
 
 @functools.lru_cache(maxsize=8)
-def _split_arrays(seed: int, val_fraction: float):
+def _split_arrays(seed: int, val_fraction: float, test_fraction: float = 0.0):
     """NumPy arrays of the split; cached per process, since workers call it once per trial."""
     import numpy as np
     from sklearn.datasets import load_digits
@@ -31,9 +31,18 @@ def _split_arrays(seed: int, val_fraction: float):
     except ValueError as e:
         # e.g. too few validation images to hold one of each class
         raise ValueError(f"cannot split the digits with val_fraction={val_fraction}: {e}") from None
-    for a in (x_tr, x_va, y_tr, y_va):
+    out = [x_tr, y_tr, x_va, y_va]
+    if test_fraction:
+        # the test images come out of the training part: the validation images stay those of test_fraction=0
+        try:
+            x_tr, x_te, y_tr, y_te = train_test_split(x_tr, y_tr, test_size=test_fraction / (1 - val_fraction),
+                                                      random_state=seed, stratify=y_tr)
+        except ValueError as e:
+            raise ValueError(f"cannot split the digits with test_fraction={test_fraction}: {e}") from None
+        out = [x_tr, y_tr, x_va, y_va, x_te, y_te]
+    for a in out:
         a.setflags(write=False)
-    return x_tr, y_tr, x_va, y_va
+    return tuple(out)
 
 
 def default_space_path() -> str:
@@ -48,7 +57,7 @@ def default_space_path() -> str:
     return str(files("nasl.spaces").joinpath("digits.nas"))
 
 
-def load_digits_split(seed: int = 0, val_fraction: float = 0.2):
+def load_digits_split(seed: int = 0, val_fraction: float = 0.2, test_fraction: float = 0.0):
     """The digits data set as a stratified train/validation split.
 
     Parameters
@@ -57,11 +66,15 @@ def load_digits_split(seed: int = 0, val_fraction: float = 0.2):
         Seed of the split; the same seed gives the same split.
     val_fraction : float
         Fraction of the images held out for validation, in ``(0, 1)``.
+    test_fraction : float
+        Fraction of all images held out from the training part as a test set
+        (0, the default: none). The validation images do not change with it.
 
     Returns
     -------
     tuple of torch.Tensor
-        ``(X_train, y_train, X_val, y_val)``: images as float32 tensors shaped
+        ``(X_train, y_train, X_val, y_val)``, then ``X_test, y_test`` when
+        ``test_fraction`` is above 0: images as float32 tensors shaped
         ``[N, 1, 8, 8]`` with values in ``[0, 1]``, labels as int64 tensors
         shaped ``[N]``. Each class keeps its share in both parts.
 
@@ -77,7 +90,10 @@ def load_digits_split(seed: int = 0, val_fraction: float = 0.2):
         raise ValueError(f"seed must be an int, not {seed!r}")
     if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)) or not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be a number strictly between 0 and 1, not {val_fraction!r}")
-    return tuple(torch.tensor(a) for a in _split_arrays(int(seed), float(val_fraction)))
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or \
+            not 0 <= test_fraction < 1 - val_fraction:
+        raise ValueError(f"test_fraction must be a number in [0, 1 - val_fraction), not {test_fraction!r}")
+    return tuple(torch.tensor(a) for a in _split_arrays(int(seed), float(val_fraction), float(test_fraction)))
 
 
 __all__ = ["load_digits_split", "default_space_path", "INPUT_SHAPE", "NUM_CLASSES"]

@@ -39,14 +39,13 @@ def export_trial(study, trial, path, to: str = "pt", ops=None, trust: bool | Non
     if not os.path.isdir(folder):
         raise NaslError(f"cannot write '{path}': no folder '{folder}'")
     request = study.request_for(trial, ops, trust)      # refuses unapproved op modules before any output
+    from nasl.study.evaluator_config import model_shape, with_classes
+    input_shape, classes = model_shape(study.config)   # one's own data: the shape and classes trained with
+    request = with_classes(request, classes)
     weights = weights_of(study, trial)
     if weights is None:
         print(f"note: trial {trial.number} kept no weights; exporting its architecture untrained", file=sys.stderr)
-    # the network as the evaluator built it: the input shape and class count of the user's data
-    input_shape, num_classes = study.model_inputs
     from nasl.study.model_export import export_model
-    from nasl.study.training import with_classes
-    request, _ = with_classes(request, num_classes)
     try:
         return export_model(request, path, to=to, weights=weights, metrics=trial.metrics, input_shape=input_shape)
     except NaslError as e:

@@ -95,14 +95,18 @@ class Loop:
     """One run of the loop over an open study (see :func:`nasl.study.api.search`)."""
 
     def __init__(self, store, searcher, runner, config: dict, *, progress=True, deterministic=True,
-                 snapshot_every: int = 100, journal=None):
+                 snapshot_every: int = 100, journal=None, time_budget=None, callbacks=()):
         from nasl.searchers.journal import Journal
+        from nasl.study.time_budget import Clock
         self.store, self.searcher, self.runner, self.config = store, searcher, runner, config
         self.journal = journal if journal is not None else Journal(store.searcher_states())
+        self.clock = Clock(time_budget)
+        self.callbacks = list(callbacks or ())
         self.objectives = config["objectives"]
         self.primary = next(iter(self.objectives))
         self.sign = 1.0 if self.objectives[self.primary] == "max" else -1.0
         self.deterministic, self.snapshot_every = deterministic, snapshot_every
+        self.stopped_by_time, self.progress_notes, self.stop_requested = False, bool(progress), False
         self.seq = store.last_seq() + 1
         self.rows: dict = {}            # trial id -> (number, Architecture, budget) for trials not yet told
         self.outcomes: dict = {}        # trial id -> outcome waiting for its turn to be told
@@ -176,6 +180,12 @@ class Loop:
         if self.snapshot_every and self.finished % self.snapshot_every == 0:
             self.snapshot()
         self._update_bar(1)
+        if self.callbacks:
+            from nasl.study.callbacks import StopSearch, call_all
+            try:
+                call_all(self.callbacks, self.store, trial_id)
+            except StopSearch:
+                self.stop_requested = True       # ask no more; the trials in flight finish and are recorded
 
     def _note_best(self, value) -> None:
         if self.best is None or self.sign * value > self.sign * self.best:
@@ -207,7 +217,7 @@ class Loop:
             while True:
                 # ask: keep `workers` trials outstanding, never past the budget
                 while (not self.exhausted and len(self.rows) < workers
-                       and self.finished + len(self.rows) < budget):
+                       and self.finished + len(self.rows) < budget and not self._out_of_time()):
                     if not self._ask():
                         break
                 while self.to_submit and self.in_flight < workers:
@@ -240,8 +250,23 @@ class Loop:
                 return
             self._tell(oldest, self.outcomes.pop(oldest))
             if len(self.rows) < self.runner.workers and not self.exhausted \
-                    and self.finished + len(self.rows) < self.config["budget"]:
+                    and self.finished + len(self.rows) < self.config["budget"] and not self._out_of_time():
                 self._ask()
+
+    def _out_of_time(self) -> bool:
+        """The time budget is used: ask no more (the running trials finish and are recorded)."""
+        if self.stop_requested:
+            return True
+        if not self.clock.out():
+            return False
+        if not self.clock.reported:
+            from nasl.study.time_budget import describe
+            self.clock.reported = True
+            self.stopped_by_time = True
+            if self.bar is not None or self.progress_notes:
+                print(f"time budget {describe(self.clock.seconds)} used: no new trials "
+                      f"({self.finished + len(self.rows)} asked)", file=sys.stderr)
+        return True
 
 
 def _progress_bar(progress, total, initial):

@@ -26,8 +26,16 @@ def plot_study(study, path: str) -> str:
     fig, axes = plt.subplots(1, 2 if multi else 1, figsize=(11 if multi else 6.5, 4.2), squeeze=False)
     ax = axes[0][0]
     primary = names[0]
-    ax.scatter([t.number for t in done], [t.metrics[primary] for t in done], s=10, alpha=0.45,
-               color="tab:blue", label="trial")
+    budgets = sorted({t.budget for t in done if t.budget is not None})
+    if budgets:
+        # a multi-fidelity study: one colour per budget, so cut-short trials are not read as full ones
+        for b in budgets:
+            at = [t for t in done if t.budget == b]
+            ax.scatter([t.number for t in at], [t.metrics[primary] for t in at], s=10, alpha=0.55,
+                       label=f"budget {b:g}")
+    else:
+        ax.scatter([t.number for t in done], [t.metrics[primary] for t in done], s=10, alpha=0.45,
+                   color="tab:blue", label="trial")
     best = study.best_so_far()
     ax.step([n for n, _ in best], [v for _, v in best], where="post", color="tab:red", label="best so far")
     failed = [t.number for t in study.trials if t.state in ("failed", "pruned")]

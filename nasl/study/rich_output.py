@@ -54,12 +54,16 @@ def show(study, k: int) -> None:
                   f"{c['pruned']} pruned, {c['running']} running")
     top = study.top(k)
     if top:
+        from nasl.study.cli_study import shown_metrics
+        objectives = shown_metrics(study, top)
         table = Table(title=f"top {len(top)}", title_justify="left")
-        for name in ["rank", "trial"] + objectives + ["seconds"]:
+        budgets = ["budget"] if any(t.budget is not None for t in top) else []
+        for name in ["rank", "trial"] + budgets + objectives + ["seconds"]:
             table.add_column(name, justify="right")
         table.add_column("arch")
         for i, t in enumerate(top):
-            table.add_row(str(i + 1), str(t.number), *[_fmt(t.metrics[o]) for o in objectives], _fmt(t.duration),
+            table.add_row(str(i + 1), str(t.number), *[_fmt(t.budget) for _ in budgets],
+                          *[_fmt(t.metrics.get(o)) for o in objectives], _fmt(t.duration),
                           t.arch_id)
         console.print(table)
         console.print(f"best architecture: {top[0].arch.to_json()}", markup=False, soft_wrap=True)

@@ -117,10 +117,24 @@ class Study:
         return lambda t: (sign * t.metrics[objective], -t.number)
 
     def top(self, k: int | None = None, objective: str | None = None) -> list[Trial]:
-        """The ``k`` best complete trials by ``objective`` (default: the primary one); ties: earlier first."""
+        """The ``k`` best complete trials by ``objective`` (default: the primary one); ties: earlier first.
+
+        In a multi-fidelity study only the trials at the top budget are ranked (:meth:`top_budget_trials`).
+        """
         objective = self._objective(objective)
-        ranked = sorted(self.completed(), key=self._key(objective), reverse=True)
+        ranked = sorted(self.top_budget_trials(), key=self._key(objective), reverse=True)
         return ranked if k is None else ranked[:k]
+
+    def top_budget_trials(self) -> list[Trial]:
+        """The complete trials at the study's top budget: in a multi-fidelity study (Hyperband,
+        successive halving) a trial cut short at a low budget is not comparable with a full one.
+        Trials without a budget (the evaluator's full one) always count."""
+        done = self.completed()
+        budgets = [t.budget for t in done if t.budget is not None]
+        if not budgets:
+            return done
+        top = max(budgets)
+        return [t for t in done if t.budget is None or t.budget == top]
 
     def best(self, objective: str | None = None) -> Trial:
         """The best complete trial; NaslError when none has completed."""
@@ -153,6 +167,19 @@ class Study:
                 best = v
             out.append((t.number, best))
         return out
+
+    def dataframe(self):
+        """Every trial as a ``pandas.DataFrame`` (see :mod:`nasl.study.dataframe` for the columns);
+        MissingDependency when pandas is not installed."""
+        from nasl.study.dataframe import dataframe
+        return dataframe(self)
+
+    def retrain(self, trial: Trial | None = None, epochs=None, seeds: int = 1, **kw) -> dict:
+        """Train ``trial`` (default: the best) from scratch for ``epochs`` under seeds ``0..seeds-1``; the
+        summary with mean and std (see :func:`nasl.study.retrain.retrain`, which takes ``options``, ``ops``,
+        ``trust`` and ``data`` too). The search's trials and weights are not touched."""
+        from nasl.study.retrain import retrain
+        return retrain(self, self.best() if trial is None else trial, epochs=epochs, seeds=seeds, **kw)
 
     def counts(self) -> dict:
         return self.storage.counts()
@@ -199,9 +226,8 @@ class Study:
     def model_inputs(self) -> tuple:
         """``(input_shape, num_classes)`` the study's networks were built for (None where not recorded:
         the space's declared input and ``classes``)."""
-        ev = self.config["evaluator"] if isinstance(self.config["evaluator"], dict) else {}
-        shape = ev.get("input_shape")
-        return (tuple(shape) if shape is not None else None), ev.get("num_classes")
+        from nasl.study.evaluator_config import model_shape
+        return model_shape(self.config)
 
     @property
     def artifact_dir(self) -> str | None:

@@ -24,27 +24,32 @@ def check_data(data):
             raise ValueError(f"unknown data set {data!r}; the embedded one is 'digits' "
                              "(pass tensors or Datasets through the Python API for others)")
         return data, digits.INPUT_SHAPE, digits.NUM_CLASSES
-    if isinstance(data, (tuple, list)) and len(data) == 4 and all(isinstance(t, torch.Tensor) for t in data):
-        return _check_tensors(tuple(data))
-    if isinstance(data, (tuple, list)) and len(data) == 2 and all(_is_dataset(d) for d in data):
-        train, val = data
-        if len(train) == 0 or len(val) == 0:
-            raise ValueError("the training and validation Datasets must not be empty")
+    if isinstance(data, (tuple, list)) and len(data) in (4, 6) and all(isinstance(t, torch.Tensor) for t in data):
+        checked, shape, classes = _check_tensors(tuple(data[:4]))
+        if len(data) == 6:           # a held-out test set: checked like the others, reported, never ranked on
+            test, _, test_classes = _check_tensors(tuple(data[:2]) + tuple(data[4:]), second="test")
+            classes = max(classes, test_classes)
+            checked = checked + test[2:]
+        return checked, shape, classes
+    if isinstance(data, (tuple, list)) and len(data) in (2, 3) and all(_is_dataset(d) for d in data):
+        train = data[0]
+        if any(len(d) == 0 for d in data):
+            raise ValueError("the training, validation and test Datasets must not be empty")
         x0 = train[0][0]
         if not isinstance(x0, torch.Tensor):
             raise ValueError(f"Dataset items must be (tensor, label) pairs, got a {type(x0).__name__} input")
-        return (train, val), tuple(x0.shape), None
-    raise ValueError("data must be 'digits', a tuple of tensors (X_train, y_train, X_val, y_val) "
-                     f"or a pair of torch Datasets (train, val); got {type(data).__name__}")
+        return tuple(data), tuple(x0.shape), None
+    raise ValueError("data must be 'digits', a tuple of tensors (X_train, y_train, X_val, y_val[, X_test, y_test]) "
+                     f"or torch Datasets (train, val[, test]); got {type(data).__name__}")
 
 
 def _is_dataset(d) -> bool:
     return isinstance(d, torch.utils.data.Dataset) and hasattr(d, "__len__")
 
 
-def _check_tensors(data):
+def _check_tensors(data, second: str = "validation"):
     x_tr, y_tr, x_va, y_va = data
-    for name, x, y in (("train", x_tr, y_tr), ("validation", x_va, y_va)):
+    for name, x, y in (("train", x_tr, y_tr), (second, x_va, y_va)):
         if x.ndim < 2 or y.ndim != 1 or len(x) != len(y):
             raise ValueError(f"the {name} tensors must be X [N, ...] and y [N], got {tuple(x.shape)} and "
                              f"{tuple(y.shape)}")
@@ -57,7 +62,7 @@ def _check_tensors(data):
         if int(y.min()) < 0:
             raise ValueError(f"the {name} labels must be class indices >= 0")
     if x_tr.shape[1:] != x_va.shape[1:]:
-        raise ValueError(f"train inputs {tuple(x_tr.shape[1:])} and validation inputs {tuple(x_va.shape[1:])} "
+        raise ValueError(f"train inputs {tuple(x_tr.shape[1:])} and {second} inputs {tuple(x_va.shape[1:])} "
                          "differ in shape")
     classes = int(max(int(y_tr.max()), int(y_va.max()))) + 1
     return (x_tr, y_tr.long(), x_va, y_va.long()), tuple(x_tr.shape[1:]), classes
@@ -70,10 +75,10 @@ def dataset_classes(train) -> int:
     return int(torch.as_tensor(labels).max()) + 1
 
 
-def materialize(data, val_fraction: float, split_seed: int):
-    """The checked data in a form for one trial: 4 tensors, or the pair of Datasets."""
+def materialize(data, val_fraction: float, split_seed: int, test_fraction: float = 0.0):
+    """The checked data in a form for one trial: 4 or 6 tensors, or the Datasets."""
     if isinstance(data, str):
-        return digits.load_digits_split(split_seed, val_fraction)
+        return digits.load_digits_split(split_seed, val_fraction, test_fraction)
     return data
 
 
@@ -120,5 +125,18 @@ def val_batches(data, batch_size: int, device):
         yield x.to(device), torch.as_tensor(y).long().to(device)
 
 
-__all__ = ["check_data", "dataset_classes", "materialize", "steps_per_epoch", "train_batches", "val_batches",
+def has_test(data) -> bool:
+    """Whether the data holds a held-out test set (6 tensors, or 3 Datasets)."""
+    return not isinstance(data, str) and len(data) in (3, 6)
+
+
+def test_batches(data, batch_size: int, device):
+    """The test set in order, as batches ``(x, y)`` on ``device``."""
+    if isinstance(data[0], torch.Tensor):
+        yield from val_batches(tuple(data[:2]) + tuple(data[4:6]), batch_size, device)
+        return
+    yield from val_batches((data[0], data[2]), batch_size, device)
+
+
+__all__ = ["check_data", "has_test", "test_batches", "dataset_classes", "materialize", "steps_per_epoch", "train_batches", "val_batches",
            "train_size"]

@@ -31,9 +31,7 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from nasl.study import inline_timeout, train_data
-
-_OPTIMIZERS = {"adam": 1e-2, "sgd": 0.1}      # name -> default learning rate
+from nasl.study import digits, inline_timeout, optimizers, train_data
 
 
 def weights_path(artifact_dir, trial_id: int) -> str:
@@ -145,8 +143,10 @@ class TrainEvaluator:
         Peak learning rate; default 0.01 for Adam, 0.1 for SGD.
     schedule : {"cosine", "constant"}
         Cosine decay from ``lr`` to 0 over ``epochs`` (per step), or a constant rate.
-    optimizer : {"adam", "sgd"}
-        Adam, or SGD with Nesterov momentum 0.9.
+    optimizer : str
+        Any ``torch.optim`` optimizer by name, case-insensitive (``"adam"``,
+        ``"adamw"``, ``"rmsprop"`` ...); ``"sgd"`` is SGD with Nesterov
+        momentum 0.9 (:mod:`nasl.study.optimizers`).
     weight_decay : float
         L2 weight decay.
     device : str, optional
@@ -163,8 +163,9 @@ class TrainEvaluator:
     num_classes : int, optional
         Default: the largest label + 1. A space that declares ``param
         classes`` gets this value (unless the request sets it).
-    val_fraction, split_seed :
-        The digits train/validation split (see :func:`~nasl.study.digits.load_digits_split`).
+    val_fraction, split_seed, test_fraction :
+        The digits train/validation(/test) split (see :func:`~nasl.study.digits.load_digits_split`);
+        with ``test_fraction`` above 0 the trials also report ``test_accuracy``.
     eval_batch_size : int
         Batch size for validation.
     """
@@ -173,10 +174,10 @@ class TrainEvaluator:
                  optimizer: str = "adam", schedule: str = "cosine", weight_decay: float = 0.0,
                  device: str | None = None, threads: int | None = 1, input_shape=None,
                  num_classes: int | None = None,
-                 val_fraction: float = 0.2, split_seed: int = 0, eval_batch_size: int = 512):
+                 val_fraction: float = 0.2, split_seed: int = 0, eval_batch_size: int = 512,
+                 test_fraction: float = 0.0):
         data, shape, classes = train_data.check_data(data)
-        if optimizer not in _OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(_OPTIMIZERS)}")
+        optimizer = optimizers.resolve(optimizer)
         if schedule not in ("cosine", "constant"):
             raise ValueError(f"unknown schedule {schedule!r}; choose 'cosine' or 'constant'")
         _check_budget(epochs, "epochs")
@@ -198,7 +199,7 @@ class TrainEvaluator:
         self.data = data
         self.epochs = epochs
         self.batch_size = batch_size
-        self.lr = float(lr) if lr is not None else _OPTIMIZERS[optimizer]
+        self.lr = float(lr) if lr is not None else optimizers.default_lr(optimizer)
         self.optimizer = optimizer
         self.schedule = schedule
         self.weight_decay = float(weight_decay)
@@ -209,6 +210,11 @@ class TrainEvaluator:
         self.val_fraction = val_fraction
         self.split_seed = split_seed
         self.eval_batch_size = eval_batch_size
+        self.test_fraction = test_fraction
+        if test_fraction:
+            if not isinstance(data, str):
+                raise ValueError("test_fraction splits the digits; give one's own test set with the data")
+            digits.load_digits_split(split_seed, val_fraction, test_fraction)     # a bad fraction fails here
         self.directions = {"val_accuracy": "max"}
 
     @property
@@ -247,9 +253,9 @@ class TrainEvaluator:
         compiler and what torch imports on an optimizer's first step (``torch._dynamo``).
         The inline runner calls it before arming its first timeout."""
         import nasl.compiler  # noqa: F401
-        train_data.materialize(self.data, self.val_fraction, self.split_seed)
+        train_data.materialize(self.data, self.val_fraction, self.split_seed, self.test_fraction)
         weight = torch.zeros(1, requires_grad=True)
-        opt = torch.optim.Adam([weight]) if self.optimizer == "adam" else torch.optim.SGD([weight], lr=0.1)
+        opt = optimizers.make(self.optimizer, [weight], self.lr, self.weight_decay)
         (weight * 2).sum().backward()
         opt.step()
 
@@ -276,15 +282,11 @@ class TrainEvaluator:
         return metrics
 
     def _train(self, model, budget: float, seed: int, device: torch.device) -> dict:
-        data = train_data.materialize(self.data, self.val_fraction, self.split_seed)
+        data = train_data.materialize(self.data, self.val_fraction, self.split_seed, self.test_fraction)
         if isinstance(data[0], torch.Tensor):
             data = tuple(t.to(device) for t in data)
         model.to(device)
-        params = model.parameters()
-        if self.optimizer == "adam":
-            opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
-        else:
-            opt = torch.optim.SGD(params, lr=self.lr, momentum=0.9, nesterov=True, weight_decay=self.weight_decay)
+        opt = optimizers.make(self.optimizer, model.parameters(), self.lr, self.weight_decay)
         shuffle = torch.Generator().manual_seed(seed)
         full = train_data.steps_per_epoch(train_data.train_size(data), self.batch_size)
         total = math.ceil(max(self.epochs, budget) * full)        # the schedule's length in steps
@@ -322,7 +324,11 @@ class TrainEvaluator:
             curve.append({"epoch": label, "train_loss": loss_sum / n, "val_loss": val_loss, "val_accuracy": val_acc,
                           "seconds": time.perf_counter() - start})
         last = curve[-1]
-        return {"val_accuracy": last["val_accuracy"], "val_loss": last["val_loss"],
+        test = {}
+        if train_data.has_test(data):        # measured once, at the end: never in the curve a searcher reads
+            test["test_loss"], test["test_accuracy"] = evaluate(
+                model, train_data.test_batches(data, self.eval_batch_size, device))
+        return {**test, "val_accuracy": last["val_accuracy"], "val_loss": last["val_loss"],
                 "train_loss": last["train_loss"], "train_seconds": last["seconds"], "epochs": last["epoch"],
                 "steps": steps_done, "curve": curve}
 

@@ -136,7 +136,7 @@ def test_pickles_and_leaves_the_process_as_it_was():
     ({"data": (torch.zeros(4, 2), torch.zeros(4), torch.zeros(2, 2), torch.zeros(2))}, "integer class indices"),
     ({"data": (torch.zeros(4, 2), torch.zeros(3, dtype=torch.long), torch.zeros(2, 2),
                torch.zeros(2, dtype=torch.long))}, r"X \[N, ...\] and y \[N\]"),
-    ({"optimizer": "rmsprop"}, "unknown optimizer"),
+    ({"optimizer": "nosuchopt"}, "unknown optimizer"),
     ({"schedule": "step"}, "unknown schedule"),
     ({"epochs": 0}, "epochs must be a positive number"),
     ({"batch_size": 0}, "batch_size must be a positive int"),

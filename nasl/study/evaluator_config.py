@@ -1,0 +1,197 @@
+"""Evaluators built from what a study records: a spec, options, cost metrics.
+
+A study records its evaluator as ``{"spec", "repr", "options", "cost"}``:
+the spec string (``digits``, ``nb201``, ``table:PATH`` ...), the
+constructor options given with ``-E NAME=VALUE`` / ``evaluator_options=``
+(epochs, lr, optimizer ...; one's own ``data`` as its ``.npz`` path or
+``module:function``), and the cost metrics of ``--cost`` / ``cost=``
+added as objectives. For a training evaluator the options also hold the
+``input_shape`` and ``num_classes`` taken from the data, so export and
+retraining rebuild the model the trials trained. Resume rebuilds the same
+evaluator from this record.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+
+from nasl.ir.errors import NaslError
+
+_DATA_REF = "data"
+
+
+def _class_of(spec: str):
+    kind = spec.strip().partition(":")[0]
+    if kind == "digits":
+        from nasl.study.training import TrainEvaluator
+        return TrainEvaluator
+    if kind in ("nb201", "table"):
+        from nasl.study.table import TableEvaluator
+        return TableEvaluator
+    if kind == "cost":
+        from nasl.study.cost import CostEvaluator
+        return CostEvaluator
+    from nasl.study.evaluators import FunctionEvaluator
+    return FunctionEvaluator
+
+
+def option_names(spec: str) -> list[str]:
+    """The options the evaluator of ``spec`` takes (its constructor's keywords)."""
+    skip = {"self", "path", "column", "metrics", "module", "func"}
+    return [p for p in inspect.signature(_class_of(spec).__init__).parameters if p not in skip]
+
+
+def _check_options(spec: str, options: dict) -> dict:
+    if not isinstance(options, dict):
+        raise NaslError(f"evaluator options are a dict of name: value, not {type(options).__name__}")
+    known = option_names(spec)
+    for name, value in options.items():
+        if name not in known:
+            raise NaslError(f"the evaluator '{spec}' has no option '{name}'; its options: {', '.join(known)}")
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise NaslError(f"evaluator option '{name}' must be a plain value (number, string, list) to be "
+                            f"recorded, not {type(value).__name__}") from None
+    if _DATA_REF in options:
+        from nasl.study import data_files
+        options = dict(options, data=data_files.normalize(options[_DATA_REF]))
+    return dict(options)
+
+
+def _constructor_options(options: dict) -> dict:
+    """The recorded options as the constructor takes them: a data reference becomes the data."""
+    out = dict(options)
+    if _DATA_REF in out:
+        from nasl.study import data_files
+        out[_DATA_REF] = data_files.load(out[_DATA_REF], out.get("val_fraction", 0.2), out.get("split_seed", 0))
+    if isinstance(out.get("input_shape"), list):
+        out["input_shape"] = tuple(out["input_shape"])
+    return out
+
+
+def build(spec: str, options=None, cost=None):
+    """The evaluator of ``spec`` with ``options``, behind the cost objectives ``cost`` (a list or None)."""
+    from nasl.study.evaluators import parse_evaluator
+    options = _check_options(spec, dict(options or {}))
+    if _DATA_REF in options and _class_of(spec).__name__ != "TrainEvaluator":
+        raise NaslError(f"data is for the training evaluator (digits), not '{spec}'")
+    try:
+        ev = parse_evaluator(spec, **_constructor_options(options))
+    except (ValueError, TypeError) as e:
+        raise NaslError(f"evaluator '{spec}': {e}") from None
+    ev._nasl_options = options
+    return with_cost(ev, cost)
+
+
+def parse_cost(cost) -> list[str]:
+    """``"params,flops"`` or a list of metrics: the checked list (empty for None)."""
+    from nasl.study.cost import METRICS
+    if cost is None:
+        return []
+    items = [c.strip() for c in cost.split(",")] if isinstance(cost, str) else list(cost)
+    bad = [c for c in items if c not in METRICS]
+    if bad or not items:
+        raise NaslError(f"unknown cost metric '{bad[0] if bad else ''}'; known: {', '.join(METRICS)}")
+    return list(dict.fromkeys(items))
+
+
+class WithCost:
+    """An evaluator plus cost metrics as objectives (minimised), for multi-objective search.
+
+    The cost is measured on the model the inner evaluator builds: a training
+    evaluator's input shape and class count are used.
+    """
+
+    def __init__(self, inner, cost):
+        from nasl.study.cost import Constrained
+        self.inner, self.cost = inner, list(cost)
+        self._constrained = Constrained(inner, objectives=self.cost, input_shape=getattr(inner, "input_shape", None))
+        self.directions = dict(self._constrained.directions)
+        self.spec = getattr(inner, "spec", None)
+
+    def __call__(self, request):
+        from nasl.study.cost import measure
+        cost_request = with_classes(request, getattr(self.inner, "num_classes", None))
+        values = measure(cost_request, self.cost, self._constrained.input_shape)
+        out = dict(self.inner(request))
+        out.update(values)
+        return out
+
+    def warm_up(self):
+        warm = getattr(self.inner, "warm_up", None)
+        if callable(warm):
+            warm()
+
+    def __getattr__(self, name):
+        # epochs, input_shape, num_classes ... are the inner evaluator's
+        if name.startswith("__") or name in ("inner", "cost", "_constrained"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def __repr__(self) -> str:
+        return f"WithCost({self.inner!r}, {self.cost})"
+
+
+def with_cost(ev, cost):
+    cost = parse_cost(cost)
+    return WithCost(ev, cost) if cost else ev
+
+
+def inner(ev):
+    """The evaluator under a :class:`WithCost`."""
+    return ev.inner if isinstance(ev, WithCost) else ev
+
+
+def record(ev) -> dict:
+    """What a study records of ``ev`` (see the module doc)."""
+    base = inner(ev)
+    out = {"spec": getattr(base, "spec", None), "repr": repr(ev)}
+    options = dict(getattr(base, "_nasl_options", None) or {})
+    # a training evaluator's model shape, from the data: export and retrain rebuild the same model
+    if getattr(base, "input_shape", None) is not None and isinstance(getattr(base, "num_classes", None), int):
+        options.setdefault("input_shape", list(base.input_shape))
+        options.setdefault("num_classes", int(base.num_classes))
+    if options:
+        out["options"] = options
+    if isinstance(ev, WithCost):
+        out["cost"] = list(ev.cost)
+    # the input shape and class count its networks are built for, from any evaluator that knows them (an
+    # evaluator's ``model_inputs``, as the ``train`` evaluator takes them from the user's data), or from the
+    # options above: an export rebuilds the network from them
+    inputs = getattr(base, "model_inputs", None)
+    if not isinstance(inputs, dict):
+        inputs = options
+    out.update({k: (list(inputs[k]) if k == "input_shape" else inputs[k])
+                for k in ("input_shape", "num_classes") if inputs.get(k) is not None})
+    return out
+
+
+def rebuild(stored: dict, options_override=None):
+    """The evaluator of a recorded ``stored`` record (``options_override`` replaces options, e.g. epochs)."""
+    spec = stored.get("spec")
+    if spec is None:
+        raise NaslError(f"this study's evaluator ({stored.get('repr')}) was an object, not a spec string; "
+                        f"pass it again with evaluator=")
+    options = dict(stored.get("options") or {})
+    options.update(options_override or {})
+    return build(spec, options, stored.get("cost") or None)
+
+
+def with_classes(request, classes):
+    """``request`` with the space's ``param classes`` set to ``classes`` (as the trainer sets it), if it has one."""
+    if classes is None or "classes" in dict(request.params) or "classes" not in request.load_space().params:
+        return request
+    import dataclasses
+    return dataclasses.replace(request, params=tuple(request.params) + (("classes", classes),))
+
+
+def model_shape(config: dict):
+    """``(input_shape, num_classes)`` a study's models were built with (None, None when not recorded)."""
+    ev = config.get("evaluator") if isinstance(config.get("evaluator"), dict) else {}
+    options = ev.get("options") or {}
+    shape = options.get("input_shape", ev.get("input_shape"))
+    return (tuple(shape) if isinstance(shape, list) else shape), options.get("num_classes", ev.get("num_classes"))
+
+
+__all__ = ["build", "rebuild", "record", "parse_cost", "option_names", "WithCost", "model_shape", "inner"]
