@@ -50,3 +50,44 @@ def test_auto_deeplab_segments_at_input_resolution_on_every_path():
     for arch in space.sample(1, n=4):
         model = nasl.compile(space, arch)
         assert list(model.output_shapes.values()) == [(19, 64, 64)], arch
+
+
+def block_qnn_codes(max_layers: int) -> int:
+    """The header's count: layer i has 8i + 2i^2 codes, summed over the depths 1..max_layers."""
+    return sum(math.prod(8 * i + 2 * i * i for i in range(1, d + 1)) for d in range(1, max_layers + 1))
+
+
+def test_block_qnn_size():
+    assert block_qnn_codes(3) == 10 + 10 * 24 + 10 * 24 * 42 == 10_330
+    assert nasl.load(example("block_qnn.nas")).size() == block_qnn_codes(23)
+
+
+def test_block_qnn_small_block_enumerates_and_second_predecessor_is_conditional():
+    space = nasl.load(example("block_qnn.nas"), max_layers=3)
+    archs = list(space.enumerate())
+    assert len(set(archs)) == space.size() == 10_330
+    for a in map(dict, archs[::97]):
+        for i in range(a["block.layers"]):
+            binary = a[f"block.type[{i}]"] in ("add", "concat")
+            assert (f"block.pred2[{i}]" in a) == binary, a
+            kernels = [k for k in a if k.endswith(f"_kernel[{i}]")]
+            has_kernel = a[f"block.type[{i}]"] in ("conv", "max_pool", "avg_pool")
+            assert kernels == ([f"block.{a[f'block.type[{i}]']}_kernel[{i}]"] if has_kernel else []), a
+
+
+def block_out_width(arch: dict) -> int:
+    space = nasl.load(example("block_qnn.nas"), C=4, N=1, max_layers=3)
+    model = nasl.compile(space, space.validate(arch))
+    return model.linear.in_features       # the last block's output channels (16 per state there)
+
+
+def test_block_qnn_output_concatenates_the_layers_no_one_reads():
+    conv = {"block.type[0]": "conv", "block.conv_kernel[0]": 3, "block.pred1[0]": 0}
+    # layer 2 reads the input: both layers are loose ends
+    assert block_out_width({"block.layers": 2, **conv, "block.type[1]": "identity", "block.pred1[1]": 0}) == 32
+    # layer 2 reads layer 1: only layer 2 is
+    assert block_out_width({"block.layers": 2, **conv, "block.type[1]": "identity", "block.pred1[1]": 1}) == 16
+    # add pads the narrower input: concat(0, 0) is 32 wide, add(it, input) too
+    cat = {"block.type[0]": "concat", "block.pred1[0]": 0, "block.pred2[0]": 0}
+    assert block_out_width({"block.layers": 2, **cat, "block.type[1]": "add", "block.pred1[1]": 1,
+                            "block.pred2[1]": 0}) == 32
