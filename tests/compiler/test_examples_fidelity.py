@@ -19,6 +19,7 @@ SHRINK = {
     "nas_bench_101": {"C": 8},
     "auto_deeplab": {"F": 4, "stem": 8, "aspp": 8, "image": 64, "layers": 6},
     "block_qnn": {"max_layers": 6},
+    "dpp_net": {"g": 4},
     "hierarchical_flat": {"nodes": 5},
     "mobilenet": {"stem": 8, "widths": [8, 8, 16, 16, 16], "final": 32, "feature": 32, "classes": 10},
     "path_level": {"max_depth": 2},

@@ -91,3 +91,24 @@ def test_block_qnn_output_concatenates_the_layers_no_one_reads():
     cat = {"block.type[0]": "concat", "block.pred1[0]": 0, "block.pred2[0]": 0}
     assert block_out_width({"block.layers": 2, **cat, "block.type[1]": "add", "block.pred1[1]": 1,
                             "block.pred2[1]": 0}) == 32
+
+
+def test_dpp_net_size():
+    for blocks in (3, 5):
+        per_cell = math.prod(b * b * 8 ** 2 for b in range(1, blocks + 1))
+        assert per_cell == math.factorial(blocks) ** 2 * 8 ** (2 * blocks)
+        assert nasl.load(example("dpp_net.nas"), B=blocks).size() == per_cell
+    assert nasl.load(example("dpp_net.nas")).size() == 9_437_184
+
+
+def test_dpp_net_two_blocks_enumerate():
+    space = nasl.load(example("dpp_net.nas"), B=2)
+    assert len(set(space.enumerate())) == space.size() == 4 * 8 ** 4
+
+
+def test_dpp_net_cells_read_every_earlier_cell_of_their_stage():
+    space = nasl.load(example("dpp_net.nas"), g=4, N=3)
+    graph = space.realize(space.sample(0))
+    # outside the cells, the concatenations are the dense inputs of cells 1 and 2 and the stage output
+    dense = [graph.in_degree(n) for n, d in graph.nodes(data=True) if d.get("op") == "concat" and "cell" not in n]
+    assert dense == [2, 3, 4] * 3
