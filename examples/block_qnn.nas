@@ -62,9 +62,8 @@ def nsc_block(c)(h) {
     depth = int_range(1, max_layers) as layers
     repeat depth as i {
         n = i + 1               # states 0..i are readable: the input and the layers before
-        preds = range(n)
         t = choice(TYPES) as type
-        p1 = choice(preds) as pred1
+        p1 = choice(range(n)) as pred1
         # states[p1]: p1 is a choice, so one `if` per state it may be
         a = inp
         wa = c
@@ -84,7 +83,7 @@ def nsc_block(c)(h) {
         if t == "max_pool" { y = a >> max_pool(k=choice(1, 3) as max_pool_kernel) }
         if t == "avg_pool" { y = a >> avg_pool(k=choice(1, 3) as avg_pool_kernel) }
         if t == "add" or t == "concat" {
-            q = choice(preds) as pred2
+            q = choice(range(n)) as pred2
             p2 = q
             b = inp
             wb = c
