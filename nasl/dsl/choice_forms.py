@@ -100,7 +100,7 @@ def _choice(interp, path, e: A.Call, env, ctx):
         raise EmptySpaceError("choice() needs at least one alternative", e.span)
     # choice(LIST): alternatives are the list's (already evaluated) values
     if len(e.args) == 1 and not isinstance(e.args[0], A.Labelled):
-        only = interp.eval(e.args[0], env, ctx) if not _is_inline(e.args[0]) else None
+        only = interp.eval(e.args[0], env, ctx) if not _is_inline(interp, e.args[0], env) else None
         if isinstance(only, (list, tuple)):
             if not only:
                 raise EmptySpaceError("choice([]) has no alternatives", e.span)
@@ -148,8 +148,16 @@ def _alternatives(interp, choice: Choice, e, ctx, value_of):
     return ChoiceVal(choice.path, choice, alts)
 
 
-def _is_inline(a) -> bool:
-    # a single inline alternative is not a list to expand: choice(conv(k=3))
+# builtins whose call gives a list: choice(range(n)) chooses among its elements
+_LIST_BUILTINS = frozenset({"range", "list", "select", "zip", "enumerate"})
+
+
+def _is_inline(interp, a, env) -> bool:
+    # a single inline alternative is not a list to expand: choice(conv(k=3));
+    # a call of a list builtin (not shadowed by a name of the file) is a list
+    if isinstance(a, A.Call) and isinstance(a.func, A.Name) and a.func.id in _LIST_BUILTINS \
+            and a.func.id not in env and a.func.id not in interp.globals:
+        return False
     return isinstance(a, (A.Num, A.Str, A.Bool, A.Call, A.SeqExpr))
 
 

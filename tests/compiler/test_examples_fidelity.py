@@ -17,6 +17,9 @@ GENERIC = {"C": 4, "N": 1, "layers": 3, "L": 4, "F": 4, "hidden": 8, "depth": 2,
 # per-example overrides (by file stem)
 SHRINK = {
     "nas_bench_101": {"C": 8},
+    "auto_deeplab": {"F": 4, "stem": 8, "aspp": 8, "image": 64, "layers": 6},
+    "block_qnn": {"max_layers": 6},
+    "dpp_net": {"g": 4},
     "hierarchical_flat": {"nodes": 5},
     "mobilenet": {"stem": 8, "widths": [8, 8, 16, 16, 16], "final": 32, "feature": 32, "classes": 10},
     "path_level": {"max_depth": 2},
