@@ -160,7 +160,7 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
         builder = get_builder(d["op"])
         if builder is None:
             raise NaslError(f"op '{d['op']}' has no PyTorch builder", d.get("span"), path=n,
-                            hint="register one with nasl.compiler.torch_op")
+                            hint="pass builder= to nasl.register_op (or use nasl.compiler.torch_op)")
         try:
             impl = factory.build(builder, d["op"], d.get("params") or {}, [shapes[u] for u in ins])
         except Exception as e:  # noqa: BLE001 - a user op's own code failed (see user_ops)

@@ -76,7 +76,27 @@ def cost_rule(*names: str):
 
 
 def get_cost_rule(name: str):
-    return _RULES.get(name)
+    """The cost rule of ``name``: one registered with :func:`cost_rule`, else ``register_op(cost=)``'s
+    (whose result may be a ``{"params", "flops", "macs"}`` dict)."""
+    fn = _RULES.get(name)
+    if fn is None:
+        from nasl.ir.oplib import get_op
+        sig = get_op(name)
+        if sig is not None and sig.cost is not None:
+            return _as_op_cost(sig.cost)
+    return fn
+
+
+def _as_op_cost(rule):
+    def wrapped(p, ins, out):
+        c = rule(p, ins, out)
+        if isinstance(c, OpCost):
+            return c
+        if isinstance(c, dict) and set(c) <= {"params", "flops", "macs"}:
+            return OpCost(**{k: int(v) for k, v in c.items()})
+        raise TypeError(f"a cost rule must return an OpCost or a dict of params, flops and macs, got {c!r}")
+    wrapped.__module__ = getattr(rule, "__module__", None)    # still the user's code (see user_ops)
+    return wrapped
 
 
 # building blocks -----------------------------------------------------------
@@ -230,7 +250,7 @@ def measured_cost(op: str, params: dict, in_shapes: list) -> OpCost:
 
 def op_cost(op: str, params: dict, in_shapes: list, out_shape) -> OpCost:
     """The cost of one op with these inputs and output (shapes without batch)."""
-    rule = _RULES.get(op)
+    rule = get_cost_rule(op)
     if rule is None:
         return measured_cost(op, params, in_shapes)
     return rule(params, [tuple(s) for s in in_shapes], tuple(out_shape))
