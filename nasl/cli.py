@@ -94,6 +94,31 @@ def _parser() -> argparse.ArgumentParser:
 _IMPORTED_FILES: dict = {}     # real path of an op module file -> its module: each file runs once
 
 
+def _import_by_name(name: str) -> None:
+    """Import module ``name``; one in the current folder is found too, as ``python -m`` would.
+
+    The ``nasl`` console script's ``sys.path`` starts at its own bin folder, not at
+    the current one, so ``--ops my_ops`` beside the ``.nas`` file was not found. The
+    folder goes at the end of ``sys.path`` (nothing installed is shadowed) and stays
+    there, so workers and the python export find the module by name again.
+    """
+    import importlib
+    import importlib.util
+    import os
+    try:
+        importlib.import_module(name)
+        return
+    except ModuleNotFoundError as e:
+        top = name.split(".")[0]
+        here = os.getcwd()
+        if e.name != top or here in sys.path or not (
+                os.path.isfile(os.path.join(here, top + ".py")) or os.path.isdir(os.path.join(here, top))):
+            raise
+    sys.path.append(here)
+    importlib.invalidate_caches()
+    importlib.import_module(name)
+
+
 def import_ops(modules) -> None:
     """Import the modules that register user ops: the only code a space can bring in.
 
@@ -128,7 +153,7 @@ def import_ops(modules) -> None:
                     raise
                 _IMPORTED_FILES[real] = module
             else:
-                importlib.import_module(name)
+                _import_by_name(name)
         except (ImportError, OSError, SyntaxError) as e:
             raise NaslError(f"cannot import op module '{name}': {e}") from None
         except Exception as e:  # noqa: BLE001 - the user's module failed, not nasl
