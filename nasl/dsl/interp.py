@@ -114,11 +114,10 @@ class Interpreter(Statements):
                 return PLACEHOLDER
             if isinstance(idx, Sym) or isinstance(obj, Sym):
                 from nasl.dsl.values import OpSym
-                return OpSym(lambda o, i: o[i], (obj, idx), "[]")
-            try:
-                return obj[idx]
-            except (TypeError, IndexError, KeyError) as err:
-                raise NaslTypeError(f"cannot index {_kind(obj)} with {idx!r}: {err}", e.span) from None
+                if isinstance(idx, ChoiceRef) and not isinstance(obj, Sym):
+                    _check_choice_index(obj, idx, e.span)      # at load, not in the trial that draws it
+                return OpSym(lambda o, i: _index(o, i, e.span), (obj, idx), "[]")
+            return _index(obj, idx, e.span)
         if t is A.Cond:
             return self.eval_cond(e, env, ctx)
         if t is A.Labelled:
@@ -381,6 +380,37 @@ def _result_length(op, a, b) -> int:
 def _need_number(v, node):
     if not isinstance(v, (int, float)) or isinstance(v, bool):
         raise NaslTypeError(f"expected a number, got {_kind(v)}", node.span)
+
+
+def _index(obj, idx, span):
+    """``obj[idx]``, where a negative index is an error: nasl does not count from the end.
+
+    A choice that indexes a list (``CH[choice(...)]``) with an alternative
+    below zero was silently a different element; a position says where.
+    """
+    if isinstance(idx, int) and not isinstance(idx, bool) and idx < 0 and isinstance(obj, (list, tuple, str, range)):
+        valid = f"valid indices: 0..{len(obj) - 1}" if len(obj) else f"{_kind(obj)} is empty"
+        raise NaslTypeError(f"index {idx} is negative: nasl does not count from the end ({valid})", span,
+                            hint="write xs[len(xs) - 1] for the last element")
+    try:
+        return obj[idx]
+    except (TypeError, IndexError, KeyError) as err:
+        raise NaslTypeError(f"cannot index {_kind(obj)} with {idx!r}: {err}", span) from None
+
+
+def _check_choice_index(obj, ref, span):
+    """A choice's alternatives used as an index of ``obj`` must not be negative."""
+    if isinstance(ref, ChoiceVal):
+        values = [v for _, v in ref.alts]
+    elif isinstance(ref.choice.domain, range):
+        values = [ref.choice.domain[0]] if len(ref.choice.domain) else []   # ranges ascend: the least
+    elif isinstance(ref.choice.domain, tuple) and ref.choice.kind in ("choice", "int"):
+        values = ref.choice.domain
+    else:
+        return
+    for v in values:
+        if isinstance(v, int) and not isinstance(v, bool) and v < 0:
+            _index(obj, v, span)
 
 
 def _kind(v) -> str:
