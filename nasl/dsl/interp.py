@@ -116,7 +116,7 @@ class Interpreter(Statements):
                 from nasl.dsl.values import OpSym
                 if isinstance(idx, ChoiceRef) and not isinstance(obj, Sym):
                     _check_choice_index(obj, idx, e.span)      # at load, not in the trial that draws it
-                return OpSym(lambda o, i: _index(o, i, e.span), (obj, idx), "[]")
+                return OpSym(lambda o, i: o[_not_negative(o, i, e.span)], (obj, idx), "[]")
             return _index(obj, idx, e.span)
         if t is A.Cond:
             return self.eval_cond(e, env, ctx)
@@ -163,7 +163,7 @@ class Interpreter(Statements):
     def eval_cond(self, e, env, ctx):
         test = self.eval(e.test, env, ctx)
         if isinstance(test, Unknown):
-            raise _unknown_error(test, e.test)
+            return self.eval_cond_unknown(e, test, env, ctx)
         if not isinstance(test, Sym):
             return self.eval(e.then if test else e.orelse, env, ctx)
         from nasl.dsl.guards import as_guard, run_under, split
@@ -173,6 +173,26 @@ class Interpreter(Statements):
             v = run_under(self, ctx, chain, lambda sub: self.eval(branch, env, sub))
             out.append((as_guard(chain) if chain else None, v))
         return merge_values(out)
+
+    def eval_cond_unknown(self, e, test: Unknown, env, ctx):
+        """``s == 1 ? identity : conv(c, stride=s)`` in a genotype, where each use gives ``s``.
+
+        Which branch a use takes is known only at the use, but the genotype's
+        choices are made once for all uses: both branches are elaborated (their
+        choices are the genotype's, unconditionally), and the value is one that
+        works for every use. Tensors and functions are fine (each use builds its
+        own layers); any other value still depends on ``s``, so it stays unknown,
+        and a choice whose domain it reaches is refused by the tie rule, at that
+        choice.
+        """
+        vals = [self.eval(e.then, env, ctx), self.eval(e.orelse, env, ctx)]
+        if all(isinstance(v, Tensor) for v in vals):
+            return PLACEHOLDER
+        if _eq(vals[0], vals[1]) and not isinstance(vals[0], Sym):
+            return vals[0]
+        if all(isinstance(v, (OpFn, DefFn, Compose, DagFn, AbsentType, ChoiceVal, Merged)) for v in vals):
+            return Merged([(None, v) for v in vals])
+        return test
 
     # --------------------------------------------------------------- calls
     def eval_call(self, e: A.Call, env, ctx):
@@ -382,8 +402,8 @@ def _need_number(v, node):
         raise NaslTypeError(f"expected a number, got {_kind(v)}", node.span)
 
 
-def _index(obj, idx, span):
-    """``obj[idx]``, where a negative index is an error: nasl does not count from the end.
+def _not_negative(obj, idx, span):
+    """``idx``, unless it is a negative index of a sequence: nasl does not count from the end.
 
     A choice that indexes a list (``CH[choice(...)]``) with an alternative
     below zero was silently a different element; a position says where.
@@ -392,6 +412,12 @@ def _index(obj, idx, span):
         valid = f"valid indices: 0..{len(obj) - 1}" if len(obj) else f"{_kind(obj)} is empty"
         raise NaslTypeError(f"index {idx} is negative: nasl does not count from the end ({valid})", span,
                             hint="write xs[len(xs) - 1] for the last element")
+    return idx
+
+
+def _index(obj, idx, span):
+    """``obj[idx]``; a negative index is an error (see _not_negative)."""
+    _not_negative(obj, idx, span)
     try:
         return obj[idx]
     except (TypeError, IndexError, KeyError) as err:
@@ -409,8 +435,7 @@ def _check_choice_index(obj, ref, span):
     else:
         return
     for v in values:
-        if isinstance(v, int) and not isinstance(v, bool) and v < 0:
-            _index(obj, v, span)
+        _not_negative(obj, v, span)
 
 
 def _kind(v) -> str:

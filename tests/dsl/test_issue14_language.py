@@ -35,3 +35,88 @@ def test_a_negative_index_computed_from_a_choice_is_an_error_where_it_is_drawn()
 def test_non_negative_choice_indices_still_work():
     space = _load("  return x >> conv(CH[choice(0, 1, 2)])\n")
     assert space.size() == 3
+
+
+# bug 4: the tie rule refused a branch on a use-given parameter though no choice depends on it ------------------
+
+CELL = """input x: [3, 16, 16]
+def cell(c, s)(h) {{
+    op = choice(conv(c, k=3), conv(c, k=5)) as op
+    return h >> op >> ({branch})
+}}
+genotype shared = cell
+network {{
+    h = x >> shared(8, 1)
+    return h >> shared(16, 2)
+}}
+"""
+
+
+def test_a_shared_cell_may_branch_on_a_use_given_stride():
+    space = nasl.loads(CELL.format(branch="s == 1 ? identity : conv(c, stride=s)"), "pnas.nas")
+    assert space.size() == 2 and [c.path for c in space.spec] == ["shared.op"]
+    graph = space.realize({"shared.op": "conv(c,k=5)"})
+    convs = [(d["params"]["c"], d["params"]["k"], d["params"]["stride"]) for _, d in graph.nodes(data=True)
+             if d.get("op") == "conv"]
+    assert sorted(convs) == [(8, 5, 1), (16, 3, 2), (16, 5, 1)]     # only the reduction use strides
+
+
+def test_a_branch_on_a_use_given_parameter_may_hold_choices():
+    space = nasl.loads(CELL.format(branch="s == 1 ? identity : conv(c, k=choice(1, 3) as rk, stride=s)"), "p.nas")
+    assert space.size() == 4
+
+
+def test_a_choice_whose_domain_depends_on_a_use_given_parameter_is_still_refused():
+    with pytest.raises(NaslError, match="the genotype's choices depend on parameter 's'"):
+        nasl.loads(CELL.format(branch="conv(c, k=int_range(1, s))"), "p.nas")
+
+
+def test_alternatives_over_a_use_given_parameter_stay_expressions():
+    # no one number: each use computes "2*c" with its own c
+    space = nasl.loads(CELL.format(branch="conv(s == 1 ? (choice(c, 2 * c) as w) : c)"), "p.nas")
+    assert space.spec["shared.w"].domain == ("c", "2*c")
+    graph = space.realize({"shared.op": "conv(c,k=3)", "shared.w": "2*c"})
+    assert sorted(d["params"]["c"] for _, d in graph.nodes(data=True) if d.get("op") == "conv") == [8, 16, 16, 16]
+
+
+# bug 3: alternatives written as expressions were their source text ---------------------------------------------
+
+DEPTH = """param nl = 2
+input x: [3, 8, 8]
+network {
+    h = x
+    repeat (choice(nl - 1, nl, nl + 1) as depth) { h = h >> conv(8) }
+    return h >> conv(choice(nl * 4, 16, max(nl, 3) * 8) as w)
+}
+"""
+
+
+def test_value_alternatives_are_their_values_in_the_architecture():
+    space = nasl.loads(DEPTH, "d.nas")
+    assert space.spec["depth"].domain == (1, 2, 3)
+    assert space.spec["w"].domain == (8, 16, 24)
+    arch = space.validate(json.loads('{"depth": 3, "w": 24}'))
+    graph = space.realize(arch)
+    assert sum(1 for _, d in graph.nodes(data=True) if d.get("op") == "conv") == 4
+    assert json.loads(json.dumps(dict(space.sample(1)))) in [{"depth": d, "w": w} for d in (1, 2, 3)
+                                                               for w in (8, 16, 24)]
+    assert nasl.loads(DEPTH, "d.nas", nl=3).spec["depth"].domain == (2, 3, 4)
+
+
+def test_a_name_still_labels_a_value_alternative():
+    space = nasl.loads(DEPTH.replace("nl * 4, 16", "nl * 4 as narrow, 16"), "d.nas")
+    assert space.spec["w"].domain == ("narrow", 16, 24)
+    graph = space.realize({"depth": 1, "w": "narrow"})
+    assert [d["params"]["c"] for _, d in graph.nodes(data=True) if d.get("op") == "conv"] == [8, 8]
+
+
+def test_alternatives_with_equal_values_are_refused():
+    with pytest.raises(NaslError, match="alternatives 1 and 2 of this choice are both '4'"):
+        nasl.loads("param nl = 2\ninput x: [3, 8, 8]\nnetwork { return x >> conv(choice(2 * nl, nl + 2)) }\n")
+
+
+def test_op_alternatives_keep_their_labels_without_comments():
+    src = ("input x: [3, 8, 8]\nnetwork {\n    return x >> choice(relu_conv_bn(8, k=3), relu_conv_bn(8,  # big\n"
+           "                 k=5), identity, sep_conv(8)) >> conv(8)\n}\n")
+    assert nasl.loads(src).spec["choice"].domain == ("relu_conv_bn(8,k=3)", "relu_conv_bn(8,k=5)", "identity",
+                                                     "sep_conv")
