@@ -10,7 +10,7 @@ from nasl.dsl.values import (ABSENT, PLACEHOLDER, AbsentType, Builtin, ChoiceRef
 from nasl.ir.choices import Group
 from nasl.ir.errors import (NaslCycleError, NaslError, NaslNameError, NaslTypeError, did_you_mean, lazy_did_you_mean,
                             source_lines)
-from nasl.ir.oplib import VARIADIC, get_op, op_names
+from nasl.ir.oplib import VARIADIC, get_op, is_library_op, op_names
 
 
 class _Return(Exception):
@@ -272,6 +272,7 @@ class Interpreter(Statements):
                 if k in params and n_bound:
                     raise NaslTypeError(f"'{sig.name}' got parameter '{k}' twice", node.span)
                 params[k] = v
+            _check_counts(sig, params, node.span)
             return OpFn(sig, params, node.span)
         if len(tensors) != len(_flatten(args)):
             raise NaslTypeError(f"'{sig.name}': give parameters first and tensors after, "
@@ -294,6 +295,7 @@ class Interpreter(Statements):
         for k, v in params.items():
             if isinstance(v, (Sym, Unknown, Tensor)):
                 raise NaslTypeError(f"'{sig.name}': parameter '{k}' has no concrete value", node.span)
+        _check_counts(sig, params, f.span or node.span)     # a width that depended on a choice is known now
         return ctx.graph.add_op(ctx.nprefix, sig.name, params, tensors, f.span or node.span)
 
     def eval_const_def(self, decl, ctx, node):
@@ -400,6 +402,24 @@ def _result_length(op, a, b) -> int:
 def _need_number(v, node):
     if not isinstance(v, (int, float)) or isinstance(v, bool):
         raise NaslTypeError(f"expected a number, got {_kind(v)}", node.span)
+
+
+# parameters of the library's ops that count channels, features, groups or heads: a float there
+# (a width multiplier, C * 0.75) used to reach the compiler and fail as a "shape mismatch"
+_CHANNELS = ("c", "n")
+_COUNTS = _CHANNELS + ("groups", "heads", "parts")
+
+
+def _check_counts(sig, params: dict, span):
+    if not is_library_op(sig.name):
+        return
+    for k in _COUNTS:
+        v = params.get(k)
+        if isinstance(v, float):
+            what = "channel count" if k in _CHANNELS else f"'{k}'"
+            raise NaslTypeError(f"'{sig.name}': the {what} must be an integer, got {v!r}; "
+                                "use int(), round() or make_divisible()", span,
+                                hint=f"e.g. {sig.name}(make_divisible(C * 0.75)) rounds to a multiple of 8")
 
 
 def _not_negative(obj, idx, span):

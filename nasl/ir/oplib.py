@@ -104,6 +104,11 @@ def register_op(name: str, params: tuple | list | dict = (), *, inputs: int = 1,
     return sig
 
 
+def is_library_op(name: str) -> bool:
+    """Whether ``name`` is one of nasl's own ops (whose parameter conventions nasl checks)."""
+    return name in _LIBRARY and _REGISTRY.get(name) is _LIBRARY[name]
+
+
 def get_op(name: str) -> OpSig | None:
     return _REGISTRY.get(name)
 
@@ -175,5 +180,6 @@ _ARITY = {"add": VARIADIC, "sum": VARIADIC, "mean": VARIADIC, "concat": VARIADIC
           "concat_pad": VARIADIC,
           "Add": 2, "Sub": 2, "Mult": 2, "Div": 2, "Gate3": 3}
 
+_LIBRARY: dict[str, OpSig] = {}
 for _name, _params, _kw in _STD:
-    register_op(_name, _params, inputs=_ARITY.get(_name, 1), **_kw)
+    _LIBRARY[_name] = register_op(_name, _params, inputs=_ARITY.get(_name, 1), **_kw)

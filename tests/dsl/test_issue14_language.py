@@ -120,3 +120,35 @@ def test_op_alternatives_keep_their_labels_without_comments():
            "                 k=5), identity, sep_conv(8)) >> conv(8)\n}\n")
     assert nasl.loads(src).spec["choice"].domain == ("relu_conv_bn(8,k=3)", "relu_conv_bn(8,k=5)", "identity",
                                                      "sep_conv")
+
+
+# builtins int, round, make_divisible; a float channel count is refused at its op ------------------------------
+
+from nasl.dsl.builtins import make_divisible  # noqa: E402
+
+
+@pytest.mark.parametrize("v, divisor, expected", [(12.75, 8, 16), (10, 8, 16), (3, 8, 8), (17, 8, 16),
+                                                  (20, 8, 24), (36, 8, 40), (91, 8, 88), (24 * 0.75, 4, 20),
+                                                  (120 / 4, 8, 32), (4, 8, 8)])
+def test_make_divisible_follows_mobilenets_rule(v, divisor, expected):
+    assert make_divisible(v, divisor) == expected
+    assert make_divisible(v, divisor) >= 0.9 * v and make_divisible(v, divisor) % divisor == 0
+
+
+def test_width_builtins_in_a_space():
+    src = ("param C = 17\ninput x: [3, 8, 8]\nnetwork {\n    return x >> conv(make_divisible(C * 0.75)) >> "
+           "conv(int(C * 0.75)) >> conv(round(C * 0.75)) >> conv(make_divisible((choice(16, 24) as w) * 0.75, "
+           "divisor=4))\n}\n")
+    graph = nasl.loads(src).realize({"w": 24})
+    assert [d["params"]["c"] for _, d in graph.nodes(data=True) if d.get("op") == "conv"] == [16, 12, 13, 20]
+
+
+@pytest.mark.parametrize("width, shown", [("C * 0.75", "12.75"), ("C * w", "12.0")])
+def test_a_float_channel_count_is_an_error_at_its_op(width, shown):
+    src = ("param C = 17\ninput x: [3, 8, 8]\nnetwork {\n    w = choice(0.75) as m\n"
+           f"    return x >> conv({width.replace('C * w', '16 * w')}) >> relu\n}}\n")
+    with pytest.raises(NaslError, match=rf"'conv': the channel count must be an integer, got {shown}; "
+                                         r"use int\(\), round\(\) or make_divisible\(\)") as e:
+        space = nasl.loads(src, "f.nas")
+        space.realize(space.sample(0))
+    assert (e.value.span.line, e.value.span.col) == (5, 17)
