@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("file", metavar="FILE")
     m.add_argument("-n", type=int, default=1, help="how many (default 1)")
     m.add_argument("--seed", type=int, default=None, help="random seed")
+    m.add_argument("--mode", choices=["uniform-architecture", "uniform-choice"], default="uniform-architecture",
+                   help="every architecture equally likely (default), or each active choice uniform, top-down")
     k = sub.add_parser("compile", parents=[common, arch_opts], help="compile an architecture; print layers, params, FLOPs")
     k.add_argument("file", metavar="FILE")
     k.add_argument("--input-shape", action="append", default=[], metavar="[NAME=]C,H,W",
@@ -253,7 +255,7 @@ def _sample(args) -> int:
     rng = random.Random(args.seed)      # the draws of space.sample(seed, n), one at a time
     out = sys.stdout
     for _ in range(args.n):             # streamed: -n 100000000 needs no list of them all
-        out.write(space.sample(rng).to_json() + "\n")
+        out.write(space.sample(rng, mode=args.mode).to_json() + "\n")
     return 0
 
 
