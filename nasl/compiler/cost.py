@@ -12,7 +12,11 @@ Each op has a *cost rule* ``rule(params, in_shapes, out_shape) -> OpCost``
   and elementwise merges count nothing;
 - ``macs``: the multiply-adds of the convolutions and linear layers, with
   one add per output for a bias. This is what NAS-Bench-201 publishes as
-  "FLOPs" (7.78305M to 220.11969M on CIFAR-10).
+  "FLOPs" (7.78305M to 220.11969M on CIFAR-10), with one difference: the
+  benchmark's code runs every edge of a cell, so it also counts the ops
+  whose node feeds only ``none`` edges, which nasl's forward never runs.
+  ``cost(..., count_dead=True)`` counts them too and gives the published
+  numbers.
 
 An op without a cost rule (a user op registered only with a builder) is
 built once on the ``meta`` device, where its weights take no memory, and
@@ -256,11 +260,13 @@ def op_cost(op: str, params: dict, in_shapes: list, out_shape) -> OpCost:
     return rule(params, [tuple(s) for s in in_shapes], tuple(out_shape))
 
 
-def cost_graph(graph, input_shape=None) -> Cost:
+def cost_graph(graph, input_shape=None, count_dead: bool = False) -> Cost:
     """The :class:`Cost` of an ``ArchGraph`` (see :func:`cost`).
 
     Dead ops (on no path to an output) count their parameters, which the
-    compiled module holds, but no FLOPs, since its forward never runs them.
+    compiled module holds, but no FLOPs, since its forward never runs them;
+    with ``count_dead`` they count their FLOPs too, as code that runs every
+    op of a cell does (NAS-Bench-201's).
     """
     plan = plan_graph(graph)
     shapes = infer_shapes(graph, input_shape, plan)
@@ -275,7 +281,7 @@ def cost_graph(graph, input_shape=None) -> Cost:
             c = op_cost(d["op"], d.get("params") or {}, [shapes[u] for u in plan.inputs[n]], shapes[n])
         except Exception as e:  # noqa: BLE001 - a user op's own code failed (see user_ops)
             reraise(e, n, d, "while its cost was counted")
-        if n not in plan.live:          # the module holds its weights, but the forward never runs it
+        if n not in plan.live and not count_dead:   # the module holds its weights; its forward never runs it
             c = OpCost(params=c.params)
         per_op[n], names[n] = c, d["op"]
         total += c
@@ -283,14 +289,17 @@ def cost_graph(graph, input_shape=None) -> Cost:
     return Cost(total.params, total.flops, total.macs, len(per_op), per_op, names, outs)
 
 
-def cost(space, arch, input_shape=None) -> Cost:
+def cost(space, arch, input_shape=None, count_dead: bool = False) -> Cost:
     """Parameters, FLOPs and MACs of one architecture of ``space``, for one sample.
 
     ``cost(...).params`` equals the compiled module's parameter count and
     ``.flops`` what ``FlopCounterMode`` counts for its forward at batch 1;
     nothing is built. ``input_shape`` is as for ``nasl.compile``.
+    ``count_dead=True`` also counts the FLOPs of ops the forward never runs
+    (those feeding only ``none`` edges): NAS-Bench-201's published "FLOPs"
+    are ``cost(..., count_dead=True).macs``.
     """
-    return cost_graph(space.realize(arch), input_shape)
+    return cost_graph(space.realize(arch), input_shape, count_dead)
 
 
 __all__ = ["Cost", "OpCost", "cost", "cost_graph", "op_cost", "cost_rule", "get_cost_rule", "conv", "linear",
