@@ -162,12 +162,27 @@ def import_ops(modules) -> None:
             raise NaslError(f"op module '{name}' failed: {type(e).__name__}: {e}") from None
 
 
+def _attach_source(e: NaslError) -> None:
+    """Give an error raised away from its space (compile, export, a study) the text of the
+    ``.nas`` file its span names, so that it renders with the source line and a caret."""
+    errors = getattr(e, "errors", None) or [e]
+    for err in errors:
+        span = err.span
+        if err.source is None and span is not None and span.file and span.file.endswith(".nas"):
+            from nasl.ir.reading import MAX_SOURCE_BYTES, read_text, strip_bom
+            try:
+                err.with_source(strip_bom(read_text(span.file, "the space", MAX_SOURCE_BYTES)))
+            except (NaslError, OSError, ValueError):
+                pass            # gone or unreadable since: the position alone still says where
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         import_ops(args.ops)
         return _COMMANDS[args.command](args)
     except NaslError as e:
+        _attach_source(e)
         print(e.render(), file=sys.stderr)
         if args.traceback:
             traceback.print_exc()

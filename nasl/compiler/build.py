@@ -201,11 +201,19 @@ def compile(space, arch, input_shape=None) -> fx.GraphModule:
     Raises ``NaslError`` for an architecture that does not fit the space or
     a shape mismatch, pointing at the ``.nas`` span.
     """
-    return compile_graph(space.realize(arch), input_shape)
+    try:
+        return compile_graph(space.realize(arch), input_shape)
+    except NaslError as e:              # a shape error's span indexes the space's source: draw its caret
+        raise e.with_source(source_of(space)) from None
+
+
+def source_of(space) -> str | None:
+    """The text of a space's program, which the spans of its errors index (None without one)."""
+    return getattr(getattr(space, "_backend", None), "source", None)
 
 
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-__all__ = ["compile", "compile_graph", "module_paths", "sanitize", "count_params"]
+__all__ = ["compile", "compile_graph", "module_paths", "sanitize", "count_params", "source_of"]

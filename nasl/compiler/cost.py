@@ -32,6 +32,7 @@ from typing import Callable
 from nasl.compiler.infer import infer_shapes
 from nasl.compiler.plan import plan_graph
 from nasl.compiler.user_ops import reraise
+from nasl.ir.errors import NaslError
 
 
 @dataclass(frozen=True)
@@ -299,7 +300,10 @@ def cost(space, arch, input_shape=None, count_dead: bool = False) -> Cost:
     (those feeding only ``none`` edges): NAS-Bench-201's published "FLOPs"
     are ``cost(..., count_dead=True).macs``.
     """
-    return cost_graph(space.realize(arch), input_shape, count_dead)
+    try:
+        return cost_graph(space.realize(arch), input_shape, count_dead)
+    except NaslError as e:              # draw the caret under a shape error's span
+        raise e.with_source(getattr(getattr(space, "_backend", None), "source", None)) from None
 
 
 __all__ = ["Cost", "OpCost", "cost", "cost_graph", "op_cost", "cost_rule", "get_cost_rule", "conv", "linear",

@@ -330,9 +330,13 @@ class Space:
             arch = Architecture(arch)
         values = dict(arch)
         seen = set()
+        source = getattr(self._backend, "source", None)       # for the caret under the span
         for c in self.spec.active_choices(values):
             seen.add(c.path)
-            checked_value(c, values)
+            try:
+                checked_value(c, values)
+            except NaslError as e:
+                raise e.with_source(source) from None
         extra = [p for p in values if p not in seen]
         if extra:
             p = extra[0]
@@ -340,7 +344,7 @@ class Space:
                                       hint=did_you_mean(p, seen) or "inactive choices must be left out")
         for con in self.spec.active_constraints(values):
             if not con.satisfied(values):
-                raise ConstraintViolation(f"constraint violated: {con.message}", con.span)
+                raise ConstraintViolation(f"constraint violated: {con.message}", con.span, source=source)
         return arch
 
     def realize(self, arch: Mapping):

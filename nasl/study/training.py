@@ -258,8 +258,12 @@ class TrainEvaluator:
             request = dataclasses.replace(request, params=tuple(request.params) + (("classes", self.num_classes),))
             space = request.load_space()
         graph = space.realize(request.architecture())
-        shape, _ = self.fit_input_shape(graph, getattr(space._backend, "source", None))
-        model = compile_graph(graph, shape)
+        source = getattr(space._backend, "source", None)
+        shape, _ = self.fit_input_shape(graph, source)
+        try:
+            model = compile_graph(graph, shape)
+        except NaslError as e:
+            raise e.with_source(source) from None
         outs = list(model.output_shapes.values())
         if len(outs) != 1 or tuple(outs[0]) != (self.num_classes,):
             raise ValueError(f"the network must output {self.num_classes} class scores (shape "

@@ -242,7 +242,7 @@ CHECK_CASES = {
                "6:21: error: 'cell' takes 2 input(s) (a, b), got 1"),
     # shapes that do not fit in the realized architecture
     "shapes": ("network {\n    a = choice(4, 8)\n    return add(x >> conv(a), x >> conv(16))\n}\n",
-               "4:12: error: shape mismatch at 'add' (add): cannot add tensors of different shapes"),
+               "4:35: error: shape mismatch at 'add' (add): cannot add tensors of different shapes"),
 }
 
 
