@@ -204,7 +204,8 @@ def compile(space, arch, input_shape=None) -> fx.GraphModule:
     try:
         return compile_graph(space.realize(arch), input_shape)
     except NaslError as e:              # a shape error's span indexes the space's source: draw its caret
-        raise e.with_source(source_of(space)) from None
+        e.with_source(source_of(space))
+        raise                           # as it was: --traceback shows a user op's own frames
 
 
 def source_of(space) -> str | None:

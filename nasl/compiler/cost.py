@@ -303,7 +303,8 @@ def cost(space, arch, input_shape=None, count_dead: bool = False) -> Cost:
     try:
         return cost_graph(space.realize(arch), input_shape, count_dead)
     except NaslError as e:              # draw the caret under a shape error's span
-        raise e.with_source(getattr(getattr(space, "_backend", None), "source", None)) from None
+        e.with_source(getattr(getattr(space, "_backend", None), "source", None))
+        raise
 
 
 __all__ = ["Cost", "OpCost", "cost", "cost_graph", "op_cost", "cost_rule", "get_cost_rule", "conv", "linear",

@@ -336,7 +336,8 @@ class Space:
             try:
                 checked_value(c, values)
             except NaslError as e:
-                raise e.with_source(source) from None
+                e.with_source(source)
+                raise
         extra = [p for p in values if p not in seen]
         if extra:
             p = extra[0]

@@ -263,7 +263,8 @@ class TrainEvaluator:
         try:
             model = compile_graph(graph, shape)
         except NaslError as e:
-            raise e.with_source(source) from None
+            e.with_source(source)
+            raise
         outs = list(model.output_shapes.values())
         if len(outs) != 1 or tuple(outs[0]) != (self.num_classes,):
             raise ValueError(f"the network must output {self.num_classes} class scores (shape "
