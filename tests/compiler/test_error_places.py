@@ -10,7 +10,8 @@ import nasl  # noqa: E402
 from nasl.cli import main  # noqa: E402
 
 MERGE = "input x: [3, 8, 8]\nnetwork {\n    a = x >> conv(8)\n    b = x >> conv(16)\n    return add(a, b)\n}\n"
-CONSTRAINT = "input x: [3, 8, 8]\nnetwork {\n    a = choice(1, 2, 3) as a\n    require a > 1\n    return x >> conv(4)\n}\n"
+CONSTRAINT = ("input x: [3, 8, 8]\nnetwork {\n    a = choice(1, 2, 3) as a\n    require a > 1\n"
+              "    return x >> conv(4)\n}\n")
 
 
 def test_a_merge_mismatch_points_at_the_op_that_made_the_odd_width():

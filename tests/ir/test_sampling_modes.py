@@ -61,7 +61,8 @@ def test_uniform_choice_says_which_constraint_fails():
     space = nasl.loads(DEPTH.replace("    return h", "    require depth > 9\n    return h"), "d.nas")
     # known to be empty by counting, after a few draws, instead of seconds of rejection
     with pytest.raises(nasl.UnsatisfiableError,
-                       match=r"no architecture satisfies the constraints \(the first constraint is 'require depth > 9'\)"):
+                       match=r"no architecture satisfies the constraints "
+                             r"\(the first constraint is 'require depth > 9'\)"):
         space.sample(0, mode="uniform-choice")
 
 
