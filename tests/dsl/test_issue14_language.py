@@ -152,3 +152,12 @@ def test_a_float_channel_count_is_an_error_at_its_op(width, shown):
         space = nasl.loads(src, "f.nas")
         space.realize(space.sample(0))
     assert (e.value.span.line, e.value.span.col) == (5, 17)
+
+
+def test_a_labelled_value_is_its_value_in_repeat_counts_and_constraints():
+    src = DEPTH.replace("repeat (choice(nl - 1, nl, nl + 1) as depth)",
+                        "d = choice(nl - 1, nl, nl + 1 as deep) as depth\n    require d > 1\n    repeat d")
+    space = nasl.loads(src, "d.nas")
+    assert space.spec["depth"].domain == (1, 2, "deep") and space.size() == 2 * 3       # depth 1 is excluded
+    graph = space.realize({"depth": "deep", "w": 8})
+    assert sum(1 for _, d in graph.nodes(data=True) if d.get("op") == "conv") == 4
