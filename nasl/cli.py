@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("file", metavar="FILE")
     m.add_argument("-n", type=int, default=1, help="how many (default 1)")
     m.add_argument("--seed", type=int, default=None, help="random seed")
+    m.add_argument("--mode", choices=["uniform-architecture", "uniform-choice"], default="uniform-architecture",
+                   help="every architecture equally likely (default), or each active choice uniform, top-down")
     k = sub.add_parser("compile", parents=[common, arch_opts], help="compile an architecture; print layers, params, FLOPs")
     k.add_argument("file", metavar="FILE")
     k.add_argument("--input-shape", action="append", default=[], metavar="[NAME=]C,H,W",
@@ -92,6 +94,31 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _IMPORTED_FILES: dict = {}     # real path of an op module file -> its module: each file runs once
+
+
+def _import_by_name(name: str) -> None:
+    """Import module ``name``; one in the current folder is found too, as ``python -m`` would.
+
+    The ``nasl`` console script's ``sys.path`` starts at its own bin folder, not at
+    the current one, so ``--ops my_ops`` beside the ``.nas`` file was not found. The
+    folder goes at the end of ``sys.path`` (nothing installed is shadowed) and stays
+    there, so workers and the python export find the module by name again.
+    """
+    import importlib
+    import importlib.util
+    import os
+    try:
+        importlib.import_module(name)
+        return
+    except ModuleNotFoundError as e:
+        top = name.split(".")[0]
+        here = os.getcwd()
+        if e.name != top or here in sys.path or not (
+                os.path.isfile(os.path.join(here, top + ".py")) or os.path.isdir(os.path.join(here, top))):
+            raise
+    sys.path.append(here)
+    importlib.invalidate_caches()
+    importlib.import_module(name)
 
 
 def import_ops(modules) -> None:
@@ -128,11 +155,25 @@ def import_ops(modules) -> None:
                     raise
                 _IMPORTED_FILES[real] = module
             else:
-                importlib.import_module(name)
+                _import_by_name(name)
         except (ImportError, OSError, SyntaxError) as e:
             raise NaslError(f"cannot import op module '{name}': {e}") from None
         except Exception as e:  # noqa: BLE001 - the user's module failed, not nasl
             raise NaslError(f"op module '{name}' failed: {type(e).__name__}: {e}") from None
+
+
+def _attach_source(e: NaslError) -> None:
+    """Give an error raised away from its space (compile, export, a study) the text of the
+    ``.nas`` file its span names, so that it renders with the source line and a caret."""
+    errors = getattr(e, "errors", None) or [e]
+    for err in errors:
+        span = err.span
+        if err.source is None and span is not None and span.file and span.file.endswith(".nas"):
+            from nasl.ir.reading import MAX_SOURCE_BYTES, read_text, strip_bom
+            try:
+                err.with_source(strip_bom(read_text(span.file, "the space", MAX_SOURCE_BYTES)))
+            except (NaslError, OSError, ValueError):
+                pass            # gone or unreadable since: the position alone still says where
 
 
 def main(argv=None) -> int:
@@ -141,6 +182,7 @@ def main(argv=None) -> int:
         import_ops(args.ops)
         return _COMMANDS[args.command](args)
     except NaslError as e:
+        _attach_source(e)
         print(e.render(), file=sys.stderr)
         if args.traceback:
             __import__("traceback").print_exc()
@@ -229,7 +271,7 @@ def _sample(args) -> int:
     rng = random.Random(args.seed)      # the draws of space.sample(seed, n), one at a time
     out = sys.stdout
     for _ in range(args.n):             # streamed: -n 100000000 needs no list of them all
-        out.write(space.sample(rng).to_json() + "\n")
+        out.write(space.sample(rng, mode=args.mode).to_json() + "\n")
     return 0
 
 

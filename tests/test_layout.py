@@ -15,7 +15,9 @@ ALLOWED = {
     "ir": {"nasl.ir"},
     "dsl": {"nasl.ir", "nasl.dsl"},
     "compiler": {"nasl.ir", "nasl.compiler"},
-    "searchers": {"nasl.ir.choice", "nasl.ir.choices", "nasl.ir.architecture", "nasl.ir.errors", "nasl.searchers"},
+    # counting and sampling work on the ChoiceSpec alone (the random searcher's uniform-architecture mode)
+    "searchers": {"nasl.ir.choice", "nasl.ir.choices", "nasl.ir.architecture", "nasl.ir.errors", "nasl.ir.counting",
+                  "nasl.ir.sampling", "nasl.searchers"},
     "formats": {"nasl.ir", "nasl.formats"},
 }
 

@@ -160,7 +160,7 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
         builder = get_builder(d["op"])
         if builder is None:
             raise NaslError(f"op '{d['op']}' has no PyTorch builder", d.get("span"), path=n,
-                            hint="register one with nasl.compiler.torch_op")
+                            hint="pass builder= to nasl.register_op (or use nasl.compiler.torch_op)")
         try:
             impl = factory.build(builder, d["op"], d.get("params") or {}, [shapes[u] for u in ins])
         except Exception as e:  # noqa: BLE001 - a user op's own code failed (see user_ops)
@@ -201,11 +201,20 @@ def compile(space, arch, input_shape=None) -> fx.GraphModule:
     Raises ``NaslError`` for an architecture that does not fit the space or
     a shape mismatch, pointing at the ``.nas`` span.
     """
-    return compile_graph(space.realize(arch), input_shape)
+    try:
+        return compile_graph(space.realize(arch), input_shape)
+    except NaslError as e:              # a shape error's span indexes the space's source: draw its caret
+        e.with_source(source_of(space))
+        raise                           # as it was: --traceback shows a user op's own frames
+
+
+def source_of(space) -> str | None:
+    """The text of a space's program, which the spans of its errors index (None without one)."""
+    return getattr(getattr(space, "_backend", None), "source", None)
 
 
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-__all__ = ["compile", "compile_graph", "module_paths", "sanitize", "count_params"]
+__all__ = ["compile", "compile_graph", "module_paths", "sanitize", "count_params", "source_of"]

@@ -12,7 +12,11 @@ Each op has a *cost rule* ``rule(params, in_shapes, out_shape) -> OpCost``
   and elementwise merges count nothing;
 - ``macs``: the multiply-adds of the convolutions and linear layers, with
   one add per output for a bias. This is what NAS-Bench-201 publishes as
-  "FLOPs" (7.78305M to 220.11969M on CIFAR-10).
+  "FLOPs" (7.78305M to 220.11969M on CIFAR-10), with one difference: the
+  benchmark's code runs every edge of a cell, so it also counts the ops
+  whose node feeds only ``none`` edges, which nasl's forward never runs.
+  ``cost(..., count_dead=True)`` counts them too and gives the published
+  numbers.
 
 An op without a cost rule (a user op registered only with a builder) is
 built once on the ``meta`` device, where its weights take no memory, and
@@ -29,6 +33,7 @@ from nasl.compiler.infer import infer_shapes
 from nasl.compiler.plan import plan_graph
 from nasl.compiler.shapes_ext import mbconv_widths, se_width
 from nasl.compiler.user_ops import reraise
+from nasl.ir.errors import NaslError
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,27 @@ def cost_rule(*names: str):
 
 
 def get_cost_rule(name: str):
-    return _RULES.get(name)
+    """The cost rule of ``name``: one registered with :func:`cost_rule`, else ``register_op(cost=)``'s
+    (whose result may be a ``{"params", "flops", "macs"}`` dict)."""
+    fn = _RULES.get(name)
+    if fn is None:
+        from nasl.ir.oplib import get_op
+        sig = get_op(name)
+        if sig is not None and sig.cost is not None:
+            return _as_op_cost(sig.cost)
+    return fn
+
+
+def _as_op_cost(rule):
+    def wrapped(p, ins, out):
+        c = rule(p, ins, out)
+        if isinstance(c, OpCost):
+            return c
+        if isinstance(c, dict) and set(c) <= {"params", "flops", "macs"}:
+            return OpCost(**{k: int(v) for k, v in c.items()})
+        raise TypeError(f"a cost rule must return an OpCost or a dict of params, flops and macs, got {c!r}")
+    wrapped.__module__ = getattr(rule, "__module__", None)    # still the user's code (see user_ops)
+    return wrapped
 
 
 # building blocks -----------------------------------------------------------
@@ -235,17 +260,19 @@ def measured_cost(op: str, params: dict, in_shapes: list) -> OpCost:
 
 def op_cost(op: str, params: dict, in_shapes: list, out_shape) -> OpCost:
     """The cost of one op with these inputs and output (shapes without batch)."""
-    rule = _RULES.get(op)
+    rule = get_cost_rule(op)
     if rule is None:
         return measured_cost(op, params, in_shapes)
     return rule(params, [tuple(s) for s in in_shapes], tuple(out_shape))
 
 
-def cost_graph(graph, input_shape=None) -> Cost:
+def cost_graph(graph, input_shape=None, count_dead: bool = False) -> Cost:
     """The :class:`Cost` of an ``ArchGraph`` (see :func:`cost`).
 
     Dead ops (on no path to an output) count their parameters, which the
-    compiled module holds, but no FLOPs, since its forward never runs them.
+    compiled module holds, but no FLOPs, since its forward never runs them;
+    with ``count_dead`` they count their FLOPs too, as code that runs every
+    op of a cell does (NAS-Bench-201's).
     """
     plan = plan_graph(graph)
     shapes = infer_shapes(graph, input_shape, plan)
@@ -260,7 +287,7 @@ def cost_graph(graph, input_shape=None) -> Cost:
             c = op_cost(d["op"], d.get("params") or {}, [shapes[u] for u in plan.inputs[n]], shapes[n])
         except Exception as e:  # noqa: BLE001 - a user op's own code failed (see user_ops)
             reraise(e, n, d, "while its cost was counted")
-        if n not in plan.live:          # the module holds its weights, but the forward never runs it
+        if n not in plan.live and not count_dead:   # the module holds its weights; its forward never runs it
             c = OpCost(params=c.params)
         per_op[n], names[n] = c, d["op"]
         total += c
@@ -268,14 +295,21 @@ def cost_graph(graph, input_shape=None) -> Cost:
     return Cost(total.params, total.flops, total.macs, len(per_op), per_op, names, outs)
 
 
-def cost(space, arch, input_shape=None) -> Cost:
+def cost(space, arch, input_shape=None, count_dead: bool = False) -> Cost:
     """Parameters, FLOPs and MACs of one architecture of ``space``, for one sample.
 
     ``cost(...).params`` equals the compiled module's parameter count and
     ``.flops`` what ``FlopCounterMode`` counts for its forward at batch 1;
     nothing is built. ``input_shape`` is as for ``nasl.compile``.
+    ``count_dead=True`` also counts the FLOPs of ops the forward never runs
+    (those feeding only ``none`` edges): NAS-Bench-201's published "FLOPs"
+    are ``cost(..., count_dead=True).macs``.
     """
-    return cost_graph(space.realize(arch), input_shape)
+    try:
+        return cost_graph(space.realize(arch), input_shape, count_dead)
+    except NaslError as e:              # draw the caret under a shape error's span
+        e.with_source(getattr(getattr(space, "_backend", None), "source", None))
+        raise
 
 
 __all__ = ["Cost", "OpCost", "cost", "cost_graph", "op_cost", "cost_rule", "get_cost_rule", "conv", "linear",

@@ -78,8 +78,7 @@ def infer_shapes(graph, input_shape=None, plan: Plan | None = None, missing_ok: 
                             hint="register one with nasl.compiler.torch_op (and a shape rule with "
                                  "nasl.compiler.shape_rule)") from None
         except ShapeError as e:
-            raise NaslError(f"shape mismatch at '{n}' ({d['op']}): {e}", d.get("span"), path=n,
-                            hint="input shapes: " + ", ".join(str(list(s)) for s in ins)) from None
+            raise _mismatch(graph, n, d, plan.inputs[n], ins, e) from None
         except Exception as e:  # noqa: BLE001 - a user op's own code failed (see user_ops)
             if isinstance(e, (RuntimeError, MemoryError)):      # a user op without shape rule is built for its shape
                 from nasl.compiler.budget import allocation_error
@@ -88,6 +87,43 @@ def infer_shapes(graph, input_shape=None, plan: Plan | None = None, missing_ok: 
                     raise alloc from None
             reraise(e, n, d, "during shape inference")
     return shapes
+
+
+def _mismatch(graph, n, d, inputs, ins, e) -> NaslError:
+    """The error of op ``n`` whose inputs do not fit it.
+
+    A merge of tensors that disagree is usually right and one of its inputs
+    wrong: the op that made the input that differs from the first one (the
+    main path of ``add(h, h >> conv(c))``) is the place to fix, so the error
+    points there and the hint says where they merge.
+    """
+    shapes = ", ".join(str(list(s)) for s in ins)
+    message = f"shape mismatch at '{n}' ({d['op']}): {e}"
+    culprit = _odd_input(graph, d, inputs, ins)
+    if culprit is None:
+        return NaslError(message, d.get("span"), path=n, hint="input shapes: " + shapes)
+    u, shape = culprit
+    ud = graph.nodes[u]
+    span = d.get("span")
+    merged = f" at {span.line}:{span.col}" if span is not None else ""
+    return NaslError(f"{message}; '{u}' ({ud['op']}) makes {list(shape)}, where the first input has "
+                     f"{list(ins[0])}", ud.get("span"), path=u,
+                     hint=f"merged by '{n}' ({d['op']}){merged}; input shapes: {shapes}")
+
+
+def _odd_input(graph, d, inputs, ins):
+    """``(node, shape)`` of the first input of merge ``d`` unlike its first, when an op with a span made it."""
+    from nasl.ir.oplib import VARIADIC, get_op
+    sig = get_op(d.get("op"))
+    if sig is None or sig.inputs != VARIADIC or len(ins) < 2:
+        return None
+    # a concatenation joins channels: only the other dimensions must agree
+    key = (lambda s: tuple(s[1:])) if d["op"].startswith("concat") else tuple
+    for u, s in zip(inputs[1:], ins[1:]):
+        if key(s) != key(ins[0]):
+            ud = graph.nodes[u]
+            return (u, s) if ud.get("kind") == "op" and ud.get("span") is not None else None
+    return None
 
 
 __all__ = ["infer_shapes", "input_shapes"]

@@ -25,6 +25,7 @@ from torch import nn
 
 from nasl.compiler.clone import cloneable
 from nasl.compiler.shapes import op_shape, same_padding
+from nasl.ir.oplib import get_op, op_names
 
 _BUILDERS: dict[str, Callable] = {}
 
@@ -42,17 +43,23 @@ def torch_op(*names: str, replace: bool = False):
 
 
 def get_builder(name: str):
-    return _BUILDERS.get(name)
+    """The builder of ``name``: one registered with :func:`torch_op`, else ``register_op(builder=)``'s."""
+    fn = _BUILDERS.get(name)
+    if fn is None:
+        sig = get_op(name)
+        fn = sig.builder if sig is not None else None
+    return fn
 
 
 def torch_ops(pattern: str = "*") -> list:
     """Names of the ops with a PyTorch builder that match a glob pattern, sorted."""
-    return sorted(n for n in _BUILDERS if fnmatch.fnmatchcase(n, pattern))
+    names = set(_BUILDERS) | {n for n in op_names() if get_op(n).builder is not None}
+    return sorted(n for n in names if fnmatch.fnmatchcase(n, pattern))
 
 
 def build_op(name: str, params: dict, in_shapes: list):
     """``(impl, out_shape)`` of one op; raises ``KeyError`` for an op without builder."""
-    builder = _BUILDERS.get(name)
+    builder = get_builder(name)
     if builder is None:
         raise KeyError(name)
     return builder(params, [tuple(s) for s in in_shapes])

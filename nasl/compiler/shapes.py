@@ -45,7 +45,13 @@ def shape_rule(*names: str):
 
 
 def get_shape_rule(name: str):
-    return _RULES.get(name)
+    """The shape rule of ``name``: one registered with :func:`shape_rule`, else ``register_op(shape=)``'s."""
+    fn = _RULES.get(name)
+    if fn is None:
+        from nasl.ir.oplib import get_op
+        sig = get_op(name)
+        fn = sig.shape if sig is not None else None
+    return fn
 
 
 def same_padding(k: int, dilation: int = 1) -> int:
@@ -279,7 +285,7 @@ def _slice(p, ins):
 
 def op_shape(op: str, params: dict, in_shapes: list) -> Shape:
     """The output shape of one op; raises :class:`ShapeError`."""
-    rule = _RULES.get(op)
+    rule = get_shape_rule(op)
     if rule is not None:
         return tuple(rule(params, [tuple(s) for s in in_shapes]))
     from nasl.compiler.layers import get_builder

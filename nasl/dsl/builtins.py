@@ -1,6 +1,7 @@
 """Functions available in every ``.nas`` file (besides ops and choice forms)."""
 from __future__ import annotations
 
+import functools
 import re
 
 from nasl.dsl.context import MAX_LENGTH
@@ -16,9 +17,9 @@ def _lift(name, fn):
             if isinstance(a, Unknown):
                 return a
         if any(isinstance(a, Sym) for a in args):
-            if kwargs:
-                raise NaslTypeError(f"{name}(...) of a choice takes no keyword arguments", node.span)
-            return OpSym(fn, tuple(args), name)
+            if any(isinstance(v, Sym) for v in kwargs.values()):
+                raise NaslTypeError(f"{name}(...): a keyword argument may not depend on a choice", node.span)
+            return OpSym(functools.partial(fn, **kwargs) if kwargs else fn, tuple(args), name)
         try:
             return fn(*args, **kwargs)
         except (TypeError, ValueError, IndexError) as err:
@@ -40,6 +41,39 @@ def _range(*args):
     if n > MAX_LENGTH:
         raise ValueError(f"{n:,} items is more than the {MAX_LENGTH:,} a range may have")
     return list(r)
+
+
+def _number(x, what: str):
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"{what} must be a number, got {x!r}")
+
+
+def _int(x):
+    """``int(x)``: a number towards zero (a width multiplier's result as a channel count)."""
+    _number(x, "int(x): x")
+    return int(x)
+
+
+def _round(x, ndigits=None):
+    """``round(x)``: the nearest int (halves to even, as Python does); ``round(x, n)`` a float."""
+    _number(x, "round(x): x")
+    if ndigits is not None and (isinstance(ndigits, bool) or not isinstance(ndigits, int)):
+        raise TypeError(f"round(x, ndigits): ndigits must be an int, got {ndigits!r}")
+    return round(x) if ndigits is None else round(x, ndigits)
+
+
+def make_divisible(v, divisor=8, min_value=None):
+    """MobileNet's channel rule: ``v`` rounded to a multiple of ``divisor``, at least ``min_value``
+    (default ``divisor``), and never more than 10% below ``v`` (one ``divisor`` more if it would be)."""
+    _number(v, "make_divisible(v): v")
+    for n, x in (("divisor", divisor), ("min_value", min_value)):
+        if x is not None and (isinstance(x, bool) or not isinstance(x, int) or x <= 0):
+            raise TypeError(f"make_divisible(...): {n} must be a positive int, got {x!r}")
+    floor = divisor if min_value is None else min_value
+    out = max(floor, int(v + divisor / 2) // divisor * divisor)
+    if out < 0.9 * v:
+        out += divisor
+    return out
 
 
 def _enumerate(xs, start=0):
@@ -102,6 +136,9 @@ def make_builtins() -> dict:
         "max": _lift("max", max),
         "abs": _lift("abs", abs),
         "list": _lift("list", list),
+        "int": _lift("int", _int),
+        "round": _lift("round", _round),
+        "make_divisible": _lift("make_divisible", make_divisible),
         "select": Builtin("select", _select),
         "pick": Builtin("pick", builtin_pick),
         "uses": Builtin("uses", _uses),

@@ -110,8 +110,16 @@ def _choice(interp, path, e: A.Call, env, ctx):
                 label = read(ctx, choice)
                 return only[labels.index(label)]
             return _alternatives(interp, choice, e, ctx, lambda i, sub: only[i])
-    labels = _unique([_ast_label(a, interp.program) for a in e.args], e)
-    choice = Choice(path, "choice", tuple(labels), e.span, _ast_hints(e.args, ctx), condition=ctx.guards)
+    given = [_arg_label(interp, a, env, ctx) for a in e.args]
+    labels = _unique([label for label, _ in given], e)
+    if not ctx.spec and not _has(labels, ctx.values.get(path)):
+        # a tied genotype's use: what each use gives was unknown when its choices were made, so
+        # they were labelled by their text ("2*c"), which is what the architecture holds
+        text = _unique([_ast_label(a, interp.program) for a in e.args], e)
+        if _has(text, ctx.values.get(path)):
+            labels = text
+    kind = "value" if all(is_value for _, is_value in given) else "op"
+    choice = Choice(path, "choice", tuple(labels), e.span, frozenset({kind}) | ctx.hints, condition=ctx.guards)
 
     def alt_ctx(c, i):
         # choices inside an alternative live under its label: expr.Add.expr_2
@@ -122,6 +130,10 @@ def _choice(interp, path, e: A.Call, env, ctx):
         i = labels.index(read(ctx, choice))
         return interp.eval(e.args[i], env, alt_ctx(ctx, i))
     return _alternatives(interp, choice, e, ctx, lambda i, sub: interp.eval(e.args[i], env, alt_ctx(sub, i)))
+
+
+def _has(labels, v) -> bool:
+    return any(type(x) is type(v) and x == v for x in labels)
 
 
 def _fmt_label(label) -> str:
@@ -161,6 +173,53 @@ def _is_inline(interp, a, env) -> bool:
     return isinstance(a, (A.Num, A.Str, A.Bool, A.Call, A.SeqExpr))
 
 
+# builtins without side effects, whose calls may be evaluated for an alternative's label
+_PURE_BUILTINS = frozenset({"len", "min", "max", "abs", "int", "round", "make_divisible"})
+
+
+def _arg_label(interp, a, env, ctx):
+    """An alternative's label: a value expression's value, else its name or text (see _ast_label).
+
+    ``choice(nl - 1, nl, nl + 1)`` must record 3, not the text "nl+1": an
+    architecture holds numbers, and a repeat count or a width reads them. Only
+    expressions that cannot add layers or choices are evaluated here (an
+    alternative with an op is evaluated under its own guard, later); a label
+    must be the same in spec and realize mode, which it is, since both
+    evaluate it in the same scope.
+    """
+    if not isinstance(a, A.Labelled) and _pure(a, interp, env):
+        v = interp.eval(a, env, ctx)
+        # a genotype's parameter that each use gives (Unknown here) has no one value: the
+        # alternative stays its text, "2*c", and each use computes it with its own c
+        if isinstance(v, _SCALARS):
+            return v, True
+    return _ast_label(a, interp.program), isinstance(a, (A.Num, A.Str, A.Bool))
+
+
+def _pure(a, interp, env) -> bool:
+    t = type(a)
+    if t in (A.Num, A.Str, A.Bool):
+        return True
+    if t is A.Name:
+        if a.id in env:
+            return True
+        g = interp.globals.get(a.id)
+        return g is not None and not isinstance(g, A.DefDecl)       # a param, not a definition to elaborate
+    if t is A.BinOp:
+        return _pure(a.left, interp, env) and _pure(a.right, interp, env)
+    if t is A.UnaryOp:
+        return _pure(a.operand, interp, env)
+    if t is A.Cond:
+        return all(_pure(x, interp, env) for x in (a.test, a.then, a.orelse))
+    if t is A.Index:
+        return _pure(a.obj, interp, env) and _pure(a.index, interp, env)
+    if t is A.Call:
+        f = a.func
+        return (type(f) is A.Name and f.id in _PURE_BUILTINS and f.id not in env and f.id not in interp.globals
+                and all(_pure(x, interp, env) for x in a.args) and all(_pure(v, interp, env) for _, v in a.kwargs))
+    return False
+
+
 def _ast_label(a, program):
     if isinstance(a, A.Labelled):
         return a.label
@@ -193,9 +252,29 @@ def _text(program, span) -> str:
     if span.line == span.end_line:
         t = lines[span.line - 1][span.col - 1:span.end_col - 1]
     else:
-        t = "\n".join([lines[span.line - 1][span.col - 1:]] + lines[span.line:span.end_line - 1]
+        # a comment inside a call that spans lines is not part of its label
+        t = "\n".join([_uncommented(lines[span.line - 1][span.col - 1:])]
+                      + [_uncommented(x) for x in lines[span.line:span.end_line - 1]]
                       + [lines[span.end_line - 1][:span.end_col - 1]])
     return "".join(t.split())
+
+
+def _uncommented(line: str) -> str:
+    """``line`` up to a ``#`` that is outside a string."""
+    quote, i = None, 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == "\\":
+                i += 1                  # an escaped character, the closing quote included
+            elif ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return line[:i]
+        i += 1
+    return line
 
 
 def _value_label(v, e):
@@ -241,11 +320,6 @@ def _unique(labels, e):
 def _hints(values, ctx):
     kind = "op" if any(isinstance(v, (OpFn, DefFn)) for v in values) else "value"
     return frozenset({kind}) | ctx.hints
-
-
-def _ast_hints(args, ctx):
-    lit = all(isinstance(a, (A.Num, A.Str, A.Bool)) for a in args)
-    return frozenset({"value" if lit else "op"}) | ctx.hints
 
 
 # ---------------------------------------------------------------- optional

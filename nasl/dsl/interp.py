@@ -10,7 +10,7 @@ from nasl.dsl.values import (ABSENT, PLACEHOLDER, AbsentType, Builtin, ChoiceRef
 from nasl.ir.choices import Group
 from nasl.ir.errors import (NaslCycleError, NaslError, NaslNameError, NaslTypeError, did_you_mean, lazy_did_you_mean,
                             source_lines)
-from nasl.ir.oplib import VARIADIC, get_op, op_names
+from nasl.ir.oplib import VARIADIC, get_op, is_library_op, op_names
 
 
 class _Return(Exception):
@@ -115,11 +115,10 @@ class Interpreter(Statements):
                 return PLACEHOLDER
             if isinstance(idx, Sym) or isinstance(obj, Sym):
                 from nasl.dsl.values import OpSym
-                return OpSym(lambda o, i: o[i], (obj, idx), "[]")
-            try:
-                return obj[idx]
-            except (TypeError, IndexError, KeyError) as err:
-                raise NaslTypeError(f"cannot index {_kind(obj)} with {idx!r}: {err}", e.span) from None
+                if isinstance(idx, ChoiceRef) and not isinstance(obj, Sym):
+                    _check_choice_index(obj, idx, e.span)      # at load, not in the trial that draws it
+                return OpSym(lambda o, i: o[_not_negative(o, i, e.span)], (obj, idx), "[]")
+            return _index(obj, idx, e.span)
         if t is A.Cond:
             return self.eval_cond(e, env, ctx)
         if t is A.Labelled:
@@ -165,7 +164,7 @@ class Interpreter(Statements):
     def eval_cond(self, e, env, ctx):
         test = self.eval(e.test, env, ctx)
         if isinstance(test, Unknown):
-            raise _unknown_error(test, e.test)
+            return self.eval_cond_unknown(e, test, env, ctx)
         if not isinstance(test, Sym):
             return self.eval(e.then if test else e.orelse, env, ctx)
         from nasl.dsl.guards import as_guard, run_under, split
@@ -175,6 +174,26 @@ class Interpreter(Statements):
             v = run_under(self, ctx, chain, lambda sub: self.eval(branch, env, sub))
             out.append((as_guard(chain) if chain else None, v))
         return merge_values(out)
+
+    def eval_cond_unknown(self, e, test: Unknown, env, ctx):
+        """``s == 1 ? identity : conv(c, stride=s)`` in a genotype, where each use gives ``s``.
+
+        Which branch a use takes is known only at the use, but the genotype's
+        choices are made once for all uses: both branches are elaborated (their
+        choices are the genotype's, unconditionally), and the value is one that
+        works for every use. Tensors and functions are fine (each use builds its
+        own layers); any other value still depends on ``s``, so it stays unknown,
+        and a choice whose domain it reaches is refused by the tie rule, at that
+        choice.
+        """
+        vals = [self.eval(e.then, env, ctx), self.eval(e.orelse, env, ctx)]
+        if all(isinstance(v, Tensor) for v in vals):
+            return PLACEHOLDER
+        if _eq(vals[0], vals[1]) and not isinstance(vals[0], Sym):
+            return vals[0]
+        if all(isinstance(v, (OpFn, DefFn, Compose, DagFn, AbsentType, ChoiceVal, Merged)) for v in vals):
+            return Merged([(None, v) for v in vals])
+        return test
 
     # --------------------------------------------------------------- calls
     def eval_call(self, e: A.Call, env, ctx):
@@ -254,6 +273,7 @@ class Interpreter(Statements):
                 if k in params and n_bound:
                     raise NaslTypeError(f"'{sig.name}' got parameter '{k}' twice", node.span)
                 params[k] = v
+            _check_counts(sig, params, node.span)
             return OpFn(sig, params, node.span)
         if len(tensors) != len(_flatten(args)):
             raise NaslTypeError(f"'{sig.name}': give parameters first and tensors after, "
@@ -276,6 +296,7 @@ class Interpreter(Statements):
         for k, v in params.items():
             if isinstance(v, (Sym, Unknown, Tensor)):
                 raise NaslTypeError(f"'{sig.name}': parameter '{k}' has no concrete value", node.span)
+        _check_counts(sig, params, f.span or node.span)     # a width that depended on a choice is known now
         return ctx.graph.add_op(ctx.nprefix, sig.name, params, tensors, f.span or node.span)
 
     def eval_const_def(self, decl, ctx, node):
@@ -382,6 +403,60 @@ def _result_length(op, a, b) -> int:
 def _need_number(v, node):
     if not isinstance(v, (int, float)) or isinstance(v, bool):
         raise NaslTypeError(f"expected a number, got {_kind(v)}", node.span)
+
+
+# parameters of the library's ops that count channels, features, groups or heads: a float there
+# (a width multiplier, C * 0.75) used to reach the compiler and fail as a "shape mismatch"
+_CHANNELS = ("c", "n")
+_COUNTS = _CHANNELS + ("groups", "heads", "parts")
+
+
+def _check_counts(sig, params: dict, span):
+    if not is_library_op(sig.name):
+        return
+    for k in _COUNTS:
+        v = params.get(k)
+        if isinstance(v, float):
+            what = "channel count" if k in _CHANNELS else f"'{k}'"
+            raise NaslTypeError(f"'{sig.name}': the {what} must be an integer, got {v!r}; "
+                                "use int(), round() or make_divisible()", span,
+                                hint=f"e.g. {sig.name}(make_divisible(C * 0.75)) rounds to a multiple of 8")
+
+
+def _not_negative(obj, idx, span):
+    """``idx``, unless it is a negative index of a sequence: nasl does not count from the end.
+
+    A choice that indexes a list (``CH[choice(...)]``) with an alternative
+    below zero was silently a different element; a position says where.
+    """
+    if isinstance(idx, int) and not isinstance(idx, bool) and idx < 0 and isinstance(obj, (list, tuple, str, range)):
+        valid = f"valid indices: 0..{len(obj) - 1}" if len(obj) else f"{_kind(obj)} is empty"
+        raise NaslTypeError(f"index {idx} is negative: nasl does not count from the end ({valid})", span,
+                            hint="write xs[len(xs) - 1] for the last element")
+    return idx
+
+
+def _index(obj, idx, span):
+    """``obj[idx]``; a negative index is an error (see _not_negative)."""
+    _not_negative(obj, idx, span)
+    try:
+        return obj[idx]
+    except (TypeError, IndexError, KeyError) as err:
+        raise NaslTypeError(f"cannot index {_kind(obj)} with {idx!r}: {err}", span) from None
+
+
+def _check_choice_index(obj, ref, span):
+    """A choice's alternatives used as an index of ``obj`` must not be negative."""
+    if isinstance(ref, ChoiceVal):
+        values = [v for _, v in ref.alts]
+    elif isinstance(ref.choice.domain, range):
+        values = [ref.choice.domain[0]] if len(ref.choice.domain) else []   # ranges ascend: the least
+    elif isinstance(ref.choice.domain, tuple) and ref.choice.kind in ("choice", "int"):
+        values = ref.choice.domain
+    else:
+        return
+    for v in values:
+        _not_negative(obj, v, span)
 
 
 def _kind(v) -> str:

@@ -135,3 +135,16 @@ class ChoiceVal(ChoiceRef):
     def __init__(self, path, choice, alts):
         super().__init__(path, choice)
         self.alts = alts   # list of (Guard, value)
+
+    def ev(self, values):
+        # what realize mode computes: a labelled number (`nl + 1 as deep`) is its number in a
+        # constraint or a repeat count, not its label; an op alternative stays its label
+        label = values.get(self.path)
+        if self.choice.kind != "choice":
+            return label
+        for guard, v in self.alts:
+            if label in guard.values:
+                if isinstance(v, Sym):
+                    return v.ev(values)
+                return v if isinstance(v, (int, float, str)) else label
+        return label

@@ -18,8 +18,8 @@ CONSTANTS = ("true", "false")
 #: the choice forms (nasl.dsl.naming.CHOICE_FORMS): where a space's decisions are made
 CHOICE_FORMS = ("choice", "optional", "boolean", "int_range", "float_range", "subset", "permutation")
 #: the functions every file can call (nasl.dsl.builtins.BUILTIN_NAMES)
-BUILTINS = ("abs", "connected", "edges", "enumerate", "len", "list", "max", "min", "nodes", "pick", "range",
-            "select", "uses", "zip")
+BUILTINS = ("abs", "connected", "edges", "enumerate", "int", "len", "list", "make_divisible", "max", "min", "nodes",
+            "pick", "range", "round", "select", "uses", "zip")
 DECLARING = ("param", "let", "input", "genotype")
 
 

@@ -3,7 +3,10 @@
 ``.nas`` files name ops; this registry is what lets ``nasl check`` validate
 those names and their keyword parameters without importing torch. The
 compiler attaches a PyTorch builder to the same names. Users add their own
-ops with :func:`register_op`, in the style of timm's ``register_model``.
+ops with :func:`register_op`, in the style of timm's ``register_model``: its
+``builder``, ``shape`` and ``cost`` functions are kept on the signature (this
+module never calls them, so it stays torch-free) and the compiler finds them
+there when it has no rule of its own for the name.
 """
 from __future__ import annotations
 
@@ -32,7 +35,11 @@ class OpSig:
     doc: str = ""
     zero: bool = False
     identity: bool = False
+    # the user's code for the op (see register_op); not part of the signature's identity, so a
+    # module that registers the same op again with fresh function objects is no clash
     builder: Optional[Callable] = field(default=None, compare=False, hash=False)
+    shape: Optional[Callable] = field(default=None, compare=False, hash=False)
+    cost: Optional[Callable] = field(default=None, compare=False, hash=False)
 
     @property
     def param_names(self) -> tuple:
@@ -67,25 +74,39 @@ _REGISTRY: dict[str, OpSig] = {}
 
 def register_op(name: str, params: tuple | list | dict = (), *, inputs: int = 1, category: str = "layer",
                 doc: str = "", zero: bool = False, identity: bool = False, builder: Callable | None = None,
-                replace: bool = False) -> OpSig:
-    """Register an op signature (and optionally its PyTorch builder).
+                shape: Callable | None = None, cost: Callable | None = None, replace: bool = False) -> OpSig:
+    """Register an op signature, and optionally its PyTorch builder, shape rule and cost rule.
 
     ``params`` is a sequence of names (required) or ``(name, default)``
     pairs, or a dict ``{name: default}``; use :data:`REQUIRED` for no default.
+    ``builder(params, in_shapes) -> (impl, out_shape or None)`` makes the op
+    (``impl`` an ``nn.Module`` or a function of the input tensors);
+    ``shape(params, in_shapes) -> out_shape`` gives its output shape without
+    building it; ``cost(params, in_shapes, out_shape)`` returns an
+    ``OpCost`` or a ``{"params", "flops", "macs"}`` dict. Shapes exclude
+    the batch dimension; ``params`` holds every parameter, defaults filled in.
     """
+    for what, fn in (("builder", builder), ("shape", shape), ("cost", cost)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"register_op({name!r}): {what} must be callable, got {type(fn).__name__}")
     if not name.isidentifier():
         raise ValueError(f"op name must be an identifier, got {name!r}")
     if isinstance(params, dict):
         plist = tuple(params.items())
     else:
         plist = tuple(p if isinstance(p, tuple) else (p, REQUIRED) for p in params)
-    sig = OpSig(name, plist, inputs, category, doc, zero, identity, builder)
+    sig = OpSig(name, plist, inputs, category, doc, zero, identity, builder, shape, cost)
     old = _REGISTRY.get(name)
     # the same definition again (a module imported twice) is fine; a different one is a clash
     if old is not None and old != sig and not replace:
         raise ValueError(f"op '{name}' is already registered differently; pass replace=True to override it")
     _REGISTRY[name] = sig
     return sig
+
+
+def is_library_op(name: str) -> bool:
+    """Whether ``name`` is one of nasl's own ops (whose parameter conventions nasl checks)."""
+    return name in _LIBRARY and _REGISTRY.get(name) is _LIBRARY[name]
 
 
 def get_op(name: str) -> OpSig | None:
@@ -188,5 +209,6 @@ _ARITY = {"add": VARIADIC, "sum": VARIADIC, "mean": VARIADIC, "concat": VARIADIC
           "concat_pad": VARIADIC,
           "Add": 2, "Sub": 2, "Mult": 2, "Div": 2, "Gate3": 3}
 
+_LIBRARY: dict[str, OpSig] = {}
 for _name, _params, _kw in _STD:
-    register_op(_name, _params, inputs=_ARITY.get(_name, 1), **_kw)
+    _LIBRARY[_name] = register_op(_name, _params, inputs=_ARITY.get(_name, 1), **_kw)

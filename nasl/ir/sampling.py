@@ -202,3 +202,24 @@ def conditional_draw(spec: ChoiceSpec, rng: _random.Random) -> dict:
         if rng.randrange(n) == 0:
             chosen = values
     return chosen
+
+
+# sampling modes ---------------------------------------------------------------------------------
+# "uniform-architecture" (the default, above) makes every valid architecture equally likely; in a
+# space whose depth is a choice, nearly all of them are the deepest networks. "uniform-choice"
+# answers each active choice uniformly, top-down, as a searcher that sees only the ChoiceSpec does:
+# each depth is then equally likely, and the choices under it are drawn once it is known.
+UNIFORM_ARCHITECTURE, UNIFORM_CHOICE = "uniform-architecture", "uniform-choice"
+MODES = (UNIFORM_ARCHITECTURE, UNIFORM_CHOICE)
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise ValueError(f"unknown sampling mode {mode!r} (modes: {', '.join(MODES)})")
+    return mode
+
+
+def draw_per_choice(spec: ChoiceSpec, rng: _random.Random) -> tuple[dict, list]:
+    """One uniform-choice draw: ``(values, the constraints active under them)``."""
+    values = spec.walk(lambda c, _values: c.sample(rng))
+    return values, list(spec.active_constraints(values))

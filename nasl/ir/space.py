@@ -11,7 +11,7 @@ from nasl.ir.choices import ChoiceSpec, checked_value
 from nasl.ir.counting import SKIP, NotStructural, WorkLimit, constrained_size, iter_valid, structural_size
 from nasl.ir.errors import (ConstraintViolation, InvalidArchitecture, NaslError,
                             UnsatisfiableError, did_you_mean)
-from nasl.ir.sampling import TreeSampler
+from nasl.ir.sampling import UNIFORM_ARCHITECTURE, TreeSampler, check_mode, draw_per_choice
 
 ENUMERATION_LIMIT = 10_000_000
 GRAPH_COUNT_LIMIT = 100_000
@@ -147,15 +147,43 @@ class Space:
         return count_unique(self, equivalence)
 
     # ------------------------------------------------------------ sampling
-    def sample(self, seed=None, n: int | None = None):
-        """One uniformly random valid architecture, or a list of ``n``.
+    def sample(self, seed=None, n: int | None = None, mode: str = UNIFORM_ARCHITECTURE):
+        """One random valid architecture, or a list of ``n``.
 
-        ``seed`` may be an int or a ``random.Random``.
+        ``seed`` may be an int or a ``random.Random``. ``mode`` is
+        ``"uniform-architecture"`` (every valid architecture equally likely) or
+        ``"uniform-choice"`` (each active choice uniform in its domain, drawn
+        top-down; constraints by rejection): in a space whose depth is a
+        choice, the first almost always gives the deepest network, the second
+        each depth equally often.
         """
+        draw = self._sample_one if check_mode(mode) == UNIFORM_ARCHITECTURE else self._sample_per_choice
         rng = seed if isinstance(seed, _random.Random) else _random.Random(seed)
         if n is None:
-            return self._sample_one(rng)
-        return [self._sample_one(rng) for _ in range(n)]
+            return draw(rng)
+        return [draw(rng) for _ in range(n)]
+
+    def _counts_none(self) -> bool:
+        """Whether the space is known to be empty (without rejecting for seconds to find out)."""
+        try:
+            return self.size() == 0
+        except (GaveUp, NaslError):
+            return False
+
+    def _sample_per_choice(self, rng) -> Architecture:
+        start, fails, draws = time.monotonic(), Counter(), 0
+        while draws < _MAX_DRAWS and time.monotonic() - start < REJECTION_S:
+            draws += 1
+            values, constraints = draw_per_choice(self.spec, rng)
+            failed = next((c for c in constraints if not c.satisfied(values)), False)
+            if failed is False and self._graph_ok(values):
+                return Architecture._trusted(values)
+            fails[failed or None] += 1
+            if draws == _PLAIN_TRIES and self._counts_none():
+                raise self._unsatisfiable("no architecture satisfies the constraints")
+        con = fails.most_common(1)[0][0] if fails else None
+        raise self._at(con, f"no architecture satisfies <c> in {draws:,} uniform-choice draws "
+                            f"({time.monotonic() - start:.1f} s)")
 
     def _sample_one(self, rng) -> Architecture:
         if self._valid is not None:
@@ -302,9 +330,14 @@ class Space:
             arch = Architecture(arch)
         values = dict(arch)
         seen = set()
+        source = getattr(self._backend, "source", None)       # for the caret under the span
         for c in self.spec.active_choices(values):
             seen.add(c.path)
-            checked_value(c, values)
+            try:
+                checked_value(c, values)
+            except NaslError as e:
+                e.with_source(source)
+                raise
         extra = [p for p in values if p not in seen]
         if extra:
             p = extra[0]
@@ -312,7 +345,7 @@ class Space:
                                       hint=did_you_mean(p, seen) or "inactive choices must be left out")
         for con in self.spec.active_constraints(values):
             if not con.satisfied(values):
-                raise ConstraintViolation(f"constraint violated: {con.message}", con.span)
+                raise ConstraintViolation(f"constraint violated: {con.message}", con.span, source=source)
         return arch
 
     def realize(self, arch: Mapping):

@@ -2,20 +2,23 @@
 from __future__ import annotations
 
 from nasl.ir.architecture import Architecture
+from nasl.ir.counting import NotStructural
+from nasl.ir.sampling import UNIFORM_ARCHITECTURE, UNIFORM_CHOICE, TreeSampler, check_mode
 from nasl.searchers.base import Exhausted, Searcher
 from nasl.searchers.journal import ARCH, ArchSet, Log
 from nasl.searchers.registry import register_searcher
-from nasl.searchers.walks import NoValidArchitecture, Odometer, has_constraints, sample, satisfies
+from nasl.searchers.walks import MAX_TRIES, NoValidArchitecture, Odometer, has_constraints, sample, satisfies
 
 
 @register_searcher("random")
 class RandomSearch(Searcher):
     """Random search (Bergstra & Bengio 2012; the NAS baseline of Li & Talwalkar 2019).
 
-    Walks the decision tree answering each active choice uniformly in its
-    domain (uniform per decision; on a space without conditional choices that
-    is uniform over architectures), and never proposes an architecture twice:
-    neither one it asked before nor one told to it from elsewhere.
+    By default it walks the decision tree answering each active choice
+    uniformly in its domain (uniform per decision; on a space without
+    conditional choices that is uniform over architectures), and never
+    proposes an architecture twice: neither one it asked before nor one told
+    to it from elsewhere.
 
     Parameters
     ----------
@@ -27,10 +30,28 @@ class RandomSearch(Searcher):
         Consecutive duplicate draws after which the searcher lists the
         architectures not yet seen, by exhaustive enumeration, and serves them
         in a random order; raises :class:`Exhausted` when that list is empty.
+    mode : str
+        ``"uniform-choice"`` (default, the walk above) or
+        ``"uniform-architecture"``: every architecture equally likely, each
+        choice weighted by the number of completions under each value (in a
+        space whose depth is a choice, mostly the deepest networks). The
+        second needs a tree-shaped space (choices conditioned on one choice
+        each).
     """
 
-    def __init__(self, spec, seed=None, *, dedup: bool = True, max_retries: int = 100, **kw):
+    def __init__(self, spec, seed=None, *, dedup: bool = True, max_retries: int = 100,
+                 mode: str = UNIFORM_CHOICE, **kw):
         super().__init__(spec, seed, **kw)
+        self.mode = check_mode(mode)
+        self._tree = None
+        if self.mode == UNIFORM_ARCHITECTURE:
+            self._tree = TreeSampler(self.spec, {})
+            try:
+                self._tree.plan(self.spec.root)
+            except NotStructural as e:
+                raise ValueError(f"random search: mode 'uniform-architecture' needs a tree-shaped space, but "
+                                 f"choices are conditioned on '{e}' across blocks; use mode 'uniform-choice'") \
+                    from None
         self.dedup = dedup
         self.max_retries = max_retries
         self.seen = ArchSet()
@@ -55,10 +76,19 @@ class RandomSearch(Searcher):
         raise Exhausted(f"random search has proposed all {len(self.seen)} architectures of the space")
 
     def _sample(self) -> Architecture:
+        if self._tree is not None:
+            return self._sample_tree()
         try:
             return sample(self.spec, self.rng, self._check)
         except NoValidArchitecture as e:
             raise Exhausted(str(e)) from None
+
+    def _sample_tree(self) -> Architecture:
+        for _ in range(MAX_TRIES):
+            values, constraints = self._tree.draw(self.rng)
+            if all(c.satisfied(values) for c in constraints):
+                return Architecture._trusted(values)
+        raise Exhausted(f"no architecture met the constraints in {MAX_TRIES} draws")
 
     def _unseen(self) -> Log:
         rest = [a for a in Odometer(self.spec) if a not in self.seen and (not self._check or satisfies(self.spec, a))]

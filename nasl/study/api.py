@@ -210,7 +210,9 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                 budget = settings.integer("budget", budget, 1)
                 store.set_budget(budget)
                 config["budget"] = budget
-            s = _make_searcher(config, _space_check(config))
+            space_obj = _space_check(config)
+            _evaluator_check(ev, space_obj)
+            s = _make_searcher(config, space_obj)
             journal = restore_searcher(s, store, config["objectives"])
         config["artifact_dir"] = None if store.path == ":memory:" else store.path + ".artifacts"
         run = settings.for_run(store if row is not None else None, executor, workers, deterministic)
@@ -289,6 +291,7 @@ def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, search
     config["searcher_options"] = _budget_options(config["searcher"], config["searcher_options"], budget)
     space_obj = _space_check(config)
     _refuse_unsatisfiable(space_obj, config["seed"])      # before the file exists: nothing to search
+    _evaluator_check(ev, space_obj)
     return config, ev, _make_searcher(config, space_obj)
 
 
@@ -323,6 +326,13 @@ def _check_resume_evaluator(path, recorded: dict, evaluator, options, cost, trus
         raise NaslError(f"cannot resume: cost {parse_cost(cost)} differs from the study's {recorded.get('cost') or []}")
     if "data" in stored:
         data_files.approve(f"the study '{path}'", stored["data"], (options or {}).get("data"), trust)
+
+
+def _evaluator_check(ev, space_obj) -> None:
+    """An evaluator's ``check_space(space)``, if it has one: what would fail every trial fails now."""
+    check = getattr(ev, "check_space", None)
+    if check is not None:
+        check(space_obj)
 
 
 def _make_searcher(config, space_obj):

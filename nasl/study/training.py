@@ -31,6 +31,7 @@ import warnings
 import torch
 import torch.nn.functional as F
 
+from nasl.ir.errors import NaslError
 from nasl.study import digits, inline_timeout, optimizers, train_data
 
 
@@ -205,7 +206,10 @@ class TrainEvaluator:
         self.weight_decay = float(weight_decay)
         self.device = device
         self.threads = threads
+        # an explicit input_shape overrides the space's declaration; the data's own shape only fills in
+        # where the space declares none, or is reshaped into it (see fit_input_shape)
         self.input_shape = tuple(input_shape) if input_shape is not None else shape
+        self.explicit_shape = input_shape is not None
         self.num_classes = num_classes
         self.val_fraction = val_fraction
         self.split_seed = split_seed
@@ -229,13 +233,61 @@ class TrainEvaluator:
                 f"lr={self.lr}, optimizer={self.optimizer!r}, schedule={self.schedule!r}, "
                 f"weight_decay={self.weight_decay})")
 
+    # ------------------------------------------------------------------ input shapes
+    def _data_name(self) -> str:
+        return "the digits data" if isinstance(self.data, str) else "the data"
+
+    def fit_input_shape(self, graph, source: str | None = None) -> tuple:
+        """``(shape to compile for, reshape the data?)`` for a realized graph of the space.
+
+        An input of the data's rank takes the data's shape (a CIFAR space
+        trains on 8x8 digits; convs and pools do not mind). One of another rank
+        with as many values takes the data reshaped to it (flat features,
+        ``input x: [64]`` for 8x8 digits, or ``[8, 8]`` as 8 tokens). Any other
+        declaration is an error naming both shapes, before the first trial,
+        instead of a shape mismatch in every trial.
+        """
+        if self.explicit_shape:
+            return self.input_shape, False
+        names = list(graph.graph.get("inputs", []))
+        declared = graph.nodes[names[0]].get("shape") if len(names) == 1 else None
+        data = tuple(self.input_shape)
+        if declared is None or len(declared) == len(data):
+            return data, False
+        declared = tuple(declared)
+        if math.prod(declared) == math.prod(data):
+            return declared, True
+        flat = f", or [{math.prod(data)}] for flat features" if len(data) > 1 else ""
+        err = NaslError(f"the space declares input {names[0]}: {list(declared)}, but {self._data_name()} "
+                        f"are {list(data)} per example; declare input {names[0]}: {list(data)}{flat}",
+                        graph.nodes[names[0]].get("span"))
+        raise err.with_source(source)
+
+    def _reshape(self, model):
+        """The per-example shape the data are reshaped to for ``model``, or None (see fit_input_shape)."""
+        shapes = list(getattr(model, "input_shapes", {}).values())
+        if len(shapes) == 1 and len(shapes[0]) != len(self.input_shape):
+            return tuple(shapes[0])
+        return None
+
+    def check_space(self, space) -> None:
+        """Refuse, before the first trial, a space whose input the data cannot fill."""
+        self.fit_input_shape(space.realize(space.sample(0)), getattr(space._backend, "source", None))
+
     # ------------------------------------------------------------------ one trial
     def build(self, request):
         """The space (with ``classes`` set) and the untrained compiled model of a request."""
-        from nasl.compiler import compile
+        from nasl.compiler import compile_graph
 
         request, space = with_classes(request, self.num_classes)
-        model = compile(space, request.architecture(), self.input_shape)
+        graph = space.realize(request.architecture())
+        source = getattr(space._backend, "source", None)
+        shape, _ = self.fit_input_shape(graph, source)
+        try:
+            model = compile_graph(graph, shape)
+        except NaslError as e:
+            e.with_source(source)
+            raise
         outs = list(model.output_shapes.values())
         if len(outs) != 1 or tuple(outs[0]) != (self.num_classes,):
             raise ValueError(f"the network must output {self.num_classes} class scores (shape "
@@ -272,7 +324,7 @@ class TrainEvaluator:
         with _trial_context(request.seed, device, self.threads):
             _, model = self.build(request)        # built under the seed: the initial weights are the trial's
             inline_timeout.checkpoint()
-            metrics = self._train(model, budget, request.seed, device)
+            metrics = self._train(model, budget, request.seed, device, self._reshape(model))
         metrics["params"] = sum(p.numel() for p in model.parameters())
         if request.artifact_dir:
             save_atomic({k: v.detach().cpu() for k, v in model.state_dict().items()},
@@ -281,7 +333,7 @@ class TrainEvaluator:
         free_device_memory(device)
         return metrics
 
-    def _train(self, model, budget: float, seed: int, device: torch.device) -> dict:
+    def _train(self, model, budget: float, seed: int, device: torch.device, reshape=None) -> dict:
         data = train_data.materialize(self.data, self.val_fraction, self.split_seed, self.test_fraction)
         if isinstance(data[0], torch.Tensor):
             data = tuple(t.to(device) for t in data)
@@ -297,6 +349,8 @@ class TrainEvaluator:
             model.train()
             loss_sum, n = 0.0, 0
             for x, y in train_data.train_batches(data, self.batch_size, shuffle, steps, device):
+                if reshape is not None:
+                    x = x.reshape(len(x), *reshape)
                 loss = F.cross_entropy(model(x), y)
                 value = loss.item()
                 if not math.isfinite(value):
@@ -315,7 +369,10 @@ class TrainEvaluator:
                 steps_done += 1
                 inline_timeout.checkpoint()
             epoch = epoch + frac if frac < 1.0 else epoch + 1
-            val_loss, val_acc = evaluate(model, train_data.val_batches(data, self.eval_batch_size, device))
+            val = train_data.val_batches(data, self.eval_batch_size, device)
+            if reshape is not None:
+                val = ((x.reshape(len(x), *reshape), y) for x, y in val)
+            val_loss, val_acc = evaluate(model, val)
             if not math.isfinite(val_loss):
                 raise FloatingPointError(f"the validation loss is {val_loss} after epoch {epoch:g}; "
                                          "check the validation data for NaN/inf")
@@ -326,8 +383,10 @@ class TrainEvaluator:
         last = curve[-1]
         test = {}
         if train_data.has_test(data):        # measured once, at the end: never in the curve a searcher reads
-            test["test_loss"], test["test_accuracy"] = evaluate(
-                model, train_data.test_batches(data, self.eval_batch_size, device))
+            batches = train_data.test_batches(data, self.eval_batch_size, device)
+            if reshape is not None:
+                batches = ((x.reshape(len(x), *reshape), y) for x, y in batches)
+            test["test_loss"], test["test_accuracy"] = evaluate(model, batches)
         return {**test, "val_accuracy": last["val_accuracy"], "val_loss": last["val_loss"],
                 "train_loss": last["train_loss"], "train_seconds": last["seconds"], "epochs": last["epoch"],
                 "steps": steps_done, "curve": curve}

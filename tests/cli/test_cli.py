@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import pytest
 
@@ -240,7 +242,7 @@ CHECK_CASES = {
                "6:21: error: 'cell' takes 2 input(s) (a, b), got 1"),
     # shapes that do not fit in the realized architecture
     "shapes": ("network {\n    a = choice(4, 8)\n    return add(x >> conv(a), x >> conv(16))\n}\n",
-               "4:12: error: shape mismatch at 'add' (add): cannot add tensors of different shapes"),
+               "4:35: error: shape mismatch at 'add' (add): cannot add tensors of different shapes"),
 }
 
 
@@ -283,3 +285,19 @@ def test_count_and_sample_rare_constraints_exactly(capsys, tmp_path):
     assert code == 1
     assert err.startswith(f"{g}:6:5: error: no architecture satisfies 'require a + b + c == 5000': it holds for "
                           f"none of the 1,000,000,000 combinations of a, b, c (counted exactly)\n")
+
+
+def test_ops_by_name_finds_a_module_in_the_current_folder(capsys, tmp_path, monkeypatch):
+    # the nasl script's sys.path starts at its bin folder, so `--ops my_ops` beside the space was not found
+    from nasl.ir import oplib
+    monkeypatch.setattr(oplib, "_REGISTRY", dict(oplib._REGISTRY))
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", os.getcwd(), str(tmp_path))])
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "here_ops_for_cli_test.py").write_text("import nasl\nnasl.register_op('here_block', ('c',))\n")
+    (tmp_path / "s.nas").write_text("input x: [1, 8, 8]\nnetwork { return x >> here_block(4) }\n")
+    monkeypatch.delitem(sys.modules, "here_ops_for_cli_test", raising=False)
+    code, _, err = run(capsys, "check", "--ops", "here_ops_for_cli_test", "s.nas")
+    assert code == 0, err
+    assert oplib.get_op("here_block") is not None
+    code, _, err = run(capsys, "check", "--ops", "here_ops_missing_xyz", "s.nas")
+    assert code == 1 and "cannot import op module 'here_ops_missing_xyz'" in err

@@ -113,3 +113,40 @@ def test_by_op_sums_per_node(nb201):
     assert sum(x.params for x in by.values()) == c.params
     assert by["relu_conv_bn"].params > 0 and by["sum"] == OpCost()
     assert by["linear"] == OpCost(650, 1280, 650)
+
+
+# NAS-Bench-201 runs every edge of a cell, so its published FLOPs count the ops that feed only `none` edges
+DEAD_FEEDING = "|nor_conv_1x1~0|+|nor_conv_1x1~0|nor_conv_1x1~1|+|skip_connect~0|skip_connect~1|none~2|"
+
+
+def test_count_dead_gives_nb201s_published_macs(nb201):
+    arch = nb201_arch(DEAD_FEEDING)
+    live, everything = nasl.cost(nb201, arch), nasl.cost(nb201, arch, count_dead=True)
+    per_conv = 16 * 16 * 32 * 32                         # a 1x1 conv of C channels at HxW: C*C*H*W, each stage
+    assert per_conv == 32 * 32 * 16 * 16 == 64 * 64 * 8 * 8
+    assert live.macs == 7_783_050 + 15 * per_conv        # node 1's conv only; node 2 feeds only `none`
+    assert everything.macs == 7_783_050 + 15 * 3 * per_conv == 19_579_530
+    assert everything.params == live.params               # the weights were counted either way
+    # with every op live, nothing changes
+    full = nb201_arch(uniform("nor_conv_3x3"))
+    assert nasl.cost(nb201, full, count_dead=True).macs == nasl.cost(nb201, full).macs == 220_119_690
+
+
+def test_count_dead_flops_equal_a_forward_that_runs_every_op(nb201):
+    # nasl's forward skips dead ops; FlopCounterMode over each op run on its own counts them all
+    arch = nb201_arch(DEAD_FEEDING)
+    c = nasl.cost(nb201, arch, count_dead=True)
+    graph = nb201.realize(arch)
+    from nasl.compiler.infer import infer_shapes
+    from nasl.compiler.plan import plan_graph
+    plan = plan_graph(graph)
+    shapes = infer_shapes(graph, None, plan)
+    total = 0
+    for n in plan.order:
+        d = graph.nodes[n]
+        if d.get("kind") != "op":
+            continue
+        ins = [shapes[u] for u in plan.inputs[n]]
+        impl, _ = layers.build_op(d["op"], d.get("params") or {}, ins)
+        total += counted_flops(lambda *a, impl=impl: run_impl(impl, list(a)), *[torch.randn((1,) + s) for s in ins])
+    assert c.flops == total

@@ -28,9 +28,10 @@ def test_adding_different_shapes_is_an_error_at_the_span():
     err = info.value
     assert "cannot add tensors of different shapes" in err.message
     assert "[8, 8, 8]" in err.message and "[8, 4, 4]" in err.message
-    assert err.span is not None and err.span.file == "mismatch.nas" and err.span.line == 5
-    assert err.path == "add"
-    assert "mismatch.nas:5:" in err.with_source(MISMATCH).render()
+    # at the op that made the odd input (the strided conv), the merge named in the hint (issue 14)
+    assert err.span is not None and err.span.file == "mismatch.nas" and err.span.line == 4
+    assert err.path == "conv_1" and "merged by 'add' (add) at 5:9" in err.hint
+    assert "mismatch.nas:4:" in err.render() and "    b = x >> conv(8, k=3, stride=2)" in err.render()
 
 
 def test_inference_runs_without_building_modules(monkeypatch):

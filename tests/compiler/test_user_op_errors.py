@@ -73,7 +73,9 @@ def test_the_error_names_the_op_at_its_span(kind, raised, stage):
     with pytest.raises(NaslError) as info:
         compile(space, {})
     e = info.value
-    assert e.message.startswith(f"op '{op}' raised {raised} {stage}") and "\n" not in e.render()
+    # one line of message; the render adds the source line and caret (issue 14)
+    assert e.message.startswith(f"op '{op}' raised {raised} {stage}") and "\n" not in e.message
+    assert e.render().splitlines()[1] == "   3 |     return x >> conv(4) >> " + op + " >> global_avg_pool"
     assert (e.span.file, e.span.line, e.span.col) == ("net.nas", 3, COLUMN)
     assert isinstance(e.__cause__, Exception)        # --traceback still shows the user's frames
 
@@ -103,8 +105,10 @@ def test_the_cli_exits_1_with_one_line(tmp_path, capsys):
                  ["export", space, "--arch", "{}", "--to", "onnx", "-o", tmp_path / "m.onnx"]):
         code = main([str(a) for a in argv] + ["--ops", str(mod)])
         err = capsys.readouterr().err
-        assert code == 1 and err == f"{space}:3:{COLUMN}: error: op 'cli_bad' raised ValueError during shape " \
-                                    f"inference: bad\n"
+        assert code == 1 and err.splitlines()[0] == f"{space}:3:{COLUMN}: error: op 'cli_bad' raised ValueError " \
+                                                  f"during shape inference: bad"
+        assert err.splitlines()[1:] == ["   3 |     return x >> conv(4) >> cli_bad >> global_avg_pool",
+                                        " " * (6 + COLUMN) + "^" * len("cli_bad")]
 
 
 def test_an_error_inside_nasls_own_op_stays_an_internal_error(monkeypatch):
