@@ -69,6 +69,20 @@ _COLUMNS = {
 }
 
 
+def _set_wal(conn, patience: float = 30.0) -> None:
+    """``journal_mode=WAL``, retried: a second process switching a new file's mode at the same instant gets
+    ``database is locked`` at once (SQLite does not call its busy handler there), not after the timeout."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class Storage:
     """One study in one SQLite file (``None`` or ``":memory:"``: in memory).
 
@@ -106,7 +120,7 @@ class Storage:
             else:
                 # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per state change
                 self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
-                self.conn.execute("PRAGMA journal_mode=WAL")
+                _set_wal(self.conn)
                 self.conn.execute("PRAGMA synchronous=NORMAL")
             self._check_schema()
         except (sqlite3.Error, UnicodeDecodeError) as e:
