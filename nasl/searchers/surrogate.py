@@ -88,11 +88,21 @@ class MLPEnsemble:
             params.append(view)
             off += size
         m1, m2 = np.zeros(total, dtype=np.float32), np.zeros(total, dtype=np.float32)
+        # the gradients land in views of one flat buffer (no concatenation per step), and the transposed
+        # operands of the backward pass are contiguous: a strided operand can make numpy's batched matmul
+        # several times slower at a few hundred rows
+        g = np.zeros(total, dtype=np.float32)
+        gviews, off = [], 0
+        for sh in shapes:
+            size = int(np.prod(sh))
+            gviews.append(g[off:off + size].reshape(sh))
+            off += size
+        XsT = np.ascontiguousarray(np.swapaxes(Xs, 1, 2))   # fixed over the fit
         b1, b2, eps = 0.9, 0.999, 1e-8
         # Adam's moments start from zero on a warm start too: its first steps are then of size lr, which
         # shakes the members out of the last fit's minimum a little, as a restart would
         for step in range(1, (self.epochs if epochs is None else epochs) + 1):
-            g = np.concatenate([x.ravel() for x in self._grads(params, Xs, ts)])
+            self._grads(params, Xs, XsT, ts, gviews)
             g += decay * theta
             m1 *= b1
             m1 += (1 - b1) * g
@@ -115,19 +125,19 @@ class MLPEnsemble:
             acts.append(h)
         return acts
 
-    def _grads(self, params, Xs, ts):
+    def _grads(self, params, Xs, XsT, ts, out):
+        """The mean squared error's gradient with respect to ``params``, written into ``out`` (same shapes)."""
         import numpy as np
         acts = self._forward(params, Xs)
         n = ts.shape[1]
         delta = 2.0 * (acts[-1][..., 0] - ts)[..., None] / n      # d(mean squared error)/d(output)
-        grads = [None] * len(params)
         for k in range(len(params) // 2 - 1, -1, -1):
-            a = acts[k]
-            grads[2 * k] = np.swapaxes(a, 1, 2) @ delta
-            grads[2 * k + 1] = delta.sum(axis=1, keepdims=True)
+            aT = XsT if k == 0 else np.ascontiguousarray(np.swapaxes(acts[k], 1, 2))
+            np.matmul(aT, delta, out=out[2 * k])
+            np.sum(delta, axis=1, keepdims=True, out=out[2 * k + 1])
             if k > 0:
-                delta = (delta @ np.swapaxes(params[2 * k], 1, 2)) * (acts[k] > 0)
-        return grads
+                delta = delta @ np.ascontiguousarray(np.swapaxes(params[2 * k], 1, 2))
+                delta *= acts[k] > 0
 
     def predict(self, X):
         """``(members, len(X))`` predictions, in the units of the training targets."""
