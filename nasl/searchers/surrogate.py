@@ -5,6 +5,12 @@ product per layer in float32, so fitting 5 members on a few hundred points takes
 milliseconds and needs no torch. Members differ by their initial weights
 (and optionally by a bootstrap of the data), which is where the ensemble's
 spread, its estimate of uncertainty, comes from.
+
+A fit can start from the weights of an earlier fit (``fit(X, y, init=...)``,
+a warm start): predictor-based search refits after every few new points, and
+continuing from the last fit needs a fraction of the steps of a fit from
+random weights (BENCHMARKS.md, section "bananas ask+tell vs Optuna TPE").
+The members keep their own weights, so they keep their spread.
 """
 from __future__ import annotations
 
@@ -45,8 +51,11 @@ class MLPEnsemble:
         self.members, self.hidden, self.epochs = members, tuple(hidden), epochs
         self.lr, self.weight_decay, self.bootstrap, self.seed = lr, weight_decay, bootstrap, seed
         self.params = None
+        self.theta = None       # every weight and bias of the members, one flat float32 array (views: params)
 
-    def fit(self, X, y) -> "MLPEnsemble":
+    def fit(self, X, y, init=None, epochs: int | None = None) -> "MLPEnsemble":
+        """Train on ``(X, y)``; ``init``: the :attr:`theta` of an earlier fit of the same shape to start from
+        (a warm start: the seed then draws only the bootstrap), ``epochs``: Adam steps of this fit (default ``self.epochs``)."""
         import numpy as np
         X, y = np.asarray(X, dtype=np.float32), np.asarray(y, dtype=float)
         rng = np.random.default_rng(self.seed)
@@ -64,27 +73,43 @@ class MLPEnsemble:
             shapes += [(M, a, b), (M, 1, b)]
         # one flat buffer holds every parameter, so each Adam step is a handful of vector ops
         total = sum(int(np.prod(sh)) for sh in shapes)
-        theta, decay = np.zeros(total, dtype=np.float32), np.zeros(total, dtype=np.float32)
+        if init is not None and np.shape(init) != (total,):
+            raise ValueError(f"a warm start needs {total} weights for this ensemble, not {np.size(init)}")
+        theta = np.zeros(total, dtype=np.float32) if init is None else np.array(init, dtype=np.float32)
+        decay = np.zeros(total, dtype=np.float32)
         params, off = [], 0
         for k, sh in enumerate(shapes):
             size = int(np.prod(sh))
             view = theta[off:off + size].reshape(sh)
             if k % 2 == 0:
-                view[...] = rng.normal(0.0, np.sqrt(2.0 / sh[1]), size=sh)
+                if init is None:
+                    view[...] = rng.normal(0.0, np.sqrt(2.0 / sh[1]), size=sh)
                 decay[off:off + size] = self.weight_decay
             params.append(view)
             off += size
         m1, m2 = np.zeros(total, dtype=np.float32), np.zeros(total, dtype=np.float32)
+        # the gradients land in views of one flat buffer (no concatenation per step), and the transposed
+        # operands of the backward pass are contiguous: a strided operand can make numpy's batched matmul
+        # several times slower at a few hundred rows
+        g = np.zeros(total, dtype=np.float32)
+        gviews, off = [], 0
+        for sh in shapes:
+            size = int(np.prod(sh))
+            gviews.append(g[off:off + size].reshape(sh))
+            off += size
+        XsT = np.ascontiguousarray(np.swapaxes(Xs, 1, 2))   # fixed over the fit
         b1, b2, eps = 0.9, 0.999, 1e-8
-        for step in range(1, self.epochs + 1):
-            g = np.concatenate([x.ravel() for x in self._grads(params, Xs, ts)])
+        # Adam's moments start from zero on a warm start too: its first steps are then of size lr, which
+        # shakes the members out of the last fit's minimum a little, as a restart would
+        for step in range(1, (self.epochs if epochs is None else epochs) + 1):
+            self._grads(params, Xs, XsT, ts, gviews)
             g += decay * theta
             m1 *= b1
             m1 += (1 - b1) * g
             m2 *= b2
             m2 += (1 - b2) * g * g
             theta -= (self.lr / (1 - b1 ** step)) * m1 / (np.sqrt(m2 / (1 - b2 ** step)) + eps)
-        self.params = params
+        self.params, self.theta = params, theta
         return self
 
     @staticmethod
@@ -100,19 +125,19 @@ class MLPEnsemble:
             acts.append(h)
         return acts
 
-    def _grads(self, params, Xs, ts):
+    def _grads(self, params, Xs, XsT, ts, out):
+        """The mean squared error's gradient with respect to ``params``, written into ``out`` (same shapes)."""
         import numpy as np
         acts = self._forward(params, Xs)
         n = ts.shape[1]
         delta = 2.0 * (acts[-1][..., 0] - ts)[..., None] / n      # d(mean squared error)/d(output)
-        grads = [None] * len(params)
         for k in range(len(params) // 2 - 1, -1, -1):
-            a = acts[k]
-            grads[2 * k] = np.swapaxes(a, 1, 2) @ delta
-            grads[2 * k + 1] = delta.sum(axis=1, keepdims=True)
+            aT = XsT if k == 0 else np.ascontiguousarray(np.swapaxes(acts[k], 1, 2))
+            np.matmul(aT, delta, out=out[2 * k])
+            np.sum(delta, axis=1, keepdims=True, out=out[2 * k + 1])
             if k > 0:
-                delta = (delta @ np.swapaxes(params[2 * k], 1, 2)) * (acts[k] > 0)
-        return grads
+                delta = delta @ np.ascontiguousarray(np.swapaxes(params[2 * k], 1, 2))
+                delta *= acts[k] > 0
 
     def predict(self, X):
         """``(members, len(X))`` predictions, in the units of the training targets."""
