@@ -179,8 +179,17 @@ def rebuild(stored: dict, options_override=None):
 
 
 def with_classes(request, classes):
-    """``request`` with the space's ``param classes`` set to ``classes`` (as the trainer sets it), if it has one."""
-    if classes is None or "classes" in dict(request.params) or "classes" not in request.load_space().params:
+    """``request`` with the space's ``param classes`` set to ``classes``.
+
+    Only a space that declares ``classes`` with another value (and a request
+    that does not set it) changes. The trainer, the cost of a trial and its
+    export all rebuild the network through this one rule, or the
+    classifier's weights do not fit.
+    """
+    if classes is None or "classes" in dict(request.params):
+        return request
+    declared = request.load_space().params
+    if "classes" not in declared or declared["classes"] == classes:
         return request
     import dataclasses
     return dataclasses.replace(request, params=tuple(request.params) + (("classes", classes),))

@@ -21,7 +21,6 @@ stretches the schedule to the budget.)
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import math
 import os
@@ -41,18 +40,10 @@ def weights_path(artifact_dir, trial_id: int) -> str:
 
 
 def with_classes(request, num_classes):
-    """``(request, space)`` with the space's ``param classes`` set to ``num_classes``.
-
-    Only a space that declares ``classes`` (and a request that does not set
-    it) changes; the trial and its export must both rebuild the network this
-    way, or the classifier's weights do not fit.
-    """
-    space = request.load_space()
-    if num_classes is not None and "classes" in space.params and \
-            space.params["classes"] != num_classes and "classes" not in dict(request.params):
-        request = dataclasses.replace(request, params=tuple(request.params) + (("classes", num_classes),))
-        space = request.load_space()
-    return request, space
+    """``(request, space)``: :func:`nasl.study.evaluator_config.with_classes`, and the space it gives."""
+    from nasl.study.evaluator_config import with_classes as set_classes
+    request = set_classes(request, num_classes)
+    return request, request.load_space()
 
 
 def save_atomic(obj, path) -> str:
