@@ -50,12 +50,8 @@ def summary(studies, objective=None) -> list[str]:
 
 def plot_compare(studies, path: str, objective=None) -> str:
     objective = _objective(studies, objective)
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise NaslError("plotting needs matplotlib: pip install matplotlib") from None
+    from nasl.study.plot import pyplot, save
+    plt = pyplot()
     lengths = [max(t.number for t in s.completed()) + 1 for s in studies]
     curves = [_curve(s, objective, n) for s, n in zip(studies, lengths)]
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -81,10 +77,7 @@ def plot_compare(studies, path: str, objective=None) -> str:
         ax.set_xlabel("trial")
         ax.set_ylabel(f"best {objective} so far ({studies[0].objectives[objective]})")
         ax.legend(loc="best", fontsize="small")
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-    except OSError as e:
-        raise NaslError(f"cannot write '{path}': {e.strerror}") from None
+        save(fig, path)
     finally:
         plt.close(fig)
     return path

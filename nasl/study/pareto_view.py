@@ -38,12 +38,8 @@ def show_pareto(study) -> int:
 def plot_pareto(study, path: str) -> str:
     """Every complete trial in the plane of the first two objectives, the front joined as a step line."""
     front = _front(study)
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise NaslError("plotting needs matplotlib: pip install -e '.[study]'") from None
+    from nasl.study.plot import pyplot, save
+    plt = pyplot()
     x, y = list(study.objectives)[:2]
     done = study.completed()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
@@ -61,10 +57,7 @@ def plot_pareto(study, path: str) -> str:
         ax.set_ylabel(f"{y} ({study.objectives[y]})")
         ax.set_title(f"{study.config['searcher']}, seed {study.config['seed']}")
         ax.legend(loc="best", fontsize="small")
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-    except OSError as e:
-        raise NaslError(f"cannot write '{path}': {e.strerror}") from None
+        save(fig, path)
     finally:
         plt.close(fig)
     return path

@@ -4,6 +4,22 @@ from __future__ import annotations
 from nasl.ir.errors import NaslError
 
 
+def pyplot():
+    """``matplotlib.pyplot`` on the Agg backend (files only, no display); a one-line error without it."""
+    from nasl.ir.optional import require
+    require("matplotlib", "plotting").use("Agg")
+    return require("matplotlib.pyplot", "plotting")
+
+
+def save(fig, path: str) -> None:
+    """Lay out ``fig`` and write it to ``path``; a folder or file that cannot be written is one line."""
+    try:
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+    except OSError as e:
+        raise NaslError(f"cannot write '{path}': {e.strerror}") from None
+
+
 def plot_study(study, path: str) -> str:
     """Write a PNG (or any format matplotlib infers from ``path``) and return ``path``.
 
@@ -12,12 +28,7 @@ def plot_study(study, path: str) -> str:
     Right, when the study has several objectives: the first two objectives of
     every complete trial, with the Pareto front joined.
     """
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise NaslError("plotting needs matplotlib: pip install 'nasl[study]'") from None
+    plt = pyplot()
     done = study.completed()
     if not done:
         raise NaslError(f"the study '{study.path}' has no complete trial to plot")
@@ -56,11 +67,8 @@ def plot_study(study, path: str) -> str:
         ax2.set_xlabel(f"{x} ({study.objectives[x]})")
         ax2.set_ylabel(f"{y} ({study.objectives[y]})")
         ax2.legend(loc="best", fontsize="small")
-    fig.tight_layout()
     try:
-        fig.savefig(path, dpi=110)
-    except OSError as e:
-        raise NaslError(f"cannot write '{path}': {e.strerror}") from None
+        save(fig, path)
     finally:
         plt.close(fig)
     return path
