@@ -53,6 +53,9 @@ def __getattr__(name):
     if name == "compile":
         from nasl.compiler import compile
         return compile
+    if name == "compile_supernet":
+        from nasl.oneshot import compile_supernet
+        return compile_supernet
     if name == "cost":
         from nasl.compiler.cost import cost
         return cost
@@ -64,4 +67,5 @@ def __getattr__(name):
 
 __all__ = ["load", "loads", "realize", "Space", "Architecture", "ArchGraph", "Choice", "ChoiceSpec",
            "NaslError", "NaslErrors", "NaslSyntaxError", "InvalidArchitecture", "ConstraintViolation",
-           "EmptySpaceError", "UnsatisfiableError", "InternalError", "list_ops", "register_op", "search", "Study"]
+           "EmptySpaceError", "UnsatisfiableError", "InternalError", "list_ops", "register_op", "search", "Study",
+           "compile_supernet"]

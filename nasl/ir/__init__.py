@@ -10,19 +10,21 @@ if TYPE_CHECKING:
     from nasl.ir.archgraph import ArchGraph  # noqa: F401
     from nasl.ir.choices import Choice, ChoiceSpec, Constraint, Guard  # noqa: F401
     from nasl.ir.errors import (ConstraintViolation, EmptySpaceError, InternalError, InvalidArchitecture,  # noqa: F401
-                                NaslError, NaslErrors, NaslSyntaxError, Span, UnsatisfiableError)
+                                NaslError, NaslErrors, NaslSyntaxError, NotRelaxable, Span,
+                                UnsatisfiableError)
     from nasl.ir.oplib import list_ops, register_op  # noqa: F401
     from nasl.ir.space import Space  # noqa: F401
 
 __all__ = ["Architecture", "ArchGraph", "Choice", "ChoiceSpec", "Constraint", "Guard", "Space", "Span",
            "NaslError", "NaslErrors", "NaslSyntaxError", "InvalidArchitecture", "ConstraintViolation",
-           "EmptySpaceError", "UnsatisfiableError", "InternalError", "list_ops", "register_op"]
+           "EmptySpaceError", "UnsatisfiableError", "InternalError", "NotRelaxable", "list_ops", "register_op"]
 
 # name -> the submodule that defines it (networkx, behind ArchGraph, costs ~130 ms to import)
 _WHERE = {"Architecture": "architecture", "ArchGraph": "archgraph", "Choice": "choices", "ChoiceSpec": "choices",
           "Constraint": "choices", "Guard": "choices", "Space": "space", "list_ops": "oplib", "register_op": "oplib",
           **{n: "errors" for n in ("ConstraintViolation", "EmptySpaceError", "InternalError", "InvalidArchitecture",
-                                   "NaslError", "NaslErrors", "NaslSyntaxError", "Span", "UnsatisfiableError")}}
+                                   "NaslError", "NaslErrors", "NaslSyntaxError", "NotRelaxable", "Span",
+                                   "UnsatisfiableError")}}
 
 
 def __getattr__(name):

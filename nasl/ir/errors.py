@@ -124,6 +124,10 @@ class InvalidArchitecture(NaslError):
     """An architecture that does not fit the space: a wrong path or value."""
 
 
+class NotRelaxable(NaslError):
+    """A choice a supernet mode cannot relax or share (give it a policy: ``fixed`` or ``sample``)."""
+
+
 class MissingDependency(NaslError, ImportError):
     """An optional package or tool that a feature needs is not installed (see :mod:`nasl.ir.optional`).
 
