@@ -111,3 +111,9 @@ def test_memory_is_measured_in_a_fresh_process():
     m = bench.memory("hand", 8, args)
     assert "error" not in m, m
     assert m["peak"] > 0 and m["built"] >= 0
+
+
+def test_cuda_without_a_device_is_one_line(monkeypatch, capsys):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert bench.main(["--device", "cuda"]) == 2
+    assert capsys.readouterr().out == "error: --device cuda, but torch sees no CUDA device\n"
