@@ -25,7 +25,8 @@ step time, and the ratio the median of the per-round ratios nasl / hand.
 
 Memory (CPU): the peak resident set (``VmHWM``) during the steps, above the
 RSS before the network is built, each network in a fresh process with the
-same prelude (imports and ``nasl.load`` of the space in both). After the build,
+same prelude (imports, ``nasl.load`` of the space, and one step of a tiny
+reference network, so that torch's lazy initialisation is below the floor). After the build,
 ``gc`` and ``malloc_trim`` run and the high-water mark is reset
 (``/proc/self/clear_refs``), so the figure is weights + gradients + optimiser
 state + the step's activations, not the transient memory of building.
@@ -33,8 +34,9 @@ tracemalloc is not used: it does not see tensor storage.
 
 ``--device cuda``: batch 64 at 3x32x32, 10 warm-up and 50 timed steps (5
 rounds of 10), ``torch.cuda.max_memory_allocated`` over the warm-up steps
-above the allocation before the network was built (the networks are built
-one after the other, so the first one's tensors are in both baselines).
+above the allocation before that network was built (built one after the
+other: the hand-written network's tensors stay allocated and are part of the
+nasl baseline, and the peak counter is reset in between).
 
 Targets (issue 11): nasl <= 1.10x the hand-written time per step, <= 1.05x its
 peak memory.
