@@ -1,0 +1,118 @@
+"""Elastic widths and kernels: one max-size module, sliced to the size an architecture chooses.
+
+A super op whose parameter is ``Elastic`` (a width or kernel that a choice
+sets) holds one module built at the maximum. An architecture that chooses a
+smaller value runs a *template*: the compiler's builder at the chosen
+parameters (built once per size and cached, its own tensors never used),
+called through ``torch.func.functional_call`` with views of the max tensors:
+
+- a prefix on every channel dimension (OFA's elastic width; Slimmable nets);
+- a centre crop on a convolution kernel's spatial dimensions (OFA's elastic
+  kernel, without its optional kernel-transform matrices).
+
+The views share storage with the max tensors, so gradients and BatchNorm's
+in-place running-statistics updates land in the shared weights. The subnet
+of an architecture gets the same slices (:func:`slice_like`), so
+``subnet(arch)(x) == sn(x, arch)`` holds exactly.
+
+In the relaxed modes an elastic width is an FBNetV2 channel mask on the max
+module's output, weighted by the probabilities of the choice's values.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.func import functional_call
+
+from nasl.compiler.layers import get_builder
+
+
+def slice_like(t: torch.Tensor, shape, kernel_dims: tuple = ()) -> torch.Tensor:
+    """A view of ``t`` with ``shape``: a prefix on each dimension, a centre crop on ``kernel_dims``."""
+    shape = tuple(shape)
+    if tuple(t.shape) == shape:
+        return t
+    if len(shape) != t.dim():
+        raise ValueError(f"cannot slice a tensor of shape {list(t.shape)} to {list(shape)}")
+    index = []
+    for dim, (have, want) in enumerate(zip(t.shape, shape)):
+        if want > have:
+            raise ValueError(f"cannot slice a tensor of shape {list(t.shape)} to the larger {list(shape)}")
+        if dim in kernel_dims and want < have:
+            lo = (have - want) // 2         # the centre of the max kernel (OFA)
+            index.append(slice(lo, lo + want))
+        else:
+            index.append(slice(0, want))
+    return t[tuple(index)]
+
+
+def kernel_dims_of(module: nn.Module) -> dict:
+    """``{state key: dims}`` of the spatial kernel dimensions of the convolutions in ``module``."""
+    out = {}
+    for name, m in module.named_modules():
+        if isinstance(m, nn.modules.conv._ConvNd):
+            key = f"{name}.weight" if name else "weight"
+            out[key] = tuple(range(2, m.weight.dim()))
+    return out
+
+
+def sliced_state(big: nn.Module, small: nn.Module) -> dict:
+    """``{key: view of big's tensor}`` shaped like ``small``'s parameters and buffers."""
+    kd = kernel_dims_of(big)
+    have = dict(big.named_parameters())
+    have.update(big.named_buffers())
+    out = {}
+    for key, t in list(small.named_parameters()) + list(small.named_buffers()):
+        src = have.get(key)
+        if src is None:
+            continue                        # e.g. affine=False took the BN's weight away
+        out[key] = slice_like(src, t.shape, kd.get(key, ())) if t.dim() else src
+    return out
+
+
+class Templates:
+    """Modules built by the compiler's builders at chosen sizes, one per (op, params, shapes)."""
+
+    def __init__(self, prepare=None):
+        self._cache: dict = {}
+        self._prepare = prepare             # what the supernet does to each built module (affine=False)
+
+    def get(self, op: str, params: dict, in_shapes: list, node=None):
+        key = (op, tuple(sorted(params.items(), key=lambda kv: kv[0])), tuple(map(tuple, in_shapes)), node)
+        m = self._cache.get(key)
+        if m is None:
+            impl, _ = get_builder(op)(params, [tuple(s) for s in in_shapes])
+            if self._prepare is not None and isinstance(impl, nn.Module):
+                impl = self._prepare(node, impl)
+            if isinstance(impl, nn.Module):
+                for p in impl.parameters():         # a template's own tensors are never trained
+                    p.requires_grad_(False)
+            m = self._cache[key] = impl
+        return m
+
+
+def run_sliced(big: nn.Module, small, inputs: list):
+    """Run ``small`` (a template, or a function) with ``big``'s tensors sliced to its sizes."""
+    if not isinstance(small, nn.Module):
+        return small(*inputs)
+    if small is big:
+        return big(*inputs)
+    small.train(big.training)
+    return functional_call(small, sliced_state(big, small), tuple(inputs))
+
+
+def channel_mask(probs: torch.Tensor, widths: list, c_max: int) -> torch.Tensor:
+    """FBNetV2's mask ``sum_v p(v) * [channel < v]``, shaped ``[1, C, 1, 1]`` (or ``[1, C]``)."""
+    steps = torch.zeros(len(widths), c_max, dtype=probs.dtype, device=probs.device)
+    for i, w in enumerate(widths):
+        steps[i, :w] = 1.0
+    return (probs[:, None] * steps).sum(0)
+
+
+def apply_mask(y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    shape = [1, mask.numel()] + [1] * (y.dim() - 2)
+    return y * mask.view(shape)
+
+
+__all__ = ["slice_like", "sliced_state", "Templates", "run_sliced", "channel_mask", "apply_mask",
+           "kernel_dims_of"]

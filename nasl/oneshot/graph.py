@@ -1,0 +1,186 @@
+"""Facts about a ``SuperGraph`` that every supernet mode needs (no torch here).
+
+A ``SuperGraph`` (nasl/ir/supergraph.py, format in the one-shot contract) is an
+``nx.MultiDiGraph`` of ``input``, ``op``, ``select`` and ``output`` nodes. The
+supernet needs, once, at build time:
+
+- an execution order and each node's inputs in port order (:func:`analyse`);
+- the shapes at the maximum of every ``Elastic`` parameter (:func:`infer`);
+- which nodes belong to one branch of one select only (``owner``): those run
+  only when their branch is taken (GDAS runs one branch; a sampled
+  architecture runs one), and their existence probability is that branch's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nasl.compiler.shapes import ShapeError, op_shape
+from nasl.ir.errors import NaslError
+
+
+def is_elastic(v) -> bool:
+    """An ``Elastic(path, {label: value})`` parameter (duck-typed: the IR class lives in nasl.ir)."""
+    return hasattr(v, "path") and isinstance(getattr(v, "values", None), dict)
+
+
+def elastic_max(v):
+    return max(v.values.values())
+
+
+def at_max(params: dict) -> dict:
+    """``params`` with every ``Elastic`` value at its maximum (the size the shared weights are built at)."""
+    return {k: elastic_max(v) if is_elastic(v) else v for k, v in (params or {}).items()}
+
+
+def at_labels(params: dict, chosen: dict) -> dict:
+    """``params`` with each ``Elastic`` at the value of its label in ``chosen`` (``{path: label}``)."""
+    out = {}
+    for k, v in (params or {}).items():
+        out[k] = v.values[chosen[v.path]] if is_elastic(v) else v
+    return out
+
+
+def elastic_paths(params: dict) -> dict:
+    """``{param name: Elastic}`` of the elastic parameters of an op."""
+    return {k: v for k, v in (params or {}).items() if is_elastic(v)}
+
+
+@dataclass
+class Port:
+    """One input of a node: the producer (None for a zero branch), and the edge's guard."""
+
+    src: object
+    guard: tuple = ()
+    labels: tuple = ()
+
+
+@dataclass
+class Analysis:
+    order: list                                   # every node, producers first
+    inputs: dict                                  # node -> [Port] in port order
+    owner: dict = field(default_factory=dict)     # node -> (select, port index): runs only in that branch
+    selects: list = field(default_factory=list)   # select nodes in order
+
+
+def _ports(sg, n) -> list:
+    pairs = []
+    for u, _, a in sg.in_edges(n, data=True):
+        pairs.append((a.get("port", 0), Port(u, tuple(a.get("guard") or ()), tuple(a.get("labels") or ()))))
+    pairs.sort(key=lambda p: p[0])
+    d = sg.nodes[n]
+    if d.get("kind") != "select":
+        return [p for _, p in pairs]
+    # a select has one port per branch; a branch without an edge is a zero
+    n_branches = max([len(d.get("branches") or ())] + [i + 1 for i, _ in pairs])
+    by_port = dict(pairs)
+    return [by_port.get(i, Port(None)) for i in range(n_branches)]
+
+
+def _topo(sg, inputs: dict) -> list:
+    seen: set = set()
+    nodes = list(sg.nodes)
+    ok = True
+    for n in nodes:                       # the super-realizer creates nodes in dependency order
+        if any(p.src is not None and p.src not in seen for p in inputs[n]):
+            ok = False
+            break
+        seen.add(n)
+    if ok:
+        return nodes
+    import networkx as nx
+    index = {m: i for i, m in enumerate(nodes)}
+    return list(nx.lexicographical_topological_sort(sg, key=index.__getitem__))
+
+
+def analyse(sg) -> Analysis:
+    inputs = {n: _ports(sg, n) for n in sg.nodes}
+    order = _topo(sg, inputs)
+    a = Analysis(order, inputs, selects=[n for n in order if sg.nodes[n].get("kind") == "select"])
+    succ: dict = {n: [] for n in sg.nodes}
+    for n in order:
+        for i, p in enumerate(inputs[n]):
+            if p.src is not None:
+                succ[p.src].append((n, i))
+    # A node is owned by branch (s, i) when every use of it is that branch or a node owned by it.
+    # Walk backwards from the output, so that a node's users are settled first.
+    for n in reversed(order):
+        kind = sg.nodes[n].get("kind")
+        if kind not in ("op", "select") or not succ[n]:
+            continue
+        owners = set()
+        for user, i in succ[n]:
+            if sg.nodes[user].get("kind") == "select":
+                owners.add((user, i))
+            elif user in a.owner:
+                owners.add(a.owner[user])
+            else:
+                owners.add(None)
+        if len(owners) == 1 and None not in owners:
+            a.owner[n] = owners.pop()
+    return a
+
+
+def branch_source(sg, a: Analysis, sel, i):
+    """The node outside branch ``i`` of ``sel`` that its ops read (None: a zero branch, or several)."""
+    p = a.inputs[sel][i]
+    if p.src is None:
+        return None
+    stack, found = [p.src], set()
+    while stack:
+        n = stack.pop()
+        if a.owner.get(n) == (sel, i):
+            stack.extend(q.src for q in a.inputs[n] if q.src is not None)
+        else:
+            found.add(n)
+    return found.pop() if len(found) == 1 else None
+
+
+def is_zero_branch(sg, a: Analysis, sel, i) -> bool:
+    p = a.inputs[sel][i]
+    if p.src is None:
+        return True
+    d = sg.nodes[p.src]
+    return d.get("kind") == "op" and d.get("op") in ("zero", "none") and a.owner.get(p.src) == (sel, i)
+
+
+def infer(sg, a: Analysis, input_shapes: dict, rewrite=None, select_shape=None) -> dict:
+    """``{node: shape}`` at the maximum of every Elastic parameter.
+
+    ``rewrite(node, params, in_shapes, shapes) -> (params, in_shapes)`` lets a mode build some ops at other
+    sizes (PC-DARTS: candidates at C/K channels), and ``select_shape(node, shape, shapes) -> shape`` the
+    shape a select gives its users. The branches of a select must agree in shape.
+    """
+    shapes = dict(input_shapes)
+    for n in a.order:
+        d = sg.nodes[n]
+        kind = d.get("kind")
+        if kind == "input":
+            continue
+        ins = [shapes[p.src] if p.src is not None else None for p in a.inputs[n]]
+        if kind == "output":
+            shapes[n] = ins[0]
+        elif kind == "select":
+            got = {tuple(s) for s in ins if s is not None}
+            if len(got) > 1:
+                raise NaslError(f"the branches of choice '{d.get('path')}' make different shapes "
+                                f"({', '.join(str(list(s)) for s in sorted(got))}); a supernet needs them equal",
+                                d.get("span"), path=d.get("path"))
+            if not got:
+                raise NaslError(f"every branch of choice '{d.get('path')}' is a zero", d.get("span"))
+            shapes[n] = got.pop()
+            if select_shape is not None:
+                shapes[n] = select_shape(n, shapes[n], shapes)
+        else:
+            params = at_max(d.get("params"))
+            if rewrite is not None:
+                params, ins = rewrite(n, params, ins, shapes)
+            try:
+                shapes[n] = op_shape(d["op"], params, ins)
+            except ShapeError as e:
+                raise NaslError(f"shape mismatch at '{n}' ({d['op']}) in the supernet: {e}",
+                                d.get("span"), path=n) from None
+    return shapes
+
+
+__all__ = ["analyse", "infer", "branch_source", "is_zero_branch", "at_max", "at_labels", "is_elastic",
+           "elastic_paths", "Analysis", "Port"]

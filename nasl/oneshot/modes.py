@@ -1,0 +1,158 @@
+"""The supernet modes: ``build(space, mode, **options)``, the function ``nasl.oneshot.MODES`` names.
+
+Relaxed (gradient) modes: ``darts``, ``snas``, ``gdas``, ``pcdarts``, ``proxyless``.
+Sampled modes, which run one architecture per forward: ``spos``, ``enas``,
+``oneshot`` and ``ofa`` (their training differs in the loops, not here:
+SPOS draws uniformly, ENAS asks a controller, OFA shrinks the domains).
+
+Options: ``affine`` (False: DARTS's BatchNorms without affine parameters in
+candidates and in the ops that only feed them), ``conv_bias`` (AutoDL's
+``bias=not affine``), ``policy`` (``{path: "fixed" | "sample" | value}``),
+``k`` (PC-DARTS partial channels, 4), ``tau`` (snas/gdas temperature),
+``seed`` (alpha init and Gumbel noise), ``input_shape``.
+"""
+from __future__ import annotations
+
+from nasl.compiler.shapes import op_shape
+from nasl.ir.errors import NaslError, NotRelaxable
+from nasl.oneshot.graph import at_labels, branch_source, elastic_paths, is_zero_branch
+from nasl.oneshot.mixed import RELAXED
+from nasl.oneshot.params import AlphaDict
+from nasl.oneshot.supernet import Supernet
+import torch
+from torch import nn
+
+SAMPLED = ("spos", "enas", "oneshot", "ofa")
+_OPTIONS = {"affine", "conv_bias", "policy", "input_shape", "k", "tau", "seed", "init_std"}
+
+
+class Relaxed(Supernet):
+    relaxed = True
+
+    def __init__(self, sg, mode, space=None, **options):
+        super().__init__(sg, mode, space, **options)
+        self._masks = self._elastic_masks()
+
+    def _elastic_masks(self) -> dict:
+        """FBNetV2 masks: ``{op: (path, output channels per label)}`` for elastic widths."""
+        out = {}
+        for n in self.an.order:
+            d = self.sg.nodes[n]
+            el = elastic_paths(d.get("params"))
+            if d.get("kind") != "op" or not el:
+                continue
+            paths = {e.path for e in el.values()}
+            path = paths.pop()
+            ins = [self.shapes[p.src] for p in self.an.inputs[n] if p.src is not None]
+            labels = list(self.sg.graph["alpha"][path][1])
+            shapes = [op_shape(d["op"], at_labels(d["params"], {e.path: lab for e in el.values()}), ins)
+                      for lab in labels]
+            spatial = {tuple(s[1:]) for s in shapes}
+            if paths or len(spatial) > 1 or all(tuple(s) == tuple(self.shapes[n]) for s in shapes):
+                raise NotRelaxable(f"'{path}' sets a kernel size (or more than a width) of '{n}'; mode "
+                                   f"'{self.mode}' can relax only elastic widths; give '{path}' a policy "
+                                   f"(fixed or sample) or use a sampled mode (spos, ofa)",
+                                   d.get("span"), path=path)
+            out[n] = (path, [s[0] for s in shapes])
+        return out
+
+
+class PCDarts(Relaxed):
+    """PC-DARTS (Xu et al. 2020): partial channels, channel shuffle and edge normalisation ``beta``."""
+
+    def _partials(self) -> dict:
+        got = self.__dict__.get("_partial_cache")
+        if got is None:
+            got = {}
+            for sel in self.an.selects:
+                d = self.sg.nodes[sel]
+                if d.get("how", "op") != "op":
+                    continue
+                srcs = {branch_source(self.sg, self.an, sel, i) for i in range(len(self.an.inputs[sel]))
+                        if not is_zero_branch(self.sg, self.an, sel, i)}
+                if len(srcs) == 1 and None not in srcs:
+                    got[sel] = srcs.pop()
+            self.__dict__["_partial_cache"] = got
+        return got
+
+    @property
+    def _partial(self):
+        return self._partials()
+
+    def _rewrite(self, n, params, ins, shapes):
+        own = self.an.owner.get(n)
+        source = self._partials().get(own[0]) if own else None
+        if source is None:
+            return params, ins
+        k, c = self.k, shapes[source][0]
+        if c % k:
+            raise NaslError(f"pcdarts: '{source}' has {c} channels, not a multiple of k={k}",
+                            self.sg.nodes[n].get("span"), path=n)
+        srcs = [p.src for p in self.an.inputs[n] if p.src is not None]
+        ins = [(s[0] // k,) + tuple(s[1:]) if u == source else s for s, u in zip(ins, srcs)]
+        params = dict(params)
+        if "c" in params:               # the ops' output width: C/K (PC-DARTS builds MixedOp(C // k))
+            params["c"] = params["c"] // k
+        return params, ins
+
+    def _select_shape(self, n, shape, shapes):
+        src = self._partials().get(n)    # the edge's output: the mixture's C/K channels + the bypassed rest
+        return (shapes[src][0],) + tuple(shape[1:]) if src is not None else shape
+
+    def __init__(self, sg, mode, space=None, **options):
+        super().__init__(sg, mode, space, **options)
+        self._beta_of = {}
+        for path, sources in (sg.graph.get("edges") or {}).items():
+            self.beta[path] = nn.Parameter(options.get("init_std", 1e-3) * torch.randn(
+                len(sources), generator=self._generator))
+        for sel in self.an.selects:
+            d = sg.nodes[sel]
+            if d.get("path") in self.beta and d.get("row") is not None:
+                self._beta_of[sel] = (d["path"], d["row"])
+
+    def _run_arch(self, arch, xs):
+        raise NaslError("a pcdarts supernet holds candidates at C/K channels and cannot run one architecture "
+                        "at full width; derive() it and train the result (as PC-DARTS does)")
+
+    def sub_state_dict(self, arch):
+        self._run_arch(arch, ())
+
+    def subnet(self, arch):
+        self._run_arch(arch, ())
+
+
+class Sampled(Supernet):
+    relaxed = False
+
+
+def _as_supergraph(space, policy):
+    if hasattr(space, "restrict") and hasattr(space, "graph"):
+        return space, None                          # a SuperGraph given directly (tests, tools)
+    realize = getattr(space, "super_realize", None)
+    if realize is None:
+        raise NaslError(f"compile_supernet needs a Space, not {type(space).__name__}")
+    return realize(policy=policy) if policy else realize(), space
+
+
+def build(space, mode: str, **options):
+    """The supernet of ``space`` for ``mode`` (see the module doc for the options)."""
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:
+        from nasl.ir.errors import did_you_mean
+        raise NaslError(f"unknown supernet option '{unknown[0]}'; the options are: {', '.join(sorted(_OPTIONS))}",
+                        hint=did_you_mean(unknown[0], sorted(_OPTIONS)))
+    policy = options.get("policy") or {}
+    for path, how in policy.items():
+        if not isinstance(path, str):
+            raise NaslError(f"a policy maps choice paths to 'fixed', 'sample' or a value, not {path!r}")
+    sg, sp = _as_supergraph(space, policy)
+    if mode == "pcdarts":
+        return PCDarts(sg, mode, sp, **options)
+    if mode in RELAXED:
+        return Relaxed(sg, mode, sp, **options)
+    if mode in SAMPLED:
+        return Sampled(sg, mode, sp, **options)
+    raise NaslError(f"mode '{mode}' is not built by nasl.oneshot.modes")
+
+
+__all__ = ["build", "Relaxed", "PCDarts", "Sampled", "SAMPLED", "AlphaDict"]

@@ -1,0 +1,153 @@
+"""The relaxed forward: walk the SuperGraph, mixing each select's branches by the mode's weights.
+
+Nodes that no branch owns run in order. A node owned by branch ``i`` of a
+select runs when the select asks for branch ``i`` (all of them for DARTS,
+the sampled one for GDAS, two for ProxylessNAS), so a branch that is not
+taken costs nothing. A 2-D alpha (DARTS's ``[sources, ops]`` per node) gives
+each per-source select its row; PC-DARTS scales each row's select by the
+softmax of the node's edge weights ``beta`` and runs its branches on C/K
+channels (:func:`nasl.oneshot.mixed.partial_channels`). An elastic width
+multiplies the max module's output by FBNetV2's mask.
+"""
+from __future__ import annotations
+
+import random
+
+import torch
+import torch.nn.functional as F
+
+from nasl.oneshot.elastic import apply_mask, channel_mask
+from nasl.oneshot.mixed import label_weights, mix
+
+
+def _alpha_row(sn, d):
+    path, row = d.get("path"), d.get("row")
+    a = sn.alpha[path]
+    return a if row is None else a[row]
+
+
+def _policy_weights(sn, path, labels):
+    """One-hot weights of a path the policy fixes or samples (no alpha)."""
+    how = sn.policy[path]
+    if how == "sample":
+        label = random.Random(sn._step_seed()).choice(list(labels)) if hasattr(sn, "_step_seed") \
+            else random.choice(list(labels))
+    else:
+        label = labels[0] if how == "fixed" else how
+    w = torch.zeros(len(labels))
+    w[list(labels).index(label)] = 1.0
+    return w, None
+
+
+def weights_of(sn, path, labels, d=None):
+    """``(w, run)`` for the labels of ``path`` (``d``: the select node, for its alpha row)."""
+    if path in sn.policy:
+        return _policy_weights(sn, path, labels)
+    alpha = _alpha_row(sn, d) if d is not None else sn.alpha[path]
+    return label_weights(sn.mode, alpha, sn.tau, sn.training, sn._generator)
+
+
+def branch_matrix(sg, an, sel):
+    """``[branches, labels]`` 0/1: which labels take each branch (cached on the analysis)."""
+    cache = an.__dict__.setdefault("_matrices", {})
+    m = cache.get(sel)
+    if m is None:
+        d = sg.nodes[sel]
+        labels = list(d.get("labels") or ())
+        ports = an.inputs[sel]
+        m = torch.zeros(len(ports), len(labels))
+        for i, p in enumerate(ports):
+            got = p.labels or (labels[i],)
+            for label in got:
+                m[i, labels.index(label)] = 1.0
+        cache[sel] = m
+    return m
+
+
+def run(sn, xs):
+    sg, an = sn.sg, sn.an
+    vals = dict(zip(sn.inputs, xs))
+    batch = xs[0].shape[0]
+    like = xs[0]
+
+    def value(n):
+        if n not in vals:
+            vals[n] = node(n)
+        return vals[n]
+
+    def node(n):
+        d = sg.nodes[n]
+        kind = d.get("kind")
+        if kind == "output":
+            return value(an.inputs[n][0].src)
+        if kind == "op":
+            y = sn._impl[n](*[value(p.src) for p in an.inputs[n] if p.src is not None])
+            mask = sn._masks.get(n) if hasattr(sn, "_masks") else None
+            if mask is not None:
+                path, widths = mask
+                w, _ = weights_of(sn, path, sg.graph["alpha"][path][1])
+                y = apply_mask(y, channel_mask(w, widths, y.shape[1]))
+            return y
+        return select(n, d)
+
+    def select(n, d):
+        labels = d.get("labels") or ()
+        w, run_labels = weights_of(sn, d.get("path"), labels, d)
+        m = branch_matrix(sg, an, n).to(w)
+        wb = m @ w
+        if run_labels is None:
+            branches = list(range(m.shape[0]))
+        else:
+            branches = sorted({int(i) for lab in run_labels for i in torch.nonzero(m[:, lab]).flatten()})
+        zeros = lambda: like.new_zeros((batch,) + tuple(sn.shapes[n]))  # noqa: E731
+        partial = sn._partial.get(n) if hasattr(sn, "_partial") else None
+        if partial is not None:
+            out = _partial(sn, n, partial, wb, branches, value, vals)
+        else:
+            outs = {i: (value(an.inputs[n][i].src) if an.inputs[n][i].src is not None else None)
+                    for i in branches}
+            out = mix(wb, branches, outs, zeros)
+        beta = sn._beta_of.get(n) if hasattr(sn, "_beta_of") else None
+        if beta is not None:
+            path, index = beta
+            out = out * F.softmax(sn.beta[path], dim=-1)[index]
+        return out
+
+    for n in an.order:
+        if n in vals or n in an.owner:
+            continue
+        vals[n] = node(n)
+    outs = [vals[o] for o in sn.outputs]
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _partial(sn, n, source, wb, branches, value, vals):
+    """PC-DARTS: the branches of select ``n`` read the first C/K channels of ``source``."""
+    from nasl.oneshot.mixed import partial_channels
+    an = sn.an
+    x = value(source)
+
+    def run_head(head):
+        # the branch ops read `source`; give them the head instead, in a scratch copy of the values
+        local = dict(vals)
+        local[source] = head
+        outs = {}
+        for i in branches:
+            src = an.inputs[n][i].src
+            outs[i] = None if src is None else _eval_owned(sn, src, local)
+        zeros = lambda: head.new_zeros(tuple(head.shape[:2]) + tuple(sn.shapes[n][1:]))  # noqa: E731
+        return mix(wb, branches, outs, zeros)
+
+    return partial_channels(x, sn.k, run_head, None)
+
+
+def _eval_owned(sn, n, local):
+    if n in local:
+        return local[n]
+    d = sn.sg.nodes[n]
+    ins = [_eval_owned(sn, p.src, local) for p in sn.an.inputs[n] if p.src is not None]
+    local[n] = sn._impl[n](*ins) if d.get("kind") == "op" else None
+    return local[n]
+
+
+__all__ = ["run", "weights_of", "branch_matrix"]
