@@ -160,6 +160,8 @@ def infer(sg, a: Analysis, input_shapes: dict, rewrite=None, select_shape=None) 
         if kind == "output":
             shapes[n] = ins[0]
         elif kind == "select":
+            if rewrite is not None:
+                _, ins = rewrite(n, None, ins, shapes)
             got = {tuple(s) for s in ins if s is not None}
             if len(got) > 1:
                 raise NaslError(f"the branches of choice '{d.get('path')}' make different shapes "

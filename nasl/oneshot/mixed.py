@@ -28,7 +28,8 @@ RELAXED = ("darts", "snas", "gdas", "pcdarts", "proxyless")
 
 def gumbel_like(x: torch.Tensor, generator=None) -> torch.Tensor:
     u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
-    return -torch.log(-torch.log(u.clamp_min(1e-20)).clamp_min(1e-20))
+    e = -torch.log(u.clamp_min(1e-20))          # Exp(1); the Gumbel sample is -log of it
+    return -torch.log(e.clamp_min(1e-20))
 
 
 def label_weights(mode: str, alpha: torch.Tensor, tau: float, training: bool, generator=None):

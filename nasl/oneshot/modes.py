@@ -48,6 +48,8 @@ class Relaxed(Supernet):
             shapes = [op_shape(d["op"], at_labels(d["params"], {e.path: lab for e in el.values()}), ins)
                       for lab in labels]
             spatial = {tuple(s[1:]) for s in shapes}
+            if len({tuple(s) for s in shapes}) == 1 and len(labels) == 1:
+                continue                    # one value: nothing to mix
             if paths or len(spatial) > 1 or all(tuple(s) == tuple(self.shapes[n]) for s in shapes):
                 raise NotRelaxable(f"'{path}' sets a kernel size (or more than a width) of '{n}'; mode "
                                    f"'{self.mode}' can relax only elastic widths; give '{path}' a policy "
@@ -80,6 +82,13 @@ class PCDarts(Relaxed):
         return self._partials()
 
     def _rewrite(self, n, params, ins, shapes):
+        if params is None:              # a select: an identity branch reads the head of the source too
+            src = self._partials().get(n)
+            if src is None:
+                return params, ins
+            c = shapes[src][0]
+            return params, [(c // self.k,) + tuple(s[1:]) if s is not None and p.src == src else s
+                            for s, p in zip(ins, self.an.inputs[n])]
         own = self.an.owner.get(n)
         source = self._partials().get(own[0]) if own else None
         if source is None:
