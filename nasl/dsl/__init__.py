@@ -18,6 +18,9 @@ class _Backend:
         builder = self.program.run_realize(values)
         return builder.g
 
+    def super_realize(self, spec):
+        return self.program.run_super(spec)
+
 
 def elaborate(text: str, file: str = "<string>", params: dict | None = None) -> Space:
     """Parse and elaborate ``text`` into a :class:`~nasl.ir.space.Space`."""

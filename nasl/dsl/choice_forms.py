@@ -11,6 +11,7 @@ import sys
 
 from nasl.dsl import ast as A
 from nasl.dsl.values import ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, DefFn, OpFn, Sym, Tensor, Unknown
+from nasl.dsl.context import SUPER
 from nasl.ir.choices import Choice, Guard, checked_value
 from nasl.ir.errors import EmptySpaceError, NaslError, NaslTypeError, source_lines
 
@@ -85,6 +86,8 @@ def _exclusive(a, b) -> bool:
 
 
 def read(ctx, choice: Choice):
+    if ctx.mode == SUPER:                       # unanswered: its symbol, as in spec mode
+        return ChoiceRef(choice.path, ctx.graph.registered.get(choice.path, choice))
     values = ctx.values
     v = checked_value(choice, values)
     ctx.graph.read.add(choice.path)
@@ -106,13 +109,17 @@ def _choice(interp, path, e: A.Call, env, ctx):
                 raise EmptySpaceError("choice([]) has no alternatives", e.span)
             labels = _unique([_value_label(v, e) for v in only], e)
             choice = Choice(path, "choice", tuple(labels), e.span, _hints(only, ctx), condition=ctx.guards)
+            if ctx.mode == SUPER:
+                return _alternatives(interp, choice, e, ctx, lambda i, sub: only[i], known=True)
             if not ctx.spec:
                 label = read(ctx, choice)
                 return only[labels.index(label)]
             return _alternatives(interp, choice, e, ctx, lambda i, sub: only[i])
     given = [_arg_label(interp, a, env, ctx) for a in e.args]
     labels = _unique([label for label, _ in given], e)
-    if not ctx.spec and not _has(labels, ctx.values.get(path)):
+    if ctx.mode == SUPER:
+        choice = Choice(path, "choice", tuple(labels), e.span, frozenset(), condition=ctx.guards)
+    elif not ctx.spec and not _has(labels, ctx.values.get(path)):
         # a tied genotype's use: what each use gives was unknown when its choices were made, so
         # they were labelled by their text ("2*c"), which is what the architecture holds
         text = _unique([_ast_label(a, interp.program) for a in e.args], e)
@@ -126,6 +133,9 @@ def _choice(interp, path, e: A.Call, env, ctx):
         seg = _fmt_label(labels[i])
         return c.but(cprefix=f"{path}.{seg}" if path else seg, nprefix=f"{ctx.nprefix}" if ctx.nprefix else "",
                      anon_here=False, loops=())
+    if ctx.mode == SUPER:
+        return _alternatives(interp, choice, e, ctx, lambda i, sub: interp.eval(e.args[i], env, alt_ctx(sub, i)),
+                             known=True)
     if not ctx.spec:
         i = labels.index(read(ctx, choice))
         return interp.eval(e.args[i], env, alt_ctx(ctx, i))
@@ -142,8 +152,11 @@ def _fmt_label(label) -> str:
     return str(label)
 
 
-def _alternatives(interp, choice: Choice, e, ctx, value_of):
-    register(interp, choice, e, ctx)
+def _alternatives(interp, choice: Choice, e, ctx, value_of, known=False):
+    if not known:
+        register(interp, choice, e, ctx)
+    else:                                   # super mode: the spec registered it, with its real labels
+        choice = interp.registered.get(choice.path, choice)
     alts, plain = [], True
     for i, label in enumerate(choice.domain):
         guard = Guard(choice.path, frozenset([label]), str(label))
@@ -156,6 +169,8 @@ def _alternatives(interp, choice: Choice, e, ctx, value_of):
     if plain:
         return ChoiceRef(choice.path, choice)
     if all(isinstance(v, Tensor) for _, v in alts):
+        if ctx.mode == SUPER:
+            return ctx.graph.add_select(alts, ctx)
         return PLACEHOLDER          # a choice among computed values: a tensor either way
     return ChoiceVal(choice.path, choice, alts)
 
@@ -328,9 +343,10 @@ def _optional(interp, path, e, env, ctx):
         raise NaslTypeError("optional(x) takes one argument", e.span)
     choice = Choice(path, "bool", (False, True), e.span, frozenset({"optional"}) | ctx.hints,
                     condition=ctx.guards)
-    if not ctx.spec:
+    if not ctx.spec and ctx.mode != SUPER:
         return interp.eval(e.args[0], env, ctx) if read(ctx, choice) else ABSENT
-    register(interp, choice, e, ctx)
+    if ctx.spec:
+        register(interp, choice, e, ctx)
     g_yes = Guard(path, frozenset([True]), "true")
     sub, group = ctx.guarded(g_yes)
     v = interp.eval(e.args[0], env, sub)

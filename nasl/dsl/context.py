@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from nasl.ir.choices import Block, Group, Guard
 
-SPEC, REALIZE = "spec", "realize"
+SPEC, REALIZE, SUPER = "spec", "realize", "super"     # super: nasl/dsl/super_mode.py
 MAX_DEPTH = 200
 MAX_LENGTH = 100_000       # the most items of a list or a range, and iterations of a repeat
 

@@ -7,7 +7,7 @@ on the two sides are merged into a value that depends on the choice.
 from __future__ import annotations
 
 from nasl.dsl import ast as A
-from nasl.dsl.context import MAX_LENGTH
+from nasl.dsl.context import MAX_LENGTH, SUPER
 from nasl.dsl.guards import MAX_COMBINATIONS, too_many
 from nasl.dsl.values import Merged, OpSym, Sym, Unknown
 from nasl.ir.errors import NaslTypeError
@@ -40,6 +40,9 @@ def exec_repeat(interp, s: A.Repeat, env, ctx):
     n = interp.eval(s.count, env, ctx)
     if isinstance(n, Unknown):
         raise _unknown_error(n, s.count)
+    if isinstance(n, Sym) and ctx.mode == SUPER:
+        from nasl.dsl.super_mode import super_repeat
+        return super_repeat(interp, s, env, ctx, n)
     if not isinstance(n, Sym):
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             from nasl.dsl.interp import _kind
@@ -145,11 +148,11 @@ def _symbolic_if(interp, test, test_node, body, rest, orelse, env, ctx):
         if len(returns) != len(sides):
             raise NaslTypeError("a 'return' under a choice-dependent 'if' needs every branch to return",
                                 test_node.span, hint="assign in each branch and return after the 'if'")
-        raise _Return(merge_values(returns))
-    _merge_env(env, sides)
+        raise _Return(merge_values(returns, ctx))
+    _merge_env(env, sides, ctx)
 
 
-def _merge_env(env, sides):
+def _merge_env(env, sides, ctx=None):
     from nasl.dsl.interp import merge_values
     names = set()
     for _, e in sides:
@@ -164,7 +167,7 @@ def _merge_env(env, sides):
         if all(v is first for _, v in vals):
             env[name] = first
         else:
-            env[name] = merge_values(vals)
+            env[name] = merge_values(vals, ctx)
 
 
 def _tensorish(v):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from nasl.dsl import ast as A
 from nasl.dsl.choice_forms import read, register
+from nasl.dsl.context import SUPER
 from nasl.dsl.dag_channels import _join, build_nasbench101, check_rule_merges, rule_width
 from nasl.dsl.dag_graph import graph_builtins
 from nasl.dsl.dag_realize import build_cell
@@ -47,6 +48,9 @@ def builtin_pick(interp, ctx, node, k, ordered=False, replace=False):
 
 
 def apply_dag(interp, f, args, kwargs, ctx, node):
+    if ctx.mode == SUPER and not kwargs:
+        from nasl.dsl.super_dag import super_cell
+        return super_cell(interp, f, args, ctx, node)
     run = lambda: _apply_dag(interp, f, args, kwargs, ctx, node)     # noqa: E731
     if ctx.spec or kwargs or not args or not all(isinstance(a, Tensor) for a in args):
         return run()

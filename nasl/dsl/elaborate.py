@@ -75,6 +75,20 @@ class Program:
             raise e.with_source(self.ast.source)
         return builder
 
+    def run_super(self, spec):
+        """The :class:`~nasl.ir.supergraph.SuperGraph` of every architecture (nasl/dsl/super_mode.py)."""
+        from nasl.dsl.context import SUPER
+        from nasl.dsl.super_mode import SuperBuilder
+        interp = self._interp()
+        interp.registered = {c.path: c for c in spec.all_choices()}
+        builder = SuperBuilder(interp.registered)
+        ctx = Ctx(SUPER, graph=builder, values={})
+        errors: list = []
+        self._run(interp, ctx, errors, stop_on_error=True)
+        if errors:
+            raise errors[0].with_source(self.ast.source)
+        return builder.g
+
     def _interp(self) -> Interpreter:
         g: dict = {}
         interp = Interpreter(self.ast, g, make_builtins(), self._names)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from nasl.dsl import ast as A
-from nasl.dsl.context import MAX_DEPTH, MAX_LENGTH, Ctx
+from nasl.dsl.context import MAX_DEPTH, MAX_LENGTH, SUPER, Ctx
 from nasl.dsl.naming import CHOICE_FORMS, site_names
 from nasl.dsl.statements import Statements
 from nasl.dsl.values import (ABSENT, PLACEHOLDER, AbsentType, Builtin, ChoiceRef, ChoiceVal, Compose, DagFn,
@@ -173,7 +173,7 @@ class Interpreter(Statements):
             branch = e.then if truth else e.orelse
             v = run_under(self, ctx, chain, lambda sub: self.eval(branch, env, sub))
             out.append((as_guard(chain) if chain else None, v))
-        return merge_values(out)
+        return merge_values(out, ctx)
 
     def eval_cond_unknown(self, e, test: Unknown, env, ctx):
         """``s == 1 ? identity : conv(c, stride=s)`` in a genotype, where each use gives ``s``.
@@ -243,7 +243,7 @@ class Interpreter(Statements):
                 chain = () if guard is None else getattr(guard, "guards", (guard,))
                 out.append((guard, run_under(self, ctx, chain,
                                              lambda sub: self.apply(v, args, kwargs, sub, node))))
-            return merge_values(out)
+            return merge_values(out, ctx)
         if isinstance(f, Unknown):
             raise _unknown_error(f, node)
         if isinstance(f, Tensor):
@@ -293,6 +293,13 @@ class Interpreter(Statements):
             ctx.graph.add_tap(tensors[0], f.params["name"], node.span)
             return tensors[0]
         params = sig.resolved(f.params)
+        if ctx.mode == SUPER:
+            from nasl.dsl.super_mode import check_ref
+            for k, v in params.items():
+                check_ref(v, f.span or node.span)
+                if isinstance(v, (Unknown, Tensor)):
+                    raise NaslTypeError(f"'{sig.name}': parameter '{k}' has no concrete value", node.span)
+            return ctx.graph.add_super_op(ctx, sig.name, params, tensors, f.span or node.span)
         for k, v in params.items():
             if isinstance(v, (Sym, Unknown, Tensor)):
                 raise NaslTypeError(f"'{sig.name}': parameter '{k}' has no concrete value", node.span)
@@ -327,8 +334,11 @@ class _ConstRef(Exception):
         self.decl = decl
 
 
-def merge_values(out):
-    """Join the values of guarded branches (spec mode)."""
+def merge_values(out, ctx=None):
+    """Join the values of guarded branches (spec mode; super mode joins tensors in a select)."""
+    if ctx is not None and ctx.mode == SUPER:
+        from nasl.dsl.super_mode import merge_super
+        return merge_super(out, ctx)
     vals = [v for _, v in out]
     if not vals:
         return PLACEHOLDER

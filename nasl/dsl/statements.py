@@ -56,6 +56,10 @@ class Statements:
         msg = s.message or f"{word} {_source(self.program, s.expr.span)}"
         if isinstance(v, Unknown):
             raise _unknown_error(v, s.expr)
+        if isinstance(v, Sym) and ctx.mode == "super":
+            # a supernet holds every architecture; the constraint is a policy's business (ONESHOT.md)
+            ctx.graph.g.graph["constraints"].append(Constraint(v, s.negate, msg, s.span, ctx.guards))
+            return
         if isinstance(v, Sym):
             from nasl.ir.symbols import needs_graph
             con = Constraint(v, s.negate, msg, s.span, ctx.guards)

@@ -355,6 +355,19 @@ class Space:
         arch = self._validate_values(arch)
         return self._backend.realize(dict(arch))
 
+    def super_realize(self):
+        """The :class:`~nasl.ir.supergraph.SuperGraph` of the space: every architecture's ops at once,
+        under guards, with selects where alternatives meet (ONESHOT.md). Cached; ``restrict(arch)``
+        gives back ``realize(arch)``. Raises ``NotRelaxable`` at a construct it cannot represent."""
+        sg = getattr(self, "_super", None)
+        if sg is None:
+            if self._backend is None or not hasattr(self._backend, "super_realize"):
+                raise NaslError(f"{self.name} has no program to super-realize")
+            sg = self._backend.super_realize(self.spec)
+            sg.graph["space"] = self.name
+            self._super = sg
+        return sg
+
     def __contains__(self, arch) -> bool:
         try:
             self.validate(arch)
