@@ -151,14 +151,15 @@ def _table(sn, metric):
             continue
         ins = [sn.shapes[p.src] for p in sn.an.inputs[n] if p.src is not None]
         el = elastic_paths(d.get("params"))
+        if len({e.path for e in el.values()}) > 1 or any(e.path not in sn.alpha for e in el.values()):
+            el = {}                         # several choices set its size (or a policy does): count it at the max
         if not el:
             rows.append((n, [(None, None, _op_value(metric, d["op"], at_max(d.get("params")), ins, sn.shapes[n]))]))
             continue
         path = next(iter(el.values())).path
         entries = []
-        for label in _labels(sn, path) if path in sn.sg.graph.get("alpha", {}) else [None]:
-            chosen = {e.path: (label if e.path == path else max(e.values, key=e.values.get)) for e in el.values()}
-            params = at_labels(d.get("params"), chosen)
+        for label in _labels(sn, path):
+            params = at_labels(d.get("params"), {path: label})
             from nasl.compiler.shapes import op_shape
             entries.append((path, label, _op_value(metric, d["op"], params, ins, op_shape(d["op"], params, ins))))
         rows.append((n, entries))

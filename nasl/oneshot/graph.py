@@ -19,12 +19,12 @@ from nasl.ir.errors import NaslError
 
 
 def is_elastic(v) -> bool:
-    """An ``Elastic(path, {label: value})`` parameter (duck-typed: the IR class lives in nasl.ir)."""
-    return hasattr(v, "path") and isinstance(getattr(v, "values", None), dict)
+    """An ``Elastic`` parameter (nasl.ir.supergraph: ``.path``, ``.max``, ``.value(values)``)."""
+    return hasattr(v, "max") and hasattr(v, "path") and callable(getattr(v, "value", None))
 
 
 def elastic_max(v):
-    return max(v.values.values())
+    return v.max
 
 
 def at_max(params: dict) -> dict:
@@ -33,11 +33,8 @@ def at_max(params: dict) -> dict:
 
 
 def at_labels(params: dict, chosen: dict) -> dict:
-    """``params`` with each ``Elastic`` at the value of its label in ``chosen`` (``{path: label}``)."""
-    out = {}
-    for k, v in (params or {}).items():
-        out[k] = v.values[chosen[v.path]] if is_elastic(v) else v
-    return out
+    """``params`` with each ``Elastic`` at its value under ``chosen`` (``{path: label}``)."""
+    return {k: v.value(chosen) if is_elastic(v) else v for k, v in (params or {}).items()}
 
 
 def elastic_paths(params: dict) -> dict:

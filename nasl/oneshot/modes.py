@@ -43,6 +43,9 @@ class Relaxed(Supernet):
                 continue
             paths = {e.path for e in el.values()}
             path = paths.pop()
+            if path not in self.sg.graph.get("alpha", {}):
+                raise NotRelaxable(f"'{n}' has a size that several choices set ({path}); mode '{self.mode}' "
+                                   f"cannot mix it; use a sampled mode (spos, ofa)", d.get("span"), path=n)
             ins = [self.shapes[p.src] for p in self.an.inputs[n] if p.src is not None]
             labels = list(self.sg.graph["alpha"][path][1])
             shapes = [op_shape(d["op"], at_labels(d["params"], {e.path: lab for e in el.values()}), ins)

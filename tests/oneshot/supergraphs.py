@@ -24,8 +24,17 @@ class Cond:
 
 @dataclass(frozen=True, eq=False)
 class Elastic:
+    """nasl.ir.supergraph.Elastic's interface, for one choice path mapping labels to values."""
+
     path: str
-    values: dict
+    table: dict
+
+    @property
+    def max(self):
+        return max(self.table.values())
+
+    def value(self, values):
+        return self.table[values[self.path]]
 
 
 class HandSuperGraph(nx.MultiDiGraph):
@@ -85,7 +94,7 @@ class HandSuperGraph(nx.MultiDiGraph):
                 continue
             attrs = {k: v for k, v in d.items() if k != "guard"}
             if d["kind"] == "op":
-                attrs["params"] = {k: (v.values[arch[v.path]] if isinstance(v, Elastic) else v)
+                attrs["params"] = {k: (v.value(arch) if isinstance(v, Elastic) else v)
                                    for k, v in d["params"].items()}
             ag.add_node(n, **attrs)
             for i, u in enumerate(ins.get(n, [])):
