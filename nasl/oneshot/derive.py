@@ -44,7 +44,7 @@ def _labels(sn, path):
 
 
 def _sources(sn, path, rows):
-    return list((sn.sg.graph.get("edges") or {}).get(path, range(rows)))
+    return list(range(rows))            # row r of a per-source alpha is source r
 
 
 def probs(sn) -> dict:
@@ -64,15 +64,13 @@ def probs(sn) -> dict:
 
 def _pick(sn, path, rows):
     """(inputs path, k, slot paths, sources) of the pick whose per-source alpha is ``path``."""
-    info = (sn.sg.graph.get("picks") or {}).get(path)
-    if info is not None:
-        return info["inputs"], len(info["slots"]), list(info["slots"]), _sources(sn, path, rows)
-    inputs, k = f"{path}.inputs", 2
+    inputs, template = sn.picks.get(path, (f"{path}.inputs", f"{path}.edge[{{}}]"))
+    k = 2
     if sn.space is not None:
         for c in sn.space.spec.all_choices():
             if c.path == inputs and c.k:
                 k = c.k
-    return inputs, k, [f"{path}.edge[{i}]" for i in range(k)], _sources(sn, path, rows)
+    return inputs, k, [template.format(i) for i in range(k)], _sources(sn, path, rows)
 
 
 def _best(row, labels, zero) -> int:
@@ -100,8 +98,9 @@ def derive(sn) -> Architecture:
             if a.dim() == 1:
                 values[path] = labels[_best(p, labels, zero)]
                 continue
-            if path in sn.beta:
-                p = p * F.softmax(sn.beta[path], dim=-1)[:, None]
+            if path in sn.beta:             # PC-DARTS: alpha * beta, row by row
+                b = F.softmax(sn.beta[path], dim=-1)
+                p = p * torch.stack([b[list(sn.edges[path]).index(r)] for r in range(p.shape[0])])[:, None]
             inputs, k, slots, sources = _pick(sn, path, a.shape[0])
             strength = [max(float(v) for v, lab in zip(row, labels) if lab not in zero) for row in p]
             top = sorted(range(len(sources)), key=lambda r: -strength[r])[:k]
@@ -195,7 +194,7 @@ def expected_cost(sn, metric="flops") -> torch.Tensor:
                 pr = F.softmax(a if d.get("row") is None else a[d["row"]], dim=-1)
                 w = (branch_matrix(sn.sg, sn.an, sel).to(pr) @ pr)[i] * exists(sel)
                 if d.get("path") in sn.beta:
-                    w = w * F.softmax(sn.beta[d["path"]], dim=-1)[d["row"]]
+                    w = w * F.softmax(sn.beta[d["path"]], dim=-1)[list(sn.edges[d["path"]]).index(d["row"])]
             skip = d.get("path")
         for cond in sn.sg.nodes[n].get("guard") or ():
             p = p_of(cond.path) if cond.path != skip else None

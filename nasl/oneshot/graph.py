@@ -89,11 +89,56 @@ def _topo(sg, inputs: dict) -> list:
     return list(nx.lexicographical_topological_sort(sg, key=index.__getitem__))
 
 
+def _flatten(sg, inputs: dict, order: list) -> list:
+    """Flatten chains of selects on one choice (a ``? :`` chain on ``choice(ops)`` gives one binary
+    select per op): each outermost select gets one port per leaf, with the labels that reach it;
+    a leaf no label reaches (the chain's final else) is dropped. Returns the select nodes removed."""
+    users: dict = {n: [] for n in inputs}
+    for n in order:
+        for p in inputs[n]:
+            if p.src is not None:
+                users[p.src].append(n)
+    key = lambda n: (sg.nodes[n].get("path"), sg.nodes[n].get("row"))  # noqa: E731
+    sel = {n for n in order if sg.nodes[n].get("kind") == "select"}
+    inner = {n for n in sel if len(users[n]) == 1 and users[n][0] in sel and key(users[n][0]) == key(n)}
+
+    def labels_of(n, i, p):
+        return set(p.labels) if p.labels else {tuple(sg.nodes[n].get("labels") or ())[i]}
+
+    for root in sel - inner:
+        order_labels = list(sg.nodes[root].get("labels") or ())
+        flat: list = []
+
+        def walk(n, allowed):
+            for i, p in enumerate(inputs[n]):
+                labs = labels_of(n, i, p) if allowed is None else labels_of(n, i, p) & allowed
+                if not labs:
+                    continue
+                if p.src in inner and key(p.src) == key(root):
+                    walk(p.src, labs)
+                else:
+                    flat.append(Port(p.src, p.guard, tuple(x for x in order_labels if x in labs)))
+        walk(root, None)
+        inputs[root] = flat
+    return list(inner)
+
+
 def analyse(sg) -> Analysis:
     inputs = {n: _ports(sg, n) for n in sg.nodes}
     order = _topo(sg, inputs)
+    gone = set(_flatten(sg, inputs, order))
+    # what reaches an output once the chains are flattened (a never-taken leaf does not)
+    live, stack = set(), list(sg.graph.get("outputs", []))
+    while stack:
+        n = stack.pop()
+        if n in live:
+            continue
+        live.add(n)
+        stack.extend(p.src for p in inputs[n] if p.src is not None)
+    live |= set(sg.graph.get("inputs", []))
+    order = [n for n in order if n in live and n not in gone]
     a = Analysis(order, inputs, selects=[n for n in order if sg.nodes[n].get("kind") == "select"])
-    succ: dict = {n: [] for n in sg.nodes}
+    succ: dict = {n: [] for n in order}
     for n in order:
         for i, p in enumerate(inputs[n]):
             if p.src is not None:
@@ -181,5 +226,23 @@ def infer(sg, a: Analysis, input_shapes: dict, rewrite=None, select_shape=None) 
     return shapes
 
 
-__all__ = ["analyse", "infer", "branch_source", "is_zero_branch", "at_max", "at_labels", "is_elastic",
+def pick_tables(sg, a: Analysis):
+    """``(edges, picks)``: ``{alpha key: [source per merge input]}`` of the dag nodes fed by a pick
+    (PC-DARTS's beta has one entry per source), and ``{alpha key: (pick path, slot template)}`` (where
+    ``derive`` writes a pick's sources and the op of each slot)."""
+    edges = dict(sg.graph.get("edges") or {})
+    picks: dict = {}
+    for n in a.order:
+        d = sg.nodes[n]
+        pick = d.get("pick")
+        if d.get("kind") == "op" and pick:
+            key = pick[: -len(".inputs")] if pick.endswith(".inputs") else pick
+            edges.setdefault(key, list(d.get("sources") or ()))
+        reads = d.get("reads")
+        if d.get("kind") == "select" and d.get("row") is not None and hasattr(reads, "template"):
+            picks.setdefault(d["path"], (reads.pick, reads.template))
+    return edges, picks
+
+
+__all__ = ["pick_tables", "analyse", "infer", "branch_source", "is_zero_branch", "at_max", "at_labels", "is_elastic",
            "elastic_paths", "Analysis", "Port"]

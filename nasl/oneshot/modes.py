@@ -114,13 +114,14 @@ class PCDarts(Relaxed):
     def __init__(self, sg, mode, space=None, **options):
         super().__init__(sg, mode, space, **options)
         self._beta_of = {}
-        for path, sources in (sg.graph.get("edges") or {}).items():
-            self.beta[path] = nn.Parameter(options.get("init_std", 1e-3) * torch.randn(
-                len(sources), generator=self._generator))
+        for path, sources in self.edges.items():        # one beta per source of each pick node
+            if path in self.alpha:
+                self.beta[path] = nn.Parameter(options.get("init_std", 1e-3) * torch.randn(
+                    len(sources), generator=self._generator))
         for sel in self.an.selects:
             d = sg.nodes[sel]
             if d.get("path") in self.beta and d.get("row") is not None:
-                self._beta_of[sel] = (d["path"], d["row"])
+                self._beta_of[sel] = (d["path"], list(self.edges[d["path"]]).index(d["row"]))
 
     def _run_arch(self, arch, xs):
         raise NaslError("a pcdarts supernet holds candidates at C/K channels and cannot run one architecture "

@@ -32,7 +32,7 @@ from nasl.ir.errors import InvalidArchitecture, NaslError
 from nasl.oneshot import derive as _derive
 from nasl.oneshot import relaxed_forward as _rf
 from nasl.oneshot.elastic import Templates, run_sliced, sliced_state
-from nasl.oneshot.graph import analyse, at_max, infer
+from nasl.oneshot.graph import analyse, at_max, infer, pick_tables
 from nasl.oneshot.params import AlphaDict, prepare_module, reference_state
 
 
@@ -53,6 +53,7 @@ class Supernet(nn.Module):
         self._plans: dict = {}
         self._generator = torch.Generator().manual_seed(seed) if seed is not None else None
         self.an = analyse(sg)
+        self.edges, self.picks = pick_tables(sg, self.an)
         self.inputs = list(sg.graph.get("inputs", []))
         self.outputs = list(sg.graph.get("outputs", []))
         self.in_shapes = input_shapes(sg, input_shape)
