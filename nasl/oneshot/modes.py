@@ -31,6 +31,7 @@ class Relaxed(Supernet):
 
     def __init__(self, sg, mode, space=None, **options):
         super().__init__(sg, mode, space, **options)
+        self._policy_el: dict = {}          # op -> path: a kernel (or inner width) a policy sets
         self._masks = self._elastic_masks()
 
     def _elastic_masks(self) -> dict:
@@ -42,20 +43,22 @@ class Relaxed(Supernet):
             if d.get("kind") != "op" or not el:
                 continue
             paths = {e.path for e in el.values()}
-            path = paths.pop()
-            if path not in self.sg.graph.get("alpha", {}):
-                raise NotRelaxable(f"'{n}' has a size that several choices set ({path}); mode '{self.mode}' "
-                                   f"cannot mix it; use a sampled mode (spos, ofa)", d.get("span"), path=n)
+            if paths <= set(self.policy):   # the policy sets them all: run the template at its labels
+                self._policy_el[n] = paths
+                continue
+            path = sorted(paths - set(self.policy))[0]
+            if len(paths) > 1 or path not in self.sg.graph.get("alpha", {}):
+                raise NotRelaxable(f"several choices set the sizes of '{n}' ({', '.join(sorted(paths))}); "
+                                   f"mode '{self.mode}' can mix one width per op; give the others a policy "
+                                   f"(fixed or sample) or use a sampled mode (spos, ofa)", d.get("span"), path=path)
             ins = [self.shapes[p.src] for p in self.an.inputs[n] if p.src is not None]
             labels = list(self.sg.graph["alpha"][path][1])
-            shapes = [op_shape(d["op"], at_labels(d["params"], {e.path: lab for e in el.values()}), ins)
-                      for lab in labels]
-            spatial = {tuple(s[1:]) for s in shapes}
+            shapes = [op_shape(d["op"], at_labels(d["params"], {path: lab}), ins) for lab in labels]
             if len({tuple(s) for s in shapes}) == 1 and len(labels) == 1:
                 continue                    # one value: nothing to mix
-            if paths or len(spatial) > 1 or all(tuple(s) == tuple(self.shapes[n]) for s in shapes):
-                raise NotRelaxable(f"'{path}' sets a kernel size (or more than a width) of '{n}'; mode "
-                                   f"'{self.mode}' can relax only elastic widths; give '{path}' a policy "
+            if len({tuple(s[1:]) for s in shapes}) > 1 or all(tuple(s) == tuple(self.shapes[n]) for s in shapes):
+                raise NotRelaxable(f"'{path}' sets a size inside '{n}' ({d['op']}: a kernel or an inner "
+                                   f"width) that mode '{self.mode}' cannot mix; give '{path}' a policy "
                                    f"(fixed or sample) or use a sampled mode (spos, ofa)",
                                    d.get("span"), path=path)
             out[n] = (path, [s[0] for s in shapes])
@@ -144,7 +147,7 @@ def _as_supergraph(space, policy):
     realize = getattr(space, "super_realize", None)
     if realize is None:
         raise NaslError(f"compile_supernet needs a Space, not {type(space).__name__}")
-    return realize(policy=policy) if policy else realize(), space
+    return realize(), space
 
 
 def build(space, mode: str, **options):
@@ -159,6 +162,12 @@ def build(space, mode: str, **options):
         if not isinstance(path, str):
             raise NaslError(f"a policy maps choice paths to 'fixed', 'sample' or a value, not {path!r}")
     sg, sp = _as_supergraph(space, policy)
+    known = sg.graph.get("alpha") or {}
+    for path in policy:
+        if path not in known:
+            from nasl.ir.errors import did_you_mean
+            raise NaslError(f"the policy names '{path}', which is not a choice of the supernet",
+                            hint=did_you_mean(path, sorted(known)))
     if mode == "pcdarts":
         return PCDarts(sg, mode, sp, **options)
     if mode in RELAXED:

@@ -11,12 +11,11 @@ multiplies the max module's output by FBNetV2's mask.
 """
 from __future__ import annotations
 
-import random
-
 import torch
 import torch.nn.functional as F
 
-from nasl.oneshot.elastic import apply_mask, channel_mask
+from nasl.oneshot.elastic import apply_mask, channel_mask, run_sliced
+from nasl.oneshot.graph import at_labels
 from nasl.oneshot.mixed import label_weights, mix
 
 
@@ -26,23 +25,29 @@ def _alpha_row(sn, d):
     return a if row is None else a[row]
 
 
-def _policy_weights(sn, path, labels):
-    """One-hot weights of a path the policy fixes or samples (no alpha)."""
-    how = sn.policy[path]
-    if how == "sample":
-        label = random.Random(sn._step_seed()).choice(list(labels)) if hasattr(sn, "_step_seed") \
-            else random.choice(list(labels))
-    else:
-        label = labels[0] if how == "fixed" else how
-    w = torch.zeros(len(labels))
-    w[list(labels).index(label)] = 1.0
-    return w, None
+def policy_labels(sn) -> dict:
+    """The label of each policy path for one forward: ``fixed`` the first (or the value given),
+    ``sample`` a uniform draw (one per forward, so every use of the path agrees)."""
+    table = sn.sg.graph.get("alpha") or {}
+    out = {}
+    for path, how in sn.policy.items():
+        if path not in table:
+            continue
+        labels = list(table[path][1])
+        if how == "sample":
+            out[path] = labels[int(torch.randint(len(labels), (), generator=sn._generator))]
+        else:
+            out[path] = labels[0] if how == "fixed" else how
+    return out
 
 
-def weights_of(sn, path, labels, d=None):
+def weights_of(sn, path, labels, d=None, chosen=None):
     """``(w, run)`` for the labels of ``path`` (``d``: the select node, for its alpha row)."""
-    if path in sn.policy:
-        return _policy_weights(sn, path, labels)
+    if chosen is not None and path in chosen:
+        w = torch.zeros(len(labels))
+        i = list(labels).index(chosen[path])
+        w[i] = 1.0
+        return w, [i]
     alpha = _alpha_row(sn, d) if d is not None else sn.alpha[path]
     return label_weights(sn.mode, alpha, sn.tau, sn.training, sn._generator)
 
@@ -67,6 +72,7 @@ def branch_matrix(sg, an, sel):
 def run(sn, xs):
     sg, an = sn.sg, sn.an
     vals = dict(zip(sn.inputs, xs))
+    chosen = policy_labels(sn)
     batch = xs[0].shape[0]
     like = xs[0]
 
@@ -81,18 +87,24 @@ def run(sn, xs):
         if kind == "output":
             return value(an.inputs[n][0].src)
         if kind == "op":
-            y = sn._impl[n](*[value(p.src) for p in an.inputs[n] if p.src is not None])
+            ins = [value(p.src) for p in an.inputs[n] if p.src is not None]
+            fixed = sn._policy_el.get(n) if hasattr(sn, "_policy_el") else None
+            if fixed is not None:           # a kernel the policy sets: the template on the cropped weights
+                y = run_sliced(sn._impl[n], sn._templates.get(d["op"], at_labels(d["params"], chosen), [
+                    tuple(sn.shapes[p.src]) for p in an.inputs[n] if p.src is not None], node=n), ins)
+            else:
+                y = sn._impl[n](*ins)
             mask = sn._masks.get(n) if hasattr(sn, "_masks") else None
             if mask is not None:
                 path, widths = mask
-                w, _ = weights_of(sn, path, sg.graph["alpha"][path][1])
+                w, _ = weights_of(sn, path, sg.graph["alpha"][path][1], chosen=chosen)
                 y = apply_mask(y, channel_mask(w, widths, y.shape[1]))
             return y
         return select(n, d)
 
     def select(n, d):
         labels = d.get("labels") or ()
-        w, run_labels = weights_of(sn, d.get("path"), labels, d)
+        w, run_labels = weights_of(sn, d.get("path"), labels, d, chosen)
         m = branch_matrix(sg, an, n).to(w)
         wb = m @ w
         if run_labels is None:

@@ -67,7 +67,7 @@ def _count_calls(sn):
 def test_gdas_runs_one_candidate_per_edge():
     ops = ("nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")       # every candidate a module, so every run counts
     g = digits_like(widths=(8,), depths=(2,), ops=ops)
-    sn = compile_supernet(g, "gdas", seed=0, policy={"width": "fixed", "depth": "fixed"})
+    sn = compile_supernet(g, "gdas", seed=0)
     calls = _count_calls(sn)
     for step in range(5):
         calls.clear()
@@ -76,7 +76,7 @@ def test_gdas_runs_one_candidate_per_edge():
             for edge in ("0->1", "0->2", "1->2"):
                 ran = [c for c in calls if c.startswith(f"cell[{b}].edge[{edge}].")]
                 assert len(ran) == 1, (edge, ran)
-    sn2 = compile_supernet(g, "darts", policy={"width": "fixed", "depth": "fixed"})
+    sn2 = compile_supernet(g, "darts")
     calls = _count_calls(sn2)
     sn2(torch.randn(2, 1, 8, 8))
     assert len([c for c in calls if ".edge[" in c]) == 2 * 3 * 3
