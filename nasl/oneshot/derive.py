@@ -141,27 +141,56 @@ def _op_value(metric, op, params, ins, out) -> float:
     return float(getattr(c, metric))
 
 
+def _shapes_per_label(sn) -> dict:
+    """``{(path, label): shapes}`` with the Elastic parameters of ``path`` at ``label`` (the others at
+    their maximum): the input sizes an op sees when that choice alone changes."""
+    from nasl.oneshot.graph import infer, is_elastic
+    paths = set()
+    for n in sn.an.order:
+        for v in (sn.sg.nodes[n].get("params") or {}).values():
+            if is_elastic(v) and v.path in sn.alpha and len(getattr(v, "deps", (v.path,))) == 1:
+                paths.add(v.path)
+    out = {}
+    for path in sorted(paths):
+        for label in _labels(sn, path):
+            def rewrite(n, params, ins, shapes, path=path, label=label):
+                if params is not None:
+                    raw = sn.sg.nodes[n].get("params") or {}
+                    params = {k: (v.value({path: label}) if is_elastic(v) and v.path == path else params[k])
+                              for k, v in raw.items()}
+                return sn._rewrite(n, params, ins, shapes)
+            out[(path, label)] = infer(sn.sg, sn.an, sn.in_shapes, rewrite, sn._select_shape)
+    return out
+
+
 def _table(sn, metric):
-    """``[(node, [(elastic path or None, label or None, value)])]``: each op's cost per elastic label."""
+    """``[(node, path or None, [cost per label of path])]``: an op's cost under each value of the one
+    elastic choice that changes its size (at the maximum when none does, or several)."""
+    from nasl.compiler.shapes import op_shape
+    per = _shapes_per_label(sn)
     rows = []
     for n in sn.an.order:
         d = sn.sg.nodes[n]
         if d.get("kind") != "op":
             continue
-        ins = [sn.shapes[p.src] for p in sn.an.inputs[n] if p.src is not None]
-        el = elastic_paths(d.get("params"))
-        if len({e.path for e in el.values()}) > 1 or any(e.path not in sn.alpha for e in el.values()):
-            el = {}                         # several choices set its size (or a policy does): count it at the max
-        if not el:
-            rows.append((n, [(None, None, _op_value(metric, d["op"], at_max(d.get("params")), ins, sn.shapes[n]))]))
+        srcs = [p.src for p in sn.an.inputs[n] if p.src is not None]
+        own = {e.path for e in elastic_paths(d.get("params")).values()}
+        moving = set(own)
+        for (path, label), shapes in per.items():
+            if shapes[n] != sn.shapes[n] or any(shapes[u] != sn.shapes[u] for u in srcs):
+                moving.add(path)
+        if len(moving) != 1 or not all(((m, lab) in per) for m in moving for lab in _labels(sn, next(iter(moving)))):
+            params = at_max(d.get("params"))
+            rows.append((n, None, [_op_value(metric, d["op"], params, [sn.shapes[u] for u in srcs], sn.shapes[n])]))
             continue
-        path = next(iter(el.values())).path
-        entries = []
+        path = moving.pop()
+        costs = []
         for label in _labels(sn, path):
-            params = at_labels(d.get("params"), {path: label})
-            from nasl.compiler.shapes import op_shape
-            entries.append((path, label, _op_value(metric, d["op"], params, ins, op_shape(d["op"], params, ins))))
-        rows.append((n, entries))
+            shapes = per[(path, label)]
+            params = at_labels(d.get("params"), {path: label}) if own else at_max(d.get("params"))
+            ins = [shapes[u] for u in srcs]
+            costs.append(_op_value(metric, d["op"], params, ins, op_shape(d["op"], params, ins)))
+        rows.append((n, path, costs))
     return rows
 
 
@@ -205,12 +234,11 @@ def expected_cost(sn, metric="flops") -> torch.Tensor:
         return w
 
     total = torch.zeros(())
-    for n, entries in table:
-        if entries[0][0] is None or p_of(entries[0][0]) is None:
-            total = total + exists(n) * entries[-1][2]
+    for n, path, costs in table:
+        if path is None:
+            total = total + exists(n) * costs[0]
         else:
-            p = p_of(entries[0][0])
-            total = total + exists(n) * sum(p[j] * v for j, (_, _, v) in enumerate(entries))
+            total = total + exists(n) * (p_of(path) * torch.tensor(costs)).sum()
     return total
 
 

@@ -176,16 +176,23 @@ class Supernet(nn.Module):
             d = ag.nodes[n]
             if d.get("kind") != "op":
                 continue
-            s = node_map[n]
+            s = node_map.get(n)
             params, ins = d.get("params") or {}, [shapes[u] for u in plan.inputs[n]]
-            sd = self.sg.nodes[s]
-            big = self._impl[s]
-            same = (params == at_max(sd.get("params"))
-                    and ins == [self.shapes[p.src] for p in self.an.inputs[s] if p.src is not None])
-            if same or not isinstance(big, nn.Module):
-                small = big if same else get_builder(d["op"])(params, ins)[0]
+            if s is None or s not in self._impl:
+                # an op restrict makes without a super node (a dag node whose edges are all zero): no weights
+                small = get_builder(d["op"])(params, ins)[0]
+                if isinstance(small, nn.Module) and any(True for _ in small.parameters()):
+                    raise NaslError(f"internal: '{n}' ({d['op']}) has weights but no super node", d.get("span"))
+                s = None
             else:
-                small = self._templates.get(d["op"], params, ins, node=s)
+                sd = self.sg.nodes[s]
+                big = self._impl[s]
+                same = (params == at_max(sd.get("params"))
+                        and ins == [self.shapes[p.src] for p in self.an.inputs[s] if p.src is not None])
+                if same or not isinstance(big, nn.Module):
+                    small = big if same else get_builder(d["op"])(params, ins)[0]
+                else:
+                    small = self._templates.get(d["op"], params, ins, node=s)
             steps.append((n, s, small, params, ins, n in plan.live))
         got = self._plans[key] = (ag, plan, steps)
         if len(self._plans) > 4096:
@@ -197,7 +204,8 @@ class Supernet(nn.Module):
         vals = dict(zip(ag.graph.get("inputs", []), xs))
         for n, s, small, _, _, live in steps:
             if live:
-                vals[n] = run_sliced(self._impl[s], small, [vals[u] for u in plan.inputs[n]])
+                ins = [vals[u] for u in plan.inputs[n]]
+                vals[n] = run_sliced(self._impl[s], small, ins) if s is not None else small(*ins)
         outs = [vals[plan.inputs[o][0]] for o in ag.graph.get("outputs", [])]
         return outs[0] if len(outs) == 1 else tuple(outs)
 
@@ -230,7 +238,7 @@ class Supernet(nn.Module):
         paths = module_paths(ag)
         out = {}
         for n, s, small, params, ins, _ in steps:
-            big = self._impl[s]
+            big = self._impl.get(s)
             if not isinstance(big, nn.Module):
                 continue
             ref = self._plain.get(ag.nodes[n]["op"], params, ins)      # what nasl.compile builds

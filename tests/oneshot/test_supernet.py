@@ -258,7 +258,7 @@ def test_elastic_kernel_is_not_relaxable():
                                   "groups": 1, "bias": False}, ["x"])
     g.add_node("output", kind="output")
     g.add_edge(h, "output", port=0)
-    with pytest.raises(NotRelaxable, match="'k' sets a kernel size"):
+    with pytest.raises(NotRelaxable, match="'k' sets a size inside 'conv'"):
         compile_supernet(g, "darts")
     sn = compile_supernet(g, "ofa")                        # sampled: the centre crop
     sn.eval()
