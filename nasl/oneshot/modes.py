@@ -23,11 +23,12 @@ import torch
 from torch import nn
 
 SAMPLED = ("spos", "enas", "oneshot", "ofa")
-_OPTIONS = {"affine", "conv_bias", "policy", "input_shape", "k", "tau", "seed", "init_std"}
+_OPTIONS = {"affine", "conv_bias", "policy", "input_shape", "k", "tau", "seed", "init_std", "drop_rate"}
 
 
 class Relaxed(Supernet):
     relaxed = True
+    mixture = True
 
     def __init__(self, sg, mode, space=None, **options):
         super().__init__(sg, mode, space, **options)
@@ -43,10 +44,10 @@ class Relaxed(Supernet):
             if d.get("kind") != "op" or not el:
                 continue
             paths = {e.path for e in el.values()}
-            if paths <= set(self.policy):   # the policy sets them all: run the template at its labels
-                self._policy_el[n] = paths
+            if paths <= set(self.policy) and self._keeps_shape(n, d):
+                self._policy_el[n] = paths  # the policy sets them all: run the template at its labels
                 continue
-            path = sorted(paths - set(self.policy))[0]
+            path = sorted(paths - set(self.policy))[0] if paths - set(self.policy) else sorted(paths)[0]
             if len(paths) > 1 or path not in self.sg.graph.get("alpha", {}):
                 raise NotRelaxable(f"several choices set the sizes of '{n}' ({', '.join(sorted(paths))}); "
                                    f"mode '{self.mode}' can mix one width per op; give the others a policy "
@@ -63,6 +64,20 @@ class Relaxed(Supernet):
                                    d.get("span"), path=path)
             out[n] = (path, [s[0] for s in shapes])
         return out
+
+
+    def _keeps_shape(self, n, d) -> bool:
+        import itertools
+        el = elastic_paths(d.get("params"))
+        paths = sorted({e.path for e in el.values()})
+        table = self.sg.graph.get("alpha") or {}
+        if any(p not in table for p in paths):
+            return False
+        ins = [self.shapes[p.src] for p in self.an.inputs[n] if p.src is not None]
+        for combo in itertools.product(*(table[p][1] for p in paths)):
+            if tuple(op_shape(d["op"], at_labels(d["params"], dict(zip(paths, combo))), ins)) != tuple(self.shapes[n]):
+                return False
+        return True
 
 
 class PCDarts(Relaxed):
@@ -141,6 +156,30 @@ class Sampled(Supernet):
     relaxed = False
 
 
+class OneShot(Relaxed):
+    """Bender et al. 2018: ``sn(x)`` runs every candidate with path dropout (``set_drop_rate``, rising
+    during training); ``sn(x, arch)`` runs one architecture. No architecture parameters: an elastic
+    size is drawn per forward (the ``sample`` policy)."""
+
+    relaxed = False
+    mixture = True
+
+    def __init__(self, sg, mode, space=None, drop_rate: float = 0.0, **options):
+        from nasl.oneshot.graph import elastic_paths as _ep
+        policy = dict(options.pop("policy", None) or {})
+        for n, d in sg.nodes(data=True):
+            for e in _ep(d.get("params")).values():
+                policy.setdefault(e.path, "sample")
+        super().__init__(sg, mode, space, policy=policy, **options)
+        self.drop_rate = float(drop_rate)
+
+    def _init_alpha(self, std):
+        pass
+
+    def set_drop_rate(self, rate: float):
+        self.drop_rate = float(rate)
+
+
 def _as_supergraph(space, policy):
     if hasattr(space, "restrict") and hasattr(space, "graph"):
         return space, None                          # a SuperGraph given directly (tests, tools)
@@ -161,6 +200,7 @@ def build(space, mode: str, **options):
     for path, how in policy.items():
         if not isinstance(path, str):
             raise NaslError(f"a policy maps choice paths to 'fixed', 'sample' or a value, not {path!r}")
+    drop_rate = options.pop("drop_rate", 0.0)
     sg, sp = _as_supergraph(space, policy)
     known = sg.graph.get("alpha") or {}
     for path in policy:
@@ -172,6 +212,8 @@ def build(space, mode: str, **options):
         return PCDarts(sg, mode, sp, **options)
     if mode in RELAXED:
         return Relaxed(sg, mode, sp, **options)
+    if mode == "oneshot":
+        return OneShot(sg, mode, sp, drop_rate=drop_rate, **options)
     if mode in SAMPLED:
         return Sampled(sg, mode, sp, **options)
     raise NaslError(f"mode '{mode}' is not built by nasl.oneshot.modes")

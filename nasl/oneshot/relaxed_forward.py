@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from nasl.oneshot.elastic import apply_mask, channel_mask, run_sliced
-from nasl.oneshot.graph import at_labels
+from nasl.oneshot.graph import at_labels, at_max
 from nasl.oneshot.mixed import label_weights, mix
 
 
@@ -48,8 +48,21 @@ def weights_of(sn, path, labels, d=None, chosen=None):
         i = list(labels).index(chosen[path])
         w[i] = 1.0
         return w, [i]
+    if sn.mode == "oneshot":
+        return path_dropout(sn, len(labels))
     alpha = _alpha_row(sn, d) if d is not None else sn.alpha[path]
     return label_weights(sn.mode, alpha, sn.tau, sn.training, sn._generator)
+
+
+def path_dropout(sn, n: int):
+    """Bender et al. 2018: every candidate runs and their outputs add up, each dropped (in training)
+    with the rate ``sn.drop_rate``, keeping at least one."""
+    if not sn.training or sn.drop_rate <= 0:
+        return torch.ones(n), None
+    keep = torch.rand(n, generator=sn._generator) >= sn.drop_rate
+    if not bool(keep.any()):
+        keep[int(torch.randint(n, (), generator=sn._generator))] = True
+    return keep.float(), [int(i) for i in torch.nonzero(keep).flatten()]
 
 
 def branch_matrix(sg, an, sel):
@@ -89,8 +102,10 @@ def run(sn, xs):
         if kind == "op":
             ins = [value(p.src) for p in an.inputs[n] if p.src is not None]
             fixed = sn._policy_el.get(n) if hasattr(sn, "_policy_el") else None
-            if fixed is not None:           # a kernel the policy sets: the template on the cropped weights
-                y = run_sliced(sn._impl[n], sn._templates.get(d["op"], at_labels(d["params"], chosen), [
+            params = at_labels(d["params"], chosen) if fixed is not None else None
+            if fixed is not None and params != at_max(d["params"]):
+                # a kernel the policy sets: the template on the cropped weights
+                y = run_sliced(sn._impl[n], sn._templates.get(d["op"], params, [
                     tuple(sn.shapes[p.src]) for p in an.inputs[n] if p.src is not None], node=n), ins)
             else:
                 y = sn._impl[n](*ins)

@@ -39,7 +39,8 @@ from nasl.oneshot.params import AlphaDict, prepare_module, reference_state
 class Supernet(nn.Module):
     """A weight-sharing supernet (see the module doc and docs/oneshot.md); built by :func:`build`."""
 
-    relaxed = False
+    relaxed = False         # architecture parameters: derive, probs, expected_cost
+    mixture = False         # sn(x) without an architecture walks the SuperGraph (relaxed modes, oneshot)
 
     def __init__(self, sg, mode: str, space=None, *, affine: bool = True, conv_bias: bool = False,
                  policy: dict | None = None, input_shape=None, k: int = 4, tau: float = 1.0, seed=None,
@@ -148,7 +149,7 @@ class Supernet(nn.Module):
         arch = self._check(arch) if arch is not None else self._arch
         if arch is not None:
             return self._run_arch(arch, xs)
-        if not self.relaxed:
+        if not self.mixture:
             raise NaslError(f"a '{self.mode}' supernet runs one architecture: call sn(x, arch), use "
                             f"'with sn.use(arch):', or draw one with sn.sample_arch(rng)")
         return _rf.run(self, xs)

@@ -40,8 +40,6 @@ def test_modes_registered_and_unknown_mode():
 def test_every_alpha_gets_a_gradient(mode, graph):
     torch.manual_seed(0)
     if graph == "digits":
-        if mode == "pcdarts":
-            pytest.skip("pcdarts needs channels divisible by k on every edge (digits_like: width 4 -> k=4 ok)")
         g, x = digits_like(), torch.randn(3, 1, 8, 8)
     else:
         g, x = darts_like(), torch.randn(3, 3, 8, 8)
@@ -116,7 +114,7 @@ def test_sampled_mode_needs_an_architecture():
         sn.derive()
 
 
-@pytest.mark.parametrize("mode", ["spos", "ofa", "darts", "gdas"])
+@pytest.mark.parametrize("mode", ["spos", "ofa", "oneshot", "darts", "gdas"])
 def test_subnet_equals_supernet_digits_like(mode):
     torch.manual_seed(0)
     sn = compile_supernet(digits_like(), mode, seed=0)
@@ -266,3 +264,23 @@ def test_elastic_kernel_is_not_relaxable():
     y = sn(x, {"k": 3})
     w = sn.net.conv.weight[:, :, 1:4, 1:4]
     assert torch.allclose(y, torch.nn.functional.conv2d(x, w, padding=1), atol=1e-6)
+
+
+def test_oneshot_path_dropout():
+    ops = ("nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+    g = digits_like(widths=(8,), depths=(2,), ops=ops)
+    sn = compile_supernet(g, "oneshot", seed=0)
+    assert len(sn.alpha) == 0
+    calls = _count_calls(sn)
+    sn(torch.randn(2, 1, 8, 8))                    # rate 0: every candidate runs (Bender et al.)
+    assert len([c for c in calls if ".edge[" in c]) == 2 * 3 * 3
+    sn.set_drop_rate(1.0)                          # everything dropped but one per edge
+    calls.clear()
+    sn(torch.randn(2, 1, 8, 8)).sum().backward()
+    assert len([c for c in calls if ".edge[" in c]) == 2 * 3
+    sn.eval()
+    calls.clear()
+    sn(torch.randn(2, 1, 8, 8))                    # eval: no dropout
+    assert len([c for c in calls if ".edge[" in c]) == 2 * 3 * 3
+    with pytest.raises(NaslError, match="derive"):
+        sn.derive()
