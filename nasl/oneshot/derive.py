@@ -148,7 +148,7 @@ def _shapes_per_label(sn) -> dict:
     paths = set()
     for n in sn.an.order:
         for v in (sn.sg.nodes[n].get("params") or {}).values():
-            if is_elastic(v) and v.path in sn.alpha and len(getattr(v, "deps", (v.path,))) == 1:
+            if is_elastic(v) and v.path in (sn.sg.graph.get("alpha") or {}) and len(getattr(v, "deps", (v.path,))) == 1:
                 paths.add(v.path)
     out = {}
     for path in sorted(paths):
@@ -235,8 +235,8 @@ def expected_cost(sn, metric="flops") -> torch.Tensor:
 
     total = torch.zeros(())
     for n, path, costs in table:
-        if path is None:
-            total = total + exists(n) * costs[0]
+        if path is None or p_of(path) is None:          # (a policy's path: counted at its largest)
+            total = total + exists(n) * max(costs)
         else:
             total = total + exists(n) * (p_of(path) * torch.tensor(costs)).sum()
     return total

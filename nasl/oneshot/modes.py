@@ -63,6 +63,20 @@ class Relaxed(Supernet):
                                    f"(fixed or sample) or use a sampled mode (spos, ofa)",
                                    d.get("span"), path=path)
             out[n] = (path, [s[0] for s in shapes])
+        # FBNetV2 masks every feature map of an elastic width, not only the op that sets it: a
+        # BatchNorm after a masked conv would renormalise the mask away (and a channel-wise
+        # scale through BatchNorm has no gradient)
+        from nasl.oneshot.derive import _shapes_per_label
+        per = _shapes_per_label(self)
+        table = self.sg.graph.get("alpha") or {}
+        for n in self.an.order:
+            if n in out or n in self._policy_el or self.sg.nodes[n].get("kind") != "op":
+                continue
+            for path in sorted({p for p, _ in per}):
+                widths = [per[(path, lab)][n][0] for lab in table[path][1]]
+                if len(set(widths)) > 1 and len(self.shapes[n]) >= 1:
+                    out[n] = (path, widths)
+                    break
         return out
 
 

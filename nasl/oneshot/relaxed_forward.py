@@ -86,6 +86,17 @@ def run(sn, xs):
     sg, an = sn.sg, sn.an
     vals = dict(zip(sn.inputs, xs))
     chosen = policy_labels(sn)
+    drawn: dict = {}        # (path, row) -> (w, run): one draw per forward, shared by every use
+
+    def weights(path, labels, d=None):
+        if sn.mode == "oneshot":            # path dropout is per candidate, not per choice
+            return weights_of(sn, path, labels, d, chosen)
+        key = (path, d.get("row") if d is not None else None)
+        got = drawn.get(key)
+        if got is None:
+            got = drawn[key] = weights_of(sn, path, labels, d, chosen)
+        return got
+
     batch = xs[0].shape[0]
     like = xs[0]
 
@@ -112,14 +123,14 @@ def run(sn, xs):
             mask = sn._masks.get(n) if hasattr(sn, "_masks") else None
             if mask is not None:
                 path, widths = mask
-                w, _ = weights_of(sn, path, sg.graph["alpha"][path][1], chosen=chosen)
+                w, _ = weights(path, sg.graph["alpha"][path][1])
                 y = apply_mask(y, channel_mask(w, widths, y.shape[1]))
             return y
         return select(n, d)
 
     def select(n, d):
         labels = d.get("labels") or ()
-        w, run_labels = weights_of(sn, d.get("path"), labels, d, chosen)
+        w, run_labels = weights(d.get("path"), labels, d)
         m = branch_matrix(sg, an, n).to(w)
         wb = m @ w
         if run_labels is None:
