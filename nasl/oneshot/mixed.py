@@ -27,7 +27,8 @@ RELAXED = ("darts", "snas", "gdas", "pcdarts", "proxyless")
 
 
 def gumbel_like(x: torch.Tensor, generator=None) -> torch.Tensor:
-    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+    # the generator (seeded, on the CPU) decides the draw; the noise then moves to alpha's device
+    u = torch.rand(x.shape, generator=generator, dtype=x.dtype).to(x.device)
     e = -torch.log(u.clamp_min(1e-20))          # Exp(1); the Gumbel sample is -log of it
     return -torch.log(e.clamp_min(1e-20))
 
@@ -53,12 +54,12 @@ def label_weights(mode: str, alpha: torch.Tensor, tau: float, training: bool, ge
         if not training or alpha.numel() == 1:
             i = int(p.argmax())
             return (F.one_hot(torch.tensor(i), alpha.numel()).to(p) - p.detach() + p), [i]
-        pair = torch.multinomial(p.detach(), 2, replacement=False, generator=generator).tolist()
+        pair = torch.multinomial(p.detach().cpu(), 2, replacement=False, generator=generator).tolist()
         p2 = F.softmax(alpha[pair], dim=-1)
-        active = int(torch.multinomial(p2.detach(), 1, generator=generator))
+        active = int(torch.multinomial(p2.detach().cpu(), 1, generator=generator))
         gate = torch.zeros_like(p2)
         gate[active] = 1.0
-        w = torch.zeros_like(p).index_put((torch.tensor(pair),), gate - p2.detach() + p2)
+        w = torch.zeros_like(p).index_put((torch.tensor(pair, device=p.device),), gate - p2.detach() + p2)
         return w, pair
     raise ValueError(mode)
 

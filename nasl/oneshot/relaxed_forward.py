@@ -90,11 +90,13 @@ def run(sn, xs):
 
     def weights(path, labels, d=None):
         if sn.mode == "oneshot":            # path dropout is per candidate, not per choice
-            return weights_of(sn, path, labels, d, chosen)
+            w, run_ = weights_of(sn, path, labels, d, chosen)
+            return w.to(like.device), run_
         key = (path, d.get("row") if d is not None else None)
         got = drawn.get(key)
         if got is None:
-            got = drawn[key] = weights_of(sn, path, labels, d, chosen)
+            w, run_ = weights_of(sn, path, labels, d, chosen)
+            got = drawn[key] = (w.to(like.device), run_)
         return got
 
     batch = xs[0].shape[0]
