@@ -212,12 +212,19 @@ class Supernet(nn.Module):
 
     # ------------------------------------------------------------------ architectures
     def sample_arch(self, rng=None) -> Architecture:
-        """A uniformly drawn valid architecture (``space.sample``), or per choice without a space."""
-        if self.space is not None:
-            return self.space.sample(rng)
-        import random
-        r = rng if isinstance(rng, random.Random) else random.Random(rng)
-        return Architecture({p: r.choice(list(labels)) for p, (_, labels) in (self.sg.graph.get("alpha") or {}).items()})
+        """A uniformly drawn valid architecture (``space.sample``); a ``fixed`` policy path keeps its
+        value (the first label, or the one the policy gives). Without a space: per choice."""
+        table = self.sg.graph.get("alpha") or {}
+        fixed = {p: (list(table[p][1])[0] if how == "fixed" else how)
+                 for p, how in self.policy.items() if how != "sample" and p in table}
+        if self.space is None:
+            import random
+            r = rng if isinstance(rng, random.Random) else random.Random(rng)
+            return Architecture({p: fixed.get(p, r.choice(list(labels))) for p, (_, labels) in table.items()})
+        arch = self.space.sample(rng)
+        if fixed:
+            arch = self._check(arch.replace({p: v for p, v in fixed.items() if p in arch.keys()}))
+        return arch
 
     def probs(self) -> dict:
         return _derive.probs(self)

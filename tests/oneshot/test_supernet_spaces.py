@@ -312,3 +312,14 @@ def test_elastic_kernels_need_a_policy_in_relaxed_modes():
     sn(torch.randn(2, 3, 32, 32)).sum().backward()
     arch = sn.derive()
     assert space.validate(arch) == arch
+
+
+def test_policies_in_sampled_and_relaxed_modes(digits):
+    sn = compile_supernet(digits, "spos", policy={"width": "fixed", "depth": 3})
+    archs = [sn.sample_arch(random.Random(i)) for i in range(5)]
+    assert {(a["width"], a["depth"]) for a in archs} == {(8, 3)}
+    assert all(digits.validate(a) == a for a in archs)
+    sn = compile_supernet(digits, "darts", policy={"width": "sample"})
+    assert "width" not in sn.alpha and "depth" in sn.alpha
+    sn(torch.randn(2, 1, 8, 8)).sum().backward()
+    assert digits.validate(sn.derive())
