@@ -169,6 +169,12 @@ class PCDarts(Relaxed):
 class Sampled(Supernet):
     relaxed = False
 
+    def __init__(self, sg, mode, space=None, **options):
+        if not (sg.graph.get("alpha") or {}):
+            raise NaslError(f"nothing to share: the space has no choice, so a '{mode}' supernet is one "
+                            f"network (compile it with nasl.compile)")
+        super().__init__(sg, mode, space, **options)
+
 
 class OneShot(Relaxed):
     """Bender et al. 2018: ``sn(x)`` runs every candidate with path dropout (``set_drop_rate``, rising

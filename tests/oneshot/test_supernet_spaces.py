@@ -293,9 +293,13 @@ def test_bad_input_is_one_line(digits):
     a["width"] = 7
     with pytest.raises(InvalidArchitecture):
         sn.subnet(a)
-    with pytest.raises(NaslError, match="nothing to relax"):
-        compile_supernet(nasl.loads("input x: [1, 8, 8]\nnetwork {\n  return x >> conv(4, k=3) >> "
-                                    "global_avg_pool >> linear(10)\n}\n"), "darts")
+    plain = nasl.loads("input x: [1, 8, 8]\nnetwork {\n  return x >> conv(4, k=3) >> global_avg_pool >> "
+                       "linear(10)\n}\n")
+    with pytest.raises(NaslError, match="nothing to relax") as e:
+        compile_supernet(plain, "darts")
+    assert "\n" not in e.value.message
+    with pytest.raises(NaslError, match="nothing to share"):
+        compile_supernet(plain, "spos")
     with pytest.raises(NaslError, match="'widht'") as e:
         compile_supernet(digits, "darts", policy={"widht": "fixed"})
     assert "width" in e.value.hint
