@@ -59,6 +59,7 @@ def kernel_dims_of(module: nn.Module) -> dict:
 def sliced_state(big: nn.Module, small: nn.Module) -> dict:
     """``{key: view of big's tensor}`` shaped like ``small``'s parameters and buffers."""
     kd = kernel_dims_of(big)
+    kt = getattr(big, "_nasl_kernel_transform", None)
     have = dict(big.named_parameters())
     have.update(big.named_buffers())
     out = {}
@@ -66,8 +67,39 @@ def sliced_state(big: nn.Module, small: nn.Module) -> dict:
         src = have.get(key)
         if src is None:
             continue                        # e.g. affine=False took the BN's weight away
+        if kt is not None and key in kd and t.shape[-1] < src.shape[-1]:
+            out[key] = kt(key, slice_like(src, tuple(t.shape[:2]) + tuple(src.shape[2:])), t.shape[-1])
+            continue
         out[key] = slice_like(src, t.shape, kd.get(key, ())) if t.dim() else src
     return out
+
+
+class KernelTransform(nn.Module):
+    """OFA's kernel-transform matrices (Cai et al. 2020): a smaller kernel is the centre of the next
+    larger one times a learned ``k^2 x k^2`` matrix (shared by the channels of a layer, one per step:
+    7 -> 5, then 5 -> 3), initialised to the identity, so that it starts as the plain crop."""
+
+    def __init__(self, keys: list, sizes: tuple):
+        super().__init__()
+        self.sizes = tuple(sorted(set(sizes)))
+        self._names = {}
+        for i, key in enumerate(keys):
+            for big, small in zip(self.sizes[::-1], self.sizes[::-1][1:]):
+                name = f"m{i}_{big}to{small}"
+                self._names[(key, big, small)] = name
+                self.register_parameter(name, nn.Parameter(torch.eye(small * small)))
+
+    def forward(self, key: str, w: torch.Tensor, k: int) -> torch.Tensor:
+        cur = w
+        for big, small in zip(self.sizes[::-1], self.sizes[::-1][1:]):
+            if cur.shape[-1] <= k:
+                break
+            if cur.shape[-1] != big:
+                continue
+            cur = slice_like(cur, tuple(cur.shape[:-2]) + (small, small), (cur.dim() - 2, cur.dim() - 1))
+            m = getattr(self, self._names[(key, big, small)])
+            cur = (cur.reshape(-1, small * small) @ m).reshape(cur.shape)
+        return cur
 
 
 class Templates:
@@ -114,5 +146,5 @@ def apply_mask(y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return y * mask.view(shape)
 
 
-__all__ = ["slice_like", "sliced_state", "Templates", "run_sliced", "channel_mask", "apply_mask",
+__all__ = ["KernelTransform", "slice_like", "sliced_state", "Templates", "run_sliced", "channel_mask", "apply_mask",
            "kernel_dims_of"]

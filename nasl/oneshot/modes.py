@@ -23,7 +23,8 @@ import torch
 from torch import nn
 
 SAMPLED = ("spos", "enas", "oneshot", "ofa")
-_OPTIONS = {"affine", "conv_bias", "policy", "input_shape", "k", "tau", "seed", "init_std", "drop_rate"}
+_OPTIONS = {"affine", "conv_bias", "policy", "input_shape", "k", "tau", "seed", "init_std", "drop_rate",
+            "kernel_transform"}
 
 
 class Relaxed(Supernet):
@@ -169,11 +170,33 @@ class PCDarts(Relaxed):
 class Sampled(Supernet):
     relaxed = False
 
-    def __init__(self, sg, mode, space=None, **options):
+    def __init__(self, sg, mode, space=None, kernel_transform: bool = False, **options):
         if not (sg.graph.get("alpha") or {}):
             raise NaslError(f"nothing to share: the space has no choice, so a '{mode}' supernet is one "
                             f"network (compile it with nasl.compile)")
         super().__init__(sg, mode, space, **options)
+        self.ktrans = nn.Module()
+        if kernel_transform:
+            self._add_kernel_transforms()
+
+    def _add_kernel_transforms(self):
+        """OFA's kernel transforms on every conv whose kernel an elastic ``k`` sets."""
+        from nasl.oneshot.elastic import KernelTransform, kernel_dims_of
+        for n in self.an.order:
+            d = self.sg.nodes[n]
+            k = (d.get("params") or {}).get("k")
+            big = self._impl.get(n)
+            if k is None or not hasattr(k, "options") or not isinstance(big, nn.Module) or len(k.options) < 2:
+                continue
+            keys = [key for key in kernel_dims_of(big)
+                    if dict(big.named_parameters())[key].shape[-1] == max(k.options)]
+            if keys:
+                kt = KernelTransform(keys, tuple(k.options))
+                self.ktrans.add_module(self.paths[n].replace(".", "__"), kt)
+                object.__setattr__(big, "_nasl_kernel_transform", kt)     # read by sliced_state
+
+    def weights(self):
+        return list(self.net.parameters()) + list(self.ktrans.parameters())
 
 
 class OneShot(Relaxed):
@@ -221,6 +244,9 @@ def build(space, mode: str, **options):
         if not isinstance(path, str):
             raise NaslError(f"a policy maps choice paths to 'fixed', 'sample' or a value, not {path!r}")
     drop_rate = options.pop("drop_rate", 0.0)
+    kernel_transform = options.pop("kernel_transform", False)
+    if kernel_transform and mode != "ofa":
+        raise NaslError(f"kernel_transform is an option of mode 'ofa', not '{mode}'")
     sg, sp = _as_supergraph(space, policy)
     known = sg.graph.get("alpha") or {}
     for path in policy:
@@ -235,7 +261,7 @@ def build(space, mode: str, **options):
     if mode == "oneshot":
         return OneShot(sg, mode, sp, drop_rate=drop_rate, **options)
     if mode in SAMPLED:
-        return Sampled(sg, mode, sp, **options)
+        return Sampled(sg, mode, sp, kernel_transform=kernel_transform, **options)
     raise NaslError(f"mode '{mode}' is not built by nasl.oneshot.modes")
 
 

@@ -327,3 +327,27 @@ def test_policies_in_sampled_and_relaxed_modes(digits):
     assert "width" not in sn.alpha and "depth" in sn.alpha
     sn(torch.randn(2, 1, 8, 8)).sum().backward()
     assert digits.validate(sn.derive())
+
+
+def test_ofa_kernel_transform_matrices():
+    space = nasl.load(example("mobilenet.nas"))
+    plain = compile_supernet(space, "ofa")
+    sn = compile_supernet(space, "ofa", kernel_transform=True)
+    mats = list(sn.ktrans.parameters())
+    assert mats and {tuple(m.shape) for m in mats} == {(25, 25), (9, 9)}         # 7 -> 5 -> 3
+    assert n_weights(sn) == n_weights(plain) + sum(m.numel() for m in mats)
+    with torch.no_grad():
+        for m in mats:
+            m.add_(0.05 * torch.randn(m.shape, generator=torch.Generator().manual_seed(0)))
+    sn.eval()
+    x = torch.randn(1, 3, 32, 32)
+    rng = random.Random(0)
+    for _ in range(3):
+        a = space.sample(rng)
+        assert torch.allclose(sn.subnet(a).eval()(x), sn(x, a), atol=1e-5, rtol=0)
+    small = {p: (3 if p.startswith("kernel") else v) for p, v in space.sample(rng).items()}
+    sn.train()
+    sn(torch.randn(2, 3, 32, 32), small).sum().backward()
+    assert any(m.grad is not None and bool(m.grad.abs().sum() > 0) for m in mats)
+    with pytest.raises(NaslError, match="kernel_transform"):
+        compile_supernet(space, "spos", kernel_transform=True)
