@@ -133,6 +133,36 @@ def run_sliced(big: nn.Module, small, inputs: list):
     return functional_call(small, sliced_state(big, small), tuple(inputs))
 
 
+def _permute(module: nn.Module, names: tuple, idx: torch.Tensor, dim: int = 0):
+    for name in names:
+        t = getattr(module, name, None)
+        if isinstance(t, torch.Tensor) and t.dim() > dim:
+            t.data.copy_(t.data.index_select(dim, idx))
+
+
+def sort_middle_channels(m: nn.Module) -> bool:
+    """OFA's channel re-sorting for an MBConv (``re_organize_middle_weights``): order the expanded
+    channels by the L1 norm of the projection's weights on them, largest first, so that an elastic
+    expand ratio's prefix keeps the most important ones. The function computed is unchanged."""
+    body = getattr(m, "body", None)
+    if body is None or not hasattr(body, "project") or not hasattr(body, "depthwise"):
+        return False
+    project = body.project.conv
+    if project.groups != 1:
+        return False                    # grouped 1x1 convs (FBNet): channels do not permute freely
+    with torch.no_grad():
+        idx = project.weight.abs().sum(dim=(0, 2, 3)).argsort(descending=True)
+        _permute(project, ("weight",), idx, dim=1)
+        for seq_ in [body.depthwise] + ([body.expand] if hasattr(body, "expand") else []):
+            _permute(seq_.conv, ("weight", "bias"), idx)
+            _permute(seq_.bn, ("weight", "bias", "running_mean", "running_var"), idx)
+        se = getattr(body, "se", None)
+        if se is not None:
+            _permute(se.reduce, ("weight",), idx, dim=1)
+            _permute(se.expand, ("weight", "bias"), idx)
+    return True
+
+
 def channel_mask(probs: torch.Tensor, widths: list, c_max: int) -> torch.Tensor:
     """FBNetV2's mask ``sum_v p(v) * [channel < v]``, shaped ``[1, C, 1, 1]`` (or ``[1, C]``)."""
     steps = torch.zeros(len(widths), c_max, dtype=probs.dtype, device=probs.device)
@@ -146,5 +176,5 @@ def apply_mask(y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return y * mask.view(shape)
 
 
-__all__ = ["KernelTransform", "slice_like", "sliced_state", "Templates", "run_sliced", "channel_mask", "apply_mask",
+__all__ = ["sort_middle_channels", "KernelTransform", "slice_like", "sliced_state", "Templates", "run_sliced", "channel_mask", "apply_mask",
            "kernel_dims_of"]

@@ -198,6 +198,18 @@ class Sampled(Supernet):
     def weights(self):
         return list(self.net.parameters()) + list(self.ktrans.parameters())
 
+    def sort_channels(self) -> int:
+        """OFA's L1 re-sorting of the expanded channels of every MBConv whose expand ratio is elastic
+        (call it before the width phase; optimiser moments of those tensors are then stale).
+        Returns the number of blocks sorted."""
+        from nasl.oneshot.elastic import sort_middle_channels
+        done = 0
+        for n in self.an.order:
+            e = (self.sg.nodes[n].get("params") or {}).get("expand")
+            if e is not None and hasattr(e, "options") and isinstance(self._impl.get(n), nn.Module):
+                done += sort_middle_channels(self._impl[n])
+        return done
+
 
 class OneShot(Relaxed):
     """Bender et al. 2018: ``sn(x)`` runs every candidate with path dropout (``set_drop_rate``, rising

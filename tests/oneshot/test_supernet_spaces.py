@@ -351,3 +351,19 @@ def test_ofa_kernel_transform_matrices():
     assert any(m.grad is not None and bool(m.grad.abs().sum() > 0) for m in mats)
     with pytest.raises(NaslError, match="kernel_transform"):
         compile_supernet(space, "spos", kernel_transform=True)
+
+
+def test_ofa_channel_sorting_keeps_the_function():
+    space = nasl.load(example("mobilenet.nas"))
+    sn = compile_supernet(space, "ofa")
+    _random_bn_stats(sn)
+    sn.eval()
+    x = torch.randn(1, 3, 32, 32)
+    a = space.validate({c.path: max(c.domain) for c in space.spec.all_choices()})
+    before = sn(x, a)
+    assert sn.sort_channels() > 10
+    assert torch.allclose(sn(x, a), before, atol=1e-5, rtol=1e-4)             # a permutation
+    for n, m in sn._impl.items():
+        if hasattr(getattr(sn.sg.nodes[n]["params"].get("expand"), "options", None), "__len__"):
+            imp = m.body.project.conv.weight.abs().sum(dim=(0, 2, 3))
+            assert bool((imp[:-1] >= imp[1:]).all())
