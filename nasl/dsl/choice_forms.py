@@ -87,7 +87,7 @@ def _exclusive(a, b) -> bool:
 
 def read(ctx, choice: Choice):
     if ctx.mode == SUPER:                       # unanswered: its symbol, as in spec mode
-        return ChoiceRef(choice.path, ctx.graph.registered.get(choice.path, choice))
+        return ChoiceRef(choice.path, ctx.graph.registered.setdefault(choice.path, choice))
     values = ctx.values
     v = checked_value(choice, values)
     ctx.graph.read.add(choice.path)
@@ -156,7 +156,7 @@ def _alternatives(interp, choice: Choice, e, ctx, value_of, known=False):
     if not known:
         register(interp, choice, e, ctx)
     else:                                   # super mode: the spec registered it, with its real labels
-        choice = interp.registered.get(choice.path, choice)
+        choice = interp.registered.setdefault(choice.path, choice)
     alts, plain = [], True
     for i, label in enumerate(choice.domain):
         guard = Guard(choice.path, frozenset([label]), str(label))

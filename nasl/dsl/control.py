@@ -148,11 +148,11 @@ def _symbolic_if(interp, test, test_node, body, rest, orelse, env, ctx):
         if len(returns) != len(sides):
             raise NaslTypeError("a 'return' under a choice-dependent 'if' needs every branch to return",
                                 test_node.span, hint="assign in each branch and return after the 'if'")
-        raise _Return(merge_values(returns, ctx))
-    _merge_env(env, sides, ctx)
+        raise _Return(merge_values(returns, ctx, test_node.span))
+    _merge_env(env, sides, ctx, test_node.span)
 
 
-def _merge_env(env, sides, ctx=None):
+def _merge_env(env, sides, ctx=None, span=None):
     from nasl.dsl.interp import merge_values
     names = set()
     for _, e in sides:
@@ -167,7 +167,7 @@ def _merge_env(env, sides, ctx=None):
         if all(v is first for _, v in vals):
             env[name] = first
         else:
-            env[name] = merge_values(vals, ctx)
+            env[name] = merge_values(vals, ctx, span)
 
 
 def _tensorish(v):

@@ -13,6 +13,10 @@ from nasl.ir.choices import Block, Group
 from nasl.ir.errors import NaslTypeError, did_you_mean
 
 
+# a supernet expands every side of a recursion: past a few levels that is exponential (MetaQNN)
+MAX_SUPER_RECURSION = 4
+
+
 def bind_params(interp, decl: A.DefDecl, args, kwargs, node, *, partial=False, base=None) -> dict:
     params = decl.params or ()
     names = [p.name for p in params]
@@ -98,6 +102,11 @@ def _run(interp, f: DefFn, ctx, node, env: dict, expr: bool):
     sub = ctx.but(cprefix=cprefix, nprefix=nprefix, loops=(), names=interp.names_for(decl, decl.body,
                                                                                    decl.inputs is None),
                   depth=ctx.depth + 1, anon_here=False, hints=frozenset(), trace=ctx.trace + (decl.name,))
+    if ctx.mode == "super" and ctx.guards and ctx.trace.count(decl.name) >= MAX_SUPER_RECURSION:
+        from nasl.ir.errors import NotRelaxable
+        raise NotRelaxable(f"'{decl.name}' recurses under a choice more than {MAX_SUPER_RECURSION} levels deep; "
+                           "a supernet would hold every expansion", node.span,
+                           hint="use mode='bank', which compiles each architecture and shares weights by node")
     if not (ctx.spec and ctx.guards and decl.name in ctx.trace):
         if expr:
             return _checked(lambda s: interp.eval(decl.body, env, s), sub, decl, node)

@@ -80,7 +80,8 @@ class Program:
         from nasl.dsl.context import SUPER
         from nasl.dsl.super_mode import SuperBuilder
         interp = self._interp()
-        interp.registered = {c.path: c for c in spec.all_choices()}
+        # filled as the run meets each choice: walking the whole spec would expand every lazy group
+        interp.registered = {}
         builder = SuperBuilder(interp.registered)
         ctx = Ctx(SUPER, graph=builder, values={})
         errors: list = []

@@ -173,7 +173,7 @@ class Interpreter(Statements):
             branch = e.then if truth else e.orelse
             v = run_under(self, ctx, chain, lambda sub: self.eval(branch, env, sub))
             out.append((as_guard(chain) if chain else None, v))
-        return merge_values(out, ctx)
+        return merge_values(out, ctx, e.span)
 
     def eval_cond_unknown(self, e, test: Unknown, env, ctx):
         """``s == 1 ? identity : conv(c, stride=s)`` in a genotype, where each use gives ``s``.
@@ -243,7 +243,7 @@ class Interpreter(Statements):
                 chain = () if guard is None else getattr(guard, "guards", (guard,))
                 out.append((guard, run_under(self, ctx, chain,
                                              lambda sub: self.apply(v, args, kwargs, sub, node))))
-            return merge_values(out, ctx)
+            return merge_values(out, ctx, node.span)
         if isinstance(f, Unknown):
             raise _unknown_error(f, node)
         if isinstance(f, Tensor):
@@ -334,11 +334,11 @@ class _ConstRef(Exception):
         self.decl = decl
 
 
-def merge_values(out, ctx=None):
+def merge_values(out, ctx=None, span=None):
     """Join the values of guarded branches (spec mode; super mode joins tensors in a select)."""
     if ctx is not None and ctx.mode == SUPER:
         from nasl.dsl.super_mode import merge_super
-        return merge_super(out, ctx)
+        return merge_super(out, ctx, span)
     vals = [v for _, v in out]
     if not vals:
         return PLACEHOLDER

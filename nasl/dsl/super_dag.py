@@ -61,7 +61,8 @@ def super_cell(interp, f, args, ctx, node):
                 raise NotRelaxable("a supernet shares a pick's weights by source, which needs an unordered pick "
                                    "of distinct inputs", fields["inputs"].span, hint="use mode='bank'")
             pick = _join(prefix, f"node[{j}].inputs")
-            choice = interp.registered[pick]
+            choice = interp.registered.setdefault(pick, Choice(pick, "subset", tuple(range(j)), fields["inputs"].span,
+                                                               frozenset({"inputs"}), k=p.k))
             slots = []
             for s in range(p.k):        # the slots' ops as realization reads them, for which edges are present
                 src = OpSym(D._nth(s), (ChoiceRef(pick, choice),), "src")

@@ -12,10 +12,18 @@ its span.
 from __future__ import annotations
 
 from nasl.dsl.builder import GraphBuilder
+from nasl.dsl.guards import MAX_COMBINATIONS
 from nasl.dsl.values import ChoiceRef, Merged, Sym, Tensor
 from nasl.ir.choices import AllOf, Guard
 from nasl.ir.errors import NotRelaxable
 from nasl.ir.supergraph import Elastic, PickSlot, SuperGraph
+
+
+# a supernet holds every candidate of every branch; past this, a conditional space (MetaQNN: 200,000 nodes
+# in a minute) would take minutes and gigabytes to build instead of failing at once
+MAX_SUPER_NODES = 20_000
+MAX_CANDIDATES = 64         # candidates of one op whose unsliceable parameters depend on choices
+_BANK = "use mode='bank', which compiles each architecture and shares weights by node"
 
 
 class SuperBuilder(GraphBuilder):
@@ -29,15 +37,21 @@ class SuperBuilder(GraphBuilder):
         self.terms: tuple = ()                  # the dag edges being built: (dag index, j, i)
 
     def domains(self, deps) -> dict:
-        out = {}
+        out, total = {}, 1
         for d in deps:
             c = self.registered.get(d)
             if c is None or not c.finite:
+                raise KeyError(d)
+            total *= c.cardinality()
+            if total > MAX_COMBINATIONS:
                 raise KeyError(d)
             out[d] = list(c.values())
         return out
 
     def add_super_op(self, ctx, op: str, params: dict, tensors, span):
+        forked = [k for k, v in params.items() if isinstance(v, Sym) and not _sliceable(op, k)]
+        if forked:
+            return self._fork(ctx, op, params, forked, tensors, span)
         out = {}
         for k, v in params.items():
             if isinstance(v, Sym):
@@ -52,12 +66,41 @@ class SuperBuilder(GraphBuilder):
                 for d in v.deps:
                     self.g.graph["alpha"].setdefault(d, (None, tuple(self.registered[d].values())))
             out[k] = v
+        if any(t.node is None for t in tensors):
+            raise NotRelaxable(f"an input of '{op}' depends on a choice in a way a supernet cannot represent "
+                               "(a tensor chosen by a subset or an index)", span, hint=_BANK)
+        if len(self.g) >= MAX_SUPER_NODES:
+            raise NotRelaxable(f"the supernet would have more than {MAX_SUPER_NODES:,} nodes", span,
+                               hint="conditional and recursive spaces grow with every branch; " + _BANK)
         nid = self._name(ctx.nprefix, op)
         self.g.add_node(nid, kind="op", op=op, params=out, scope=ctx.nprefix, rscope=ctx.nprefix, span=span,
                         guard=_flat(ctx.guards), terms=self.terms)
         for port, t in enumerate(tensors):
             self.g.add_edge(t.node, nid, port=port)
         return Tensor(nid)
+
+    def _fork(self, ctx, op, params, forked, tensors, span):
+        """A parameter no slice can share (a stride, a dropout rate): one candidate per value, and a select."""
+        import itertools
+        deps = list(dict.fromkeys(d for k in forked for d in params[k].deps))
+        try:
+            doms = self.domains(deps)
+        except KeyError:
+            raise NotRelaxable(f"'{op}': {', '.join(forked)} depend on choices with too many values to build "
+                               "one candidate each", span, hint=f"give them a policy, e.g. policy={{'{deps[0]}': "
+                               "'fixed'}") from None
+        combos = list(itertools.product(*(doms[d] for d in deps)))
+        if len(combos) > MAX_CANDIDATES:
+            raise NotRelaxable(f"'{op}' would need {len(combos):,} candidates (one per value of "
+                               f"{', '.join(deps)})", span, hint=_BANK)
+        sides = []
+        for combo in combos:
+            at = dict(zip(deps, combo))
+            concrete = {k: (params[k].ev(at) if k in forked else params[k]) for k in params}
+            chain = tuple(Guard(d, frozenset([v]), str(v)) for d, v in at.items())
+            t = self.add_super_op(ctx.but(guards=ctx.guards + chain), op, concrete, tensors, span)
+            sides.append((chain[0] if len(chain) == 1 else AllOf(chain), t))
+        return self.add_select(sides, ctx)
 
     def add_select(self, out, ctx, how="op"):
         """Join ``[(guard, tensor)]`` (the sides of one choice, or a tree of them) with select nodes."""
@@ -75,8 +118,9 @@ class SuperBuilder(GraphBuilder):
             raise NotRelaxable(f"the alternatives here depend on '{path}' and '{heads[1].path}' at once", None)
         groups: dict = {}
         for (chain, t), h in zip(chains, heads):
-            groups.setdefault(h.values, []).append((chain, t))
-        branches = [(labels, self._select(sub, ctx, how, depth + 1)) for labels, sub in groups.items()]
+            groups.setdefault(h.values, ([], h))[0].append((chain, t))
+        branches = [(labels, self._select(sub, ctx.but(guards=ctx.guards + (h,)), how, depth + 1))
+                    for labels, (sub, h) in groups.items()]
         choice = self.registered.get(path)
         labels = tuple(choice.values()) if choice is not None and choice.finite else \
             tuple(v for ls, _ in branches for v in ls)
@@ -89,6 +133,16 @@ class SuperBuilder(GraphBuilder):
         return Tensor(nid)
 
 
+# parameters a slice of the largest weights can share (OFA's elastic width, kernel and expansion)
+_SLICED = frozenset({"c", "n", "expand"})
+_KERNEL_OPS = frozenset({"conv", "conv_bn_relu", "relu_conv_bn", "sep_conv", "dil_conv", "dw_conv", "mbconv",
+                         "conv1d", "conv_1xk_kx1"})
+
+
+def _sliceable(op: str, param: str) -> bool:
+    return param in _SLICED or (param == "k" and op in _KERNEL_OPS)
+
+
 def _flat(guards) -> tuple:
     out = []
     for g in guards:
@@ -99,8 +153,17 @@ def _flat(guards) -> tuple:
     return tuple(out)
 
 
-def merge_super(out, ctx):
+def merge_super(out, ctx, span=None):
     """Spec mode's merge of guarded values, in super mode: tensors meet in a select."""
+    try:
+        return _merge_super(out, ctx)
+    except NotRelaxable as e:
+        if e.span is None and span is not None:
+            raise e.at(span) from None
+        raise
+
+
+def _merge_super(out, ctx):
     from nasl.dsl.interp import merge_values
     vals = [v for _, v in out]
     if vals and all(isinstance(v, Tensor) for v in vals):
