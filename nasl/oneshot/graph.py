@@ -57,6 +57,7 @@ class Analysis:
     inputs: dict                                  # node -> [Port] in port order
     owner: dict = field(default_factory=dict)     # node -> (select, port index): runs only in that branch
     selects: list = field(default_factory=list)   # select nodes in order
+    padded: set = field(default_factory=set)      # selects whose branches differ in size
 
 
 def _ports(sg, n) -> list:
@@ -205,13 +206,17 @@ def infer(sg, a: Analysis, input_shapes: dict, rewrite=None, select_shape=None) 
             if rewrite is not None:
                 _, ins = rewrite(n, None, ins, shapes)
             got = {tuple(s) for s in ins if s is not None}
-            if len(got) > 1:
-                raise NaslError(f"the branches of choice '{d.get('path')}' make different shapes "
-                                f"({', '.join(str(list(s)) for s in sorted(got))}); a supernet needs them equal",
-                                d.get("span"), path=d.get("path"))
             if not got:
                 raise NaslError(f"every branch of choice '{d.get('path')}' is a zero", d.get("span"))
-            shapes[n] = got.pop()
+            if len({len(s) for s in got}) > 1:
+                raise NaslError(f"the branches of choice '{d.get('path')}' make tensors of different ranks "
+                                f"({', '.join(str(list(s)) for s in sorted(got))}); a supernet needs one",
+                                d.get("span"), path=d.get("path"))
+            # branches of different sizes (a width fork): the users are built for the largest, as for
+            # an Elastic width; an architecture's forward slices them, a mixture zero-pads (padded)
+            shapes[n] = tuple(max(dims) for dims in zip(*got))
+            if len(got) > 1:
+                a.padded.add(n)
             if select_shape is not None:
                 shapes[n] = select_shape(n, shapes[n], shapes)
         else:

@@ -35,6 +35,15 @@ class Relaxed(Supernet):
         super().__init__(sg, mode, space, **options)
         self._policy_el: dict = {}          # op -> path: a kernel (or inner width) a policy sets
         self._masks = self._elastic_masks()
+        for sel in self.an.padded:          # forks of different sizes mix zero-padded, channels only
+            got = {tuple(self.shapes[p.src]) for p in self.an.inputs[sel] if p.src is not None}
+            d = sg.nodes[sel]
+            varying = [i for i in range(len(self.shapes[sel])) if len({s[i] for s in got}) > 1]
+            if len(self.shapes[sel]) == 3 and any(i > 0 for i in varying):
+                raise NotRelaxable(f"the branches of choice '{d.get('path')}' differ in spatial size "
+                                   f"({', '.join(str(list(s)) for s in sorted(got))}); mode '{mode}' cannot "
+                                   f"mix them; give it a policy or use a sampled mode", d.get("span"),
+                                   path=d.get("path"))
 
     def _elastic_masks(self) -> dict:
         """FBNetV2 masks: ``{op: (path, output channels per label)}`` for elastic widths."""

@@ -146,6 +146,8 @@ def run(sn, xs):
         else:
             outs = {i: (value(an.inputs[n][i].src) if an.inputs[n][i].src is not None else None)
                     for i in branches}
+            if n in an.padded:              # a width fork: the narrower branches get zero channels
+                outs = {i: _pad_to(h, sn.shapes[n]) for i, h in outs.items()}
             out = mix(wb, branches, outs, zeros)
         beta = sn._beta_of.get(n) if hasattr(sn, "_beta_of") else None
         if beta is not None:
@@ -159,6 +161,15 @@ def run(sn, xs):
         vals[n] = node(n)
     outs = [vals[o] for o in sn.outputs]
     return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _pad_to(h, shape):
+    if h is None or tuple(h.shape[1:]) == tuple(shape):
+        return h
+    pad = []
+    for have, want in zip(reversed(h.shape[1:]), reversed(tuple(shape))):
+        pad += [0, want - have]
+    return F.pad(h, pad)
 
 
 def _partial(sn, n, source, wb, branches, value, vals):

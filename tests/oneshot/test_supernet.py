@@ -284,3 +284,26 @@ def test_oneshot_path_dropout():
     assert len([c for c in calls if ".edge[" in c]) == 2 * 3 * 3
     with pytest.raises(NaslError, match="derive"):
         sn.derive()
+
+
+def test_width_fork_branches_of_different_sizes():
+    """A select whose branches differ in channels (a fork on an unsliceable width): its users are
+    built for the largest; an architecture slices them, the mixture zero-pads the narrow branch."""
+    g = HandSuperGraph()
+    g.add_node("x", kind="input", shape=(1, 8, 8))
+    g.graph.update(inputs=["x"], outputs=["output"], edges={}, alpha={"w": (None, (4, 8))})
+    conv = {"k": 3, "stride": 1, "dilation": 1, "groups": 1, "bias": False}
+    a = g.add_op("conv4", "conv", dict(conv, c=4), ["x"], (Cond("w", frozenset({4})),))
+    b = g.add_op("conv8", "conv", dict(conv, c=8), ["x"], (Cond("w", frozenset({8})),))
+    s = g.add_select("fork", "w", (4, 8), [(a, (4,)), (b, (8,))])
+    h = g.add_op("head", "conv", dict(conv, c=2), [s])
+    g.add_node("output", kind="output")
+    g.add_edge(h, "output", port=0)
+    x = torch.randn(2, 1, 8, 8)
+    sn = compile_supernet(g, "spos")
+    assert tuple(sn.net.head.weight.shape) == (2, 8, 3, 3)
+    for w in (4, 8):
+        assert torch.allclose(sn.subnet({"w": w})(x), sn(x, {"w": w}), atol=1e-6)
+    sn = compile_supernet(g, "darts")
+    sn(x).sum().backward()
+    assert sn.alpha["w"].grad is not None
