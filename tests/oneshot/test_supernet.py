@@ -307,3 +307,20 @@ def test_width_fork_branches_of_different_sizes():
     sn = compile_supernet(g, "darts")
     sn(x).sum().backward()
     assert sn.alpha["w"].grad is not None
+
+
+@pytest.mark.parametrize("arch", [None, {"cell.edge[0->1]": "nor_conv_3x3", "cell.edge[0->2]": "skip_connect",
+                                         "cell.edge[1->2]": "nor_conv_1x1", "width": 4, "depth": 2}])
+def test_functional_call_through_the_supernet(arch):
+    """DARTS's second order (torch.func) swaps the weights: both forwards must read the swapped ones."""
+    from torch.func import functional_call
+    sn = compile_supernet(digits_like(), "darts")
+    x = torch.randn(2, 1, 8, 8)
+    params = {k: v.detach().clone().requires_grad_(True) for k, v in sn.named_parameters()}
+    args = (x,) if arch is None else (x, arch)
+    y = functional_call(sn, params, args)
+    assert torch.allclose(y, sn(*args))
+    y.sum().backward()
+    assert params["net.linear.weight"].grad is not None
+    zeroed = dict(params, **{"net.linear.weight": torch.zeros_like(params["net.linear.weight"])})
+    assert torch.allclose(functional_call(sn, zeroed, args), sn.net.linear.bias.expand(2, -1))
