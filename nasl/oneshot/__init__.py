@@ -10,6 +10,8 @@ from nasl.ir.errors import NaslError, did_you_mean
 
 # mode -> "module:function(space, mode, **options) -> nn.Module"; filled in as modes land
 MODES: dict[str, str] = {}
+MODES.update({m: "nasl.oneshot.modes:build" for m in ("darts", "snas", "gdas", "pcdarts", "proxyless",
+                                                     "spos", "enas", "oneshot", "ofa")})
 
 
 def compile_supernet(space, mode: str = "darts", **options):
