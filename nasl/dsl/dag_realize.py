@@ -67,11 +67,17 @@ def _zero_source(incoming, tensors, node):
 
     Its zeros must have the shape its edges would give: a strided zero edge (a reduction
     cell's edge from a cell input, as in RobNet or DARTS' ``none``) halves the resolution,
-    so that edge's own op is applied to its source. Otherwise: zeros of input 0, as before.
+    so that edge's own op is applied to its source. Otherwise: zeros of the first source it
+    reads, whose unstrided edge keeps its shape (input 0 for a dag of ``edge`` choices; for a
+    pick, the first picked node, which in a reduction cell is already reduced when it is not a
+    cell input).
     """
     for i, op, _ in incoming:
         if isinstance(op, OpFn) and op.name in ("zero", "none") and op.params.get("stride", 1) != 1 \
                 and i in tensors:
             return i, op
+    for i, _, _ in incoming:
+        if i in tensors:
+            return i, OpFn(get_op("zero"), {}, node.span)
     return 0, OpFn(get_op("zero"), {}, node.span)
 

@@ -170,6 +170,9 @@ def _merge(sb, ctx, merge, terms, k, j, pick, scope, tensors, d):
             params = z(values)
             if params is not None:
                 return t_in[i], params
+        for i, t, z in order:           # as dag_realize._zero_source: the first source it reads
+            if pick is None or i in (values.get(pick) or ()):
+                return t_in[i], zero_params()
         return t_in[0], zero_params()
     t_in = {i: tensors[i].node for i in tensors}
     sb.g.add_node(nid, kind="op", op=merge.name, params=merge.sig.resolved(merge.params), scope=scope, rscope=scope,

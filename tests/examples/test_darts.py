@@ -191,3 +191,19 @@ def test_imagenet_network_reduces_224_to_7_and_trains():
 def test_imagenet_network_refuses_the_auxiliary_head():
     with pytest.raises(nasl.NaslError, match="auxiliary"):
         nasl.load(example("darts.nas"), imagenet=True, auxiliary=True).sample(0)
+
+
+def test_an_all_none_node_of_a_reduction_cell_has_the_reduced_shape():
+    # a reduction-cell node reading two intermediate nodes through `none` edges: its zeros take the
+    # first picked node's (reduced) shape, not the cell input's (the cell's concat failed before)
+    ops = ["none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
+           "dil_conv_3x3", "dil_conv_5x5"]
+    space = nasl.load(example("darts.nas"), C=4, layers=3, ops=ops)
+    arch = dict(space.sample(seed=0))
+    for j in range(2, 6):
+        arch[f"reduction.node[{j}].edge[0]"] = arch[f"reduction.node[{j}].edge[1]"] = "sep_conv_3x3"
+    arch["reduction.node[4].inputs"] = (2, 3)
+    arch["reduction.node[4].edge[0]"] = arch["reduction.node[4].edge[1]"] = "none"
+    model = nasl.compile(space, arch)
+    import torch
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
