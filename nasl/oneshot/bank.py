@@ -73,6 +73,7 @@ class BankSupernet(nn.Module):
         self.alpha = nn.ParameterDict()               # sampled mode: no architecture parameters
         self.register_buffer("_anchor", torch.empty(0), persistent=False)   # follows .to(): new nodes' device
         self._cache: OrderedDict = OrderedDict()      # arch id -> compiled GraphModule bound to the bank
+        self._graphs: dict = {}                       # arch id -> its ArchGraph, for the cached ones
         self._origin: dict = {}                       # bank key -> JSON of the first architecture that had it
         self._active = None
 
@@ -129,8 +130,9 @@ class BankSupernet(nn.Module):
     def subnet(self, arch) -> nn.Module:
         """A stand-alone ``nasl.compile`` of ``arch`` holding copies of the bank's weights."""
         arch = _arch(arch)
-        model = self._compile_plain(arch)
-        model.load_state_dict(self.sub_state_dict(arch))
+        bound = self.module_for(arch)
+        model = self._compile_plain(arch, self._graphs.get(arch.id))
+        model.load_state_dict({k: v.detach().clone() for k, v in bound.state_dict().items()})
         return model.to(self._anchor.device).train(self.training)
 
     # ------------------------------------------------------------------ the bank
@@ -141,10 +143,12 @@ class BankSupernet(nn.Module):
         if model is not None:
             self._cache.move_to_end(arch.id)
             return model
-        model = self._bind(arch)
-        self._cache[arch.id] = model
+        graph = self.space.realize(arch)          # an architecture outside the space fails here
+        model = self._bind(arch, graph)
+        self._cache[arch.id], self._graphs[arch.id] = model, graph
         while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+            old, _ = self._cache.popitem(last=False)
+            self._graphs.pop(old, None)
         return model
 
     def _compile_plain(self, arch, graph=None):
@@ -154,8 +158,9 @@ class BankSupernet(nn.Module):
             e.with_source(source_of(self.space))
             raise
 
-    def _bind(self, arch: Architecture) -> nn.Module:
-        graph = self.space.realize(arch)          # an architecture outside the space fails here
+    def _bind(self, arch: Architecture, graph=None) -> nn.Module:
+        if graph is None:
+            graph = self.space.realize(arch)
         model = self._compile_plain(arch, graph)
         device, dtype = self._anchor.device, self._anchor.dtype
         for ident, path in node_identities(graph, self.input_shape).values():
@@ -211,6 +216,7 @@ class BankSupernet(nn.Module):
         # .to() / .cuda() / .double(): the cached networks hold modules that are not the bank's
         # (ReLUs, pools), rebuilt lazily on the new device
         self._cache.clear()
+        self._graphs.clear()
         return super()._apply(fn, *args, **kwargs)
 
     # ------------------------------------------------------------------ checkpoints
@@ -232,7 +238,6 @@ class BankSupernet(nn.Module):
             self.load_state_dict(data["state"], strict=True)
         except (RuntimeError, KeyError, TypeError) as e:
             raise NaslError(f"{where} does not fit this supernet: {str(e).splitlines()[0][:300]}") from None
-        self._cache.clear()
 
     def save(self, path) -> str:
         """Write :meth:`checkpoint` to ``path`` atomically (a reader never sees half a file)."""

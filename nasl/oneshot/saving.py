@@ -36,13 +36,14 @@ def save_checkpoint(data: dict, path) -> str:
     import torch
     path = os.fspath(path)
     folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
+        os.makedirs(folder, exist_ok=True)
         torch.save(data, tmp)
         os.replace(tmp, path)
-    except OSError as e:
-        raise NaslError(f"cannot write the supernet checkpoint '{path}': {e.strerror or e}") from None
+    except (OSError, RuntimeError) as e:           # torch.save reports a missing folder as RuntimeError
+        why = getattr(e, "strerror", None) or str(e).splitlines()[0][:200]
+        raise NaslError(f"cannot write the supernet checkpoint '{path}': {why}") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
