@@ -220,23 +220,37 @@ class BankSupernet(nn.Module):
         return super()._apply(fn, *args, **kwargs)
 
     # ------------------------------------------------------------------ checkpoints
+    # The state_dict carries, as the root module's extra state, one architecture per banked node (plain
+    # strings), so that ``load_state_dict`` into a fresh bank first rebuilds the same modules: torch loads
+    # a module's own state (and calls set_extra_state) before it walks its children, the bank among them.
+    # Any checkpoint that holds ``sn.state_dict()`` (``sn.save``, a training loop's) thus loads as it is.
+    def get_extra_state(self) -> dict:
+        return {"bank_archs": sorted(set(self._origin.values()))}
+
+    def set_extra_state(self, state) -> None:
+        archs = state.get("bank_archs") if isinstance(state, dict) else None
+        if not isinstance(archs, list) or not all(isinstance(a, str) for a in archs):
+            raise NaslError("the bank's saved state is damaged: no list of architectures")
+        for text in archs:
+            try:
+                arch = Architecture.from_json(text)
+                if arch.id not in self._cache:
+                    self._bind(arch)
+            except NaslError as e:
+                raise NaslError(f"the saved bank does not fit this space: {str(e).splitlines()[0]}") from None
+
     def checkpoint(self) -> dict:
-        """Plain data (``torch.load(weights_only=True)`` reads it back): the bank's state and, per banked
-        node, an architecture that has it, so that loading rebuilds the same modules."""
+        """Plain data (``torch.load(weights_only=True)`` reads it back): the format, mode, space and options,
+        and the state dict (with the architectures that rebuild the bank's modules)."""
         return {"format": "nasl-supernet", "version": 1, "mode": self.mode,
                 "space": space_fingerprint(self.space), "options": self.options(),
-                "archs": sorted(set(self._origin.values())),
-                "state": {k: v.detach().cpu() for k, v in self.state_dict().items()}}
+                "state": {k: (v.detach().cpu() if isinstance(v, torch.Tensor) else v)
+                          for k, v in self.state_dict().items()}}
 
     def load_checkpoint(self, data: dict, where: str = "the checkpoint") -> None:
-        for arch in data.get("archs") or []:
-            try:
-                self._bind(Architecture.from_json(arch))
-            except NaslError as e:
-                raise NaslError(f"{where} does not fit this space: {str(e).splitlines()[0]}") from None
         try:
             self.load_state_dict(data["state"], strict=True)
-        except (RuntimeError, KeyError, TypeError) as e:
+        except (RuntimeError, KeyError, TypeError, AttributeError) as e:
             raise NaslError(f"{where} does not fit this supernet: {str(e).splitlines()[0][:300]}") from None
 
     def save(self, path) -> str:
