@@ -22,6 +22,8 @@ from nasl.ir.errors import NaslError
 
 FORMAT = "nasl-supernet"
 VERSION = 1
+# a training loop's checkpoint (nasl.oneshot.checkpoint): the supernet's state_dict and options are in it too
+TRAINER_FORMAT = "nasl-oneshot-checkpoint"
 
 
 def space_fingerprint(space) -> str:
@@ -66,8 +68,10 @@ def read_checkpoint(path) -> dict:
             AttributeError, KeyError, TypeError) as e:
         why = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
         raise NaslError(f"{where} cannot be read (corrupt, or not a checkpoint: {why})") from None
+    if isinstance(data, dict) and data.get("format") == TRAINER_FORMAT and isinstance(data.get("mode"), str):
+        return data                     # read in full by nasl.oneshot.checkpoint (load_supernet below)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise NaslError(f"{where} is not a nasl supernet checkpoint (saved by sn.save)")
+        raise NaslError(f"{where} is not a nasl supernet checkpoint (saved by sn.save or a one-shot run)")
     if data.get("version") != VERSION:
         raise NaslError(f"{where} has version {data.get('version')!r}; this nasl reads version {VERSION}")
     if not isinstance(data.get("state"), dict) or not isinstance(data.get("options", {}), dict):
@@ -76,8 +80,8 @@ def read_checkpoint(path) -> dict:
 
 
 def load_supernet(path, space, mode: str | None = None):
-    """The supernet that ``sn.save(path)`` wrote, rebuilt on ``space`` (which must be the space it was
-    trained on); ``mode``, when given, must be the checkpoint's."""
+    """The supernet that ``sn.save(path)`` (or a one-shot training run's checkpoint) holds, rebuilt on
+    ``space`` (which must be the space it was trained on); ``mode``, when given, must be the checkpoint's."""
     from nasl.oneshot import MODES, compile_supernet
     data = read_checkpoint(path)
     where = f"the supernet checkpoint '{os.fspath(path)}'"
@@ -86,6 +90,12 @@ def load_supernet(path, space, mode: str | None = None):
         raise NaslError(f"{where} is of mode {saved!r}, which this nasl does not have")
     if mode is not None and mode != saved:
         raise NaslError(f"{where} is a '{saved}' supernet, not '{mode}'")
+    if data.get("format") == TRAINER_FORMAT:
+        try:
+            from nasl.oneshot.checkpoint import load_supernet as load_trained
+        except ImportError:
+            raise NaslError(f"{where} is a one-shot run's checkpoint, which this nasl cannot read") from None
+        return load_trained(path, space).eval()
     if data.get("space") != space_fingerprint(space):
         raise NaslError(f"{where} was trained on another space (or other param values) than "
                         f"{getattr(space, 'name', 'this one')}")
@@ -100,4 +110,5 @@ def load_supernet(path, space, mode: str | None = None):
     return sn.eval()
 
 
-__all__ = ["space_fingerprint", "save_checkpoint", "read_checkpoint", "load_supernet", "FORMAT", "VERSION"]
+__all__ = ["space_fingerprint", "save_checkpoint", "read_checkpoint", "load_supernet", "FORMAT", "VERSION",
+           "TRAINER_FORMAT"]
