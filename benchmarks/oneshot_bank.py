@@ -53,14 +53,16 @@ def _step(model, opt, x, y):
     opt.step()
 
 
-def _median_ms(fn, reps):
-    fn()                                            # warm: allocator, autograd graph
-    out = []
+def _paired_ms(fa, fb, reps):
+    """Medians of ``fa`` and ``fb`` timed alternately (a load spike hits both), and of their differences."""
+    fa(), fb()                                      # warm: allocator, autograd graph
+    a, b = [], []
     for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1e3)
-    return statistics.median(out)
+        for f, out in ((fa, a), (fb, b)):
+            t = time.perf_counter()
+            f()
+            out.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(a), statistics.median(b), statistics.median(y - x for x, y in zip(a, b))
 
 
 def step_overhead(name, space, shape, batch, n, reps):
@@ -69,22 +71,31 @@ def step_overhead(name, space, shape, batch, n, reps):
     sn = nasl.compile_supernet(space, "bank", input_shape=shape, cache=n + 1)
     sn.populate(1, seed=123)                        # an optimizer needs one parameter to start with
     opt = torch.optim.SGD(sn.weights(), lr=0.01)
-    plain, cached, new, compile_ms = [], [], [], []
+    plain, cached, diff, new, fresh = [], [], [], [], []
     for a in archs:
+        # a step on an architecture seen for the first time: bank (realize, compile, bind) against
+        # nasl.compile + a plain step, one after the other
         t = time.perf_counter()
-        model = nasl.compile(space, a, shape)
-        compile_ms.append((time.perf_counter() - t) * 1e3)
-        popt = torch.optim.SGD(model.parameters(), lr=0.01)
-        plain.append(_median_ms(lambda: _step(model, popt, x, y), reps))
-        t = time.perf_counter()
-        out = sn(x, a)                              # first sight: realize, compile, bind (part of a new step)
-        F.cross_entropy(out, y).backward()
-        opt.zero_grad(set_to_none=True)
+        _step(lambda v: sn(v, a), opt, x, y)
         new.append((time.perf_counter() - t) * 1e3)
         sn.add_new_weights(opt)
-        cached.append(_median_ms(lambda: _step(lambda v: sn(v, a), opt, x, y), reps))
-    p, c, w, k = (statistics.median(v) for v in (plain, cached, new, compile_ms))
-    print(f"| {name} | {p:.2f} | {c:.2f} | {c - p:+.2f} | {c / p:.3f} | {w:.1f} | {p + k:.1f} | {w / (p + k):.2f} |")
+        t = time.perf_counter()
+        model = nasl.compile(space, a, shape)
+        popt = torch.optim.SGD(model.parameters(), lr=0.01)
+        _step(model, popt, x, y)
+        fresh.append((time.perf_counter() - t) * 1e3)
+        p, c, d = _paired_ms(lambda: _step(model, popt, x, y), lambda: _step(lambda v: sn(v, a), opt, x, y), reps)
+        plain.append(p), cached.append(c), diff.append(d)
+    p, c, d, w, f = (statistics.median(v) for v in (plain, cached, diff, new, fresh))
+    # what a cached bank step adds to the plain one, measured alone: the LRU lookup and the mode check
+    a = archs[0]
+    k = 20000
+    t = time.perf_counter()
+    for _ in range(k):
+        sn.module_for(a).training
+    dispatch_us = (time.perf_counter() - t) / k * 1e6
+    print(f"| {name} | {p:.2f} | {c:.2f} | {d:+.3f} | {c / p:.3f} | {dispatch_us:.1f} | {w:.1f} | {f:.1f} | "
+          f"{w / f:.2f} |")
 
 
 def evaluator_speed(n, n_train):
@@ -137,9 +148,9 @@ def main():
     torch.manual_seed(0)
     print(machine())
     print(f"\none training step, ms (median over {args.n} architectures of each median of {args.reps})\n")
-    print("| space | plain step | bank step, cached | overhead ms | ratio | bank step, new arch | "
-          "plain step + compile | ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| space | plain step | bank step, cached | overhead ms (paired) | ratio | dispatch µs | "
+          "bank step, new arch | nasl.compile + plain step | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     step_overhead("digits, batch 64, 1x8x8", nasl.load("nasl/spaces/digits.nas"), (1, 8, 8), 64, args.n, args.reps)
     step_overhead("NB101 C=16, batch 16, 3x32x32", nasl.load("examples/nas_bench_101.nas", C=16), (3, 32, 32), 16,
                   max(3, args.n // 2), max(3, args.reps // 2))

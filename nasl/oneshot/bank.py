@@ -97,6 +97,10 @@ class BankSupernet(nn.Module):
         raise NaslError("a bank supernet has no architecture distribution to derive from; search it with "
                         "an evaluator (nasl.oneshot.evaluator.SupernetEvaluator, evaluator 'supernet:PATH')")
 
+    def expected_cost(self, metric: str = "flops"):
+        raise NaslError("a bank supernet has no architecture distribution, so no expected cost; the cost of one "
+                        "architecture is nasl.cost(space, arch)")
+
     def sample_arch(self, rng=None) -> Architecture:
         """A uniformly random valid architecture (``space.sample``; ``rng`` an int or ``random.Random``)."""
         return self.space.sample(rng)
