@@ -97,14 +97,19 @@ class SupernetEvaluator:
 
     def __call__(self, arch) -> dict:
         start = time.perf_counter()
-        model = self.subnet(arch)
-        loss, correct, n = 0.0, 0, 0
-        with torch.no_grad():
-            for x, y in self.val:
-                out = model(x)
-                loss += float(F.cross_entropy(out, y, reduction="sum"))
-                correct += int((out.argmax(1) == y).sum())
-                n += len(y)
+        was_training = self.supernet.training
+        try:
+            model = self.subnet(arch)
+            loss, correct, n = 0.0, 0, 0
+            with torch.no_grad():
+                for x, y in self.val:
+                    out = model(x)
+                    loss += float(F.cross_entropy(out, y, reduction="sum"))
+                    correct += int((out.argmax(1) == y).sum())
+                    n += len(y)
+        finally:
+            if self.inplace:        # recalibration left the modules it ran in eval mode: all back as they were
+                self.supernet.train(was_training)
         metrics = {"val_accuracy": correct / n, "val_loss": loss / n}
         if not math.isfinite(metrics["val_loss"]):
             raise FloatingPointError(f"the validation loss of the inherited weights is {metrics['val_loss']}")

@@ -195,3 +195,12 @@ def test_bad_checkpoints_are_one_line_errors_and_nothing_is_overwritten(digits, 
     assert open(path, "rb").read() == raw
     with pytest.raises(NaslError, match="cannot write"):
         trained.save(tmp_path / "junk.pt" / "sn.pt")          # a file where a folder should be
+
+
+def test_in_place_scoring_leaves_the_supernet_in_its_mode(digits, data):
+    sn = nasl.compile_supernet(digits, "bank")
+    a, b = pool(digits)[:2]
+    sn(torch.randn(4, 1, 8, 8), a)                   # a's network, in train mode
+    SupernetEvaluator(sn, *data, inplace=True)(b)    # recalibrates b's modules, some of them a's too
+    assert sn.training and all(m.training for m in sn.modules())
+    assert sn.module_for(a).training
