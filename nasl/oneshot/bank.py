@@ -42,7 +42,7 @@ from nasl.compiler.clone import CLONEABLE
 from nasl.ir.architecture import Architecture
 from nasl.ir.errors import NaslError
 from nasl.oneshot.inherit import key_of, node_identities
-from nasl.oneshot.saving import space_fingerprint
+from nasl.oneshot.saving import load_error, space_fingerprint
 
 
 def _has_state(m: nn.Module) -> bool:
@@ -255,7 +255,7 @@ class BankSupernet(nn.Module):
         try:
             self.load_state_dict(data["state"], strict=True)
         except (RuntimeError, KeyError, TypeError, AttributeError) as e:
-            raise NaslError(f"{where} does not fit this supernet: {str(e).splitlines()[0][:300]}") from None
+            raise NaslError(f"{where} does not fit this supernet: {load_error(e)}") from None
 
     def save(self, path) -> str:
         """Write :meth:`checkpoint` to ``path`` atomically (a reader never sees half a file)."""

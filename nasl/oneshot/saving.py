@@ -33,6 +33,15 @@ def space_fingerprint(space) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
+def load_error(e: Exception) -> str:
+    """The telling line of a ``load_state_dict`` error (torch's first line only names the class)."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith("Error(s) in loading state_dict"):
+        lines = lines[1:]
+    text = lines[0] if lines else type(e).__name__
+    return text if len(text) <= 240 else text[:237] + "..."
+
+
 def save_checkpoint(data: dict, path) -> str:
     """``torch.save`` to a temporary file beside ``path``, then rename it over ``path``."""
     import torch
@@ -106,7 +115,7 @@ def load_supernet(path, space, mode: str | None = None):
         try:
             sn.load_state_dict(data["state"], strict=True)
         except (RuntimeError, KeyError, TypeError) as e:
-            raise NaslError(f"{where} does not fit this supernet: {str(e).splitlines()[0][:300]}") from None
+            raise NaslError(f"{where} does not fit this supernet: {load_error(e)}") from None
     return sn.eval()
 
 

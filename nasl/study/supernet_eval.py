@@ -17,6 +17,7 @@ subnet holds copies of the weights and the recalibration batches are fixed.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 from nasl.ir.errors import NaslError
@@ -102,11 +103,29 @@ class SupernetStudyEvaluator:
         return self._core
 
     def __call__(self, request) -> dict:
-        from nasl.study.training import _trial_context
         core = self._evaluator(request.load_space())
-        # the trial's thread count and deterministic kernels (the score itself draws nothing at random)
-        with _trial_context(request.seed, core.device, self.threads):
+        with _scoring_context(core.device, self.threads):
             return core(request.architecture())
+
+
+@contextlib.contextmanager
+def _scoring_context(device, threads):
+    """The trial's thread count, and cuDNN's deterministic kernels on a GPU, restored afterwards. Scoring
+    draws nothing at random, and forward passes need no more (``torch.use_deterministic_algorithms``
+    would import torch._dynamo, seconds on a busy machine, for nothing here)."""
+    import torch
+    old_threads = torch.get_num_threads()
+    old_cudnn = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    try:
+        if threads:
+            torch.set_num_threads(threads)
+        if device.type == "cuda":
+            torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+        yield
+    finally:
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = old_cudnn
+        if threads:
+            torch.set_num_threads(old_threads)
 
 
 def _json_dict(text) -> dict:
