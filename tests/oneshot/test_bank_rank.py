@@ -77,4 +77,4 @@ def test_spos_on_the_bank_ranks_architectures_like_training_them(capsys):
     assert tau >= 0.3
 
 
-STEPS, EPOCHS = 400, 3
+STEPS, EPOCHS = 300, 2
