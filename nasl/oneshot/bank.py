@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 from collections import OrderedDict
 
 import torch
@@ -167,6 +168,7 @@ class BankSupernet(nn.Module):
             graph = self.space.realize(arch)
         model = self._compile_plain(arch, graph)
         device, dtype = self._anchor.device, self._anchor.dtype
+        text = arch.to_json()
         for ident, path in node_identities(graph, self.input_shape).values():
             try:
                 built = model.get_submodule(path)
@@ -179,8 +181,12 @@ class BankSupernet(nn.Module):
                     continue                      # ReLU, pooling: nothing to share
                 self._initialise(built, key)
                 self.bank[key] = built.to(device=device, dtype=dtype if dtype.is_floating_point else None)
-                self._origin[key] = arch.to_json()
+                self._origin[key] = text
             else:
+                if text < self._origin[key]:
+                    # the least architecture JSON that has the node: the saved state does not depend
+                    # on the order the architectures came in (a resumed run saves what a whole one does)
+                    self._origin[key] = text
                 parent, _, leaf = path.rpartition(".")
                 setattr(model.get_submodule(parent) if parent else model, leaf, banked)
         return model.to(device)
@@ -224,15 +230,21 @@ class BankSupernet(nn.Module):
         return super()._apply(fn, *args, **kwargs)
 
     # ------------------------------------------------------------------ checkpoints
-    # The state_dict carries, as the root module's extra state, one architecture per banked node (plain
-    # strings), so that ``load_state_dict`` into a fresh bank first rebuilds the same modules: torch loads
-    # a module's own state (and calls set_extra_state) before it walks its children, the bank among them.
-    # Any checkpoint that holds ``sn.state_dict()`` (``sn.save``, a training loop's) thus loads as it is.
-    def get_extra_state(self) -> dict:
-        return {"bank_archs": sorted(set(self._origin.values()))}
+    # The state_dict carries, as the root module's extra state, one architecture per banked node, so that
+    # ``load_state_dict`` into a fresh bank first rebuilds the same modules: torch loads a module's own
+    # state (and calls set_extra_state) before it walks its children, the bank among them. Any checkpoint
+    # that holds ``sn.state_dict()`` (``sn.save``, a training loop's) thus loads as it is. The architectures
+    # travel as a uint8 tensor of their JSON, so that every value of the state_dict is a tensor, as code
+    # that copies, compares or moves state dicts expects.
+    def get_extra_state(self) -> torch.Tensor:
+        text = json.dumps(sorted(set(self._origin.values())))
+        return torch.frombuffer(bytearray(text.encode()), dtype=torch.uint8).clone()
 
     def set_extra_state(self, state) -> None:
-        archs = state.get("bank_archs") if isinstance(state, dict) else None
+        try:
+            archs = json.loads(bytes(state.to("cpu", torch.uint8).tolist()).decode())
+        except (AttributeError, TypeError, ValueError, UnicodeDecodeError):
+            archs = None
         if not isinstance(archs, list) or not all(isinstance(a, str) for a in archs):
             raise NaslError("the bank's saved state is damaged: no list of architectures")
         for text in archs:
@@ -248,8 +260,7 @@ class BankSupernet(nn.Module):
         and the state dict (with the architectures that rebuild the bank's modules)."""
         return {"format": "nasl-supernet", "version": 1, "mode": self.mode,
                 "space": space_fingerprint(self.space), "options": self.options(),
-                "state": {k: (v.detach().cpu() if isinstance(v, torch.Tensor) else v)
-                          for k, v in self.state_dict().items()}}
+                "state": {k: v.detach().cpu() for k, v in self.state_dict().items()}}
 
     def load_checkpoint(self, data: dict, where: str = "the checkpoint") -> None:
         try:
