@@ -9,7 +9,7 @@ from __future__ import annotations
 from nasl.ir.errors import NaslError, did_you_mean
 
 # mode -> "module:function(space, mode, **options) -> nn.Module"; filled in as modes land
-MODES: dict[str, str] = {}
+MODES: dict[str, str] = {"bank": "nasl.oneshot.bank:build"}
 MODES.update({m: "nasl.oneshot.modes:build" for m in ("darts", "snas", "gdas", "pcdarts", "proxyless",
                                                      "spos", "enas", "oneshot", "ofa")})
 
@@ -26,4 +26,10 @@ def compile_supernet(space, mode: str = "darts", **options):
     return getattr(import_module(module), attr)(space, mode, **options)
 
 
-__all__ = ["compile_supernet", "MODES"]
+def load_supernet(path, space, **options):
+    """A supernet saved by ``sn.save(path)`` or a one-shot run's checkpoint (nasl.oneshot.saving)."""
+    from nasl.oneshot.saving import load_supernet as load
+    return load(path, space, **options)
+
+
+__all__ = ["compile_supernet", "load_supernet", "MODES"]

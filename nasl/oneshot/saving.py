@@ -1,0 +1,123 @@
+"""Supernet checkpoint files: ``sn.save(path)`` and :func:`load_supernet`.
+
+A checkpoint is plain data, read with ``torch.load(weights_only=True)``, so
+opening one runs no code::
+
+    {"format": "nasl-supernet", "version": 1, "mode": "bank",
+     "space": <fingerprint of the space's source and params>,
+     "options": {constructor options of the mode}, "state": {name: tensor},
+     ...}   # what the mode adds (bank: "archs", the architectures that rebuild its modules)
+
+A mode whose module has ``load_checkpoint(data, where)`` reads its own extra
+fields; any other gets ``load_state_dict(data["state"])``. A file from
+another space or another mode, or one that is not a checkpoint, is a
+one-line ``NaslError``, and nothing is written.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+
+from nasl.ir.errors import NaslError
+
+FORMAT = "nasl-supernet"
+VERSION = 1
+# a training loop's checkpoint (nasl.oneshot.checkpoint): the supernet's state_dict and options are in it too
+TRAINER_FORMAT = "nasl-oneshot-checkpoint"
+
+
+def space_fingerprint(space) -> str:
+    """What a checkpoint records of its space: the hash of its source text and param values."""
+    from nasl.compiler.build import source_of
+    text = repr((source_of(space) or repr(space.spec), sorted((k, repr(v)) for k, v in space.params.items())))
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def load_error(e: Exception) -> str:
+    """The telling line of a ``load_state_dict`` error (torch's first line only names the class)."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith("Error(s) in loading state_dict"):
+        lines = lines[1:]
+    text = lines[0] if lines else type(e).__name__
+    return text if len(text) <= 240 else text[:237] + "..."
+
+
+def save_checkpoint(data: dict, path) -> str:
+    """``torch.save`` to a temporary file beside ``path``, then rename it over ``path``."""
+    import torch
+    path = os.fspath(path)
+    folder = os.path.dirname(path) or "."
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        torch.save(data, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as e:           # torch.save reports a missing folder as RuntimeError
+        why = getattr(e, "strerror", None) or str(e).splitlines()[0][:200]
+        raise NaslError(f"cannot write the supernet checkpoint '{path}': {why}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def read_checkpoint(path) -> dict:
+    """The checked contents of a checkpoint file (format and version; not yet the space)."""
+    import pickle
+    import zipfile
+
+    import torch
+    path = os.fspath(path)
+    where = f"the supernet checkpoint '{path}'"
+    if not os.path.isfile(path):
+        raise NaslError(f"no supernet checkpoint at '{path}'")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, OSError,
+            AttributeError, KeyError, TypeError) as e:
+        why = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise NaslError(f"{where} cannot be read (corrupt, or not a checkpoint: {why})") from None
+    if isinstance(data, dict) and data.get("format") == TRAINER_FORMAT and isinstance(data.get("mode"), str):
+        return data                     # read in full by nasl.oneshot.checkpoint (load_supernet below)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise NaslError(f"{where} is not a nasl supernet checkpoint (saved by sn.save or a one-shot run)")
+    if data.get("version") != VERSION:
+        raise NaslError(f"{where} has version {data.get('version')!r}; this nasl reads version {VERSION}")
+    if not isinstance(data.get("state"), dict) or not isinstance(data.get("options", {}), dict):
+        raise NaslError(f"{where} is damaged: no state dict")
+    return data
+
+
+def load_supernet(path, space, mode: str | None = None):
+    """The supernet that ``sn.save(path)`` (or a one-shot training run's checkpoint) holds, rebuilt on
+    ``space`` (which must be the space it was trained on); ``mode``, when given, must be the checkpoint's."""
+    from nasl.oneshot import MODES, compile_supernet
+    data = read_checkpoint(path)
+    where = f"the supernet checkpoint '{os.fspath(path)}'"
+    saved = data.get("mode")
+    if saved not in MODES:
+        raise NaslError(f"{where} is of mode {saved!r}, which this nasl does not have")
+    if mode is not None and mode != saved:
+        raise NaslError(f"{where} is a '{saved}' supernet, not '{mode}'")
+    if data.get("format") == TRAINER_FORMAT:
+        try:
+            from nasl.oneshot.checkpoint import load_supernet as load_trained
+        except ImportError:
+            raise NaslError(f"{where} is a one-shot run's checkpoint, which this nasl cannot read") from None
+        return load_trained(path, space).eval()
+    if data.get("space") != space_fingerprint(space):
+        raise NaslError(f"{where} was trained on another space (or other param values) than "
+                        f"{getattr(space, 'name', 'this one')}")
+    sn = compile_supernet(space, saved, **dict(data.get("options") or {}))
+    if hasattr(sn, "load_checkpoint"):
+        sn.load_checkpoint(data, where)
+    else:
+        try:
+            sn.load_state_dict(data["state"], strict=True)
+        except (RuntimeError, KeyError, TypeError) as e:
+            raise NaslError(f"{where} does not fit this supernet: {load_error(e)}") from None
+    return sn.eval()
+
+
+__all__ = ["space_fingerprint", "save_checkpoint", "read_checkpoint", "load_supernet", "FORMAT", "VERSION",
+           "TRAINER_FORMAT"]
