@@ -13,6 +13,25 @@ EXAMPLES = ROOT / "examples"
 NB201_CSV = pathlib.Path(NB201_TABLE)     # gzip: read it with nasl.data.open_text
 
 
+@pytest.fixture
+def isolated_ops():
+    """Ops (signatures, builders, shape and cost rules) registered in the test are gone after it."""
+    from contextlib import ExitStack
+    from nasl.ir.oplib import OPS
+    regs = [OPS]
+    try:
+        from nasl.compiler.cost import COST_RULES
+        from nasl.compiler.layers import BUILDERS
+        from nasl.compiler.shapes import SHAPE_RULES
+        regs += [BUILDERS, SHAPE_RULES, COST_RULES]
+    except ImportError:         # no torch: the signatures alone
+        pass
+    with ExitStack() as stack:
+        for r in regs:
+            stack.enter_context(r.isolated())
+        yield
+
+
 def example(name: str) -> pathlib.Path:
     return EXAMPLES / name
 

@@ -27,13 +27,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from math import prod
-from typing import Callable
-
 from nasl.compiler.infer import infer_shapes
 from nasl.compiler.plan import plan_graph
 from nasl.compiler.shapes_ext import mbconv_widths, se_width
 from nasl.compiler.user_ops import reraise
 from nasl.ir.errors import NaslError
+from nasl.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -69,14 +68,15 @@ class Cost:
         return out
 
 
-_RULES: dict[str, Callable] = {}
+# the cost rules of nasl's own ops; a user op keeps its rule on its signature (register_op(cost=...))
+COST_RULES = Registry("cost rule", "nasl.ops")
 
 
-def cost_rule(*names: str):
-    """Register ``fn(params, in_shapes, out_shape) -> OpCost`` for the ops ``names``."""
+def cost_rule(*names: str, replace: bool = False):
+    """Register ``fn(params, in_shapes, out_shape) -> OpCost`` for the library ops ``names``."""
     def deco(fn):
         for n in names:
-            _RULES[n] = fn
+            COST_RULES.register(n, fn, replace=replace)
         return fn
     return deco
 
@@ -84,7 +84,7 @@ def cost_rule(*names: str):
 def get_cost_rule(name: str):
     """The cost rule of ``name``: one registered with :func:`cost_rule`, else ``register_op(cost=)``'s
     (whose result may be a ``{"params", "flops", "macs"}`` dict)."""
-    fn = _RULES.get(name)
+    fn = COST_RULES.find(name)
     if fn is None:
         from nasl.ir.oplib import get_op
         sig = get_op(name)

@@ -16,35 +16,34 @@ their inputs).
 """
 from __future__ import annotations
 
-import fnmatch
 from collections import OrderedDict
-from typing import Callable
 
 import torch
 from torch import nn
 
 from nasl.compiler.clone import cloneable
 from nasl.compiler.shapes import op_shape, same_padding
-from nasl.ir.oplib import get_op, op_names
+from nasl.ir.oplib import OPS, get_op
+from nasl.registry import Registry
 
-_BUILDERS: dict[str, Callable] = {}
+# the builders of nasl's own ops, by op name; a user op keeps its builder on its signature
+# (``nasl.register_op(builder=...)``, the one documented way), which get_builder falls back to
+BUILDERS = Registry("op builder", "nasl.ops")
 
 
 def torch_op(*names: str, replace: bool = False):
-    """Register the PyTorch builder of the ops ``names`` (aliases share one builder; their
-    signatures live in ``nasl.ir.oplib``), like :func:`~nasl.compiler.shapes.shape_rule`."""
+    """Register the PyTorch builder of the library ops ``names`` (aliases share one builder; their
+    signatures live in ``nasl.ir.oplib``). A user op passes ``builder=`` to ``nasl.register_op``."""
     def deco(fn):
         for name in names:
-            if name in _BUILDERS and _BUILDERS[name] is not fn and not replace:
-                raise ValueError(f"op '{name}' already has a PyTorch builder; pass replace=True to override it")
-            _BUILDERS[name] = fn
+            BUILDERS.register(name, fn, replace=replace)
         return fn
     return deco
 
 
 def get_builder(name: str):
     """The builder of ``name``: one registered with :func:`torch_op`, else ``register_op(builder=)``'s."""
-    fn = _BUILDERS.get(name)
+    fn = BUILDERS.find(name)
     if fn is None:
         sig = get_op(name)
         fn = sig.builder if sig is not None else None
@@ -53,8 +52,8 @@ def get_builder(name: str):
 
 def torch_ops(pattern: str = "*") -> list:
     """Names of the ops with a PyTorch builder that match a glob pattern, sorted."""
-    names = set(_BUILDERS) | {n for n in op_names() if get_op(n).builder is not None}
-    return sorted(n for n in names if fnmatch.fnmatchcase(n, pattern))
+    names = set(BUILDERS.names(pattern)) | {n for n in OPS.names(pattern) if get_op(n).builder is not None}
+    return sorted(names)
 
 
 def build_op(name: str, params: dict, in_shapes: list):

@@ -18,8 +18,7 @@ residual shortcut).
 """
 from __future__ import annotations
 
-from typing import Callable
-
+from nasl.registry import Registry
 
 Shape = tuple
 
@@ -32,21 +31,22 @@ class NoBuilder(ShapeError):
     """An op with neither a shape rule nor a PyTorch builder."""
 
 
-_RULES: dict[str, Callable] = {}
+# the shape rules of nasl's own ops; a user op keeps its rule on its signature (register_op(shape=...))
+SHAPE_RULES = Registry("shape rule", "nasl.ops")
 
 
-def shape_rule(*names: str):
-    """Register ``fn(params, in_shapes) -> out_shape`` for the ops ``names``."""
+def shape_rule(*names: str, replace: bool = False):
+    """Register ``fn(params, in_shapes) -> out_shape`` for the library ops ``names``."""
     def deco(fn):
         for n in names:
-            _RULES[n] = fn
+            SHAPE_RULES.register(n, fn, replace=replace)
         return fn
     return deco
 
 
 def get_shape_rule(name: str):
     """The shape rule of ``name``: one registered with :func:`shape_rule`, else ``register_op(shape=)``'s."""
-    fn = _RULES.get(name)
+    fn = SHAPE_RULES.find(name)
     if fn is None:
         from nasl.ir.oplib import get_op
         sig = get_op(name)

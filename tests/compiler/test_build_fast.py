@@ -277,11 +277,8 @@ def test_the_whole_network_is_checked_against_the_memory_limit():
     assert "the largest op is 'conv'" in info.value.hint
 
 
-def test_a_user_op_that_fails_to_allocate_is_an_error_at_its_op(monkeypatch):
-    from nasl.compiler import layers, torch_op
-    from nasl.ir import oplib
-    monkeypatch.setattr(oplib, "_REGISTRY", dict(oplib._REGISTRY))
-    monkeypatch.setattr(layers, "_BUILDERS", dict(layers._BUILDERS))
+def test_a_user_op_that_fails_to_allocate_is_an_error_at_its_op(monkeypatch, isolated_ops):
+    from nasl.compiler import torch_op
     nasl.register_op("greedy", ())
 
     calls = []

@@ -46,10 +46,7 @@ nasl.register_op("limit_self_attn", (("heads", 2),),
 
 
 @pytest.fixture
-def ops_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(oplib, "_REGISTRY", dict(oplib._REGISTRY))
-    monkeypatch.setattr(layers, "_BUILDERS", dict(layers._BUILDERS))
-    monkeypatch.setattr(shapes, "_RULES", dict(shapes._RULES))
+def ops_file(tmp_path, monkeypatch, isolated_ops):
     monkeypatch.setattr("nasl.cli._IMPORTED_FILES", {})
     monkeypatch.delitem(sys.modules, "limit_ops_for_test", raising=False)
     f = tmp_path / "limit_ops_for_test.py"

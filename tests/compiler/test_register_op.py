@@ -19,11 +19,8 @@ SOURCE = "input x: [3, 8, 8]\nnetwork {\n    return x >> scaled_conv(6) >> globa
 
 
 @pytest.fixture(autouse=True)
-def private_registries(monkeypatch):
-    monkeypatch.setattr(oplib, "_REGISTRY", dict(oplib._REGISTRY))
-    monkeypatch.setattr(layers, "_BUILDERS", dict(layers._BUILDERS))
-    monkeypatch.setattr(shapes, "_RULES", dict(shapes._RULES))
-    monkeypatch.setattr(cost_mod, "_RULES", dict(cost_mod._RULES))
+def private_registries(isolated_ops):
+    yield
 
 
 def build_scaled_conv(params, in_shapes):

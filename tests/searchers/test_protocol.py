@@ -220,7 +220,7 @@ def test_results_and_registry():
     assert list_searchers("reg*") == ["regularized_evolution"]
 
 def test_a_new_searcher_is_registered_and_listed():
-    from nasl.searchers.registry import _REGISTRY
+    from nasl.searchers.registry import SEARCHERS
 
     @register_searcher("_test_first")
     class First(Searcher):
@@ -231,7 +231,7 @@ def test_a_new_searcher_is_registered_and_listed():
         assert "_test_first" in list_searchers()
         assert create("_test_first", _tiny_spec()).ask() == {"a": "conv", "b.k": 3, "c": False}
     finally:
-        del _REGISTRY["_test_first"]
+        SEARCHERS.unregister("_test_first")
 
 def test_unknown_options_are_named():
     import nasl

@@ -1,0 +1,299 @@
+"""One registry for every extension point: ops, searchers, evaluators, executors, exporters, formats.
+
+A :class:`Registry` maps names to objects, as timm's ``register_model`` and
+Optuna's samplers do, with what each extension point used to write for
+itself:
+
+- ``register(name, obj)`` (or ``@registry.register(name)``) refuses a name
+  that already holds a different object, unless ``replace=True``;
+- ``register(name, "module:attr")`` is a *lazy* entry: the module is
+  imported the first time the entry is got, so listing names stays cheap
+  and ``import nasl`` stays torch-free;
+- each entry carries metadata (``doc``, ``example``, ...): help text and
+  the examples that ``tests/test_registries.py`` runs every entry through;
+- ``get(name)`` of an unknown name is a one-line :class:`UnknownName`
+  (a ``NaslError`` and a ``KeyError``) with a did-you-mean hint.
+
+Plug-ins: a distribution declares entry points in the groups of
+:data:`GROUPS` (``nasl.ops``, ``nasl.searchers``, ...). Each entry point
+names a module; the first time a registry of that group is read, nasl
+imports those modules, and their ordinary registrations (``register_op``,
+``@register_searcher``, ``register_evaluator``) apply. A plug-in that fails
+to import is a :class:`PluginWarning` naming its distribution; nasl goes on
+without it. ``NASL_NO_PLUGINS=1`` turns plug-in loading off.
+
+This module imports nothing of nasl but its errors, and no third-party
+package: every layer may use it.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import warnings
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from nasl.ir.errors import NaslError, did_you_mean
+
+# the entry-point group of each kind of extension (pyproject.toml: [project.entry-points."nasl.ops"])
+GROUPS = ("nasl.ops", "nasl.searchers", "nasl.evaluators", "nasl.executors", "nasl.exporters", "nasl.formats")
+
+
+class UnknownName(NaslError, KeyError):
+    """A name no registry entry has (a ``KeyError`` too, for code that caught the old registries' error)."""
+
+    __str__ = NaslError.__str__
+
+
+class NameClash(NaslError, ValueError):
+    """A name registered again with a different object."""
+
+
+class PluginWarning(UserWarning):
+    """A plug-in (an entry point in one of :data:`GROUPS`) failed to import; nasl goes on without it."""
+
+
+class Entry:
+    """One registration: ``name``, the object (or its ``"module:attr"`` before first use), metadata."""
+
+    __slots__ = ("name", "_obj", "target", "meta")
+
+    def __init__(self, name: str, obj: Any = None, target: str | None = None, meta: dict | None = None):
+        self.name, self._obj, self.target, self.meta = name, obj, target, dict(meta or {})
+
+    @property
+    def loaded(self) -> bool:
+        return self.target is None
+
+    @property
+    def obj(self) -> Any:
+        if self.target is not None:
+            self._obj, self.target = _resolve(self.target, self.name), None
+        return self._obj
+
+    @property
+    def module(self) -> str:
+        """Where the entry comes from (its module), without importing a lazy one."""
+        if self.target is not None:
+            return self.target.partition(":")[0]
+        return getattr(self._obj, "__module__", None) or ""
+
+    def __repr__(self) -> str:
+        return f"Entry({self.name!r}, {self.target or self._obj!r})"
+
+
+def _resolve(target: str, name: str):
+    from importlib import import_module
+    module, _, attr = target.partition(":")
+    obj = import_module(module)
+    for part in attr.split(".") if attr else ():
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise NaslError(f"the entry '{name}' points at '{target}', which has no '{part}'") from None
+    return obj
+
+
+class Registry:
+    """Named objects of one kind (``kind`` words the errors: "op", "searcher", ...).
+
+    ``group`` is the entry-point group whose plug-ins load before the first
+    read. ``check(name, obj)`` validates an object as it is registered (it
+    raises ``TypeError`` with a reason). ``same(old, new)`` says whether a
+    second registration is the same one (default: the same object), so a
+    module imported twice is no clash.
+    """
+
+    def __init__(self, kind: str, group: str | None = None, *, check: Callable | None = None,
+                 same: Callable | None = None, plural: str | None = None):
+        if group is not None and group not in GROUPS:
+            raise ValueError(f"unknown entry-point group {group!r}; the groups are {', '.join(GROUPS)}")
+        self.kind, self.group, self.plural = kind, group, plural or kind + "s"
+        self._check, self._same = check, same or (lambda old, new: old is new)
+        self._entries: dict[str, Entry] = {}
+        _ALL[self.plural] = self
+
+    # writing ------------------------------------------------------------------
+
+    def register(self, name: str, obj: Any = None, *, replace: bool = False, **meta):
+        """Register ``obj`` (an object, or a ``"module:attr"`` string for a lazy entry) as ``name``.
+
+        Without ``obj`` this is a decorator. Returns ``obj``. ``meta`` is
+        kept on the entry (``doc``, ``example``, ...).
+        """
+        if obj is None:
+            def deco(o):
+                self.register(name, o, replace=replace, **meta)
+                return o
+            return deco
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a {self.kind} name is a non-empty string, not {name!r}")
+        lazy = isinstance(obj, str)
+        if not lazy and self._check is not None:
+            self._check(name, obj)
+        old = self._entries.get(name)
+        if old is not None and not replace and not self._is_same(old, obj):
+            raise NameClash(f"a {self.kind} named '{name}' is already registered (from {old.module or '?'}); "
+                            f"pass replace=True to override it")
+        entry = Entry(name, None if lazy else obj, obj if lazy else None, meta)
+        if old is not None and not replace:
+            entry.meta = {**old.meta, **entry.meta}
+        self._entries[name] = entry
+        return obj
+
+    def _is_same(self, old: Entry, obj) -> bool:
+        if isinstance(obj, str):
+            return old.target == obj or (old.loaded and old.module == obj.partition(":")[0])
+        if not old.loaded:
+            # the module a lazy entry points at registers its object itself as it is imported
+            return old.module == getattr(obj, "__module__", None)
+        return self._same(old.obj, obj)
+
+    def annotate(self, name: str, **meta) -> None:
+        """Add metadata to an entry already registered (no plug-in is loaded for it)."""
+        if name not in self._entries:
+            raise self.unknown(name)
+        self._entries[name].meta.update(meta)
+
+    def __setitem__(self, name: str, obj) -> None:
+        """``registry[name] = obj``: register, replacing (what a plain dict of modes did)."""
+        self.register(name, obj, replace=True)
+
+    def unregister(self, name: str) -> None:
+        self._entries.pop(name, None)
+
+    # reading ------------------------------------------------------------------
+
+    def _read(self) -> dict[str, Entry]:
+        if self.group is not None and self.group not in _LOADED:
+            load_plugins(self.group)
+        return self._entries
+
+    def get(self, name: str):
+        """The object registered as ``name`` (a lazy entry is imported now); :class:`UnknownName` else."""
+        entry = self._read().get(name) if isinstance(name, str) else None
+        if entry is None:
+            raise self.unknown(name)
+        return entry.obj
+
+    __getitem__ = get
+
+    def find(self, name: str, default=None):
+        """The object registered as ``name``, or ``default``."""
+        entry = self._read().get(name) if isinstance(name, str) else None
+        return default if entry is None else entry.obj
+
+    def entry(self, name: str) -> Entry:
+        entry = self._read().get(name) if isinstance(name, str) else None
+        if entry is None:
+            raise self.unknown(name)
+        return entry
+
+    def unknown(self, name) -> UnknownName:
+        """The error for an unknown ``name``, with the closest known name or the list of them."""
+        known = self.names()
+        hint = did_you_mean(str(name), known) if isinstance(name, str) else None
+        listing = f"; the {self.plural} are: {', '.join(known)}" if len(known) <= 12 else \
+            f" (nasl list {self.plural})"
+        return UnknownName(f"no {self.kind} named {name!r}" + ("" if hint else listing), hint=hint)
+
+    def names(self, pattern: str = "*") -> list[str]:
+        """The registered names matching the glob ``pattern``, sorted."""
+        return sorted(n for n in self._read() if fnmatch.fnmatchcase(n, pattern))
+
+    def builtin_names(self) -> list[str]:
+        """The names registered by nasl itself, without loading plug-ins (for ``--help`` text, which must
+        not pay for scanning the installed distributions)."""
+        return sorted(n for n, e in self._entries.items() if e.module == "nasl" or e.module.startswith("nasl."))
+
+    def entries(self) -> list[Entry]:
+        return [self._read()[n] for n in self.names()]
+
+    def __contains__(self, name) -> bool:
+        return isinstance(name, str) and name in self._read()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._read()))
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def keys(self):
+        return list(self._read())
+
+    def items(self):
+        return [(n, e.obj) for n, e in list(self._read().items())]
+
+    # tests --------------------------------------------------------------------
+
+    @contextmanager
+    def isolated(self, empty: bool = False):
+        """Registrations made inside are undone at the end (tests register throw-away entries);
+        ``empty`` starts with no entries at all."""
+        saved = dict(self._entries)
+        if empty:
+            self._entries.clear()
+        try:
+            yield self
+        finally:
+            self._entries.clear()
+            self._entries.update(saved)
+
+    def __repr__(self) -> str:
+        return f"<Registry of {self.plural}: {len(self._entries)} entries>"
+
+
+_ALL: dict[str, Registry] = {}       # plural -> registry, for `nasl list` and the contract tests
+_LOADED: set = set()                  # the groups whose plug-ins have been imported
+_FAILED: list = []                    # (group, entry point, distribution, error) of plug-ins that failed
+
+
+def registries() -> dict[str, Registry]:
+    """Every registry made so far, by plural name (``ops``, ``searchers``, ...)."""
+    return dict(_ALL)
+
+
+def _entry_points(group: str) -> list:
+    from importlib import metadata
+    try:
+        return list(metadata.entry_points(group=group))
+    except Exception as e:  # noqa: BLE001 - a broken installed distribution must not break nasl
+        warnings.warn(f"nasl: cannot read the installed entry points ({type(e).__name__}: {e})", PluginWarning,
+                      stacklevel=3)
+        return []
+
+
+def load_plugins(group: str) -> list[str]:
+    """Import the plug-in modules of entry-point ``group`` (once per process); the modules imported.
+
+    An entry point's value names a module (``pkg.ops``; an ``:attr`` part is
+    ignored): importing it runs its registrations. One that fails is a
+    :class:`PluginWarning` naming the distribution, and is skipped.
+    """
+    if group in _LOADED:
+        return []
+    _LOADED.add(group)          # first, so a plug-in that reads a registry as it imports does not recurse
+    if os.environ.get("NASL_NO_PLUGINS", "").strip() not in ("", "0"):
+        return []
+    from importlib import import_module
+    done = []
+    for ep in _entry_points(group):
+        module = ep.value.partition(":")[0].strip()
+        try:
+            import_module(module)
+            done.append(module)
+        except Exception as e:  # noqa: BLE001 - the plug-in's bug, not nasl's
+            dist = getattr(getattr(ep, "dist", None), "name", None) or "an unknown distribution"
+            _FAILED.append((group, ep.name, dist, f"{type(e).__name__}: {e}"))
+            warnings.warn(f"nasl: the plug-in '{ep.name}' ({group}) of distribution '{dist}' failed to import "
+                          f"and is skipped: {type(e).__name__}: {e}", PluginWarning, stacklevel=3)
+    return done
+
+
+def failed_plugins() -> list[tuple[str, str, str, str]]:
+    """``(group, entry point, distribution, error)`` of each plug-in that failed to import."""
+    return list(_FAILED)
+
+
+__all__ = ["Registry", "Entry", "GROUPS", "UnknownName", "NameClash", "PluginWarning", "load_plugins",
+           "registries", "failed_plugins"]
