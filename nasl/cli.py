@@ -93,75 +93,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-_IMPORTED_FILES: dict = {}     # real path of an op module file -> its module: each file runs once
-
-
-def _import_by_name(name: str) -> None:
-    """Import module ``name``; one in the current folder is found too, as ``python -m`` would.
-
-    The ``nasl`` console script's ``sys.path`` starts at its own bin folder, not at
-    the current one, so ``--ops my_ops`` beside the ``.nas`` file was not found. The
-    folder goes at the end of ``sys.path`` (nothing installed is shadowed) and stays
-    there, so workers and the python export find the module by name again.
-    """
-    import importlib
-    import importlib.util
-    import os
-    try:
-        importlib.import_module(name)
-        return
-    except ModuleNotFoundError as e:
-        top = name.split(".")[0]
-        here = os.getcwd()
-        if e.name != top or here in sys.path or not (
-                os.path.isfile(os.path.join(here, top + ".py")) or os.path.isdir(os.path.join(here, top))):
-            raise
-    sys.path.append(here)
-    importlib.invalidate_caches()
-    importlib.import_module(name)
-
-
-def import_ops(modules) -> None:
-    """Import the modules that register user ops: the only code a space can bring in.
-
-    A ``.py`` file runs once per process, however often it is named (``--ops``
-    and then a study's recorded op modules): running it again would register
-    its builders a second time, which :func:`nasl.compiler.torch_op` refuses.
-    Modules that a file (bundle, study) names are checked by
-    :mod:`nasl.study.trust` before they get here.
-    """
-    import importlib
-    import importlib.util
-    import os
-    for name in modules:
-        try:
-            if name.endswith(".py") or os.sep in name:
-                real = os.path.realpath(name)
-                if real in _IMPORTED_FILES:
-                    continue
-                mod_name = os.path.splitext(os.path.basename(name))[0]
-                spec = importlib.util.spec_from_file_location(mod_name, name)
-                if spec is None or spec.loader is None:
-                    raise ImportError(f"no Python file at '{name}'")
-                module = importlib.util.module_from_spec(spec)
-                # in sys.modules (unless the name is taken), inspect finds the source of its classes
-                # (the python export) and pickle finds them (process workers)
-                added = sys.modules.setdefault(mod_name, module) is module
-                try:
-                    spec.loader.exec_module(module)
-                except BaseException:
-                    if added:
-                        del sys.modules[mod_name]
-                    raise
-                _IMPORTED_FILES[real] = module
-            else:
-                _import_by_name(name)
-        except (ImportError, OSError, SyntaxError) as e:
-            raise NaslError(f"cannot import op module '{name}': {e}") from None
-        except Exception as e:  # noqa: BLE001 - the user's module failed, not nasl
-            raise NaslError(f"op module '{name}' failed: {type(e).__name__}: {e}") from None
-
-
 def _attach_source(e: NaslError) -> None:
     """Give an error raised away from its space (compile, export, a study) the text of the
     ``.nas`` file its span names, so that it renders with the source line and a caret."""
@@ -179,6 +110,7 @@ def _attach_source(e: NaslError) -> None:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
+        from nasl.loader import import_ops
         import_ops(args.ops)
         return _COMMANDS[args.command](args)
     except NaslError as e:

@@ -190,12 +190,17 @@ class Registry:
         return entry
 
     def unknown(self, name) -> UnknownName:
-        """The error for an unknown ``name``, with the closest known name or the list of them."""
+        """The error for an unknown ``name``, on one line: the closest known name, or the known names."""
         known = self.names()
-        hint = did_you_mean(str(name), known) if isinstance(name, str) else None
-        listing = f"; the {self.plural} are: {', '.join(known)}" if len(known) <= 12 else \
-            f" (nasl list {self.plural})"
-        return UnknownName(f"no {self.kind} named {name!r}" + ("" if hint else listing), hint=hint)
+        close = did_you_mean(name, known) if isinstance(name, str) else None
+        if close:
+            tail = f"; {close}"
+        elif len(known) <= 30:
+            tail = f"; known: {', '.join(known) or 'none'}"
+        else:
+            tail = f"; nasl list {self.plural} lists them"
+        shown = f"'{name}'" if isinstance(name, str) else repr(name)
+        return UnknownName(f"no {self.kind} named {shown}{tail}")
 
     def names(self, pattern: str = "*") -> list[str]:
         """The registered names matching the glob ``pattern``, sorted."""

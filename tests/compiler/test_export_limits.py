@@ -47,7 +47,7 @@ nasl.register_op("limit_self_attn", (("heads", 2),),
 
 @pytest.fixture
 def ops_file(tmp_path, monkeypatch, isolated_ops):
-    monkeypatch.setattr("nasl.cli._IMPORTED_FILES", {})
+    monkeypatch.setattr("nasl.loader._FILES", {})
     monkeypatch.delitem(sys.modules, "limit_ops_for_test", raising=False)
     f = tmp_path / "limit_ops_for_test.py"
     f.write_text(OPS)

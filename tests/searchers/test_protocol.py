@@ -172,8 +172,8 @@ def _all_tiny():
         [Architecture({"a": a, "c": c}) for a in ("pool", "skip") for c in (False, True)]
 
 def _deduplicates(name) -> bool:
-    from nasl.searchers.registry import _options_of, get_searcher
-    return name == "grid" or "dedup" in _options_of(get_searcher(name))
+    from nasl.searchers.registry import options_of, get_searcher
+    return name == "grid" or "dedup" in options_of(get_searcher(name))
 
 @pytest.mark.parametrize("name", list_searchers())
 def test_finite_space_is_exhausted_not_hung(name):
