@@ -73,13 +73,26 @@ class Entry:
 
     @property
     def module(self) -> str:
-        """Where the entry comes from (its module), without importing a lazy one."""
+        """Where the entry comes from (the module that registered it, its ``origin``, else the object's
+        module), without importing a lazy one."""
+        if self.meta.get("origin"):
+            return self.meta["origin"]
         if self.target is not None:
             return self.target.partition(":")[0]
         return getattr(self._obj, "__module__", None) or ""
 
     def __repr__(self) -> str:
         return f"Entry({self.name!r}, {self.target or self._obj!r})"
+
+
+def caller_module(depth: int = 2) -> str:
+    """The module ``depth`` frames up (1: the caller of the function that calls this): what a ``register_*``
+    helper whose objects are instances of nasl's own classes (``OpSig``) records as their ``origin``."""
+    import sys
+    try:
+        return sys._getframe(depth).f_globals.get("__name__", "") or ""
+    except ValueError:
+        return ""
 
 
 def _resolve(target: str, name: str):
@@ -206,10 +219,13 @@ class Registry:
         """The registered names matching the glob ``pattern``, sorted."""
         return sorted(n for n in self._read() if fnmatch.fnmatchcase(n, pattern))
 
+    def builtin(self) -> list[Entry]:
+        """The entries nasl itself registered, in registration order, without loading plug-ins (for
+        ``--help`` text, which must not pay for scanning the installed distributions)."""
+        return [e for e in self._entries.values() if e.module == "nasl" or e.module.startswith("nasl.")]
+
     def builtin_names(self) -> list[str]:
-        """The names registered by nasl itself, without loading plug-ins (for ``--help`` text, which must
-        not pay for scanning the installed distributions)."""
-        return sorted(n for n, e in self._entries.items() if e.module == "nasl" or e.module.startswith("nasl."))
+        return [e.name for e in self.builtin()]
 
     def entries(self) -> list[Entry]:
         return [self._read()[n] for n in self.names()]
@@ -246,6 +262,25 @@ class Registry:
 
     def __repr__(self) -> str:
         return f"<Registry of {self.plural}: {len(self._entries)} entries>"
+
+
+class LazyHelp(str):
+    """Help text for argparse that reads the registries only when it is printed.
+
+    argparse builds every subcommand's help when the parser is built, also
+    for ``nasl check``; reading a registry there would scan the installed
+    distributions for plug-ins (tens of ms) on every start. argparse only
+    tests the text for emptiness (``strip``) until it formats it with
+    ``help % params``, which is where this computes it, plug-ins included.
+    """
+
+    def __new__(cls, fn: Callable[[], str]):
+        self = super().__new__(cls, "(from the registries)")
+        self._fn = fn
+        return self
+
+    def __mod__(self, params):
+        return str(self._fn()) % params
 
 
 _ALL: dict[str, Registry] = {}       # plural -> registry, for `nasl list` and the contract tests
@@ -300,5 +335,5 @@ def failed_plugins() -> list[tuple[str, str, str, str]]:
     return list(_FAILED)
 
 
-__all__ = ["Registry", "Entry", "GROUPS", "UnknownName", "NameClash", "PluginWarning", "load_plugins",
+__all__ = ["Registry", "Entry", "LazyHelp", "GROUPS", "UnknownName", "NameClash", "PluginWarning", "load_plugins",
            "registries", "failed_plugins"]

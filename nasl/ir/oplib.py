@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from nasl.registry import Registry
+from nasl.registry import Registry, caller_module
 
 REQUIRED = object()
 VARIADIC = -1
@@ -107,7 +107,8 @@ def register_op(name: str, params: tuple | list | dict = (), *, inputs: int = 1,
     sig = OpSig(name, plist, inputs, category, doc, zero, identity, builder, shape, cost)
     if example is not None:
         _check_example(name, example)
-    OPS.register(name, sig, replace=replace, **({"example": example} if example is not None else {}))
+    OPS.register(name, sig, replace=replace, origin=caller_module(),
+                 **({"example": example} if example is not None else {}))
     return sig
 
 
