@@ -124,7 +124,6 @@ class Registry:
         self.kind, self.group, self.plural = kind, group, plural or kind + "s"
         self._check, self._same = check, same or (lambda old, new: old is new)
         self._entries: dict[str, Entry] = {}
-        _ALL[self.plural] = self
 
     # writing ------------------------------------------------------------------
 
@@ -283,14 +282,8 @@ class LazyHelp(str):
         return str(self._fn()) % params
 
 
-_ALL: dict[str, Registry] = {}       # plural -> registry, for `nasl list` and the contract tests
 _LOADED: set = set()                  # the groups whose plug-ins have been imported
 _FAILED: list = []                    # (group, entry point, distribution, error) of plug-ins that failed
-
-
-def registries() -> dict[str, Registry]:
-    """Every registry made so far, by plural name (``ops``, ``searchers``, ...)."""
-    return dict(_ALL)
 
 
 def _entry_points(group: str) -> list:
@@ -336,4 +329,4 @@ def failed_plugins() -> list[tuple[str, str, str, str]]:
 
 
 __all__ = ["Registry", "Entry", "LazyHelp", "GROUPS", "UnknownName", "NameClash", "PluginWarning", "load_plugins",
-           "registries", "failed_plugins"]
+           "failed_plugins", "caller_module"]

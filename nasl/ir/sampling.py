@@ -192,18 +192,6 @@ class TreeSampler:
         return options[bisect.bisect_right(cum, rng.randrange(acc))]
 
 
-def conditional_draw(spec: ChoiceSpec, rng: _random.Random) -> dict:
-    """Exact uniform draw by conditional counting (for specs that are not trees)."""
-    from nasl.ir.counting import iter_valid
-    # Small non-tree spaces only: a reservoir over the valid assignments.
-    chosen, n = None, 0
-    for values in iter_valid(spec):
-        n += 1
-        if rng.randrange(n) == 0:
-            chosen = values
-    return chosen
-
-
 # sampling modes ---------------------------------------------------------------------------------
 # "uniform-architecture" (the default, above) makes every valid architecture equally likely; in a
 # space whose depth is a choice, nearly all of them are the deepest networks. "uniform-choice"

@@ -59,7 +59,7 @@ def _optuna():
     return _require("optuna", "the 'optuna' searcher", "pip install 'nasl[optuna]' (or pip install optuna)")
 
 
-@register_searcher("optuna")
+@register_searcher("optuna", example={"sampler_options": {"n_startup_trials": 5}})
 class OptunaSearcher(Searcher):
     """Drive an Optuna sampler (Akiba et al., "Optuna: A Next-generation Hyperparameter
     Optimization Framework", KDD 2019) through its ask/tell interface.

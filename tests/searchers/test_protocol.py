@@ -1,8 +1,8 @@
 """Every registered searcher, on differently shaped spaces: the ask/tell contract.
 
 Parametrized over ``list_searchers()``, so a newly registered searcher is
-tested here without further work. ``FAST`` holds options that let a searcher
-reach its interesting phase within a short test (e.g. a small population).
+tested here without further work. ``FAST`` holds the options of each registration's example,
+which let a searcher reach its interesting phase within a short test.
 """
 from __future__ import annotations
 
@@ -14,21 +14,14 @@ import pytest
 
 import nasl
 from nasl.searchers import Exhausted, Result, create, list_searchers, register_searcher, Searcher
+from nasl.searchers.registry import SEARCHERS
 
 ROOT_DIR = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT_DIR / "examples"
 
-FAST = {"regularized_evolution": {"population_size": 6, "sample_size": 3},
-        "tournament_evolution": {"population_size": 6},
-        "pairwise_tournament": {"population_size": 6},
-        "genetic": {"population_size": 6},
-        "reinforce": {"hidden_size": 8, "batch_size": 4},
-        "q_learning": {"replay": 5, "epsilon_asks": 10},
-        "bananas": {"num_initial": 4, "candidates": 20, "random_candidates": 4, "batch_size": 3, "epochs": 20},
-        "nsga2": {"population_size": 6},
-        "successive_halving": {"min_budget": 1, "max_budget": 9, "eta": 3},
-        "hyperband": {"min_budget": 1, "max_budget": 9, "eta": 3},
-        "optuna": {"sampler_options": {"n_startup_trials": 5}}}
+# options that let a searcher reach its interesting phase within a short test (e.g. a small population):
+# each registration's example (@register_searcher(name, example={...}))
+FAST = {n: SEARCHERS.entry(n).meta.get("example") or {} for n in list_searchers()}
 
 SPACES = {
     "nb201": ("nas_bench_201.nas", {}),
