@@ -111,19 +111,21 @@ class Registry:
     """Named objects of one kind (``kind`` words the errors: "op", "searcher", ...).
 
     ``group`` is the entry-point group whose plug-ins load before the first
-    read. ``check(name, obj)`` validates an object as it is registered (it
+    read, after the modules ``builtins`` (which register nasl's own entries:
+    no module has to import them all for them to be there). ``check(name, obj)`` validates an object as it is registered (it
     raises ``TypeError`` with a reason). ``same(old, new)`` says whether a
     second registration is the same one (default: the same object), so a
     module imported twice is no clash.
     """
 
     def __init__(self, kind: str, group: str | None = None, *, check: Callable | None = None,
-                 same: Callable | None = None, plural: str | None = None):
+                 same: Callable | None = None, plural: str | None = None, builtins: tuple = ()):
         if group is not None and group not in GROUPS:
             raise ValueError(f"unknown entry-point group {group!r}; the groups are {', '.join(GROUPS)}")
         self.kind, self.group, self.plural = kind, group, plural or kind + "s"
         self._check, self._same = check, same or (lambda old, new: old is new)
         self._entries: dict[str, Entry] = {}
+        self._builtins = tuple(builtins)        # modules that register nasl's own entries, imported on first read
 
     # writing ------------------------------------------------------------------
 
@@ -177,6 +179,11 @@ class Registry:
     # reading ------------------------------------------------------------------
 
     def _read(self) -> dict[str, Entry]:
+        if self._builtins:
+            from importlib import import_module
+            modules, self._builtins = self._builtins, ()     # first: an importing module may read us
+            for module in modules:
+                import_module(module)
         if self.group is not None and self.group not in _LOADED:
             load_plugins(self.group)
         return self._entries
@@ -250,6 +257,7 @@ class Registry:
     def isolated(self, empty: bool = False):
         """Registrations made inside are undone at the end (tests register throw-away entries);
         ``empty`` starts with no entries at all."""
+        self._read()                # nasl's own entries and the plug-ins are in before the snapshot
         saved = dict(self._entries)
         if empty:
             self._entries.clear()

@@ -20,12 +20,12 @@ def isolated_ops():
     from nasl.ir.oplib import OPS
     regs = [OPS]
     try:
-        from nasl.compiler.cost import COST_RULES
-        from nasl.compiler.layers import BUILDERS
-        from nasl.compiler.shapes import SHAPE_RULES
-        regs += [BUILDERS, SHAPE_RULES, COST_RULES]
+        import torch  # noqa: F401
     except ImportError:         # no torch: the signatures alone
         pass
+    else:
+        from nasl.compiler.op_rules import BUILDERS, COST_RULES, SHAPE_RULES
+        regs += [BUILDERS, SHAPE_RULES, COST_RULES]
     with ExitStack() as stack:
         for r in regs:
             stack.enter_context(r.isolated())

@@ -138,9 +138,13 @@ def test_searcher_contract(name):
     assert resumed.ask_with_budget() == first.ask_with_budget()
 
 
+def _slow(*names):
+    return lambda name: pytest.param(name, marks=pytest.mark.slow) if name in names else name
+
+
 # evaluators: the example spec evaluates an architecture into metrics the study accepts -----------
 
-@pytest.mark.parametrize("name", EVALUATORS.names())
+@pytest.mark.parametrize("name", map(_slow("digits"), EVALUATORS.names()))
 def test_evaluator_contract(name):
     from nasl.study.evaluator_config import option_names
     from nasl.study.evaluators import check_metrics, parse_evaluator, spec_forms
@@ -191,12 +195,21 @@ def test_executor_contract(name):
     assert [(tid, out["state"]) for tid, out in done] == [(7, "complete")], entry.meta
 
 
-@pytest.mark.parametrize("name", EXPORTERS.names())
+TINY = """\
+input x: [3, 8, 8]
+network {
+    k = choice(1, 3)
+    return x >> conv(4, k=k) >> relu >> global_avg_pool >> linear(10)
+}
+"""
+
+
+@pytest.mark.parametrize("name", map(_slow("onnx"), EXPORTERS.names()))
 def test_exporter_contract(name, tmp_path):
     pytest.importorskip("torch")
     ex = EXPORTERS.get(name)
     assert ex.name == name and (ex.arch or ex.model or ex.space) and (not ex.suffix or ex.suffix.startswith("."))
-    space = nasl.load(NB201)
+    space = nasl.loads(TINY, "tiny.nas")
     arch = space.sample(seed=0)
     if name == "onnx":
         pytest.importorskip("onnx")
@@ -207,8 +220,8 @@ def test_exporter_contract(name, tmp_path):
         assert os.path.getsize(path) > 0
     if ex.model is not None:
         from nasl.study.model_export import export_model
-        path = export_model(str(tmp_path / ("model" + ex.suffix)), space_source=NB201.read_text(),
-                            space_file=str(NB201), arch=dict(arch), to=name)
+        path = export_model(str(tmp_path / ("model" + ex.suffix)), space_source=TINY, space_file="tiny.nas",
+                            arch=dict(arch), to=name)
         assert os.path.getsize(path) > 0
 
 
@@ -271,6 +284,7 @@ network {
 """
 
 
+@pytest.mark.slow
 def test_nasl_compile_and_search_use_the_plugins(plugin_env, tmp_path):
     (tmp_path / "plug.nas").write_text(SPACE)
     checked = _nasl(plugin_env, "check", tmp_path / "plug.nas")

@@ -22,32 +22,9 @@ import torch
 from torch import nn
 
 from nasl.compiler.clone import cloneable
+from nasl.compiler.op_rules import BUILDERS, get_builder, run_impl, torch_op  # noqa: F401  (re-exported)
 from nasl.compiler.shapes import op_shape, same_padding
 from nasl.ir.oplib import OPS, get_op
-from nasl.registry import Registry
-
-# the builders of nasl's own ops, by op name; a user op keeps its builder on its signature
-# (``nasl.register_op(builder=...)``, the one documented way), which get_builder falls back to
-BUILDERS = Registry("op builder", "nasl.ops")
-
-
-def torch_op(*names: str, replace: bool = False):
-    """Register the PyTorch builder of the library ops ``names`` (aliases share one builder; their
-    signatures live in ``nasl.ir.oplib``). A user op passes ``builder=`` to ``nasl.register_op``."""
-    def deco(fn):
-        for name in names:
-            BUILDERS.register(name, fn, replace=replace)
-        return fn
-    return deco
-
-
-def get_builder(name: str):
-    """The builder of ``name``: one registered with :func:`torch_op`, else ``register_op(builder=)``'s."""
-    fn = BUILDERS.find(name)
-    if fn is None:
-        sig = get_op(name)
-        fn = sig.builder if sig is not None else None
-    return fn
 
 
 def torch_ops(pattern: str = "*") -> list:
@@ -62,11 +39,6 @@ def build_op(name: str, params: dict, in_shapes: list):
     if builder is None:
         raise KeyError(name)
     return builder(params, [tuple(s) for s in in_shapes])
-
-
-def run_impl(impl, inputs: list):
-    """Apply a built op to tensors, eagerly (tests, meta shape inference)."""
-    return impl(*inputs)
 
 
 def seq(**layers) -> nn.Sequential:
@@ -207,5 +179,3 @@ for _cls in (GlobalAvgPool, GlobalAvgPool1d, LayerNorm2d, nn.GELU, nn.SiLU, nn.H
 
 
 # the remaining builders register themselves on import
-from nasl.compiler import blocks as _blocks, merges as _merges, rnn_ops as _rnn_ops  # noqa: E402,F401
-from nasl.compiler import layers_ext as _layers_ext, transformer as _transformer  # noqa: E402,F401
