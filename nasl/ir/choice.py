@@ -79,7 +79,7 @@ class Choice:
     def contains(self, value) -> bool:
         kind, d = self.kind, self.domain
         if kind == "choice":
-            return any(_same(value, x) for x in d)
+            return any(same_value(value, x) for x in d)
         if kind == "bool":
             return isinstance(value, bool)
         if kind == "int":
@@ -89,7 +89,7 @@ class Choice:
         if not isinstance(value, (tuple, list)):
             return False
         value = tuple(value)
-        if (len(set(value)) != len(value) and not self.replace) or not all(any(_same(v, x) for x in d) for v in value):
+        if (len(set(value)) != len(value) and not self.replace) or not all(any(same_value(v, x) for x in d) for v in value):
             return False
         if kind == "permutation":
             return len(value) == len(d)
@@ -180,7 +180,7 @@ def _show(v) -> str:
         return repr(v)
 
 
-def _same(a, b) -> bool:
+def same_value(a, b) -> bool:
     # 1 == True in Python; a choice between 1 and true must keep them apart.
     return a == b and type(a) is type(b) or (isinstance(a, (int, float)) and isinstance(b, (int, float))
                                            and not isinstance(a, bool) and not isinstance(b, bool) and a == b)

@@ -275,13 +275,13 @@ def _random_keys(c: Choice):
 
 
 def _index(values, v) -> int:
-    from nasl.ir.choice import _same
+    from nasl.ir.choice import same_value
     for i, x in enumerate(values):
-        if _same(v, x) or (isinstance(v, (list, tuple)) and tuple(v) == tuple(x)):
+        if same_value(v, x) or (isinstance(v, (list, tuple)) and tuple(v) == tuple(x)):
             return i
     raise ValueError(f"{v!r} is not one of the values of that choice")
 
 
 def _distinct(values) -> bool:
-    from nasl.ir.choice import _same
-    return not any(_same(a, b) for i, a in enumerate(values) for b in values[i + 1:])
+    from nasl.ir.choice import same_value
+    return not any(same_value(a, b) for i, a in enumerate(values) for b in values[i + 1:])
