@@ -23,13 +23,8 @@ def _nb201(arch="|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~
 
 
 def _compile(space, arch, copy_modules: bool, seed: int = 0):
-    old = build._COPY_MODULES
-    build._COPY_MODULES = copy_modules
-    try:
-        torch.manual_seed(seed)
-        return compile(space, arch)
-    finally:
-        build._COPY_MODULES = old
+    torch.manual_seed(seed)
+    return compile(space, arch, options=build.BuildOptions(copy_modules=copy_modules))
 
 
 @pytest.mark.parametrize("example,params", [
@@ -231,12 +226,8 @@ def test_merges_built_directly_equal_traced_ones(example, params):
         arch = space.sample(seed=seed)
         torch.manual_seed(0)
         direct = compile(space, arch)
-        build._DIRECT_EMIT = False
-        try:
-            torch.manual_seed(0)
-            traced = compile(space, arch)
-        finally:
-            build._DIRECT_EMIT = True
+        torch.manual_seed(0)
+        traced = compile(space, arch, options=build.BuildOptions(direct_emit=False))
         assert direct.code == traced.code
 
         def nodes(gm):
