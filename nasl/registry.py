@@ -31,7 +31,7 @@ import fnmatch
 import os
 import warnings
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 from nasl.ir.errors import NaslError, did_you_mean
 
@@ -294,14 +294,85 @@ _LOADED: set = set()                  # the groups whose plug-ins have been impo
 _FAILED: list = []                    # (group, entry point, distribution, error) of plug-ins that failed
 
 
+class PluginEntry(NamedTuple):
+    name: str           # the entry point's name
+    value: str          # what it names: a module (an ``:attr`` part is ignored)
+    group: str
+    dist: str           # the distribution that declares it: its folder's *.dist-info / *.egg-info
+
+
+_SCANNED: dict | None = None          # group -> [PluginEntry], from one scan of sys.path
+
+
+def _scan() -> dict:
+    """Every entry point of the installed distributions, by group: the ``entry_points.txt`` of each
+    ``*.dist-info`` / ``*.egg-info`` folder on ``sys.path``, the first of a name winning, as
+    ``importlib.metadata`` resolves them. Read here directly: importing ``importlib.metadata``
+    (email, zipfile, csv, ...) costs 20-70 ms, more than every nasl command but a build can spare."""
+    import sys
+    out: dict = {}
+    seen = set()
+    for folder in sys.path:
+        try:
+            names = sorted(os.listdir(folder or "."))
+        except OSError:             # not a folder (a zip), or gone
+            continue
+        for meta in names:
+            if not meta.endswith((".dist-info", ".egg-info")):
+                continue
+            key = meta.rsplit(".", 1)[0].split("-")[0].lower().replace("_", "-").replace(".", "-")
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                with open(os.path.join(folder or ".", meta, "entry_points.txt"), encoding="utf-8") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            _parse(text, os.path.join(folder or ".", meta), out)
+    return out
+
+
+def dist_name(meta_dir: str) -> str:
+    """The distribution of a ``*.dist-info`` / ``*.egg-info`` folder, as its author spelled it (the
+    ``Name:`` of its METADATA), read only when a message needs it."""
+    fallback = os.path.basename(meta_dir).rsplit(".", 1)[0].split("-")[0]
+    for file in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(meta_dir, file), encoding="utf-8") as f:
+                for line in f:
+                    if line.startswith("Name:"):
+                        return line[5:].strip() or fallback
+                    if not line.strip():
+                        break
+        except OSError:
+            continue
+    return fallback
+
+
+def _parse(text: str, dist: str, out: dict) -> None:
+    group = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            group = line[1:-1].strip()
+        elif group in GROUPS and "=" in line:
+            name, _, value = line.partition("=")
+            out.setdefault(group, []).append(PluginEntry(name.strip(), value.strip(), group, dist))
+
+
 def _entry_points(group: str) -> list:
-    from importlib import metadata
-    try:
-        return list(metadata.entry_points(group=group))
-    except Exception as e:  # noqa: BLE001 - a broken installed distribution must not break nasl
-        warnings.warn(f"nasl: cannot read the installed entry points ({type(e).__name__}: {e})", PluginWarning,
-                      stacklevel=3)
-        return []
+    global _SCANNED
+    if _SCANNED is None:
+        try:
+            _SCANNED = _scan()
+        except Exception as e:  # noqa: BLE001 - a broken installation must not break nasl
+            warnings.warn(f"nasl: cannot read the installed entry points ({type(e).__name__}: {e})",
+                          PluginWarning, stacklevel=3)
+            _SCANNED = {}
+    return list(_SCANNED.get(group, ()))
 
 
 def load_plugins(group: str) -> list[str]:
@@ -324,7 +395,7 @@ def load_plugins(group: str) -> list[str]:
             import_module(module)
             done.append(module)
         except Exception as e:  # noqa: BLE001 - the plug-in's bug, not nasl's
-            dist = getattr(getattr(ep, "dist", None), "name", None) or "an unknown distribution"
+            dist = dist_name(ep.dist) if ep.dist else "an unknown distribution"
             _FAILED.append((group, ep.name, dist, f"{type(e).__name__}: {e}"))
             warnings.warn(f"nasl: the plug-in '{ep.name}' ({group}) of distribution '{dist}' failed to import "
                           f"and is skipped: {type(e).__name__}: {e}", PluginWarning, stacklevel=3)

@@ -74,11 +74,13 @@ def test_isolated_undoes_registrations():
     assert "only_in_this_test" not in nasl.list_ops()
 
 
-def test_a_failing_plugin_is_a_warning_naming_its_distribution(monkeypatch):
-    class EP:
-        name, value, group = "bad", "nasl_no_such_plugin_module", "nasl.formats"
-        dist = type("D", (), {"name": "nasl-bad-dist"})()
-    monkeypatch.setattr("nasl.registry._entry_points", lambda group: [EP()])
+def test_a_failing_plugin_is_a_warning_naming_its_distribution(monkeypatch, tmp_path):
+    from nasl.registry import PluginEntry
+    info = tmp_path / "nasl_bad_dist-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: nasl-bad-dist\nVersion: 1.0\n")
+    ep = PluginEntry("bad", "nasl_no_such_plugin_module", "nasl.formats", str(info))
+    monkeypatch.setattr("nasl.registry._entry_points", lambda group: [ep])
     monkeypatch.setattr("nasl.registry._LOADED", set())
     with pytest.warns(PluginWarning, match="'bad' .*of distribution 'nasl-bad-dist' failed to import"):
         assert load_plugins("nasl.formats") == []
@@ -260,6 +262,20 @@ def _nasl(env, *args, cwd=ROOT):
                           capture_output=True, text=True, timeout=300)
 
 
+def test_the_scan_finds_what_importlib_metadata_finds(plugin_env):
+    # nasl reads entry_points.txt itself (importing importlib.metadata costs more than a command may)
+    code = ("import importlib.metadata as m\nfrom nasl.registry import GROUPS, _entry_points, dist_name\n"
+            "for g in GROUPS:\n"
+            "    ours = sorted((e.name, e.value, dist_name(e.dist)) for e in _entry_points(g))\n"
+            "    theirs = sorted((e.name, e.value, e.dist.name) for e in m.entry_points(group=g))\n"
+            "    assert ours == theirs, (g, ours, theirs)\n"
+            "print(sorted(dist_name(e.dist) for e in _entry_points('nasl.ops')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=plugin_env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['nasl-broken-plugin', 'nasl-demo-plugin']"
+
+
 def test_nasl_list_shows_the_plugins_and_warns_of_the_broken_one(plugin_env):
     ops = _nasl(plugin_env, "list", "ops", "demo*")
     assert ops.returncode == 0, ops.stderr
@@ -312,7 +328,7 @@ def test_the_plugins_are_not_imported_by_help_or_import_nasl(plugin_env):
     code = ("import sys, io, nasl\nfrom nasl.cli import main\nsys.stdout = io.StringIO()\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "sys.stdout = sys.__stdout__\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('nasl_demo', 'nasl_broken', 'importlib.metadata'))))")
+            "print(sorted(m for m in sys.modules if m.startswith(('nasl_demo', 'nasl_broken'))))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=plugin_env, capture_output=True, text=True,
                          timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
