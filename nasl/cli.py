@@ -7,7 +7,6 @@ printed only with ``--traceback``.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from nasl.ir.errors import InternalError, NaslError

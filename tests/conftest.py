@@ -20,7 +20,7 @@ def isolated_ops():
     from nasl.ir.oplib import OPS
     regs = [OPS]
     try:
-        import torch  # noqa: F401
+        import torch  # noqa: F401 - the compiler registries need it
     except ImportError:         # no torch: the signatures alone
         pass
     else:

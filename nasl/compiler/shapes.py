@@ -18,7 +18,7 @@ residual shortcut).
 """
 from __future__ import annotations
 
-from nasl.compiler.op_rules import SHAPE_RULES, get_builder, get_shape_rule, run_impl, shape_rule  # noqa: F401
+from nasl.compiler.op_rules import SHAPE_RULES, get_builder, get_shape_rule, run_impl, shape_rule  # noqa: F401 (re-exported)
 
 Shape = tuple
 

@@ -11,7 +11,6 @@ from torch import nn
 import nasl
 from nasl.compiler import build, compile, count_params
 from nasl.compiler.clone import ModuleFactory, _can_copy
-from nasl.compiler.layers import get_builder
 from nasl.compiler.plan import plan_graph
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -12,8 +12,6 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from nasl.cli import main  # noqa: E402
-from nasl.compiler import layers, shapes  # noqa: E402
-from nasl.ir import oplib  # noqa: E402
 
 OPS = '''import torch, nasl
 SCALE = 2.0

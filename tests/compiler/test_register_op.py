@@ -10,9 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import nasl  # noqa: E402
-from nasl.compiler import compile, layers, shapes, torch_op  # noqa: E402
-from nasl.compiler import cost as cost_mod  # noqa: E402
-from nasl.ir import oplib  # noqa: E402
+from nasl.compiler import compile, layers, torch_op  # noqa: E402
 from nasl.ir.errors import NaslError  # noqa: E402
 
 SOURCE = "input x: [3, 8, 8]\nnetwork {\n    return x >> scaled_conv(6) >> global_avg_pool\n}\n"

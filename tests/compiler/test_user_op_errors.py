@@ -14,7 +14,6 @@ import nasl  # noqa: E402
 from nasl.cli import main  # noqa: E402
 from nasl.compiler import compile, layers, shapes, torch_op  # noqa: E402
 from nasl.compiler.shapes import shape_rule  # noqa: E402
-from nasl.ir import oplib  # noqa: E402
 from nasl.ir.errors import NaslError  # noqa: E402
 
 SOURCE = "input x: [1, 8, 8]\nnetwork {\n    return x >> conv(4) >> {op} >> global_avg_pool\n}\n"
