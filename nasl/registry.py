@@ -111,9 +111,10 @@ class Registry:
     """Named objects of one kind (``kind`` words the errors: "op", "searcher", ...).
 
     ``group`` is the entry-point group whose plug-ins load before the first
-    read, after the modules ``builtins`` (which register nasl's own entries:
-    no module has to import them all for them to be there). ``check(name, obj)`` validates an object as it is registered (it
-    raises ``TypeError`` with a reason). ``same(old, new)`` says whether a
+    read, after the modules ``builtins``, which register nasl's own entries
+    (so no module has to import them all for them to be there).
+    ``check(name, obj)`` validates an object as it is registered (it raises
+    ``TypeError`` with a reason). ``same(old, new)`` says whether a
     second registration is the same one (default: the same object), so a
     module imported twice is no clash.
     """
@@ -182,8 +183,12 @@ class Registry:
         if self._builtins:
             from importlib import import_module
             modules, self._builtins = self._builtins, ()     # first: an importing module may read us
-            for module in modules:
-                import_module(module)
+            try:
+                for module in modules:
+                    import_module(module)
+            except BaseException:       # torch missing, say: the error again at the next read, not an empty registry
+                self._builtins = modules
+                raise
         if self.group is not None and self.group not in _LOADED:
             load_plugins(self.group)
         return self._entries

@@ -144,8 +144,8 @@ def import_cycles(edges) -> list:
 
 # What is left, to shrink (issue 15): the interpreter's cycles and private helpers wait for the nasl/dsl
 # restructuring (dsl/runtime.py, a dispatch table), which also gives the editor a public parser API;
-# the study ones are lazy imports between the evaluator, runner and loop modules. A new cycle or private import fails the
-# test below; one that is gone must be taken off these lists, so they only shrink.
+# the study ones are lazy imports between the evaluator, runner and loop modules. A new cycle or private
+# import fails the tests below; one that is gone must be taken off these lists, so they only shrink.
 KNOWN_CYCLES = {
     ("nasl.dsl.choice_forms", "nasl.dsl.control", "nasl.dsl.dag", "nasl.dsl.defs", "nasl.dsl.interp",
      "nasl.dsl.lazy", "nasl.dsl.statements"),
