@@ -148,8 +148,9 @@ class Registry:
             self._check(name, obj)
         old = self._entries.get(name)
         if old is not None and not replace and not self._is_same(old, obj):
-            raise NameClash(f"a {self.kind} named '{name}' is already registered (from {old.module or '?'}); "
-                            f"pass replace=True to override it")
+            article = "an" if self.kind[:1] in "aeiou" else "a"
+            raise NameClash(f"{article} {self.kind} named '{name}' is already registered differently (from "
+                            f"{old.module or '?'}); pass replace=True to override it")
         entry = Entry(name, None if lazy else obj, obj if lazy else None, meta)
         if old is not None and not replace:
             entry.meta = {**old.meta, **entry.meta}
