@@ -195,11 +195,7 @@ def tune_malloc() -> bool:
 def compile_last_use(space, arch):
     """The same network with torch.fx's own frees (each value at its last use), the generated
     forward before frees moved to scope ends: timed in the same run as *before*."""
-    _build._SCOPE_FREES = False
-    try:
-        return compile(space, arch).eval()
-    finally:
-        _build._SCOPE_FREES = True
+    return compile(space, arch, options=_build.BuildOptions(scope_frees=False)).eval()
 
 
 def fault_summary(faults: list) -> str:

@@ -7,10 +7,10 @@ printed only with ``--traceback``.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from nasl.ir.errors import InternalError, NaslError
+from nasl.registry import LazyHelp
 
 
 def _parse_define(text: str):
@@ -32,6 +32,18 @@ def _parse_define(text: str):
         raise argparse.ArgumentTypeError(f"the value of '{name}' is too large or too deeply nested") from None
 
 
+def _exporter_help() -> str:
+    from nasl.exporters import exporters
+    return f"the format: {', '.join(exporters('arch'))} (nasl list exporters)"
+
+
+def _format_help() -> str:
+    from nasl.formats import ARCH_FORMATS
+    others = [f for f in ARCH_FORMATS.keys() if f != "arch"]
+    return f"how --arch is written: arch (nasl's {{path: value}}, the default), {', '.join(others)} " \
+           f"(nasl list formats)".replace("%", "%%")
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-D", dest="defines", action="append", type=_parse_define, default=[],
@@ -42,9 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     arch_opts = argparse.ArgumentParser(add_help=False)
     arch_opts.add_argument("--arch", metavar="VALUE|@FILE",
                            help="the architecture: JSON (or a plain string), or @file holding it")
-    arch_opts.add_argument("--arch-format", default="arch", metavar="FORMAT",
-                           help="how --arch is written: arch (nasl's {path: value}, the default), nb201, nb101, "
-                                "darts or genetic")
+    arch_opts.add_argument("--arch-format", default="arch", metavar="FORMAT", help=LazyHelp(_format_help))
     arch_opts.add_argument("--preset", metavar="NAME", help="a named architecture from FILE's .presets.json")
     p = argparse.ArgumentParser(prog="nasl", description="A language for neural-architecture search spaces.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -72,15 +82,16 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--code", action="store_true", help="also print the generated forward")
     e = sub.add_parser("export", parents=[common, arch_opts], help="export an architecture (or the space) to a file")
     e.add_argument("file", metavar="FILE")
-    e.add_argument("--to", required=True, choices=["python", "onnx", "dot", "svg", "png"], help="the format")
+    e.add_argument("--to", required=True, metavar="FORMAT", help=LazyHelp(_exporter_help))
     e.add_argument("-o", "--output", required=True, metavar="OUT", help="where to write it")
     e.add_argument("--space", action="store_true", help="picture the whole space (dot/svg/png only)")
     e.add_argument("--input-shape", action="append", default=[], metavar="[NAME=]C,H,W",
                    help="override an input shape (repeatable)")
     r = sub.add_parser("presets", parents=[common], help="list the named architectures beside a .nas file")
     r.add_argument("file", metavar="FILE")
-    l = sub.add_parser("list", parents=[common], help="list registered ops, or searchers with their options")
-    l.add_argument("what", choices=["ops", "searchers"])
+    l = sub.add_parser("list", parents=[common], help="list what is registered: ops, searchers with their options, "
+                                                      "evaluators, executors, exporters, formats, modes")
+    l.add_argument("what", choices=list(_LISTS))
     l.add_argument("pattern", nargs="?", default="*", help="glob, e.g. 'sep*' or 'reg*'")
     from nasl.study.cli_study import add_commands
     add_commands(sub, common, _parse_define)
@@ -91,75 +102,6 @@ def _parser() -> argparse.ArgumentParser:
     from nasl.editor.cli import add_commands as add_editor_commands
     add_editor_commands(sub, common)
     return p
-
-
-_IMPORTED_FILES: dict = {}     # real path of an op module file -> its module: each file runs once
-
-
-def _import_by_name(name: str) -> None:
-    """Import module ``name``; one in the current folder is found too, as ``python -m`` would.
-
-    The ``nasl`` console script's ``sys.path`` starts at its own bin folder, not at
-    the current one, so ``--ops my_ops`` beside the ``.nas`` file was not found. The
-    folder goes at the end of ``sys.path`` (nothing installed is shadowed) and stays
-    there, so workers and the python export find the module by name again.
-    """
-    import importlib
-    import importlib.util
-    import os
-    try:
-        importlib.import_module(name)
-        return
-    except ModuleNotFoundError as e:
-        top = name.split(".")[0]
-        here = os.getcwd()
-        if e.name != top or here in sys.path or not (
-                os.path.isfile(os.path.join(here, top + ".py")) or os.path.isdir(os.path.join(here, top))):
-            raise
-    sys.path.append(here)
-    importlib.invalidate_caches()
-    importlib.import_module(name)
-
-
-def import_ops(modules) -> None:
-    """Import the modules that register user ops: the only code a space can bring in.
-
-    A ``.py`` file runs once per process, however often it is named (``--ops``
-    and then a study's recorded op modules): running it again would register
-    its builders a second time, which :func:`nasl.compiler.torch_op` refuses.
-    Modules that a file (bundle, study) names are checked by
-    :mod:`nasl.study.trust` before they get here.
-    """
-    import importlib
-    import importlib.util
-    import os
-    for name in modules:
-        try:
-            if name.endswith(".py") or os.sep in name:
-                real = os.path.realpath(name)
-                if real in _IMPORTED_FILES:
-                    continue
-                mod_name = os.path.splitext(os.path.basename(name))[0]
-                spec = importlib.util.spec_from_file_location(mod_name, name)
-                if spec is None or spec.loader is None:
-                    raise ImportError(f"no Python file at '{name}'")
-                module = importlib.util.module_from_spec(spec)
-                # in sys.modules (unless the name is taken), inspect finds the source of its classes
-                # (the python export) and pickle finds them (process workers)
-                added = sys.modules.setdefault(mod_name, module) is module
-                try:
-                    spec.loader.exec_module(module)
-                except BaseException:
-                    if added:
-                        del sys.modules[mod_name]
-                    raise
-                _IMPORTED_FILES[real] = module
-            else:
-                _import_by_name(name)
-        except (ImportError, OSError, SyntaxError) as e:
-            raise NaslError(f"cannot import op module '{name}': {e}") from None
-        except Exception as e:  # noqa: BLE001 - the user's module failed, not nasl
-            raise NaslError(f"op module '{name}' failed: {type(e).__name__}: {e}") from None
 
 
 def _attach_source(e: NaslError) -> None:
@@ -179,6 +121,7 @@ def _attach_source(e: NaslError) -> None:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
+        from nasl.loader import import_ops
         import_ops(args.ops)
         return _COMMANDS[args.command](args)
     except NaslError as e:
@@ -353,33 +296,18 @@ def _compile(args) -> int:
 
 
 def _export(args) -> int:
+    from nasl.exporters import get_exporter
     shape = _read_shapes(args.input_shape)
     if args.space:
-        if args.to not in ("dot", "svg", "png"):
-            raise NaslError("--space pictures the space: use --to dot, svg or png")
-        from nasl.compiler.export_dot import render, space_dot
-        print(render(space_dot(_load(args.file, args)), args.output, args.to))
+        exporter = get_exporter(args.to, "space")
+        print(exporter.call("space", _load(args.file, args), args.output))
         return 0
+    exporter = get_exporter(args.to, "arch")         # an unknown format is refused before the space loads
     if args.arch is None and args.preset is None:
         raise NaslError("give the architecture with --arch VALUE|@FILE or --preset NAME "
                         "(or --space for the whole space)")
     space, arch = _space_and_arch(args)
-    if args.to == "python":
-        from nasl.compiler.export_python import to_python
-        source = to_python(space, arch, shape)
-        out = args.output + ("" if os.path.splitext(args.output)[1] else ".py")   # `-o net` writes net.py
-        try:
-            with open(out, "w", encoding="utf-8") as f:
-                f.write(source)
-        except OSError as err:
-            raise NaslError(f"cannot write '{out}': {err.strerror}") from None
-        print(out)
-    elif args.to == "onnx":
-        from nasl.compiler.export_onnx import to_onnx
-        print(to_onnx(space, arch, args.output, shape))
-    else:
-        from nasl.compiler.export_dot import arch_dot, render
-        print(render(arch_dot(space, arch, shape), args.output, args.to))
+    print(exporter.call("arch", space, arch, args.output, shape))
     return 0
 
 
@@ -397,27 +325,79 @@ def _presets(args) -> int:
 
 
 def _list(args) -> int:
-    if args.what == "searchers":
-        import nasl.searchers  # noqa: F401 - registers the built-in searchers
-        from nasl.searchers.describe import lines
-        found = lines(args.pattern)
-        if not found:
-            raise NaslError(f"no searcher matches '{args.pattern}'")
-        for line in found:
-            print(line)
-        return 0
-    from nasl.ir.oplib import get_op, list_ops
-    for name in list_ops(args.pattern):
-        sig = get_op(name)
-        params = ", ".join(p if d is _required() else f"{p}={d!r}" for p, d in sig.params)
-        doc = f"  # {sig.doc}" if sig.doc else ""
-        print(f"{name}({params}){doc}")
+    found = _LISTS[args.what](args.pattern)
+    if not found:
+        raise NaslError(f"no {args.what[:-1]} matches '{args.pattern}'")
+    for line in found:
+        print(line)
+    from nasl.registry import failed_plugins
+    for group, name, dist, error in failed_plugins():
+        print(f"warning: the plug-in '{name}' ({group}) of distribution '{dist}' failed to import: {error}",
+              file=sys.stderr)
     return 0
 
 
-def _required():
-    from nasl.ir.oplib import REQUIRED
-    return REQUIRED
+def _list_ops(pattern):
+    from nasl.ir.oplib import OPS, REQUIRED
+    out = []
+    for entry in OPS.entries():
+        if not _matches(entry.name, pattern):
+            continue
+        sig = entry.obj
+        params = ", ".join(p if d is REQUIRED else f"{p}={d!r}" for p, d in sig.params)
+        doc = f"  # {sig.doc}" if sig.doc else ""
+        out.append(f"{entry.name}({params}){doc}")
+    return out
+
+
+def _list_searchers(pattern):
+    import nasl.searchers  # noqa: F401 - registers the built-in searchers
+    from nasl.searchers.describe import lines
+    return lines(pattern)
+
+
+def _list_registry(registry, pattern, text=lambda entry: entry.meta.get("doc", "")):
+    rows = [(e.name, text(e)) for e in registry.entries() if _matches(e.name, pattern)]
+    width = max((len(n) for n, _ in rows), default=0)
+    return [f"{n:<{width}}  {t}".rstrip() for n, t in rows]
+
+
+def _list_evaluators(pattern):
+    from nasl.study.evaluators import EVALUATORS
+    return _list_registry(EVALUATORS, pattern, lambda e: f"{e.meta['form']}: {e.meta.get('doc', '')}")
+
+
+def _list_executors(pattern):
+    from nasl.study.runners import EXECUTORS
+    return _list_registry(EXECUTORS, pattern)
+
+
+def _list_exporters(pattern):
+    from nasl.exporters import EXPORTERS
+
+    def text(e):
+        ways = [w for w in ("arch", "model", "space") if getattr(e.obj, w) is not None]
+        return f"[{', '.join(ways)}] {e.obj.doc}"
+    return _list_registry(EXPORTERS, pattern, text)
+
+
+def _list_formats(pattern):
+    from nasl.formats import ARCH_FORMATS
+    return _list_registry(ARCH_FORMATS, pattern)
+
+
+def _list_modes(pattern):
+    from nasl.oneshot import MODES
+    return [f"{n}  {MODES[n]}" for n in sorted(MODES) if _matches(n, pattern)]
+
+
+def _matches(name, pattern) -> bool:
+    import fnmatch
+    return fnmatch.fnmatchcase(name, pattern)
+
+
+_LISTS = {"ops": _list_ops, "searchers": _list_searchers, "evaluators": _list_evaluators,
+          "executors": _list_executors, "exporters": _list_exporters, "formats": _list_formats, "modes": _list_modes}
 
 
 _COMMANDS = {"check": _check, "show": _show, "count": _count, "sample": _sample, "compile": _compile,

@@ -1,4 +1,4 @@
-"""Every command and snippet of README.md, docs/study.md and docs/searchers.md runs as written.
+"""Every command and snippet of README.md, docs/study.md, docs/searchers.md and docs/extending.md runs as written.
 
 A reader follows a document from the top: each document's ```bash / ```sh
 blocks (one command per line; a trailing backslash continues it) and
@@ -31,7 +31,7 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DOCS = ["README.md", "docs/study.md", "docs/searchers.md"]
+DOCS = ["README.md", "docs/study.md", "docs/searchers.md", "docs/extending.md"]
 SLOW = {"README.md", "docs/study.md"}        # they train networks (2 trials each search)
 RUN_LANGS = {"bash": "shell", "sh": "shell", "shell": "shell", "python": "python"}
 

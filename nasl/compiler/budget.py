@@ -38,7 +38,7 @@ def _gib(n: int) -> str:
 
 def check_weights(graph, plan, shapes, limit: int | None = None) -> None:
     """Raise a NaslError when the weights of ``graph``'s ops with a cost rule exceed ``limit`` bytes."""
-    from nasl.compiler.cost import get_cost_rule
+    from nasl.compiler.op_rules import raw_cost_rule
     limit = memory_limit() if limit is None else limit
     if limit is None:
         return
@@ -49,10 +49,11 @@ def check_weights(graph, plan, shapes, limit: int | None = None) -> None:
         d = nodes[n]
         if d.get("kind") != "op":
             continue
-        rule = get_cost_rule(d["op"])
+        rule = raw_cost_rule(d["op"])
         if rule is None:
             continue
-        params = rule(d.get("params") or {}, [tuple(shapes[u]) for u in plan.inputs[n]], tuple(shapes[n])).params
+        c = rule(d.get("params") or {}, [tuple(shapes[u]) for u in plan.inputs[n]], tuple(shapes[n]))
+        params = int(c["params"]) if isinstance(c, dict) else c.params      # a user's rule may give a dict
         total += params
         if biggest is None or params > biggest[1]:
             biggest = (n, params)

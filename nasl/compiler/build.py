@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import keyword
 import re
+from dataclasses import dataclass
 
 from torch import fx, nn
 from torch.fx.proxy import GraphAppendingTracer
@@ -23,15 +24,26 @@ from nasl.compiler.budget import allocation_error, check_weights
 from nasl.compiler.clone import ModuleFactory
 from nasl.compiler.frees import SCOPE_KEY, STATE_KEY, free_at_scope_ends
 from nasl.compiler.infer import infer_shapes
-from nasl.compiler.layers import get_builder
+from nasl.compiler.op_rules import get_builder
 from nasl.compiler.user_ops import reraise
 from nasl.compiler.plan import plan_graph
 from nasl.ir.paths import split_path
 from nasl.ir.errors import NaslError
 
-_COPY_MODULES = True        # ModuleFactory copies repeated modules (tests switch it off to compare)
-_DIRECT_EMIT = True         # merges build their fx nodes directly (tests switch it off to compare with tracing)
-_SCOPE_FREES = True         # free at scope ends (frees.py); False: torch.fx's last-use frees (benchmarks compare)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How :func:`compile_graph` builds. The defaults are nasl's; the tests and benchmarks that compare
+    with the plainer ways (every module built afresh, merges traced, torch.fx's last-use frees) pass
+    ``compile(..., options=BuildOptions(...))`` instead of switching module globals."""
+
+    copy_modules: bool = True   # ModuleFactory copies repeated modules instead of building each (clone.py)
+    direct_emit: bool = True    # merges build their fx nodes directly instead of being traced (merges.py)
+    scope_frees: bool = True    # free values at scope ends (frees.py); False: at their last use
+
+
+DEFAULT_OPTIONS = BuildOptions()
 _RESERVED = set(dir(fx.GraphModule)) | {"graph", "code", "training"}
 
 
@@ -99,7 +111,7 @@ def _nest(root: nn.Module, modules: dict) -> nn.Module:
     return root
 
 
-def _emit(fxg, tracer, n, d, impl, ins: list, path: str):
+def _emit(fxg, tracer, n, d, impl, ins: list, path: str, direct_emit: bool = True):
     """Append op ``n`` to the fx graph: a ``call_module``, or the traced body of a function.
 
     Every node it adds is tagged with the op's scope (see :mod:`nasl.compiler.frees`)."""
@@ -111,7 +123,7 @@ def _emit(fxg, tracer, n, d, impl, ins: list, path: str):
             node.meta[SCOPE_KEY] = scope
         return node
     before = len(fxg.nodes)
-    direct = getattr(impl, "fx_emit", None) if _DIRECT_EMIT else None
+    direct = getattr(impl, "fx_emit", None) if direct_emit else None
     if direct is not None:
         out = direct(fxg, ins)              # the nodes tracing would add, built directly (merges.py)
     else:
@@ -131,7 +143,8 @@ def _emit(fxg, tracer, n, d, impl, ins: list, path: str):
     return out
 
 
-def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx.GraphModule:
+def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet",
+                  options: BuildOptions = DEFAULT_OPTIONS) -> fx.GraphModule:
     """The ``GraphModule`` of an ``ArchGraph`` (see :func:`compile`).
 
     Ops that reach no network output (dead ops) get no line in the forward.
@@ -144,7 +157,7 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
     shapes = infer_shapes(graph, input_shape, plan)
     check_weights(graph, plan, shapes)          # before torch is asked for terabytes
     paths = module_paths(graph)
-    factory = ModuleFactory(_COPY_MODULES)
+    factory = ModuleFactory(options.copy_modules)
     fxg = fx.Graph()
     tracer = GraphAppendingTracer(fxg)
     values: dict = {}
@@ -160,7 +173,7 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
         builder = get_builder(d["op"])
         if builder is None:
             raise NaslError(f"op '{d['op']}' has no PyTorch builder", d.get("span"), path=n,
-                            hint="pass builder= to nasl.register_op (or use nasl.compiler.torch_op)")
+                            hint="pass builder= to nasl.register_op")
         try:
             impl = factory.build(builder, d["op"], d.get("params") or {}, [shapes[u] for u in ins])
         except Exception as e:  # noqa: BLE001 - a user op's own code failed (see user_ops)
@@ -173,7 +186,8 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
             modules[paths[n]] = impl
         if n in live:
             try:
-                values[n] = _emit(fxg, tracer, n, d, impl, [values[u] for u in ins], paths[n])
+                values[n] = _emit(fxg, tracer, n, d, impl, [values[u] for u in ins], paths[n],
+                                  options.direct_emit)
             except Exception as e:  # noqa: BLE001
                 reraise(e, n, d, "while its forward was traced")
     outs = [values[plan.inputs[o][0]] for o in graph.graph.get("outputs", [])]
@@ -182,13 +196,13 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet") -> fx
     # would copy every submodule path into a second container tree.
     gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=class_name)
     _nest(gm, modules)
-    gm.graph = free_at_scope_ends(fxg) if _SCOPE_FREES else fxg     # frees at cell ends (frees.py)
+    gm.graph = free_at_scope_ends(fxg) if options.scope_frees else fxg     # frees at cell ends (frees.py)
     gm.input_shapes = {k: shapes[k] for k in graph.graph.get("inputs", [])}
     gm.output_shapes = {k: shapes[k] for k in graph.graph.get("outputs", [])}
     return gm
 
 
-def compile(space, arch, input_shape=None) -> fx.GraphModule:
+def compile(space, arch, input_shape=None, *, options: BuildOptions = DEFAULT_OPTIONS) -> fx.GraphModule:
     """Compile one architecture of ``space`` into a PyTorch module.
 
     ``arch`` is an ``Architecture`` or a ``{path: value}`` dict.
@@ -202,7 +216,7 @@ def compile(space, arch, input_shape=None) -> fx.GraphModule:
     a shape mismatch, pointing at the ``.nas`` span.
     """
     try:
-        return compile_graph(space.realize(arch), input_shape)
+        return compile_graph(space.realize(arch), input_shape, options=options)
     except NaslError as e:              # a shape error's span indexes the space's source: draw its caret
         e.with_source(source_of(space))
         raise                           # as it was: --traceback shows a user op's own frames
@@ -217,4 +231,4 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-__all__ = ["compile", "compile_graph", "module_paths", "sanitize", "count_params", "source_of"]
+__all__ = ["compile", "compile_graph", "BuildOptions", "module_paths", "sanitize", "count_params", "source_of"]

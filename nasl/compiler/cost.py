@@ -27,12 +27,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from math import prod
-from typing import Callable
-
 from nasl.compiler.infer import infer_shapes
 from nasl.compiler.plan import plan_graph
 from nasl.compiler.shapes_ext import mbconv_widths, se_width
 from nasl.compiler.user_ops import reraise
+from nasl.compiler.op_rules import COST_RULES, cost_rule, get_builder, raw_cost_rule, run_impl
 from nasl.ir.errors import NaslError
 
 
@@ -69,27 +68,13 @@ class Cost:
         return out
 
 
-_RULES: dict[str, Callable] = {}
-
-
-def cost_rule(*names: str):
-    """Register ``fn(params, in_shapes, out_shape) -> OpCost`` for the ops ``names``."""
-    def deco(fn):
-        for n in names:
-            _RULES[n] = fn
-        return fn
-    return deco
-
-
 def get_cost_rule(name: str):
     """The cost rule of ``name``: one registered with :func:`cost_rule`, else ``register_op(cost=)``'s
     (whose result may be a ``{"params", "flops", "macs"}`` dict)."""
-    fn = _RULES.get(name)
+    fn = COST_RULES.find(name)
     if fn is None:
-        from nasl.ir.oplib import get_op
-        sig = get_op(name)
-        if sig is not None and sig.cost is not None:
-            return _as_op_cost(sig.cost)
+        fn = raw_cost_rule(name)
+        return None if fn is None else _as_op_cost(fn)
     return fn
 
 
@@ -238,7 +223,6 @@ def _rnn_layer_norm(p, ins, out):
     return norm(ins[0][-1])
 
 
-from nasl.compiler import cost_ext as _cost_ext  # noqa: E402,F401  (activations, 1-D, resampling, tokens)
 
 
 # counting ---------------------------------------------------------------------
@@ -247,7 +231,6 @@ def measured_cost(op: str, params: dict, in_shapes: list) -> OpCost:
     """Build an op on the ``meta`` device and count it (``macs``: flops / 2, biases not seen)."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
-    from nasl.compiler.layers import get_builder, run_impl
     with torch.device("meta"):
         impl, _ = get_builder(op)(params, [tuple(s) for s in in_shapes])
         n = sum(p.numel() for p in impl.parameters()) if isinstance(impl, torch.nn.Module) else 0

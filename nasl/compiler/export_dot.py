@@ -22,3 +22,14 @@ def arch_dot(space, arch, input_shape=None, *, rankdir: str = "TB", shapes: bool
             out_shapes = {}
     return graph_dot(graph, out_shapes, title=f"{getattr(space, 'name', 'space')}: architecture",
                      rankdir=rankdir)
+
+
+def export_arch(space, arch, out, input_shape=None, *, to="dot") -> str:
+    """``nasl export --to dot|svg|png``: the network's picture."""
+    return render(arch_dot(space, arch, input_shape), out, to)
+
+
+def export_space(space, out, *, to="dot") -> str:
+    """``nasl export --space --to dot|svg|png``: the whole space's picture."""
+    return render(space_dot(space), out, to)
+

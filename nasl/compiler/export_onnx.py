@@ -125,3 +125,9 @@ def to_onnx(space, arch, path, input_shape=None, *, opset: int | None = None, dy
 
 
 __all__ = ["to_onnx", "export_module"]
+
+
+def export_arch(space, arch, out, input_shape=None, *, to="onnx") -> str:
+    """``nasl export --to onnx``: :func:`to_onnx` with the default opset."""
+    return to_onnx(space, arch, out, input_shape)
+

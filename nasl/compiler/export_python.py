@@ -352,3 +352,18 @@ def _to_python(space, arch, gm, class_name: str) -> str:
 
 
 __all__ = ["to_python", "module_source"]
+
+
+def write_python(space, arch, out, input_shape=None, *, to="python") -> str:
+    """``nasl export --to python``: :func:`to_python`'s source in ``out`` (``-o net`` writes ``net.py``)."""
+    import os
+    from nasl.ir.errors import NaslError
+    source = to_python(space, arch, input_shape)
+    path = out + ("" if os.path.splitext(out)[1] else ".py")
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(source)
+    except OSError as err:
+        raise NaslError(f"cannot write '{path}': {err.strerror}") from None
+    return path
+

@@ -75,8 +75,7 @@ def infer_shapes(graph, input_shape=None, plan: Plan | None = None, missing_ok: 
             if missing_ok:
                 return shapes
             raise NaslError(str(e), d.get("span"), path=n,
-                            hint="register one with nasl.compiler.torch_op (and a shape rule with "
-                                 "nasl.compiler.shape_rule)") from None
+                            hint="pass builder= (and shape=) to nasl.register_op") from None
         except ShapeError as e:
             raise _mismatch(graph, n, d, plan.inputs[n], ins, e) from None
         except Exception as e:  # noqa: BLE001 - a user op's own code failed (see user_ops)

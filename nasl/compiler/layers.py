@@ -16,45 +16,21 @@ their inputs).
 """
 from __future__ import annotations
 
-import fnmatch
 from collections import OrderedDict
-from typing import Callable
 
 import torch
 from torch import nn
 
 from nasl.compiler.clone import cloneable
+from nasl.compiler.op_rules import BUILDERS, get_builder, run_impl, torch_op  # noqa: F401  (re-exported)
 from nasl.compiler.shapes import op_shape, same_padding
-from nasl.ir.oplib import get_op, op_names
-
-_BUILDERS: dict[str, Callable] = {}
-
-
-def torch_op(*names: str, replace: bool = False):
-    """Register the PyTorch builder of the ops ``names`` (aliases share one builder; their
-    signatures live in ``nasl.ir.oplib``), like :func:`~nasl.compiler.shapes.shape_rule`."""
-    def deco(fn):
-        for name in names:
-            if name in _BUILDERS and _BUILDERS[name] is not fn and not replace:
-                raise ValueError(f"op '{name}' already has a PyTorch builder; pass replace=True to override it")
-            _BUILDERS[name] = fn
-        return fn
-    return deco
-
-
-def get_builder(name: str):
-    """The builder of ``name``: one registered with :func:`torch_op`, else ``register_op(builder=)``'s."""
-    fn = _BUILDERS.get(name)
-    if fn is None:
-        sig = get_op(name)
-        fn = sig.builder if sig is not None else None
-    return fn
+from nasl.ir.oplib import OPS, get_op
 
 
 def torch_ops(pattern: str = "*") -> list:
     """Names of the ops with a PyTorch builder that match a glob pattern, sorted."""
-    names = set(_BUILDERS) | {n for n in op_names() if get_op(n).builder is not None}
-    return sorted(n for n in names if fnmatch.fnmatchcase(n, pattern))
+    names = set(BUILDERS.names(pattern)) | {n for n in OPS.names(pattern) if get_op(n).builder is not None}
+    return sorted(names)
 
 
 def build_op(name: str, params: dict, in_shapes: list):
@@ -63,11 +39,6 @@ def build_op(name: str, params: dict, in_shapes: list):
     if builder is None:
         raise KeyError(name)
     return builder(params, [tuple(s) for s in in_shapes])
-
-
-def run_impl(impl, inputs: list):
-    """Apply a built op to tensors, eagerly (tests, meta shape inference)."""
-    return impl(*inputs)
 
 
 def seq(**layers) -> nn.Sequential:
@@ -208,5 +179,3 @@ for _cls in (GlobalAvgPool, GlobalAvgPool1d, LayerNorm2d, nn.GELU, nn.SiLU, nn.H
 
 
 # the remaining builders register themselves on import
-from nasl.compiler import blocks as _blocks, merges as _merges, rnn_ops as _rnn_ops  # noqa: E402,F401
-from nasl.compiler import layers_ext as _layers_ext, transformer as _transformer  # noqa: E402,F401

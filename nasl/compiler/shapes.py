@@ -18,8 +18,7 @@ residual shortcut).
 """
 from __future__ import annotations
 
-from typing import Callable
-
+from nasl.compiler.op_rules import SHAPE_RULES, get_builder, get_shape_rule, run_impl, shape_rule  # noqa: F401 (re-exported)
 
 Shape = tuple
 
@@ -30,28 +29,6 @@ class ShapeError(ValueError):
 
 class NoBuilder(ShapeError):
     """An op with neither a shape rule nor a PyTorch builder."""
-
-
-_RULES: dict[str, Callable] = {}
-
-
-def shape_rule(*names: str):
-    """Register ``fn(params, in_shapes) -> out_shape`` for the ops ``names``."""
-    def deco(fn):
-        for n in names:
-            _RULES[n] = fn
-        return fn
-    return deco
-
-
-def get_shape_rule(name: str):
-    """The shape rule of ``name``: one registered with :func:`shape_rule`, else ``register_op(shape=)``'s."""
-    fn = _RULES.get(name)
-    if fn is None:
-        from nasl.ir.oplib import get_op
-        sig = get_op(name)
-        fn = sig.shape if sig is not None else None
-    return fn
 
 
 def same_padding(k: int, dilation: int = 1) -> int:
@@ -66,24 +43,24 @@ def conv_out(size: int, k: int, stride: int = 1, padding: int = 0, dilation: int
     return out
 
 
-def _one(in_shapes, op: str) -> Shape:
+def one_input(in_shapes, op: str) -> Shape:
     if len(in_shapes) != 1:
         raise ShapeError(f"{op} takes 1 input, got {len(in_shapes)}")
     return tuple(in_shapes[0])
 
 
-def _map(in_shapes, op: str) -> Shape:
-    s = _one(in_shapes, op)
+def feature_map(in_shapes, op: str) -> Shape:
+    s = one_input(in_shapes, op)
     if len(s) != 3:
         raise ShapeError(f"{op} needs a feature map [C, H, W], got {list(s)}")
     return s
 
 
-def _spatial(s: Shape, k: int, stride: int, padding: int, dilation: int = 1) -> tuple:
+def spatial_out(s: Shape, k: int, stride: int, padding: int, dilation: int = 1) -> tuple:
     return (conv_out(s[1], k, stride, padding, dilation), conv_out(s[2], k, stride, padding, dilation))
 
 
-def _positive(params: dict, *names: str):
+def check_positive(params: dict, *names: str):
     for n in names:
         v = params.get(n)
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
@@ -92,56 +69,56 @@ def _positive(params: dict, *names: str):
 
 @shape_rule("conv")
 def _conv(p, ins):
-    s = _map(ins, "conv")
-    _positive(p, "c", "k", "stride", "dilation", "groups")
+    s = feature_map(ins, "conv")
+    check_positive(p, "c", "k", "stride", "dilation", "groups")
     if s[0] % p["groups"] or p["c"] % p["groups"]:
         raise ShapeError(f"groups={p['groups']} must divide the input channels ({s[0]}) "
                          f"and the output channels ({p['c']})")
-    return (p["c"],) + _spatial(s, p["k"], p["stride"], same_padding(p["k"], p["dilation"]), p["dilation"])
+    return (p["c"],) + spatial_out(s, p["k"], p["stride"], same_padding(p["k"], p["dilation"]), p["dilation"])
 
 
 @shape_rule("conv_bn_relu", "relu_conv_bn", "sep_conv", "dil_conv")
 def _conv_like(p, ins):
-    s = _map(ins, "this op")
-    _positive(p, "c", "k", "stride")
+    s = feature_map(ins, "this op")
+    check_positive(p, "c", "k", "stride")
     d = p.get("dilation", 1)
-    return (p["c"],) + _spatial(s, p["k"], p["stride"], same_padding(p["k"], d), d)
+    return (p["c"],) + spatial_out(s, p["k"], p["stride"], same_padding(p["k"], d), d)
 
 
 @shape_rule("dw_conv")
 def _dw(p, ins):
-    s = _map(ins, "dw_conv")
-    _positive(p, "k", "stride")
-    return (s[0],) + _spatial(s, p["k"], p["stride"], same_padding(p["k"]))
+    s = feature_map(ins, "dw_conv")
+    check_positive(p, "k", "stride")
+    return (s[0],) + spatial_out(s, p["k"], p["stride"], same_padding(p["k"]))
 
 
 @shape_rule("conv_7x1_1x7", "conv_1xk_kx1")
 def _conv71(p, ins):
-    s = _map(ins, "this op")
-    _positive(p, "c", "stride", *(("k",) if "k" in p else ()))
+    s = feature_map(ins, "this op")
+    check_positive(p, "c", "stride", *(("k",) if "k" in p else ()))
     k = p.get("k", 7)          # conv_7x1_1x7 has no k
     if k % 2 == 0:
         raise ShapeError(f"conv_1xk_kx1 needs an odd k, got {k}")
-    return (p["c"],) + _spatial(s, k, p["stride"], k // 2)
+    return (p["c"],) + spatial_out(s, k, p["stride"], k // 2)
 
 
 @shape_rule("factorized_reduce")
 def _fr(p, ins):
-    s = _map(ins, "factorized_reduce")
-    _positive(p, "c")
+    s = feature_map(ins, "factorized_reduce")
+    check_positive(p, "c")
     if p["c"] < 2:
         raise ShapeError("factorized_reduce needs at least 2 output channels")
-    return (p["c"],) + _spatial(s, 1, 2, 0)
+    return (p["c"],) + spatial_out(s, 1, 2, 0)
 
 
 @shape_rule("relu", "dropout", "identity", "tap")
 def _same(p, ins):
-    return _one(ins, "this op")
+    return one_input(ins, "this op")
 
 
 @shape_rule("bn", "layer_norm")
 def _norm(p, ins):
-    s = _one(ins, "this op")
+    s = one_input(ins, "this op")
     if len(s) not in (1, 2, 3):
         raise ShapeError(f"normalization needs [C, H, W], [C, L] / [S, D] or [F], got {list(s)}")
     return s
@@ -149,17 +126,17 @@ def _norm(p, ins):
 
 @shape_rule("avg_pool", "max_pool")
 def _pool(p, ins):
-    s = _map(ins, "pooling")
-    _positive(p, "k", "stride")
+    s = feature_map(ins, "pooling")
+    check_positive(p, "k", "stride")
     pad = same_padding(p["k"]) if p.get("padding") is None else p["padding"]
     if not isinstance(pad, int) or pad < 0 or 2 * pad > p["k"]:
         raise ShapeError(f"pool padding must be an int between 0 and k/2, got {pad!r}")
-    return (s[0],) + _spatial(s, p["k"], p["stride"], pad)
+    return (s[0],) + spatial_out(s, p["k"], p["stride"], pad)
 
 
 @shape_rule("global_avg_pool")
 def _gap(p, ins):
-    s = _one(ins, "global_avg_pool")
+    s = one_input(ins, "global_avg_pool")
     if len(s) not in (2, 3):
         raise ShapeError(f"global_avg_pool needs a feature map [C, H, W] or a signal [C, L], got {list(s)}")
     return (s[0],)
@@ -167,7 +144,7 @@ def _gap(p, ins):
 
 @shape_rule("flatten")
 def _flatten(p, ins):
-    s = _one(ins, "flatten")
+    s = one_input(ins, "flatten")
     n = 1
     for d in s:
         n *= d
@@ -176,8 +153,8 @@ def _flatten(p, ins):
 
 @shape_rule("linear")
 def _linear(p, ins):
-    s = _one(ins, "linear")
-    _positive(p, "n")
+    s = one_input(ins, "linear")
+    check_positive(p, "n")
     if len(s) not in (1, 2):
         raise ShapeError(f"linear needs flat features [F] or tokens [S, D], got {list(s)}"
                          + (" (flatten or global_avg_pool the map first)" if len(s) == 3 else ""))
@@ -186,13 +163,13 @@ def _linear(p, ins):
 
 @shape_rule("zero", "none")
 def _zero(p, ins):
-    s = _one(ins, "zero")
-    _positive(p, "stride")
+    s = one_input(ins, "zero")
+    check_positive(p, "stride")
     if p["stride"] == 1:
         return s
     if len(s) != 3:
         raise ShapeError(f"a strided zero needs a feature map [C, H, W], got {list(s)}")
-    return (s[0],) + _spatial(s, 1, p["stride"], 0)
+    return (s[0],) + spatial_out(s, 1, p["stride"], 0)
 
 
 def _merge_inputs(ins, op):
@@ -232,8 +209,8 @@ def _concat_pad(p, ins):
 
 @shape_rule("rect_conv_bn_relu")
 def _rect_conv(p, ins):
-    s = _map(ins, "rect_conv_bn_relu")
-    _positive(p, "c", "kh", "kw", "stride")
+    s = feature_map(ins, "rect_conv_bn_relu")
+    check_positive(p, "c", "kh", "kw", "stride")
     if p["kh"] % 2 == 0 or p["kw"] % 2 == 0:
         raise ShapeError(f"rect_conv_bn_relu needs odd kernel sizes, got {p['kh']}x{p['kw']}")
     kh, kw, stride = p["kh"], p["kw"], p["stride"]
@@ -243,7 +220,7 @@ def _rect_conv(p, ins):
 @shape_rule("concat_conv")
 def _concat_conv(p, ins):
     s = concat_shape(ins)
-    _positive(p, "c")
+    check_positive(p, "c")
     if len(s) != 3:
         raise ShapeError(f"concat_conv needs feature maps [C, H, W], got {list(s)}")
     return (p["c"],) + s[1:]
@@ -256,8 +233,8 @@ def split_sizes(channels: int, parts: int) -> list:
 
 @shape_rule("split")
 def _split(p, ins):
-    s = _one(ins, "split")
-    _positive(p, "parts")
+    s = one_input(ins, "split")
+    check_positive(p, "parts")
     if not isinstance(p["index"], int) or not 0 <= p["index"] < p["parts"]:
         raise ShapeError(f"split index must be in 0..{p['parts'] - 1}, got {p['index']!r}")
     if p["parts"] > s[0]:
@@ -267,8 +244,8 @@ def _split(p, ins):
 
 @shape_rule("pad_channels")
 def _pad_channels(p, ins):
-    s = _one(ins, "pad_channels")
-    _positive(p, "c")
+    s = one_input(ins, "pad_channels")
+    check_positive(p, "c")
     if p["c"] < s[0]:
         raise ShapeError(f"cannot zero-pad a tensor of {s[0]} channels to fewer ({p['c']})")
     return (p["c"],) + s[1:]
@@ -276,8 +253,8 @@ def _pad_channels(p, ins):
 
 @shape_rule("slice")
 def _slice(p, ins):
-    s = _one(ins, "slice")
-    _positive(p, "c")
+    s = one_input(ins, "slice")
+    check_positive(p, "c")
     if p["c"] > s[0]:
         raise ShapeError(f"cannot take the first {p['c']} channels of a tensor with {s[0]}")
     return (p["c"],) + s[1:]
@@ -288,7 +265,6 @@ def op_shape(op: str, params: dict, in_shapes: list) -> Shape:
     rule = get_shape_rule(op)
     if rule is not None:
         return tuple(rule(params, [tuple(s) for s in in_shapes]))
-    from nasl.compiler.layers import get_builder
     builder = get_builder(op)
     if builder is None:
         raise NoBuilder(f"op '{op}' has no PyTorch builder")
@@ -299,7 +275,6 @@ def op_shape(op: str, params: dict, in_shapes: list) -> Shape:
 def meta_shape(op: str, params: dict, in_shapes: list) -> Shape:
     """Run an op's builder on ``meta`` tensors: the shape without the arithmetic."""
     import torch
-    from nasl.compiler.layers import get_builder, run_impl
     impl, _ = get_builder(op)(params, [tuple(s) for s in in_shapes])
     with torch.device("meta"):
         if isinstance(impl, torch.nn.Module):
@@ -308,5 +283,3 @@ def meta_shape(op: str, params: dict, in_shapes: list) -> Shape:
     return tuple(out.shape[1:])
 
 
-from nasl.compiler import rnn_shapes as _rnn_shapes  # noqa: E402,F401  (registers the RNN operators' rules)
-from nasl.compiler import shapes_ext as _shapes_ext  # noqa: E402,F401  (activations, 1-D, resampling, tokens)

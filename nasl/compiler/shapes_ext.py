@@ -9,7 +9,7 @@ last two have the same rank, so the op decides which one it reads.
 """
 from __future__ import annotations
 
-from nasl.compiler.shapes import ShapeError, _map, _one, _positive, _spatial, conv_out, same_padding, shape_rule
+from nasl.compiler.shapes import ShapeError, feature_map, one_input, check_positive, spatial_out, conv_out, same_padding, shape_rule
 
 # mobile blocks ------------------------------------------------------------------------
 
@@ -41,8 +41,8 @@ def mbconv_widths(p: dict, c_in: int) -> tuple:
 
 @shape_rule("mbconv")
 def _mbconv(p, ins):
-    s = _map(ins, "mbconv")
-    _positive(p, "c", "k", "stride", "groups")
+    s = feature_map(ins, "mbconv")
+    check_positive(p, "c", "k", "stride", "groups")
     e = p["expand"]
     if not isinstance(e, (int, float)) or isinstance(e, bool) or e <= 0:
         raise ShapeError(f"parameter 'expand' must be a positive number, got {e!r}")
@@ -57,13 +57,13 @@ def _mbconv(p, ins):
         raise ShapeError(f"mbconv act must be one of {', '.join(ACTIVATIONS)}, got {p.get('act')!r}")
     if not isinstance(p.get("residual", True), bool) or not isinstance(p.get("se", False), bool):
         raise ShapeError("mbconv's 'se' and 'residual' must be true or false")
-    return (p["c"],) + _spatial(s, p["k"], p["stride"], same_padding(p["k"]))
+    return (p["c"],) + spatial_out(s, p["k"], p["stride"], same_padding(p["k"]))
 
 
 @shape_rule("squeeze_excite")
 def _squeeze_excite(p, ins):
-    s = _map(ins, "squeeze_excite")
-    _positive(p, "reduction", "divisor")
+    s = feature_map(ins, "squeeze_excite")
+    check_positive(p, "reduction", "divisor")
     if p.get("gate", "sigmoid") not in ("sigmoid", "hsigmoid"):
         raise ShapeError(f"squeeze_excite gate must be sigmoid or hsigmoid, got {p.get('gate')!r}")
     return s
@@ -74,7 +74,7 @@ UPSAMPLE_MODES = {3: ("nearest", "bilinear", "bicubic"), 2: ("nearest", "linear"
 
 
 def _rank(in_shapes, op: str, ranks: tuple, what: str) -> tuple:
-    s = _one(in_shapes, op)
+    s = one_input(in_shapes, op)
     if len(s) not in ranks:
         raise ShapeError(f"{op} needs {what}, got {list(s)}")
     return s
@@ -88,7 +88,7 @@ def _bools(p: dict, *names: str):
 
 @shape_rule(*ACTIVATION_OPS)
 def _activation(p, ins):
-    return _one(ins, "this activation")
+    return one_input(ins, "this activation")
 
 
 # resampling and channel order ----------------------------------------------------
@@ -139,7 +139,7 @@ def _resize(p, ins):
 @shape_rule("channel_shuffle")
 def _channel_shuffle(p, ins):
     s = _rank(ins, "channel_shuffle", (2, 3), "channels first, [C, H, W] or [C, L]")
-    _positive(p, "groups")
+    check_positive(p, "groups")
     if s[0] % p["groups"]:
         raise ShapeError(f"channel_shuffle groups={p['groups']} must divide the {s[0]} channels")
     return s
@@ -154,7 +154,7 @@ def _signal(ins, op):
 @shape_rule("conv1d")
 def _conv1d(p, ins):
     s = _signal(ins, "conv1d")
-    _positive(p, "c", "k", "stride", "dilation", "groups")
+    check_positive(p, "c", "k", "stride", "dilation", "groups")
     _bools(p, "bias")
     if s[0] % p["groups"] or p["c"] % p["groups"]:
         raise ShapeError(f"groups={p['groups']} must divide the input channels ({s[0]}) "
@@ -169,7 +169,7 @@ def pool1d_padding(p) -> int:
 @shape_rule("max_pool1d", "avg_pool1d")
 def _pool1d(p, ins):
     s = _signal(ins, "1-D pooling")
-    _positive(p, "k", "stride")
+    check_positive(p, "k", "stride")
     pad = pool1d_padding(p)
     if not isinstance(pad, int) or isinstance(pad, bool) or pad < 0 or 2 * pad > p["k"]:
         raise ShapeError(f"pool padding must be an int between 0 and k/2, got {pad!r}")
@@ -184,12 +184,12 @@ def _tokens(ins, op):
 
 def attention_widths(p: dict, dim: int) -> int:
     """The width of the queries, keys and values: ``heads * head_dim``, by default ``dim``."""
-    _positive(p, "heads")
+    check_positive(p, "heads")
     if p.get("head_dim") is None:
         if dim % p["heads"]:
             raise ShapeError(f"heads={p['heads']} must divide the token width {dim} (or give head_dim)")
         return dim
-    _positive(p, "head_dim")
+    check_positive(p, "head_dim")
     return p["heads"] * p["head_dim"]
 
 
@@ -225,7 +225,7 @@ def _block(p, ins):
 @shape_rule("patch_embed")
 def _patch_embed(p, ins):
     s = _rank(ins, "patch_embed", (3,), "a feature map [C, H, W]")
-    _positive(p, "dim", "patch")
+    check_positive(p, "dim", "patch")
     if s[1] % p["patch"] or s[2] % p["patch"]:
         raise ShapeError(f"patch={p['patch']} must divide the map's height and width ({s[1]}x{s[2]})")
     return ((s[1] // p["patch"]) * (s[2] // p["patch"]), p["dim"])

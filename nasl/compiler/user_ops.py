@@ -23,10 +23,8 @@ def _is_users(fn) -> bool:
 
 def is_user_op(op: str) -> bool:
     """Whether any code that nasl runs for ``op`` (builder, shape rule, cost rule) is the user's."""
-    from nasl.compiler.cost import get_cost_rule
-    from nasl.compiler.layers import get_builder
-    from nasl.compiler.shapes import get_shape_rule
-    return any(_is_users(f) for f in (get_builder(op), get_shape_rule(op), get_cost_rule(op)))
+    from nasl.compiler.op_rules import get_builder, get_shape_rule, raw_cost_rule
+    return any(_is_users(f) for f in (get_builder(op), get_shape_rule(op), raw_cost_rule(op)))
 
 
 def _first_line(e: BaseException) -> str:

@@ -16,7 +16,7 @@ import nasl
 from nasl.dsl import ast as A
 from nasl.dsl.naming import site_names
 from nasl.dsl.parser import parse
-from nasl.ir.errors import NaslError, _caret, did_you_mean, source_lines
+from nasl.ir.errors import NaslError, caret_lines, did_you_mean, source_lines
 from nasl.ir.paths import split_path
 
 _LINE_END = -1             # a span's end column standing for "the end of its line"
@@ -40,7 +40,7 @@ def explain(text: str, file: str, path: str, **params) -> str:
             line = lines[span.line - 1] if span.line <= len(lines) else ""
             span = dataclasses.replace(span, end_col=len(line.rstrip()) + 1)
         out.append(f"{'  ' * n}{span}: {what}")
-        out.extend("  " * n + line for line in _caret(text, span))
+        out.extend("  " * n + line for line in caret_lines(text, span))
     return "\n".join(out)
 
 

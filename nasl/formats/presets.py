@@ -74,7 +74,7 @@ def presets(space_file) -> dict[str, Preset]:
         raise NaslError(f"{path}:{e.lineno}:{e.colno}: error: not valid JSON: {e.msg}") from None
     if not isinstance(data, dict):
         raise NaslError(f"{path}: the presets file holds a JSON object {{name: preset}}")
-    from nasl.formats import FORMATS
+    from nasl.formats import ARCH_FORMATS
     out = {}
     for name, entry in data.items():
         where = f"{path}: preset '{name}'"
@@ -83,9 +83,9 @@ def presets(space_file) -> dict[str, Preset]:
         extra = set(entry) - _KEYS
         if extra:
             raise NaslError(f"{where} has unknown keys {sorted(extra)}; a preset has {sorted(_KEYS)}")
-        if entry["format"] not in FORMATS:
+        if entry["format"] not in ARCH_FORMATS:
             raise NaslError(f"{where} has the unknown format '{entry['format']}'; the formats are "
-                            f"{', '.join(FORMATS)}")
+                            f"{', '.join(ARCH_FORMATS.keys())}")
         params = entry.get("params") or {}
         if not isinstance(params, dict):
             raise NaslError(f"{where}: \"params\" is an object {{name: value}}")

@@ -9,9 +9,6 @@ from typing import Any, Iterator, Optional
 from nasl.ir.errors import Span
 
 
-KINDS = ("choice", "int", "float", "bool", "subset", "permutation")
-
-
 @dataclass(frozen=True, eq=False)
 class Choice:
     """One decision.
@@ -82,7 +79,7 @@ class Choice:
     def contains(self, value) -> bool:
         kind, d = self.kind, self.domain
         if kind == "choice":
-            return any(_same(value, x) for x in d)
+            return any(same_value(value, x) for x in d)
         if kind == "bool":
             return isinstance(value, bool)
         if kind == "int":
@@ -92,7 +89,7 @@ class Choice:
         if not isinstance(value, (tuple, list)):
             return False
         value = tuple(value)
-        if (len(set(value)) != len(value) and not self.replace) or not all(any(_same(v, x) for x in d) for v in value):
+        if (len(set(value)) != len(value) and not self.replace) or not all(any(same_value(v, x) for x in d) for v in value):
             return False
         if kind == "permutation":
             return len(value) == len(d)
@@ -133,7 +130,7 @@ class Choice:
     def describe(self) -> str:
         kind, d = self.kind, self.domain
         if kind == "choice":
-            return "choice(" + ", ".join(_fmt(x) for x in d) + ")"
+            return "choice(" + ", ".join(fmt_value(x) for x in d) + ")"
         if kind == "int":
             step = f", step={d.step}" if d.step != 1 else ""
             return f"int_range({d.start}, {d.stop - d.step}{step}{', log=true' if self.log else ''})"
@@ -141,7 +138,7 @@ class Choice:
             return f"float_range({d[0]}, {d[1]}{', log=true' if self.log else ''})"
         if kind == "bool":
             return "boolean()"
-        items = ", ".join(_fmt(x) for x in d)
+        items = ", ".join(fmt_value(x) for x in d)
         if kind == "permutation":
             return f"permutation([{items}])"
         extra = "" if self.k is None else f", k={self.k}"
@@ -183,13 +180,13 @@ def _show(v) -> str:
         return repr(v)
 
 
-def _same(a, b) -> bool:
+def same_value(a, b) -> bool:
     # 1 == True in Python; a choice between 1 and true must keep them apart.
     return a == b and type(a) is type(b) or (isinstance(a, (int, float)) and isinstance(b, (int, float))
                                            and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
 
 
-def _fmt(x) -> str:
+def fmt_value(x) -> str:
     if isinstance(x, bool):
         return "true" if x else "false"
     if isinstance(x, str):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
-from nasl.ir.choice import KINDS, Choice, _fmt, checked_value  # noqa: F401  (re-exported: the choice types)
+from nasl.ir.choice import Choice, checked_value, fmt_value  # noqa: F401  (re-exported: the choice types)
 from nasl.ir.errors import InternalError, NaslCycleError, NaslError, Span
 
 @dataclass(frozen=True, eq=False)
@@ -36,7 +36,7 @@ class Guard:
         return _hashable(v) in self.values
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "values": sorted((_fmt(v) for v in self.values))}
+        return {"path": self.path, "values": sorted((fmt_value(v) for v in self.values))}
 
 
 class _Inactive:

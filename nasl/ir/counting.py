@@ -24,7 +24,7 @@ class NotStructural(Exception):
 
 
 MAX_CONDITIONING = 10_000
-_EMPTY: dict = {}
+EMPTY_COUNT: dict = {}
 SKIP = "skip"            # memo key: constraints that counting leaves out (counted exactly elsewhere)
 # An enumeration projected to take longer than LIMIT_S (CPU seconds) is given up
 # after GRACE_S (nas_bench_101.nas, the slowest count we know of, takes about 30 s).
@@ -61,7 +61,7 @@ def _duration(s: float) -> str:
 
 def structural_size(spec: ChoiceSpec, memo: dict | None = None):
     """The exact size, or raises :class:`NotStructural`."""
-    return block_size(spec.root, {} if memo is None else memo, _EMPTY)
+    return block_size(spec.root, {} if memo is None else memo, EMPTY_COUNT)
 
 
 def block_size(block: Block, memo: dict, fixed: dict):
@@ -71,18 +71,18 @@ def block_size(block: Block, memo: dict, fixed: dict):
     two choices nests one guard inside another) is *conditioned on*: the
     block is counted once per value of such choices, with the value fixed.
     """
-    cond = [c for c in _conditioning(block, memo) if c.path not in fixed]
+    cond = [c for c in conditioning_choices(block, memo) if c.path not in fixed]
     if not cond:
-        return _block_product(block, memo, fixed)
+        return block_product(block, memo, fixed)
     total = 0
-    for assignment in _assignments(cond):
+    for assignment in assignments_of(cond):
         sub = dict(fixed)
         sub.update(assignment)
-        total += _block_product(block, memo, sub)
+        total += block_product(block, memo, sub)
     return total
 
 
-def _block_product(block, memo, fixed):
+def block_product(block, memo, fixed):
     here: dict[str, Choice] = {}
     gated: dict[str, list] = defaultdict(list)
     result = 1
@@ -116,7 +116,7 @@ def _block_product(block, memo, fixed):
     return result
 
 
-def group_size(g: Group, memo: dict, fixed: dict = _EMPTY):
+def group_size(g: Group, memo: dict, fixed: dict = EMPTY_COUNT):
     key = g.key
     if key is not None:
         key = (key, tuple(sorted(fixed.items(), key=repr))) if fixed else key
@@ -128,7 +128,7 @@ def group_size(g: Group, memo: dict, fixed: dict = _EMPTY):
     return n
 
 
-def choice_weights(c: Choice, groups, memo, fixed: dict = _EMPTY):
+def choice_weights(c: Choice, groups, memo, fixed: dict = EMPTY_COUNT):
     """``(values, total)`` where each value carries the number of completions under it."""
     if not c.finite:
         return None, math.inf
@@ -143,7 +143,7 @@ def choice_weights(c: Choice, groups, memo, fixed: dict = _EMPTY):
     return weighted, total
 
 
-def _conditioning(block: Block, memo: dict) -> list:
+def conditioning_choices(block: Block, memo: dict) -> list:
     """Choices of ``block`` that guards below its own groups refer to."""
     key = ("conditioning", id(block))
     hit = memo.get(key)
@@ -171,7 +171,7 @@ def _guard_paths(block, out, depth):
                 _guard_paths(item.block, out, depth + 1)
 
 
-def _assignments(choices):
+def assignments_of(choices):
     from itertools import product
     n = 1
     for c in choices:

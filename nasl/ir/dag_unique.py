@@ -27,7 +27,7 @@ from typing import NamedTuple
 __all__ = ["INPUT", "OUTPUT", "UniqueDag", "nasbench_hash", "canonical_form",
            "automorphisms", "count_unique_dags", "enumerate_unique_dags"]
 
-from nasl.ir.canonical import (INPUT, OUTPUT, _group, _key, _search, automorphisms,  # noqa: F401
+from nasl.ir.canonical import (INPUT, OUTPUT, automorphism_group, label_key, canonical_search, automorphisms,  # noqa: F401
                                canonical_form, nasbench_hash)
 
 
@@ -45,7 +45,7 @@ def _classes(domains):
     ids, seen = {}, set()
     disjoint = True
     for dom in domains:
-        ks = frozenset(_key(x) for x in dom)
+        ks = frozenset(label_key(x) for x in dom)
         if ks not in ids:
             ids[ks] = len(ids)
             disjoint &= not (ks & seen)
@@ -79,8 +79,8 @@ def _structures(n, candidate_edges, node_domains, max_edges, prune, edge_domains
         return False, iter(())
     vids, vexact = _classes(vdom[1:-1])
     eids, eexact = _classes(edom[e] for e in cand)
-    vcolour = [0] + [2 + vids[frozenset(map(_key, d))] for d in vdom[1:-1]] + [1]
-    ecolour = {e: eids[frozenset(map(_key, edom[e]))] for e in cand}
+    vcolour = [0] + [2 + vids[frozenset(map(label_key, d))] for d in vdom[1:-1]] + [1]
+    ecolour = {e: eids[frozenset(map(label_key, edom[e]))] for e in cand}
     if prune:
         # Keep only edges that can lie on some input->output path at all.
         fwd, bwd = 1, 1 << (n - 1)
@@ -163,13 +163,13 @@ def _structures(n, candidate_edges, node_domains, max_edges, prune, edge_domains
             if key in memo:
                 continue
             vcol = list(key[0])
-            order, enc, gens = _search(len(verts), vcol, edges)
+            order, enc, gens = canonical_search(len(verts), vcol, edges)
             # colours listed in canonical order, not in the (arbitrary) input order
             memo[key] = canon = (tuple(vcol[v] for v in order), enc)
             if canon in seen:
                 continue
             seen.add(canon)
-            yield (tuple(verts), vcol, edges, _group(len(verts), gens),
+            yield (tuple(verts), vcol, edges, automorphism_group(len(verts), gens),
                    [vdom[v] for v in verts],
                    [edom[verts[u], verts[w]] for u, w, _ in edges])
 

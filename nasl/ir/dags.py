@@ -39,13 +39,13 @@ class Slot:
         if self.path is None:
             return self.const_class, self.label
         v = values.get(self.path)
-        return self.classes.get(v, OP), _label(v)
+        return self.classes.get(v, OP), dag_node_label(v)
 
 
 _UNDECIDED = object()
 
 
-def _label(v) -> str:
+def dag_node_label(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)

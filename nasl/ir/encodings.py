@@ -37,7 +37,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable, Mapping, Sequence
 
-from nasl.ir.dags import IDENTITY, OP, DagInfo, _label
+from nasl.ir.dags import IDENTITY, OP, DagInfo, dag_node_label
 from nasl.ir.errors import NaslError
 from nasl.ir.oplib import REQUIRED, get_op
 
@@ -155,7 +155,7 @@ def cell_ops(space, index: int = 0) -> list[str]:
     out: list[str] = []
     for s in slots:
         labels = [s.label] if s.path is None and s.const_class == OP else \
-            [_label(v) for v in space.spec[s.path].domain if s.classes.get(v, OP) == OP] if s.path else []
+            [dag_node_label(v) for v in space.spec[s.path].domain if s.classes.get(v, OP) == OP] if s.path else []
         out += [lab for lab in labels if lab not in out]
     return out
 

@@ -83,7 +83,7 @@ class NaslError(Exception):
         head = f"{self.span}: {self.kind}: {self.message}" if self.span else f"{self.kind}: {self.message}"
         lines = [head]
         if self.span and self.source is not None:
-            lines.extend(_caret(self.source, self.span))
+            lines.extend(caret_lines(self.source, self.span))
         if self.hint:
             lines.append(f"  = hint: {self.hint}")
         return "\n".join(lines)
@@ -175,7 +175,7 @@ class InternalError(Exception):
     """A bug in nasl, not in the user's input."""
 
 
-def _caret(source: str, span: Span) -> list[str]:
+def caret_lines(source: str, span: Span) -> list[str]:
     src_lines = _lines_of(source)
     if not 1 <= span.line <= len(src_lines):
         return []

@@ -10,9 +10,10 @@ there when it has no rule of its own for the name.
 """
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, field
 from typing import Callable, Optional
+
+from nasl.registry import Registry, caller_module
 
 REQUIRED = object()
 VARIADIC = -1
@@ -69,12 +70,15 @@ class OpSig:
         return {p: bound.get(p, None if d is REQUIRED else d) for p, d in self.params}
 
 
-_REGISTRY: dict[str, OpSig] = {}
+# the op signatures; plug-ins of the entry-point group ``nasl.ops`` load before the first read.
+# The same definition again (a module imported twice, fresh function objects) is no clash.
+OPS = Registry("op", "nasl.ops", same=lambda old, new: old == new)
 
 
 def register_op(name: str, params: tuple | list | dict = (), *, inputs: int = 1, category: str = "layer",
                 doc: str = "", zero: bool = False, identity: bool = False, builder: Callable | None = None,
-                shape: Callable | None = None, cost: Callable | None = None, replace: bool = False) -> OpSig:
+                shape: Callable | None = None, cost: Callable | None = None, replace: bool = False,
+                example: tuple | None = None) -> OpSig:
     """Register an op signature, and optionally its PyTorch builder, shape rule and cost rule.
 
     ``params`` is a sequence of names (required) or ``(name, default)``
@@ -85,6 +89,11 @@ def register_op(name: str, params: tuple | list | dict = (), *, inputs: int = 1,
     building it; ``cost(params, in_shapes, out_shape)`` returns an
     ``OpCost`` or a ``{"params", "flops", "macs"}`` dict. Shapes exclude
     the batch dimension; ``params`` holds every parameter, defaults filled in.
+    ``example`` is ``(params given in a .nas file, input shapes)``: the case
+    ``tests/test_registries.py`` builds, shapes and costs, and that ``nasl
+    list ops`` shows.
+
+    This is the one way to add an op (docs/language.md, "Adding an op").
     """
     for what, fn in (("builder", builder), ("shape", shape), ("cost", cost)):
         if fn is not None and not callable(fn):
@@ -96,30 +105,36 @@ def register_op(name: str, params: tuple | list | dict = (), *, inputs: int = 1,
     else:
         plist = tuple(p if isinstance(p, tuple) else (p, REQUIRED) for p in params)
     sig = OpSig(name, plist, inputs, category, doc, zero, identity, builder, shape, cost)
-    old = _REGISTRY.get(name)
-    # the same definition again (a module imported twice) is fine; a different one is a clash
-    if old is not None and old != sig and not replace:
-        raise ValueError(f"op '{name}' is already registered differently; pass replace=True to override it")
-    _REGISTRY[name] = sig
+    if example is not None:
+        _check_example(name, example)
+    OPS.register(name, sig, replace=replace, origin=caller_module(),
+                 **({"example": example} if example is not None else {}))
     return sig
+
+
+def _check_example(name: str, example) -> None:
+    ok = (isinstance(example, tuple) and len(example) == 2 and isinstance(example[0], dict)
+          and isinstance(example[1], (list, tuple)) and all(isinstance(s, (list, tuple)) for s in example[1]))
+    if not ok:
+        raise TypeError(f"register_op({name!r}): example is (params dict, [input shape, ...]), got {example!r}")
 
 
 def is_library_op(name: str) -> bool:
     """Whether ``name`` is one of nasl's own ops (whose parameter conventions nasl checks)."""
-    return name in _LIBRARY and _REGISTRY.get(name) is _LIBRARY[name]
+    return name in _LIBRARY and OPS.find(name) is _LIBRARY[name]
 
 
 def get_op(name: str) -> OpSig | None:
-    return _REGISTRY.get(name)
+    return OPS.find(name)
 
 
 def list_ops(pattern: str = "*") -> list[str]:
     """Registered op names matching a glob pattern, sorted."""
-    return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
+    return OPS.names(pattern)
 
 
 def op_names() -> list[str]:
-    return list(_REGISTRY)
+    return OPS.keys()
 
 
 R = REQUIRED
@@ -212,3 +227,14 @@ _ARITY = {"add": VARIADIC, "sum": VARIADIC, "mean": VARIADIC, "concat": VARIADIC
 _LIBRARY: dict[str, OpSig] = {}
 for _name, _params, _kw in _STD:
     _LIBRARY[_name] = register_op(_name, _params, inputs=_ARITY.get(_name, 1), **_kw)
+del _name, _params, _kw
+
+
+def _attach_examples() -> None:
+    # the library's examples live beside their tests' data (nasl/ir/op_examples.py), one per op at least
+    from nasl.ir.op_examples import EXAMPLES
+    for name, cases in EXAMPLES.items():
+        OPS.annotate(name, example=cases[0], examples=cases)
+
+
+_attach_examples()

@@ -13,7 +13,7 @@ import math
 import random as _random
 
 from nasl.ir.choices import INACTIVE, Block, Choice, ChoiceSpec, Constraint, Group, Guard
-from nasl.ir.counting import (_EMPTY, NotStructural, _assignments, _block_product, _conditioning,
+from nasl.ir.counting import (EMPTY_COUNT, NotStructural, assignments_of, block_product, conditioning_choices,
                                choice_weights)
 from nasl.ir.errors import InternalError
 
@@ -32,7 +32,7 @@ class TreeSampler:
         self._plans: dict = {}
         self._free: dict = {}       # id(block) -> plan, for blocks drawn with nothing fixed
 
-    def plan(self, block: Block, fixed: dict = _EMPTY) -> list:
+    def plan(self, block: Block, fixed: dict = EMPTY_COUNT) -> list:
         key = (id(block), tuple(sorted(fixed.items(), key=repr))) if fixed else id(block)
         p = self._plans.get(key)
         if p is not None:
@@ -92,13 +92,13 @@ class TreeSampler:
     def draw(self, rng: _random.Random) -> tuple[dict, list]:
         values: dict = {}
         constraints: list = []
-        self._draw(self.spec.root, rng, values, constraints, _EMPTY)
+        self._draw(self.spec.root, rng, values, constraints, EMPTY_COUNT)
         return values, constraints
 
     def _draw(self, block, rng, values, constraints, fixed):
         steps = None if fixed else self._free.get(id(block))
         if steps is None:
-            cond = [c for c in _conditioning(block, self.memo) if c.path not in fixed]
+            cond = [c for c in conditioning_choices(block, self.memo) if c.path not in fixed]
             if cond:
                 fixed = self._condition(block, cond, rng, fixed)
                 for c in cond:
@@ -132,7 +132,7 @@ class TreeSampler:
             else:
                 constraints.append(x)
 
-    def _draw_moved(self, block, rng, values, loc, a, b, fixed=_EMPTY):
+    def _draw_moved(self, block, rng, values, loc, a, b, fixed=EMPTY_COUNT):
         """:meth:`_draw` on the block of another site with equal arguments, whose paths start with ``a``.
 
         A lazily built block with a template (see ``Group.origin``) is drawn
@@ -145,7 +145,7 @@ class TreeSampler:
         la = len(a)
         steps = None if fixed else self._free.get(id(block))
         if steps is None:
-            cond = [c for c in _conditioning(block, self.memo) if c.path not in fixed]
+            cond = [c for c in conditioning_choices(block, self.memo) if c.path not in fixed]
             if cond:
                 fixed = self._condition(block, cond, rng, fixed)
                 for c in cond:
@@ -181,27 +181,15 @@ class TreeSampler:
     def _condition(self, block, cond, rng, fixed) -> dict:
         """Draw the conditioning choices jointly, weighted by their completions."""
         options, cum, acc = [], [], 0
-        for a in _assignments(cond):
+        for a in assignments_of(cond):
             sub = dict(fixed)
             sub.update(a)
-            w = _block_product(block, self.memo, sub)
+            w = block_product(block, self.memo, sub)
             if w:
                 acc += w
                 options.append(sub)
                 cum.append(acc)
         return options[bisect.bisect_right(cum, rng.randrange(acc))]
-
-
-def conditional_draw(spec: ChoiceSpec, rng: _random.Random) -> dict:
-    """Exact uniform draw by conditional counting (for specs that are not trees)."""
-    from nasl.ir.counting import iter_valid
-    # Small non-tree spaces only: a reservoir over the valid assignments.
-    chosen, n = None, 0
-    for values in iter_valid(spec):
-        n += 1
-        if rng.randrange(n) == 0:
-            chosen = values
-    return chosen
 
 
 # sampling modes ---------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from nasl.searchers.walks import NoValidArchitecture, Odometer, has_constraints,
 ACQUISITIONS = ("its", "ucb", "mean")
 
 
-@register_searcher("bananas")
+@register_searcher("bananas", example={"num_initial": 4, "candidates": 20, "random_candidates": 4, "batch_size": 3,
+                                       "epochs": 20})
 class Bananas(Searcher):
     """BANANAS (White, Neiswanger & Savani, "BANANAS: Bayesian Optimization with
     Neural Architectures for Neural Architecture Search", AAAI 2021), in the

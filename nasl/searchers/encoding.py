@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from nasl.ir.choice import Choice, _same
+from nasl.ir.choice import Choice, same_value
 from nasl.ir.choices import ChoiceSpec
 
 
@@ -132,7 +132,7 @@ def _key(v):
 def _find(index, values, v, path) -> int:
     i = index.get(_key(v))
     if i is None and values is not None:
-        i = next((j for j, x in enumerate(values) if _same(v, x)), None)
+        i = next((j for j, x in enumerate(values) if same_value(v, x)), None)
     if i is None:
         raise ValueError(f"'{path}' = {v!r} is not in the domain of that choice")
     return i

@@ -9,7 +9,7 @@ from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import NoValidArchitecture, has_constraints, mutate, sample
 
 
-@register_searcher("regularized_evolution")
+@register_searcher("regularized_evolution", example={"population_size": 6, "sample_size": 3})
 class RegularizedEvolution(Searcher):
     """Regularized evolution (Real et al., "Regularized Evolution for Image
     Classifier Architecture Search", AAAI 2019).

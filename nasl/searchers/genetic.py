@@ -12,7 +12,7 @@ from nasl.searchers.walks import NoValidArchitecture, has_constraints, sample
 SELECTIONS = ("roulette", "rank")
 
 
-@register_searcher("genetic")
+@register_searcher("genetic", example={"population_size": 6})
 class GeneticAlgorithm(Searcher):
     """Genetic CNN (Xie & Yuille, "Genetic CNN", ICCV 2017), over any ChoiceSpec.
 

@@ -22,7 +22,7 @@ from nasl.searchers.base import Exhausted, Result, Searcher
 from nasl.searchers.registry import create, register_searcher
 
 
-@register_searcher("successive_halving")
+@register_searcher("successive_halving", example={"min_budget": 1, "max_budget": 9, "eta": 3})
 class SuccessiveHalving(Searcher):
     """Successive halving (Jamieson & Talwalkar, AISTATS 2016; the inner loop of
     Li et al., "Hyperband", JMLR 2018), wrapping any registered searcher.
@@ -188,7 +188,7 @@ class SuccessiveHalving(Searcher):
         self.jobs = [[Architecture.from_json(a), b, bid, i] for a, b, bid, i in state["jobs"]]
 
 
-@register_searcher("hyperband")
+@register_searcher("hyperband", example={"min_budget": 1, "max_budget": 9, "eta": 3})
 class Hyperband(SuccessiveHalving):
     """Hyperband (Li, Jamieson, DeSalvo, Rostamizadeh & Talwalkar, JMLR 2018).
 

@@ -26,7 +26,7 @@ _LOADING: contextvars.ContextVar = contextvars.ContextVar("nasl_journal_loading"
 _IDS = itertools.count()
 
 
-def _same(x):
+def same_value(x):
     return x
 
 
@@ -41,8 +41,8 @@ def _arch_unpair(e):
 # (encode, decode) of one entry, between the Python value and its JSON; named functions, so that they pickle
 ARCH = (Architecture.to_json, Architecture.from_json)
 ARCH_SCORE = (_arch_pair, _arch_unpair)          # (Architecture, JSON value)
-PAIR = (_same, tuple)                            # a tuple of JSON values
-PLAIN = (_same, _same)                           # JSON values
+PAIR = (same_value, tuple)                            # a tuple of JSON values
+PLAIN = (same_value, same_value)                           # JSON values
 
 
 def _node(item):

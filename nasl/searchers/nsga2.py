@@ -38,7 +38,7 @@ def uniform_crossover(spec: ChoiceSpec, a, b, rng, check: bool = True) -> Archit
     return a if isinstance(a, Architecture) else Architecture(a)
 
 
-@register_searcher("nsga2")
+@register_searcher("nsga2", example={"population_size": 6})
 class NSGA2(Searcher):
     """NSGA-II (Deb, Pratap, Agarwal & Meyarivan, "A fast and elitist multiobjective
     genetic algorithm: NSGA-II", IEEE TEC 2002), asynchronous.

@@ -59,7 +59,7 @@ def _optuna():
     return _require("optuna", "the 'optuna' searcher", "pip install 'nasl[optuna]' (or pip install optuna)")
 
 
-@register_searcher("optuna")
+@register_searcher("optuna", example={"sampler_options": {"n_startup_trials": 5}})
 class OptunaSearcher(Searcher):
     """Drive an Optuna sampler (Akiba et al., "Optuna: A Next-generation Hyperparameter
     Optimization Framework", KDD 2019) through its ask/tell interface.
@@ -275,13 +275,13 @@ def _random_keys(c: Choice):
 
 
 def _index(values, v) -> int:
-    from nasl.ir.choice import _same
+    from nasl.ir.choice import same_value
     for i, x in enumerate(values):
-        if _same(v, x) or (isinstance(v, (list, tuple)) and tuple(v) == tuple(x)):
+        if same_value(v, x) or (isinstance(v, (list, tuple)) and tuple(v) == tuple(x)):
             return i
     raise ValueError(f"{v!r} is not one of the values of that choice")
 
 
 def _distinct(values) -> bool:
-    from nasl.ir.choice import _same
-    return not any(_same(a, b) for i, a in enumerate(values) for b in values[i + 1:])
+    from nasl.ir.choice import same_value
+    return not any(same_value(a, b) for i, a in enumerate(values) for b in values[i + 1:])

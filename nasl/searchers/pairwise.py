@@ -9,7 +9,7 @@ from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, mutate, sample
 
 
-@register_searcher("pairwise_tournament")
+@register_searcher("pairwise_tournament", example={"population_size": 6})
 class PairwiseTournament(ScoredPopulation):
     """Pairwise tournaments with killing (Real et al., "Large-Scale Evolution of Image
     Classifiers", ICML 2017).

@@ -12,7 +12,7 @@ from nasl.searchers.walks import MAX_TRIES, NoValidArchitecture, has_constraints
 START = "^"
 
 
-@register_searcher("q_learning")
+@register_searcher("q_learning", example={"replay": 5, "epsilon_asks": 10})
 class QLearning(Searcher):
     """MetaQNN (Baker et al., "Designing Neural Network Architectures using
     Reinforcement Learning", ICLR 2017), with the ChoiceSpec as the MDP.

@@ -1,4 +1,7 @@
-"""Searchers by name, like timm's ``register_model`` / ``list_models``.
+"""Searchers by name, like timm's ``register_model`` / ``list_models``, on :class:`nasl.registry.Registry`.
+
+A plug-in distribution adds searchers through the entry-point group
+``nasl.searchers`` (its module uses ``@register_searcher``).
 
 Examples
 --------
@@ -10,40 +13,40 @@ True
 """
 from __future__ import annotations
 
-import difflib
-import fnmatch
-
+from nasl.registry import Registry
 from nasl.searchers.base import Searcher
 
-_REGISTRY: dict[str, type] = {}
+
+def _check(name, cls):
+    if not (isinstance(cls, type) and issubclass(cls, Searcher)):
+        raise TypeError(f"@register_searcher('{name}') decorates a Searcher subclass, not {cls!r}")
 
 
-def register_searcher(name: str):
-    """Class decorator: make a :class:`Searcher` subclass available as ``create(name, ...)``."""
+SEARCHERS = Registry("searcher", "nasl.searchers", check=_check)
+
+
+def register_searcher(name: str, **meta):
+    """Class decorator: make a :class:`Searcher` subclass available as ``create(name, ...)``.
+
+    ``meta`` is kept on the registry entry (``example={option: value}``: the
+    options the contract test, ``tests/test_registries.py``, creates it with).
+    """
     def deco(cls):
-        if not (isinstance(cls, type) and issubclass(cls, Searcher)):
-            raise TypeError(f"@register_searcher('{name}') decorates a Searcher subclass, not {cls!r}")
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ValueError(f"a searcher named '{name}' is already registered ({_REGISTRY[name].__qualname__})")
+        SEARCHERS.register(name, cls, **meta)
         cls.name = name
-        _REGISTRY[name] = cls
         return cls
     return deco
 
 
 def list_searchers(pattern: str = "*") -> list[str]:
     """The registered names that match the glob ``pattern``, sorted."""
-    return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
+    return SEARCHERS.names(pattern)
 
 
 def get_searcher(name: str) -> type:
-    """The class registered as ``name``; KeyError with a suggestion otherwise."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, _REGISTRY, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(list_searchers())}"
-        raise KeyError(f"no searcher named '{name}'{hint}") from None
+    """The class registered as ``name``; :class:`~nasl.registry.UnknownName` (a KeyError) with a suggestion
+    otherwise."""
+    return SEARCHERS.get(name)
 
 
 def create(name: str, spec, seed: int | None = None, **options) -> Searcher:
@@ -52,8 +55,9 @@ def create(name: str, spec, seed: int | None = None, **options) -> Searcher:
     ``options`` go to the searcher's constructor (e.g. ``population_size``);
     an option it does not take is a ValueError that lists the ones it does.
     """
+    import difflib
     cls = get_searcher(name)
-    accepted = _options_of(cls)
+    accepted = options_of(cls)
     unknown = [k for k in options if k not in accepted]
     if unknown:
         close = difflib.get_close_matches(unknown[0], accepted, n=1)
@@ -62,7 +66,7 @@ def create(name: str, spec, seed: int | None = None, **options) -> Searcher:
     return cls(spec, seed=seed, **options)
 
 
-def _options_of(cls) -> set:
+def options_of(cls) -> set:
     """Keyword options of a searcher's constructor and of its bases."""
     import inspect
     out = set()

@@ -11,7 +11,7 @@ from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import MAX_TRIES, NoValidArchitecture, has_constraints, satisfies
 
 
-@register_searcher("reinforce")
+@register_searcher("reinforce", example={"hidden_size": 8, "batch_size": 4})
 class Reinforce(Searcher):
     """Policy-gradient search (Zoph & Le, "Neural Architecture Search with
     Reinforcement Learning", ICLR 2017).

@@ -13,7 +13,7 @@ from nasl.searchers.walks import has_constraints, mutate, sample, satisfies
 INITS = ("random", "trivial")
 
 
-@register_searcher("tournament_evolution")
+@register_searcher("tournament_evolution", example={"population_size": 6})
 class TournamentEvolution(ScoredPopulation):
     """Evolution with tournament selection and no removal (Liu et al., "Hierarchical
     Representations for Efficient Architecture Search", ICLR 2018).

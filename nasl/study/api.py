@@ -297,10 +297,10 @@ def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, search
 
 def _default_top_budget(config, ev) -> None:
     """A multi-fidelity searcher's ``max_budget`` defaults to the evaluator's epochs (recorded, for resume)."""
-    from nasl.searchers.registry import _options_of, get_searcher
+    from nasl.searchers.registry import options_of, get_searcher
     options = config["searcher_options"]
     epochs = getattr(ev, "epochs", None)
-    if "max_budget" in options or epochs is None or "max_budget" not in _options_of(get_searcher(config["searcher"])):
+    if "max_budget" in options or epochs is None or "max_budget" not in options_of(get_searcher(config["searcher"])):
         return
     options["max_budget"] = epochs
     min_budget = options.get("min_budget", 1)
@@ -351,15 +351,15 @@ def _message(e: Exception) -> str:
 
 def _check_searcher(name: str, options) -> None:
     """An unknown searcher or option is refused before the study file is written."""
-    from nasl.searchers.registry import _options_of, get_searcher
+    from nasl.searchers.registry import options_of, get_searcher
     try:
         cls = get_searcher(name)
     except KeyError as e:
         raise NaslError(_message(e)) from None
-    unknown = sorted(set(options) - _options_of(cls))
+    unknown = sorted(set(options) - options_of(cls))
     if unknown:
         raise NaslError(f"searcher '{name}' has no option '{unknown[0]}'; its options: "
-                        f"{', '.join(sorted(_options_of(cls)))}")
+                        f"{', '.join(sorted(options_of(cls)))}")
 
 
 def _space_check(config):

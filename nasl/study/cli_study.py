@@ -5,6 +5,7 @@ import os
 import sys
 
 from nasl.ir.errors import NaslError
+from nasl.registry import LazyHelp
 
 DEFAULT_STUDY = "nasl-study.db"
 
@@ -13,6 +14,21 @@ def bundled_space() -> str:
     """The default space of ``nasl search``: ``nasl/spaces/digits.nas``."""
     from nasl.study.digits import default_space_path
     return default_space_path()
+
+
+def _evaluator_help() -> str:
+    from nasl.study.evaluators import spec_forms
+    return f"{spec_forms()} (default digits; nasl list evaluators)".replace("%", "%%")
+
+
+def _executor_help() -> str:
+    from nasl.study.runners import executor_names
+    return f"where trials run: {', '.join(executor_names())} (default inline, or the study's on --resume)"
+
+
+def _model_export_help() -> str:
+    from nasl.exporters import exporters
+    return f"the format: {', '.join(exporters('model'))} (default pt)"
 
 
 def add_commands(sub, common, parse_define) -> None:
@@ -24,9 +40,7 @@ def add_commands(sub, common, parse_define) -> None:
     s.add_argument("-O", "--searcher-option", dest="searcher_options", action="append", type=parse_define,
                    default=[], metavar="NAME=VALUE", help="a searcher option, e.g. -O population_size=10")
     s.add_argument("--budget", type=int, help="trials to run, complete + failed (default 10)")
-    s.add_argument("--evaluator", metavar="SPEC",
-                   help="digits (default), nb201[:cifar10|cifar100|imagenet16], table:PATH[:COLUMN], "
-                        "cost[:params,flops], python:MODULE:FUNC")
+    s.add_argument("--evaluator", metavar="SPEC", help=LazyHelp(_evaluator_help))
     s.add_argument("--objective", action="append", metavar="NAME[:max|min]",
                    help="an objective (repeatable; default: all the evaluator's), e.g. --objective val_accuracy "
                         "--objective params:min; a direction makes any reported metric an objective")
@@ -39,8 +53,7 @@ def add_commands(sub, common, parse_define) -> None:
     s.add_argument("--data", metavar="FILE.npz|MODULE:FUNC",
                    help="train on one's own data: a .npz file (x_train, y_train[, x_val, y_val, x_test, y_test]) "
                         "or a function returning tensors or Datasets (see docs/study.md)")
-    s.add_argument("--executor", choices=["inline", "process", "ray"],
-                   help="where trials run (default inline, or the study's on --resume)")
+    s.add_argument("--executor", metavar="NAME", help=LazyHelp(_executor_help))
     s.add_argument("--workers", type=int, help="trials in flight (default 1, or the study's on --resume)")
     s.add_argument("--study", default=DEFAULT_STUDY, metavar="PATH", help=f"the study file (default {DEFAULT_STUDY})")
     s.add_argument("--resume", action="store_true", help="continue the study in --study")
@@ -103,7 +116,7 @@ def add_commands(sub, common, parse_define) -> None:
     which = ex.add_mutually_exclusive_group(required=True)
     which.add_argument("--best", action="store_true", help="the best trial")
     which.add_argument("--trial", type=int, metavar="N", help="trial number N")
-    ex.add_argument("--to", choices=["pt", "python", "onnx"], default="pt")
+    ex.add_argument("--to", default="pt", metavar="FORMAT", help=LazyHelp(_model_export_help))
     ex.add_argument("-o", "--output", required=True, metavar="OUT")
     # own dest: a sub-subcommand's default must not replace `nasl study --ops M` given before it
     ex.add_argument("--ops", dest="export_ops", action="append", default=[], metavar="MODULE",

@@ -21,27 +21,21 @@ _DATA_REF = "data"
 
 
 def _class_of(spec: str):
-    kind = spec.strip().partition(":")[0]
-    if kind == "digits":
-        from nasl.study.training import TrainEvaluator
-        return TrainEvaluator
-    if kind in ("nb201", "table"):
-        from nasl.study.table import TableEvaluator
-        return TableEvaluator
-    if kind == "cost":
-        from nasl.study.cost import CostEvaluator
-        return CostEvaluator
-    if kind == "supernet":
-        from nasl.study.supernet_eval import SupernetStudyEvaluator
-        return SupernetStudyEvaluator
-    from nasl.study.evaluators import FunctionEvaluator
-    return FunctionEvaluator
+    # the registry entry of the spec's kind names the class whose constructor takes the options
+    from nasl.study.evaluators import EVALUATORS, options_class
+    if spec.strip().partition(":")[0] not in EVALUATORS:
+        from nasl.study.evaluators import FunctionEvaluator
+        return FunctionEvaluator
+    return options_class(spec)
 
 
 def option_names(spec: str) -> list[str]:
     """The options the evaluator of ``spec`` takes (its constructor's keywords)."""
     skip = {"self", "path", "column", "metrics", "module", "func"}
-    return [p for p in inspect.signature(_class_of(spec).__init__).parameters if p not in skip]
+    target = _class_of(spec)
+    fn = target.__init__ if isinstance(target, type) else target
+    return [p for p, v in inspect.signature(fn).parameters.items()
+            if p not in skip and p != "rest" and v.kind not in (v.VAR_KEYWORD, v.VAR_POSITIONAL)]
 
 
 def _check_options(spec: str, options: dict) -> dict:
@@ -89,7 +83,7 @@ def build(spec: str, options=None, cost=None):
 
 def parse_cost(cost) -> list[str]:
     """``"params,flops"`` or a list of metrics: the checked list (empty for None)."""
-    from nasl.study.cost import METRICS
+    from nasl.study.cost_evaluator import METRICS
     if cost is None:
         return []
     items = [c.strip() for c in cost.split(",")] if isinstance(cost, str) else list(cost)
@@ -107,14 +101,14 @@ class WithCost:
     """
 
     def __init__(self, inner, cost):
-        from nasl.study.cost import Constrained
+        from nasl.study.cost_evaluator import Constrained
         self.inner, self.cost = inner, list(cost)
         self._constrained = Constrained(inner, objectives=self.cost, input_shape=getattr(inner, "input_shape", None))
         self.directions = dict(self._constrained.directions)
         self.spec = getattr(inner, "spec", None)
 
     def __call__(self, request):
-        from nasl.study.cost import measure
+        from nasl.study.cost_evaluator import measure
         cost_request = with_classes(request, getattr(self.inner, "num_classes", None))
         values = measure(cost_request, self.cost, self._constrained.input_shape)
         out = dict(self.inner(request))

@@ -11,7 +11,7 @@ The spec strings are shared by :func:`nasl.search` and ``nasl search
 - ``table:PATH[:COLUMN]``: look results up in a benchmark CSV
   (:class:`nasl.study.table.TableEvaluator`, NAS-Bench-201 format);
 - ``cost[:METRIC,...]``: params, FLOPs, MACs or latency, minimised
-  (:class:`nasl.study.cost.CostEvaluator`);
+  (:class:`nasl.study.cost_evaluator.CostEvaluator`);
 - ``python:MODULE:FUNC``: a function or evaluator object from a module (a
   dotted name, or a ``.py`` path);
 - ``supernet:PATH``: inherited weights of a trained supernet checkpoint
@@ -20,18 +20,55 @@ The spec strings are shared by :func:`nasl.search` and ``nasl search
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
 import os
-import sys
 import time
 
 from nasl.ir.errors import NaslError
 from nasl.study import inline_timeout
 
-SPEC_FORMS = ("digits, table:PATH[:COLUMN], nb201[:cifar10|cifar100|imagenet16], cost[:params,flops,...], "
-              "supernet:PATH or python:MODULE:FUNC")
+from nasl.registry import Registry
+
+# spec kind (the part before the first ':') -> factory(rest, **options) -> evaluator; a plug-in adds
+# one through the entry-point group ``nasl.evaluators`` (its module calls register_evaluator)
+EVALUATORS = Registry("evaluator", "nasl.evaluators")
+
+
+def register_evaluator(name: str, make=None, *, form: str | None = None, options=None, doc: str = "",
+                       example: str | None = None, replace: bool = False):
+    """Make ``make(rest, **options) -> evaluator`` the evaluator of specs ``name[:rest]``.
+
+    ``form`` is how the spec is written in help text (default ``name``);
+    ``options`` is the class (or ``"module:Class"``) whose constructor's
+    keywords are the evaluator's options (``-E NAME=VALUE``; default: those
+    of ``make``); ``example`` is a spec the contract test
+    (``tests/test_registries.py``) evaluates one architecture with. Without
+    ``make`` this is a decorator. A bad ``rest`` is a :class:`NaslError`.
+    """
+    if make is None:
+        return lambda fn: register_evaluator(name, fn, form=form, options=options, doc=doc, example=example,
+                                             replace=replace)
+    if not callable(make):
+        raise TypeError(f"register_evaluator({name!r}): make must be callable, got {type(make).__name__}")
+    EVALUATORS.register(name, make, replace=replace, form=form or name, options=options or make, doc=doc,
+                        example=example)
+    return make
+
+
+def spec_forms() -> str:
+    """The spec forms of every registered evaluator, for help text and errors."""
+    forms = [EVALUATORS.entry(n).meta["form"] for n in EVALUATORS.keys()]
+    return ", ".join(forms[:-1]) + " or " + forms[-1] if len(forms) > 1 else "".join(forms)
+
+
+def options_class(spec: str):
+    """The class (or function) whose constructor's keywords are the options of the evaluator of ``spec``."""
+    target = EVALUATORS.entry(spec.strip().partition(":")[0]).meta["options"]
+    if isinstance(target, str):
+        from importlib import import_module
+        module, _, attr = target.partition(":")
+        target = getattr(import_module(module), attr)
+    return target
 
 
 class TrialFailed(Exception):
@@ -45,46 +82,89 @@ def parse_evaluator(spec: str, **options):
     ``format`` for tables).
     """
     if not isinstance(spec, str) or not spec.strip():
-        raise NaslError(f"an evaluator spec is a non-empty string: {SPEC_FORMS}")
+        raise NaslError(f"an evaluator spec is a non-empty string: {spec_forms()}")
     kind, _, rest = spec.strip().partition(":")
-    if kind == "digits" and not rest:
-        try:
-            from nasl.study.training import TrainEvaluator
-        except ImportError as e:
-            raise NaslError(f"the 'digits' evaluator needs torch and scikit-learn ({e})") from None
-        ev = TrainEvaluator(**options)
-    elif kind == "nb201":
-        from nasl.data import NB201_COLUMNS, NB201_TABLE
-        from nasl.study.table import TableEvaluator
-        dataset = rest.strip().lower() or "cifar10"
-        if dataset not in NB201_COLUMNS:
-            raise NaslError(f"unknown NAS-Bench-201 dataset '{rest}' in '{spec}'; "
-                            f"expected one of {', '.join(NB201_COLUMNS)}")
-        ev = TableEvaluator(NB201_TABLE, NB201_COLUMNS[dataset], **options)
-    elif kind == "table" and rest:
-        from nasl.study.table import TableEvaluator
-        path, column = _split_path_column(rest)
-        ev = TableEvaluator(path, column, **options)
-    elif kind == "cost":
-        from nasl.study.cost import CostEvaluator
-        metrics = [m.strip() for m in rest.split(",") if m.strip()] or ["params"]
-        ev = CostEvaluator(metrics, **options)
-    elif kind == "supernet" and rest:
-        try:
-            from nasl.study.supernet_eval import SupernetStudyEvaluator
-        except ImportError as e:
-            raise NaslError(f"the 'supernet' evaluator needs torch and scikit-learn ({e})") from None
-        ev = SupernetStudyEvaluator(rest, **options)
-    elif kind == "python" and rest.count(":") >= 1:
-        module, _, func = rest.rpartition(":")
-        ev = FunctionEvaluator(module, func, **options)
-    else:
-        raise NaslError(f"unknown evaluator '{spec}'; expected {SPEC_FORMS}")
+    make = EVALUATORS.find(kind)
+    if make is None:
+        raise _bad(spec)
+    ev = make(rest, **options)
     try:
         ev.spec = spec
     except AttributeError:
         pass
     return ev
+
+
+def _bad(spec: str) -> NaslError:
+    from nasl.ir.errors import did_you_mean
+    kind = spec.strip().partition(":")[0]
+    return NaslError(f"unknown evaluator '{spec}'; expected {spec_forms()}",
+                     hint=None if kind in EVALUATORS else did_you_mean(kind, EVALUATORS.names()))
+
+
+# the built-in evaluators, in the order help text lists them ------------------------------------
+
+@register_evaluator("digits", options="nasl.study.training:TrainEvaluator", example="digits",
+                    doc="train the compiled model on scikit-learn's digits")
+def _digits(rest, **options):
+    if rest:
+        raise _bad("digits:" + rest)
+    try:
+        from nasl.study.training import TrainEvaluator
+    except ImportError as e:
+        raise NaslError(f"the 'digits' evaluator needs torch and scikit-learn ({e})") from None
+    return TrainEvaluator(**options)
+
+
+@register_evaluator("table", form="table:PATH[:COLUMN]", options="nasl.study.table:TableEvaluator",
+                    doc="look results up in a benchmark CSV (NAS-Bench-201 format by default)")
+def _table(rest, **options):
+    if not rest:
+        raise _bad("table")
+    from nasl.study.table import TableEvaluator
+    path, column = _split_path_column(rest)
+    return TableEvaluator(path, column, **options)
+
+
+@register_evaluator("nb201", form="nb201[:cifar10|cifar100|imagenet16]", options="nasl.study.table:TableEvaluator",
+                    example="nb201:cifar10", doc="NAS-Bench-201's 200-epoch test accuracy, from the bundled table")
+def _nb201(rest, **options):
+    from nasl.data import NB201_COLUMNS, NB201_TABLE
+    from nasl.study.table import TableEvaluator
+    dataset = rest.strip().lower() or "cifar10"
+    if dataset not in NB201_COLUMNS:
+        raise NaslError(f"unknown NAS-Bench-201 dataset '{rest}' in 'nb201:{rest}'; "
+                        f"expected one of {', '.join(NB201_COLUMNS)}")
+    return TableEvaluator(NB201_TABLE, NB201_COLUMNS[dataset], **options)
+
+
+@register_evaluator("cost", form="cost[:params,flops,...]", options="nasl.study.cost_evaluator:CostEvaluator",
+                    example="cost:params,flops", doc="params, FLOPs, MACs or latency, minimised")
+def _cost(rest, **options):
+    from nasl.study.cost_evaluator import CostEvaluator
+    metrics = [m.strip() for m in rest.split(",") if m.strip()] or ["params"]
+    return CostEvaluator(metrics, **options)
+
+
+@register_evaluator("supernet", form="supernet:PATH", options="nasl.study.supernet_eval:SupernetStudyEvaluator",
+                    doc="inherited weights of a trained supernet (sn.save or a one-shot run), BatchNorm recalibrated")
+def _supernet(rest, **options):
+    if not rest:
+        raise _bad("supernet")
+    try:
+        from nasl.study.supernet_eval import SupernetStudyEvaluator
+    except ImportError as e:
+        raise NaslError(f"the 'supernet' evaluator needs torch and scikit-learn ({e})") from None
+    return SupernetStudyEvaluator(rest, **options)
+
+
+@register_evaluator("python", form="python:MODULE:FUNC", options="nasl.study.evaluators:FunctionEvaluator",
+                    doc="a function or evaluator object from a module (a dotted name, or a .py path)")
+def _python(rest, **options):
+    if rest.count(":") < 1:
+        raise _bad("python:" + rest)
+    module, _, func = rest.rpartition(":")
+    return FunctionEvaluator(module, func, **options)
 
 
 def _split_path_column(rest: str) -> tuple[str, str | None]:
@@ -98,26 +178,9 @@ def _split_path_column(rest: str) -> tuple[str, str | None]:
 
 
 def load_object(module: str, name: str):
-    """``module.name``, where module is a dotted name or a path to a .py file."""
-    try:
-        if module.endswith(".py") or os.sep in module:
-            mod_name = os.path.splitext(os.path.basename(module))[0]
-            mod = sys.modules.get(mod_name)
-            if mod is None or os.path.abspath(getattr(mod, "__file__", "") or "") != os.path.abspath(module):
-                spec = importlib.util.spec_from_file_location(mod_name, module)
-                if spec is None or spec.loader is None:
-                    raise ImportError(f"no Python file at '{module}'")
-                mod = importlib.util.module_from_spec(spec)
-                sys.modules[mod_name] = mod
-                spec.loader.exec_module(mod)
-        else:
-            mod = importlib.import_module(module)
-    except (ImportError, OSError, SyntaxError) as e:
-        raise NaslError(f"cannot import evaluator module '{module}': {e}") from None
-    try:
-        return getattr(mod, name)
-    except AttributeError:
-        raise NaslError(f"module '{module}' has no evaluator '{name}'") from None
+    """``module.name``, where module is a dotted name or a path to a .py file (:mod:`nasl.loader`)."""
+    from nasl.loader import load_object as load
+    return load(module, name, "evaluator")
 
 
 class FunctionEvaluator:

@@ -12,9 +12,6 @@ import sys
 
 from nasl.ir.errors import NaslError
 
-FORMATS = ("pt", "python", "onnx")
-
-
 def weights_of(study, trial) -> str | None:
     """The trial's saved ``state_dict`` file, or None."""
     if study.artifact_dir is None:
@@ -24,14 +21,15 @@ def weights_of(study, trial) -> str | None:
 
 
 def export_trial(study, trial, path, to: str = "pt", ops=None, trust: bool | None = None) -> str:
-    """Write ``trial``'s model to ``path`` as ``to`` (pt, python or onnx); returns the path.
+    """Write ``trial``'s model to ``path`` as ``to`` (an exporter of :mod:`nasl.exporters`: pt, python,
+    onnx ...); returns the path.
 
     The op modules the study records are imported only when ``ops`` (or the
     study's own ``ops``) names them, or with ``trust=True``
     (:mod:`nasl.study.trust`).
     """
-    if to not in FORMATS:
-        raise NaslError(f"export format is one of {', '.join(FORMATS)}, not {to!r}")
+    from nasl.exporters import get_exporter
+    get_exporter(to, "model")                           # an unknown format is refused before any work
     if trial.state != "complete":
         raise NaslError(f"trial {trial.number} is {trial.state}; only complete trials export")
     path = os.fspath(path)

@@ -24,7 +24,6 @@ from nasl.study.training import save_atomic
 
 FORMAT = "nasl-model"
 VERSION = 1
-FORMATS = ("pt", "python", "onnx")
 
 
 def _space_request(space_source, space_file, params, arch, ops_modules) -> TrialRequest:
@@ -119,25 +118,34 @@ def export_model(out_path, *args, space_source: str | None = None, space_file: s
         raise TypeError("give the weights once: weights= or weights_path_or_state_dict=")
     weights = weights if weights is not None else weights_path_or_state_dict
     path = _out_path(out_path)
-    if to is None:
-        to = {".py": "python", ".onnx": "onnx"}.get(os.path.splitext(path)[1].lower(), "pt")
-    if to not in FORMATS:
-        raise NaslError(f"export format is one of {', '.join(FORMATS)}, not {to!r}")
-    if to == "python" and not os.path.splitext(path)[1]:
-        path = _out_path(path + ".py")          # `-o best` writes best.py and best.pt, as documented
+    from nasl.exporters import EXPORTERS, get_exporter
+    if to is None:       # by the suffix: a registered exporter's (.py python, .onnx onnx), anything else pt
+        suffix = os.path.splitext(path)[1].lower()
+        to = next((n for n in EXPORTERS.keys() if suffix and EXPORTERS.get(n).suffix == suffix
+                   and EXPORTERS.get(n).model is not None), "pt")
+    exporter = get_exporter(to, "model")
+    if exporter.add_suffix and not os.path.splitext(path)[1]:
+        path = _out_path(path + exporter.suffix)     # `-o best` writes best.py and best.pt, as documented
     state = _state_dict(weights)
     model = _build(request, input_shape, state)
+    return exporter.call("model", request, model, path, input_shape=input_shape, metrics=metrics,
+                         trained=state is not None)
+
+
+def export_pt(request, model, path, *, input_shape=None, metrics=None, trained=False, to="pt") -> str:
+    """The ``pt`` bundle: the space, its parameters and op modules, the architecture and the weights."""
     shape = tuple(next(iter(model.input_shapes.values()))) if len(model.input_shapes) == 1 else \
         {k: tuple(v) for k, v in model.input_shapes.items()}
-    if to == "pt":
-        bundle = {"format": FORMAT, "version": VERSION, "space_source": request.space_source,
-                  "space_file": request.space_file, "params": [list(p) for p in request.params],
-                  "ops_modules": list(request.ops_modules), "arch": dict(request.arch),
-                  "input_shape": shape, "state_dict": model.state_dict(), "trained": state is not None,
-                  "metrics": {k: v for k, v in dict(metrics or {}).items() if k != "curve"}}
-        return save_atomic(bundle, path)
-    if to == "python":
-        return _export_python(request, model, input_shape, path)
+    bundle = {"format": FORMAT, "version": VERSION, "space_source": request.space_source,
+              "space_file": request.space_file, "params": [list(p) for p in request.params],
+              "ops_modules": list(request.ops_modules), "arch": dict(request.arch),
+              "input_shape": shape, "state_dict": model.state_dict(), "trained": trained,
+              "metrics": {k: v for k, v in dict(metrics or {}).items() if k != "curve"}}
+    return save_atomic(bundle, path)
+
+
+def export_onnx_model(request, model, path, *, input_shape=None, metrics=None, trained=False, to="onnx") -> str:
+    """The model as an ONNX graph, written through a temporary file beside ``path``."""
     from nasl.compiler.export_onnx import export_module
 
     tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.{os.getpid()}.tmp")
@@ -156,7 +164,9 @@ def python_weights_path(py_path) -> str:
     return os.path.splitext(os.fspath(py_path))[0] + ".pt"
 
 
-def _export_python(request, model, input_shape, path: str) -> str:
+def export_python_model(request, model, path, *, input_shape=None, metrics=None, trained=False,
+                        to="python") -> str:
+    """Standalone source in ``path`` and the model's ``state_dict`` beside it (``OUT.pt``)."""
     from nasl.compiler.export_python import to_python
 
     weights = python_weights_path(path)
@@ -208,4 +218,5 @@ def load_model(path, ops=None, trust: bool = False) -> torch.nn.Module:
     return model
 
 
-__all__ = ["export_model", "load_model", "python_weights_path", "FORMATS"]
+__all__ = ["export_model", "load_model", "python_weights_path", "export_pt", "export_python_model",
+           "export_onnx_model"]

@@ -47,7 +47,7 @@ class TrialRequest:
         space = _SPACES.get(key)
         if space is None:
             if self.ops_modules:
-                from nasl.cli import import_ops
+                from nasl.loader import import_ops
                 import_ops(list(self.ops_modules))
             import nasl
             space = nasl.loads(self.space_source, self.space_file, **dict(self.params))

@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import time
 
 from nasl.ir.errors import NaslError
+from nasl.registry import Registry
 from nasl.study import inline_timeout
 from nasl.study.evaluators import failure_text, run_trial
 
@@ -155,35 +156,83 @@ class ExecutorRunner(Runner):
         self.futures.clear()
 
 
+# executor name -> make(evaluator, objectives, *, timeout, workers, **options) -> Runner; the meta
+# ``check(evaluator)`` refuses, before a study file is created, an evaluator it cannot carry. A
+# plug-in adds one through the entry-point group ``nasl.executors``.
+EXECUTORS = Registry("executor", "nasl.executors")
+
+
+def register_executor(name: str, make=None, *, check=None, doc: str = "", replace: bool = False):
+    """Make ``make(evaluator, objectives, *, timeout, workers, **options) -> Runner`` the executor
+    ``name`` (``nasl.search(executor=name)``, ``nasl search --executor name``). ``options`` are
+    ``ray_address`` and ``resources`` (Ray's), which other executors ignore. Without ``make``: a decorator."""
+    if make is None:
+        return lambda fn: register_executor(name, fn, check=check, doc=doc, replace=replace)
+    EXECUTORS.register(name, make, replace=replace, check=check, doc=doc)
+    return make
+
+
+def executor_names() -> list[str]:
+    """The executors in registration order (inline, process, ray, then plug-ins)."""
+    return EXECUTORS.keys()
+
+
+def _pickles(evaluator) -> None:
+    import pickle
+    try:
+        pickle.dumps(evaluator)
+    except Exception as e:  # noqa: BLE001 - pickle raises many kinds
+        raise NaslError(f"executor='process' needs a picklable evaluator (define it at module level): "
+                        f"{type(e).__name__}: {e}") from None
+
+
+def _has_ray(evaluator) -> None:
+    import importlib.util
+    if importlib.util.find_spec("ray") is None:
+        raise NaslError("executor='ray' needs Ray: pip install 'nasl[ray]'")
+
+
+@register_executor("inline", doc="in this process, one trial at a time (or interleaved with workers)")
+def _inline(evaluator, objectives, *, timeout=None, workers=1, **options):
+    return InlineRunner(evaluator, objectives, timeout, workers=workers)
+
+
+@register_executor("process", check=_pickles, doc="a pool of worker processes")
+def _process(evaluator, objectives, *, timeout=None, workers=1, **options):
+    from nasl.study.process_pool import ProcessRunner
+    return ProcessRunner(evaluator, objectives, timeout, workers=workers)
+
+
+@register_executor("ray", check=_has_ray, doc="Ray tasks, locally or on a cluster (ray_address, resources)")
+def _ray(evaluator, objectives, *, timeout=None, workers=1, ray_address=None, resources=None, **options):
+    from nasl.study.ray_runner import RayRunner
+    return RayRunner(evaluator, objectives, timeout, workers=workers, address=ray_address, resources=resources)
+
+
+def _unknown(executor) -> NaslError:
+    names = ", ".join(f"'{n}'" for n in executor_names())
+    return NaslError(f"unknown executor {executor!r}; expected {names} or a concurrent.futures.Executor")
+
+
 def check_executor(executor, evaluator) -> None:
     """Refuse, before a study file is created, an evaluator that the executor cannot carry."""
-    import importlib.util
-    import pickle
-    if executor == "process":
-        try:
-            pickle.dumps(evaluator)
-        except Exception as e:  # noqa: BLE001 - pickle raises many kinds
-            raise NaslError(f"executor='process' needs a picklable evaluator (define it at module level): "
-                            f"{type(e).__name__}: {e}") from None
-    elif executor == "ray" and importlib.util.find_spec("ray") is None:
-        raise NaslError("executor='ray' needs Ray: pip install 'nasl[ray]'")
+    if isinstance(executor, str):
+        if executor not in EXECUTORS:
+            raise _unknown(executor)
+        check = EXECUTORS.entry(executor).meta.get("check")
+        if check is not None:
+            check(evaluator)
 
 
 def make_runner(executor, evaluator, objectives, *, workers: int = 1, timeout=None, ray_address=None,
                 resources=None) -> Runner:
-    """The runner for an ``executor`` name ("inline", "process", "ray") or Executor object."""
+    """The runner for an ``executor`` name (see :data:`EXECUTORS`) or Executor object."""
     if workers < 1:
         raise NaslError(f"workers must be at least 1, not {workers}")
     if isinstance(executor, cf.Executor):
         return ExecutorRunner(evaluator, objectives, timeout, executor=executor, workers=workers)
-    if executor == "inline":
-        return InlineRunner(evaluator, objectives, timeout, workers=workers)
-    if executor == "process":
-        from nasl.study.process_pool import ProcessRunner
-        return ProcessRunner(evaluator, objectives, timeout, workers=workers)
-    if executor == "ray":
-        from nasl.study.ray_runner import RayRunner
-        return RayRunner(evaluator, objectives, timeout, workers=workers, address=ray_address,
-                         resources=resources)
-    raise NaslError(f"unknown executor {executor!r}; expected 'inline', 'process', 'ray' or a "
-                    f"concurrent.futures.Executor")
+    make = EXECUTORS.find(executor) if isinstance(executor, str) else None
+    if make is None:
+        raise _unknown(executor)
+    return make(evaluator, objectives, timeout=timeout, workers=workers, ray_address=ray_address,
+                resources=resources)

@@ -26,7 +26,7 @@ def is_searcher_object(searcher) -> bool:
 
 def describe(searcher, searcher_options, seed) -> tuple[str, dict, int | None]:
     """``(name, options, seed)`` a study records for the searcher object ``searcher``."""
-    from nasl.searchers.registry import _options_of, get_searcher
+    from nasl.searchers.registry import options_of, get_searcher
     cls = type(searcher)
     name = getattr(cls, "name", "?")
     try:
@@ -47,7 +47,7 @@ def describe(searcher, searcher_options, seed) -> tuple[str, dict, int | None]:
             raise NaslError(f"a study cannot record the searcher's {key} callable; pass "
                             f"searcher='{name}' with searcher_options={{'{key}': NAME}} (see docs/study.md)")
     options = {}
-    for key in sorted(_options_of(cls) - set(_CALLABLES)):
+    for key in sorted(options_of(cls) - set(_CALLABLES)):
         if hasattr(searcher, key) and _recordable(getattr(searcher, key)):
             options[key] = json.loads(json.dumps(getattr(searcher, key)))
     if seed is not None and searcher.seed is not None and seed != searcher.seed:

@@ -21,7 +21,6 @@ from nasl.ir.errors import NaslError
 
 SQLITE_MAX = 2 ** 63 - 1
 MAX_TIMEOUT = 1e8                # seconds; setitimer overflows not far above
-EXECUTORS = ("inline", "process", "ray")
 RAY_RESOURCES = ("num_cpus", "num_gpus", "memory", "resources", "accelerator_type")
 RECORDED = {"executor": "inline", "workers": 1, "deterministic": True}   # the defaults, also for old files
 
@@ -65,11 +64,13 @@ def resources(value) -> dict | None:
 
 
 def executor(value):
-    """A name of :data:`EXECUTORS`, a ``concurrent.futures.Executor`` or None (the recorded one)."""
-    if value is None or isinstance(value, cf.Executor) or value in EXECUTORS:
+    """A registered executor's name (:data:`nasl.study.runners.EXECUTORS`), a ``concurrent.futures.Executor``
+    or None (the recorded one)."""
+    from nasl.study.runners import EXECUTORS, executor_names
+    if value is None or isinstance(value, cf.Executor) or (isinstance(value, str) and value in EXECUTORS):
         return value
-    raise NaslError(f"unknown executor {value!r}; expected 'inline', 'process', 'ray' or a "
-                    f"concurrent.futures.Executor")
+    names = ", ".join(f"'{n}'" for n in executor_names())
+    raise NaslError(f"unknown executor {value!r}; expected {names} or a concurrent.futures.Executor")
 
 
 def workers(value) -> int | None:

@@ -21,7 +21,7 @@ def _fmt(v) -> str:
 
 def cost_of(study, trial, ops=None, trust=None) -> dict:
     """Params and FLOPs of the trial's model, as it was built (the recorded input shape and classes)."""
-    from nasl.study.cost import measure
+    from nasl.study.cost_evaluator import measure
     from nasl.study.evaluator_config import model_shape, with_classes
     shape, classes = model_shape(study.config)
     request = with_classes(study.request_for(trial, ops, trust), classes)

@@ -18,10 +18,7 @@ import os
 import shlex
 
 from nasl.ir.errors import NaslError
-
-
-def _is_path(name: str) -> bool:
-    return name.endswith(".py") or os.sep in name or (os.altsep is not None and os.altsep in name)
+from nasl.loader import is_path as _is_path     # one rule for what names a file
 
 
 def module_key(name: str) -> str:

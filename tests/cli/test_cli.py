@@ -106,20 +106,16 @@ def test_user_ops_come_from_a_named_module(capsys, tmp_path):
         code, out, _ = run(capsys, "list", "ops", "cli_test*", "--ops", str(mod))
         assert "cli_test_block(c)  # from a user module" in out
     finally:
-        from nasl.ir import oplib
-        oplib._REGISTRY.pop("cli_test_block", None)
+        from nasl.ir.oplib import OPS
+        OPS.unregister("cli_test_block")
     code, _, err = run(capsys, "check", "--ops", "no_such_module_xyz", str(space))
     assert code == 1 and "cannot import op module 'no_such_module_xyz'" in err
 
 
-def test_an_op_module_file_runs_once_however_often_it_is_named(capsys, tmp_path, monkeypatch):
+def test_an_op_module_file_runs_once_however_often_it_is_named(capsys, tmp_path, monkeypatch, isolated_ops):
     # `nasl search --ops F` imported F, then the study's space imported it again: its torch_op
     # registered a second builder and the search stopped with "already has a PyTorch builder"
     pytest.importorskip("torch")
-    from nasl.compiler import layers
-    from nasl.ir import oplib
-    monkeypatch.setattr(oplib, "_REGISTRY", dict(oplib._REGISTRY))
-    monkeypatch.setattr(layers, "_BUILDERS", dict(layers._BUILDERS))
     mod = tmp_path / "twice_ops_for_cli_test.py"
     mod.write_text("import torch, nasl\nfrom nasl.compiler import torch_op\n"
                    "nasl.register_op('cli_twice', ())\n"
@@ -287,10 +283,9 @@ def test_count_and_sample_rare_constraints_exactly(capsys, tmp_path):
                           f"none of the 1,000,000,000 combinations of a, b, c (counted exactly)\n")
 
 
-def test_ops_by_name_finds_a_module_in_the_current_folder(capsys, tmp_path, monkeypatch):
+def test_ops_by_name_finds_a_module_in_the_current_folder(capsys, tmp_path, monkeypatch, isolated_ops):
     # the nasl script's sys.path starts at its bin folder, so `--ops my_ops` beside the space was not found
     from nasl.ir import oplib
-    monkeypatch.setattr(oplib, "_REGISTRY", dict(oplib._REGISTRY))
     monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", os.getcwd(), str(tmp_path))])
     monkeypatch.chdir(tmp_path)
     (tmp_path / "here_ops_for_cli_test.py").write_text("import nasl\nnasl.register_op('here_block', ('c',))\n")

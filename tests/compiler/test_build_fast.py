@@ -11,7 +11,6 @@ from torch import nn
 import nasl
 from nasl.compiler import build, compile, count_params
 from nasl.compiler.clone import ModuleFactory, _can_copy
-from nasl.compiler.layers import get_builder
 from nasl.compiler.plan import plan_graph
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -23,13 +22,8 @@ def _nb201(arch="|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~
 
 
 def _compile(space, arch, copy_modules: bool, seed: int = 0):
-    old = build._COPY_MODULES
-    build._COPY_MODULES = copy_modules
-    try:
-        torch.manual_seed(seed)
-        return compile(space, arch)
-    finally:
-        build._COPY_MODULES = old
+    torch.manual_seed(seed)
+    return compile(space, arch, options=build.BuildOptions(copy_modules=copy_modules))
 
 
 @pytest.mark.parametrize("example,params", [
@@ -231,12 +225,8 @@ def test_merges_built_directly_equal_traced_ones(example, params):
         arch = space.sample(seed=seed)
         torch.manual_seed(0)
         direct = compile(space, arch)
-        build._DIRECT_EMIT = False
-        try:
-            torch.manual_seed(0)
-            traced = compile(space, arch)
-        finally:
-            build._DIRECT_EMIT = True
+        torch.manual_seed(0)
+        traced = compile(space, arch, options=build.BuildOptions(direct_emit=False))
         assert direct.code == traced.code
 
         def nodes(gm):
@@ -277,11 +267,8 @@ def test_the_whole_network_is_checked_against_the_memory_limit():
     assert "the largest op is 'conv'" in info.value.hint
 
 
-def test_a_user_op_that_fails_to_allocate_is_an_error_at_its_op(monkeypatch):
-    from nasl.compiler import layers, torch_op
-    from nasl.ir import oplib
-    monkeypatch.setattr(oplib, "_REGISTRY", dict(oplib._REGISTRY))
-    monkeypatch.setattr(layers, "_BUILDERS", dict(layers._BUILDERS))
+def test_a_user_op_that_fails_to_allocate_is_an_error_at_its_op(monkeypatch, isolated_ops):
+    from nasl.compiler import torch_op
     nasl.register_op("greedy", ())
 
     calls = []

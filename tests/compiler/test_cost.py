@@ -60,8 +60,9 @@ def test_user_op_without_a_rule_is_measured_on_meta(monkeypatch):
     def build(p, ins):
         return torch.nn.Sequential(torch.nn.Linear(ins[0][0], p["n"]), torch.nn.ReLU()), (p["n"],)
 
-    monkeypatch.setitem(layers._BUILDERS, "cost_test_mlp", build)    # removed after the test
-    assert op_cost("cost_test_mlp", {"n": 8}, [(4,)], (8,)) == OpCost(40, 64, 32)
+    with layers.BUILDERS.isolated():
+        layers.BUILDERS.register("cost_test_mlp", build)    # removed after the test
+        assert op_cost("cost_test_mlp", {"n": 8}, [(4,)], (8,)) == OpCost(40, 64, 32)
 
 
 # REFERENCE.md: params of the official code; FLOPs 7.78305M .. 220.11969M (Conv2d + Linear multiply-adds)
@@ -75,8 +76,8 @@ NB201 = [
 
 @pytest.mark.parametrize("arch,params,macs", NB201)
 def test_nb201_counts_without_building(nb201, monkeypatch, arch, params, macs):
-    monkeypatch.setattr(layers, "_BUILDERS", {})        # nothing can be built
-    c = nasl.cost(nb201, nb201_arch(arch))
+    with layers.BUILDERS.isolated(empty=True):      # nothing can be built
+        c = nasl.cost(nb201, nb201_arch(arch))
     assert c.params == params
     if macs is not None:
         assert c.macs == macs

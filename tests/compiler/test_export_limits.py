@@ -12,8 +12,6 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from nasl.cli import main  # noqa: E402
-from nasl.compiler import layers, shapes  # noqa: E402
-from nasl.ir import oplib  # noqa: E402
 
 OPS = '''import torch, nasl
 SCALE = 2.0
@@ -46,11 +44,8 @@ nasl.register_op("limit_self_attn", (("heads", 2),),
 
 
 @pytest.fixture
-def ops_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(oplib, "_REGISTRY", dict(oplib._REGISTRY))
-    monkeypatch.setattr(layers, "_BUILDERS", dict(layers._BUILDERS))
-    monkeypatch.setattr(shapes, "_RULES", dict(shapes._RULES))
-    monkeypatch.setattr("nasl.cli._IMPORTED_FILES", {})
+def ops_file(tmp_path, monkeypatch, isolated_ops):
+    monkeypatch.setattr("nasl.loader._FILES", {})
     monkeypatch.delitem(sys.modules, "limit_ops_for_test", raising=False)
     f = tmp_path / "limit_ops_for_test.py"
     f.write_text(OPS)

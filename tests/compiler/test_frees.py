@@ -19,13 +19,8 @@ _FREE = re.compile(r"((?:\w+ = )+)None")
 
 
 def _compile(space, arch, scope_frees: bool):
-    old = build._SCOPE_FREES
-    build._SCOPE_FREES = scope_frees
-    try:
-        torch.manual_seed(0)
-        return compile(space, arch)
-    finally:
-        build._SCOPE_FREES = old
+    torch.manual_seed(0)
+    return compile(space, arch, options=build.BuildOptions(scope_frees=scope_frees))
 
 
 def _statements(code: str):

@@ -10,20 +10,15 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import nasl  # noqa: E402
-from nasl.compiler import compile, layers, shapes, torch_op  # noqa: E402
-from nasl.compiler import cost as cost_mod  # noqa: E402
-from nasl.ir import oplib  # noqa: E402
+from nasl.compiler import compile, layers, torch_op  # noqa: E402
 from nasl.ir.errors import NaslError  # noqa: E402
 
 SOURCE = "input x: [3, 8, 8]\nnetwork {\n    return x >> scaled_conv(6) >> global_avg_pool\n}\n"
 
 
 @pytest.fixture(autouse=True)
-def private_registries(monkeypatch):
-    monkeypatch.setattr(oplib, "_REGISTRY", dict(oplib._REGISTRY))
-    monkeypatch.setattr(layers, "_BUILDERS", dict(layers._BUILDERS))
-    monkeypatch.setattr(shapes, "_RULES", dict(shapes._RULES))
-    monkeypatch.setattr(cost_mod, "_RULES", dict(cost_mod._RULES))
+def private_registries(isolated_ops):
+    yield
 
 
 def build_scaled_conv(params, in_shapes):

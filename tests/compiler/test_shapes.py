@@ -36,8 +36,8 @@ def test_adding_different_shapes_is_an_error_at_the_span():
 
 def test_inference_runs_without_building_modules(monkeypatch):
     space = nasl.loads(MISMATCH.replace("stride=2", "stride=1"))
-    monkeypatch.setattr(layers, "_BUILDERS", {})
-    shapes = infer_shapes(space.realize({}))
+    with layers.BUILDERS.isolated(empty=True):
+        shapes = infer_shapes(space.realize({}))
     assert shapes["add"] == (8, 8, 8) and shapes["output"] == (2,)
 
 
@@ -75,9 +75,8 @@ def test_input_shape_must_be_known_and_valid():
 
 
 @pytest.fixture
-def private_registries(monkeypatch):
-    monkeypatch.setattr(oplib, "_REGISTRY", dict(oplib._REGISTRY))
-    monkeypatch.setattr(layers, "_BUILDERS", dict(layers._BUILDERS))
+def private_registries(isolated_ops):
+    yield
 
 
 def test_a_user_op_without_shape_rule_gets_its_shape_from_meta_tensors(private_registries):

@@ -14,7 +14,6 @@ import nasl  # noqa: E402
 from nasl.cli import main  # noqa: E402
 from nasl.compiler import compile, layers, shapes, torch_op  # noqa: E402
 from nasl.compiler.shapes import shape_rule  # noqa: E402
-from nasl.ir import oplib  # noqa: E402
 from nasl.ir.errors import NaslError  # noqa: E402
 
 SOURCE = "input x: [1, 8, 8]\nnetwork {\n    return x >> conv(4) >> {op} >> global_avg_pool\n}\n"
@@ -22,10 +21,8 @@ COLUMN = SOURCE.splitlines()[2].index("{op}") + 1
 
 
 @pytest.fixture(autouse=True)
-def private_registries(monkeypatch):
-    monkeypatch.setattr(oplib, "_REGISTRY", dict(oplib._REGISTRY))
-    monkeypatch.setattr(layers, "_BUILDERS", dict(layers._BUILDERS))
-    monkeypatch.setattr(shapes, "_RULES", dict(shapes._RULES))
+def private_registries(isolated_ops):
+    yield
 
 
 class Raising(torch.nn.Module):
@@ -115,8 +112,8 @@ def test_an_error_inside_nasls_own_op_stays_an_internal_error(monkeypatch):
     def broken(params, in_shapes):
         raise ValueError("a nasl bug")
     broken.__module__ = "nasl.compiler.layers"          # as if it were nasl's own builder
-    monkeypatch.setitem(layers._BUILDERS, "relu", broken)
-    monkeypatch.delitem(shapes._RULES, "relu")
+    layers.BUILDERS.register("relu", broken, replace=True)     # undone by private_registries
+    shapes.SHAPE_RULES.unregister("relu")
     space = nasl.loads(SOURCE.replace("{op}", "relu"))
     with pytest.raises(ValueError, match="a nasl bug"):
         compile(space, {})

@@ -324,8 +324,8 @@ def test_list_ops_and_register_op():
         with pytest.raises(ValueError, match="already registered differently"):
             nasl.register_op("my_block_for_test")
     finally:
-        from nasl.ir import oplib
-        oplib._REGISTRY.pop("my_block_for_test")
+        from nasl.ir.oplib import OPS
+        OPS.unregister("my_block_for_test")
 
 
 def test_constraints_on_the_realized_network():

@@ -31,7 +31,7 @@ def run(capsys, *argv):
 # the registry -----------------------------------------------------------------------------------------
 
 def test_registry_names_the_formats_and_rejects_others(nb201):
-    assert formats.FORMATS == ("nb201", "nb101", "darts", "genetic", "arch")
+    assert formats.FORMATS == ("nb201", "nb101", "darts", "genetic", "arch") == tuple(formats.ARCH_FORMATS.keys())
     assert formats.get_format("nb201") is nb201_fmt
     with pytest.raises(nasl.NaslError, match="unknown architecture format 'nb2001'.*nb201, nb101, darts, genetic, arch") as e:
         formats.get_format("nb2001")

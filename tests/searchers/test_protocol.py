@@ -1,8 +1,8 @@
 """Every registered searcher, on differently shaped spaces: the ask/tell contract.
 
 Parametrized over ``list_searchers()``, so a newly registered searcher is
-tested here without further work. ``FAST`` holds options that let a searcher
-reach its interesting phase within a short test (e.g. a small population).
+tested here without further work. ``FAST`` holds the options of each registration's example,
+which let a searcher reach its interesting phase within a short test.
 """
 from __future__ import annotations
 
@@ -14,21 +14,14 @@ import pytest
 
 import nasl
 from nasl.searchers import Exhausted, Result, create, list_searchers, register_searcher, Searcher
+from nasl.searchers.registry import SEARCHERS
 
 ROOT_DIR = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT_DIR / "examples"
 
-FAST = {"regularized_evolution": {"population_size": 6, "sample_size": 3},
-        "tournament_evolution": {"population_size": 6},
-        "pairwise_tournament": {"population_size": 6},
-        "genetic": {"population_size": 6},
-        "reinforce": {"hidden_size": 8, "batch_size": 4},
-        "q_learning": {"replay": 5, "epsilon_asks": 10},
-        "bananas": {"num_initial": 4, "candidates": 20, "random_candidates": 4, "batch_size": 3, "epochs": 20},
-        "nsga2": {"population_size": 6},
-        "successive_halving": {"min_budget": 1, "max_budget": 9, "eta": 3},
-        "hyperband": {"min_budget": 1, "max_budget": 9, "eta": 3},
-        "optuna": {"sampler_options": {"n_startup_trials": 5}}}
+# options that let a searcher reach its interesting phase within a short test (e.g. a small population):
+# each registration's example (@register_searcher(name, example={...}))
+FAST = {n: SEARCHERS.entry(n).meta.get("example") or {} for n in list_searchers()}
 
 SPACES = {
     "nb201": ("nas_bench_201.nas", {}),
@@ -172,8 +165,8 @@ def _all_tiny():
         [Architecture({"a": a, "c": c}) for a in ("pool", "skip") for c in (False, True)]
 
 def _deduplicates(name) -> bool:
-    from nasl.searchers.registry import _options_of, get_searcher
-    return name == "grid" or "dedup" in _options_of(get_searcher(name))
+    from nasl.searchers.registry import options_of, get_searcher
+    return name == "grid" or "dedup" in options_of(get_searcher(name))
 
 @pytest.mark.parametrize("name", list_searchers())
 def test_finite_space_is_exhausted_not_hung(name):
@@ -220,7 +213,7 @@ def test_results_and_registry():
     assert list_searchers("reg*") == ["regularized_evolution"]
 
 def test_a_new_searcher_is_registered_and_listed():
-    from nasl.searchers.registry import _REGISTRY
+    from nasl.searchers.registry import SEARCHERS
 
     @register_searcher("_test_first")
     class First(Searcher):
@@ -231,7 +224,7 @@ def test_a_new_searcher_is_registered_and_listed():
         assert "_test_first" in list_searchers()
         assert create("_test_first", _tiny_spec()).ask() == {"a": "conv", "b.k": 3, "c": False}
     finally:
-        del _REGISTRY["_test_first"]
+        SEARCHERS.unregister("_test_first")
 
 def test_unknown_options_are_named():
     import nasl

@@ -11,7 +11,7 @@ import pytest
 
 import nasl
 from nasl.data import NB201_COLUMNS, NB201_TABLE, nb201_rows
-from nasl.study.cost import Constrained, CostEvaluator
+from nasl.study.cost_evaluator import Constrained, CostEvaluator
 from nasl.study.evaluators import FunctionEvaluator, check_metrics, parse_evaluator, TrialFailed
 from nasl.study.protocol import TrialRequest
 from nasl.study.study import pareto_front

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import nasl
+import nasl.loader
 from nasl.cli import main
 from nasl.ir.errors import NaslError
 from nasl.study.model_export import export_model, load_model
@@ -28,13 +29,17 @@ def _forget_imports():
     # spaces are cached per process by (source, ops), and an op module file runs once per process:
     # forget both, so that each load must import (and so approve) the module again
     nasl.study.protocol._SPACES.clear()
-    nasl.cli._IMPORTED_FILES.clear()
+    import sys
+    for module in nasl.loader._FILES.values():
+        if sys.modules.get(module.__name__) is module:
+            del sys.modules[module.__name__]
+    nasl.loader._FILES.clear()
 
 
 @pytest.fixture(autouse=True)
 def _fresh_imports(monkeypatch):
     monkeypatch.setattr("nasl.study.protocol._SPACES", {})
-    monkeypatch.setattr("nasl.cli._IMPORTED_FILES", {})
+    monkeypatch.setattr("nasl.loader._FILES", {})
 
 
 @pytest.fixture()

@@ -1,0 +1,1 @@
+"""An example nasl plug-in (tests/plugin_dist): each module registers one extension as it is imported."""
