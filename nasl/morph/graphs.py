@@ -116,16 +116,29 @@ def check_weights(parent: Realized, expected: dict | None = None):
                         f"'{extra[0]}' belongs to no layer of it")
 
 
-def moved(space, arch: Architecture, path: str, value, what: str) -> Architecture:
-    """``arch`` with ``path`` set to ``value``, refused with the path named when the space has no such point."""
+def moved(space, arch: Architecture, path: str, value, what: str, fill: dict | None = None) -> Architecture:
+    """``arch`` with ``path`` set to ``value``, refused with the path named when the space has no such point.
+
+    Choices that become active take their value from ``fill`` (``{path: value}``), else their
+    domain's first value; choices that become inactive are dropped."""
     if path not in arch:
         active = ", ".join(sorted(arch)[:8])
         raise NaslError(f"{what}: '{path}' is not an active choice of this architecture (active: {active})",
                         path=path)
-    child = dict(arch)
-    child[path] = value
+    given = dict(arch)
+    given.update(fill or {})
+    given[path] = value
+
+    def answer(choice, values):
+        if choice.path in given:
+            return given[choice.path]
+        dom = getattr(choice, "domain", None)
+        if not dom:
+            raise NaslError(f"{what}: {path} = {value!r} activates '{choice.path}'; give its value in fill=",
+                            path=choice.path)
+        return dom[0]
     try:
-        return space.validate(child)
+        return space.validate(space.spec.walk(answer))
     except NaslError as e:
         raise NaslError(f"{what}: the space cannot express {path} = {value!r}: {e.message}", path=path) from None
 
