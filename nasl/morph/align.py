@@ -4,15 +4,15 @@ Node ids carry per-scope counters (``conv_3``), so after an insertion the same i
 another layer. Two alignments are used instead, each checked against the edges afterwards:
 
 - :func:`align_sequence` matches the ops in execution order by signature (op, params, input
-  shapes) with a longest-common-subsequence: right for a layer appended to a repeat, where the
-  old layers keep their order.
-- :func:`align_backward` walks from the outputs to the inputs, pairing each node's inputs port
-  by port and skipping over child nodes that the parent lacks: right for a layer put on one
-  edge of a cell whose sibling edges have the same ops.
+  shapes), with one contiguous block added or dropped: right for a repeat whose count changes,
+  where the old layers keep their order.
+- :func:`align_scoped` keeps ids outside the scopes that gained layers and aligns each such
+  scope's ops in execution order: right for a layer put on one edge of a cell, whose sibling
+  edges (in the same scope, so with shifted counters) may have the same ops.
 """
 from __future__ import annotations
 
-from difflib import SequenceMatcher
+import networkx as nx
 
 from nasl.ir.errors import NaslError
 from nasl.morph.graphs import Realized
@@ -54,70 +54,89 @@ def align_sequence(parent: Realized, child: Realized) -> list:
     return out
 
 
-def align_backward(parent: Realized, child: Realized) -> dict:
-    """``{child node: parent node}`` pairing inputs port by port from the outputs back."""
-    mapping = {n: n for n in _ports(child) if n in parent.graph}
-    taken = set(mapping.values())
-    todo = [n for n in child.graph.graph.get("outputs", []) if n in mapping]
-    while todo:
-        c = todo.pop()
-        p = mapping[c]
-        c_ins, p_ins = child.inputs(c), parent.inputs(p)
-        if len(c_ins) != len(p_ins):
-            continue
-        for cu, pu in zip(c_ins, p_ins):
-            if cu in mapping or pu in taken:
-                continue
-            hit = _nearest(parent, child, cu, pu, mapping)
-            if hit is not None:
-                mapping[hit] = pu
-                taken.add(pu)
-                todo.append(hit)
+def align_scoped(parent: Realized, child: Realized) -> dict:
+    """``{child node: parent node}`` by id outside the scopes where layers were added, and, inside
+    each such scope (one per cell that uses a changed genotype), by execution order with one
+    contiguous block added: the place of the block is the first whose edges agree."""
+    scope = lambda r, n: r.graph.nodes[n].get("scope", "")      # noqa: E731
+    changed = {scope(child, n) for n in child.ops
+               if n not in parent.paths or parent.signature(n) != child.signature(n)}
+    mapping = {n: n for n in child.graph.nodes if n in parent.graph and scope(child, n) not in changed}
+    for s in sorted(changed):
+        a = [n for n in parent.ops if scope(parent, n) == s]
+        b = [n for n in child.ops if scope(child, n) == s]
+        for cand in _contiguous(parent, child, a, b):
+            trial = {**mapping, **cand}
+            if _edges_agree(parent, child, trial, cand):
+                mapping = trial
+                break
     return mapping
 
 
-def _nearest(parent, child, cu, pu, mapping):
-    # cu itself, or the nearest unmatched ancestor of cu with pu's signature (the nodes between are new)
-    want = parent.signature(pu) if pu in parent.ops else None
-    frontier, seen = [cu], set()
-    while frontier:
-        n = frontier.pop(0)
-        if n in seen or n in mapping:
-            continue
-        seen.add(n)
-        if n in child.ops and want is not None and child.signature(n) == want:
-            return n
-        if n not in child.ops and want is None and n == pu:
-            return n
-        frontier.extend(child.inputs(n))
-    return None
+def _contiguous(parent, child, a: list, b: list):
+    gap = len(b) - len(a)
+    if gap < 0:
+        return
+    sa, sb = [parent.signature(n) for n in a], [child.signature(n) for n in b]
+    for k in range(len(a) + 1):
+        if sa[:k] == sb[:k] and sa[k:] == sb[k + gap:]:
+            yield dict(zip(b[:k] + b[k + gap:], a))
+
+
+def _edges_agree(parent, child, mapping, local) -> bool:
+    for c in local:
+        for u, pu in zip(child.inputs(c), parent.inputs(mapping[c])):
+            if u in mapping and mapping[u] != pu:
+                return False
+        for s in child.graph.successors(c):
+            if s in mapping:
+                p_ins = parent.inputs(mapping[s])
+                for u, pu in zip(child.inputs(s), p_ins):
+                    if u == c and pu != mapping[c]:
+                        return False
+    return True
 
 
 def insertion(parent: Realized, child: Realized, mapping: dict, what: str, path: str):
     """The layers the child adds, as ``(new nodes, source, output)``: one connected block that
     reads one old tensor (``source``) and whose ``output`` replaces it for the old consumers."""
+    blocks = inserted_blocks(parent, child, mapping, what, path)
+    if len(blocks) != 1:
+        raise NaslError(f"{what}: '{path}' adds {len(blocks)} separate blocks of layers, not one", path=path)
+    return blocks[0]
+
+
+def inserted_blocks(parent: Realized, child: Realized, mapping: dict, what: str, path: str) -> list:
+    """``[(new nodes, source, output)]``: the connected blocks of child layers that the parent lacks,
+    each between one old tensor and the old consumers of it, checked against every edge."""
     new = [n for n in child.ops if n not in mapping]
     lost = set(parent.ops) - set(mapping.values())
     if lost or not new:
         raise NaslError(f"{what}: '{path}' does not only add layers to the network "
                         f"({len(lost)} of the parent's layers have no counterpart)", path=path)
-    news = set(new)
-    sources = {u for n in new for u in child.inputs(n) if u not in news}
-    outs, replaced = set(), set()
+    order = {n: i for i, n in enumerate(child.ops)}
+    comps = nx.weakly_connected_components(child.graph.subgraph(new))
+    blocks, block_of = [], {}
+    for comp in comps:
+        nodes = sorted(comp, key=order.get)
+        sources = {u for n in nodes for u in child.inputs(n) if u not in comp}
+        outs = {n for n in nodes if any(s not in comp for s in child.graph.successors(n))}
+        if len(sources) != 1 or len(outs) != 1:
+            raise NaslError(f"{what}: '{path}' adds layers that are not a block between two old ones",
+                            path=path)
+        source, out = next(iter(sources)), next(iter(outs))
+        if source not in mapping:
+            raise NaslError(f"{what}: cannot align the layers that '{path}' adds", path=path)
+        blocks.append((nodes, source, out))
+        block_of[out] = source
     for c in child.graph.nodes:
-        if c in news or c not in mapping:
+        if c not in mapping:
             continue
-        p_ins = parent.inputs(mapping[c])
-        for u, pu in zip(child.inputs(c), p_ins):
-            if u in news:
-                outs.add(u)
-                replaced.add(pu)
-            elif mapping.get(u) != pu:
+        for u, pu in zip(child.inputs(c), parent.inputs(mapping[c])):
+            want = mapping.get(block_of[u]) if u in block_of else mapping.get(u)
+            if want != pu:
                 raise NaslError(f"{what}: cannot align '{c}' of the child with the parent", path=path)
-    if len(sources) != 1 or len(outs) != 1 or replaced != {mapping.get(next(iter(sources)))}:
-        raise NaslError(f"{what}: '{path}' adds layers that are not one block between two old ones",
-                        path=path)
-    return new, next(iter(sources)), next(iter(outs))
+    return blocks
 
 
 def removal(parent: Realized, child: Realized, mapping: dict, what: str, path: str) -> list:
