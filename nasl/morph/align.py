@@ -62,6 +62,7 @@ def align_scoped(parent: Realized, child: Realized) -> dict:
     changed = {scope(child, n) for n in child.ops
                if n not in parent.paths or parent.signature(n) != child.signature(n)}
     mapping = {n: n for n in child.graph.nodes if n in parent.graph and scope(child, n) not in changed}
+    mapping.update({n: n for n in _ports(child) if n in parent.graph})
     for s in sorted(changed):
         a = [n for n in parent.ops if scope(parent, n) == s]
         b = [n for n in child.ops if scope(child, n) == s]
