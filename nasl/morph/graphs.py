@@ -42,11 +42,19 @@ class Realized:
     def __init__(self, space, arch, state: dict | None = None, who: str = "parent"):
         self.arch = space.validate(arch)
         self.graph = space.realize(self.arch)
-        self.shapes = infer_shapes(self.graph)
         self.ops = [n for n, _ in self.graph.ops()]
         self.paths = module_paths(self.graph)
         self.state = state
         self.who = who
+        self._shapes = None
+        self._by_node = None
+
+    @property
+    def shapes(self) -> dict:
+        """``{node: output shape}``, inferred on first use (inheritance needs none)."""
+        if self._shapes is None:
+            self._shapes = infer_shapes(self.graph)
+        return self._shapes
 
     def op(self, n) -> str:
         return self.graph.nodes[n].get("op")
@@ -68,8 +76,9 @@ class Realized:
         """``{suffix: tensor}`` of node ``n`` in this architecture's weights (empty for weightless ops)."""
         if self.state is None:
             return {}
-        prefix = self.paths[n] + "."
-        return {k[len(prefix):]: v for k, v in self.state.items() if k.startswith(prefix)}
+        if self._by_node is None:       # grouped once: a scan per node would cost O(nodes x keys)
+            self._by_node = by_node(self, self.state)
+        return self._by_node.get(n, {})
 
 
 def fresh(child: Realized) -> dict:
@@ -78,7 +87,7 @@ def fresh(child: Realized) -> dict:
 
 
 def by_node(child: Realized, state: dict) -> dict:
-    """``{node: {suffix: tensor}}`` over ``state`` (the child's fresh weights)."""
+    """``{node: {suffix: tensor}}`` over ``state`` (keys under no node are left out)."""
     out: dict = {}
     owner = {}
     for n, p in child.paths.items():

@@ -43,24 +43,33 @@ def inherit_realized(parent: Realized, child: Realized, *, mapping: dict | None 
     copied = 0
     for n, tensors in nodes.items():
         p = mapping.get(n) if mapping is not None else (n if n in parent.paths else None)
-        if p is None or p not in parent.paths or parent.signature(p) != child.signature(n):
+        # op and params here; the input shapes show in the tensors' shapes, compared below
+        if p is None or p not in parent.paths or parent.op(p) != child.op(n) or parent.params(p) != child.params(n):
             continue
         old = parent.tensors(p)
+        if any(suffix not in old or tuple(old[suffix].shape) != tuple(t.shape) for suffix, t in tensors.items()):
+            if parent.in_shapes(p) != child.in_shapes(n):       # its input changed: a new layer
+                continue
+            _mismatch(parent, p, old, tensors)
         for suffix, t in tensors.items():
-            src = old.get(suffix)
-            if src is None:
-                raise NaslError(f"the parent's weights are not those of architecture {parent.arch.id}: "
-                                f"'{parent.paths[p]}.{suffix}' is missing")
-            if tuple(src.shape) != tuple(t.shape):
-                raise NaslError(f"the parent's weights are not those of architecture {parent.arch.id}: "
-                                f"'{parent.paths[p]}.{suffix}' has shape {list(src.shape)}, "
-                                f"the architecture needs {list(t.shape)}")
-            state[f"{child.paths[n]}.{suffix}"] = src.detach().clone().to(t.dtype)
+            state[f"{child.paths[n]}.{suffix}"] = old[suffix].detach().clone().to(t.dtype)
             if t.is_floating_point():
                 copied += t.numel()
     total = count(state)
     return Morph(child.arch, state, transformation, parent.arch == child.arch,
                  copied / total if total else 1.0)
+
+
+def _mismatch(parent: Realized, p, old: dict, tensors: dict):
+    for suffix, t in tensors.items():
+        src = old.get(suffix)
+        if src is None:
+            raise NaslError(f"the parent's weights are not those of architecture {parent.arch.id}: "
+                            f"'{parent.paths[p]}.{suffix}' is missing")
+        if tuple(src.shape) != tuple(t.shape):
+            raise NaslError(f"the parent's weights are not those of architecture {parent.arch.id}: "
+                            f"'{parent.paths[p]}.{suffix}' has shape {list(src.shape)}, "
+                            f"the architecture needs {list(t.shape)}")
 
 
 def _check_keys(parent: Realized):
