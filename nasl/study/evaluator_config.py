@@ -38,7 +38,10 @@ def _class_of(spec: str):
 def option_names(spec: str) -> list[str]:
     """The options the evaluator of ``spec`` takes (its constructor's keywords)."""
     skip = {"self", "path", "column", "metrics", "module", "func"}
-    return [p for p in inspect.signature(_class_of(spec).__init__).parameters if p not in skip]
+    names = [p for p in inspect.signature(_class_of(spec).__init__).parameters if p not in skip]
+    if spec.strip() == "digits":        # weight inheritance (nasl.study.inheriting)
+        names += ["inherit", "max_distance"]
+    return names
 
 
 def _check_options(spec: str, options: dict) -> dict:

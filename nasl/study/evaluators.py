@@ -48,7 +48,13 @@ def parse_evaluator(spec: str, **options):
             from nasl.study.training import TrainEvaluator
         except ImportError as e:
             raise NaslError(f"the 'digits' evaluator needs torch and scikit-learn ({e})") from None
-        ev = TrainEvaluator(**options)
+        if options.pop("inherit", False):       # trials start from the nearest saved trial (nasl.morph)
+            from nasl.study.inheriting import InheritingEvaluator
+            ev = InheritingEvaluator(**options)
+        elif "max_distance" in options:
+            raise NaslError("the evaluator option 'max_distance' needs 'inherit': true")
+        else:
+            ev = TrainEvaluator(**options)
     elif kind == "nb201":
         from nasl.data import NB201_COLUMNS, NB201_TABLE
         from nasl.study.table import TableEvaluator
