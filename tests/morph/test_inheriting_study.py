@@ -55,10 +55,11 @@ def test_no_parent_without_saved_weights(tmp_path):
 
 
 @pytest.mark.slow
-def test_an_evolution_study_with_inheritance_records_parents(tmp_path):
-    study = nasl.search("nasl/spaces/digits.nas", "regularized_evolution", "digits", budget=6,
+def test_a_large_scale_evolution_study_records_parents(tmp_path):
+    # Large-Scale Evolution (Real et al. 2017): pairwise tournaments, children inherit weights
+    study = nasl.search("nasl/spaces/digits.nas", "pairwise_tournament", "digits", budget=6,
                         storage=str(tmp_path / "s.db"), evaluator_options={"epochs": 1, "inherit": True},
-                        searcher_options={"population_size": 3, "sample_size": 2}, progress=False)
+                        searcher_options={"population_size": 3}, progress=False)
     trials = [t for t in study.trials if t.state == "complete"]
     assert len(trials) == 6
     assert all("parent_trial" in t.metrics for t in trials)
