@@ -7,7 +7,7 @@ trial whose architecture is nearest to its own (fewest differing choices, at mos
 :func:`nasl.morph.inherit`: every layer that is unchanged keeps the parent's tensors, the rest
 start fresh. With an evolution searcher, whose children are one-choice mutations of trials that
 finished, the nearest saved trial is the parent. Each trial saves its architecture beside its
-weights (``trial_<id>.json``) and reports ``parent_trial`` (-1: none) and ``inherited`` (the
+weights (``trial_<id>.json``) and reports ``parent_trial`` (the parent's trial number; -1: none) and ``inherited`` (the
 fraction of its weights that came from the parent) among its metrics.
 
 ``nasl.search(..., evaluator="digits", evaluator_options={"inherit": True})`` selects it.
@@ -41,11 +41,11 @@ class InheritingEvaluator(TrainEvaluator):
         info = {"parent_trial": -1, "inherited": 0.0}
         if parent is not None:
             from nasl.morph import inherit
-            pid, arch = parent
-            state = _load(weights_path(request.artifact_dir, pid), pid)
+            pid, arch, number = parent
+            state = _load(weights_path(request.artifact_dir, pid), number)
             m = inherit(space, arch, state, request.architecture())
             model.load_state_dict(m.state_dict)
-            info = {"parent_trial": pid, "inherited": round(m.inherited, 6)}
+            info = {"parent_trial": number, "inherited": round(m.inherited, 6)}
         self._lineage[request.trial_id] = info
         return space, model
 
@@ -55,12 +55,12 @@ class InheritingEvaluator(TrainEvaluator):
         if request.artifact_dir:
             path = os.path.join(request.artifact_dir, f"trial_{request.trial_id}.json")
             with open(path + ".tmp", "w") as f:
-                json.dump(dict(request.arch), f, sort_keys=True)
+                json.dump({"number": request.number, "arch": dict(request.arch)}, f, sort_keys=True)
             os.replace(path + ".tmp", path)
         return metrics
 
     def parent_of(self, request):
-        """``(trial id, architecture)`` of the nearest saved earlier trial, or None."""
+        """``(trial id, architecture, trial number)`` of the nearest saved earlier trial, or None."""
         if not request.artifact_dir:
             return None
         me = dict(request.arch)
@@ -72,14 +72,15 @@ class InheritingEvaluator(TrainEvaluator):
                 continue
             try:
                 with open(path) as f:
-                    arch = json.load(f)
-            except (OSError, ValueError):
+                    saved = json.load(f)
+                number, arch = int(saved["number"]), dict(saved["arch"])
+            except (OSError, ValueError, KeyError, TypeError):
                 continue
             keys = set(me) | set(arch)
             dist = sum(me.get(k) != arch.get(k) for k in keys)
             if dist <= self.max_distance and (best is None or (dist, -pid) < (best[0], -best[1])):
-                best = (dist, pid, arch)
-        return None if best is None else (best[1], best[2])
+                best = (dist, pid, arch, number)
+        return None if best is None else (best[1], best[2], best[3])
 
     def __repr__(self) -> str:
         return super().__repr__().replace("TrainEvaluator(", "InheritingEvaluator(", 1)

@@ -46,7 +46,7 @@ def test_no_parent_without_saved_weights(tmp_path):
     space = nasl.loads(SRC)
     ev = InheritingEvaluator(epochs=1)
     arch = space.sample(0)
-    (tmp_path / "trial_3.json").write_text(json.dumps(dict(arch)))       # its .pt is missing
+    (tmp_path / "trial_3.json").write_text(json.dumps({"number": 3, "arch": dict(arch)}))   # no .pt
     assert ev.parent_of(request(4, arch, 1, str(tmp_path))) is None
     (tmp_path / "trial_3.pt").write_bytes(b"not a state dict")
     from nasl.ir.errors import NaslError
