@@ -22,7 +22,7 @@ import re
 import torch
 
 from nasl.ir.errors import NaslError
-from nasl.study.training import TrainEvaluator, save_atomic, weights_path
+from nasl.study.training import TrainEvaluator, weights_path
 
 
 class InheritingEvaluator(TrainEvaluator):
