@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from nasl.ir.errors import NaslError
 from nasl.morph.align import align_sequence, insertion, removal
-from nasl.morph.graphs import Morph, Realized, by_node, check_weights, moved
+from nasl.morph.graphs import Morph, Realized, by_node, check_weights, is_number, moved, next_value
 from nasl.morph.identity import identity_modes, initialise
 from nasl.morph.inherit import inherit_realized
-from nasl.morph.wider import _step
 
 
 def net2deeper(space, arch, state: dict, path: str, value=None, fill: dict | None = None) -> Morph:
@@ -27,7 +26,7 @@ def net2deeper(space, arch, state: dict, path: str, value=None, fill: dict | Non
     signed input, a cell whose genotype has no skip path from its input to its output).
     """
     parent = Realized(space, arch, state)
-    value = _step(space, parent.arch, path, value, grow=True)
+    value = next_value(space, parent.arch, path, value, grow=True)
     child = Realized(space, moved(space, parent.arch, path, value, "net2deeper", fill), who="child")
     check_weights(parent)
     modes, new, blocks = None, [], 0
@@ -63,9 +62,9 @@ def remove_layer(space, arch, state: dict, path: str, value=None) -> Morph:
     function (``preserving`` is False) and needs training.
     """
     parent = Realized(space, arch, state)
-    value = _step(space, parent.arch, path, value, grow=False)
+    value = next_value(space, parent.arch, path, value, grow=False)
     child = Realized(space, moved(space, parent.arch, path, value, "remove_layer"), who="child")
-    if not value < parent.arch[path]:
+    if not (is_number(value) and is_number(parent.arch[path]) and value < parent.arch[path]):
         raise NaslError(f"remove_layer: '{path}' = {value!r} does not lower {parent.arch[path]!r}", path=path)
     check_weights(parent)
     mappings = align_sequence(parent, child)

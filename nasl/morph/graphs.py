@@ -152,5 +152,28 @@ def moved(space, arch: Architecture, path: str, value, what: str, fill: dict | N
         raise NaslError(f"{what}: the space cannot express {path} = {value!r}: {e.message}", path=path) from None
 
 
+def is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def next_value(space, arch, path, value, grow: bool):
+    """``value``, or the next larger (``grow``) or smaller value of numeric choice ``path``'s domain."""
+    choice = next((c for c in space.spec if c.path == path), None)
+    if choice is None or path not in arch:
+        return value
+    if value is not None:
+        return value
+    dom = [v for v in choice.domain if is_number(v)]
+    cur = arch[path]
+    if not is_number(cur) or not dom:
+        raise NaslError(f"'{path}' is not a numeric choice (a width or a depth); its domain is "
+                        f"{list(choice.domain)}", path=path)
+    cands = sorted(v for v in dom if (v > cur if grow else v < cur))
+    if not cands:
+        raise NaslError(f"'{path}' = {cur!r} is already the {'largest' if grow else 'smallest'} value "
+                        f"of its domain {list(choice.domain)}", path=path)
+    return cands[0] if grow else cands[-1]
+
+
 def count(state: dict) -> int:
     return sum(int(v.numel()) for v in state.values() if torch.is_tensor(v) and v.is_floating_point())

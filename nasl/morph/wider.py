@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from nasl.ir.errors import NaslError
 from nasl.morph.channels import PASS, RULES, Chooser
-from nasl.morph.graphs import Morph, Realized, check_weights, count, fresh, moved
+from nasl.morph.graphs import Morph, Realized, check_weights, count, fresh, is_number, moved, next_value
 
 WIDTH_PARAMS = {"c", "n", "expand"}
 
@@ -36,27 +36,14 @@ def shrink(space, arch, state: dict, path: str, value=None, *, seed: int = 0) ->
     return _rewidth(space, arch, state, path, value, "shrink", 0.0, seed)
 
 
-def _step(space, arch, path, value, grow: bool):
-    choice = next((c for c in space.spec if c.path == path), None)
-    if choice is None or path not in arch:
-        return value
-    if value is not None:
-        return value
-    dom = [v for v in choice.domain if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    cur = arch[path]
-    cands = sorted(v for v in dom if (v > cur if grow else v < cur))
-    if not cands:
-        raise NaslError(f"'{path}' = {cur!r} is already the {'largest' if grow else 'smallest'} value "
-                        f"of its domain {list(choice.domain)}", path=path)
-    return cands[0] if grow else cands[-1]
-
-
 def _rewidth(space, arch, state, path, value, mode, noise, seed) -> Morph:
     what = "net2wider" if mode == "widen" else "shrink"
     parent = Realized(space, arch, state)
-    value = _step(space, parent.arch, path, value, grow=mode == "widen")
+    value = next_value(space, parent.arch, path, value, grow=mode == "widen")
     child = Realized(space, moved(space, parent.arch, path, value, what), who="child")
     old = parent.arch[path]
+    if not (is_number(value) and is_number(old)):
+        raise NaslError(f"{what}: '{path}' = {value!r} is not a width (a number)", path=path)
     if (value > old) != (mode == "widen") or value == old:
         raise NaslError(f"{what}: '{path}' = {value!r} does not {'widen' if mode == 'widen' else 'narrow'} "
                         f"the current {old!r}", path=path)

@@ -132,6 +132,9 @@ def test_remove_layer_is_not_preserving_but_inherits(chain):
     (lambda s, a, st: net2wider(s, a, st, "nope"), "'nope'"),
     (lambda s, a, st: net2deeper(s, a, st, "width"), "'width'"),             # not a depth choice
     (lambda s, a, st: net2deeper(s, a, st, "depth", 7), "depth = 7"),
+    (lambda s, a, st: net2wider(s, a, st, "cell.edge[0->1]"), "'cell.edge[0->1]' is not a numeric"),
+    (lambda s, a, st: net2wider(s, a, st, "cell.edge[0->1]", "none"), "'cell.edge[0->1]'"),
+    (lambda s, a, st: remove_layer(s, a, st, "depth"), "'depth'"),              # already the smallest
 ])
 def test_refusals_name_the_choice_path(digits, call, words):
     arch = digits.validate({**digits.sample(0), "width": 24, "depth": 1})
