@@ -22,6 +22,8 @@ ALLOWED = {
     "formats": {"nasl.ir", "nasl.formats"},
     # supernets build modules from the IR; their loops are driven from study (DESIGN.md)
     "oneshot": {"nasl.ir", "nasl.compiler", "nasl.oneshot"},
+    # transformations of an architecture with its weights (DESIGN.md: nasl/morph/)
+    "morph": {"nasl.ir", "nasl.compiler", "nasl.morph"},
 }
 
 

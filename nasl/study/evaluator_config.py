@@ -34,8 +34,11 @@ def option_names(spec: str) -> list[str]:
     skip = {"self", "path", "column", "metrics", "module", "func"}
     target = _class_of(spec)
     fn = target.__init__ if isinstance(target, type) else target
-    return [p for p, v in inspect.signature(fn).parameters.items()
-            if p not in skip and p != "rest" and v.kind not in (v.VAR_KEYWORD, v.VAR_POSITIONAL)]
+    names = [p for p, v in inspect.signature(fn).parameters.items()
+             if p not in skip and p != "rest" and v.kind not in (v.VAR_KEYWORD, v.VAR_POSITIONAL)]
+    if spec.strip() == "digits":        # weight inheritance (nasl.study.inheriting)
+        names += ["inherit", "max_distance"]
+    return names
 
 
 def _check_options(spec: str, options: dict) -> dict:

@@ -113,6 +113,11 @@ def _digits(rest, **options):
         from nasl.study.training import TrainEvaluator
     except ImportError as e:
         raise NaslError(f"the 'digits' evaluator needs torch and scikit-learn ({e})") from None
+    if options.pop("inherit", False):       # trials start from the nearest saved trial (nasl.morph)
+        from nasl.study.inheriting import InheritingEvaluator
+        return InheritingEvaluator(**options)
+    if "max_distance" in options:
+        raise NaslError("the evaluator option 'max_distance' needs 'inherit': true")
     return TrainEvaluator(**options)
 
 

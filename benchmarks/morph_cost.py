@@ -1,0 +1,65 @@
+"""Benchmark: a transformation plus its weight copy, against compiling the child alone.
+
+Issue 17: "The cost of a transformation plus weight copy, against compiling the child alone.
+Target <= 1.2x: inheritance must not cost more than building."
+
+What is timed (one thread, the same architectures for every contestant, rounds interleaved,
+the median of the rounds):
+
+* **compile child**: ``nasl.compile(space, child)`` on a space loaded once.
+* **inherit**: ``nasl.morph.inherit(space, parent, state, child)`` for a one-choice mutation of a
+  digits parent: it realizes both graphs, compiles the child once for its fresh weights and
+  copies the unchanged tensors. This is the target (weight inheritance for any mutation).
+* **net2wider** and **net2deeper** (reported): they also check the parent's weights against its
+  architecture (a second compile) and derive the new tensors, so they are expected above 1.2x.
+
+Run: ``python benchmarks/morph_cost.py [rounds]``.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+import torch
+
+import nasl
+from nasl.morph import inherit, net2deeper, net2wider
+
+
+def main(rounds: int = 15):
+    torch.set_num_threads(1)
+    space = nasl.load("nasl/spaces/digits.nas")
+    parent = space.validate({"cell.edge[0->1]": "nor_conv_3x3", "cell.edge[0->2]": "nor_conv_1x1",
+                             "cell.edge[1->2]": "nor_conv_3x3", "cell.edge[0->3]": "skip_connect",
+                             "cell.edge[1->3]": "nor_conv_3x3", "cell.edge[2->3]": "nor_conv_1x1",
+                             "width": 16, "depth": 2})
+    state = nasl.compile(space, parent).state_dict()
+    mutant = {**parent, "cell.edge[1->2]": "avg_pool_3x3"}
+    wide, deep = {**parent, "width": 24}, {**parent, "depth": 3}
+    runs = {
+        "compile child (mutant)": lambda: nasl.compile(space, mutant),
+        "inherit (mutant)": lambda: inherit(space, parent, state, mutant),
+        "compile child (wider)": lambda: nasl.compile(space, wide),
+        "net2wider": lambda: net2wider(space, parent, state, "width"),
+        "compile child (deeper)": lambda: nasl.compile(space, deep),
+        "net2deeper": lambda: net2deeper(space, parent, state, "depth"),
+    }
+    times = {k: [] for k in runs}
+    for f in runs.values():
+        f()                                         # warm caches
+    for r in range(rounds):
+        for k in list(runs)[r % 2:] + list(runs)[:r % 2]:
+            t = time.perf_counter()
+            runs[k]()
+            times[k].append(time.perf_counter() - t)
+    med = {k: statistics.median(v) * 1000 for k, v in times.items()}
+    for k, v in med.items():
+        print(f"{k:26s} {v:8.2f} ms")
+    print(f"inherit / compile child    {med['inherit (mutant)'] / med['compile child (mutant)']:.2f}x  (target <= 1.2x)")
+    print(f"net2wider / compile child  {med['net2wider'] / med['compile child (wider)']:.2f}x")
+    print(f"net2deeper / compile child {med['net2deeper'] / med['compile child (deeper)']:.2f}x")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)

@@ -1,0 +1,179 @@
+"""What every transformation reads: the realized graph of an architecture with its shapes and
+state_dict key prefixes, the parent's weights grouped by node, and the result type.
+
+A node's tensors are the state_dict entries under its submodule path
+(:func:`nasl.compiler.build.module_paths`), so a transformation works on ``{suffix: tensor}``
+per node (``conv.weight``, ``bn.running_mean``) and never on a built module of the parent.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import torch
+
+from nasl.compiler.build import compile_graph, module_paths
+from nasl.compiler.infer import infer_shapes
+from nasl.ir.architecture import Architecture
+from nasl.ir.errors import NaslError
+
+
+@dataclass(frozen=True)
+class Morph:
+    """The result of a transformation.
+
+    ``arch`` is the child (a point of the same space), ``state_dict`` its weights. ``preserving``
+    says whether the child computes the parent's function in eval mode (N2N's shrink and layer
+    removal, and plain inheritance, do not). ``inherited`` is the fraction of the child's
+    tensor elements that came from the parent (copied or derived), the rest are fresh.
+    """
+
+    arch: Architecture
+    state_dict: dict
+    transformation: str
+    preserving: bool
+    inherited: float
+    notes: tuple = field(default=())
+
+
+class Realized:
+    """An architecture's ArchGraph with shapes, submodule paths and (optionally) its weights by node."""
+
+    def __init__(self, space, arch, state: dict | None = None, who: str = "parent"):
+        self.arch = space.validate(arch)
+        self.graph = space.realize(self.arch)
+        self.ops = [n for n, _ in self.graph.ops()]
+        self.paths = module_paths(self.graph)
+        self.state = state
+        self.who = who
+        self._shapes = None
+        self._by_node = None
+
+    @property
+    def shapes(self) -> dict:
+        """``{node: output shape}``, inferred on first use (inheritance needs none)."""
+        if self._shapes is None:
+            self._shapes = infer_shapes(self.graph)
+        return self._shapes
+
+    def op(self, n) -> str:
+        return self.graph.nodes[n].get("op")
+
+    def params(self, n) -> dict:
+        return self.graph.nodes[n].get("params") or {}
+
+    def inputs(self, n) -> list:
+        return self.graph.inputs_of(n)
+
+    def in_shapes(self, n) -> tuple:
+        return tuple(tuple(self.shapes[u]) for u in self.inputs(n))
+
+    def signature(self, n) -> tuple:
+        """What must agree for two nodes to hold interchangeable weights: op, params, input shapes."""
+        return (self.op(n), json.dumps(self.params(n), sort_keys=True, default=str), self.in_shapes(n))
+
+    def tensors(self, n) -> dict:
+        """``{suffix: tensor}`` of node ``n`` in this architecture's weights (empty for weightless ops)."""
+        if self.state is None:
+            return {}
+        if self._by_node is None:       # grouped once: a scan per node would cost O(nodes x keys)
+            self._by_node = by_node(self, self.state)
+        return self._by_node.get(n, {})
+
+
+def fresh(child: Realized) -> dict:
+    """A freshly initialised state_dict for the child (what the compiler would train from)."""
+    return {k: v.detach().clone() for k, v in compile_graph(child.graph).state_dict().items()}
+
+
+def by_node(child: Realized, state: dict) -> dict:
+    """``{node: {suffix: tensor}}`` over ``state`` (keys under no node are left out)."""
+    out: dict = {}
+    owner = {}
+    for n, p in child.paths.items():
+        owner[p] = n
+    for k, v in state.items():
+        mod, _, suffix = k.rpartition(".")
+        while mod and mod not in owner:          # the tensor of a submodule inside the op's module
+            mod, _, more = mod.rpartition(".")
+            suffix = f"{more}.{suffix}"
+        if mod:
+            out.setdefault(owner[mod], {})[suffix] = v
+    return out
+
+
+def check_weights(parent: Realized, expected: dict | None = None):
+    """One line naming the first tensor of ``parent.state`` that does not fit its architecture.
+
+    ``expected`` is ``{key: shape}`` of that architecture (compiled once when not given)."""
+    if not isinstance(parent.state, dict):
+        raise NaslError(f"the {parent.who}'s weights must be a state_dict (a dict of tensors), "
+                        f"got {type(parent.state).__name__}")
+    if expected is None:
+        expected = {k: tuple(v.shape) for k, v in compile_graph(parent.graph).state_dict().items()}
+    for k, shape in expected.items():
+        got = parent.state.get(k)
+        if got is None:
+            raise NaslError(f"the {parent.who}'s weights are not those of architecture {parent.arch.id}: "
+                            f"'{k}' is missing")
+        if tuple(got.shape) != shape:
+            raise NaslError(f"the {parent.who}'s weights are not those of architecture {parent.arch.id}: "
+                            f"'{k}' has shape {list(got.shape)}, the architecture needs {list(shape)}")
+    extra = sorted(set(parent.state) - set(expected))
+    if extra:
+        raise NaslError(f"the {parent.who}'s weights are not those of architecture {parent.arch.id}: "
+                        f"'{extra[0]}' belongs to no layer of it")
+
+
+def moved(space, arch: Architecture, path: str, value, what: str, fill: dict | None = None) -> Architecture:
+    """``arch`` with ``path`` set to ``value``, refused with the path named when the space has no such point.
+
+    Choices that become active take their value from ``fill`` (``{path: value}``), else their
+    domain's first value; choices that become inactive are dropped."""
+    if path not in arch:
+        active = ", ".join(sorted(arch)[:8])
+        raise NaslError(f"{what}: '{path}' is not an active choice of this architecture (active: {active})",
+                        path=path)
+    given = dict(arch)
+    given.update(fill or {})
+    given[path] = value
+
+    def answer(choice, values):
+        if choice.path in given:
+            return given[choice.path]
+        dom = getattr(choice, "domain", None)
+        if not dom:
+            raise NaslError(f"{what}: {path} = {value!r} activates '{choice.path}'; give its value in fill=",
+                            path=choice.path)
+        return dom[0]
+    try:
+        return space.validate(space.spec.walk(answer))
+    except NaslError as e:
+        raise NaslError(f"{what}: the space cannot express {path} = {value!r}: {e.message}", path=path) from None
+
+
+def is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def next_value(space, arch, path, value, grow: bool):
+    """``value``, or the next larger (``grow``) or smaller value of numeric choice ``path``'s domain."""
+    choice = next((c for c in space.spec if c.path == path), None)
+    if choice is None or path not in arch:
+        return value
+    if value is not None:
+        return value
+    dom = [v for v in choice.domain if is_number(v)]
+    cur = arch[path]
+    if not is_number(cur) or not dom:
+        raise NaslError(f"'{path}' is not a numeric choice (a width or a depth); its domain is "
+                        f"{list(choice.domain)}", path=path)
+    cands = sorted(v for v in dom if (v > cur if grow else v < cur))
+    if not cands:
+        raise NaslError(f"'{path}' = {cur!r} is already the {'largest' if grow else 'smallest'} value "
+                        f"of its domain {list(choice.domain)}", path=path)
+    return cands[0] if grow else cands[-1]
+
+
+def count(state: dict) -> int:
+    return sum(int(v.numel()) for v in state.values() if torch.is_tensor(v) and v.is_floating_point())

@@ -1,0 +1,90 @@
+"""Net2Wider (Chen, Goodfellow & Shlens 2016; EAS, Cai et al. 2018) and N2N's shrink (Ashok et
+al. 2018) on a choice that sets widths.
+
+A width choice is one whose change leaves the realized graph's nodes and ops as they are and
+alters only channel counts (``c`` of convs, ``n`` of linears, ``expand`` of an mbconv). The
+weights follow :mod:`nasl.morph.channels`.
+"""
+from __future__ import annotations
+
+from nasl.ir.errors import NaslError
+from nasl.morph.channels import PASS, RULES, Chooser
+from nasl.morph.graphs import Morph, Realized, check_weights, count, fresh, is_number, moved, next_value
+
+WIDTH_PARAMS = {"c", "n", "expand"}
+
+
+def net2wider(space, arch, state: dict, path: str, value=None, *, noise: float = 0.0, seed: int = 0) -> Morph:
+    """Widen the layers that choice ``path`` sizes, to ``value`` (default: the next larger one).
+
+    New units replicate random old ones and the next layers' input weights are divided by the
+    replication counts, so the child computes the parent's function (exactly with ``noise=0``;
+    ``noise`` adds Gaussian noise of that many weight standard deviations to the replicas, to
+    break their symmetry, and the child then only nearly preserves it).
+    """
+    return _rewidth(space, arch, state, path, value, "widen", noise, seed)
+
+
+def shrink(space, arch, state: dict, path: str, value=None, *, seed: int = 0) -> Morph:
+    """N2N's layer shrinkage: narrow the layers that ``path`` sizes, keeping the units of largest
+    L1 norm (of their incoming weights; where one choice sizes many layers, the first layer's
+    norms decide for all, since merged tensors must keep the same channels).
+
+    Not function-preserving: the dropped units' contributions are lost, so the child's
+    ``preserving`` is False and it needs training (N2N fine-tunes it by distillation).
+    """
+    return _rewidth(space, arch, state, path, value, "shrink", 0.0, seed)
+
+
+def _rewidth(space, arch, state, path, value, mode, noise, seed) -> Morph:
+    what = "net2wider" if mode == "widen" else "shrink"
+    parent = Realized(space, arch, state)
+    value = next_value(space, parent.arch, path, value, grow=mode == "widen")
+    child = Realized(space, moved(space, parent.arch, path, value, what), who="child")
+    old = parent.arch[path]
+    if not (is_number(value) and is_number(old)):
+        raise NaslError(f"{what}: '{path}' = {value!r} is not a width (a number)", path=path)
+    if (value > old) != (mode == "widen") or value == old:
+        raise NaslError(f"{what}: '{path}' = {value!r} does not {'widen' if mode == 'widen' else 'narrow'} "
+                        f"the current {old!r}", path=path)
+    check_weights(parent)
+    _same_structure(parent, child, path, what)
+    ch = Chooser(mode, seed, noise)
+    maps: dict = {n: None for n in parent.graph.graph.get("inputs", [])}
+    state = fresh(child)
+    derived = 0
+    for n in parent.ops:
+        pp, pc, op = parent.params(n), child.params(n), parent.op(n)
+        m_ins = [maps[u] for u in parent.inputs(n)]
+        T = parent.tensors(n)
+        if op in PASS:
+            maps[n], new = m_ins[0] if m_ins else None, dict(T)
+        elif op in RULES:
+            maps[n], new = RULES[op](ch, n, pp, pc, m_ins, T, parent.in_shapes(n))
+        elif all(m is None for m in m_ins) and pp == pc:
+            maps[n], new = None, dict(T)
+        else:
+            raise NaslError(f"{what}: '{path}' resizes '{n}', an op '{op}' that {what} does not know how to "
+                            f"resize (it handles {', '.join(sorted(RULES))} and per-channel ops)", path=path)
+        prefix = child.paths.get(n)
+        for suffix, t in new.items():
+            key = f"{prefix}.{suffix}"
+            if key not in state or tuple(state[key].shape) != tuple(t.shape):
+                raise NaslError(f"{what}: internal mismatch at '{key}'")
+            state[key] = t.detach().clone().to(state[key].dtype)
+            derived += t.numel() if t.is_floating_point() else 0
+    total = count(state)
+    return Morph(child.arch, state, f"{what}({path}: {old} -> {value})",
+                 preserving=mode == "widen" and not noise, inherited=derived / total if total else 1.0)
+
+
+def _same_structure(parent: Realized, child: Realized, path: str, what: str):
+    if parent.ops != child.ops or any(parent.op(n) != child.op(n) for n in parent.ops):
+        raise NaslError(f"{what}: '{path}' changes the layers of the network, not only their widths "
+                        f"(use net2deeper or inherit)", path=path)
+    for n in parent.ops:
+        pp, pc = parent.params(n), child.params(n)
+        diff = {k for k in set(pp) | set(pc) if pp.get(k) != pc.get(k)}
+        if diff - WIDTH_PARAMS:
+            raise NaslError(f"{what}: '{path}' changes {', '.join(sorted(diff - WIDTH_PARAMS))} of '{n}', "
+                            f"not only its width", path=path)
