@@ -138,7 +138,8 @@ class FakeSupernet(nn.Module):
             keep[torch.randint(len(dom), ())] = 1.0
             return keep / keep.sum()
         if path == "depth":
-            return torch.zeros(len(dom)).index_fill_(0, torch.tensor(len(dom) - 1), 1.0).to(self.fc.weight)
+            top = dom.index(max(self.depths))
+            return torch.zeros(len(dom)).index_fill_(0, torch.tensor(top), 1.0).to(self.fc.weight)
         raise RuntimeError(f"mode {self.mode}: set an architecture with sn.use(arch) first")
 
     def forward(self, x, arch=None):
