@@ -9,7 +9,9 @@ from __future__ import annotations
 from nasl.ir.errors import NaslError, did_you_mean
 
 # mode -> "module:function(space, mode, **options) -> nn.Module"; filled in as modes land
-MODES: dict[str, str] = {}
+MODES: dict[str, str] = {
+    "bank": "nasl.oneshot.bank:build",
+}
 
 
 def compile_supernet(space, mode: str = "darts", **options):

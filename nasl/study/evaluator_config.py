@@ -31,6 +31,9 @@ def _class_of(spec: str):
     if kind == "cost":
         from nasl.study.cost import CostEvaluator
         return CostEvaluator
+    if kind == "supernet":
+        from nasl.study.supernet_eval import SupernetStudyEvaluator
+        return SupernetStudyEvaluator
     from nasl.study.evaluators import FunctionEvaluator
     return FunctionEvaluator
 

@@ -13,7 +13,10 @@ The spec strings are shared by :func:`nasl.search` and ``nasl search
 - ``cost[:METRIC,...]``: params, FLOPs, MACs or latency, minimised
   (:class:`nasl.study.cost.CostEvaluator`);
 - ``python:MODULE:FUNC``: a function or evaluator object from a module (a
-  dotted name, or a ``.py`` path).
+  dotted name, or a ``.py`` path);
+- ``supernet:PATH``: inherited weights of a trained supernet checkpoint
+  (``sn.save(PATH)``), BatchNorm recalibrated, on the digits
+  (:class:`nasl.study.supernet_eval.SupernetStudyEvaluator`).
 """
 from __future__ import annotations
 
@@ -27,7 +30,8 @@ import time
 from nasl.ir.errors import NaslError
 from nasl.study import inline_timeout
 
-SPEC_FORMS = "digits, table:PATH[:COLUMN], nb201[:cifar10|cifar100|imagenet16], cost[:params,flops,...] or python:MODULE:FUNC"
+SPEC_FORMS = ("digits, table:PATH[:COLUMN], nb201[:cifar10|cifar100|imagenet16], cost[:params,flops,...], "
+              "supernet:PATH or python:MODULE:FUNC")
 
 
 class TrialFailed(Exception):
@@ -65,6 +69,12 @@ def parse_evaluator(spec: str, **options):
         from nasl.study.cost import CostEvaluator
         metrics = [m.strip() for m in rest.split(",") if m.strip()] or ["params"]
         ev = CostEvaluator(metrics, **options)
+    elif kind == "supernet" and rest:
+        try:
+            from nasl.study.supernet_eval import SupernetStudyEvaluator
+        except ImportError as e:
+            raise NaslError(f"the 'supernet' evaluator needs torch and scikit-learn ({e})") from None
+        ev = SupernetStudyEvaluator(rest, **options)
     elif kind == "python" and rest.count(":") >= 1:
         module, _, func = rest.rpartition(":")
         ev = FunctionEvaluator(module, func, **options)
