@@ -36,11 +36,12 @@ class CheckpointError(NaslError):
 
 
 def fingerprint(sn) -> str:
-    """A hash of what makes two supernets interchangeable: the space's choices, the mode's weights' names and
-    shapes (the mode itself is checked separately, for a clearer message)."""
+    """A hash of the supernet's space: its source text and params (as a supernet file records them,
+    :func:`nasl.oneshot.saving.space_fingerprint`) and its choices. The mode is checked separately, for a
+    clearer message; the weights' names and shapes when they are loaded (a bank's grow in training)."""
+    from nasl.oneshot.saving import space_fingerprint
     choices = [[c.path, [repr(v) for v in c.domain]] for c in sn.space.spec.all_choices()]
-    shapes = [[k, list(v.shape)] for k, v in sn.state_dict().items()]
-    text = json.dumps([choices, shapes], sort_keys=True)
+    text = json.dumps([space_fingerprint(sn.space), choices], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

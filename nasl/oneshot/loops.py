@@ -17,6 +17,7 @@ bit for bit on CPU.
 from __future__ import annotations
 
 import json
+import math
 import random
 
 import torch
@@ -41,6 +42,7 @@ DEFAULTS = dict(
     controller_steps=20,        # enas: controller samples (one validation batch each) per epoch
     kd_ratio=1.0,               # ofa: weight of the distillation loss from the largest subnet
     phases=(0.25, 0.25, 0.25, 0.25),  # ofa: shares of the epochs for full, kernel, depth, width
+    populate=50,                # bank: architectures compiled before training, so their weights are banked
     seed=0,
 )
 
@@ -81,10 +83,10 @@ class Trainer:
         self.rng = random.Random(self.o["seed"])
         self.epoch, self.step_count, self.history = 0, 0, []
         o = self.o
+        if hasattr(sn, "populate"):
+            sn.populate(o["populate"], self.o["seed"])      # bank: its weights exist once architectures were seen
         self.w_params, self.a_params = list(sn.weights()), list(sn.arch_parameters())
         self.w_opt = torch.optim.SGD(self.w_params, o["lr"], momentum=o["momentum"], weight_decay=o["weight_decay"])
-        # DARTS's cosine schedule: lr_min at the end of the last epoch
-        self.w_sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.w_opt, float(epochs), eta_min=o["lr_min"])
         self.a_opt = torch.optim.Adam(self.a_params, o["arch_lr"], betas=o["arch_betas"],
                                       weight_decay=o["arch_weight_decay"]) if self.a_params else None
         n = len(self.x_train)
@@ -113,8 +115,18 @@ class Trainer:
     def lr(self) -> float:
         return self.w_opt.param_groups[0]["lr"]
 
+    def epoch_lr(self, epoch: int) -> float:
+        """DARTS's cosine schedule (``CosineAnnealingLR(T_max=epochs, eta_min=lr_min)``, in closed form): ``lr``
+        at epoch 0 down towards ``lr_min``. Set on every parameter group at the start of an epoch, so that
+        groups a bank adds later follow it too (a scheduler object only knows the groups it began with)."""
+        o = self.o
+        return o["lr_min"] + 0.5 * (o["lr"] - o["lr_min"]) * (1 + math.cos(math.pi * epoch / self.epochs))
+
     def weight_step(self, loss) -> None:
         """Backward into the weights only (alpha's gradient is not wanted here), average, clip, step."""
+        if hasattr(self.sn, "add_new_weights"):         # bank: nodes first seen in this step's architecture
+            self.sn.add_new_weights(self.w_opt)
+            self.w_params = list(self.sn.weights())
         self.w_opt.zero_grad(set_to_none=True)
         torch.autograd.backward(loss, inputs=[p for p in self.w_params if p.requires_grad])
         self.dist.average_grads(self.w_params)
@@ -127,6 +139,8 @@ class Trainer:
     def train_epoch(self) -> dict:
         """One epoch; returns its record ``{"epoch", "metrics", "arch", "probs"}`` (also appended to history)."""
         self.sn.train()
+        for group in self.w_opt.param_groups:
+            group["lr"] = self.epoch_lr(self.epoch)
         self.before_epoch()
         totals = [0.0, 0.0, 0.0]          # loss sum, correct, examples
         lr = self.lr
@@ -136,7 +150,6 @@ class Trainer:
             totals[0] += float(loss.detach()) * len(y)
             totals[1] += float((logits.detach().argmax(1) == y).sum())
             totals[2] += len(y)
-        self.w_sched.step()
         loss_sum, correct, seen = self.dist.sum(totals)
         metrics = {"train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1), "lr": lr}
         arch, probs, extra = self.summary()
@@ -192,7 +205,8 @@ class Trainer:
         return {
             "mode": self.mode, "epoch": self.epoch, "epochs": self.epochs, "step_count": self.step_count,
             "options": json.dumps(self.o), "history": json.dumps(self.history),
-            "model": self.sn.state_dict(), "w_opt": self.w_opt.state_dict(), "w_sched": self.w_sched.state_dict(),
+            "model": self.sn.state_dict(), "w_opt": self._sgd_state(),
+            "supernet": self.sn.checkpoint() if hasattr(self.sn, "checkpoint") else None,
             "a_opt": None if self.a_opt is None else self.a_opt.state_dict(),
             "controller": None if self.controller is None else json.dumps(self.controller.state_dict()),
             "rng": {"torch": torch.get_rng_state(), "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos,
@@ -200,11 +214,35 @@ class Trainer:
                     "python": [version, list(internal), py_gauss], "loop": [lv, list(linternal), lgauss]},
         }
 
+    def _sgd_state(self) -> dict:
+        return _sgd_state_of(self)
+
+    def _load_sgd_state(self, buffers: dict) -> None:
+        if hasattr(self.sn, "add_new_weights"):
+            self.sn.add_new_weights(self.w_opt)
+            self.w_params = list(self.sn.weights())
+        by_name = dict(self.sn.named_parameters())
+        unknown = sorted(set(buffers) - set(by_name))
+        if unknown:
+            raise NaslError(f"the checkpoint's optimiser has state for '{unknown[0]}', which this supernet lacks")
+        self.w_opt.state.clear()
+        for name, buf in buffers.items():
+            self.w_opt.state[by_name[name]] = {"momentum_buffer": buf.clone()}
+
     def load_state_dict(self, state: dict) -> None:
         import numpy as np
-        self.sn.load_state_dict(state["model"])
-        self.w_opt.load_state_dict(state["w_opt"])
-        self.w_sched.load_state_dict(state["w_sched"])
+        if state.get("supernet") is not None and hasattr(self.sn, "load_checkpoint"):
+            self.sn.load_checkpoint(state["supernet"])        # bank: rebuild the banked modules first
+        else:
+            # checked first: load_state_dict would copy the tensors that fit before it refused the rest
+            mine = {k: tuple(v.shape) for k, v in self.sn.state_dict().items()}
+            theirs = {k: tuple(v.shape) for k, v in state["model"].items()}
+            if mine != theirs:
+                k = sorted(set(mine) ^ set(theirs)) or [k for k in mine if mine[k] != theirs[k]]
+                raise NaslError(f"the checkpoint does not fit this supernet (other supernet options?): "
+                                f"the tensor '{k[0]}' is missing or has another shape")
+            self.sn.load_state_dict(state["model"])
+        self._load_sgd_state(state["w_opt"])
         if self.a_opt is not None:
             self.a_opt.load_state_dict(state["a_opt"])
         if self.controller is not None and state.get("controller"):
@@ -217,6 +255,17 @@ class Trainer:
         np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
         random.setstate((rng["python"][0], tuple(rng["python"][1]), rng["python"][2]))
         self.rng.setstate((rng["loop"][0], tuple(rng["loop"][1]), rng["loop"][2]))
+
+
+def _names(module) -> dict:
+    return {id(p): n for n, p in module.named_parameters()}
+
+
+def _sgd_state_of(trainer) -> dict:
+    """SGD's state keyed by parameter name, not position: a bank's parameters are not in a fixed order."""
+    names = _names(trainer.sn)
+    return {names[id(p)]: st["momentum_buffer"] for p, st in trainer.w_opt.state.items()
+            if st.get("momentum_buffer") is not None}
 
 
 def ce(logits, y):

@@ -23,13 +23,15 @@ def test_official_darts_settings():
     assert DEFAULTS["grad_clip"] == 5.0 and DEFAULTS["train_portion"] == 0.5
     assert {id(p) for p in t.a_params} == {id(p) for p in sn.arch_parameters()}
     # cosine from 0.025 to 0.001 over the epochs
-    lrs = []
-    for _ in range(4):
-        lrs.append(t.lr)
-        t.w_opt.step()
-        t.w_sched.step()
-    assert lrs[0] == 0.025 and t.lr == pytest.approx(0.001)
-    assert lrs == sorted(lrs, reverse=True)
+    ref = torch.optim.lr_scheduler.CosineAnnealingLR(torch.optim.SGD([torch.zeros(1)], 0.025), 4.0, eta_min=0.001)
+    lrs, expected = [], []
+    for e in range(4):
+        lrs.append(t.epoch_lr(e))
+        expected.append(ref.get_last_lr()[0])
+        ref.optimizer.step()
+        ref.step()
+    assert lrs == pytest.approx(expected) and lrs[0] == 0.025
+    assert t.epoch_lr(4) == pytest.approx(0.001)
     # the two halves of the training data: weights and alpha never see the same image
     assert set(t.w_index.tolist()).isdisjoint(t.a_index.tolist())
     assert len(t.w_index) == len(t.a_index) == 128

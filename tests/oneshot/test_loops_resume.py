@@ -6,6 +6,7 @@ import os
 import pytest
 import torch
 
+from nasl.ir.errors import NaslError
 from nasl.oneshot import checkpoint
 from nasl.oneshot.checkpoint import CheckpointError
 from nasl.oneshot.loops import make_trainer
@@ -15,16 +16,23 @@ OPTS = dict(batch_size=32, eval_archs=2, controller_steps=4)
 
 
 def _trainer(mode, epochs=3, **kw):
-    sn = supernet(mode, seed=0, **kw)
+    if mode == "bank":
+        import nasl
+        from tests.oneshot.loop_helpers import space
+        torch.manual_seed(0)
+        sn = nasl.compile_supernet(space(), "bank")
+    else:
+        sn = supernet(mode, seed=0, **kw)
     controller = None
     if mode == "enas":
         from nasl.searchers import create
         controller = create("reinforce", sn.space.spec, seed=0, dedup=False, batch_size=2)
     torch.manual_seed(0)
-    return make_trainer(sn, data(n_train=128, n_val=32), epochs=epochs, options=OPTS, controller=controller)
+    options = dict(OPTS, populate=3) if mode == "bank" else OPTS
+    return make_trainer(sn, data(n_train=128, n_val=32), epochs=epochs, options=options, controller=controller)
 
 
-@pytest.mark.parametrize("mode", ["darts", "gdas", "spos", "enas"])
+@pytest.mark.parametrize("mode", ["darts", "gdas", "spos", "enas", "bank"])
 def test_resume_after_epoch_one_is_bit_exact(mode, tmp_path):
     whole = _trainer(mode)
     whole.run()
@@ -91,9 +99,19 @@ def test_bad_checkpoints_are_one_line_errors(tmp_path):
         checkpoint.load(other, t.sn)
     with pytest.raises(CheckpointError, match="of a 'darts' supernet, not 'spos'"):
         checkpoint.load(path, _trainer("spos", epochs=1).sn)
-    # another space: a narrower supernet of the same choices has other weight shapes
+    # another space: digits with other widths
+    import nasl
+    from tests.oneshot.fake_supernet import FakeSupernet
+    from tests.oneshot.loop_helpers import DIGITS
+    other_space = nasl.loads(open(DIGITS).read().replace("choice(8, 16, 24)", "choice(8, 16)"))
     with pytest.raises(CheckpointError, match="from another space"):
-        checkpoint.load(path, supernet("darts", fake=True, max_depth=2))
+        checkpoint.load(path, FakeSupernet(other_space, "darts", max_depth=1))
+    # the same space, other supernet options: the weights do not fit, and nothing is loaded
+    other = _trainer("darts", epochs=1, max_depth=2)
+    before = {k: v.clone() for k, v in other.sn.state_dict().items()}
+    with pytest.raises(NaslError, match="does not fit this supernet"):
+        other.load_state_dict(checkpoint.load(path, other.sn))
+    assert all(torch.equal(before[k], v) for k, v in other.sn.state_dict().items())
     state = checkpoint.read(path)
     state["version"] = 99
     torch.save(state, tmp_path / "new.ckpt")
