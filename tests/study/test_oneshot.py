@@ -140,3 +140,20 @@ def test_the_command_line_trains_prints_exports_and_resumes(tmp_path, monkeypatc
     assert main(["search", "--epochs", "3", "--study", "d.db"]) == 1
     assert main(["search", "--supernet", "nowhere.pt", "--study", "d.db"]) == 1
     assert "no supernet checkpoint at 'nowhere.pt'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_trained_bank_supernet_is_searched_with_supernet(tmp_path, monkeypatch, capsys):
+    """--oneshot bank trains a weight bank; --supernet searches it with an ordinary study (SupernetEvaluator)."""
+    from nasl.cli import main
+    monkeypatch.chdir(tmp_path)
+    assert main(["search", DIGITS, "--oneshot", "bank", "--epochs", "1", "--study", "bank.db", "--no-progress",
+                 "-O", "batch_size=256", "-O", "populate=2", "-O", "eval_archs=2"]) == 0
+    assert os.path.exists("bank-supernet.pt")
+    capsys.readouterr()
+    assert main(["search", DIGITS, "--supernet", "bank-supernet.pt", "--searcher", "random", "--budget", "3",
+                 "--study", "re.db", "--no-progress"]) == 0
+    from nasl.study.study import Study
+    study = Study.load("re.db")
+    assert study.config["evaluator"]["spec"] == "supernet:bank-supernet.pt"
+    assert study.counts()["complete"] == 3
