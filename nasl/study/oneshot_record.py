@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 from nasl.ir.errors import NaslError
 
@@ -35,8 +34,8 @@ class Setup:
         metrics = {k: float(v) for k, v in record["metrics"].items()}
         store.finish_trial(tid, "complete", metrics=metrics, duration=None, worker="oneshot", tell_seq=2 * e + 1)
         with store.transaction():
-            store.conn.execute("INSERT OR REPLACE INTO oneshot_epochs VALUES (?, ?, ?)",
-                               (e, json.dumps(record.get("probs") or {}), time.time()))
+            store.conn.execute("INSERT OR REPLACE INTO oneshot_epochs VALUES (?, ?, ?, ?)",
+                               (e, json.dumps(record.get("probs") or {}), arch.to_json(), json.dumps(metrics)))
 
     def catch_up(self, history) -> None:
         """Record the checkpoint's epochs that the study lacks (a kill between checkpoint and commit)."""

@@ -17,8 +17,10 @@ Beside the study file ``S.db`` (:func:`paths`):
 - ``S-supernet.pt``: the trained supernet, as ``sn.save`` writes it, for
   searching it afterwards (``--supernet``, the ``supernet:PATH`` evaluator).
 
-The study file gets one table of its own, ``oneshot_epochs(epoch, probs,
-created)``: ``sn.probs()`` after each epoch as JSON (relaxed modes).
+The study file gets one table of its own, the one the dashboard shows,
+``oneshot_epochs(epoch, alphas, derived, metrics)``: ``sn.probs()`` after each
+epoch as JSON ``{path: {label: p}}`` (``{}`` in sampled modes), the derived
+architecture's JSON and the epoch's metrics.
 Per epoch the checkpoint is written first, then the trial: a kill between
 the two leaves an epoch in the checkpoint that the study lacks, and resume
 records it from the checkpoint's history before it trains on.
@@ -30,8 +32,9 @@ import os
 
 from nasl.ir.errors import NaslError
 
-EPOCHS_TABLE = ("CREATE TABLE IF NOT EXISTS oneshot_epochs (epoch INTEGER PRIMARY KEY, probs TEXT NOT NULL, "
-                "created REAL NOT NULL)")
+# the table the dashboard reads (docs/study.md, "a one-shot run's architecture weights")
+EPOCHS_TABLE = ("CREATE TABLE IF NOT EXISTS oneshot_epochs (epoch INTEGER PRIMARY KEY, alphas TEXT NOT NULL, "
+                "derived TEXT, metrics TEXT)")
 RETRAIN = {"test_fraction": 0.2, "epochs": 10}      # the evaluator recorded for retraining a derived architecture
 
 

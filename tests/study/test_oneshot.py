@@ -44,11 +44,14 @@ def test_epochs_are_trials_with_metrics_arch_and_probs(tmp_path):
     assert [t.arch.to_json() for t in trials] == [h["arch"] for h in r.history]
     assert set(trials[0].metrics) >= {"val_accuracy", "train_loss", "train_accuracy", "lr"}
     assert r.arch == trials[-1].arch == final_trial(study).arch
-    rows = sqlite3.connect(tmp_path / "a.db").execute("SELECT epoch, probs FROM oneshot_epochs").fetchall()
-    assert [e for e, _ in rows] == [0, 1]
+    rows = sqlite3.connect(tmp_path / "a.db").execute("SELECT epoch, alphas, derived FROM oneshot_epochs").fetchall()
+    assert [e for e, _, _ in rows] == [0, 1] and rows[1][2] == trials[1].arch.to_json()
     probs = json.loads(rows[1][1])
     assert set(probs) == set(r.supernet.alpha)
     assert all(abs(sum(d.values()) - 1) < 1e-6 for d in probs.values())
+    from nasl.dashboard.data import StudyData
+    shown = StudyData(str(tmp_path / "a.db")).oneshot()
+    assert len(shown["epochs"]) == 2
     assert os.path.exists(tmp_path / "a.db.ckpt") and os.path.exists(tmp_path / "a-supernet.pt")
     # the retraining evaluator is the digits one, with a test set the search never saw
     assert study.config["evaluator"]["spec"] == "digits"
