@@ -211,7 +211,8 @@ class Trainer:
             "controller": None if self.controller is None else json.dumps(self.controller.state_dict()),
             "rng": {"torch": torch.get_rng_state(), "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos,
                                                              has_gauss, gauss],
-                    "python": [version, list(internal), py_gauss], "loop": [lv, list(linternal), lgauss]},
+                    "python": [version, list(internal), py_gauss], "loop": [lv, list(linternal), lgauss],
+                    "supernet": {k: g.get_state() for k, g in _generators(self.sn).items()}},
         }
 
     def _sgd_state(self) -> dict:
@@ -255,6 +256,21 @@ class Trainer:
         np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
         random.setstate((rng["python"][0], tuple(rng["python"][1]), rng["python"][2]))
         self.rng.setstate((rng["loop"][0], tuple(rng["loop"][1]), rng["loop"][2]))
+        gens = _generators(self.sn)
+        for key, value in (rng.get("supernet") or {}).items():
+            if key in gens:
+                gens[key].set_state(value)
+
+
+def _generators(sn) -> dict:
+    """The ``torch.Generator`` s a supernet keeps for itself (Gumbel noise, path dropout), by module and
+    attribute: their states are part of a bit-exact resume."""
+    out = {}
+    for name, module in sn.named_modules():
+        for attr, value in vars(module).items():
+            if isinstance(value, torch.Generator):
+                out[f"{name}:{attr}"] = value
+    return out
 
 
 def _names(module) -> dict:

@@ -60,6 +60,7 @@ class FakeSupernet(nn.Module):
         self.head_bn = nn.BatchNorm2d(c) if bn else nn.Identity()
         self.fc = nn.Linear(c, classes)
         self.tau, self.drop_rate, self._arch = 1.0, 0.0, None
+        self._generator = torch.Generator().manual_seed(0)
         self.calls = 0
 
     # ------------------------------------------------------------ the interface
@@ -134,8 +135,9 @@ class FakeSupernet(nn.Module):
                 return F.gumbel_softmax(a, tau=self.tau, hard=self.mode == "gdas")
             return torch.softmax(a, -1)
         if self.mode == "oneshot":
-            keep = (torch.rand(len(dom)) >= self.drop_rate).to(self.fc.weight)
-            keep[torch.randint(len(dom), ())] = 1.0
+            # its own generator, as the real supernet keeps one: the checkpoint must hold its state
+            keep = (torch.rand(len(dom), generator=self._generator) >= self.drop_rate).to(self.fc.weight)
+            keep[torch.randint(len(dom), (), generator=self._generator)] = 1.0
             return keep / keep.sum()
         if path == "depth":
             top = dom.index(max(self.depths))

@@ -32,7 +32,7 @@ def _trainer(mode, epochs=3, **kw):
     return make_trainer(sn, data(n_train=128, n_val=32), epochs=epochs, options=options, controller=controller)
 
 
-@pytest.mark.parametrize("mode", ["darts", "gdas", "spos", "enas", "bank"])
+@pytest.mark.parametrize("mode", ["darts", "gdas", "spos", "enas", "oneshot", "bank"])
 def test_resume_after_epoch_one_is_bit_exact(mode, tmp_path):
     whole = _trainer(mode)
     whole.run()
