@@ -152,12 +152,25 @@ class Trainer:
             totals[2] += len(y)
         loss_sum, correct, seen = self.dist.sum(totals)
         metrics = {"train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1), "lr": lr}
-        arch, probs, extra = self.summary()
+        arch, probs, extra = self._isolated(self.summary)
         metrics.update(extra)
         record = {"epoch": self.epoch, "metrics": metrics, "arch": arch.to_json(), "probs": probs}
         self.epoch += 1
         self.history.append(record)
         return record
+
+    def _isolated(self, fn):
+        """``fn()`` without touching the training's random streams: evaluation (derive, scoring, a supernet
+        building a cached plan for an architecture it meets first) must not shift them, or a resumed run,
+        whose caches start empty, would draw other numbers than the uninterrupted one."""
+        gens = _generators(self.sn)
+        saved = torch.get_rng_state(), {k: g.get_state() for k, g in gens.items()}
+        try:
+            return fn()
+        finally:
+            torch.set_rng_state(saved[0])
+            for k, g in gens.items():
+                g.set_state(saved[1][k])
 
     def epoch_batches(self):
         for idx in self.batches(self.w_index, 0):
