@@ -106,6 +106,7 @@ def test_bad_checkpoints_are_one_line_errors(tmp_path):
     other_space = nasl.loads(open(DIGITS).read().replace("choice(8, 16, 24)", "choice(8, 16)"))
     with pytest.raises(CheckpointError, match="from another space"):
         checkpoint.load(path, FakeSupernet(other_space, "darts", max_depth=1))
+    # the same space, other supernet options: the weights do not fit, and nothing is loaded
     other = _trainer("darts", epochs=1, **({"affine": False} if real_supernets() else {"max_depth": 2}))
     before = {k: v.clone() for k, v in other.sn.state_dict().items()}
     with pytest.raises(NaslError, match="does not fit this supernet"):
