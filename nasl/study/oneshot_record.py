@@ -52,7 +52,8 @@ class Setup:
             self.lock = None
 
 
-def prepare(space, mode, epochs, storage, resume, options, supernet_options, seed, params, force) -> Setup:
+def prepare(space, mode, epochs, storage, resume, options, supernet_options, seed, params, force,
+            inputs=None) -> Setup:
     from nasl.oneshot import MODES, checkpoint as ckpt
     from nasl.oneshot.loops import check_options
     from nasl.study.api import _space_check, _space_source
@@ -87,8 +88,15 @@ def prepare(space, mode, epochs, storage, resume, options, supernet_options, see
         space_params.update(params or {})
         options = dict(options or {})
         check_options(mode, options)
+        supernet_options = dict(supernet_options or {})
+        if inputs is not None:
+            supernet_options.setdefault("input_shape", list(inputs[0]))
+            declared = _space_check(dict(space_source=source, space_file=file, params=sorted(space_params.items()),
+                                         ops=[])).params
+            if "classes" in declared and "classes" not in space_params and declared["classes"] != inputs[1]:
+                space_params["classes"] = inputs[1]
         config = dict(space_source=source, space_file=file, params=sorted(space_params.items()), ops=[], mode=mode,
-                      epochs=epochs, options=options, supernet_options=dict(supernet_options or {}),
+                      epochs=epochs, options=options, supernet_options=supernet_options,
                       seed=0 if seed is None else int(seed))
         state = None
     space_obj = _space_check(config)
@@ -144,7 +152,8 @@ def _resume_row(path, checkpoint, space, mode, epochs, options, supernet_options
                             "started with; leave it out to use the recorded one")
     given = {"mode": mode, "epochs": epochs, "seed": seed,
              "options": None if options is None else {**config["options"], **dict(options)},
-             "supernet_options": None if supernet_options is None else dict(supernet_options)}
+             "supernet_options": None if supernet_options is None else {**config["supernet_options"],
+                                                                         **dict(supernet_options)}}
     for key, value in given.items():
         if value is not None and value != config[key]:
             raise NaslError(f"cannot resume: {key} {value!r} differs from the run's {config[key]!r}")

@@ -72,7 +72,15 @@ def oneshot_search(space=None, mode: str | None = None, epochs: int | None = Non
     the same arguments; rank 0 writes the files.
     """
     from nasl.study import oneshot_record as rec
-    setup = rec.prepare(space, mode, epochs, storage, resume, options, supernet_options, seed, params, force)
+    if data is None:
+        from nasl.study.digits import load_digits_split
+        data = load_digits_split(0, 0.2, RETRAIN["test_fraction"])[:4]
+    # the networks take the data's images and predict its classes: recorded, so that resume, the supernet
+    # file and a retraining rebuild the same network (a space's `param classes`, as the digits trainer sets it)
+    shape = [int(d) for d in data[0].shape[1:]]
+    classes = int(data[1].max()) + 1
+    setup = rec.prepare(space, mode, epochs, storage, resume, options, supernet_options, seed, params, force,
+                        inputs=(shape, classes))
     try:
         return _run(setup, data, progress, stop_after)
     finally:
@@ -86,9 +94,6 @@ def _run(setup, data, progress, stop_after):
     from nasl.study.loop import _progress_bar
     cfg = setup.config
     space = setup.space
-    if data is None:
-        from nasl.study.digits import load_digits_split
-        data = load_digits_split(0, 0.2, RETRAIN["test_fraction"])[:4]
     if not setup.resuming:
         _seed_all(cfg["seed"])
     from nasl.oneshot import compile_supernet

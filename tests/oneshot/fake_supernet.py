@@ -40,7 +40,7 @@ class _Mixed(nn.Module):
 
 
 class FakeSupernet(nn.Module):
-    def __init__(self, space, mode="darts", bn=True, classes=10, max_depth=None):
+    def __init__(self, space, mode="darts", bn=True, classes=10, max_depth=None, input_shape=None):
         super().__init__()
         self.space, self.mode = space, mode
         self.choices = {c.path: tuple(c.domain) for c in space.spec.all_choices()}

@@ -56,6 +56,7 @@ def test_epochs_are_trials_with_metrics_arch_and_probs(tmp_path):
     # the retraining evaluator is the digits one, with a test set the search never saw
     assert study.config["evaluator"]["spec"] == "digits"
     assert study.config["evaluator"]["options"]["test_fraction"] == 0.2
+    assert study.config["searcher_options"]["supernet_options"]["input_shape"] == [1, 8, 8]
 
 
 @pytest.mark.parametrize("mode", ["darts", "spos"])
