@@ -60,7 +60,7 @@ def paths(storage) -> tuple:
 
 def oneshot_search(space=None, mode: str | None = None, epochs: int | None = None, storage=None, *, resume=False,
                    options=None, supernet_options=None, data=None, seed: int | None = None, params=None,
-                   progress: bool = True, force: bool = False, stop_after: int | None = None):
+                   progress: bool = True, force: bool = False, stop_after: int | None = None, threads: int | None = 1):
     """Train a ``mode`` supernet of ``space`` for ``epochs`` and record each epoch; an :class:`OneShotResult`.
 
     ``options`` go to the loop (:data:`nasl.oneshot.loops.DEFAULTS`: ``order=2``, ``batch_size``, ``lr``,
@@ -68,10 +68,14 @@ def oneshot_search(space=None, mode: str | None = None, epochs: int | None = Non
     ``(x_train, y_train, x_val, y_val)`` tensors (default: the bundled digits, less a test fifth kept for
     retraining). ``resume=True`` continues the run in ``storage`` bit for bit from its checkpoint (space,
     mode and options default to the recorded ones; given ones must agree). ``stop_after`` stops after that
-    many epochs in this call (a run to resume later). Under ``torch.distributed`` every rank calls it with
+    many epochs in this call (a run to resume later). ``threads`` is torch's CPU thread count for the run (1, as
+    the digits trainer's default: small networks gain nothing from more; None leaves torch's). Under ``torch.distributed`` every rank calls it with
     the same arguments; rank 0 writes the files.
     """
     from nasl.study import oneshot_record as rec
+    if threads is not None:
+        import torch
+        torch.set_num_threads(int(threads))
     if data is None:
         from nasl.study.digits import load_digits_split
         data = load_digits_split(0, 0.2, RETRAIN["test_fraction"])[:4]
