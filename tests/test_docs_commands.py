@@ -31,8 +31,9 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DOCS = ["README.md", "docs/study.md", "docs/searchers.md", "docs/extending.md"]
-SLOW = {"README.md", "docs/study.md"}        # they train networks (2 trials each search)
+DOCS = ["README.md", "docs/study.md", "docs/searchers.md", "docs/extending.md", "docs/oneshot.md"]
+SLOW = {"README.md", "docs/study.md", "docs/oneshot.md"}        # they train networks (2 trials each search)
+SHRINK_EPOCHS = {"README.md", "docs/oneshot.md"}    # one-shot runs: --epochs N / epochs=N become 1
 RUN_LANGS = {"bash": "shell", "sh": "shell", "shell": "shell", "python": "python"}
 
 # command prefixes that are not run, and why
@@ -49,6 +50,13 @@ def shrink_budgets(text: str) -> str:
     """The documented budgets, cut to 2 trials (the one change this test makes)."""
     text = re.sub(r"--budget\s+\d+", "--budget 2", text)
     return re.sub(r"\bbudget=\d+", "budget=2", text)
+
+
+def shrink_epochs(text: str) -> str:
+    """A one-shot document's epochs, cut to 1 (and the weight bank's populate to 2)."""
+    text = re.sub(r"--epochs\s+\d+", "--epochs 1", text)
+    text = re.sub(r"\bepochs=\d+", "epochs=1", text)
+    return re.sub(r"populate=\d+", "populate=2", text)
 
 
 def blocks(doc: str) -> list[tuple[int, str, str]]:
@@ -181,6 +189,8 @@ def run_steps(found, tmp_path) -> tuple[str | None, list[str]]:
             skipped.append(f"{where}: {reason}")
             continue
         code = shrink_budgets(code)
+        if where.split(":")[0] in SHRINK_EPOCHS:
+            code = shrink_epochs(code)
         argv = [sys.executable, "-"] if kind == "python" else ["bash", "-c", code]
         run = subprocess.run(argv, input=code if kind == "python" else None, cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=TIMEOUT)

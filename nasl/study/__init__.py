@@ -13,11 +13,13 @@ if TYPE_CHECKING:       # loaded on first use: the command line imports nasl.stu
     from nasl.study.digits import default_space_path  # noqa: F401  (the bundled digits space)
     from nasl.study.loop import SearchInterrupted  # noqa: F401
     from nasl.study.study import Study, Trial, pareto_front  # noqa: F401
+    from nasl.study.oneshot_study import oneshot_search  # noqa: F401  (docs/oneshot.md)
 
-__all__ = ["search", "Study", "Trial", "SearchInterrupted", "StopSearch", "pareto_front", "default_space_path"]
+__all__ = ["search", "Study", "Trial", "SearchInterrupted", "StopSearch", "pareto_front", "default_space_path",
+           "oneshot_search"]
 
 _WHERE = {"search": "api", "StopSearch": "callbacks", "default_space_path": "digits", "SearchInterrupted": "loop",
-          "Study": "study", "Trial": "study", "pareto_front": "study"}
+          "Study": "study", "Trial": "study", "pareto_front": "study", "oneshot_search": "oneshot_study"}
 
 
 def __getattr__(name):

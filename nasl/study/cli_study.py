@@ -78,6 +78,8 @@ def add_commands(sub, common, parse_define) -> None:
     s.add_argument("--log-dir", metavar="DIR",
                    help="write each trial's curve to DIR/trial_N.csv (and TensorBoard, when installed)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from nasl.study.oneshot_cli import add_arguments as add_oneshot_arguments
+    add_oneshot_arguments(s, parse_define)
 
     tr = sub.add_parser("train", parents=[common],
                         help="retrain a study's architecture from scratch, longer, over seeds; report mean ± std")
@@ -152,9 +154,12 @@ def run_search(args) -> int:
     run_config = config_file.resolved(args)
     if args.resume and not os.path.exists(args.study):
         raise NaslError(f"no study to resume: there is no file '{args.study}'; leave out --resume to start one")
+    from nasl.study import oneshot_cli
+    if oneshot_cli.wanted(args):
+        return oneshot_cli.run(args)
     resuming = args.resume
     space = args.file if args.file else (None if resuming else bundled_space())
-    evaluator = args.evaluator if args.evaluator or resuming else "digits"
+    evaluator = oneshot_cli.evaluator(args) or (args.evaluator if args.evaluator or resuming else "digits")
     budget = args.budget if args.budget is not None or resuming else 10
     options = dict(args.evaluator_options)
     if args.data is not None:
