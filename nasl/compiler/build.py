@@ -91,7 +91,7 @@ def _rename(node: fx.Node, name: str):
         node._rename(name)
 
 
-def _nest(root: nn.Module, modules: dict) -> nn.Module:
+def nest_modules(root: nn.Module, modules: dict) -> nn.Module:
     """Add ``{dotted path: module}`` to ``root`` as a module tree, in insertion (execution)
     order, so that the ``state_dict`` lists weights in the order the forward uses them."""
     containers: dict = {"": root}
@@ -195,7 +195,7 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet",
     # An empty graph first, then the modules, then the real graph: GraphModule(root, graph)
     # would copy every submodule path into a second container tree.
     gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=class_name)
-    _nest(gm, modules)
+    nest_modules(gm, modules)
     gm.graph = free_at_scope_ends(fxg) if options.scope_frees else fxg     # frees at cell ends (frees.py)
     gm.input_shapes = {k: shapes[k] for k in graph.graph.get("inputs", [])}
     gm.output_shapes = {k: shapes[k] for k in graph.graph.get("outputs", [])}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from nasl.dsl import ast as A
 from nasl.dsl.choice_forms import read, register
 from nasl.dsl.context import SUPER
-from nasl.dsl.dag_channels import _join, build_nasbench101, check_rule_merges, rule_width
+from nasl.dsl.dag_channels import join_path, build_nasbench101, check_rule_merges, rule_width
 from nasl.dsl.dag_graph import graph_builtins
 from nasl.dsl.dag_realize import build_cell
 from nasl.dsl.dag_replay import memo_key, realize_once
@@ -91,7 +91,7 @@ def _apply_dag(interp, f, args, kwargs, ctx, node):
             pick = _eval(interp, fields["inputs"], f.env, {}, sub(f"node[{j}].inputs", ()))
             if not isinstance(pick, Pick):
                 raise NaslTypeError("a node's inputs are given as pick(k)", fields["inputs"].span)
-            choice = Choice(_join(prefix, f"node[{j}].inputs"), "subset", tuple(range(j)), fields["inputs"].span,
+            choice = Choice(join_path(prefix, f"node[{j}].inputs"), "subset", tuple(range(j)), fields["inputs"].span,
                             frozenset({"inputs"}), k=pick.k, ordered=pick.ordered, replace=pick.replace,
                             condition=ctx.guards)
             if pick.k > j and not pick.replace:

@@ -7,7 +7,7 @@ from nasl.ir.errors import InvalidArchitecture, NaslTypeError
 from nasl.ir.oplib import get_op
 
 
-def _join(prefix, rest):
+def join_path(prefix, rest):
     return f"{prefix}.{rest}" if prefix else rest
 
 
@@ -50,7 +50,7 @@ def build_nasbench101(interp, info: DagInfo, x, incoming, node_ops, merges, ctx,
 
     def op(name, params, inputs, where):
         return interp.apply(OpFn(get_op(name), params, node.span), tuple(inputs), {},
-                            ctx.but(nprefix=_join(nprefix, where)), node)
+                            ctx.but(nprefix=join_path(nprefix, where)), node)
 
     tensors = {0: x}
     for j in info.computed():
@@ -60,7 +60,7 @@ def build_nasbench101(interp, info: DagInfo, x, incoming, node_ops, merges, ctx,
         for i, eop, where in incoming.get(j, ()):
             if (i, j) not in present or i not in tensors:
                 continue
-            t = interp.apply(eop, (tensors[i],), {}, ctx.but(nprefix=_join(nprefix, where)), node)
+            t = interp.apply(eop, (tensors[i],), {}, ctx.but(nprefix=join_path(nprefix, where)), node)
             if i == 0:
                 projected.append(op("conv_bn_relu", {"c": widths[j], "k": 1}, [t], where))
             elif j == out:
@@ -77,7 +77,7 @@ def build_nasbench101(interp, info: DagInfo, x, incoming, node_ops, merges, ctx,
             v = terms[0] if len(terms) == 1 else op(merges[j].name, {}, terms, nsub)
         if j in node_ops:
             before = g.number_of_nodes()
-            v = interp.apply(node_ops[j], (v,), {}, ctx.but(nprefix=_join(nprefix, nsub)), node)
+            v = interp.apply(node_ops[j], (v,), {}, ctx.but(nprefix=join_path(nprefix, nsub)), node)
             if j != out:
                 for n_id in list(g.nodes)[before:]:         # the vertex's ops take its width
                     params = g.nodes[n_id]["params"]

@@ -1,7 +1,7 @@
 """Realizing a dag cell: its present edges, live nodes, merges and outputs, as graph ops."""
 from __future__ import annotations
 
-from nasl.dsl.dag_channels import _join
+from nasl.dsl.dag_channels import join_path
 from nasl.dsl.values import OpFn
 from nasl.ir.dags import DagInfo
 from nasl.ir.errors import InvalidArchitecture
@@ -24,11 +24,11 @@ def build_cell(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, n
         for i, op, where in incoming.get(j, ()):
             if (i, j) not in present or (i not in tensors):
                 continue
-            sub = ctx.but(nprefix=_join(nprefix, where))
+            sub = ctx.but(nprefix=join_path(nprefix, where))
             terms.append(interp.apply(op, (tensors[i],), {}, sub, node))
         if info.implicit_io and not terms:
             terms = [inputs[0]]
-        nsub = ctx.but(nprefix=_join(nprefix, f"node[{j}]"))
+        nsub = ctx.but(nprefix=join_path(nprefix, f"node[{j}]"))
         if not terms:
             src, zero = _zero_source(incoming.get(j, ()), tensors, node)
             x = interp.apply(zero, (tensors[src],), {}, nsub, node)
@@ -47,7 +47,7 @@ def build_cell(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, n
         if len(outs) == 1:
             return outs[0]
         # the implicit output node merges the sinks as the dag's nodes merge their inputs
-        return interp.apply(out_merge, tuple(outs), {}, ctx.but(nprefix=_join(nprefix, "out")), node)
+        return interp.apply(out_merge, tuple(outs), {}, ctx.but(nprefix=join_path(nprefix, "out")), node)
     outs = [o for o in info.output_nodes(present) if o in tensors]
     if info.output == "last":
         return tensors[info.n - 1]
@@ -55,11 +55,11 @@ def build_cell(interp, info: DagInfo, inputs, incoming, node_ops, merges, ctx, n
         raise InvalidArchitecture("the cell has no output node left", node.span)
     for o in outs:
         if o < info.inputs:     # an unread input joins the loose ends through loose_inputs=op
-            tensors[o] = interp.apply(input_op, (tensors[o],), {}, ctx.but(nprefix=_join(nprefix, f"in[{o}]")), node)
+            tensors[o] = interp.apply(input_op, (tensors[o],), {}, ctx.but(nprefix=join_path(nprefix, f"in[{o}]")), node)
     if len(outs) == 1:
         return tensors[outs[0]]
     return interp.apply(OpFn(get_op("concat"), {}, node.span), tuple(tensors[o] for o in outs), {},
-                        ctx.but(nprefix=_join(nprefix, "out")), node)
+                        ctx.but(nprefix=join_path(nprefix, "out")), node)
 
 
 def _zero_source(incoming, tensors, node):

@@ -10,7 +10,7 @@ in an architecture and applies realization's rules (dag_realize.py).
 from __future__ import annotations
 
 from nasl.dsl import dag as D
-from nasl.dsl.dag_channels import _join
+from nasl.dsl.dag_channels import join_path
 from nasl.dsl.super_mode import pick_slot_rewrite
 from nasl.dsl.values import ChoiceRef, ChoiceVal, Merged, OpFn, OpSym, Tensor
 from nasl.ir.choices import Choice, Guard
@@ -45,7 +45,7 @@ def super_cell(interp, f, args, ctx, node):
     base = ctx.but(cprefix=dctx.cprefix, names=dctx.names, loops=dctx.loops)
 
     def sub(cpath, npath, hints):
-        return base.but(cprefix=_join(prefix, cpath), nprefix=_join(nprefix, npath), anon_here=True, loops=(),
+        return base.but(cprefix=join_path(prefix, cpath), nprefix=join_path(nprefix, npath), anon_here=True, loops=(),
                         hints=frozenset(hints))
 
     edge_stmts = D._edge_table(interp, d, f.env, dctx, n, n_in, False)
@@ -60,7 +60,7 @@ def super_cell(interp, f, args, ctx, node):
             if p.ordered or p.replace:
                 raise NotRelaxable("a supernet shares a pick's weights by source, which needs an unordered pick "
                                    "of distinct inputs", fields["inputs"].span, hint="use mode='bank'")
-            pick = _join(prefix, f"node[{j}].inputs")
+            pick = join_path(prefix, f"node[{j}].inputs")
             choice = interp.registered.setdefault(pick, Choice(pick, "subset", tuple(range(j)), fields["inputs"].span,
                                                                frozenset({"inputs"}), k=p.k))
             slots = []
@@ -73,14 +73,14 @@ def super_cell(interp, f, args, ctx, node):
             for i in range(j):
                 if i not in tensors:
                     continue
-                p0, np0 = _join(prefix, f"node[{j}].edge[0]"), _join(nprefix, f"node[{j}].src[{i}]")
+                p0, np0 = join_path(prefix, f"node[{j}].edge[0]"), join_path(nprefix, f"node[{j}].src[{i}]")
                 c = sub(f"node[{j}].edge[0]", f"node[{j}].src[{i}]", ("edge",))
                 has = frozenset(v for v in choice.values() if i in v)
                 c = c.but(guards=c.guards + (Guard(pick, has, f"∋ {i}"),))
                 before = len(sb.g)
                 op = D._edge_op(interp, fields.get("edge"), f.env, c, node, i)
                 t = _term(interp, sb, op, tensors[i], c, node, (k, j, i))
-                pick_slot_rewrite(sb, before, pick, i, p0, np0, _join(prefix, f"node[{j}]"))
+                pick_slot_rewrite(sb, before, pick, i, p0, np0, join_path(prefix, f"node[{j}]"))
                 terms.append((i, t, _zero_of(op, PickSlot(pick, i, p0[:-3] + "[{}]"))))
         else:
             for i in range(j):
@@ -99,11 +99,11 @@ def super_cell(interp, f, args, ctx, node):
                     terms.append((i, _term(interp, sb, op, tensors[i], c, node, (k, j, i)), _zero_of(op, None)))
         merge = D._merge_op(interp, fields.get("merge"), opts["merge"], f.env, d, j,
                             sub(f"node[{j}].merge", f"node[{j}].merge", ("merge",)))
-        x = _merge(sb, ctx, merge, terms, k, j, pick, _join(nprefix, f"node[{j}]"), tensors, d)
+        x = _merge(sb, ctx, merge, terms, k, j, pick, join_path(nprefix, f"node[{j}]"), tensors, d)
         if "op" in fields:
             op_ctx = sub(f"node[{j}].op", f"node[{j}]", ("node",))
             op = D._eval(interp, fields["op"], f.env, {D._node_var(d, j): j}, op_ctx)
-            x = interp.apply(op, (x,), {}, op_ctx.but(nprefix=_join(nprefix, f"node[{j}]")), node)
+            x = interp.apply(op, (x,), {}, op_ctx.but(nprefix=join_path(nprefix, f"node[{j}]")), node)
             info.node_ops[j] = D._slot(op)
         tensors[j] = x
     if opts["output"] == "last":
@@ -112,7 +112,7 @@ def super_cell(interp, f, args, ctx, node):
     if len(outs) == 1:
         return tensors[outs[0]]
     return interp.apply(OpFn(get_op("concat"), {}, node.span), tuple(tensors[o] for o in outs), {},
-                        ctx.but(nprefix=_join(nprefix, "out")), node)
+                        ctx.but(nprefix=join_path(nprefix, "out")), node)
 
 
 def _spec_like(ctx):

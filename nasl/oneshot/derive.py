@@ -141,7 +141,7 @@ def _op_value(metric, op, params, ins, out) -> float:
     return float(getattr(c, metric))
 
 
-def _shapes_per_label(sn) -> dict:
+def shapes_per_label(sn) -> dict:
     """``{(path, label): shapes}`` with the Elastic parameters of ``path`` at ``label`` (the others at
     their maximum): the input sizes an op sees when that choice alone changes."""
     from nasl.oneshot.graph import infer, is_elastic
@@ -167,7 +167,7 @@ def _table(sn, metric):
     """``[(node, path or None, [cost per label of path])]``: an op's cost under each value of the one
     elastic choice that changes its size (at the maximum when none does, or several)."""
     from nasl.compiler.shapes import op_shape
-    per = _shapes_per_label(sn)
+    per = shapes_per_label(sn)
     rows = []
     for n in sn.an.order:
         d = sn.sg.nodes[n]

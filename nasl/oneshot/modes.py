@@ -76,8 +76,8 @@ class Relaxed(Supernet):
         # FBNetV2 masks every feature map of an elastic width, not only the op that sets it: a
         # BatchNorm after a masked conv would renormalise the mask away (and a channel-wise
         # scale through BatchNorm has no gradient)
-        from nasl.oneshot.derive import _shapes_per_label
-        per = _shapes_per_label(self)
+        from nasl.oneshot.derive import shapes_per_label
+        per = shapes_per_label(self)
         table = self.sg.graph.get("alpha") or {}
         for n in self.an.order:
             if n in out or n in self._policy_el or self.sg.nodes[n].get("kind") != "op":

@@ -23,7 +23,7 @@ import contextlib
 import torch
 from torch import nn
 
-from nasl.compiler.build import _nest, compile_graph, module_paths
+from nasl.compiler.build import nest_modules, compile_graph, module_paths
 from nasl.compiler.infer import infer_shapes, input_shapes
 from nasl.compiler.layers import get_builder
 from nasl.compiler.plan import plan_graph
@@ -78,7 +78,7 @@ class Supernet(nn.Module):
                 modules[paths[n]] = impl
             self._impl[n] = impl
         self.paths = paths
-        self.net = _nest(nn.Module(), modules)
+        self.net = nest_modules(nn.Module(), modules)
         self._templates = Templates(self._prepare)
         self._plain = Templates()
         self.alpha = AlphaDict()

@@ -10,7 +10,7 @@ from nasl.study.storage import Storage
 DEFAULT_SEARCHER = "regularized_evolution"
 
 
-def _space_source(space) -> tuple[str, str, dict]:
+def space_source(space) -> tuple[str, str, dict]:
     """``(source text, file name, params)`` of a path, a Space or source text."""
     if hasattr(space, "spec") and hasattr(space, "_backend"):
         source = getattr(space._backend, "source", None)
@@ -169,7 +169,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
         from nasl.study import warm_start as warm_module
         if prepared is None:
             raise NaslError("warm_start (--warm-start) applies to a new study; this one has its own results already")
-        warm = warm_module.read(warm_start, prepared[0]["objectives"], _space_check(prepared[0]))
+        warm = warm_module.read(warm_start, prepared[0]["objectives"], space_check(prepared[0]))
 
     store = Storage(storage)
     lock = StudyLock(store, force=force)
@@ -210,7 +210,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                 budget = settings.integer("budget", budget, 1)
                 store.set_budget(budget)
                 config["budget"] = budget
-            space_obj = _space_check(config)
+            space_obj = space_check(config)
             _evaluator_check(ev, space_obj)
             s = _make_searcher(config, space_obj)
             journal = restore_searcher(s, store, config["objectives"])
@@ -277,7 +277,7 @@ def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, search
         raise NaslError("budget is the number of trials to run, at least 1 (got None)")
     budget = settings.integer("budget", budget, 1)
     seed = 0 if seed is None else settings.integer("seed", seed, -settings.SQLITE_MAX - 1)
-    source, file, space_params = _space_source(space)
+    source, file, space_params = space_source(space)
     space_params.update(params or {})
     ev = _resolve_evaluator(evaluator, None, evaluator_options, cost)
     config = dict(space_source=source, space_file=file, params=sorted(space_params.items()),
@@ -289,7 +289,7 @@ def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, search
     _check_searcher(config["searcher"], config["searcher_options"])
     _default_top_budget(config, ev)
     config["searcher_options"] = _budget_options(config["searcher"], config["searcher_options"], budget)
-    space_obj = _space_check(config)
+    space_obj = space_check(config)
     _refuse_unsatisfiable(space_obj, config["seed"])      # before the file exists: nothing to search
     _evaluator_check(ev, space_obj)
     return config, ev, _make_searcher(config, space_obj)
@@ -362,7 +362,7 @@ def _check_searcher(name: str, options) -> None:
                         f"{', '.join(sorted(options_of(cls)))}")
 
 
-def _space_check(config):
+def space_check(config):
     """The space; elaborating it also validates the source and params up front."""
     from nasl.study.protocol import TrialRequest
     req = TrialRequest(trial_id=-1, number=-1, arch={}, budget=None, seed=0, space_source=config["space_source"],
@@ -385,7 +385,7 @@ def _check_resume(row, space, params, searcher, searcher_options, seed) -> dict:
                                   "seed", "objectives", "budget")}
     config["params"] = [tuple(p) for p in config["params"]]
     if space is not None:
-        source, _, space_params = _space_source(space)
+        source, _, space_params = space_source(space)
         space_params.update(params or {})
         if source != row["space_source"] or sorted(space_params.items()) != sorted(config["params"]):
             raise NaslError("cannot resume: the space (or its -D parameters) differs from the one the study "

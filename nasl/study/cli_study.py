@@ -140,7 +140,7 @@ def parse_objectives(items):
     return out if any(out.values()) else list(out)
 
 
-def _format_from_suffix(path: str) -> str:
+def format_from_suffix(path: str) -> str:
     return {".py": "python", ".onnx": "onnx"}.get(os.path.splitext(path)[1].lower(), "pt")
 
 
@@ -201,7 +201,7 @@ def run_search(args) -> int:
     if out is None and (study.config["evaluator"].get("spec") or "") == "digits":
         out = os.path.splitext(study.path)[0] + "-best.pt"
     if out:
-        path = study.export_best(out, to=_format_from_suffix(out))
+        path = study.export_best(out, to=format_from_suffix(out))
         print(f"exported the best model to {path}")
     return 0
 

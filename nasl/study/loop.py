@@ -120,7 +120,7 @@ class Loop:
         self.best = None
         for row in store.trials("WHERE state = 'complete'"):
             self._note_best(row["metrics"][self.primary])
-        self.bar = _progress_bar(progress, config["budget"], self.finished)
+        self.bar = progress_bar(progress, config["budget"], self.finished)
         self._update_bar(0)
 
     # ------------------------------------------------------------ pieces
@@ -269,7 +269,7 @@ class Loop:
         return True
 
 
-def _progress_bar(progress, total, initial):
+def progress_bar(progress, total, initial):
     if not progress:
         return None
     from nasl.study import rich_output

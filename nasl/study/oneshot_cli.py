@@ -70,7 +70,7 @@ def _is_oneshot(path) -> bool:
 
 
 def run(args) -> int:
-    from nasl.study.cli_study import _format_from_suffix, bundled_space
+    from nasl.study.cli_study import format_from_suffix, bundled_space
     from nasl.study.oneshot_study import final_trial, oneshot_search
     given = [flag for name, flag in _NOT_ONESHOT.items() if getattr(args, name, None) not in (None, [], False)]
     if given:
@@ -98,7 +98,7 @@ def run(args) -> int:
     out = args.export or (None if study.path == ":memory:" else os.path.splitext(study.path)[0] + "-derived.pt")
     if out:
         from nasl.study.export import export_trial
-        path = export_trial(study, trial, out, to=_format_from_suffix(out))
+        path = export_trial(study, trial, out, to=format_from_suffix(out))
         print(f"exported the derived architecture to {path}; retrain it from scratch: "
               f"nasl train {study.path} --trial {trial.number}")
     return 0

@@ -56,7 +56,7 @@ def prepare(space, mode, epochs, storage, resume, options, supernet_options, see
             inputs=None) -> Setup:
     from nasl.oneshot import MODES, checkpoint as ckpt
     from nasl.oneshot.loops import check_options
-    from nasl.study.api import _space_check, _space_source
+    from nasl.study.api import space_check, space_source
     from nasl.study.locking import StudyLock
     from nasl.study.oneshot_study import RETRAIN, paths
     from nasl.study.storage import Storage
@@ -84,14 +84,14 @@ def prepare(space, mode, epochs, storage, resume, options, supernet_options, see
         epochs = 10 if epochs is None else epochs
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise NaslError(f"epochs must be a positive integer, not {epochs!r}")
-        source, file, space_params = _space_source(space)
+        source, file, space_params = space_source(space)
         space_params.update(params or {})
         options = dict(options or {})
         check_options(mode, options)
         supernet_options = dict(supernet_options or {})
         if inputs is not None:
             supernet_options.setdefault("input_shape", list(inputs[0]))
-            declared = _space_check(dict(space_source=source, space_file=file, params=sorted(space_params.items()),
+            declared = space_check(dict(space_source=source, space_file=file, params=sorted(space_params.items()),
                                          ops=[])).params
             if "classes" in declared and "classes" not in space_params and declared["classes"] != inputs[1]:
                 space_params["classes"] = inputs[1]
@@ -99,7 +99,7 @@ def prepare(space, mode, epochs, storage, resume, options, supernet_options, see
                       epochs=epochs, options=options, supernet_options=supernet_options,
                       seed=0 if seed is None else int(seed))
         state = None
-    space_obj = _space_check(config)
+    space_obj = space_check(config)
     if state is not None:
         from nasl.oneshot import compile_supernet
         ckpt.check(state, checkpoint, compile_supernet(space_obj, config["mode"], **config["supernet_options"]),
@@ -129,7 +129,7 @@ def prepare(space, mode, epochs, storage, resume, options, supernet_options, see
 def _resume_row(path, checkpoint, space, mode, epochs, options, supernet_options, seed, params):
     """The recorded config of the one-shot study at ``path`` and its checkpoint's state; given values must agree."""
     from nasl.oneshot import checkpoint as ckpt
-    from nasl.study.api import _space_source
+    from nasl.study.api import space_source
     from nasl.study.storage import Storage
     store = Storage(path, readonly=True)
     try:
@@ -145,7 +145,7 @@ def _resume_row(path, checkpoint, space, mode, epochs, options, supernet_options
                   epochs=so["epochs"], options=so["options"], supernet_options=so["supernet_options"],
                   seed=row["seed"])
     if space is not None:
-        source, _, space_params = _space_source(space)
+        source, _, space_params = space_source(space)
         space_params.update(params or {})
         if source != config["space_source"] or sorted(space_params.items()) != sorted(config["params"]):
             raise NaslError("cannot resume: the space (or its -D parameters) differs from the one the run was "

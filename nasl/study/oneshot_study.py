@@ -95,7 +95,7 @@ def _run(setup, data, progress, stop_after):
     from nasl.oneshot import checkpoint as ckpt
     from nasl.oneshot.loops import make_trainer
     from nasl.study import oneshot_record as rec
-    from nasl.study.loop import _progress_bar
+    from nasl.study.loop import progress_bar
     cfg = setup.config
     space = setup.space
     if not setup.resuming:
@@ -108,7 +108,7 @@ def _run(setup, data, progress, stop_after):
         trainer.load_state_dict(setup.state)
         setup.catch_up(trainer.history)
     main = trainer.dist.main
-    bar = _progress_bar(progress and main, cfg["epochs"], trainer.epoch)     # the study's bar, in epochs
+    bar = progress_bar(progress and main, cfg["epochs"], trainer.epoch)     # the study's bar, in epochs
     done_here = [0]
 
     def on_epoch(record):
