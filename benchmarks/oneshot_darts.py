@@ -204,9 +204,22 @@ def _prime(args):
     Stepper(tiny, args.pcdarts, args.second_order).step(*batches(8, 2, "cpu"))
 
 
+def _import_code():
+    """Load the code a supernet uses (modules, not data) before the floor, in both processes: the floor
+    is then a warm one, as in compile_memory.py, and the figure is the network's memory, not nasl's code."""
+    import importlib
+    for m in ("nasl.dsl.super_mode", "nasl.dsl.super_dag", "nasl.ir.supergraph", "nasl.oneshot.modes",
+              "nasl.oneshot.relaxed_forward", "nasl.oneshot.derive", "nasl.oneshot.elastic"):
+        try:
+            importlib.import_module(m)
+        except ImportError:
+            pass
+
+
 def memory_child(which, size, args):
     space = load_space(args)              # the same prelude for both networks
     data = batches(size, args.batch, "cpu")
+    _import_code()
     _prime(args)
     _trim()
     floor = _status("VmRSS")
