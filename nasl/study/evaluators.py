@@ -26,6 +26,7 @@ import time
 
 from nasl.ir.errors import NaslError
 from nasl.study import inline_timeout
+from nasl.study.protocol import TrialPruned
 
 SPEC_FORMS = "digits, table:PATH[:COLUMN], nb201[:cifar10|cifar100|imagenet16], cost[:params,flops,...] or python:MODULE:FUNC"
 
@@ -220,6 +221,12 @@ def run_trial(evaluator, request, objectives) -> dict:
         out["metrics"], out["curve"] = check_metrics(metrics, objectives)
     except TrialFailed as e:
         out["state"], out["error"] = "failed", str(e)
+    except TrialPruned as e:
+        out["state"], out["error"] = "pruned", str(e)
+        try:
+            out["curve"] = check_metrics({"curve": e.curve}, ())[1]
+        except Exception:  # noqa: BLE001 - a curve that is not a list of dicts is left out, the state stays
+            out["curve"] = None
     except Exception as e:  # noqa: BLE001 - any error of the user's evaluator fails its trial only
         out["state"], out["error"] = "failed", failure_text(e)
     except SystemExit as e:
