@@ -28,7 +28,9 @@ FAST = {"regularized_evolution": {"population_size": 6, "sample_size": 3},
         "nsga2": {"population_size": 6},
         "successive_halving": {"min_budget": 1, "max_budget": 9, "eta": 3},
         "hyperband": {"min_budget": 1, "max_budget": 9, "eta": 3},
-        "optuna": {"sampler_options": {"n_startup_trials": 5}}}
+        "optuna": {"sampler_options": {"n_startup_trials": 5}},
+        "pnas": {"beam_size": 4, "epochs": 20},
+        "nao": {"num_initial": 4, "epochs": 5, "num_parents": 3, "max_steps": 3, "batch_size": 3}}
 
 SPACES = {
     "nb201": ("nas_bench_201.nas", {}),
