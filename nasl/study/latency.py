@@ -13,9 +13,12 @@ Status (issue 18): a first piece, not wired into ``nasl latency`` or the cost
 evaluator yet, and without a test. Measured once on the shared 2-core CPU
 (load average ~7): 50 sampled architectures of ``examples/mobilenet.nas`` at
 32x32 with narrow widths, a table from the same 50 (102 op instances, 7 s),
-Spearman of predicted vs measured whole-network latency = -0.02: the
-measured latencies (13-43 ms) were dominated by the load's noise, so the
-issue's >= 0.9 could not be checked here.
+Spearman of predicted vs measured whole-network latency = -0.02 (0.22 with
+one thread and the minimum of the repeats). Two measurements of the same 50
+networks in a row rank them with Spearman -0.29: on this machine the
+measurement's noise is larger than the networks' differences (29-32 op
+instances each at this size), so the issue's >= 0.9 cannot be checked here;
+it needs a quiet machine (BENCHMARKS.md, section 29).
 """
 from __future__ import annotations
 
