@@ -73,12 +73,12 @@ class NAO(Searcher):
     """
 
     def __init__(self, spec, seed=None, *, num_initial: int = 20, num_parents: int = 20, batch_size: int = 10,
-                 hidden_size: int = 16, epochs: int = 60, learning_rate: float = 0.01, tradeoff: float = 0.8, eta: float = 0.5,
-                 max_steps: int = 20, vocab: int = 4096, objective: str | None = None, max_arms: int = 32,
+                 hidden_size: int = 16, epochs: int = 60, learning_rate: float = 0.01, tradeoff: float = 0.8,
+                 eta: float = 0.5, max_steps: int = 20, vocab: int = 4096, objective: str | None = None, max_arms: int = 32,
                  bins: int = 8, **kw):
         super().__init__(spec, seed, **kw)
-        for name, v in (("num_parents", num_parents), ("batch_size", batch_size), ("hidden_size", hidden_size), ("epochs", epochs),
-                        ("max_steps", max_steps), ("vocab", vocab)):
+        for name, v in (("num_parents", num_parents), ("batch_size", batch_size), ("hidden_size", hidden_size),
+                        ("epochs", epochs), ("max_steps", max_steps), ("vocab", vocab)):
             if v < 1:
                 raise ValueError(f"{name} must be at least 1, not {v}")
         if num_initial < 0 or not 0 <= tradeoff <= 1 or not eta > 0 or not learning_rate > 0:

@@ -5,7 +5,7 @@ import math
 import zlib
 
 from nasl.ir.architecture import Architecture
-from nasl.searchers.base import Exhausted, Result, Searcher
+from nasl.searchers.base import Result, Searcher
 from nasl.searchers.decisions import Decisions
 from nasl.searchers.encoding import OneHotEncoder
 from nasl.searchers.journal import ARCH_SCORE, Log
@@ -224,4 +224,4 @@ class PNAS(Searcher):
         self.stage, self.queue, self.rounds = state["stage"], list(state["queue"]), state["rounds"]
 
 
-__all__ = ["PNAS", "Exhausted"]
+__all__ = ["PNAS"]
