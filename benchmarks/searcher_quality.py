@@ -59,6 +59,9 @@ SETTINGS = {
     "optuna": {"sampler": "tpe"},
     "successive_halving": {"min_budget": 1, "max_budget": MAX_BUDGET, "eta": 3},
     "hyperband": {"min_budget": 1, "max_budget": MAX_BUDGET, "eta": 3},
+    "mdenas": {},
+    "pnas": {},
+    "nao": {},
 }
 MULTI_FIDELITY = {"successive_halving", "hyperband"}
 SEED_INDEPENDENT = {"grid"}

@@ -100,7 +100,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
            params=None, ops=None, progress: bool = True, ray_address=None, resources=None,
            deterministic=None, snapshot_every: int = 100, force: bool = False, trust: bool = False,
            evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None, warm_start=None,
-           run_config=None):
+           run_config=None, pruner=None, pruner_options=None):
     """Search ``space`` and record every trial; returns a :class:`~nasl.study.study.Study`.
 
     See docs/study.md for every argument. In short: ``searcher`` (default
@@ -129,7 +129,11 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     ``warm_start`` (a study file) tells a new study's searcher that study's
     results before it asks (:mod:`nasl.study.warm_start`). ``run_config``
     (a JSON-able dict; ``nasl search`` passes its resolved options) is
-    recorded in the study's ``meta`` as ``config``.
+    recorded in the study's ``meta`` as ``config``. ``pruner``
+    (``"median"``, ``"curve"`` or a :class:`~nasl.study.pruners.Pruner`,
+    with ``pruner_options``) stops trials whose partial curve will not win;
+    they are recorded ``pruned`` (:mod:`nasl.study.pruners`). A named pruner
+    is recorded, and a resume without one uses it again.
     Ctrl-C raises :class:`~nasl.study.loop.SearchInterrupted` after
     recording what finished. ``force=True`` takes the study over from a
     process that still holds its lock (see :mod:`nasl.study.locking`).
@@ -151,6 +155,8 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     if log_dir is not None:
         from nasl.study.curve_log import CurveLog
         callbacks.append(CurveLog(log_dir))
+    from nasl.study.pruners import make_pruner
+    pruner = make_pruner(pruner, pruner_options)
     executor, workers = settings.executor(executor), settings.workers(workers)
     deterministic = settings.deterministic(deterministic)
     path = ":memory:" if storage is None else os.fspath(storage)
@@ -216,6 +222,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
             journal = restore_searcher(s, store, config["objectives"])
         config["artifact_dir"] = None if store.path == ":memory:" else store.path + ".artifacts"
         run = settings.for_run(store if row is not None else None, executor, workers, deterministic)
+        pruner = _run_pruner(store, pruner, resuming=row is not None)
         store.set_meta(settings.to_record(run))
         if run_config is not None:
             store.set_meta({"config": run_config})      # the resolved options of this run (nasl search --config)
@@ -223,7 +230,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                              timeout=timeout, ray_address=ray_address, resources=resources)
         loop = Loop(store, s, runner, config, progress=progress, deterministic=run["deterministic"],
                     snapshot_every=snapshot_every, journal=journal, time_budget=time_budget,
-                    callbacks=callbacks)
+                    callbacks=callbacks, pruner=pruner)
         loop.requeue()
         try:
             loop.run()
@@ -237,6 +244,19 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     finally:
         lock.release()
     return Study(store, ops=ops, trust=trust)
+
+
+def _run_pruner(store, pruner, resuming: bool):
+    """This run's pruner: the one given (recorded, when it has a name), else on resume the study's."""
+    from nasl.study.pruners import PRUNERS, from_record
+    if pruner is None and resuming:
+        try:
+            return from_record(store.meta("pruner"))
+        except (NaslError, KeyError, TypeError, AttributeError) as e:
+            raise NaslError(f"'{store.path}' records a bad pruner ({e}); give the pruner explicitly") from None
+    # a pruner of one's own is not recorded (as an Executor object is not): a resume needs it again
+    store.set_meta({"pruner": pruner.record() if type(pruner) in PRUNERS.values() else None})
+    return pruner
 
 
 def _searcher_argument(searcher, searcher_options, seed):

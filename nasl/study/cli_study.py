@@ -77,6 +77,11 @@ def add_commands(sub, common, parse_define) -> None:
                    help="tell the new study's searcher another study's results before it asks")
     s.add_argument("--log-dir", metavar="DIR",
                    help="write each trial's curve to DIR/trial_N.csv (and TensorBoard, when installed)")
+    s.add_argument("--pruner", choices=["median", "curve"],
+                   help="stop trials early by their partial curve: median (Optuna's rule) or curve (Domhan et "
+                        "al.'s extrapolation); pruned trials are recorded 'pruned' (default none, or the study's)")
+    s.add_argument("-P", "--pruner-option", dest="pruner_options", action="append", type=parse_define, default=[],
+                   metavar="NAME=VALUE", help="a pruner option, e.g. -P delta=0.1 -P min_epochs=2")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     from nasl.study.oneshot_cli import add_arguments as add_oneshot_arguments
     add_oneshot_arguments(s, parse_define)
@@ -178,7 +183,8 @@ def run_search(args) -> int:
             progress=not args.no_progress, ray_address=args.ray_address, resources=resources, force=args.force,
             trust=args.trust, evaluator_options=options or None, cost=args.cost,
             time_budget=None if args.time_budget is None else parse_duration(args.time_budget),
-            log_dir=args.log_dir, warm_start=args.warm_start, run_config=run_config)
+            log_dir=args.log_dir, warm_start=args.warm_start, run_config=run_config,
+            pruner=args.pruner, pruner_options=dict(args.pruner_options) or None)
     except nasl.study.SearchInterrupted as e:
         print(str(e), file=sys.stderr)
         return 130
@@ -188,7 +194,8 @@ def run_search(args) -> int:
     if fancy:
         rich_output.search_summary(study, study.best() if c["complete"] else None)
     else:
-        print(f"study {study.path}: {c['complete']} complete, {c['failed'] + c['pruned']} failed")
+        pruned = f", {c['pruned']} pruned" if c["pruned"] else ""
+        print(f"study {study.path}: {c['complete']} complete, {c['failed']} failed{pruned}")
     if not c["complete"]:
         print("no trial completed; see `nasl study show` for the errors", file=sys.stderr)
         return 1

@@ -26,6 +26,7 @@ import time
 
 from nasl.ir.errors import NaslError
 from nasl.study import inline_timeout
+from nasl.study.protocol import TrialPruned
 
 from nasl.registry import Registry
 
@@ -298,6 +299,12 @@ def run_trial(evaluator, request, objectives) -> dict:
         out["metrics"], out["curve"] = check_metrics(metrics, objectives)
     except TrialFailed as e:
         out["state"], out["error"] = "failed", str(e)
+    except TrialPruned as e:
+        out["state"], out["error"] = "pruned", str(e)
+        try:
+            out["curve"] = check_metrics({"curve": e.curve}, ())[1]
+        except Exception:  # noqa: BLE001 - a curve that is not a list of dicts is left out, the state stays
+            out["curve"] = None
     except Exception as e:  # noqa: BLE001 - any error of the user's evaluator fails its trial only
         out["state"], out["error"] = "failed", failure_text(e)
     except SystemExit as e:

@@ -95,13 +95,14 @@ class Loop:
     """One run of the loop over an open study (see :func:`nasl.study.api.search`)."""
 
     def __init__(self, store, searcher, runner, config: dict, *, progress=True, deterministic=True,
-                 snapshot_every: int = 100, journal=None, time_budget=None, callbacks=()):
+                 snapshot_every: int = 100, journal=None, time_budget=None, callbacks=(), pruner=None):
         from nasl.searchers.journal import Journal
         from nasl.study.time_budget import Clock
         self.store, self.searcher, self.runner, self.config = store, searcher, runner, config
         self.journal = journal if journal is not None else Journal(store.searcher_states())
         self.clock = Clock(time_budget)
         self.callbacks = list(callbacks or ())
+        self.pruner = pruner
         self.objectives = config["objectives"]
         self.primary = next(iter(self.objectives))
         self.sign = 1.0 if self.objectives[self.primary] == "max" else -1.0
@@ -124,12 +125,24 @@ class Loop:
         self._update_bar(0)
 
     # ------------------------------------------------------------ pieces
-    def _request(self, trial_id, number, arch, budget) -> TrialRequest:
+    def _request(self, trial_id, number, arch, budget, ask_seq) -> TrialRequest:
         c = self.config
         return TrialRequest(trial_id=trial_id, number=number, arch=dict(arch), budget=budget,
                             seed=trial_seed(c["seed"], number), space_source=c["space_source"],
                             space_file=c["space_file"], params=tuple(map(tuple, c["params"])),
-                            ops_modules=tuple(c["ops"]), artifact_dir=c.get("artifact_dir"))
+                            ops_modules=tuple(c["ops"]), artifact_dir=c.get("artifact_dir"),
+                            pruner=self._judge(budget, ask_seq))
+
+    def _judge(self, budget, ask_seq):
+        """The pruner bound to a trial: it sees the complete trials told before the trial was asked, so a
+        re-queued trial gets the same judge as on its first run (see nasl.study.pruners)."""
+        if self.pruner is None:
+            return None
+        history = [row["curve"] for row in self.store.trials("WHERE state = 'complete' AND tell_seq < ?", (ask_seq,))
+                   if row["curve"]]
+        target = budget if budget is not None else getattr(self.runner.evaluator, "epochs", None)
+        return self.pruner.bind(history, metric=self.primary, direction=self.objectives[self.primary],
+                                target=target)
 
     def requeue(self) -> None:
         """Trials that a killed or interrupted run left running go first."""
@@ -138,7 +151,7 @@ class Loop:
             arch = Architecture.from_json(row["arch"])
             self.rows[row["id"]] = (row["number"], arch, row["budget"])
             self.store.restart_trial(row["id"])
-            self.to_submit.append(self._request(row["id"], row["number"], arch, row["budget"]))
+            self.to_submit.append(self._request(row["id"], row["number"], arch, row["budget"], row["ask_seq"]))
 
     def _ask(self) -> bool:
         from nasl.searchers.base import Exhausted
@@ -153,12 +166,13 @@ class Loop:
                 raise NaslError(f"searcher '{self.config['searcher']}' proposed no architecture: {e}") from None
             return False
         number = self.finished + len(self.rows)
+        ask_seq = self.seq
         trial_id = self.store.add_trial(number, arch.to_json(), arch.id, budget, trial_seed(self.config["seed"], number),
-                                        self.seq)
+                                        ask_seq)
         self.seq += 1
         self.consistent = True
         self.rows[trial_id] = (number, arch, budget)
-        self.to_submit.append(self._request(trial_id, number, arch, budget))
+        self.to_submit.append(self._request(trial_id, number, arch, budget, ask_seq))
         return True
 
     def _tell(self, trial_id, outcome) -> None:

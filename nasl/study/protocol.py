@@ -14,6 +14,11 @@ An evaluator is any picklable callable ``evaluator(request) -> metrics``:
   multi-fidelity searchers and plots.
 - Raising marks the trial failed with the exception's text; so does a NaN
   objective (the study loop checks).
+- An evaluator that trains by epochs may call ``request.report(curve)``
+  after each one (the curve so far): when the study has a pruner
+  (:mod:`nasl.study.pruners`) that stops the trial, it raises
+  :class:`TrialPruned`, which the evaluator lets through; the trial is
+  recorded ``pruned`` with that curve.
 - An optional ``warm_up()`` method runs once, untimed, before the inline
   runner's first timed trial: it does what a first trial would do lazily
   (imports, loading data), so that neither is charged to trial 0's timeout.
@@ -40,6 +45,16 @@ class TrialRequest:
     params: tuple = ()             # (name, value) overrides of the space's params (-D)
     ops_modules: tuple = ()        # modules that register user ops, imported before loading
     artifact_dir: str | None = None   # a folder where the evaluator may keep files (weights)
+    pruner: Any = None             # the study's pruner bound to this trial (a judge), or None
+
+    def report(self, curve) -> None:
+        """The trial's curve so far (a list of per-epoch metric dicts with ``"epoch"``): raises
+        :class:`TrialPruned` when the study's pruner stops the trial here."""
+        if self.pruner is None:
+            return
+        reason = self.pruner(curve)
+        if reason:
+            raise TrialPruned(reason, [dict(row) for row in curve])
 
     def load_space(self):
         """The :class:`~nasl.ir.space.Space`, cached per process."""
@@ -58,6 +73,14 @@ class TrialRequest:
         """The :class:`~nasl.ir.architecture.Architecture` of this trial."""
         from nasl.ir.architecture import Architecture
         return Architecture(self.arch)
+
+
+class TrialPruned(Exception):
+    """A pruner stopped the trial (:meth:`TrialRequest.report`): ``.curve`` is its curve up to there."""
+
+    def __init__(self, reason: str, curve=None):
+        super().__init__(reason)
+        self.curve = curve
 
 
 class Evaluator(Protocol):

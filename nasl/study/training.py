@@ -315,7 +315,8 @@ class TrainEvaluator:
         with _trial_context(request.seed, device, self.threads):
             _, model = self.build(request)        # built under the seed: the initial weights are the trial's
             inline_timeout.checkpoint()
-            metrics = self._train(model, budget, request.seed, device, self._reshape(model))
+            metrics = self._train(model, budget, request.seed, device, self._reshape(model),
+                                  report=getattr(request, "report", None))
         metrics["params"] = sum(p.numel() for p in model.parameters())
         if request.artifact_dir:
             save_atomic({k: v.detach().cpu() for k, v in model.state_dict().items()},
@@ -324,7 +325,7 @@ class TrainEvaluator:
         free_device_memory(device)
         return metrics
 
-    def _train(self, model, budget: float, seed: int, device: torch.device, reshape=None) -> dict:
+    def _train(self, model, budget: float, seed: int, device: torch.device, reshape=None, report=None) -> dict:
         data = train_data.materialize(self.data, self.val_fraction, self.split_seed, self.test_fraction)
         if isinstance(data[0], torch.Tensor):
             data = tuple(t.to(device) for t in data)
@@ -371,6 +372,8 @@ class TrainEvaluator:
             label = int(epoch) if epoch == int(epoch) else epoch
             curve.append({"epoch": label, "train_loss": loss_sum / n, "val_loss": val_loss, "val_accuracy": val_acc,
                           "seconds": time.perf_counter() - start})
+            if report is not None and epoch < budget:
+                report(curve)             # the study's pruner may stop the trial here (TrialPruned)
         last = curve[-1]
         test = {}
         if train_data.has_test(data):        # measured once, at the end: never in the curve a searcher reads
