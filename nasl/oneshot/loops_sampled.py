@@ -44,14 +44,22 @@ class SampledTrainer(Trainer):
         self.kinds = elastic_kinds(self.sn) if self.mode == "ofa" else {}
         self.rewards: list[float] = []
 
+    def before_epoch(self) -> None:
+        # OFA re-sorts the expanded channels by L1 importance as the width phase starts (once: the
+        # checkpoint of the epoch before holds the unsorted weights, so a resume sorts here too)
+        if self.mode == "ofa" and hasattr(self.sn, "sort_channels") and PHASES[self.phase()] == "width" \
+                and (self.epoch == 0 or PHASES[self.phase(self.epoch - 1)] != "width"):
+            self.sn.sort_channels()
+
     # ------------------------------------------------------------ architectures
-    def phase(self) -> int:
+    def phase(self, epoch: int | None = None) -> int:
         shares = self.o["phases"]
         edges, acc = [], 0.0
         for s in shares:
             acc += s
             edges.append(acc / sum(shares) * self.epochs)
-        return next((i for i, e in enumerate(edges) if self.epoch < e - 1e-9), len(PHASES) - 1)
+        at = self.epoch if epoch is None else epoch
+        return next((i for i, e in enumerate(edges) if at < e - 1e-9), len(PHASES) - 1)
 
     def largest(self, arch: Architecture) -> Architecture:
         """``arch`` with every elastic choice at its largest value."""

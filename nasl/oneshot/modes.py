@@ -207,6 +207,21 @@ class Sampled(Supernet):
     def weights(self):
         return list(self.net.parameters()) + list(self.ktrans.parameters())
 
+    def elastic_kinds(self) -> dict:
+        """``{choice path: "kernel" | "depth" | "width"}`` read off the SuperGraph, for OFA's phases: a
+        path that sets a conv's ``k`` is a kernel, one that picks a repeat's length a depth, one that
+        sets ``c``, ``n`` or ``expand`` a width."""
+        from nasl.ir.supergraph import Elastic
+        out: dict = {}
+        for n, d in self.sg.nodes(data=True):
+            if d.get("kind") == "select" and d.get("how") == "depth":
+                out.setdefault(d["path"], "depth")
+            for k, v in (d.get("params") or {}).items():
+                if isinstance(v, Elastic):
+                    for dep in v.deps:
+                        out.setdefault(dep, "kernel" if k == "k" else "width")
+        return out
+
     def sort_channels(self) -> int:
         """OFA's L1 re-sorting of the expanded channels of every MBConv whose expand ratio is elastic
         (call it before the width phase; optimiser moments of those tensors are then stale).

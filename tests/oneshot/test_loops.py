@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+import nasl
 from nasl.ir.errors import NaslError
 from nasl.oneshot.loops import DEFAULTS, make_trainer
+from tests.conftest import ROOT
 from tests.oneshot.loop_helpers import data, supernet
 
 OPTS = dict(batch_size=32)
@@ -123,3 +125,17 @@ def test_bad_options_are_one_line_errors():
         make_trainer(sn, data(n_train=40), epochs=1, options={"batch_size": 32})
     with pytest.raises(NaslError, match="needs a controller"):
         make_trainer(supernet("enas"), data(), epochs=1)
+
+
+def test_the_ofa_supernet_names_its_elastic_kinds_and_sorts_channels_once_at_the_width_phase():
+    sn = supernet("ofa", fake=False)
+    assert sn.elastic_kinds() == {"width": "width", "depth": "depth"}       # digits: a width and a depth choice
+    mb = nasl.compile_supernet(nasl.load(ROOT / "examples/mobilenet.nas"), "ofa")
+    kinds = mb.elastic_kinds()
+    assert {v for k, v in kinds.items() if k.startswith("kernel")} == {"kernel"}
+    assert {v for k, v in kinds.items() if k.startswith("expand")} == {"width"}
+    t = make_trainer(sn, data(n_train=64), epochs=4, options=dict(OPTS, eval_archs=1))
+    sorts = []
+    sn.sort_channels = lambda: sorts.append(t.epoch) or 0
+    t.run()
+    assert sorts == [3]                 # the last quarter is the width phase; sorted as it starts, once
