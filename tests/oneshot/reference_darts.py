@@ -233,6 +233,13 @@ def official_genotype_parse(alpha_normal, alpha_reduce, betas_normal=None, betas
             _parse(alpha_reduce, betas_reduce, primitives, softmax))
 
 
+def parse_weights(weights, primitives=PRIMITIVES) -> list:
+    """The rule on edge weights already normalised (softmax, times beta for PC-DARTS): per node, its
+    pair of ``(op, source)``, strongest first."""
+    gene = _parse(weights, None, primitives, softmax=False)
+    return [gene[i:i + 2] for i in range(0, len(gene), 2)]
+
+
 def _parse(alpha, betas, primitives, softmax):
     w = torch.as_tensor(alpha, dtype=torch.float64).detach().cpu()
     rows = w.shape[0]

@@ -9,6 +9,7 @@ from torch import nn
 
 from nasl.ir.errors import NaslError, NotRelaxable
 from nasl.oneshot import MODES, compile_supernet
+from tests.oneshot.reference_darts import parse_weights
 from tests.oneshot.supergraphs import (Cond, Elastic, HandSuperGraph, darts_arch, darts_like,  # noqa: F401
                                        digits_like)
 
@@ -186,32 +187,13 @@ def test_official_darts_parse_on_planted_alpha():
                 if trial % 4 == 0:
                     sn.alpha[p][:, 0] += 3.0                        # 'none' strongest everywhere: left out
         rows = torch.cat([torch.softmax(sn.alpha[f"normal.node[{j}]"], -1) for j in range(2, 6)]).detach().numpy()
-        gene = _official_parse(rows, ops)
+        gene = parse_weights(rows, ops)
         arch = sn.derive()
         for j, pairs in zip(range(2, 6), gene):
             srcs = sorted(pairs, key=lambda t: t[1])
             assert list(arch[f"normal.node[{j}].inputs"]) == [s for _, s in srcs]
             assert [arch[f"normal.node[{j}].edge[{k}]"] for k in range(2)] == [op for op, _ in srcs]
 
-
-def _official_parse(weights, primitives, steps=4):
-    """quark0/darts model_search.py genotype()._parse, written from the paper's rule."""
-    gene, start, n = [], 0, 2
-    none = primitives.index("none")
-    for i in range(steps):
-        W = weights[start:start + n]
-        edges = sorted(range(i + 2), key=lambda x: -max(W[x][k] for k in range(len(W[x])) if k != none))[:2]
-        node = []
-        for j in edges:
-            k_best = None
-            for k in range(len(W[j])):
-                if k != none and (k_best is None or W[j][k] > W[j][k_best]):
-                    k_best = k
-            node.append((primitives[k_best], j))
-        gene.append(node)
-        start += n
-        n += 1
-    return gene
 
 
 def test_expected_cost_is_differentiable_and_tracks_the_architecture():

@@ -10,6 +10,7 @@ from torch import nn
 import nasl
 from nasl.ir.errors import InvalidArchitecture, NaslError, NotRelaxable
 from nasl.oneshot import compile_supernet
+from tests.oneshot.reference_darts import parse_weights
 from tests.conftest import example
 
 torch.set_num_threads(1)            # tiny tensors: threads only contend
@@ -67,29 +68,9 @@ def test_nb201_supernet_counts():
 
 # derive ---------------------------------------------------------------------------------------------
 
-def _official_parse(weights, primitives, steps=4):
-    """quark0/darts model_search.py genotype()._parse, from the paper's rule: per node the top-2 sources
-    by their largest non-none weight, then each source's argmax non-none op."""
-    gene, start, n = [], 0, 2
-    none = primitives.index("none")
-    for i in range(steps):
-        W = weights[start:start + n]
-        edges = sorted(range(i + 2), key=lambda x: -max(W[x][k] for k in range(len(W[x])) if k != none))[:2]
-        node = []
-        for j in edges:
-            k_best = None
-            for k in range(len(W[j])):
-                if k != none and (k_best is None or W[j][k] > W[j][k_best]):
-                    k_best = k
-            node.append((primitives[k_best], j))
-        gene.append(node)
-        start += n
-        n += 1
-    return gene
-
 
 @pytest.mark.parametrize("mode", ["darts", "pcdarts"])
-def test_derive_equals_the_official_parse(small_darts, mode):
+def test_derive_equals_theparse_weights(small_darts, mode):
     sn = compile_supernet(small_darts, mode, affine=False)
     gen = torch.Generator().manual_seed(0)
     for trial in range(10):
@@ -110,7 +91,7 @@ def test_derive_equals_the_official_parse(small_darts, mode):
                     if mode == "pcdarts":                   # PC-DARTS's genotype(): alpha * softmax(beta)
                         w = w * torch.softmax(sn.beta[f"{cell}.node[{j}]"], -1)[:, None]
                     rows.append(w)
-            gene = _official_parse(torch.cat(rows).numpy(), DARTS_OPS)
+            gene = parse_weights(torch.cat(rows).numpy(), DARTS_OPS)
             for j, pairs in zip(range(2, 6), gene):
                 srcs = sorted(pairs, key=lambda t: t[1])
                 assert list(arch[f"{cell}.node[{j}].inputs"]) == [s for _, s in srcs]
