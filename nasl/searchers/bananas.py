@@ -1,7 +1,6 @@
 """BANANAS: Bayesian optimization with a neural-network ensemble surrogate."""
 from __future__ import annotations
 
-import math
 
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Exhausted, Result, Searcher
@@ -200,10 +199,8 @@ class Bananas(Searcher):
     # ------------------------------------------------------------ tells
     def _feedback(self, arch: Architecture, result: Result) -> None:
         self.seen.add(arch)
-        if result.failed:
-            return
-        s = result.score(self.objective) if self.objective in (None, *result.objectives) else None
-        if s is not None and math.isfinite(s):
+        s = result.fit_score(self.objective)
+        if s is not None:
             self.data.append((arch, s))
 
     def _get_state(self):

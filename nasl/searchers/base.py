@@ -85,6 +85,14 @@ class Result:
         v = self.objectives[name]
         return v if self.directions[name] == "max" else -v
 
+    def fit_score(self, name: str | None = None) -> float | None:
+        """What a surrogate learns from: the finite :meth:`score` of ``name``, or None for a failure,
+        a result without that objective, or a non-finite value."""
+        if self.failed or name not in (None, *self.objectives):
+            return None
+        s = self.score(name)
+        return s if math.isfinite(s) else None
+
     @classmethod
     def coerce(cls, value) -> "Result":
         """A Result from a Result, a number, a dict of numbers (all maximised) or a :meth:`to_dict`."""

@@ -1,7 +1,6 @@
 """NAO: neural architecture optimization in a learned continuous embedding (Luo et al., NeurIPS 2018)."""
 from __future__ import annotations
 
-import math
 import zlib
 
 from nasl.ir.architecture import Architecture
@@ -175,10 +174,8 @@ class NAO(Searcher):
     # ------------------------------------------------------------ tells
     def _feedback(self, arch: Architecture, result: Result) -> None:
         self.novelty.add(arch)
-        if result.failed:
-            return
-        s = result.score(self.objective) if self.objective in (None, *result.objectives) else None
-        if s is not None and math.isfinite(s):
+        s = result.fit_score(self.objective)
+        if s is not None:
             self.data.append((arch, s))
 
     def _get_state(self):

@@ -206,10 +206,8 @@ class PNAS(Searcher):
     # ------------------------------------------------------------ tells
     def _feedback(self, arch: Architecture, result: Result) -> None:
         self.novelty.add(arch)
-        if result.failed:
-            return
-        s = result.score(self.objective) if self.objective in (None, *result.objectives) else None
-        if s is not None and math.isfinite(s):
+        s = result.fit_score(self.objective)
+        if s is not None:
             self.data.append((arch, s))
 
     def _get_state(self):
