@@ -118,6 +118,16 @@ class Result:
         return f"Result({self.objectives!r}, directions={self.directions!r})"
 
 
+def score_or_fallback(result: Result, objective, failure_score, worst) -> tuple:
+    """``(score, worst)`` for a searcher that learns from failures too (reinforce, q_learning, mdenas):
+    a success's score, and the lowest success so far; a failure scores ``failure_score``, or the
+    lowest success so far (None before any success: the caller skips it)."""
+    if result.failed:
+        return (failure_score if failure_score is not None else worst), worst
+    s = result.score(objective)
+    return s, (s if worst is None else min(worst, s))
+
+
 class Searcher:
     """Base of all searchers: ask for architectures, tell their results.
 

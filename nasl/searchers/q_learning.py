@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from nasl.ir.architecture import Architecture
-from nasl.searchers.base import Result, Searcher
+from nasl.searchers.base import Result, Searcher, score_or_fallback
 from nasl.searchers.decisions import Decisions
 from nasl.searchers.journal import Log
 from nasl.searchers.novelty import Novelty
@@ -139,15 +139,12 @@ class QLearning(Searcher):
     # ------------------------------------------------------------ learning
     def _feedback(self, arch: Architecture, result: Result) -> None:
         self.novelty.add(arch)
-        if result.failed:
-            if self.failure_score is None and self.worst is None:
-                return
-            score = self.failure_score if self.failure_score is not None else self.worst
-        else:
-            score = result.score(self.objective)
+        score, self.worst = score_or_fallback(result, self.objective, self.failure_score, self.worst)
+        if score is None:
+            return
+        if not result.failed:
             self.total += score
             self.count += 1
-            self.worst = score if self.worst is None else min(self.worst, score)
         try:
             steps = [list(s) for s in self.decisions.encode(arch)]
         except ValueError:

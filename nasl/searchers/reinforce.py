@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from nasl.ir.architecture import Architecture
-from nasl.searchers.base import Result, Searcher
+from nasl.searchers.base import Result, Searcher, score_or_fallback
 from nasl.searchers.decisions import Decisions
 from nasl.searchers.novelty import Novelty
 from nasl.searchers.registry import register_searcher
@@ -119,13 +119,9 @@ class Reinforce(Searcher):
     # ------------------------------------------------------------ learning
     def _feedback(self, arch: Architecture, result: Result) -> None:
         self.novelty.add(arch)
-        if result.failed:
-            score = self.failure_score if self.failure_score is not None else self.worst
-            if score is None:
-                return
-        else:
-            score = result.score(self.objective)
-            self.worst = score if self.worst is None else min(self.worst, score)
+        score, self.worst = score_or_fallback(result, self.objective, self.failure_score, self.worst)
+        if score is None:
+            return
         try:
             steps = [list(s) for s in self.decisions.encode(arch)]
         except ValueError:
