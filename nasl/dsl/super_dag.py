@@ -66,8 +66,7 @@ def super_cell(interp, f, args, ctx, node):
             slots = []
             for s in range(p.k):        # the slots' ops as realization reads them, for which edges are present
                 src = OpSym(D._nth(s), (ChoiceRef(pick, choice),), "src")
-                op = D._edge_op(interp, fields.get("edge"), f.env, _spec_like(sub(f"node[{j}].edge[{s}]", "", ())),
-                                node, src)
+                op = D._edge_op(interp, fields.get("edge"), f.env, sub(f"node[{j}].edge[{s}]", "", ()), node, src)
                 slots.append(D._slot(op))
             info.picks[j] = (pick, slots)
             for i in range(j):
@@ -113,11 +112,6 @@ def super_cell(interp, f, args, ctx, node):
         return tensors[outs[0]]
     return interp.apply(OpFn(get_op("concat"), {}, node.span), tuple(tensors[o] for o in outs), {},
                         ctx.but(nprefix=join_path(nprefix, "out")), node)
-
-
-def _spec_like(ctx):
-    """The slot ops are only summarised (zero, identity or an op): evaluate them without building."""
-    return ctx
 
 
 def _term(interp, sb, op, x, ctx, node, term):
