@@ -20,23 +20,27 @@
 # Checked in tests/examples/test_cell_spaces.py, which also enumerates B=1
 # (2^2 * 8^2 = 256 cells, the paper's |B_1| = 256).
 #
-# Reduction. The paper's reduction layers run the same cell with stride 2 on
-# the ops that read the cell inputs. A genotype whose op choice sits under a
-# stride that each use gives is refused today (the tie rule; being fixed),
-# so here the reduction is done outside the choices: in a reduction layer
-# both cell inputs are brought to half resolution by a factorized reduction
-# (as DARTS does for s0 after a reduction cell; s0 twice when the layer
-# before was a reduction too) and the cell runs at stride 1.
-# The space and its size are the same; the reduction layers' parameters and
-# FLOPs differ from the paper's (a 1x1 factorized reduction before the op
-# instead of a stride-2 op).
+# Reduction: one cell, two uses. A reduction layer runs the same cell with a
+# use-given stride s = 2 on the ops that read the two cell inputs (blocks
+# reading earlier blocks run at stride 1), as TF-slim's NasNetABaseCell
+# does for PNASNet; the identity at stride 2 is ReLU-conv1x1(stride 2)-BN
+# (TF-slim's 'none' op with a stride), pools stride themselves. Only the
+# ops' arguments depend on s, never a choice's domain, so the cell is one
+# genotype and the space one cell's size.
 # Modelling choices, as in nasnet.nas: separable convs are applied twice
 # (ReLU-depthwise-pointwise-BN, twice), the dilated conv is ReLU-conv-BN with
-# dilation 2, each cell input is brought to C channels by ReLU-conv1x1-BN.
-# The skeleton is the CIFAR one: stem conv 3x3 (3C) + BN, N cells, a
-# reduction cell, N cells, a reduction cell, N cells, channels doubling at
-# each reduction; PNASNet-5 on CIFAR is N=3, F=48 (the defaults).
-# Presets (examples/pnas.presets.json): PNASNet-5, the cell the paper found.
+# dilation 2, each cell input is brought to C channels by ReLU-conv1x1-BN,
+# or by a factorized reduction when it is at twice the resolution.
+# The skeleton: stem conv 3x3 (3C) + BN, then 3N cells, the ones at N and 2N
+# at stride 2, channels doubling there. PNAS has no separate reduction cell,
+# so the stride-2 cells count among the 3N (TF-slim pnasnet.py: num_cells 9
+# for the mobile N=3 and 12 for the large N=4, with
+# calc_reduction_layers(num_cells, 2) = [N, 2N]; TF-Hub's pnasnet_large:
+# "12 cells (plus 2 for the ImageNet stem)"). The head is ReLU, global average
+# pool, linear; no auxiliary head. PNASNet-5 on CIFAR-10 is N=3, F=48 (the
+# paper's Table 1, 3.2M params; the defaults here): this file builds it with
+# 3,176,602 params (tests/examples/test_cell_spaces.py).
+# Presets (examples/pnas.presets.json): pnasnet5, the cell the paper found.
 
 param C = 48
 param N = 3
@@ -44,27 +48,27 @@ param B = 5
 param classes = 10
 input x: [3, 32, 32]
 
-def sep_conv_3x3(c) = sep_conv(c, k=3)
-def sep_conv_5x5(c) = sep_conv(c, k=5)
-def sep_conv_7x7(c) = sep_conv(c, k=7)
-def conv_1x7_7x1(c) = conv_1xk_kx1(c, k=7)
-def avg_pool_3x3(c) = avg_pool(k=3, padding=1)
-def max_pool_3x3(c) = max_pool(k=3, padding=1)
-def dil_conv_3x3(c) = relu_conv_bn(c, k=3, dilation=2)
-def identity_op(c) = identity
+# every op takes the channels c and a stride s (2 only on a reduction
+# layer's edges from the cell inputs)
+def sep_conv_3x3(c, s) = sep_conv(c, k=3, stride=s)
+def sep_conv_5x5(c, s) = sep_conv(c, k=5, stride=s)
+def sep_conv_7x7(c, s) = sep_conv(c, k=7, stride=s)
+def conv_1x7_7x1(c, s) = conv_1xk_kx1(c, k=7, stride=s)
+def avg_pool_3x3(c, s) = avg_pool(k=3, stride=s, padding=1)
+def max_pool_3x3(c, s) = max_pool(k=3, stride=s, padding=1)
+def dil_conv_3x3(c, s) = relu_conv_bn(c, k=3, stride=s, dilation=2)
+def identity_op(c, s) = s == 1 ? identity : relu_conv_bn(c, k=1, stride=s)
 let OPS = [identity_op, sep_conv_3x3, sep_conv_5x5, sep_conv_7x7, conv_1x7_7x1, avg_pool_3x3, max_pool_3x3,
            dil_conv_3x3]
 
-def pnas_cell(c) = dag(inputs=2, nodes=B + 2, output="concat") {
-    node j: inputs = pick(2, ordered=true, replace=true), edge = choice(OPS)(c)
+# one definition for normal (s = 1) and reduction (s = 2) layers
+def pnas_cell(c, s) = dag(inputs=2, nodes=B + 2, output="concat") {
+    node j: inputs = pick(2, ordered=true, replace=true), edge = choice(OPS)(c, src < 2 ? s : 1)
 }
 genotype cell = pnas_cell
 
-# a cell input at C channels, halved in resolution `halvings` times (0, 1, or
-# 2 for s0 of a reduction layer right after another) by factorized reductions
-def preprocess(c, halvings)(h) {
-    return halvings == 0 ? h >> relu_conv_bn(c, k=1) :
-           halvings == 1 ? h >> factorized_reduce(c) : h >> factorized_reduce(c) >> factorized_reduce(c)
+def preprocess(c, after_reduction)(h) {
+    return after_reduction ? h >> factorized_reduce(c) : h >> relu_conv_bn(c, k=1)
 }
 
 network {
@@ -72,12 +76,12 @@ network {
     s1 = s0
     c = C
     prev_reduced = false
-    for i in range(3 * N + 2) {
-        red = i == N or i == 2 * N + 1
+    for i in range(3 * N) {
+        red = i == N or i == 2 * N
         c = red ? 2 * c : c
-        a = preprocess(c, (red ? 1 : 0) + (prev_reduced ? 1 : 0))(s0) as pre0
-        b = preprocess(c, red ? 1 : 0)(s1) as pre1
-        out = cell(c)(a, b)
+        a = preprocess(c, prev_reduced)(s0) as pre0
+        b = preprocess(c, false)(s1) as pre1
+        out = cell(c, red ? 2 : 1)(a, b)
         s0, s1 = s1, out
         prev_reduced = red
     }

@@ -18,13 +18,12 @@
 #
 # The skeleton is the DARTS CIFAR one with the official defaults: stem conv
 # 3x3 (3C) + BN, 20 layers at C=36, reduction cells at layers 20//3 and
-# 2*20//3 (channels doubling), global average pool, linear. Departures: the
+# 2*20//3 (channels doubling), global average pool, linear. Departure: the
 # official network uses BN without affine parameters everywhere (nasl's BN
-# is affine), so parameter counts differ. In the cell-based space the one
-# shared cell cannot yet take a use-given stride under its op choices (the
-# genotype tie rule, being fixed), so, as in pnas.nas, a reduction layer
-# reduces both cell inputs first (factorized reductions) and its cell runs
-# at stride 1; robnet_free.nas has the official strides.
+# is affine), so parameter counts differ. The one shared cell serves normal
+# and reduction layers alike, as in the official code: a reduction layer
+# uses it with a stride of 2 on the edges that read s0 and s1 (robnet_free.nas
+# has the same cell and strides, one cell per layer).
 # Preset (examples/robnet.presets.json): RobNet-large-v1, from the official
 # model code (code_robnet_large_v1).
 
@@ -41,17 +40,14 @@ def res_sep_conv(c, stride)(h) {
 }
 let OPS = [zero_op, sep_conv_3x3, identity_op, res_sep_conv]
 
-# the shared cell runs at stride 1 (see the header)
-def shared_cell(c) = dag(inputs=2, nodes=6, output="concat") {
-    edge i -> j: choice(OPS)(c, 1)
+# one definition for normal and reduction layers: only the ops' strides depend on `reduce`
+def shared_cell(c, reduce) = dag(inputs=2, nodes=6, output="concat") {
+    edge i -> j: choice(OPS)(c, reduce and i < 2 ? 2 : 1)
 }
 genotype cell = shared_cell
 
-# a cell input at C channels, halved in resolution `halvings` times (0, 1, or
-# 2 for s0 of a reduction layer right after another) by factorized reductions
-def preprocess(c, halvings)(h) {
-    return halvings == 0 ? h >> relu_conv_bn(c, k=1) :
-           halvings == 1 ? h >> factorized_reduce(c) : h >> factorized_reduce(c) >> factorized_reduce(c)
+def preprocess(c, after_reduction)(h) {
+    return after_reduction ? h >> factorized_reduce(c) : h >> relu_conv_bn(c, k=1)
 }
 
 network {
@@ -62,9 +58,9 @@ network {
     for i in range(layers) {
         red = i == layers // 3 or i == 2 * layers // 3
         c = red ? 2 * c : c
-        a = preprocess(c, (red ? 1 : 0) + (prev_reduced ? 1 : 0))(s0) as pre0
-        b = preprocess(c, red ? 1 : 0)(s1) as pre1
-        out = cell(c)(a, b)
+        a = preprocess(c, prev_reduced)(s0) as pre0
+        b = preprocess(c, false)(s1) as pre1
+        out = cell(c, red)(a, b)
         s0, s1 = s1, out
         prev_reduced = red
     }

@@ -40,13 +40,17 @@ class _Reduce(nn.Module):
         return self.bn(torch.cat([self.a(x), self.b(x[:, :, 1:, 1:])], 1))
 
 
-def _op(name, c, stride):
+def _op(name, c, stride, strided_skip="reduce"):
     if name == "max_pool_3x3":
         return nn.MaxPool2d(3, stride, 1)
     if name == "avg_pool_3x3":
         return nn.AvgPool2d(3, stride, 1, count_include_pad=False)
     if name == "skip_connect":
-        return nn.Identity() if stride == 1 else _Reduce(c, c)
+        if stride == 1:
+            return nn.Identity()
+        # DARTS reduces with FactorizedReduce; TF-slim's PNASNet (and chenxi116/PNASNet.pytorch) with a
+        # strided ReLU-conv1x1-BN
+        return _Reduce(c, c) if strided_skip == "reduce" else _relu_conv_bn(c, c, 1, stride)
     if name.startswith("sep_conv_"):
         return _sep(c, int(name[-1]), stride)
     if name.startswith("dil_conv_"):
@@ -58,11 +62,11 @@ def _op(name, c, stride):
 
 
 class _Cell(nn.Module):
-    def __init__(self, pairs, concat, c_pp, c_p, c, reduction, reduction_prev):
+    def __init__(self, pairs, concat, c_pp, c_p, c, reduction, reduction_prev, strided_skip="reduce"):
         super().__init__()
         self.pre0 = _Reduce(c_pp, c) if reduction_prev else _relu_conv_bn(c_pp, c, 1)
         self.pre1 = _relu_conv_bn(c_p, c, 1)
-        self.ops = nn.ModuleList(_op(op, c, 2 if reduction and src < 2 else 1) for op, src in pairs)
+        self.ops = nn.ModuleList(_op(op, c, 2 if reduction and src < 2 else 1, strided_skip) for op, src in pairs)
         self.srcs = [src for _, src in pairs]
         self.concat = list(concat)
 
@@ -76,7 +80,7 @@ class _Cell(nn.Module):
 class DartsCifar(nn.Module):
     """NetworkCIFAR(C, classes, layers, auxiliary, genotype) of the DARTS evaluation."""
 
-    def __init__(self, genotype, c=36, layers=20, classes=10, auxiliary=False):
+    def __init__(self, genotype, c=36, layers=20, classes=10, auxiliary=False, strided_skip="reduce"):
         super().__init__()
         c_cur = 3 * c
         self.stem = nn.Sequential(nn.Conv2d(3, c_cur, 3, padding=1, bias=False), nn.BatchNorm2d(c_cur))
@@ -88,7 +92,7 @@ class DartsCifar(nn.Module):
             c_cur = 2 * c_cur if reduction else c_cur
             pairs, concat = ((genotype.reduce, genotype.reduce_concat) if reduction
                              else (genotype.normal, genotype.normal_concat))
-            self.cells.append(_Cell(pairs, concat, c_pp, c_p, c_cur, reduction, reduction_prev))
+            self.cells.append(_Cell(pairs, concat, c_pp, c_p, c_cur, reduction, reduction_prev, strided_skip))
             reduction_prev = reduction
             c_pp, c_p = c_p, len(concat) * c_cur
             if i == 2 * layers // 3:

@@ -131,17 +131,50 @@ def test_pnas_one_block_enumerates_to_the_papers_b1():
 
 def test_pnasnet5_preset_is_the_tf_cell_and_reduces_twice():
     space = nasl.load(example("pnas.nas"), C=4, N=1)
-    preset = json.loads(example("pnas.presets.json").read_text())["PNASNet-5"]
+    preset = json.loads(example("pnas.presets.json").read_text())["pnasnet5"]
     arch = space.validate(preset["value"])
     assert arch["cell.node[6].inputs"] == (0, 1) and arch["cell.node[6].edge[1]"] == "identity_op"
     assert arch["cell.node[5].inputs"] == (4, 1)
     model = compile(space, arch)
-    # 5 cells; the 2nd and 4th halve the resolution; the output concatenates 5 blocks at 4C channels
-    shapes = infer_shapes(space.realize(arch))
-    cells = [tuple(shapes[f"cell[{i}].out.concat"]) for i in range(5)]
-    assert cells == [(20, 32, 32), (40, 16, 16), (40, 16, 16), (80, 8, 8), (80, 8, 8)]
+    # 3N = 3 cells; the 2nd and 3rd are the same cell at stride 2; the output concatenates 5 blocks
+    g = space.realize(arch)
+    shapes = infer_shapes(g)
+    cells = [tuple(shapes[f"cell[{i}].out.concat"]) for i in range(3)]
+    assert cells == [(20, 32, 32), (40, 16, 16), (80, 8, 8)]
+    # the reduction is inside the cell: strided ops on the edges from the cell inputs, none outside it
+    strided = sorted((n.split(".")[0], d["op"]) for n, d in g.ops() if d["params"].get("stride") == 2)
+    # per reduction layer: node 2's sep 5x5 and max pool, node 3's sep 7x7 and max pool, node 4's two seps,
+    # node 5's max pool (its sep reads node 4), node 6's sep and its identity (a strided 1x1 conv)
+    per_cell = sorted(["sep_conv"] * 5 + ["max_pool"] * 3 + ["relu_conv_bn"])
+    assert [op for cell, op in strided if cell == "cell[1]"] == per_cell
+    assert [op for cell, op in strided if cell == "cell[2]"] == per_cell
+    # the one factorized reduction brings cell 2's s0 (cell 0's output, at 32x32) to 16x16
+    assert [n for n, d in g.ops() if d["op"] == "factorized_reduce"] == ["pre0[2].factorized_reduce"]
     model(torch.randn(2, 3, 32, 32)).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+# chenxi116/PNASNet.pytorch genotypes.py: TF-slim's PNasNetNormalCell as (op, input) pairs, written out
+# here independently of the preset (0 = the cell before the previous one, 1 = the previous one)
+PNASNET5 = [("sep_conv_5x5", 0), ("max_pool_3x3", 0), ("sep_conv_7x7", 1), ("max_pool_3x3", 1),
+            ("sep_conv_5x5", 1), ("sep_conv_3x3", 1), ("sep_conv_3x3", 4), ("max_pool_3x3", 1),
+            ("sep_conv_3x3", 0), ("skip_connect", 1)]
+
+
+def test_pnasnet5_has_the_papers_cifar_params():
+    """PNAS Table 1: PNASNet-5 on CIFAR-10 at N=3, F=48 has 3.2M params (no auxiliary head)."""
+    from nasl.formats.presets import load_preset
+    from tests.examples.darts_reference import DartsCifar, count_params as torch_params
+    from nasl.formats.darts import Genotype
+
+    space, arch = load_preset(example("pnas.nas"), "pnasnet5", nasl.load)
+    assert (space.params["N"], space.params["C"]) == (3, 48)
+    ours = count_params(compile(space, arch))
+    assert ours == 3_176_602 and round(ours / 1e6, 1) == 3.2
+    # a second, hand-written construction: the DARTS NetworkCIFAR skeleton at 3N = 9 cells with the
+    # TF-slim strided identity
+    genotype = Genotype(PNASNET5, [2, 3, 4, 5, 6], PNASNET5, [2, 3, 4, 5, 6])
+    assert torch_params(DartsCifar(genotype, c=48, layers=9, strided_skip="conv")) == ours
 
 
 ROBNET_OPS = ("zero_op", "sep_conv_3x3", "identity_op", "res_sep_conv")
