@@ -10,7 +10,7 @@ from torch import nn
 from nasl.compiler.clone import cloneable
 from nasl.compiler.layers import activation, conv2d, seq, torch_op
 from nasl.compiler.shapes import op_shape
-from nasl.compiler.shapes_ext import mbconv_widths, se_width
+from nasl.compiler.shapes_ext import mbconv_widths, se_gate, se_width
 
 
 @torch_op("sep_conv")
@@ -123,11 +123,12 @@ class MBConv(nn.Module):
     back when ``residual`` and the shape is kept.
 
     ``groups > 1`` makes both 1x1 convs grouped, with a channel shuffle after the expansion, as
-    FBNet's blocks do. The squeeze-excite is OFA's (``SEModule``): ``make_divisible(mid // 4, 8)``
-    channels and a hard-sigmoid gate.
+    FBNet's blocks do. ``se=true`` is OFA's squeeze-excite (``SEModule``): ``make_divisible(mid // 4, 8)``
+    channels and a hard-sigmoid gate; ``se=0.25`` (a ratio) is MnasNet's: ``max(1, int(c_in * 0.25))``
+    channels of the block's input, ReLU, and a sigmoid gate (tensorflow/tpu mnasnet_model.py).
     """
 
-    def __init__(self, c_in: int, c: int, k: int, expand, stride: int, se: bool, residual: bool = True,
+    def __init__(self, c_in: int, c: int, k: int, expand, stride: int, se=False, residual: bool = True,
                  groups: int = 1, act: str = "relu6"):
         super().__init__()
         mid, se_mid = mbconv_widths({"expand": expand, "se": se}, c_in)
@@ -139,8 +140,8 @@ class MBConv(nn.Module):
                 layers["shuffle"] = nn.ChannelShuffle(groups)
         layers["depthwise"] = seq(conv=conv2d(mid, mid, k, stride, groups=mid), bn=nn.BatchNorm2d(mid),
                                   act=activation(act))
-        if se:
-            layers["se"] = SqueezeExcite(mid, se_mid, "hsigmoid")
+        if se_mid:
+            layers["se"] = SqueezeExcite(mid, se_mid, se_gate(se))
         layers["project"] = seq(conv=conv2d(mid, c, 1, groups=groups), bn=nn.BatchNorm2d(c))
         self.body = seq(**layers)
         self.residual = bool(residual) and stride == 1 and c_in == c
@@ -152,7 +153,7 @@ class MBConv(nn.Module):
 
 @torch_op("mbconv")
 def build_mbconv(p, ins):
-    m = MBConv(ins[0][0], p["c"], p["k"], p["expand"], p["stride"], bool(p["se"]), bool(p["residual"]),
+    m = MBConv(ins[0][0], p["c"], p["k"], p["expand"], p["stride"], p["se"], bool(p["residual"]),
                p["groups"], p["act"])
     return m, op_shape("mbconv", p, ins)
 

@@ -32,11 +32,34 @@ def se_width(c: int, reduction: int, divisor: int = 1) -> int:
 ACTIVATIONS = ("relu", "relu6", "hswish", "swish", "silu", "gelu", "sigmoid", "hsigmoid", "tanh")
 
 
+def se_ratio(se):
+    """What an mbconv's ``se`` asks for: ``None`` for no squeeze-excite, ``"ofa"`` for ``true``, or
+    the ratio of a number in (0, 1]; anything else is refused."""
+    if se is False or se is None:
+        return None
+    if se is True:
+        return "ofa"
+    if isinstance(se, (int, float)) and 0 <= se <= 1:
+        return se or None            # 0 means none, as MnasNet's "SE ratio 0"
+    raise ShapeError(f"mbconv's 'se' must be true, false or a ratio in (0, 1], got {se!r}")
+
+
 def mbconv_widths(p: dict, c_in: int) -> tuple:
     """``(mid, se)`` of an mbconv: the expanded width ``round(c_in * expand)`` and the squeeze-excite
-    width ``make_divisible(mid // 4, 8)`` (0 without squeeze-excite), as OFA's MBConvLayer has them."""
+    width (0 without squeeze-excite). ``se=true`` is OFA's MBConvLayer, ``make_divisible(mid // 4, 8)``
+    of the expanded channels; a ratio ``se=r`` is MnasNet's MnasBlock (and EfficientNet's),
+    ``max(1, int(c_in * r))`` of the block's input channels."""
     mid = int(round(c_in * p["expand"]))
-    return mid, (se_width(mid, 4, 8) if p.get("se") else 0)
+    kind = se_ratio(p.get("se", False))
+    if kind is None:
+        return mid, 0
+    return mid, (se_width(mid, 4, 8) if kind == "ofa" else max(1, int(c_in * kind)))
+
+
+def se_gate(se) -> str:
+    """The gate of an mbconv's squeeze-excite: OFA's hard sigmoid for ``se=true``, MnasNet's sigmoid
+    for a ratio."""
+    return "hsigmoid" if se_ratio(se) == "ofa" else "sigmoid"
 
 
 @shape_rule("mbconv")
@@ -55,8 +78,9 @@ def _mbconv(p, ins):
                          f"channels of mbconv")
     if p.get("act", "relu6") not in ACTIVATIONS:
         raise ShapeError(f"mbconv act must be one of {', '.join(ACTIVATIONS)}, got {p.get('act')!r}")
-    if not isinstance(p.get("residual", True), bool) or not isinstance(p.get("se", False), bool):
-        raise ShapeError("mbconv's 'se' and 'residual' must be true or false")
+    if not isinstance(p.get("residual", True), bool):
+        raise ShapeError("mbconv's 'residual' must be true or false")
+    se_ratio(p.get("se", False))
     return (p["c"],) + spatial_out(s, p["k"], p["stride"], same_padding(p["k"]))
 
 

@@ -156,7 +156,8 @@ _STD: list[tuple[str, tuple, dict]] = [
     ("factorized_reduce", (("c", R),), dict(doc="two stride-2 1x1 convs on shifted inputs, concatenated")),
     ("mbconv", (("c", R), ("k", 3), ("expand", 6), ("stride", 1), ("se", False), ("residual", True),
                 ("groups", 1), ("act", "relu6")),
-     dict(doc="MobileNetV2 inverted residual; optional OFA squeeze-excite (make_divisible(mid // 4, 8) channels), "
+     dict(doc="MobileNetV2 inverted residual; optional squeeze-excite: se=true is OFA's (make_divisible(mid // 4, 8) "
+              "channels, hard sigmoid), se=0.25 MnasNet's (a quarter of the input channels, sigmoid); "
               "grouped 1x1 convs with a channel shuffle, act relu6/relu/hswish/...")),
     ("squeeze_excite", (("reduction", 4), ("divisor", 1), ("gate", "sigmoid")),
      dict(doc="squeeze-and-excitation gate to make_divisible(c // reduction, divisor) channels")),

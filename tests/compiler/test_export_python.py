@@ -81,6 +81,7 @@ def test_helper_classes_without_a_recipe(tmp_path):
     space = nasl.loads("input x: [4, 8, 8]\nnetwork {\n"
                        "  a = x >> mbconv(8, k=3, expand=3, se=true) >> layer_norm\n"
                        "  b = x >> squeeze_excite >> mbconv(4, k=3)\n"
+                       "  b = b >> mbconv(4, k=5, expand=6, se=0.25, act=\"relu\")\n"
                        "  return concat_conv(c=6)(a, b) >> global_avg_pool }")
     src = check_same(space, {}, tmp_path)
     assert "_build(MBConv" in src and "class SqueezeExcite" in src and "class LayerNorm2d" in src

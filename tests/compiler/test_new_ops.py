@@ -43,6 +43,30 @@ def test_mbconv_squeeze_excite_width_is_ofas():
     assert torch.allclose(se(x), x * gate)           # OFA's hard-sigmoid gate
 
 
+def test_mbconv_squeeze_excite_ratio_is_mnasnets():
+    # tensorflow/tpu mnasnet_model.py MnasBlock: max(1, int(input_filters * se_ratio)) channels, squeezing
+    # the expanded map, ReLU then sigmoid, both 1x1 convs with bias
+    assert mbconv_widths({"expand": 3, "se": 0.25}, 24) == (72, 6)       # OFA's rule would give 24
+    assert mbconv_widths({"expand": 6, "se": 0.25}, 80) == (480, 20)
+    assert mbconv_widths({"expand": 6, "se": 0.25}, 2) == (12, 1)        # at least one channel
+    assert mbconv_widths({"expand": 6, "se": 0}, 80) == (480, 0)          # ratio 0: none, as MnasNet's 0
+    m, _ = built("mbconv", {"c": 40, "k": 5, "expand": 3, "stride": 2, "se": 0.25, "act": "relu"}, (24, 16, 16))
+    se = m.body.se
+    assert (se.reduce.in_channels, se.reduce.out_channels, se.expand.out_channels) == (72, 6, 72)
+    assert se.reduce.bias is not None and se.expand.bias is not None
+    x = torch.randn(2, 72, 4, 4)
+    assert torch.allclose(se(x), x * torch.sigmoid(se.expand(torch.relu(se.reduce(x.mean((2, 3), keepdim=True))))))
+    assert list(m.body._modules) == ["expand", "depthwise", "se", "project"]   # SE after the depthwise conv
+
+
+@pytest.mark.parametrize("se", ["1.5", "-0.25", "\"half\""])
+def test_mbconv_squeeze_excite_must_be_a_flag_or_a_ratio(se):
+    space = nasl.loads(f"input x: [8, 6, 6]\nnetwork {{\n    return x >> mbconv(8, se={se})\n}}\n", "bad.nas")
+    with pytest.raises(NaslError, match=r"mbconv's 'se' must be true, false or a ratio in \(0, 1\]") as info:
+        nasl.cost(space, {})
+    assert info.value.span.line == 3
+
+
 def test_mbconv_residual_and_groups():
     x = torch.randn(2, 8, 6, 6)
     with_skip, _ = built("mbconv", {"c": 8, "expand": 2}, (8, 6, 6))
