@@ -11,7 +11,7 @@
 #   - the conv op: regular conv, depthwise-separable conv (dconv), or MBConv
 #     with expand ratio 3 or 6;
 #   - the kernel size: 3 or 5;
-#   - squeeze-excite: ratio 0 or 0.25;
+#   - squeeze-excite: ratio 0 or 0.25 (the architecture records 0 or 0.25);
 #   - the skip op: none, identity residual, or pooling;
 #   - the filter size: 75, 100 or 125 percent of the base width;
 #   - the layer count: -1, 0 or +1 relative to the base.
@@ -21,15 +21,29 @@
 # paper's S^B, a block whose layer count is 0 (base 1, -1) still counts its
 # other choices, which then shape nothing.
 #
-# Modelling choices [verify]: conv is conv-BN-ReLU; dconv is depthwise kxk -
-# BN - ReLU - 1x1 conv - BN; MBConv is 1x1 expand - BN - ReLU, depthwise kxk
-# - BN - ReLU, 1x1 project - BN; squeeze-excite gates the op's widest
-# feature map with c/4 channels (MnasNet's TF code reduces to a quarter of
-# the block's input filters); the skip ops apply only where a layer keeps
-# its input's shape (stride 1, same width: not a block's first layer unless
-# the widths match): "identity" adds the input, "pool" adds a 3x3 average
-# pool of it. The searched MnasNet-A1 is not in this discretized space (its
-# 112-channel block is not 75/100/125 percent of 96), so there is no preset.
+# Modelling choices, from the official code (tensorflow/tpu
+# models/official/mnasnet, mnasnet_model.py MnasBlock and mnasnet_models.py):
+# MBConv is 1x1 expand - BN - ReLU, depthwise kxk - BN - ReLU, 1x1 project -
+# BN, and dconv is the same block with expand 1 (no expansion conv); conv is
+# conv-BN-ReLU. Squeeze-excite (ratio 0.25) is MnasNet's rule, mbconv's
+# se=0.25: it squeezes the block's widest map (after the depthwise conv) to
+# max(1, int(c_in * 0.25)) channels of the LAYER'S INPUT, ReLU, expands back,
+# sigmoid gate, both 1x1 convs with bias. The official code has no plain-conv
+# block, so the conv op's squeeze-excite is assumed the same rule on its
+# output map. The skip ops apply only where a layer keeps its input's shape
+# (stride 1, same width: not a block's first layer unless the widths match),
+# as MnasBlock's id_skip: "identity" adds the input, "pool" adds a 3x3
+# average pool of it.
+#
+# Preset (examples/mnasnet.presets.json): mnasnet_a1, the searched
+# MnasNet-A1 (the paper's Fig. 7; mnasnet_models.py mnasnet_a1). Its 5th
+# block has 112 filters, not 75/100/125 percent of MobileNetV2's 96, so the
+# preset loads the space with base_widths[4] = 112 (a space parameter); all
+# its other blocks are choices of the MobileNetV2-based space (40 = 125% of
+# 32, 80 = 125% of 64, the 5th block's 2 layers = 3 - 1). At 224x224 and
+# 1000 classes it has exactly 3,887,038 params, the paper's 3.9M and the
+# count osmr/imgclsmob's port of the official model asserts
+# (tests/examples/test_mobile_spaces.py).
 
 param stem = 32
 param base_widths = [16, 24, 32, 64, 96, 160, 320]
@@ -39,19 +53,17 @@ param final = 1280
 param classes = 1000
 input x: [3, 224, 224]
 
-def gate(se)(h) {
-    return se ? h >> squeeze_excite(reduction=4) : h
+# MnasNet's squeeze-excite on a plain conv's output: a quarter of the layer's input channels
+def gate(se, c_in)(h) {
+    return se > 0 ? h >> squeeze_excite(width=max(1, int(c_in * se))) : h
 }
 
 def conv_op(op, c_in, c, k, se, stride)(h) {
     if op == "conv" {
-        y = h >> conv(c, k=k, stride=stride) >> bn >> relu >> gate(se)
-    } elif op == "dconv" {
-        y = h >> dw_conv(k=k, stride=stride) >> bn >> relu >> gate(se) >> conv(c, k=1) >> bn
+        y = h >> conv(c, k=k, stride=stride) >> bn >> relu >> gate(se, c_in)
     } else {
-        e = op == "mbconv3" ? 3 : 6
-        y = h >> conv(c_in * e, k=1) >> bn >> relu >> dw_conv(k=k, stride=stride) >> bn >> relu >> gate(se)
-              >> conv(c, k=1) >> bn
+        e = op == "dconv" ? 1 : op == "mbconv3" ? 3 : 6
+        y = h >> mbconv(c, k=k, expand=e, stride=stride, se=se, residual=false, act="relu")
     }
     return y
 }
@@ -77,7 +89,7 @@ network {
     for b, base in enumerate(base_widths) {
         op = choice("conv", "dconv", "mbconv3", "mbconv6") as conv_op
         k = choice(3, 5) as kernel
-        se = choice(false, true) as se
+        se = choice(0, 0.25) as se
         skip = choice("none", "identity", "pool") as skip_op
         pct = choice(75, 100, 125) as filters
         delta = choice(-1, 0, 1) as layers

@@ -10,7 +10,7 @@ from torch import nn
 from nasl.compiler.clone import cloneable
 from nasl.compiler.layers import activation, conv2d, seq, torch_op
 from nasl.compiler.shapes import op_shape
-from nasl.compiler.shapes_ext import mbconv_widths, se_gate, se_width
+from nasl.compiler.shapes_ext import mbconv_widths, se_gate, se_op_width
 
 
 @torch_op("sep_conv")
@@ -113,7 +113,7 @@ class SqueezeExcite(nn.Module):
 @torch_op("squeeze_excite")
 def build_squeeze_excite(p, ins):
     c = ins[0][0]
-    m = SqueezeExcite(c, se_width(c, p["reduction"], p["divisor"]), p["gate"])
+    m = SqueezeExcite(c, se_op_width(p, c), p["gate"])
     return m, op_shape("squeeze_excite", p, ins)
 
 

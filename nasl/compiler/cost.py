@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from math import prod
 from nasl.compiler.infer import infer_shapes
 from nasl.compiler.plan import plan_graph
-from nasl.compiler.shapes_ext import mbconv_widths, se_width
+from nasl.compiler.shapes_ext import mbconv_widths, se_op_width
 from nasl.compiler.user_ops import reraise
 from nasl.compiler.op_rules import COST_RULES, cost_rule, get_builder, raw_cost_rule, run_impl
 from nasl.ir.errors import NaslError
@@ -174,7 +174,7 @@ def squeeze_excite(c: int, mid: int) -> OpCost:
 @cost_rule("squeeze_excite")
 def _se(p, ins, out):
     c = ins[0][0]
-    return squeeze_excite(c, se_width(c, p["reduction"], p["divisor"]))
+    return squeeze_excite(c, se_op_width(p, c))
 
 
 @cost_rule("mbconv")

@@ -28,6 +28,12 @@ def se_width(c: int, reduction: int, divisor: int = 1) -> int:
     return make_divisible(c // reduction, divisor)
 
 
+def se_op_width(p: dict, c: int) -> int:
+    """The width of a ``squeeze_excite`` op on ``c`` channels: its ``width`` when given (MnasNet
+    squeezes to a quarter of the block's input, not of the gated map), else :func:`se_width`."""
+    return p["width"] if p.get("width") is not None else se_width(c, p["reduction"], p["divisor"])
+
+
 # activation names of the blocks' `act` parameter (builders in nasl.compiler.layers_ext)
 ACTIVATIONS = ("relu", "relu6", "hswish", "swish", "silu", "gelu", "sigmoid", "hsigmoid", "tanh")
 
@@ -88,6 +94,8 @@ def _mbconv(p, ins):
 def _squeeze_excite(p, ins):
     s = feature_map(ins, "squeeze_excite")
     check_positive(p, "reduction", "divisor")
+    if p.get("width") is not None:
+        check_positive(p, "width")
     if p.get("gate", "sigmoid") not in ("sigmoid", "hsigmoid"):
         raise ShapeError(f"squeeze_excite gate must be sigmoid or hsigmoid, got {p.get('gate')!r}")
     return s

@@ -159,8 +159,8 @@ _STD: list[tuple[str, tuple, dict]] = [
      dict(doc="MobileNetV2 inverted residual; optional squeeze-excite: se=true is OFA's (make_divisible(mid // 4, 8) "
               "channels, hard sigmoid), se=0.25 MnasNet's (a quarter of the input channels, sigmoid); "
               "grouped 1x1 convs with a channel shuffle, act relu6/relu/hswish/...")),
-    ("squeeze_excite", (("reduction", 4), ("divisor", 1), ("gate", "sigmoid")),
-     dict(doc="squeeze-and-excitation gate to make_divisible(c // reduction, divisor) channels")),
+    ("squeeze_excite", (("reduction", 4), ("divisor", 1), ("gate", "sigmoid"), ("width", None)),
+     dict(doc="squeeze-and-excitation gate to make_divisible(c // reduction, divisor) channels, or to `width`")),
     # pooling and simple layers
     ("avg_pool", (("k", 3), ("stride", 1), ("padding", None), ("count_include_pad", False)), {}),
     ("max_pool", (("k", 3), ("stride", 1), ("padding", None)), {}),

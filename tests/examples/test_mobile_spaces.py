@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 import torch
@@ -97,7 +98,7 @@ def test_fbnet_presets_are_architectures_and_compile(name):
 
 MNASNET = example("mnasnet.nas")
 MNAS_SMALL = dict(stem=8, base_widths=[8, 8, 16, 16, 24, 24, 32], final=32, classes=10)
-MNAS_CHOICES = {"conv_op": ("conv", "dconv", "mbconv3", "mbconv6"), "kernel": (3, 5), "se": (False, True),
+MNAS_CHOICES = {"conv_op": ("conv", "dconv", "mbconv3", "mbconv6"), "kernel": (3, 5), "se": (0, 0.25),
                 "skip_op": ("none", "identity", "pool"), "filters": (75, 100, 125), "layers": (-1, 0, 1)}
 
 
@@ -113,7 +114,7 @@ def test_mnasnet_size_is_the_papers_s_to_the_b():
 
 def _mnas(space, **block2):
     """Every block at the base (mbconv6, k3, no SE, no skip), block 2 (base width 16, 3 layers) as given."""
-    base = {"conv_op": "mbconv6", "kernel": 3, "se": False, "skip_op": "none", "filters": 100, "layers": 0}
+    base = {"conv_op": "mbconv6", "kernel": 3, "se": 0, "skip_op": "none", "filters": 100, "layers": 0}
     arch = {f"{name}[{b}]": (block2.get(name, v) if b == 2 else v) for b in range(7) for name, v in base.items()}
     return space.validate(arch)
 
@@ -134,5 +135,53 @@ def test_mnasnet_skip_ops_and_squeeze_excite():
     # block 2's first layer changes the width (8 -> 16): only its 2 other layers get the skip
     assert ident.count("add") - none.count("add") == 2
     assert pool.count("avg_pool") - none.count("avg_pool") == 2 and pool.count("add") == ident.count("add")
-    assert ops(_mnas(space, se=True)).count("squeeze_excite") == 3
-    assert ops(_mnas(space, layers=-1)).count("dw_conv") == ops(_mnas(space)).count("dw_conv") - 1
+    def se_widths(arch):
+        return [m.body.se.reduce.out_channels for m in compile(space, arch).modules()
+                if isinstance(m, MBConv) and hasattr(m.body, "se")]
+    # MnasNet's rule: a quarter of each layer's input channels (8 for the first, then 16)
+    assert se_widths(_mnas(space, se=0.25)) == [2, 4, 4] and se_widths(_mnas(space)) == []
+    conv_se = [d["params"]["width"] for _, d in space.realize(_mnas(space, conv_op="conv", se=0.25)).ops()
+               if d["op"] == "squeeze_excite"]
+    assert conv_se == [2, 4, 4]                           # the plain conv op gates with the same width
+    assert ops(_mnas(space, layers=-1)).count("mbconv") == ops(_mnas(space)).count("mbconv") - 1
+
+
+# tensorflow/tpu models/official/mnasnet/mnasnet_models.py, mnasnet_a1(): r repeats, k kernel, s strides,
+# e expand ratio, i/o filters, se ratio, noskip
+MNASNET_A1 = ["r1_k3_s11_e1_i32_o16_noskip", "r2_k3_s22_e6_i16_o24", "r3_k5_s22_e3_i24_o40_se0.25",
+              "r4_k3_s22_e6_i40_o80", "r2_k3_s11_e6_i80_o112_se0.25", "r3_k5_s22_e6_i112_o160_se0.25",
+              "r1_k3_s11_e6_i160_o320"]
+
+
+def mnas_block_params(blocks, stem=32, head=1280, classes=1000) -> int:
+    """Trainable params of the official MnasNetModel, counted by hand from its block strings: convs
+    without bias, BN's scale and offset, the SE's two biased 1x1 convs, the biased fc."""
+    total = 3 * 3 * 3 * stem + 2 * stem
+    for block in blocks:
+        o = dict(re.findall(r"([a-z]+)(\d[\d.]*)", block))
+        k, e, c_out, ratio = int(o["k"]), int(o["e"]), int(o["o"]), float(o.get("se", 0))
+        for j in range(int(o["r"])):
+            c_in = int(o["i"]) if j == 0 else c_out
+            mid = c_in * e
+            total += (c_in * mid + 2 * mid if e != 1 else 0) + k * k * mid + 2 * mid + mid * c_out + 2 * c_out
+            if ratio:
+                r = max(1, int(c_in * ratio))
+                total += mid * r + r + r * mid + mid
+    return total + c_out * head + 2 * head + head * classes + classes
+
+
+def test_mnasnet_a1_preset_has_the_official_params():
+    space, arch = load_preset(MNASNET, "mnasnet_a1", nasl.load)
+    cost = nasl.cost(space, arch)
+    # the official model's count: by hand here, and asserted by osmr/imgclsmob's port (3,887,038);
+    # the paper's Table 1: 3.9M params, 312M multiply-adds
+    assert cost.params == mnas_block_params(MNASNET_A1) == 3_887_038 and round(cost.params / 1e6, 1) == 3.9
+    assert round(cost.macs / 1e6) == 312
+    model = compile(space, arch)
+    assert count_params(model) == cost.params
+    blocks = [m for m in model.modules() if isinstance(m, MBConv)]
+    assert len(blocks) == 1 + 2 + 3 + 4 + 2 + 3 + 1
+    assert [m.body.se.reduce.out_channels for m in blocks if hasattr(m.body, "se")] == [6, 10, 10, 20, 28, 28, 40, 40]
+    adds = [n for n, d in space.realize(arch).ops() if d["op"] == "add"]
+    assert len(adds) == 1 + 2 + 3 + 1 + 2          # MnasBlock's id_skip: every layer that keeps its shape
+    model.eval()(torch.randn(1, 3, 224, 224))
