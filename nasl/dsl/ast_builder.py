@@ -95,7 +95,13 @@ class Builder(Transformer):
         return A.For(self._s(meta), tuple(str(t) for t in c[:-2]), c[-2], c[-1])
 
     def repeat_stmt(self, meta, c):
-        return A.Repeat(self._s(meta), c[0], str(c[1]) if c[1] is not None else None, c[2])
+        count, first, second, body = c
+        if second is None:                  # `repeat n as i`: the one name is the loop variable
+            return A.Repeat(self._s(meta), count, str(first) if first is not None else None, body)
+        # `repeat n as label as i`: the count is labelled, as `(n as label)` would be
+        start, end = count.span, _tok_span(self.file, first)
+        labelled = A.Labelled(Span(self.file, start.line, start.col, end.end_line, end.end_col), count, str(first))
+        return A.Repeat(self._s(meta), labelled, str(second), body)
 
     def if_stmt(self, meta, c):
         branches = [(c[0], c[1])]

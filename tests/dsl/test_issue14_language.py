@@ -161,3 +161,38 @@ def test_a_labelled_value_is_its_value_in_repeat_counts_and_constraints():
     assert space.spec["depth"].domain == (1, 2, "deep") and space.size() == 2 * 3       # depth 1 is excluded
     graph = space.realize({"depth": "deep", "w": 8})
     assert sum(1 for _, d in graph.nodes(data=True) if d.get("op") == "conv") == 4
+
+
+# `repeat choice(...) as depth as i`: a labelled depth choice with a loop index --------------------------------
+
+def _repeat(head: str) -> str:
+    return (f"input x: [3, 8, 8]\nnetwork {{\n    h = x\n    {head} {{\n        h = h >> conv(4 * (i + 1))\n    }}\n"
+            "    return h\n}\n")
+
+
+def test_repeat_with_a_labelled_count_and_a_loop_index():
+    space = nasl.loads(_repeat("repeat choice(1, 2, 3) as depth as i"), "r.nas")
+    assert [c.path for c in space.spec] == ["depth"] and space.spec["depth"].domain == (1, 2, 3)
+    widths = [d["params"]["c"] for _, d in space.realize({"depth": 3}).ops() if d["op"] == "conv"]
+    assert widths == [4, 8, 12]                                # i runs 0, 1, 2
+    # the same space as the parenthesised form, architecture for architecture
+    paren = nasl.loads(_repeat("repeat (choice(1, 2, 3) as depth) as i"), "r.nas")
+    assert [dict(a) for a in space.enumerate()] == [dict(a) for a in paren.enumerate()] == \
+        [{"depth": 1}, {"depth": 2}, {"depth": 3}]
+
+
+def test_repeat_with_one_name_still_names_the_loop_variable():
+    space = nasl.loads(_repeat("repeat choice(1, 2) as i"), "r.nas")
+    assert [c.path for c in space.spec] == ["choice"] and space.size() == 2
+
+
+def test_repeat_takes_at_most_two_names():
+    with pytest.raises(NaslError, match="unexpected 'as'") as e:
+        nasl.loads(_repeat("repeat choice(1, 2) as d as i as j"), "r.nas")
+    assert (e.value.span.line, e.value.span.col) == (4, 35)          # the third `as`
+
+
+def test_repeat_with_two_names_formats_and_round_trips():
+    from nasl.editor.fmt import format_source
+    text = _repeat("repeat choice(1, 2, 3) as depth as i")
+    assert format_source(text) == text
