@@ -24,10 +24,26 @@
 # d = 1..max_layers. With max_layers = 3: 10 + 10 * 24 + 10 * 24 * 42 =
 # 10,330; checked by enumeration in tests/examples/test_seed_spaces.py, and
 # the default, 23 layers, against the formula there.
-# [verify] the paper's limit on a block's layer index (23 here, as we read
-# it; -D max_layers=N sets it). The agent may not terminate at once (an empty
-# block), as we read it.
 #
+# Sources. The paper's text available to us (ar5iv 1708.05552, in the
+# `pages` corpus) covers the abstract and introduction. The NSC itself (the
+# seven types, conv kernels 1/3/5, pool kernels 1/3, "Index_Type_Kernel
+# size_Pred1_Pred2" codes, unread layers concatenated into the block output)
+# and the CIFAR skeleton below (3x3 conv stem of 32 filters, N blocks per
+# stage, max pooling between stages, 32/64/128 filters) agree with the one
+# public re-implementation we found in the `code` corpus (Elenath Feng's
+# Keras BlockQNN, BlockQNN_agents.py), which is not the authors' code.
+# Assumptions, stated because no available source confirms them:
+#   - the limit on a block's layer index: 23 here (-D max_layers=N sets
+#     it), kept from this file's first version, which took it from the
+#     paper as then read; the re-implementation makes it a parameter T
+#     (default 10, "can be infinite") and gives no paper value;
+#   - the agent may not terminate at once (no empty block), as there;
+#   - add and concat may read one state twice (the two predecessor fields
+#     are independent); the re-implementation requires two distinct ones,
+#     and from layer 2 on, which would shrink the count above;
+#   - N = 2 (the re-implementation's default is 4).
+
 # Modelling choices (ours): a conv layer is the paper's pre-activation
 # convolutional cell, ReLU-Conv-BN, with c filters; pools have stride 1 and
 # keep the shape; add zero-pads the narrower of its inputs to the wider one's
@@ -35,8 +51,8 @@
 # its input brought to c channels by ReLU-conv1x1-BN. The network is the
 # paper's CIFAR skeleton: a 3x3 conv stem, N stacked blocks per stage, three
 # stages with a stride-2 max pooling between them, C, 2C, 4C filters, then
-# global average pooling and the classifier. [verify] N and C of the
-# paper's networks (the defaults N = 2, C = 32 are ours).
+# global average pooling and the classifier (C = 32 as in the
+# re-implementation; N is an assumption, above).
 
 param C = 32
 param N = 2

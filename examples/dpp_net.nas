@@ -1,63 +1,89 @@
 # DPP-Net search space (Dong, Cheng, Juan, Wei & Sun, "DPP-Net: Device-aware
-# Progressive Search for Pareto-optimal Neural Architectures", ECCV 2018),
-# as far as the paper's text we could read supports it.
+# Progressive Search for Pareto-optimal Neural Architectures", ECCV 2018,
+# arXiv:1806.08198).
 #
-# Confirmed from the paper's abstract and summaries: a compact search space
-# inspired by mobile CNNs (depthwise and group convolutions), searched
-# progressively as PNAS does (cells grown one block at a time, Liu et al.
-# 2018), in a network compared with and modelled on CondenseNet (dense
-# connections between cells), on CIFAR-10.
-# [unconfirmed] Everything below that is more specific: we could not read
-# the paper's search-space section, so the op set, the block count and the
-# wiring are a PNAS cell with mobile ops in a DenseNet skeleton, written to
-# be changed (-D B=..., the OPS list).
+# Sources. The abstract: a compact search space inspired by mobile CNNs,
+# searched progressively as PNAS does (Liu et al. 2018), on CIFAR-10, against
+# CondenseNet and NASNet-Mobile. The search space itself we read in a
+# third-party summary of the paper's Section 3 found in the `code` corpus
+# (a markdown paper note, "Device-Aware Progressive Search for Pareto-Optimal
+# Neural Architectures"; no official code is public): the network's
+# connecting rules follow CondenseNet (dense connections), and a cell is a
+# sequence of layers of two kinds, each layer added by the progressive
+# search's mutation ("conv or norm, depending on the last layer", so the two
+# kinds alternate), with
+#   - 3 normalization layers: BN + ReLU, BN, no op (identity);
+#   - 6 convolutional layers: 1x1 conv, 3x3 conv, 1x1 group conv, 3x3 group
+#     conv, 1x1 learned group conv (CondenseNet's), 3x3 depthwise conv.
+# The earlier version of this file (a PNAS two-input block cell with
+# pooling ops) did not match that, and was rewritten.
 #
-# The cell (one genotype for every cell, as PNAS shares one): B blocks, each
-# adding two ops, each on the cell input or an earlier block (sampled
-# independently, so ordered and possibly equal, as in examples/pnas.nas);
-# the cell concatenates its B blocks and a ReLU-conv1x1-BN brings them to
-# the growth rate. Dense connections between cells: as in DenseNet and
-# CondenseNet, a cell reads the concatenation of the stage's input and of
-# every earlier cell's output in its stage (through ReLU-conv1x1-BN to the
-# cell width), and its output joins that concatenation. Three stages of N
-# cells, growth rates g, 2g, 4g (CondenseNet's doubling), DenseNet's
-# transition between stages (ReLU-conv1x1-BN, 2x2 average pooling), a 3x3
-# conv stem of 2g channels, global average pooling and the classifier.
-# The 8 ops [unconfirmed]: 3x3 depthwise-separable conv, 3x3 conv, 1x1 conv,
-# 1x1 and 3x3 group conv (4 groups), 3x3 max and average pooling, identity.
+# Assumptions, stated because no source we could read gives them:
+#   - a cell starts with a normalization layer, so that the cell of L = 4
+#     layers holds DenseNet-BC's layer (BN-ReLU, 1x1 conv, BN-ReLU, 3x3 conv)
+#     and CondenseNet's (BN-ReLU, 1x1 learned group conv, BN-ReLU, 3x3 group
+#     conv), the blocks the paper compares its space with; L (default 4) is
+#     the searched length, which the progressive search grows one layer at a
+#     time (-D L=... sets it);
+#   - one cell structure serves every cell, as in PNAS;
+#   - group convs use 4 groups (CondenseNet's G = 4); the learned group conv
+#     is its test-time form, a channel permutation then a group conv (the
+#     permutation here a fixed channel shuffle: the condensation that learns
+#     it during training is not modelled); convs have no activation of their
+#     own (the normalization layers give it);
+#   - every conv keeps the cell width; a cell reads, as in DenseNet and
+#     CondenseNet, the concatenation of its stage's input and of every
+#     earlier cell's output in the stage, brought to the growth rate by
+#     ReLU-conv1x1-BN (ours, so any cell works at that width), and its output
+#     joins that concatenation. Three stages of N cells, growth rates g, 2g,
+#     4g (CondenseNet's doubling), a transition between stages
+#     (ReLU-conv1x1-BN, 2x2 average pooling), a 3x3 conv stem of 2g
+#     channels, global average pooling and the classifier.
 #
-# Size, derived: block b (b = 1..B) reads among b states (the cell input and
-# b - 1 earlier blocks), b^2 ordered pairs x 8^2 op pairs; one cell, and so
-# the space, is prod_{b=1..B} b^2 * 8^2 = (B!)^2 * 8^(2B). For the default
-# B = 3: 36 * 8^6 = 9,437,184; for B = 5 (PNAS's): 14,400 * 8^10
-# = 15,461,882,265,600. Checked in tests/examples/test_seed_spaces.py, which
-# enumerates B = 2 (4 * 8^4 = 16,384).
+# Size, derived: ceil(L/2) normalization layers of 3 and floor(L/2)
+# convolutional layers of 6, so 3^ceil(L/2) * 6^floor(L/2); at L = 4,
+# 9 * 36 = 324; at L = 8, 81 * 1,296 = 104,976. Checked by enumeration in
+# tests/examples/test_seed_spaces.py.
 
 param g = 16
 param N = 4
-param B = 3
+param L = 4
 param groups = 4
 param classes = 10
 input x: [3, 32, 32]
 
-def sep_conv_3x3(c) = sep_conv(c, k=3)
-def conv_3x3(c) = relu_conv_bn(c, k=3)
-def conv_1x1(c) = relu_conv_bn(c, k=1)
-def group_conv_1x1(c) = relu >> conv(c, k=1, groups=groups) >> bn
-def group_conv_3x3(c) = relu >> conv(c, k=3, groups=groups) >> bn
-def max_pool_3x3(c) = max_pool(k=3, padding=1)
-def avg_pool_3x3(c) = avg_pool(k=3, padding=1)
-def identity_op(c) = identity
-let OPS = [sep_conv_3x3, conv_3x3, conv_1x1, group_conv_1x1, group_conv_3x3, max_pool_3x3, avg_pool_3x3,
-           identity_op]
+# the normalization layers
+def bn_relu(c) = bn >> relu
+def bn_only(c) = bn
+def no_norm(c) = identity
+let NORMS = [bn_relu, bn_only, no_norm]
 
-def dpp_cell(c) = dag(inputs=1, nodes=B + 1, output="concat") {
-    node j: inputs = pick(2, ordered=true, replace=true), edge = choice(OPS)(c)
+# the convolutional layers
+def conv_1x1(c) = conv(c, k=1)
+def conv_3x3(c) = conv(c, k=3)
+def group_conv_1x1(c) = conv(c, k=1, groups=groups)
+def group_conv_3x3(c) = conv(c, k=3, groups=groups)
+def learned_group_conv_1x1(c) = channel_shuffle(groups) >> conv(c, k=1, groups=groups)
+def dw_conv_3x3(c) = dw_conv(k=3)
+let CONVS = [conv_1x1, conv_3x3, group_conv_1x1, group_conv_3x3, learned_group_conv_1x1, dw_conv_3x3]
+
+# L layers, normalization and convolutional in turn
+def dpp_cell(c)(h) {
+    y = h
+    for l in range(L) {
+        if l % 2 == 0 {
+            y = y >> choice(NORMS)(c) as norm_layer
+        } else {
+            y = y >> choice(CONVS)(c) as conv_layer
+        }
+    }
+    return y
 }
 genotype cell = dpp_cell
 
 network {
     require g % groups == 0 else "the growth rate g must be a multiple of groups"
+    require L >= 1 else "a cell has at least one layer (L >= 1)"
     h = x >> conv(2 * g, k=3) >> bn
     w = g
     for stage in range(3) {
@@ -68,8 +94,7 @@ network {
         features = [h]
         for i in range(N) {
             inp = concat(features) >> relu_conv_bn(w, k=1)
-            out = cell(w)(inp) >> relu_conv_bn(w, k=1)
-            features = features + [out]
+            features = features + [cell(w)(inp)]
         }
         h = concat(features)
     }

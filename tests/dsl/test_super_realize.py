@@ -13,6 +13,7 @@ DARTS8 = ["none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3"
 # every example space whose constructs super-realize supports, with the parameters it is checked at
 SUPPORTED = {
     "digits": (ROOT / "nasl/spaces/digits.nas", {}),
+    "dpp_net": (EXAMPLES / "dpp_net.nas", {}),
     "nas_bench_201": (EXAMPLES / "nas_bench_201.nas", {}),
     "darts": (EXAMPLES / "darts.nas", {"layers": 5}),
     "darts_none": (EXAMPLES / "darts.nas", {"layers": 5, "ops": DARTS8}),
@@ -33,7 +34,6 @@ SUPPORTED = {
 REFUSED = {
     "auto_deeplab": "'trellis' recurses under a choice more than 4 levels deep",
     "block_qnn": "parameter 'c' depends on a choice that a supernet cannot share weights over",
-    "dpp_net": "needs an unordered pick of distinct inputs",
     "enas_macro": "a tensor chosen by a subset or an index",
     "enas_micro": "a dag with loose_inputs=identity()",
     "genetic_cnn": "a dag with prune=True",

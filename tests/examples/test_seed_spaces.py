@@ -4,7 +4,11 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+import pytest
+import torch
+
 import nasl
+from nasl.compiler import compile
 from tests.conftest import example
 
 RATES = [4, 8, 16, 32]
@@ -93,17 +97,33 @@ def test_block_qnn_output_concatenates_the_layers_no_one_reads():
                             "block.pred2[1]": 0}) == 32
 
 
+DPP_NORMS = ("bn_relu", "bn_only", "no_norm")
+DPP_CONVS = ("conv_1x1", "conv_3x3", "group_conv_1x1", "group_conv_3x3", "learned_group_conv_1x1", "dw_conv_3x3")
+
+
 def test_dpp_net_size():
-    for blocks in (3, 5):
-        per_cell = math.prod(b * b * 8 ** 2 for b in range(1, blocks + 1))
-        assert per_cell == math.factorial(blocks) ** 2 * 8 ** (2 * blocks)
-        assert nasl.load(example("dpp_net.nas"), B=blocks).size() == per_cell
-    assert nasl.load(example("dpp_net.nas")).size() == 9_437_184
+    # a cell of L layers, normalization (3 kinds) and convolutional (6 kinds) in turn, normalization first
+    for layers in (1, 2, 3, 4, 8):
+        assert nasl.load(example("dpp_net.nas"), L=layers).size() == 3 ** ((layers + 1) // 2) * 6 ** (layers // 2)
+    space = nasl.load(example("dpp_net.nas"))
+    assert space.size() == 324 == len(set(space.enumerate()))
+    assert [(c.path, tuple(c.domain)) for c in space.spec] == [
+        ("cell.norm_layer[0]", DPP_NORMS), ("cell.conv_layer[1]", DPP_CONVS),
+        ("cell.norm_layer[2]", DPP_NORMS), ("cell.conv_layer[3]", DPP_CONVS)]
 
 
-def test_dpp_net_two_blocks_enumerate():
-    space = nasl.load(example("dpp_net.nas"), B=2)
-    assert len(set(space.enumerate())) == space.size() == 4 * 8 ** 4
+@pytest.mark.parametrize("layers,convs", [
+    # DenseNet-BC's layer and CondenseNet's, the blocks the paper sets its space against
+    (("bn_relu", "conv_1x1", "bn_relu", "conv_3x3"), [(1, 1), (3, 1)]),
+    (("bn_relu", "learned_group_conv_1x1", "bn_relu", "group_conv_3x3"), [(1, 4), (3, 4)]),
+])
+def test_dpp_net_cell_holds_the_densenet_and_condensenet_layers(layers, convs):
+    space = nasl.load(example("dpp_net.nas"), g=8, N=1)
+    arch = space.validate({c.path: v for c, v in zip(space.spec, layers)})
+    model = compile(space, arch)
+    cell = [m for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d) and "cell" in n][:2]
+    assert [(m.kernel_size[0], m.groups) for m in cell] == convs
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
 
 
 def test_dpp_net_cells_read_every_earlier_cell_of_their_stage():
