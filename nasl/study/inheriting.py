@@ -43,7 +43,8 @@ class InheritingEvaluator(TrainEvaluator):
             from nasl.morph import inherit
             pid, arch, number = parent
             state = _load(weights_path(request.artifact_dir, pid), number)
-            m = inherit(space, arch, state, request.architecture())
+            # into the model just built: the child is initialised once, not twice
+            m = inherit(space, arch, state, request.architecture(), into=model.state_dict())
             model.load_state_dict(m.state_dict)
             info = {"parent_trial": number, "inherited": round(m.inherited, 6)}
         self._lineage[request.trial_id] = info
