@@ -49,7 +49,7 @@ def apply_lineage(space, model, request) -> dict:
     if kind == "reset":                              # Real et al.'s "reset weights": train from scratch
         return {"parent_trial": number, "inherited": 0.0}
     if kind not in MORPHS + INHERITS:
-        raise NaslError(f"trial {request.number}: unknown transformation '{transformation}' from parent trial "
+        raise NaslError(f"trial {request.number}: unknown transformation '{kind}' ('{transformation}') from parent trial "
                         f"{number}; expected one of {', '.join(MORPHS + INHERITS + ('reset',))}")
     path = weights_path(request.artifact_dir, lin["parent_id"]) if request.artifact_dir else None
     if path is None or not os.path.exists(path):
