@@ -205,7 +205,9 @@ def _lineage(study):
 
 
 def _rows(study):
-    return [(t.number, t.state, t.arch_id, t.metrics, t.seed) for t in study.trials]
+    """Every trial's number, state, architecture, metrics (but wall times) and seed."""
+    return [(t.number, t.state, t.arch_id, {k: v for k, v in (t.metrics or {}).items() if k != "train_seconds"},
+             t.seed) for t in study.trials]
 
 
 def _lse(db, budget=9):
