@@ -3,7 +3,8 @@
 Issue 17: "The cost of a transformation plus weight copy, against compiling the child alone.
 Target <= 1.2x: inheritance must not cost more than building."
 
-What is timed (one thread, the same architectures for every contestant, rounds interleaved,
+What is timed (CPU time of this one-threaded process, so a loaded machine inflates it less;
+the same architectures for every contestant, rounds interleaved,
 the median of the rounds):
 
 * **compile child**: ``nasl.compile(space, child)`` on a space loaded once.
@@ -54,9 +55,9 @@ def main(rounds: int = 15):
         f()                                         # warm caches
     for r in range(rounds):
         for k in list(runs)[r % 2:] + list(runs)[:r % 2]:
-            t = time.perf_counter()
+            t = time.process_time()
             runs[k]()
-            times[k].append(time.perf_counter() - t)
+            times[k].append(time.process_time() - t)
     med = {k: statistics.median(v) * 1000 for k, v in times.items()}
     for k, v in med.items():
         print(f"{k:26s} {v:8.2f} ms")
