@@ -51,9 +51,12 @@ def apply_lineage(space, model, request) -> dict:
     if kind not in MORPHS + INHERITS:
         raise NaslError(f"trial {request.number}: unknown transformation '{kind}' ('{transformation}') from parent trial "
                         f"{number}; expected one of {', '.join(MORPHS + INHERITS + ('reset',))}")
-    path = weights_path(request.artifact_dir, lin["parent_id"]) if request.artifact_dir else None
-    if path is None or not os.path.exists(path):
-        raise NaslError(f"parent trial {number} has no saved weights ({path or 'the study keeps no artifacts'}); "
+    if not request.artifact_dir:
+        # an in-memory study keeps no weights at all: its children train from scratch, as reported
+        return {"parent_trial": number, "inherited": 0.0}
+    path = weights_path(request.artifact_dir, lin["parent_id"])
+    if not os.path.exists(path):
+        raise NaslError(f"parent trial {number} has no saved weights ({path}); "
                         f"trial {request.number} cannot inherit from it")
     state = _load(path, number)
     child = request.architecture()

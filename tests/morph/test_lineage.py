@@ -168,6 +168,14 @@ def test_bad_lineage_is_one_line_error(trained):
         apply_lineage(space, nasl.compile(space, other), _request(space, other, folder, "mutate width", other, 0))
 
 
+def test_a_study_without_a_file_trains_children_from_scratch():
+    # storage=None keeps no weights at all: no child can inherit, and none fails for it
+    study = nasl.search(DIGITS, "large_scale_evolution", "digits", budget=4, seed=1,
+                        evaluator_options={"epochs": 0.1}, searcher_options={"population_size": 2}, progress=False)
+    children = [t for t in study.trials if t.parent is not None]
+    assert children and all(t.state == "complete" and t.inherited == 0.0 for t in children)
+
+
 class _BadParent(nasl.searchers.Searcher):
     """Proposes two architectures; the second names the first as parent with a bogus transformation."""
 
