@@ -20,7 +20,7 @@ import threading
 import urllib.parse
 
 from nasl.ir.errors import NaslError
-from nasl.study.storage import SCHEMA_VERSION, STATES, TRIAL_COLUMNS
+from nasl.study.storage import LINEAGE_COLUMNS, SCHEMA_VERSION, STATES, TRIAL_COLUMNS
 
 # The table a one-shot (weight-sharing) run writes, one row per epoch (issue 11).
 # ``alphas``: JSON {choice path: {option: probability}}; ``derived``: the
@@ -94,9 +94,14 @@ class StudyData:
                 raise DashboardError(f"'{self.path}' is an SQLite file but not a nasl study "
                                      f"(it has no 'meta', 'study' and 'trials' tables)")
             row = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None or not str(row[0]).isdigit() or int(row[0]) != SCHEMA_VERSION:
+            if row is None or not str(row[0]).isdigit() or not 1 <= int(row[0]) <= SCHEMA_VERSION:
                 raise DashboardError(f"'{self.path}' has study schema version {row and row[0]}; this nasl "
-                                     f"reads version {SCHEMA_VERSION}")
+                                     f"reads versions 1 to {SCHEMA_VERSION}")
+            # a version-1 file (read-only here, so not migrated) has no lineage columns: they read NULL
+            have = {r[1] for r in c.execute("PRAGMA table_info(trials)")}
+            self.select = ", ".join(col if col in have or col not in LINEAGE_COLUMNS else f"NULL AS {col}"
+                                    for col in TRIAL_COLUMNS)
+            self.has_lineage_columns = all(col in have for col in LINEAGE_COLUMNS)
             cur = c.execute("SELECT * FROM study WHERE id = 1")
             study = cur.fetchone()
             if study is None:
@@ -122,15 +127,17 @@ class StudyData:
             counts.update(c.execute("SELECT state, count(*) FROM trials GROUP BY state").fetchall())
             budget = c.execute("SELECT budget FROM study WHERE id = 1").fetchone()[0]
             last = c.execute(f"SELECT max({_CHANGED}), max(attempts), count(*) FROM trials").fetchone()
-            return counts, budget, last, self._has_oneshot(c)
-        counts, budget, last, oneshot = self._read(read)
+            lineage = self.has_lineage_columns and c.execute(
+                "SELECT 1 FROM trials WHERE parent IS NOT NULL LIMIT 1").fetchone() is not None
+            return counts, budget, last, self._has_oneshot(c), lineage
+        counts, budget, last, oneshot, lineage = self._read(read)
         s = self.study
         return {"path": self.path, "space_file": s["space_file"], "searcher": s["searcher"],
                 "searcher_options": s["searcher_options"], "seed": s["seed"],
                 "evaluator": s["evaluator"].get("spec") or s["evaluator"].get("repr"),
                 "objectives": self.objectives, "budget": budget, "counts": counts,
                 "done": counts["complete"] + counts["failed"] + counts["pruned"],
-                "created": s["created"], "updated": last[0], "oneshot": oneshot,
+                "created": s["created"], "updated": last[0], "oneshot": oneshot, "lineage": lineage,
                 "stamp": f"{last[2]}:{counts['running']}:{last[0]}:{last[1]}:{budget}"}
 
     def trials(self, state: str | None = None, since: float | None = None) -> list[dict]:
@@ -148,13 +155,13 @@ class StudyData:
         if since is not None:
             where.append(f"{_CHANGED} >= ?")
             args.append(float(since))
-        sql = f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials {'WHERE ' + ' AND '.join(where) if where else ''}"
+        sql = f"SELECT {self.select} FROM trials {'WHERE ' + ' AND '.join(where) if where else ''}"
         rows = self._read(lambda c: c.execute(sql + " ORDER BY number", args).fetchall())
         return [_decode(dict(zip(TRIAL_COLUMNS, r))) for r in rows]
 
     def trial(self, number: int) -> dict:
         rows = self._read(lambda c: c.execute(
-            f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials WHERE number = ?", (number,)).fetchall())
+            f"SELECT {self.select} FROM trials WHERE number = ?", (number,)).fetchall())
         if not rows:
             raise DashboardError(f"the study has no trial {number}")
         return _decode(dict(zip(TRIAL_COLUMNS, rows[0])))
@@ -212,6 +219,18 @@ class StudyData:
         epochs = [{"epoch": e, "alphas": json.loads(a), "derived": None if d is None else json.loads(d),
                    "metrics": None if m is None else json.loads(m)} for e, a, d, m in rows]
         return {"available": True, "epochs": epochs}
+
+    def lineage(self) -> dict:
+        """The lineage tree (:func:`nasl.study.lineage.tree`); ``available: false`` when no trial has a parent."""
+        from nasl.study.lineage import has_lineage, tree
+        trials = self.trials()
+        if not has_lineage(trials):
+            return {"available": False}
+        t = tree(trials)
+        nodes = {str(n): {k: d[k] for k in ("number", "parent", "transformation", "inherited", "state")}
+                 for n, d in t["nodes"].items()}
+        return {"available": True, "roots": t["roots"], "nodes": nodes,
+                "children": {str(k): v for k, v in t["children"].items()}}
 
     def close(self) -> None:
         self.conn.close()

@@ -10,6 +10,7 @@ study. Endpoints (all JSON unless ``.svg``):
 - ``/api/best``: best so far per objective; ``/api/pareto[?x=A&y=B]``;
 - ``/api/compare?a=N&b=M``: two trials side by side;
 - ``/api/oneshot``: a one-shot run's per-epoch alphas (``available: false`` when none);
+- ``/api/lineage``: the tree of parents and transformations (``available: false`` when no trial has a parent);
 - ``/api/space.svg``, ``/api/trials/N/arch.svg``, ``/api/trials/N/choices.svg``:
   pictures; 503 with ``{"error": why}`` when Graphviz is missing.
 """
@@ -93,6 +94,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._json(self._compare(_int(q, "a"), _int(q, "b")))
         if path == "/api/oneshot":
             return self._json(self.data.oneshot())
+        if path == "/api/lineage":
+            return self._json(self.data.lineage())
         if path == "/api/space.svg":
             return self._svg(self.pictures.space_svg())
         m = _TRIAL.match(path)

@@ -7,13 +7,12 @@ per node (``conv.weight``, ``bn.running_mean``) and never on a built module of t
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import torch
 
-from nasl.compiler.build import compile_graph, module_paths
-from nasl.compiler.infer import infer_shapes
+from nasl.compiler.build import compile_graph
+from nasl.compiler.node_identity import NodeTable, fresh_state, plain
 from nasl.ir.architecture import Architecture
 from nasl.ir.errors import NaslError
 
@@ -37,69 +36,59 @@ class Morph:
 
 
 class Realized:
-    """An architecture's ArchGraph with shapes, submodule paths and (optionally) its weights by node."""
+    """An architecture's ArchGraph with shapes, submodule paths and (optionally) its weights by node.
 
-    def __init__(self, space, arch, state: dict | None = None, who: str = "parent"):
+    The per-node facts (op, params, module path, input shapes) are the compiler's node identity
+    (:class:`nasl.compiler.node_identity.NodeTable`), which the ``bank`` supernet keys by too."""
+
+    def __init__(self, space, arch, state: dict | None = None, who: str = "parent", input_shape=None):
         self.arch = space.validate(arch)
         self.graph = space.realize(self.arch)
-        self.ops = [n for n, _ in self.graph.ops()]
-        self.paths = module_paths(self.graph)
+        self.table = NodeTable(self.graph, input_shape)
+        self.ops = self.table.ops
+        self.paths = self.table.paths
         self.state = state
         self.who = who
-        self._shapes = None
         self._by_node = None
 
     @property
     def shapes(self) -> dict:
         """``{node: output shape}``, inferred on first use (inheritance needs none)."""
-        if self._shapes is None:
-            self._shapes = infer_shapes(self.graph)
-        return self._shapes
+        return self.table.shapes
 
     def op(self, n) -> str:
-        return self.graph.nodes[n].get("op")
+        return self.table.op(n)
 
     def params(self, n) -> dict:
-        return self.graph.nodes[n].get("params") or {}
+        return self.table.params(n)
 
     def inputs(self, n) -> list:
         return self.graph.inputs_of(n)
 
     def in_shapes(self, n) -> tuple:
-        return tuple(tuple(self.shapes[u]) for u in self.inputs(n))
+        return self.table.in_shapes(n)
 
     def signature(self, n) -> tuple:
         """What must agree for two nodes to hold interchangeable weights: op, params, input shapes."""
-        return (self.op(n), json.dumps(self.params(n), sort_keys=True, default=str), self.in_shapes(n))
+        return (self.op(n), plain(self.params(n)), self.in_shapes(n))
 
     def tensors(self, n) -> dict:
         """``{suffix: tensor}`` of node ``n`` in this architecture's weights (empty for weightless ops)."""
         if self.state is None:
             return {}
         if self._by_node is None:       # grouped once: a scan per node would cost O(nodes x keys)
-            self._by_node = by_node(self, self.state)
+            self._by_node = self.table.by_node(self.state)
         return self._by_node.get(n, {})
 
 
 def fresh(child: Realized) -> dict:
     """A freshly initialised state_dict for the child (what the compiler would train from)."""
-    return {k: v.detach().clone() for k, v in compile_graph(child.graph).state_dict().items()}
+    return fresh_state(child.graph, child.table.input_shape)
 
 
 def by_node(child: Realized, state: dict) -> dict:
     """``{node: {suffix: tensor}}`` over ``state`` (keys under no node are left out)."""
-    out: dict = {}
-    owner = {}
-    for n, p in child.paths.items():
-        owner[p] = n
-    for k, v in state.items():
-        mod, _, suffix = k.rpartition(".")
-        while mod and mod not in owner:          # the tensor of a submodule inside the op's module
-            mod, _, more = mod.rpartition(".")
-            suffix = f"{more}.{suffix}"
-        if mod:
-            out.setdefault(owner[mod], {})[suffix] = v
-    return out
+    return child.table.by_node(state)
 
 
 def check_weights(parent: Realized, expected: dict | None = None):

@@ -113,8 +113,15 @@ def insert_node(space, arch, state: dict, branch: str = "cell.deeper[0]") -> Mor
     return _result(child, result.state_dict, f"{what}({branch}: false -> true)", True, parent)
 
 
-def replace_identity(space, arch, state: dict, edge: str, op: str = "conv_1x1") -> Morph:
-    """Replace an ``identity`` edge by the layer ``op``, initialised to the identity where it can be."""
+def replace_identity(space, arch, state: dict, edge: str, op: str = "conv_1x1", *,
+                     allow_inexact: bool = False) -> Morph:
+    """Replace an ``identity`` edge by the layer ``op``, initialised to the identity.
+
+    A pre-activation layer (BN-ReLU-conv, as path_level's edges) passes its input on only where
+    that input is non-negative: the ReLU cuts the rest, whatever BN and conv are set to. Where the
+    edge reads a signed value (a conv's output), no initialisation preserves the function, so the
+    transformation is refused with the edge and the value named; ``allow_inexact=True`` gives the
+    child anyway (BN and conv at identity, ``preserving`` False)."""
     what = "replace_identity"
     parent = Realized(space, arch, state)
     if parent.arch.get(edge) != "identity":
@@ -129,6 +136,10 @@ def replace_identity(space, arch, state: dict, edge: str, op: str = "conv_1x1") 
     exact = True
     for block, source, out in blocks:
         modes = identity_modes(child, block, source, out)
+        if modes is None and not allow_inexact:
+            raise NaslError(f"{what}: {edge} = {op} cannot preserve the function: its ReLU reads '{source}' "
+                            f"(a {child.op(source)}), whose output can be negative; pass allow_inexact=True "
+                            f"for a child that does not preserve it", path=edge)
         if modes is None:       # a ReLU on a signed input: BN and conv still pass their input on
             exact = False
             modes = {n: "id" for n in block if child.op(n) in ("bn", "conv", "dw_conv", "linear")}

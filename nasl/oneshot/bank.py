@@ -1,7 +1,7 @@
 """Mode ``bank``: weight sharing for every space nasl can compile, with no super-realize.
 
 A :class:`BankSupernet` keeps one weight bank, an ``nn.ModuleDict`` from a
-node identity (node id, op, params, input shapes; :mod:`nasl.oneshot.inherit`)
+node identity (node id, op, params, input shapes; :mod:`nasl.compiler.node_identity`)
 to the module that ``nasl.compile`` built for that node. A forward of an
 architecture compiles it with ``nasl.compile_graph`` (cached by architecture
 id, a bounded LRU) and puts the bank's module in the place of each module the
@@ -42,7 +42,7 @@ from nasl.compiler.build import compile_graph, source_of
 from nasl.compiler.clone import CLONEABLE
 from nasl.ir.architecture import Architecture
 from nasl.ir.errors import NaslError
-from nasl.oneshot.inherit import key_of, node_identities
+from nasl.compiler.node_identity import key_of, node_identities
 from nasl.oneshot.saving import load_error, space_fingerprint
 
 

@@ -8,6 +8,12 @@ graph or a model. As in PyGlove's ``DNAGenerator``, a small public surface
 overrides (:meth:`Searcher._propose`, :meth:`Searcher._feedback`,
 :meth:`Searcher._get_state`, :meth:`Searcher._set_state`).
 
+Lineage (model reuse, issue 17): a searcher that makes an architecture from an earlier one
+(a mutation, Net2Wider) says so with :meth:`Searcher.child`; the study reads it with
+:meth:`Searcher.lineage_of` right after the ask, records the parent trial and the
+transformation, and an evaluator that inherits weights starts from the parent's. A searcher
+that never calls ``child`` proposes architectures without parents, as before.
+
 Determinism: all randomness comes from ``self.rng``, a :class:`random.Random`
 seeded with ``seed``, so the same seed and the same tells give the same asks.
 """
@@ -15,12 +21,23 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from nasl.ir.architecture import Architecture
 from nasl.ir.choices import ChoiceSpec
 
 DIRECTIONS = ("max", "min")
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a proposed architecture came from: its ``parent`` architecture and the
+    ``transformation`` that made it (``"mutate cell.edge[0->1]"``, ``"net2wider width"``: the
+    kind first, then its argument; see docs/morph.md for the kinds an evaluator applies)."""
+
+    parent: Architecture
+    transformation: str
 
 
 class Exhausted(Exception):
@@ -161,6 +178,7 @@ class Searcher:
         self.num_asked = 0
         self.num_told = 0
         self.pending: dict[Architecture, int] = {}    # asked, not yet told -> ask number
+        self._lineage: dict[Architecture, Lineage] = {}   # proposed children whose lineage is unread
 
     # ------------------------------------------------------------ public
     def ask(self) -> Architecture:
@@ -169,6 +187,20 @@ class Searcher:
         self.pending[arch] = self.num_asked
         self.num_asked += 1
         return arch
+
+    def child(self, arch: Architecture, parent: Mapping, transformation: str) -> Architecture:
+        """Mark ``arch`` (about to be proposed) as made from ``parent`` by ``transformation``;
+        returns ``arch``. For use in :meth:`_propose`."""
+        parent = parent if isinstance(parent, Architecture) else Architecture(parent)
+        if len(self._lineage) > 10_000:            # asked outside a study and never read: keep it bounded
+            self._lineage.clear()
+        self._lineage[arch] = Lineage(parent, str(transformation))
+        return arch
+
+    def lineage_of(self, arch: Mapping) -> Lineage | None:
+        """The lineage of an architecture just asked (None: no parent), forgotten once read."""
+        arch = arch if isinstance(arch, Architecture) else Architecture(arch)
+        return self._lineage.pop(arch, None)
 
     def ask_batch(self, n: int) -> list[Architecture]:
         """Up to ``n`` architectures; fewer when the space runs out (Exhausted only if none)."""
@@ -199,6 +231,7 @@ class Searcher:
         arch = arch if isinstance(arch, Architecture) else Architecture(arch)
         result = Result.coerce(result)
         self.pending.pop(arch, None)
+        self._lineage.pop(arch, None)
         self.num_told += 1
         self._feedback(arch, result)
 

@@ -107,6 +107,8 @@ def add_commands(sub, common, parse_define) -> None:
     sh.add_argument("--pareto", action="store_true", help="list the Pareto front (multi-objective studies)")
     sh.add_argument("--trial", type=int, metavar="N", help="one trial in full: choices, metrics, curve, params/FLOPs")
     sh.add_argument("--trust", action="store_true", help="import the op modules the study file names (--trial)")
+    sh.add_argument("--lineage", action="store_true",
+                    help="the lineage tree: each trial under the parent it was made from, with the transformation")
     csvp = ss.add_parser("export-csv", help="every trial as a CSV table (the columns of Study.dataframe())")
     csvp.add_argument("path", metavar="PATH")
     csvp.add_argument("-o", "--output", required=True, metavar="OUT.csv")
@@ -258,6 +260,13 @@ def run_study(args) -> int:
             if args.pareto:
                 from nasl.study.pareto_view import show_pareto
                 return show_pareto(study)
+            if args.lineage:
+                from nasl.study.lineage import has_lineage, render
+                if not has_lineage(study.trials):
+                    print("no trial of this study has a parent (its searcher passes no lineage)")
+                    return 0
+                print(render(study.trials, next(iter(study.objectives))))
+                return 0
             return _show(study, args.top)
         if args.study_command == "plot":
             if args.pareto:

@@ -114,12 +114,15 @@ def _digits(rest, **options):
         from nasl.study.training import TrainEvaluator
     except ImportError as e:
         raise NaslError(f"the 'digits' evaluator needs torch and scikit-learn ({e})") from None
-    if options.pop("inherit", False):       # trials start from the nearest saved trial (nasl.morph)
+    inherit = options.pop("inherit", None)
+    if inherit:       # trials without a searcher-given parent start from the nearest saved trial (nasl.morph)
         from nasl.study.inheriting import InheritingEvaluator
         return InheritingEvaluator(**options)
     if "max_distance" in options:
         raise NaslError("the evaluator option 'max_distance' needs 'inherit': true")
-    return TrainEvaluator(**options)
+    ev = TrainEvaluator(**options)
+    ev.lineage = inherit is None            # inherit: false trains every child from scratch
+    return ev
 
 
 @register_evaluator("table", form="table:PATH[:COLUMN]", options="nasl.study.table:TableEvaluator",

@@ -86,9 +86,16 @@ def restore_searcher(searcher, store, objectives: dict):
                 raise NaslError(f"cannot resume: the searcher's replay diverges at trial {row['number']} "
                                 f"(it proposes {got.id}, the study has {arch.id}); was the searcher, its "
                                 f"options or the space changed?")
+            searcher.lineage_of(got)        # recorded with the trial at its first ask
         else:
             searcher.tell(arch, result_of(row, objectives), budget=row["budget"])
     return journal
+
+
+def _inherited(metrics) -> float | None:
+    """The fraction of weights a trial inherited, where its evaluator reports one."""
+    v = (metrics or {}).get("inherited")
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 class Loop:
@@ -125,13 +132,32 @@ class Loop:
         self._update_bar(0)
 
     # ------------------------------------------------------------ pieces
-    def _request(self, trial_id, number, arch, budget, ask_seq) -> TrialRequest:
+    def _request(self, trial_id, number, arch, budget, ask_seq, parent=None, transformation=None) -> TrialRequest:
         c = self.config
         return TrialRequest(trial_id=trial_id, number=number, arch=dict(arch), budget=budget,
                             seed=trial_seed(c["seed"], number), space_source=c["space_source"],
                             space_file=c["space_file"], params=tuple(map(tuple, c["params"])),
                             ops_modules=tuple(c["ops"]), artifact_dir=c.get("artifact_dir"),
-                            pruner=self._judge(budget, ask_seq))
+                            pruner=self._judge(budget, ask_seq), lineage=self._lineage(parent, transformation))
+
+    def _lineage(self, parent, transformation):
+        """The request's lineage from the parent trial's number (its row gives its id and architecture)."""
+        from nasl.ir.architecture import Architecture
+        if parent is None:
+            return None
+        row = self.store.trials("WHERE number = ?", (parent,))
+        if not row:
+            return None
+        return {"parent": parent, "parent_id": row[0]["id"], "parent_arch": dict(Architecture.from_json(row[0]["arch"])),
+                "transformation": transformation}
+
+    def _parent_number(self, lineage):
+        """The trial that evaluated a lineage's parent: the latest complete one of that architecture
+        (a parent that never completed is no parent: the child starts fresh)."""
+        if lineage is None:
+            return None, None
+        rows = self.store.trials("WHERE arch_id = ? AND state = 'complete'", (lineage.parent.id,))
+        return (rows[-1]["number"], lineage.transformation) if rows else (None, None)
 
     def _judge(self, budget, ask_seq):
         """The pruner bound to a trial: it sees the complete trials told before the trial was asked, so a
@@ -151,7 +177,8 @@ class Loop:
             arch = Architecture.from_json(row["arch"])
             self.rows[row["id"]] = (row["number"], arch, row["budget"])
             self.store.restart_trial(row["id"])
-            self.to_submit.append(self._request(row["id"], row["number"], arch, row["budget"], row["ask_seq"]))
+            self.to_submit.append(self._request(row["id"], row["number"], arch, row["budget"], row["ask_seq"],
+                                                row["parent"], row["transformation"]))
 
     def _ask(self) -> bool:
         from nasl.searchers.base import Exhausted
@@ -167,12 +194,13 @@ class Loop:
             return False
         number = self.finished + len(self.rows)
         ask_seq = self.seq
+        parent, transformation = self._parent_number(self.searcher.lineage_of(arch))
         trial_id = self.store.add_trial(number, arch.to_json(), arch.id, budget, trial_seed(self.config["seed"], number),
-                                        ask_seq)
+                                        ask_seq, parent=parent, transformation=transformation)
         self.seq += 1
         self.consistent = True
         self.rows[trial_id] = (number, arch, budget)
-        self.to_submit.append(self._request(trial_id, number, arch, budget, ask_seq))
+        self.to_submit.append(self._request(trial_id, number, arch, budget, ask_seq, parent, transformation))
         return True
 
     def _tell(self, trial_id, outcome) -> None:
@@ -181,7 +209,7 @@ class Loop:
         self.consistent = False
         self.store.finish_trial(trial_id, state, metrics=outcome["metrics"], curve=outcome["curve"],
                                 error=outcome["error"], duration=outcome["duration"], worker=outcome["worker"],
-                                tell_seq=self.seq)
+                                tell_seq=self.seq, inherited=_inherited(outcome["metrics"]))
         self.seq += 1
         self.searcher.tell(arch, result_of(outcome, self.objectives), budget=budget)
         del self.rows[trial_id]

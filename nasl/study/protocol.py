@@ -46,6 +46,9 @@ class TrialRequest:
     ops_modules: tuple = ()        # modules that register user ops, imported before loading
     artifact_dir: str | None = None   # a folder where the evaluator may keep files (weights)
     pruner: Any = None             # the study's pruner bound to this trial (a judge), or None
+    # where the searcher made it from: {"parent": number, "parent_id": trial id, "parent_arch": {...},
+    # "transformation": "mutate width"}; None when it has no parent
+    lineage: Mapping[str, Any] | None = None
 
     def report(self, curve) -> None:
         """The trial's curve so far (a list of per-epoch metric dicts with ``"epoch"``): raises

@@ -84,6 +84,7 @@ _TRIAL = {
     "id": "int", "number": "int", "arch_id": "str", "seed": "int", "ask_seq": "int", "attempts": "int",
     "budget": "number?", "started": "number?", "finished": "number?", "duration": "number?",
     "error": "str?", "worker": "str?", "tell_seq": "int?",
+    "parent": "int?", "transformation": "str?", "inherited": "number?",
 }
 _KINDS = {"int": (lambda v: isinstance(v, int), "an integer"), "number": (_number, "a number"),
           "str": (lambda v: isinstance(v, str), "text")}

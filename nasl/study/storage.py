@@ -17,7 +17,10 @@ Schema (version :data:`SCHEMA_VERSION`; a newer file is refused):
   pairs), budget, created time;
 - ``trials``: one row per asked architecture (see :data:`TRIAL_COLUMNS`);
   ``ask_seq``/``tell_seq`` order the searcher's asks and tells on one clock,
-  so a resume can replay them exactly;
+  so a resume can replay them exactly; ``parent`` (the parent trial's number),
+  ``transformation`` and ``inherited`` (the fraction of its weights that came from the
+  parent) carry the lineage a searcher passes (version 2; a version-1 file gains these
+  columns, NULL, when opened for writing, and reads as if it had them when read-only);
 - ``searcher_states(seq, state, created)``: ``state_dict()`` snapshots; a
   snapshot at ``seq`` holds every event with a smaller sequence number;
 - ``lock``: the process that owns the study (:mod:`nasl.study.locking`).
@@ -33,7 +36,7 @@ from nasl.study import rows
 from nasl.study.rows import STATES, StorageError  # noqa: F401 - re-exported
 from nasl.study.sqlite_io import LockLost, Transaction, connect_readonly, guarded  # noqa: F401 - LockLost too
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,7 +51,8 @@ CREATE TABLE IF NOT EXISTS trials (
     state TEXT NOT NULL CHECK (state IN ('running', 'complete', 'failed', 'pruned')),
     arch TEXT NOT NULL, arch_id TEXT NOT NULL, budget REAL, seed INTEGER NOT NULL,
     metrics TEXT, curve TEXT, error TEXT, started REAL, finished REAL, duration REAL, worker TEXT,
-    ask_seq INTEGER NOT NULL, tell_seq INTEGER, attempts INTEGER NOT NULL DEFAULT 1);
+    ask_seq INTEGER NOT NULL, tell_seq INTEGER, attempts INTEGER NOT NULL DEFAULT 1,
+    parent INTEGER, transformation TEXT, inherited REAL);
 CREATE INDEX IF NOT EXISTS trials_state ON trials (state);
 CREATE TABLE IF NOT EXISTS searcher_states (seq INTEGER PRIMARY KEY, state TEXT NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS lock (
@@ -57,7 +61,12 @@ CREATE TABLE IF NOT EXISTS lock (
 """
 
 TRIAL_COLUMNS = ("id", "number", "state", "arch", "arch_id", "budget", "seed", "metrics", "curve", "error",
-                 "started", "finished", "duration", "worker", "ask_seq", "tell_seq", "attempts")
+                 "started", "finished", "duration", "worker", "ask_seq", "tell_seq", "attempts",
+                 "parent", "transformation", "inherited")
+# added by schema version 2 (lineage); version 1 files lack them
+LINEAGE_COLUMNS = ("parent", "transformation", "inherited")
+_MIGRATE_1 = ("ALTER TABLE trials ADD COLUMN parent INTEGER", "ALTER TABLE trials ADD COLUMN transformation TEXT",
+              "ALTER TABLE trials ADD COLUMN inherited REAL")
 # every table and the columns nasl reads from it; a file that lacks one is damaged
 _COLUMNS = {
     "meta": ("key", "value"),
@@ -105,6 +114,7 @@ class Storage:
         if self.path != ":memory:" and not os.path.isdir(folder):
             raise StorageError(f"cannot create the study file '{self.path}': no folder '{folder}'")
         self.conn = None
+        self.select = ", ".join(TRIAL_COLUMNS)     # a read-only version-1 file reads NULL lineage
         try:
             self._open(folder)
         except BaseException:
@@ -167,15 +177,34 @@ class Storage:
         if version > SCHEMA_VERSION:
             raise StorageError(f"'{self.path}' has study schema version {version}, newer than this nasl "
                                f"understands ({SCHEMA_VERSION}); upgrade nasl to open it")
-        if version < SCHEMA_VERSION:
+        if version < 1:
             raise StorageError(f"'{self.path}' has study schema version {version}, older than this nasl's "
                                f"({SCHEMA_VERSION}), and no migration exists for it")
+        if version == 1:
+            tables = self._migrate_1(tables)
         for table, columns in _COLUMNS.items():
             if table not in tables:
                 raise rows.damaged(self.path, f"it has no '{table}' table")
             missing = [c for c in columns if c not in tables[table]]
             if missing:
                 raise rows.damaged(self.path, f"its '{table}' table has no column '{missing[0]}'")
+
+    def _migrate_1(self, tables: dict) -> dict:
+        """Version 1 to 2: the trials table gains the lineage columns (NULL: no parent)."""
+        if self.readonly:
+            have = tables.get("trials", set())
+            self.select = ", ".join(c if c in have or c not in LINEAGE_COLUMNS else f"NULL AS {c}"
+                                    for c in TRIAL_COLUMNS)
+            tables = dict(tables)
+            tables["trials"] = have | set(LINEAGE_COLUMNS)
+            return tables
+        with self.transaction():
+            have = {r[1] for r in self.conn.execute("PRAGMA table_info(trials)")}
+            for stmt, col in zip(_MIGRATE_1, LINEAGE_COLUMNS):
+                if col not in have:
+                    self.conn.execute(stmt)
+            self.conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+        return self._tables()
 
     def _refuse_tableless(self) -> None:
         # tables gone but pages left: a damaged or emptied file, not a new one to set up
@@ -241,13 +270,15 @@ class Storage:
 
     # ------------------------------------------------------------ trials
     @guarded
-    def add_trial(self, number: int, arch_json: str, arch_id: str, budget, seed: int, ask_seq: int) -> int:
-        """Record an asked architecture as ``running``; returns the trial id."""
+    def add_trial(self, number: int, arch_json: str, arch_id: str, budget, seed: int, ask_seq: int, *,
+                  parent: int | None = None, transformation: str | None = None) -> int:
+        """Record an asked architecture as ``running`` (with its parent trial's number and the
+        transformation that made it, where the searcher gave them); returns the trial id."""
         with self.transaction():
             cur = self.conn.execute(
-                "INSERT INTO trials (number, state, arch, arch_id, budget, seed, started, ask_seq) "
-                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
-                (number, arch_json, arch_id, budget, seed, time.time(), ask_seq))
+                "INSERT INTO trials (number, state, arch, arch_id, budget, seed, started, ask_seq, parent, "
+                "transformation) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (number, arch_json, arch_id, budget, seed, time.time(), ask_seq, parent, transformation))
             return cur.lastrowid
 
     @guarded
@@ -259,16 +290,19 @@ class Storage:
 
     @guarded
     def finish_trial(self, trial_id: int, state: str, *, metrics=None, curve=None, error=None,
-                     duration=None, worker=None, tell_seq=None) -> None:
-        """Record the outcome of a trial (and its place in the tell order) in one commit."""
+                     duration=None, worker=None, tell_seq=None, inherited=None) -> None:
+        """Record the outcome of a trial (and its place in the tell order) in one commit.
+
+        ``inherited`` is the fraction of its weights that came from its parent, where the
+        evaluator reports one."""
         if state not in STATES[1:]:
             raise ValueError(f"a finished trial is complete, failed or pruned, not {state!r}")
         with self.transaction():
             self.conn.execute(
                 "UPDATE trials SET state = ?, metrics = ?, curve = ?, error = ?, finished = ?, duration = ?, "
-                "worker = ?, tell_seq = ? WHERE id = ?",
+                "worker = ?, tell_seq = ?, inherited = ? WHERE id = ?",
                 (state, None if metrics is None else json.dumps(metrics), None if curve is None else json.dumps(curve),
-                 error, time.time(), duration, worker, tell_seq, trial_id))
+                 error, time.time(), duration, worker, tell_seq, inherited, trial_id))
 
     @guarded
     def trials(self, where: str = "", args=()) -> list[dict]:
@@ -277,7 +311,7 @@ class Storage:
         Once the study row is loaded, a complete trial must have a finite
         value for every objective; a file where it has not is damaged.
         """
-        cur = self.conn.execute(f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials {where} ORDER BY number", args)
+        cur = self.conn.execute(f"SELECT {self.select} FROM trials {where} ORDER BY number", args)
         return [rows.trial(self.path, dict(zip(TRIAL_COLUMNS, row)), self.objectives) for row in cur.fetchall()]
 
     @guarded

@@ -33,6 +33,9 @@ class Trial:
     duration: float | None
     worker: str | None
     attempts: int
+    parent: int | None = None          # the parent trial's number, where the searcher gave one
+    transformation: str | None = None  # how the parent became this architecture ("mutate width", ...)
+    inherited: float | None = None     # the fraction of its weights that came from the parent
 
     def value(self, objective: str) -> float | None:
         return None if self.metrics is None else self.metrics.get(objective)

@@ -211,6 +211,9 @@ class TrainEvaluator:
                 raise ValueError("test_fraction splits the digits; give one's own test set with the data")
             digits.load_digits_split(split_seed, val_fraction, test_fraction)     # a bad fraction fails here
         self.directions = {"val_accuracy": "max"}
+        # a trial whose searcher gave a parent (TrialRequest.lineage) starts from the parent's weights
+        self.lineage = True
+        self._inherited: dict = {}
 
     @property
     def model_inputs(self) -> dict:
@@ -284,6 +287,9 @@ class TrainEvaluator:
             raise ValueError(f"the network must output {self.num_classes} class scores (shape "
                              f"[{self.num_classes}]), but it outputs {', '.join(str(list(o)) for o in outs)}; "
                              "end it in a classifier such as `global_avg_pool >> linear(classes)`")
+        if getattr(request, "lineage", None) and getattr(self, "lineage", True):
+            from nasl.study.inheriting import apply_lineage
+            self._inherited[request.trial_id] = apply_lineage(space, model, request)
         return space, model
 
     def device_for(self) -> torch.device:
@@ -318,6 +324,7 @@ class TrainEvaluator:
             metrics = self._train(model, budget, request.seed, device, self._reshape(model),
                                   report=getattr(request, "report", None))
         metrics["params"] = sum(p.numel() for p in model.parameters())
+        metrics.update(getattr(self, "_inherited", {}).pop(request.trial_id, {}))
         if request.artifact_dir:
             save_atomic({k: v.detach().cpu() for k, v in model.state_dict().items()},
                         weights_path(request.artifact_dir, request.trial_id))

@@ -67,13 +67,19 @@ def test_replace_identity_is_exact_after_a_relu():
 
 
 @pytest.mark.slow
-def test_replace_identity_in_path_level_says_it_is_not_exact(path_level):
+def test_replace_identity_in_path_level_is_refused_unless_inexact_is_allowed(path_level):
     arch = parent_with(path_level, {"cell.node": "none", "cell.deeper[0]": True, "cell.child[0].node": "none",
                                     "cell.child[0].edge[0]": "identity"}, 0)
     state = trained(path_level, arch, X)
-    m = replace_identity(path_level, arch, state, "cell.child[0].edge[0]")
+    # the edge reads a conv's signed output: the BN-ReLU-conv's ReLU would cut it
+    with pytest.raises(NaslError, match=r"replace_identity: cell.child\[0\].edge\[0\] = conv_1x1 cannot preserve "
+                                        r"the function: its ReLU reads '.*' \(a conv\), whose output can be negative") as e:
+        replace_identity(path_level, arch, state, "cell.child[0].edge[0]")
+    assert "\n" not in e.value.message
+    m = replace_identity(path_level, arch, state, "cell.child[0].edge[0]", allow_inexact=True)
     assert m.arch["cell.child[0].edge[0]"] == "conv_1x1"
-    assert m.preserving is False        # the edge reads a conv's signed output: the ReLU cuts it
+    assert m.preserving is False
+    assert max_diff(path_level, arch, state, m, X) > 1e-3      # and indeed it does not preserve it
 
 
 def test_inherit_copies_unchanged_nodes_and_initialises_the_rest(digits):

@@ -9,7 +9,7 @@ import torch
 import nasl
 from nasl.compiler.plan import plan_graph
 from nasl.ir.errors import NaslError
-from nasl.oneshot.inherit import key_of, node_identities
+from nasl.compiler.node_identity import key_of, node_identities
 
 
 @pytest.fixture(autouse=True)

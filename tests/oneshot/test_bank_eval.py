@@ -9,7 +9,7 @@ import nasl
 from nasl.ir.errors import NaslError
 from nasl.oneshot.bn import recalibrate
 from nasl.oneshot.evaluator import SupernetEvaluator
-from nasl.oneshot.inherit import inherit, inherited_fraction
+from nasl.morph import inherit
 from nasl.oneshot.saving import load_supernet
 from tests.oneshot.helpers_bank import DIGITS, pool, trained_bank
 
@@ -121,7 +121,8 @@ def test_a_child_inherits_every_unchanged_node(digits):
     child = parent.replace({edge: "nor_conv_1x1"})
     parent_sd = nasl.compile(digits, parent).state_dict()
     fresh = nasl.compile(digits, child).state_dict()
-    got = inherit(digits, parent, child, parent_sd, child_state_dict=fresh)
+    m = inherit(digits, parent, parent_sd, child, into=fresh)
+    got = m.state_dict
     assert list(got) == list(fresh)
     node = edge.replace("cell.", "cell_0.").replace("[", "_").replace("->", "_").replace("]", "")
     changed = [k for k in got if k.startswith(node + ".")]
@@ -131,11 +132,11 @@ def test_a_child_inherits_every_unchanged_node(digits):
             assert torch.equal(v, fresh[k])
         else:
             assert torch.equal(v, parent_sd[k]) and v.data_ptr() != parent_sd[k].data_ptr()
-    assert 0.5 < inherited_fraction(digits, parent, child) < 1.0
-    assert inherited_fraction(digits, parent, parent) == 1.0
+    assert 0.5 < m.inherited < 1.0
+    assert inherit(digits, parent, parent_sd, parent).inherited == 1.0
     # another width: nothing fits, everything is fresh
     wide = parent.replace({"width": {8: 16, 16: 24, 24: 8}[parent["width"]]})
-    assert inherited_fraction(digits, parent, wide) == 0.0
+    assert inherit(digits, parent, parent_sd, wide).inherited == 0.0
     model = nasl.compile(digits, child)
     model.load_state_dict(got)                       # a loadable state_dict
 
@@ -144,9 +145,9 @@ def test_inherit_on_nas_bench_101():
     space = nasl.load("examples/nas_bench_101.nas", C=8)
     a, b = space.sample(0, n=2)
     sd = nasl.compile(space, a, (3, 8, 8)).state_dict()
-    got = inherit(space, a, b, sd, input_shape=(3, 8, 8))
-    nasl.compile(space, b, (3, 8, 8)).load_state_dict(got)
-    assert inherited_fraction(space, a, b, (3, 8, 8)) > 0          # the stem at least
+    got = inherit(space, a, sd, b, input_shape=(3, 8, 8))
+    nasl.compile(space, b, (3, 8, 8)).load_state_dict(got.state_dict)
+    assert got.inherited > 0          # the stem at least
 
 
 # ---------------------------------------------------------------------- checkpoints

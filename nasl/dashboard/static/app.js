@@ -104,6 +104,7 @@ async function refresh() {
   const sel = S.trials.find(t => t.number === S.selected);
   if (sel && sel.state !== S.selectedState) select(sel.number);
   if (S.summary && S.summary.oneshot) showOneshot(await api("/api/oneshot"));
+  if (S.summary && S.summary.lineage) showLineage(await api("/api/lineage"));
 }
 
 // ------------------------------------------------------------ plots
@@ -249,6 +250,21 @@ async function showCompare(number, on) {
   for (const p of c.paths) row(p, p in c.a.arch ? c.a.arch[p] : "(inactive)", p in c.b.arch ? c.b.arch[p] : "(inactive)", differ.has(p));
   $("compare-table").replaceChildren(el("tr", {}, el("th", { text: "" }), el("th", { text: `#${c.a.number}` }),
                                         el("th", { text: `#${c.b.number}` })), ...rows);
+}
+
+// ------------------------------------------------------------ lineage (searchers that pass parents)
+function showLineage(t) {
+  $("lineage").hidden = !t.available;
+  if (!t.available) return;
+  const item = n => {
+    const d = t.nodes[String(n)], kids = t.children[String(n)] || [];
+    const text = `#${n} ${d.state}` + (d.transformation ? ` [${d.transformation}]` : "") +
+                 (d.inherited === null ? "" : ` inherited ${Math.round(100 * d.inherited)}%`);
+    const li = el("li", {}, el("a", { href: "#", text, onclick: e => { e.preventDefault(); select(n); } }));
+    if (kids.length) li.append(el("ul", {}, ...kids.map(item)));
+    return li;
+  };
+  $("lineage-tree").replaceChildren(el("ul", {}, ...t.roots.map(item)));
 }
 
 // ------------------------------------------------------------ one-shot runs
