@@ -123,6 +123,9 @@ def run_sliced(big: nn.Module, small, inputs: list):
     if small is big:
         return big(*inputs)
     small.train(big.training)
+    for name, bn in small.named_modules():
+        if isinstance(bn, nn.modules.batchnorm._BatchNorm):   # recalibration sets the max module's
+            bn.momentum = big.get_submodule(name).momentum      # momentum to None (a cumulative average)
     return functional_call(small, sliced_state(big, small), tuple(inputs))
 
 

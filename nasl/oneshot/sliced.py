@@ -94,10 +94,10 @@ def _batch_norm(big, small):
     if False in got or small.track_running_stats != big.track_running_stats:
         return None
     (_, wi), (_, bi), (_, mi), (_, vi) = got
-    momentum, eps, track = small.momentum, small.eps, small.track_running_stats
+    eps, track = small.eps, small.track_running_stats
 
     def batch_norm(x):     # _BatchNorm.forward, on slices of big's tensors and statistics
-        training = big.training
+        training, momentum = big.training, big.momentum     # recalibration sets big's momentum to None
         factor = 0.0 if momentum is None else momentum
         if training and track and big.num_batches_tracked is not None:
             big.num_batches_tracked.add_(1)

@@ -35,7 +35,7 @@ class SupernetStudyEvaluator:
     are what a study records of the networks (digits: ``[1, 8, 8]``, 10).
     """
 
-    def __init__(self, path: str, *, calib_batches: int = 4, batch_size: int = 64, eval_batch_size: int = 512,
+    def __init__(self, path: str, *, calib_batches: int = 4, batch_size: int = 64, eval_batch_size: int = 128,
                  calib_seed: int = 0, inplace: bool = False, mode: str | None = None, val_fraction: float = 0.2, split_seed: int = 0,
                  device: str | None = None, threads: int | None = 1, input_shape=None, num_classes=None):
         from nasl.oneshot.saving import TRAINER_FORMAT, read_checkpoint

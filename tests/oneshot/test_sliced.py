@@ -109,3 +109,21 @@ def test_unknown_templates_are_left_to_functional_call():
     op = compile_sliced(nn.Sequential(nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1)),
                         nn.Sequential(nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1)))
     assert isinstance(op, SlicedOp) and op(torch.randn(1, 4, 5, 5)).shape == (1, 4, 5, 5)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_inplace_recalibration_of_sliced_ops_equals_the_subnet_copy(digits, monkeypatch, compiled):
+    # recalibration averages over its batches (momentum None on the max modules): a sliced op must
+    # follow the max module's momentum, compiled or through functional_call
+    from nasl.oneshot.evaluator import SupernetEvaluator
+    if not compiled:
+        monkeypatch.setattr(S, "compile_sliced", lambda big, small: None)
+    torch.manual_seed(0)
+    sn = nasl.compile_supernet(digits, "spos", seed=0)
+    g = torch.Generator().manual_seed(1)
+    train = (torch.randn(96, 1, 8, 8, generator=g), torch.randint(0, 10, (96,), generator=g))
+    val = (torch.randn(40, 1, 8, 8, generator=g), torch.randint(0, 10, (40,), generator=g))
+    copy = SupernetEvaluator(sn, train, val, calib_batches=3, batch_size=32)
+    inplace = SupernetEvaluator(sn, train, val, calib_batches=3, batch_size=32, inplace=True)
+    for a in _narrow_archs(digits, 3):
+        assert inplace(a)["val_loss"] == pytest.approx(copy(a)["val_loss"], rel=1e-5)
