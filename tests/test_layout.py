@@ -162,7 +162,6 @@ KNOWN_CYCLES = {
      "nasl.study.warm_start"),
     # one-shot: the trainer picks its loop lazily; the two checkpoint formats read each other
     ("nasl.oneshot.loops", "nasl.oneshot.loops_darts", "nasl.oneshot.loops_sampled"),
-    ("nasl.oneshot.checkpoint", "nasl.oneshot.saving"),
 }
 KNOWN_PRIVATE = {
     "nasl.dsl.choice_forms imports nasl.dsl.interp._kind",
