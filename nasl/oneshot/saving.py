@@ -109,6 +109,8 @@ def read(path) -> dict:
     except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, OSError,
             AttributeError, KeyError, TypeError) as e:
         why = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        if why.startswith("Weights only load failed"):      # torch's line goes on about its defaults
+            why = "torch.load(weights_only=True) refused it: not only tensors and plain containers"
         raise CheckpointError(f"{where} cannot be read (corrupt, or not a checkpoint: {why})") from None
     if isinstance(data, dict) and data.get("format") == LEGACY_TRAINER_FORMAT:
         data = _from_legacy_trainer(data, where)
