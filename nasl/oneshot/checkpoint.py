@@ -3,7 +3,7 @@
 
 A training run's checkpoint is a supernet file (mode, space fingerprint,
 supernet options, ``sn.state_dict()``) with the loop's state beside it under
-``trainer`` (:meth:`nasl.oneshot.loops.Trainer.state_dict` less the
+``trainer`` (:meth:`nasl.oneshot.loops_base.Trainer.state_dict` less the
 supernet's weights: epoch, optimiser buffers, RNG states, history). So the
 file a run writes every epoch is also one that ``load_supernet``,
 ``--supernet`` and ``supernet:PATH`` read, and one module reads and writes
