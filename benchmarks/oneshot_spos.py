@@ -3,7 +3,7 @@
 Issue 12's target: a training step (forward, cross-entropy, backward, SGD step) of a sampled path
 through ``compile_supernet(space, "spos")`` takes at most 1.10x the step of ``nasl.compile(space,
 arch)``, measured in the same run. For ``--n`` sampled architectures of each workload, the two steps
-are timed alternately (a load spike hits both), at one thread; the script prints the median of the
+are timed alternately (a load spike hits both), in CPU time at one thread; the script prints the median of the
 per-architecture ratios and the growth with the depth choice where the space has one.
 
 Workloads: ``nasl/spaces/digits.nas`` on 1x8x8 (batch 64) and ``examples/nas_bench_201.nas`` at C=8,
@@ -11,7 +11,10 @@ N=1 on 3x32x32 (batch 16). ``--device cuda`` runs NB201 at C=16, N=5, batch 64 o
 
 Usage::
 
-    python benchmarks/oneshot_spos.py [--n 8] [--reps 7] [--device cpu|cuda]
+    python benchmarks/oneshot_spos.py [--n 8] [--reps 7] [--device cpu|cuda] [--functional]
+
+``--functional`` runs the elastic ops through ``functional_call`` with freshly sliced state (the path
+before :mod:`nasl.oneshot.sliced`), for a before/after figure in the same run.
 """
 from __future__ import annotations
 
@@ -40,11 +43,14 @@ def _sync(device):
 
 
 def _timed(step, device) -> float:
+    """Seconds of one step: CPU time of this process on the CPU (one thread, so other processes on a
+    loaded machine do not count), wall time on CUDA (where the host waits on the device)."""
+    clock = time.perf_counter if device == "cuda" else time.process_time
     _sync(device)
-    t = time.perf_counter()
+    t = clock()
     step()
     _sync(device)
-    return time.perf_counter() - t
+    return clock() - t
 
 
 def _pair(space, sn, arch, x, y, reps, device):
@@ -101,9 +107,14 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=8, help="sampled architectures per workload")
     ap.add_argument("--reps", type=int, default=7, help="timed steps of each, per architecture")
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--functional", action="store_true",
+                    help="run elastic ops through functional_call (the uncompiled path), for comparison")
     args = ap.parse_args(argv)
+    if args.functional:
+        import nasl.oneshot.supernet as S
+        S.compile_sliced = lambda big, small: None
     torch.set_num_threads(1) if args.device == "cpu" else None
-    print(machine(), " device", args.device)
+    print(machine(), " device", args.device, " elastic ops:", "functional_call" if args.functional else "compiled")
     if args.device == "cuda":
         run("NB201 C=16 N=5", nasl.load(ROOT / "examples/nas_bench_201.nas"), 64, args.n, args.reps, "cuda")
         return

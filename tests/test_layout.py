@@ -161,8 +161,6 @@ KNOWN_CYCLES = {
      "nasl.study.oneshot_record", "nasl.study.oneshot_study", "nasl.study.rich_output", "nasl.study.study",
      "nasl.study.warm_start"),
     # one-shot: the trainer picks its loop lazily; the two checkpoint formats read each other
-    ("nasl.oneshot.loops", "nasl.oneshot.loops_darts", "nasl.oneshot.loops_sampled"),
-    ("nasl.oneshot.checkpoint", "nasl.oneshot.saving"),
 }
 KNOWN_PRIVATE = {
     "nasl.dsl.choice_forms imports nasl.dsl.interp._kind",

@@ -43,7 +43,7 @@ from nasl.compiler.clone import CLONEABLE
 from nasl.ir.architecture import Architecture
 from nasl.ir.errors import NaslError
 from nasl.compiler.node_identity import key_of, node_identities
-from nasl.oneshot.saving import load_error, space_fingerprint
+from nasl.oneshot.saving import load_error, payload, write
 
 
 def _has_state(m: nn.Module) -> bool:
@@ -258,9 +258,7 @@ class BankSupernet(nn.Module):
     def checkpoint(self) -> dict:
         """Plain data (``torch.load(weights_only=True)`` reads it back): the format, mode, space and options,
         and the state dict (with the architectures that rebuild the bank's modules)."""
-        return {"format": "nasl-supernet", "version": 1, "mode": self.mode,
-                "space": space_fingerprint(self.space), "options": self.options(),
-                "state": {k: v.detach().cpu() for k, v in self.state_dict().items()}}
+        return payload(self, self.space, self.options())
 
     def load_checkpoint(self, data: dict, where: str = "the checkpoint") -> None:
         try:
@@ -270,8 +268,7 @@ class BankSupernet(nn.Module):
 
     def save(self, path) -> str:
         """Write :meth:`checkpoint` to ``path`` atomically (a reader never sees half a file)."""
-        from nasl.oneshot.saving import save_checkpoint
-        return save_checkpoint(self.checkpoint(), path)
+        return write(self.checkpoint(), path)
 
     def extra_repr(self) -> str:
         return f"mode=bank, banked={len(self.bank)}, cached={len(self._cache)}"

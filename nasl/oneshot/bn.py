@@ -43,7 +43,7 @@ def recalibrate(model: nn.Module, batches, max_batches: int | None = None, forwa
             m.momentum = None               # cumulative average over the batches
         model.train()
         try:
-            with torch.no_grad():
+            with torch.inference_mode():   # in-place updates of the (normal) running-statistics buffers
                 for batch in itertools.islice(batches, max_batches):
                     x = batch[0] if isinstance(batch, (tuple, list)) else batch
                     forward(x)

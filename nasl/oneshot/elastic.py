@@ -4,7 +4,9 @@ A super op whose parameter is ``Elastic`` (a width or kernel that a choice
 sets) holds one module built at the maximum. An architecture that chooses a
 smaller value runs a *template*: the compiler's builder at the chosen
 parameters (built once per size and cached, its own tensors never used),
-called through ``torch.func.functional_call`` with views of the max tensors:
+run on views of the max tensors (compiled by :mod:`nasl.oneshot.sliced` into
+direct ``F.conv2d``/``F.linear``/``F.batch_norm`` calls where the template's
+shape is known, else through ``torch.func.functional_call``):
 
 - a prefix on every channel dimension (OFA's elastic width; Slimmable nets);
 - a centre crop on a convolution kernel's spatial dimensions (OFA's elastic
@@ -25,25 +27,13 @@ from torch import nn
 from torch.func import functional_call
 
 from nasl.compiler.layers import get_builder
+from nasl.oneshot.sliced import SlicedOp, slice_index
 
 
 def slice_like(t: torch.Tensor, shape, kernel_dims: tuple = ()) -> torch.Tensor:
     """A view of ``t`` with ``shape``: a prefix on each dimension, a centre crop on ``kernel_dims``."""
-    shape = tuple(shape)
-    if tuple(t.shape) == shape:
-        return t
-    if len(shape) != t.dim():
-        raise ValueError(f"cannot slice a tensor of shape {list(t.shape)} to {list(shape)}")
-    index = []
-    for dim, (have, want) in enumerate(zip(t.shape, shape)):
-        if want > have:
-            raise ValueError(f"cannot slice a tensor of shape {list(t.shape)} to the larger {list(shape)}")
-        if dim in kernel_dims and want < have:
-            lo = (have - want) // 2         # the centre of the max kernel (OFA)
-            index.append(slice(lo, lo + want))
-        else:
-            index.append(slice(0, want))
-    return t[tuple(index)]
+    index = slice_index(t.shape, shape, kernel_dims)
+    return t if index is None else t[index]
 
 
 def kernel_dims_of(module: nn.Module) -> dict:
@@ -124,12 +114,18 @@ class Templates:
 
 
 def run_sliced(big: nn.Module, small, inputs: list):
-    """Run ``small`` (a template, or a function) with ``big``'s tensors sliced to its sizes."""
+    """Run ``small`` (a compiled :class:`SlicedOp`, a template, or a function) with ``big``'s tensors
+    sliced to its sizes."""
+    if isinstance(small, SlicedOp):
+        return small(*inputs)
     if not isinstance(small, nn.Module):
         return small(*inputs)
     if small is big:
         return big(*inputs)
     small.train(big.training)
+    for name, bn in small.named_modules():
+        if isinstance(bn, nn.modules.batchnorm._BatchNorm):   # recalibration sets the max module's
+            bn.momentum = big.get_submodule(name).momentum      # momentum to None (a cumulative average)
     return functional_call(small, sliced_state(big, small), tuple(inputs))
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import torch
 
-from nasl.oneshot.loops import Trainer, ce, linear
+from nasl.oneshot.loops_base import Trainer, ce, linear
 
 R_FD = 1e-2          # DARTS's r in the finite-difference Hessian-vector product
 

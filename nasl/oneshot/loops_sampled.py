@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from nasl.ir.architecture import Architecture
 from nasl.ir.errors import NaslError
-from nasl.oneshot.loops import Trainer, ce, linear
+from nasl.oneshot.loops_base import Trainer, ce, linear
 
 PHASES = ("full", "kernel", "depth", "width")
 

@@ -33,6 +33,7 @@ from nasl.oneshot import derive as _derive
 from nasl.oneshot import relaxed_forward as _rf
 from nasl.oneshot.elastic import Templates, run_sliced, sliced_state
 from nasl.oneshot.graph import analyse, at_max, infer, pick_tables
+from nasl.oneshot.sliced import compile_sliced
 from nasl.oneshot.params import AlphaDict, prepare_module, reference_state
 
 
@@ -194,6 +195,7 @@ class Supernet(nn.Module):
                     small = big if same else get_builder(d["op"])(params, ins)[0]
                 else:
                     small = self._templates.get(d["op"], params, ins, node=s)
+                    small = compile_sliced(big, small) or small       # which slices: fixed once per plan
             steps.append((n, s, small, params, ins, n in plan.live))
         got = self._plans[key] = (ag, plan, steps)
         if len(self._plans) > 4096:

@@ -165,11 +165,9 @@ def _resume_row(path, checkpoint, space, mode, epochs, options, supernet_options
 
 
 def save_supernet(sn, space, supernet_options, path) -> str:
-    """The trained supernet as ``sn.save`` writes it (``format: nasl-supernet``), for ``--supernet`` and the
+    """The trained supernet as ``sn.save`` writes it (``format: nasl-supernet``, no ``trainer`` state), for ``--supernet`` and the
     ``supernet:PATH`` evaluator."""
     if hasattr(sn, "save"):
         return sn.save(path)
-    from nasl.oneshot.saving import FORMAT, VERSION, save_checkpoint, space_fingerprint
-    return save_checkpoint({"format": FORMAT, "version": VERSION, "mode": sn.mode, "space": space_fingerprint(space),
-                            "options": dict(supernet_options),
-                            "state": {k: v.detach().cpu() for k, v in sn.state_dict().items()}}, path)
+    from nasl.oneshot.saving import payload, write
+    return write(payload(sn, space, supernet_options), path)

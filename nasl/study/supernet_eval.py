@@ -35,18 +35,16 @@ class SupernetStudyEvaluator:
     are what a study records of the networks (digits: ``[1, 8, 8]``, 10).
     """
 
-    def __init__(self, path: str, *, calib_batches: int = 4, batch_size: int = 64, eval_batch_size: int = 512,
+    def __init__(self, path: str, *, calib_batches: int = 4, batch_size: int = 64, eval_batch_size: int = 128,
                  calib_seed: int = 0, inplace: bool = False, mode: str | None = None, val_fraction: float = 0.2, split_seed: int = 0,
                  device: str | None = None, threads: int | None = 1, input_shape=None, num_classes=None):
-        from nasl.oneshot.saving import TRAINER_FORMAT, read_checkpoint
+        from nasl.oneshot.saving import read
         from nasl.study.digits import INPUT_SHAPE, NUM_CLASSES
         self.path = os.path.abspath(os.fspath(path))
-        data = read_checkpoint(self.path)           # a missing or corrupt file fails before the study starts
+        data = read(self.path)           # a missing or corrupt file fails before the study starts
         if mode is not None and data.get("mode") != mode:
             raise NaslError(f"the supernet checkpoint '{path}' is a '{data.get('mode')}' supernet, not '{mode}'")
-        options = data.get("options") if data.get("format") != TRAINER_FORMAT else \
-            _json_dict(data.get("supernet_options"))
-        shape = (options if isinstance(options, dict) else {}).get("input_shape") or INPUT_SHAPE
+        shape = data["options"].get("input_shape") or INPUT_SHAPE
         self.input_shape = tuple(input_shape) if input_shape is not None else tuple(shape)
         self.num_classes = NUM_CLASSES if num_classes is None else num_classes
         if self.num_classes != NUM_CLASSES:
@@ -126,15 +124,6 @@ def _scoring_context(device, threads):
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = old_cudnn
         if threads:
             torch.set_num_threads(old_threads)
-
-
-def _json_dict(text) -> dict:
-    import json
-    try:
-        value = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 __all__ = ["SupernetStudyEvaluator"]

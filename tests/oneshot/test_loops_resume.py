@@ -72,7 +72,7 @@ def test_checkpoint_is_atomic_and_weights_only(tmp_path, monkeypatch):
             return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
     evil = tmp_path / "evil.ckpt"
     torch.save({"format": checkpoint.FORMAT, "x": Evil()}, evil, pickle_module=pickle)
-    with pytest.raises(CheckpointError, match="not a readable nasl one-shot checkpoint"):
+    with pytest.raises(CheckpointError, match="cannot be read"):
         checkpoint.read(evil)
     assert not (tmp_path / "pwned").exists()
 
@@ -95,16 +95,16 @@ def test_bad_checkpoints_are_one_line_errors(tmp_path):
         assert "\n" not in str(e.value).strip()
     other = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(2)}, other)
-    with pytest.raises(CheckpointError, match="not a nasl one-shot checkpoint"):
+    with pytest.raises(CheckpointError, match="not a nasl supernet checkpoint"):
         checkpoint.load(other, t.sn)
-    with pytest.raises(CheckpointError, match="of a 'darts' supernet, not 'spos'"):
+    with pytest.raises(CheckpointError, match="is a 'darts' supernet, not 'spos'; resume it with mode 'darts'"):
         checkpoint.load(path, _trainer("spos", epochs=1).sn)
     # another space: digits with other widths
     import nasl
     from tests.oneshot.fake_supernet import FakeSupernet
     from tests.oneshot.loop_helpers import DIGITS
     other_space = nasl.loads(open(DIGITS).read().replace("choice(8, 16, 24)", "choice(8, 16)"))
-    with pytest.raises(CheckpointError, match="from another space"):
+    with pytest.raises(CheckpointError, match="another space"):
         checkpoint.load(path, FakeSupernet(other_space, "darts", max_depth=1))
     # the same space, other supernet options: the weights do not fit, and nothing is loaded
     other = _trainer("darts", epochs=1, **({"affine": False} if real_supernets() else {"max_depth": 2}))
@@ -117,3 +117,60 @@ def test_bad_checkpoints_are_one_line_errors(tmp_path):
     torch.save(state, tmp_path / "new.ckpt")
     with pytest.raises(CheckpointError, match="version 99"):
         checkpoint.read(tmp_path / "new.ckpt")
+
+
+# ---------------------------------------------------------------------- one format for runs and supernet files
+def _legacy_trainer_file(t, path):
+    """A training checkpoint as nasl wrote it before the formats were one (format version 1)."""
+    from nasl.oneshot.saving import _legacy_trainer_fingerprint
+    state = dict(t.state_dict(), format="nasl-oneshot-checkpoint", version=1,
+                 space=_legacy_trainer_fingerprint(t.sn.space), supernet_options="{}")
+    torch.save(state, path)
+    return path
+
+
+def test_a_run_checkpoint_is_a_supernet_file(tmp_path):
+    import nasl
+    from nasl.oneshot.saving import load_supernet, read
+    t = _trainer("bank", epochs=1)
+    t.train_epoch()
+    path = checkpoint.save(tmp_path / "run.ckpt", t.state_dict(), t.sn)
+    data = read(path)
+    assert data["format"] == "nasl-supernet" and data["version"] == 2 and "trainer" in data
+    assert "supernet" not in data["trainer"] and "model" not in data["trainer"]    # the weights once, as "state"
+    sn = load_supernet(path, t.sn.space)
+    assert set(sn.state_dict()) == set(t.sn.state_dict())
+    assert all(torch.equal(v, t.sn.state_dict()[k]) for k, v in sn.state_dict().items())
+    # and a supernet file (sn.save) is not something to resume
+    plain = t.sn.save(tmp_path / "sn.pt")
+    assert "trainer" not in read(plain)
+    with pytest.raises(CheckpointError, match="nothing to resume"):
+        checkpoint.load(plain, t.sn)
+    assert isinstance(nasl.oneshot.load_supernet(plain, t.sn.space), type(t.sn))
+
+
+def test_checkpoints_of_the_old_formats_still_load(tmp_path):
+    from nasl.oneshot.saving import load_supernet
+    whole = _trainer("spos")
+    whole.run()
+    first = _trainer("spos")
+    first.train_epoch()
+    old = _legacy_trainer_file(first, tmp_path / "old.ckpt")
+    again = _trainer("spos")
+    again.load_state_dict(checkpoint.load(old, again.sn))        # an old run resumes bit for bit
+    again.run()
+    assert params_equal(whole.sn, again.sn) and whole.history == again.history
+    with pytest.raises(CheckpointError, match="another space"):
+        import nasl
+        from tests.oneshot.fake_supernet import FakeSupernet
+        from tests.oneshot.loop_helpers import DIGITS
+        other = nasl.loads(open(DIGITS).read().replace("choice(8, 16, 24)", "choice(8, 16)"))
+        checkpoint.load(old, FakeSupernet(other, "spos", max_depth=1))
+    if real_supernets():
+        sn = load_supernet(old, first.sn.space)
+        assert all(torch.equal(v, first.sn.state_dict()[k]) for k, v in sn.state_dict().items())
+        # a version-1 sn.save file
+        v1 = tmp_path / "v1.pt"
+        torch.save({"format": "nasl-supernet", "version": 1, "mode": "spos", "space": checkpoint.fingerprint(first.sn),
+                    "options": {}, "state": first.sn.state_dict()}, v1)
+        assert all(torch.equal(v, first.sn.state_dict()[k]) for k, v in load_supernet(v1, first.sn.space).state_dict().items())

@@ -108,12 +108,12 @@ def test_bad_checkpoints_and_resumes_change_nothing(tmp_path):
     refused("epochs 5 differs", epochs=5)
     ckpt.write_bytes(b"\x00garbage")
     files[ckpt] = ckpt.read_bytes()
-    refused("not a readable nasl one-shot checkpoint")
+    refused("b.db.ckpt. cannot be read")
     # a checkpoint of another mode's run, copied over this one's
     _run(tmp_path / "s.db", mode="spos", stop_after=1)
     ckpt.write_bytes((tmp_path / "s.db.ckpt").read_bytes())
     files[ckpt] = ckpt.read_bytes()
-    refused("of a 'spos' supernet, not 'darts'")
+    refused("is a 'spos' supernet, not 'darts'")
     os.remove(ckpt)
     del files[ckpt]
     refused("checkpoint .* is missing")
