@@ -21,6 +21,7 @@ there for real, with its real paths.
 """
 from __future__ import annotations
 
+from nasl.dsl.runtime import checked, run_body
 from nasl.dsl.values import Tensor
 from nasl.ir.choices import Block, Choice, Group, Guard
 from nasl.ir.errors import NaslError
@@ -42,15 +43,13 @@ class Site:
         self._moved = None      # what moved() found (a template, once kept, stays)
 
     def run(self, sub):
-        from nasl.dsl.defs import _body
         env = dict(self.env)    # a body assigns into its env: every run starts from the arguments
         if self.expr:
             return self.interp.eval(self.decl.body, env, sub)
-        return _body(self.interp, self.decl, env, sub)
+        return run_body(self.interp, self.decl, env, sub)
 
     def force(self) -> Block:
         """The group's thunk: a copy of the template for this key, else the body run here."""
-        from nasl.dsl.defs import _checked
         interp, key = self.interp, self.key
         memo = interp.lazy_memo
         t = memo.get(key) if key is not None else None
@@ -61,7 +60,7 @@ class Site:
             block = Block()
             n_graph = len(interp.graph_constraints)
             try:
-                value = _checked(self.run, self.sub.but(block=block), self.decl, self.node)
+                value = checked(self.run, self.sub.but(block=block), self.decl, self.node)
             except NaslError as e:      # raised while a space is counted or sampled, after loading
                 raise e.with_source(interp.program.source)
             if key is not None and key not in memo:
@@ -69,8 +68,7 @@ class Site:
                 memo[key] = _Template(block, self, value) if ok else _INVALID
         d = self.deferred
         if d is not None:
-            d._value = value
-            d._done = True
+            d.settle(value)
         return block
 
 
