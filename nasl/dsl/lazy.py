@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from nasl.dsl.runtime import checked, run_body
 from nasl.dsl.values import Tensor
+from nasl.ir.choice_kind import CHOICE_TYPES
 from nasl.ir.choices import Block, Choice, Group, Guard
 from nasl.ir.errors import NaslError
 
@@ -147,7 +148,7 @@ def _items_ok(block, cp, np_, guards) -> bool:
     n = len(guards)
     for item in block.items:
         t = type(item)
-        if t is Choice:
+        if t in CHOICE_TYPES:
             c = item.condition
             if not _under(item.path, cp) or len(c) < n or any(a is not b for a, b in zip(c, guards)):
                 return False
@@ -204,8 +205,8 @@ class _Mover:
     def block(self, block: Block) -> Block:
         out = []
         for item in block.items:
-            if type(item) is Choice:
-                c = object.__new__(Choice)
+            if type(item) in CHOICE_TYPES:
+                c = object.__new__(type(item))
                 d = c.__dict__
                 d.update(item.__dict__)
                 d["path"] = self.path(item.path)
