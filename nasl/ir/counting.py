@@ -20,6 +20,10 @@ from nasl.ir.choices import Block, Choice, ChoiceSpec, Constraint, Group
 from nasl.ir.errors import NaslError
 
 
+# the most architectures nasl lists one by one (to count under constraints, or unique ones)
+ENUMERATION_LIMIT = 10_000_000
+
+
 class NotStructural(Exception):
     """The spec has constraints or conditions that the tree product cannot express."""
 
