@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from nasl.dsl import ast as A
 from nasl.dsl.context import SPEC, Ctx
-from nasl.dsl import lazy
 from nasl.dsl.runtime import Deferred, checked, run_body
 from nasl.dsl.values import PLACEHOLDER, Builtin, ChoiceVal, Compose, DagFn, DefFn, Merged, OpFn, Tensor, Unknown
 from nasl.ir.binding import bind_arguments
@@ -103,6 +102,7 @@ def _run(interp, f: DefFn, ctx, node, env: dict, expr: bool):
             return checked(lambda s: interp.eval(decl.body, env, s), sub, decl, node)
         return checked(lambda s: run_body(interp, decl, env, s), sub, decl, node)
 
+    from nasl.dsl import lazy      # only spaces with conditional recursion need it
     # Under a condition, expand only when the spec is walked there: this is
     # what makes recursive rules cheap to load. Equal calls share one
     # elaboration, moved to each site's paths (nasl.dsl.lazy).

@@ -178,6 +178,8 @@ def _literal(interp, e, env, ctx):
 
 
 def _name(interp, e, env, ctx):
+    if e.id in env:             # a local: the common case, without a call to lookup
+        return env[e.id]
     try:
         return interp.lookup(e.id, env, e)
     except ConstRef as c:
