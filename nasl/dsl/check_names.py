@@ -9,6 +9,7 @@ from __future__ import annotations
 from nasl.dsl import ast as A
 from nasl.dsl.builtins import BUILTIN_NAMES
 from nasl.dsl.naming import CHOICE_FORMS
+from nasl.dsl.runtime import too_deep
 from nasl.ir.errors import NaslNameError, lazy_did_you_mean
 from nasl.ir.oplib import op_names
 
@@ -24,7 +25,6 @@ def check_names(prog: A.Program) -> list:
         try:
             _item(d, known, errors)
         except RecursionError:
-            from nasl.dsl.elaborate import too_deep
             errors.append(too_deep(d))
     seen, out = set(), []
     for e in errors:

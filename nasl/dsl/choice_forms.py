@@ -12,6 +12,7 @@ import sys
 from nasl.dsl import ast as A
 from nasl.dsl.values import ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, DefFn, OpFn, Sym, Tensor, Unknown
 from nasl.dsl.context import SUPER
+from nasl.dsl.runtime import kind_of, unknown_error
 from nasl.ir.choices import Choice, Guard, checked_value
 from nasl.ir.errors import EmptySpaceError, NaslError, NaslTypeError, source_lines
 
@@ -32,8 +33,7 @@ def eval_choice_form(interp, form: str, e: A.Call, env, ctx):
     kwargs = {k: interp.eval(v, env, ctx) for k, v in e.kwargs}
     for v in list(args) + list(kwargs.values()):
         if isinstance(v, Unknown):
-            from nasl.dsl.interp import _unknown_error
-            raise _unknown_error(v, e)
+            raise unknown_error(v, e)
         if isinstance(v, Sym):
             raise NaslTypeError(f"the arguments of {form}(...) must be known, not depend on another choice",
                                 e.span, hint="nest the choices instead: choice(a, b) where a and b hold choices")
@@ -389,8 +389,7 @@ def _value(v) -> str:
     """A number or a string as itself, anything else by its kind."""
     if isinstance(v, (int, float, str)) and not isinstance(v, bool):
         return repr(v)
-    from nasl.dsl.interp import _kind
-    return _kind(v)
+    return kind_of(v)
 
 
 def _finite(v) -> bool:

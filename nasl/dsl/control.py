@@ -8,23 +8,23 @@ from __future__ import annotations
 
 from nasl.dsl import ast as A
 from nasl.dsl.context import MAX_LENGTH, SUPER
-from nasl.dsl.guards import MAX_COMBINATIONS, too_many
+from nasl.dsl.guards import MAX_COMBINATIONS, as_guard, run_under, split, too_many
+from nasl.dsl.runtime import ReturnSignal, is_tensorish, kind_of, merge_values, unknown_error
 from nasl.dsl.values import Merged, OpSym, Sym, Unknown
 from nasl.ir.errors import NaslTypeError
 
 
 def exec_for(interp, s: A.For, env, ctx):
-    from nasl.dsl.interp import _kind, _unknown_error
     it = interp.eval(s.iterable, env, ctx)
     if isinstance(it, Unknown):
-        raise _unknown_error(it, s.iterable)
+        raise unknown_error(it, s.iterable)
     if isinstance(it, Sym):
         raise NaslTypeError("a for loop needs a known list; this one depends on a choice", s.iterable.span,
                             hint="for a depth that is a choice, use 'repeat d { ... }'")
     if isinstance(it, range):
         it = list(it)
     if not isinstance(it, (list, tuple)):
-        raise NaslTypeError(f"cannot loop over {_kind(it)}", s.iterable.span)
+        raise NaslTypeError(f"cannot loop over {kind_of(it)}", s.iterable.span)
     for i, item in enumerate(it):
         if len(s.vars) == 1:
             env[s.vars[0]] = item
@@ -36,17 +36,15 @@ def exec_for(interp, s: A.For, env, ctx):
 
 
 def exec_repeat(interp, s: A.Repeat, env, ctx):
-    from nasl.dsl.interp import _unknown_error
     n = interp.eval(s.count, env, ctx)
     if isinstance(n, Unknown):
-        raise _unknown_error(n, s.count)
+        raise unknown_error(n, s.count)
     if isinstance(n, Sym) and ctx.mode == SUPER:
         from nasl.dsl.super_mode import super_repeat
         return super_repeat(interp, s, env, ctx, n)
     if not isinstance(n, Sym):
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            from nasl.dsl.interp import _kind
-            got = repr(n) if isinstance(n, (int, float, str)) else _kind(n)
+            got = repr(n) if isinstance(n, (int, float, str)) else kind_of(n)
             raise NaslTypeError(f"repeat needs a non-negative int, got {got}", s.count.span)
         _check_count(n, s)
         for i in range(n):
@@ -54,7 +52,6 @@ def exec_repeat(interp, s: A.Repeat, env, ctx):
                 env[s.var] = i
             interp.exec_body(s.body, env, ctx.but(loops=ctx.loops + (i,)))
         return
-    from nasl.dsl.guards import as_guard, run_under, split
     for dep in n.deps:
         c = interp.registered.get(dep)
         if c is None or not c.finite:
@@ -109,11 +106,10 @@ def _max_count(interp, n, s):
 
 
 def exec_if(interp, s: A.If, env, ctx):
-    from nasl.dsl.interp import _unknown_error
     for k, (test_node, body) in enumerate(s.branches):
         test = interp.eval(test_node, env, ctx)
         if isinstance(test, Unknown):
-            raise _unknown_error(test, test_node)
+            raise unknown_error(test, test_node)
         if isinstance(test, Sym):
             rest = A.If(s.span, s.branches[k + 1:], s.orelse) if s.branches[k + 1:] else None
             _symbolic_if(interp, test, test_node, body, rest, s.orelse, env, ctx)
@@ -125,8 +121,6 @@ def exec_if(interp, s: A.If, env, ctx):
 
 
 def _symbolic_if(interp, test, test_node, body, rest, orelse, env, ctx):
-    from nasl.dsl.guards import as_guard, run_under, split
-    from nasl.dsl.interp import _Return, merge_values
     sides, returns = [], []
     for chain, truth in split(interp, test, test_node):
         inner = dict(env)
@@ -141,19 +135,18 @@ def _symbolic_if(interp, test, test_node, body, rest, orelse, env, ctx):
         guard = as_guard(chain) if chain else None
         try:
             run_under(interp, ctx, chain, run)
-        except _Return as r:
+        except ReturnSignal as r:
             returns.append((guard, r.value))
         sides.append((guard, inner))
     if returns:
         if len(returns) != len(sides):
             raise NaslTypeError("a 'return' under a choice-dependent 'if' needs every branch to return",
                                 test_node.span, hint="assign in each branch and return after the 'if'")
-        raise _Return(merge_values(returns, ctx, test_node.span))
+        raise ReturnSignal(merge_values(returns, ctx, test_node.span))
     _merge_env(env, sides, ctx, test_node.span)
 
 
 def _merge_env(env, sides, ctx=None, span=None):
-    from nasl.dsl.interp import merge_values
     names = set()
     for _, e in sides:
         names.update(e)
@@ -161,15 +154,10 @@ def _merge_env(env, sides, ctx=None, span=None):
         vals = [(g, e[name]) for g, e in sides if name in e]
         if len(vals) < len(sides):
             # defined on one side only: usable after the if only where it exists
-            env[name] = Merged(vals) if not all(_tensorish(v) for _, v in vals) else vals[0][1]
+            env[name] = Merged(vals) if not all(is_tensorish(v) for _, v in vals) else vals[0][1]
             continue
         first = vals[0][1]
         if all(v is first for _, v in vals):
             env[name] = first
         else:
             env[name] = merge_values(vals, ctx, span)
-
-
-def _tensorish(v):
-    from nasl.dsl.interp import _is_tensorish
-    return _is_tensorish(v)

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from nasl.dsl import ast as A
 from nasl.dsl.choice_forms import read, register
-from nasl.dsl.context import SUPER
 from nasl.dsl.dag_channels import join_path, build_nasbench101, check_rule_merges, rule_width
 from nasl.dsl.dag_graph import graph_builtins
 from nasl.dsl.dag_realize import build_cell
 from nasl.dsl.dag_replay import memo_key, realize_once
+from nasl.dsl.runtime import Deferred, kind_of
 from nasl.dsl.values import (ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, Compose, DagFn, DefFn, Merged, OpFn, OpSym, Sym,
                               Tensor, Unknown)
+from nasl.ir.binding import bind_arguments
 from nasl.ir.choices import Choice
 from nasl.ir.dags import IDENTITY, OP, ZERO, DagInfo, Slot
-from nasl.ir.errors import NaslTypeError, did_you_mean
+from nasl.ir.errors import NaslTypeError
 from nasl.ir.oplib import get_op
 
 _OPTIONS = {"nodes": None, "inputs": None, "merge": "sum", "output": "last", "prune": False,
@@ -37,6 +38,8 @@ class Pick:
     ``replace=true`` the k picks are independent, so one predecessor may be
     read twice (NASNet's and ENAS's controllers sample each input separately)."""
 
+    kind_name = "pick(k)"      # in error messages (nasl.dsl.runtime.kind_of)
+
     def __init__(self, k, ordered, replace=False):
         self.k, self.ordered, self.replace = k, ordered, replace
 
@@ -48,9 +51,6 @@ def builtin_pick(interp, ctx, node, k, ordered=False, replace=False):
 
 
 def apply_dag(interp, f, args, kwargs, ctx, node):
-    if ctx.mode == SUPER and not kwargs:
-        from nasl.dsl.super_dag import super_cell
-        return super_cell(interp, f, args, ctx, node)
     run = lambda: _apply_dag(interp, f, args, kwargs, ctx, node)     # noqa: E731
     if ctx.spec or kwargs or not args or not all(isinstance(a, Tensor) for a in args):
         return run()
@@ -155,11 +155,11 @@ def _decide(interp, choice, node, ctx):
 
 
 def _options(interp, f, n_args):
-    opts = dict(_OPTIONS)
+    given = {}
     for k, e in f.node.kwargs:
-        if k not in _OPTIONS:
-            raise NaslTypeError(f"dag has no option '{k}'", e.span,
-                                hint=did_you_mean(k, _OPTIONS) or f"options: {', '.join(_OPTIONS)}")
+        given = bind_arguments("dag", _OPTIONS, kwargs={k: e}, base=given, span=e.span, noun="option")
+    opts = dict(_OPTIONS)
+    for k, e in given.items():
         v = interp.eval(e, f.env, f.ctx)
         if isinstance(v, (Sym, Unknown)) and k not in _LATE_OPTIONS:
             raise NaslTypeError(f"dag option '{k}' must be known when the space is loaded", e.span)
@@ -233,12 +233,7 @@ def _node_fields(interp, d, env, dctx, j):
             if not w:
                 continue
         for k, e in ns.kwargs:
-            if k not in _NODE_FIELDS:
-                raise NaslTypeError(f"a node has no field '{k}'", e.span,
-                                    hint=did_you_mean(k, _NODE_FIELDS) or f"fields: {', '.join(_NODE_FIELDS)}")
-            if k in fields:
-                raise NaslTypeError(f"node {j} gets '{k}' twice", e.span)
-            fields[k] = e
+            fields = bind_arguments(f"node {j}", _NODE_FIELDS, kwargs={k: e}, base=fields, span=e.span, noun="field")
         fields.setdefault("__var", ns.var)
     var = fields.pop("__var", None)
     if var is not None:
@@ -312,7 +307,6 @@ def _slot(op) -> Slot:
 
 
 def _class(v) -> str:
-    from nasl.dsl.interp import Deferred
     if isinstance(v, Deferred):
         v = v.force()
     if v is ABSENT:
@@ -337,8 +331,7 @@ def _merge_op(interp, e, default, env, d, j, ctx):
             raise NaslTypeError(f"unknown merge '{v}'", span, hint="merges: sum, mean, concat, concat_conv(c)")
         return OpFn(sig, {}, d.span)
     if not isinstance(v, (OpFn, DefFn, Sym)):
-        from nasl.dsl.interp import _kind
-        raise NaslTypeError(f"a merge is the name of a merge op or a merge op, not {_kind(v)}", span,
+        raise NaslTypeError(f"a merge is the name of a merge op or a merge op, not {kind_of(v)}", span,
                             hint="merges: sum, mean, concat, concat_conv(c)")
     return v
 

@@ -8,9 +8,12 @@ answers while building layers (weights) of its own.
 from __future__ import annotations
 
 from nasl.dsl import ast as A
-from nasl.dsl.values import PLACEHOLDER, Builtin, DefFn, Tensor, Unknown
+from nasl.dsl.context import SPEC, Ctx
+from nasl.dsl.runtime import Deferred, checked, run_body
+from nasl.dsl.values import PLACEHOLDER, Builtin, ChoiceVal, Compose, DagFn, DefFn, Merged, OpFn, Tensor, Unknown
+from nasl.ir.binding import bind_arguments
 from nasl.ir.choices import Block, Group
-from nasl.ir.errors import NaslTypeError, did_you_mean
+from nasl.ir.errors import NaslTypeError
 
 
 # a supernet expands every side of a recursion: past a few levels that is exponential (MetaQNN)
@@ -18,21 +21,9 @@ MAX_SUPER_RECURSION = 4
 
 
 def bind_params(interp, decl: A.DefDecl, args, kwargs, node, *, partial=False, base=None) -> dict:
+    """The definition's parameters bound to a call's arguments; unless ``partial``, defaults fill the rest."""
     params = decl.params or ()
-    names = [p.name for p in params]
-    out = dict(base or {})
-    free = [n for n in names if n not in out]
-    if len(args) > len(free):
-        raise NaslTypeError(f"'{decl.name}' takes {len(names)} parameter(s) ({', '.join(names) or 'none'}), "
-                            f"got {len(args) + len(out)}", node.span)
-    out.update(zip(free, args))
-    for k, v in kwargs.items():
-        if k not in names:
-            raise NaslTypeError(f"'{decl.name}' has no parameter '{k}'", node.span,
-                                hint=did_you_mean(k, names) or f"its parameters are: {', '.join(names) or 'none'}")
-        if k in out:
-            raise NaslTypeError(f"'{decl.name}' got parameter '{k}' twice", node.span)
-        out[k] = v
+    out = bind_arguments(f"'{decl.name}'", [p.name for p in params], args, kwargs, base=base, span=node.span)
     if not partial:
         for p in params:
             if p.name not in out:
@@ -43,7 +34,6 @@ def bind_params(interp, decl: A.DefDecl, args, kwargs, node, *, partial=False, b
 
 
 def _global_ctx(interp):
-    from nasl.dsl.context import SPEC, Ctx
     return Ctx(SPEC, block=Block())
 
 
@@ -109,30 +99,18 @@ def _run(interp, f: DefFn, ctx, node, env: dict, expr: bool):
                            hint="use mode='bank', which compiles each architecture and shares weights by node")
     if not (ctx.spec and ctx.guards and decl.name in ctx.trace):
         if expr:
-            return _checked(lambda s: interp.eval(decl.body, env, s), sub, decl, node)
-        return _checked(lambda s: _body(interp, decl, env, s), sub, decl, node)
-    from nasl.dsl.interp import Deferred
-    from nasl.dsl.lazy import Site, memo_key
+            return checked(lambda s: interp.eval(decl.body, env, s), sub, decl, node)
+        return checked(lambda s: run_body(interp, decl, env, s), sub, decl, node)
 
+    from nasl.dsl import lazy      # only spaces with conditional recursion need it
     # Under a condition, expand only when the spec is walked there: this is
     # what makes recursive rules cheap to load. Equal calls share one
     # elaboration, moved to each site's paths (nasl.dsl.lazy).
-    site = Site(interp, decl, node, env, expr, sub, memo_key(decl, f.globals, env, sub))
+    site = lazy.Site(interp, decl, node, env, expr, sub, lazy.memo_key(decl, f.globals, env, sub))
     group = Group(None, thunk=site.force, site=cprefix, key=_shape_key(decl, f.args), origin=site)
     d = site.deferred = Deferred(site.force, group)
     ctx.block.items.append(group)
     return d
-
-
-def _checked(body, sub, decl, node):
-    """Run a body; a recursion that exhausts Python's stack is reported like one over MAX_DEPTH."""
-    try:
-        return body(sub)
-    except RecursionError:
-        if decl.name not in sub.trace[:-1]:
-            raise               # deep, but not recursive: the caller reports it
-        from nasl.dsl.interp import recursion_error
-        raise recursion_error(decl.name, sub.trace, node) from None
 
 
 def _shape_key(decl, args):
@@ -146,15 +124,6 @@ def _shape_key(decl, args):
         return (id(decl), items)
     except TypeError:
         return None
-
-
-def _body(interp, decl, env, ctx):
-    from nasl.dsl.interp import _Return
-    try:
-        interp.exec_body(decl.body, env, ctx)
-    except _Return as r:
-        return r.value
-    raise NaslTypeError(f"'{decl.name}' ends without 'return'", decl.span)
 
 
 def _tied_noop(interp, ctx, node, *args, **kwargs):
@@ -193,7 +162,6 @@ def declare_genotype(interp, name: str, value, node, ctx):
 
 
 def _arity(interp, v):
-    from nasl.dsl.values import ChoiceVal, Compose, DagFn, Merged, OpFn
     if isinstance(v, DagFn):
         return _dag_inputs(interp, v)
     if isinstance(v, (OpFn, Compose)):

@@ -5,8 +5,9 @@ from nasl.dsl import ast as A
 from nasl.dsl.builtins import make_builtins
 from nasl.dsl.context import REALIZE, SPEC, Ctx
 from nasl.dsl.defs import declare_genotype
-from nasl.dsl.interp import Interpreter, _Return
+from nasl.dsl.interp import Interpreter
 from nasl.dsl.naming import site_names
+from nasl.dsl.runtime import ReturnSignal, kind_of, too_deep
 from nasl.dsl.values import PLACEHOLDER, DefFn, Sym, Tensor, Unknown
 from nasl.ir.choices import Block, ChoiceSpec
 from nasl.ir.errors import NaslCycleError, NaslError, NaslErrors, NaslNameError, NaslTypeError, Span, did_you_mean
@@ -209,25 +210,17 @@ class Program:
         env: dict = {}
         try:
             interp.exec_body(d.body, env, sub)
-        except _Return as r:
+        except ReturnSignal as r:
             # in spec mode, returns under a choice-dependent 'if' merge tuples into lists
             outs = r.value if isinstance(r.value, (tuple, list) if ctx.spec else tuple) else (r.value,)
             for t in outs:
                 if not isinstance(t, Tensor):
-                    from nasl.dsl.interp import _kind
-                    raise NaslTypeError(f"the network must return tensors, not {_kind(t)}", r.span or d.span)
+                    raise NaslTypeError(f"the network must return tensors, not {kind_of(t)}", r.span or d.span)
             if not ctx.spec:
                 for k, t in enumerate(outs):
                     ctx.graph.add_output(t, k)
             return
         raise NaslTypeError("the network ends without 'return'", d.span)
-
-
-def too_deep(d) -> NaslError:
-    """Python's stack ran out while elaborating the declaration ``d``."""
-    return NaslCycleError("this nests too deeply to elaborate", d.span,
-                          hint="an expression nested hundreds of levels deep, or a long chain of definitions "
-                               "that refer to each other; split it up")
 
 
 def _is_partial_call(e) -> bool:

@@ -21,7 +21,9 @@ there for real, with its real paths.
 """
 from __future__ import annotations
 
+from nasl.dsl.runtime import checked, run_body
 from nasl.dsl.values import Tensor
+from nasl.ir.choice_kind import CHOICE_TYPES
 from nasl.ir.choices import Block, Choice, Group, Guard
 from nasl.ir.errors import NaslError
 
@@ -42,15 +44,13 @@ class Site:
         self._moved = None      # what moved() found (a template, once kept, stays)
 
     def run(self, sub):
-        from nasl.dsl.defs import _body
         env = dict(self.env)    # a body assigns into its env: every run starts from the arguments
         if self.expr:
             return self.interp.eval(self.decl.body, env, sub)
-        return _body(self.interp, self.decl, env, sub)
+        return run_body(self.interp, self.decl, env, sub)
 
     def force(self) -> Block:
         """The group's thunk: a copy of the template for this key, else the body run here."""
-        from nasl.dsl.defs import _checked
         interp, key = self.interp, self.key
         memo = interp.lazy_memo
         t = memo.get(key) if key is not None else None
@@ -61,7 +61,7 @@ class Site:
             block = Block()
             n_graph = len(interp.graph_constraints)
             try:
-                value = _checked(self.run, self.sub.but(block=block), self.decl, self.node)
+                value = checked(self.run, self.sub.but(block=block), self.decl, self.node)
             except NaslError as e:      # raised while a space is counted or sampled, after loading
                 raise e.with_source(interp.program.source)
             if key is not None and key not in memo:
@@ -69,8 +69,7 @@ class Site:
                 memo[key] = _Template(block, self, value) if ok else _INVALID
         d = self.deferred
         if d is not None:
-            d._value = value
-            d._done = True
+            d.settle(value)
         return block
 
 
@@ -149,7 +148,7 @@ def _items_ok(block, cp, np_, guards) -> bool:
     n = len(guards)
     for item in block.items:
         t = type(item)
-        if t is Choice:
+        if t in CHOICE_TYPES:
             c = item.condition
             if not _under(item.path, cp) or len(c) < n or any(a is not b for a, b in zip(c, guards)):
                 return False
@@ -206,8 +205,8 @@ class _Mover:
     def block(self, block: Block) -> Block:
         out = []
         for item in block.items:
-            if type(item) is Choice:
-                c = object.__new__(Choice)
+            if type(item) in CHOICE_TYPES:
+                c = object.__new__(type(item))
                 d = c.__dict__
                 d.update(item.__dict__)
                 d["path"] = self.path(item.path)

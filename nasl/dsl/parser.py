@@ -50,7 +50,7 @@ def build_tables(path: str | None = None) -> str:
 
 
 @lru_cache(maxsize=1)
-def _lark() -> Lark:
+def lark_parser() -> Lark:
     # Building the LALR tables costs ~0.2 s, loading them ~10 ms. Use the
     # shipped ones when they were built from this very grammar, lark and
     # Python; otherwise build, and let lark cache them in the temp directory.
@@ -65,12 +65,12 @@ def _lark() -> Lark:
 
 def parse(text: str, file: str = "<string>") -> A.Program:
     """Parse ``text`` into an :class:`~nasl.dsl.ast.Program`."""
-    parser = _lark()
+    parser = lark_parser()
     text = strip_bom(text)          # as Python skips one at the start of a source file
     try:
         tree = parser.parse(text)
     except UnexpectedInput as e:
-        raise _syntax_error(e, text, file, parser) from None
+        raise syntax_error(e, text, file, parser) from None
     try:
         items = _Builder(file).transform(tree)
     except VisitError as e:
@@ -97,7 +97,7 @@ def _too_deep(tree, text: str, file: str) -> NaslSyntaxError:
                            hint="split it into several named steps", source=text)
 
 
-def _syntax_error(e: UnexpectedInput, text: str, file: str, parser: Lark) -> NaslSyntaxError:
+def syntax_error(e: UnexpectedInput, text: str, file: str, parser: Lark) -> NaslSyntaxError:
     line, col = max(getattr(e, "line", 1) or 1, 1), max(getattr(e, "column", 1) or 1, 1)
     if isinstance(e, UnexpectedCharacters):
         ch = text[e.pos_in_stream] if 0 <= e.pos_in_stream < len(text) else "?"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from nasl.dsl.builder import GraphBuilder
 from nasl.dsl.guards import MAX_COMBINATIONS
+from nasl.dsl.runtime import merge_values
 from nasl.dsl.values import ChoiceRef, Merged, Sym, Tensor
 from nasl.ir.choices import AllOf, Guard
 from nasl.ir.errors import NotRelaxable
@@ -47,6 +48,10 @@ class SuperBuilder(GraphBuilder):
                 raise KeyError(d)
             out[d] = list(c.values())
         return out
+
+    def merge(self, out, ctx, span=None):
+        """Guarded alternatives joined (:func:`nasl.dsl.runtime.merge_values` in super mode)."""
+        return merge_super(out, ctx, span)
 
     def add_super_op(self, ctx, op: str, params: dict, tensors, span):
         forked = [k for k, v in params.items() if isinstance(v, Sym) and not _sliceable(op, k)]
@@ -164,7 +169,6 @@ def merge_super(out, ctx, span=None):
 
 
 def _merge_super(out, ctx):
-    from nasl.dsl.interp import merge_values
     vals = [v for _, v in out]
     if vals and all(isinstance(v, Tensor) for v in vals):
         return ctx.graph.add_select(out, ctx)

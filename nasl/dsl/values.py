@@ -123,7 +123,7 @@ class Builtin:
         self.name, self.fn = name, fn
 
 
-from nasl.ir.symbols import (_OPS, ChoiceRef, CountSym, FnSym, Merged, OpSym, Sym,  # noqa: F401  (re-exported)
+from nasl.ir.symbols import (ChoiceRef, CountSym, FnSym, Merged, OpSym, Sym,  # noqa: F401  (re-exported)
                              sym_op)
 
 

@@ -77,14 +77,14 @@ def _gap(text: str) -> _Gap:
 
 def tokens(text: str, file: str = "<string>", check: bool = True):
     """The parser's tokens of ``text`` (comments and whitespace left out); NaslSyntaxError if it does not parse."""
-    from nasl.dsl.parser import _lark, _syntax_error, parse
-    parser = _lark()
+    from nasl.dsl.parser import lark_parser, syntax_error, parse
+    parser = lark_parser()
     try:
         ip = parser.parse_interactive(text)
         out = list(ip.iter_parse())
         ip.feed_eof()
     except UnexpectedInput as e:
-        raise _syntax_error(e, text, file, parser) from None
+        raise syntax_error(e, text, file, parser) from None
     if check:
         parse(text, file)       # the checks the AST builder makes (e.g. a bad string escape)
     return out

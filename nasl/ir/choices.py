@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
 from nasl.ir.choice import Choice, checked_value, fmt_value  # noqa: F401  (re-exported: the choice types)
+from nasl.ir.choice_kind import CHOICE_TYPES
 from nasl.ir.errors import InternalError, NaslCycleError, NaslError, Span
 
 @dataclass(frozen=True, eq=False)
@@ -163,7 +164,7 @@ class ChoiceSpec:
     def _walk(self, block: Block, answer, values):
         for item in block.items:
             t = type(item)
-            if t is Choice:
+            if t in CHOICE_TYPES:
                 values[item.path] = answer(item, values)
             elif t is Group:
                 if item.guard is None or item.guard.holds(values):
@@ -171,18 +172,18 @@ class ChoiceSpec:
 
     def active_choices(self, values) -> Iterator[Choice]:
         """The choice points that are active under ``values`` (a full assignment)."""
-        return self._active(values, Choice)
+        return self._active(values, CHOICE_TYPES)
 
     def active_constraints(self, values) -> Iterator[Constraint]:
         """The constraints that apply under ``values``."""
-        return self._active(values, Constraint)
+        return self._active(values, (Constraint,))
 
-    def _active(self, values, kind) -> Iterator:
+    def _active(self, values, kinds) -> Iterator:
         stack = [iter(self.root.items)]
         while stack:
             for item in stack[-1]:
                 t = type(item)
-                if t is kind:
+                if t in kinds:
                     yield item
                 elif t is Group and (item.guard is None or item.guard.holds(values)):
                     stack.append(iter(item.block.items))
@@ -210,7 +211,7 @@ class ChoiceSpec:
         while stack:
             for item in stack[-1]:
                 t = type(item)
-                if t is Choice:
+                if t in CHOICE_TYPES:
                     n += 1
                     if n > limit:
                         raise InternalError(f"more than {limit} choice points; walk the spec instead")
@@ -235,7 +236,7 @@ class ChoiceSpec:
         return sum(1 for _ in self.all_choices())
 
     def top_level(self) -> list[Choice]:
-        return [i for i in self.root.items if type(i) is Choice]
+        return [i for i in self.root.items if type(i) in CHOICE_TYPES]
 
     def to_list(self) -> list[dict]:
         return [c.to_dict() for c in self.all_choices()]

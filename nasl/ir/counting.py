@@ -15,8 +15,13 @@ import sys
 import time
 from collections import defaultdict
 
+from nasl.ir.choice_kind import CHOICE_TYPES
 from nasl.ir.choices import Block, Choice, ChoiceSpec, Constraint, Group
 from nasl.ir.errors import NaslError
+
+
+# the most architectures nasl lists one by one (to count under constraints, or unique ones)
+ENUMERATION_LIMIT = 10_000_000
 
 
 class NotStructural(Exception):
@@ -88,7 +93,7 @@ def block_product(block, memo, fixed):
     result = 1
     for item in block.items:
         t = type(item)
-        if t is Choice:
+        if t in CHOICE_TYPES:
             if item.path not in fixed:
                 here[item.path] = item
         elif t is Group:
@@ -149,7 +154,7 @@ def conditioning_choices(block: Block, memo: dict) -> list:
     hit = memo.get(key)
     if hit is not None:
         return hit
-    here = {i.path: i for i in block.items if type(i) is Choice}
+    here = {i.path: i for i in block.items if type(i) in CHOICE_TYPES}
     deep: set = set()
     for item in block.items:
         if type(item) is Group and not (item.guard is None and item.key is not None):
@@ -275,7 +280,7 @@ class _Walker:
             stack[-1] = (items, i + 1)
             item = items[i]
             t = type(item)
-            if t is Choice:
+            if t in CHOICE_TYPES:
                 path = item.path
                 if self.count and path not in self.gating and not any(path in c.sym.deps for c in active) \
                         and not self._future(stack, path):

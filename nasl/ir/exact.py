@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from itertools import product
 
+from nasl.ir.choice_kind import CHOICE_TYPES
 from nasl.ir.choices import Choice, Constraint, Group
 from nasl.ir.errors import NaslError
 from nasl.ir.partial_sums import solve_linear
@@ -142,7 +143,7 @@ def _survey(spec):
         block, always, top = stack.pop()
         for item in block.items:
             t = type(item)
-            if t is Choice:
+            if t in CHOICE_TYPES:
                 if always and item.finite and not item.condition:
                     choices[item.path] = item
             elif t is Constraint:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from nasl.ir.binding import bind_arguments
 from nasl.registry import Registry, caller_module
 
 REQUIRED = object()
@@ -46,21 +47,13 @@ class OpSig:
     def param_names(self) -> tuple:
         return tuple(p for p, _ in self.params)
 
-    def bind(self, args: tuple, kwargs: dict) -> dict:
-        """Map call arguments to parameter names; raises ``TypeError`` with a reason."""
-        names = self.param_names
-        if len(args) > len(names):
-            raise TypeError(f"'{self.name}' takes at most {len(names)} positional parameter(s) "
-                            f"({', '.join(names) or 'none'}), got {len(args)}")
-        out = dict(zip(names, args))
-        for k, v in kwargs.items():
-            if k not in names:
-                raise TypeError(f"'{self.name}' has no parameter '{k}'" +
-                                (f" (parameters: {', '.join(names)})" if names else " (it takes none)"))
-            if k in out:
-                raise TypeError(f"'{self.name}' got parameter '{k}' twice")
-            out[k] = v
-        return out
+    def bind(self, args: tuple = (), kwargs: dict | None = None, *, base: dict | None = None, span=None) -> dict:
+        """Map call arguments to parameter names, onto those ``base`` already binds.
+
+        Raises :class:`~nasl.ir.errors.NaslTypeError` (at ``span``) naming the
+        parameter that is unknown, given twice or one too many.
+        """
+        return bind_arguments(f"'{self.name}'", self.param_names, args, kwargs, base=base, span=span)
 
     def missing(self, bound: dict) -> list:
         return [p for p, d in self.params if d is REQUIRED and p not in bound]

@@ -12,6 +12,7 @@ import bisect
 import math
 import random as _random
 
+from nasl.ir.choice_kind import CHOICE_TYPES
 from nasl.ir.choices import INACTIVE, Block, Choice, ChoiceSpec, Constraint, Group, Guard
 from nasl.ir.counting import (EMPTY_COUNT, NotStructural, assignments_of, block_product, conditioning_choices,
                                choice_weights)
@@ -39,7 +40,7 @@ class TreeSampler:
             return p
         here, gated = {}, {}
         for item in block.items:
-            if type(item) is Choice and item.path not in fixed:
+            if type(item) in CHOICE_TYPES and item.path not in fixed:
                 here[item.path] = item
             elif type(item) is Group and item.guard is not None and item.guard.path not in fixed:
                 if item.guard.path not in here:
@@ -48,7 +49,7 @@ class TreeSampler:
         steps = []
         for item in block.items:
             t = type(item)
-            if t is Choice:
+            if t in CHOICE_TYPES:
                 if item.path in fixed:
                     continue
                 groups = gated.get(item.path)
@@ -65,13 +66,10 @@ class TreeSampler:
                             vals.append(v)
                             cum.append(acc)
                     steps.append((1, item.path, (vals, cum, acc)))
-                elif item.kind in ("choice", "bool", "int"):
-                    steps.append((2, item.path, item.domain))
-                elif item.kind in ("subset", "permutation") and item.cardinality() <= 4096:
-                    # a small subset space: one uniform index into its list of values
-                    steps.append((2, item.path, tuple(item.values())))
                 else:
-                    steps.append((0, item.path, item))
+                    # one uniform index into the kind's list of values where it has a short one
+                    table = item.uniform_table()
+                    steps.append((0, item.path, item) if table is None else (2, item.path, table))
             elif t is Group:
                 g = item.guard
                 if g is not None and g.path in fixed:

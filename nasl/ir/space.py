@@ -8,12 +8,12 @@ from typing import Iterator, Mapping
 
 from nasl.ir.architecture import Architecture
 from nasl.ir.choices import ChoiceSpec, checked_value
-from nasl.ir.counting import SKIP, NotStructural, WorkLimit, constrained_size, iter_valid, structural_size
+from nasl.ir.counting import (ENUMERATION_LIMIT, SKIP, NotStructural, WorkLimit, constrained_size,  # noqa: F401
+                              iter_valid, structural_size)
 from nasl.ir.errors import (ConstraintViolation, InvalidArchitecture, NaslError,
                             UnsatisfiableError, did_you_mean)
 from nasl.ir.sampling import UNIFORM_ARCHITECTURE, TreeSampler, check_mode, draw_per_choice
 
-ENUMERATION_LIMIT = 10_000_000
 GRAPH_COUNT_LIMIT = 100_000
 _REJECTION_TRIES = 10_000         # draws before trying to list the valid architectures instead
 REJECTION_S = 2.0                 # ... and the time rejection may take in all before giving up

@@ -62,7 +62,7 @@ class Merged(Sym):
         return None
 
 
-_OPS = {
+BINARY_OPS = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
     "//": operator.floordiv, "%": operator.mod, "==": operator.eq, "!=": operator.ne,
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -183,7 +183,7 @@ class FnSym(Sym):
 
 
 def sym_op(op: str, a, b):
-    return OpSym(_OPS[op], (a, b), op)
+    return OpSym(BINARY_OPS[op], (a, b), op)
 
 
 GRAPH = "__graph__"     # the key under which ev() receives a realized network

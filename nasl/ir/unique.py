@@ -15,7 +15,7 @@ counted without enumeration, by Burnside's lemma over pruned structures
 from __future__ import annotations
 
 from nasl.ir.choices import Constraint, Group
-from nasl.ir.counting import iter_valid
+from nasl.ir.counting import ENUMERATION_LIMIT, iter_valid
 from nasl.ir.dag_unique import canonical_form, count_unique_dags
 from nasl.ir.dags import IDENTITY, OP, ZERO, DagInfo, expression_key
 from nasl.ir.errors import NaslError
@@ -35,7 +35,6 @@ def count_unique(space, equivalence: str = "graph") -> int:
         if fast is not None:
             return fast
     n = space.size()
-    from nasl.ir.space import ENUMERATION_LIMIT
     if n > ENUMERATION_LIMIT:
         raise NaslError(f"{space.name}: counting unique architectures would enumerate {n:.3g} of them "
                         f"(limit {ENUMERATION_LIMIT:.0e})")

@@ -21,7 +21,6 @@ of the step within the choice), so learned statistics survive resumption.
 from __future__ import annotations
 
 import bisect
-import math
 import zlib
 from typing import Callable, NamedTuple
 
@@ -62,16 +61,14 @@ class Plan:
         self.prefix = f"{c.path}:{digest:04x}#"
         self.values = self.index = self.edges = self.items = None
         card = c.cardinality()
-        if c.kind != "float" and card <= max_arms:
-            self.mode = "values"
+        self.mode = c.decision_mode(max_arms)       # the choice's kind says how it is decided
+        if self.mode == "values":
             self.values = tuple(c.values())
             self.index = {_vkey(v): i for i, v in enumerate(self.values)}
-        elif c.kind in ("int", "float"):
-            self.mode = "bins"
-            self.edges = _int_edges(c, bins) if c.kind == "int" else _float_edges(c, bins)
+        elif self.mode == "bins":
+            self.edges = c.bin_edges(bins)
         else:
             self.items = tuple(c.domain)
-            self.mode = "include" if c.kind == "subset" and c.k is None else "picks"
 
     def decide(self, pick: Pick, rng, steps: list):
         """Answer the choice, calling ``pick`` for each step that is not forced; append the steps."""
@@ -83,14 +80,7 @@ class Plan:
         if mode == "bins":
             e = self.edges
             b = _step(pick, steps, self.prefix + "0", len(e) - 1, None)
-            c = self.choice
-            if c.kind == "int":
-                d = c.domain
-                return d[e[b] + int(rng.random() * (e[b + 1] - e[b]))]
-            lo, hi = e[b], e[b + 1]
-            if c.log:
-                return math.exp(rng.uniform(math.log(lo), math.log(hi)))
-            return rng.uniform(lo, hi)
+            return self.choice.in_bin(e, b, rng)
         items = self.items
         n = len(items)
         if mode == "include":
@@ -102,14 +92,13 @@ class Plan:
         return tuple(items[i] for i in chosen)
 
     def _picks(self) -> int:
-        c = self.choice
-        return len(self.items) if c.kind == "permutation" else c.k
+        return self.choice.pick_count()
 
     def _allowed(self, chosen: list) -> tuple:
         """Arms open to the next pick: the items not chosen; for an unordered subset, in
         increasing order only, so that each subset has one sequence of picks."""
         n, c = len(self.items), self.choice
-        if c.kind == "subset" and not c.ordered:
+        if c.increasing_picks:
             start = chosen[-1] + 1 if chosen else 0
             return tuple(range(start, n - (c.k - len(chosen)) + 1))
         taken = set(chosen)
@@ -125,7 +114,7 @@ class Plan:
             _record(steps, self.prefix + "0", len(self.values), None, a)
         elif mode == "bins":
             e, c = self.edges, self.choice
-            pos = c.domain.index(value) if c.kind == "int" else value
+            pos = c.bin_position(value)
             b = min(max(bisect.bisect_right(e, pos) - 1, 0), len(e) - 2)
             _record(steps, self.prefix + "0", len(e) - 1, None, b)
         elif mode == "include":
@@ -157,27 +146,6 @@ def _record(steps, key, arms, allowed, action) -> None:
 def _vkey(v):
     # keeps True apart from 1, as Choice.contains does
     return (type(v) is bool, v)
-
-
-def _int_edges(c: Choice, bins: int) -> list[int]:
-    """Index boundaries of ``bins`` contiguous bins over an int range (log-spaced values if log)."""
-    d = c.domain
-    n = len(d)
-    if c.log and d[0] > 0:
-        lo, hi = math.log(d[0]), math.log(d[-1] + d.step)
-        cuts = [math.exp(lo + (hi - lo) * b / bins) for b in range(bins + 1)]
-        edges = sorted({min(n, max(0, math.ceil((x - d[0]) / d.step))) for x in cuts} | {0, n})
-    else:
-        edges = sorted({n * b // bins for b in range(bins + 1)})
-    return edges
-
-
-def _float_edges(c: Choice, bins: int) -> list[float]:
-    lo, hi = c.domain
-    if c.log:
-        a, b = math.log(lo), math.log(hi)
-        return [math.exp(a + (b - a) * i / bins) for i in range(bins + 1)]
-    return [lo + (hi - lo) * i / bins for i in range(bins + 1)]
 
 
 class Decisions:

@@ -61,22 +61,20 @@ class OneHotEncoder:
 
     def _layout(self, c: Choice) -> tuple:
         off = len(self.names)
-        kind = c.kind
-        if kind in ("choice", "bool") or (kind == "int" and len(c.domain) <= self.max_onehot):
-            values = tuple(c.domain)
+        how, *args = c.encoding(self.max_onehot)      # the choice's kind says how it is encoded
+        if how == "onehot":
+            values = tuple(args[0])
             self.names += [f"{c.path}={v!r}" for v in values]
             index = _value_index(values)
             return off, "onehot", (index, values)
-        if kind in ("int", "float"):
-            lo, hi = (c.domain.start, c.domain[-1]) if kind == "int" else c.domain
+        if how == "scalar":
             self.names += [f"{c.path}#active", f"{c.path}#scaled"]
-            return off, "scalar", (float(lo), float(hi), bool(c.log) and lo > 0)
-        items = tuple(c.domain)
+            return off, "scalar", tuple(args)
+        items, positional, permutation = args
         self.names += [f"{c.path}[{x!r}]" for x in items]
-        positional = kind == "permutation" or c.ordered
-        if positional and kind == "subset":
+        if positional and not permutation:
             self.names += [f"{c.path}[{x!r}]#position" for x in items]
-        return off, "items", (_value_index(items), len(items), kind, positional)
+        return off, "items", (_value_index(items), len(items), permutation, positional)
 
     def __call__(self, arch: Mapping):
         import numpy as np
@@ -96,10 +94,10 @@ class OneHotEncoder:
                     x[off + 1] = ((math.log(v) - math.log(lo)) / (math.log(hi) - math.log(lo)) if log
                                   else (v - lo) / (hi - lo))
             else:
-                index, n, kind, positional = extra
+                index, n, permutation, positional = extra
                 for pos, item in enumerate(v):
                     i = _find(index, None, item, path)
-                    if kind == "permutation":
+                    if permutation:
                         x[off + i] = pos / max(1, n - 1)
                     else:
                         x[off + i] = 1.0

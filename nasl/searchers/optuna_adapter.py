@@ -17,6 +17,8 @@ float range            ``suggest_float(path, lo, hi, log=log)``
 subset, permutation    up to 1,000 values: a categorical (or ordinal) index over
                        them; more: one ``suggest_float(f"{path}[i]", 0, 1)`` key per
                        item (random keys: the items ordered by key)
+any other kind         as a choice, over its values; a kind may instead give a
+                       ``numeric_range()`` or random keys (``nasl.ir.choice_kind``)
 =====================  ==========================================================
 
 An architecture that breaks a constraint of the spec is told to Optuna as a
@@ -232,21 +234,19 @@ def _distribution(optuna, kind, args):
 
 def _layout(c: Choice, ordinal: bool):
     """See :meth:`OptunaSearcher._layout`."""
-    p, kind = c.path, c.kind
-    if kind == "int":
-        r = c.domain
-        log = bool(c.log) and r.step == 1 and r.start > 0
-        return [(p, "int", (r.start, r[-1], r.step, log))], (lambda raw: raw[0]), (lambda v: [v])
-    if kind == "float":
-        lo, hi = c.domain
-        return [(p, "float", (float(lo), float(hi), bool(c.log)))], (lambda raw: raw[0]), (lambda v: [float(v)])
-    if kind in ("subset", "permutation") and c.cardinality() > MAX_CATEGORICAL:
+    p = c.path
+    numeric = c.numeric_range()         # the choice's kind says whether Optuna sees a number
+    if numeric is not None:
+        kind, args = numeric
+        as_value = float if kind == "float" else (lambda v: v)
+        return [(p, kind, args)], (lambda raw: raw[0]), (lambda v: [as_value(v)])
+    if c.keyed and c.cardinality() > MAX_CATEGORICAL:
         return _random_keys(c)
     values = list(c.values())
     if ordinal and len(values) > 1:
         return ([(p, "int", (0, len(values) - 1, 1, False))], (lambda raw: values[raw[0]]),
                 (lambda v: [_index(values, v)]))
-    if kind in ("choice", "bool") and all(type(v) in _PLAIN for v in values) and _distinct(values):
+    if c.categorical and all(type(v) in _PLAIN for v in values) and _distinct(values):
         return [(p, "categorical", tuple(values))], (lambda raw: raw[0]), (lambda v: [values[_index(values, v)]])
     return ([(p, "categorical", tuple(range(len(values))))], (lambda raw: values[raw[0]]),
             (lambda v: [_index(values, v)]))
@@ -257,21 +257,9 @@ def _random_keys(c: Choice):
     n = len(items)
     params = [(f"{c.path}[{i}]", "float", (0.0, 1.0, False)) for i in range(n)]
 
-    def decode(keys):
-        order = sorted(range(n), key=lambda i: (keys[i], i))
-        if c.kind == "permutation":
-            return tuple(items[i] for i in order)
-        if c.k is None:
-            return tuple(items[i] for i in range(n) if keys[i] < 0.5)
-        picked = order[:c.k]
-        return tuple(items[i] for i in (picked if c.ordered else sorted(picked)))
-
     def encode(value):
-        pos = {_index(items, v): k for k, v in enumerate(value)}
-        if c.kind == "subset" and c.k is None:
-            return [0.25 if i in pos else 0.75 for i in range(n)]
-        return [(pos[i] + 0.5) / (n + 1) if i in pos else 1.0 for i in range(n)]
-    return params, decode, encode
+        return c.to_keys({_index(items, v): k for k, v in enumerate(value)})
+    return params, c.from_keys, encode
 
 
 def _index(values, v) -> int:

@@ -20,7 +20,7 @@ _DOMAINS: "weakref.WeakKeyDictionary[Choice, frozenset]" = weakref.WeakKeyDictio
 
 def _fits(c: Choice, v) -> bool:
     """``c.contains(v)``, by a set lookup for plain choices (the walks ask it for every choice)."""
-    if c.kind != "choice" and c.kind != "bool":
+    if not c.categorical:
         return c.contains(v)
     keys = _DOMAINS.get(c)
     if keys is None:

@@ -95,8 +95,6 @@ def trivial(spec) -> Architecture:
     """The architecture that takes the first value of every active choice (the paper's
     trivial genotype: in its spaces the first op is the identity)."""
     def first(c, values):
-        if c.kind == "float":
-            return c.domain[0]
-        return next(iter(c.values()))
+        return c.first()
     return Architecture._trusted(spec.walk(first))
 

@@ -6,7 +6,6 @@ all check the spec's constraints before an architecture leaves them.
 """
 from __future__ import annotations
 
-import math
 from typing import Iterator
 
 from nasl.ir.architecture import Architecture
@@ -60,7 +59,7 @@ def _draw(rng):
     r = rng.random
 
     def answer(c: Choice, values):
-        if c.kind == "choice":
+        if c.categorical:
             d = c.domain
             return d[int(r() * len(d))]
         return c.sample(rng)
@@ -87,9 +86,7 @@ def mutate(spec: ChoiceSpec, arch, rng, check: bool = True) -> Architecture:
     for _ in range(MAX_TRIES):
         target = choices[int(rng.random() * len(choices))]
         old = arch[target.path]
-        new = draw(target, {})
-        while new == old:
-            new = draw(target, {})
+        new = target.mutate(old, rng)
         path = target.path
 
         def answer(c: Choice, values):
@@ -104,17 +101,6 @@ def mutate(spec: ChoiceSpec, arch, rng, check: bool = True) -> Architecture:
 
 
 _MISSING = object()
-
-
-def float_grid(c: Choice, points: int) -> tuple:
-    """``points`` evenly spaced values of a float range (log-spaced if ``c.log``)."""
-    lo, hi = c.domain
-    if points == 1:
-        return (math.sqrt(lo * hi) if c.log else (lo + hi) / 2,)
-    if c.log:
-        a, b = math.log(lo), math.log(hi)
-        return tuple(math.exp(a + (b - a) * i / (points - 1)) for i in range(points))
-    return tuple(lo + (hi - lo) * i / (points - 1) for i in range(points))
 
 
 class Odometer:
@@ -135,7 +121,7 @@ class Odometer:
     def domain(self, c: Choice) -> tuple:
         vals = self._values.get(c.path)
         if vals is None:
-            vals = float_grid(c, self.float_points) if c.kind == "float" else tuple(c.values())
+            vals = c.grid(self.float_points)
             self._values[c.path] = vals
         return vals
 

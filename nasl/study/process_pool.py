@@ -150,3 +150,8 @@ class ProcessRunner(Runner):
             w.proc.join(timeout=0.5 if w.trial is None else 0)
             w.kill()
         self.pool = []
+
+
+def make_process_runner(evaluator, objectives, *, timeout=None, workers=1, **options):
+    """The executor ``process`` (registered in :mod:`nasl.study.runners`)."""
+    return ProcessRunner(evaluator, objectives, timeout, workers=workers)

@@ -94,3 +94,8 @@ class RayRunner(Runner):
             except Exception:  # noqa: BLE001 - best effort on the way out
                 pass
         self.refs.clear()
+
+
+def make_ray_runner(evaluator, objectives, *, timeout=None, workers=1, ray_address=None, resources=None, **options):
+    """The executor ``ray`` (registered in :mod:`nasl.study.runners`)."""
+    return RayRunner(evaluator, objectives, timeout, workers=workers, address=ray_address, resources=resources)

@@ -197,16 +197,11 @@ def _inline(evaluator, objectives, *, timeout=None, workers=1, **options):
     return InlineRunner(evaluator, objectives, timeout, workers=workers)
 
 
-@register_executor("process", check=_pickles, doc="a pool of worker processes")
-def _process(evaluator, objectives, *, timeout=None, workers=1, **options):
-    from nasl.study.process_pool import ProcessRunner
-    return ProcessRunner(evaluator, objectives, timeout, workers=workers)
-
-
-@register_executor("ray", check=_has_ray, doc="Ray tasks, locally or on a cluster (ray_address, resources)")
-def _ray(evaluator, objectives, *, timeout=None, workers=1, ray_address=None, resources=None, **options):
-    from nasl.study.ray_runner import RayRunner
-    return RayRunner(evaluator, objectives, timeout, workers=workers, address=ray_address, resources=resources)
+# lazy entries: the pool and Ray modules import this one (Runner), not the other way round
+register_executor("process", "nasl.study.process_pool:make_process_runner", check=_pickles,
+                  doc="a pool of worker processes")
+register_executor("ray", "nasl.study.ray_runner:make_ray_runner", check=_has_ray,
+                  doc="Ray tasks, locally or on a cluster (ray_address, resources)")
 
 
 def _unknown(executor) -> NaslError:

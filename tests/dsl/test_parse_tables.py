@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from nasl.dsl.parser import _lark, parse, shipped_tables, tables_stamp
+from nasl.dsl.parser import lark_parser, parse, shipped_tables, tables_stamp
 
 
 def test_shipped_tables_are_current():
@@ -14,6 +14,6 @@ def test_shipped_tables_are_current():
 
 def test_the_parser_works_from_the_tables():
     assert os.path.exists(shipped_tables())
-    _lark.cache_clear()
+    lark_parser.cache_clear()
     prog = parse("network { return x >> conv(8) }")
     assert len(prog.items) == 1
