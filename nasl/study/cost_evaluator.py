@@ -102,7 +102,8 @@ def _check_limits(values: dict, limits: dict, latency: str = "latency_ms") -> No
     for name, limit in limits.items():
         key = metric_name(latency) if name == "latency_ms" else name
         if limit is not None and values[key] > limit:
-            raise TrialFailed(f"constraint violated: {key} {values[key]:,.3f} > max_{name} {limit:,.3f}")
+            fmt = ",.3f" if name == "latency_ms" else ",.0f"        # milliseconds need decimals; counts do not
+            raise TrialFailed(f"constraint violated: {key} {values[key]:{fmt}} > max_{name} {limit:{fmt}}")
 
 
 class CostEvaluator:
