@@ -127,7 +127,7 @@ class CostEvaluator:
         needed = list(dict.fromkeys(self.metrics + _limit_metrics(self.limits, self.latency)))
         values = measure(request, needed, self.input_shape, self.repeats)
         _check_limits(values, self.limits, self.latency)
-        return {metric_name(m): values[metric_name(m)] for m in self.metrics}
+        return values
 
 
 class Constrained:
@@ -161,5 +161,5 @@ class Constrained:
         values = measure(request, needed, self.input_shape) if needed else {}
         _check_limits(values, self.limits, self.latency)
         out = dict(self.inner(request))
-        out.update({metric_name(m): values[metric_name(m)] for m in self.cost_objectives})
+        out.update(values)
         return out
