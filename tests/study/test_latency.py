@@ -160,3 +160,10 @@ def test_table_ranks_mobilenet_like_measured_latency():
     r = latency_check.check(space, n=50, table=t, input_shape=shape, rounds=15, pool=1000, seed=1)
     assert r["max_ms"] > 1.5 * r["min_ms"]              # the spread sample spans a real range
     assert r["table"] >= 0.9, (r["table"], r["noise_ceiling"])
+
+
+def test_a_study_takes_list_valued_space_parameters(tmp_path):
+    # -D widths=[...] reached the per-process space cache as an unhashable list (a TypeError before)
+    study = nasl.search(MOBILENET, params=dict(SMALL), evaluator="cost:params", budget=2,
+                        storage=str(tmp_path / "s.db"), seed=0, progress=False)
+    assert [t.state for t in study.trials] == ["complete", "complete"]
