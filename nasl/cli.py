@@ -101,6 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--host", default="127.0.0.1", help="the address to serve on (default 127.0.0.1: this machine)")
     from nasl.editor.cli import add_commands as add_editor_commands
     add_editor_commands(sub, common)
+    from nasl.study.latency_cli import add_commands as add_latency_commands
+    add_latency_commands(sub, common)
     return p
 
 
@@ -434,7 +436,13 @@ def _explain(args) -> int:
     return run_explain(args)
 
 
-_COMMANDS.update(search=_search, study=_study, train=_train, dashboard=_dashboard, fmt=_fmt, explain=_explain)
+def _latency(args) -> int:
+    from nasl.study.latency_cli import run
+    return run(args)
+
+
+_COMMANDS.update(search=_search, study=_study, train=_train, dashboard=_dashboard, fmt=_fmt, explain=_explain,
+                 latency=_latency)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -223,6 +223,16 @@ def _contract(graph, ops: Sequence[str]):
     return topo, edges, keep
 
 
+def op_labels(graph) -> list[str]:
+    """The labels of the graph's op nodes (not inputs, outputs, merges, identities or zeros): a vocabulary."""
+    return [node_label(d) for _, d in graph.nodes(data=True) if _kind(d) == "op"]
+
+
+def contracted_size(graph, ops: Sequence[str]) -> int:
+    """How many nodes the encodings see in ``graph`` once transparent nodes are bridged (for ``max_nodes``)."""
+    return len(_contract(graph, ops)[0])
+
+
 def paths(graph, ops: Sequence[str], max_length: int | None = None) -> list[tuple]:
     """Every input-to-output path as its tuple of op labels (transparent nodes skipped)."""
     nodes, edges, labels = _contract(graph, ops)
@@ -309,5 +319,5 @@ def graph_encoder(space, kind: str = "path", index: int = 0, ops: Sequence[str] 
     return encoder
 
 
-__all__ = ["adjacency_encoding", "cell_graph", "cell_max_length", "cell_max_nodes", "cell_ops", "graph_encoder",
-           "node_label", "path_encoding", "paths", "scoped"]
+__all__ = ["adjacency_encoding", "cell_graph", "cell_max_length", "cell_max_nodes", "cell_ops", "contracted_size",
+           "graph_encoder", "node_label", "op_labels", "path_encoding", "paths", "scoped"]

@@ -86,13 +86,14 @@ def build(spec: str, options=None, cost=None):
 
 def parse_cost(cost) -> list[str]:
     """``"params,flops"`` or a list of metrics: the checked list (empty for None)."""
-    from nasl.study.cost_evaluator import METRICS
+    from nasl.study.cost_evaluator import METRICS, metric_name
     if cost is None:
         return []
     items = [c.strip() for c in cost.split(",")] if isinstance(cost, str) else list(cost)
-    bad = [c for c in items if c not in METRICS]
+    bad = [c for c in items if c not in METRICS and metric_name(c) == c]
     if bad or not items:
-        raise NaslError(f"unknown cost metric '{bad[0] if bad else ''}'; known: {', '.join(METRICS)}")
+        raise NaslError(f"unknown cost metric '{bad[0] if bad else ''}'; known: {', '.join(METRICS)}, "
+                        f"latency_table=PATH, latency_model=PATH")
     return list(dict.fromkeys(items))
 
 
@@ -111,11 +112,11 @@ class WithCost:
         self.spec = getattr(inner, "spec", None)
 
     def __call__(self, request):
-        from nasl.study.cost_evaluator import measure
+        from nasl.study.cost_evaluator import measure, metric_name
         cost_request = with_classes(request, getattr(self.inner, "num_classes", None))
         values = measure(cost_request, self.cost, self._constrained.input_shape)
         out = dict(self.inner(request))
-        out.update(values)
+        out.update({metric_name(m): values[metric_name(m)] for m in self.cost})
         return out
 
     def warm_up(self):

@@ -61,7 +61,9 @@ class TrialRequest:
 
     def load_space(self):
         """The :class:`~nasl.ir.space.Space`, cached per process."""
-        key = (self.space_source, self.space_file, self.params, self.ops_modules)
+        # a list-valued parameter (-D widths=[8,16]) is keyed by its JSON text: a list is not hashable
+        import json
+        key = (self.space_source, self.space_file, json.dumps(list(self.params), default=str), self.ops_modules)
         space = _SPACES.get(key)
         if space is None:
             if self.ops_modules:
