@@ -7,6 +7,9 @@ does, timing each trial with ``time.perf_counter`` (compile + train +
 per-epoch validation; the first, warm-up trial is not counted):
 
 * with ``threads=1`` and with ``threads=2`` (``torch.set_num_threads``);
+* with ``threads=1`` and ``test_fraction=0``: the split of studies recorded
+  before the held-out test set became the default (1,437 training images
+  instead of 1,077; issue 20);
 * **baseline** -- a hand-written loop over the same compiled model, the same
   optimizer, schedule and batches, without the evaluator (no request, no
   determinism context, no curve), at 1 thread.
@@ -37,7 +40,7 @@ import torch.nn.functional as F  # noqa: E402
 
 import nasl  # noqa: E402
 from nasl.study import default_space_path  # noqa: E402
-from nasl.study.digits import load_digits_split  # noqa: E402
+from nasl.study.digits import DEFAULT_TEST_FRACTION, load_digits_split  # noqa: E402
 from nasl.study.protocol import TrialRequest  # noqa: E402
 from nasl.study.training import TrainEvaluator  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -46,7 +49,7 @@ from _machine import machine  # noqa: E402
 
 def hand_written(space, arch, seed, epochs=5, batch=64, lr=0.01):
     """The same training without the evaluator: compile, Adam + cosine, shuffled batches, validate each epoch."""
-    x_tr, y_tr, x_va, y_va = load_digits_split()
+    x_tr, y_tr, x_va, y_va = load_digits_split(0, 0.2, DEFAULT_TEST_FRACTION)[:4]   # the evaluator's split
     torch.manual_seed(seed)
     model = nasl.compile(space, arch)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -90,16 +93,17 @@ def main():
         return TrialRequest(trial_id=i, number=i, arch=arch, budget=None, seed=0, space_source=source,
                             space_file=path)
 
-    times, accs = {}, []
-    for threads in (1, 2):
-        ev = TrainEvaluator(threads=threads)
+    times, cpu, accs = {}, {}, []
+    for key, threads, test_fraction in ((1, 1, None), (2, 2, None), ("old", 1, 0.0)):
+        ev = TrainEvaluator(threads=threads, test_fraction=test_fraction)
         ev(request(0, archs[0]))                   # warm-up: imports, the digits split, first compile
-        times[threads] = []
+        times[key], cpu[key] = [], []
         for i, arch in enumerate(archs):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             m = ev(request(i, arch))
-            times[threads].append(time.perf_counter() - t)
-            if threads == 1:
+            times[key].append(time.perf_counter() - t)
+            cpu[key].append(time.process_time() - c)
+            if key == 1:
                 accs.append(m["val_accuracy"])
     torch.set_num_threads(1)
     base = []
@@ -108,11 +112,11 @@ def main():
         hand_written(space, arch, 0)
         base.append(time.perf_counter() - t)
 
-    print(f"{'arch':>4} {'width':>5} {'depth':>5} {'1 thread s':>10} {'2 threads s':>11} {'baseline s':>10} "
-          f"{'val acc':>8}")
+    print(f"{'arch':>4} {'width':>5} {'depth':>5} {'1 thread s':>10} {'2 threads s':>11} {'old split s':>11} "
+          f"{'baseline s':>10} {'val acc':>8}")
     for i, arch in enumerate(archs):
         print(f"{i:>4} {arch['width']:>5} {arch['depth']:>5} {times[1][i]:>10.2f} {times[2][i]:>11.2f} "
-              f"{base[i]:>10.2f} {accs[i]:>8.3f}")
+              f"{times['old'][i]:>11.2f} {base[i]:>10.2f} {accs[i]:>8.3f}")
     mean1, mean2, meanb = (statistics.mean(times[1]), statistics.mean(times[2]), statistics.mean(base))
     print(f"seconds per trial (5 epochs): 1 thread mean {mean1:.2f} median {statistics.median(times[1]):.2f} "
           f"max {max(times[1]):.2f}; 2 threads mean {mean2:.2f} median {statistics.median(times[2]):.2f} "
@@ -121,6 +125,11 @@ def main():
     med1, med2, medb = (statistics.median(times[1]), statistics.median(times[2]), statistics.median(base))
     print(f"median ratios: evaluator / hand-written loop (1 thread) {med1 / medb:.3f}x; "
           f"2 threads speed-up {med1 / med2:.2f}x (means: {mean1 / meanb:.3f}x, {mean1 / mean2:.2f}x)")
+    medo = statistics.median(times["old"])
+    print(f"median ratio: default split (1,077 training images) / old split (1,437), 1 thread "
+          f"{med1 / medo:.3f}x (means: {mean1 / statistics.mean(times['old']):.3f}x); CPU time per trial "
+          f"{statistics.mean(cpu[1]):.2f} s against {statistics.mean(cpu['old']):.2f} s: "
+          f"{sum(cpu[1]) / sum(cpu['old']):.3f}x")
     print(f"val accuracy: min {min(accs):.3f} median {statistics.median(accs):.3f} max {max(accs):.3f}; "
           f"best - median {max(accs) - statistics.median(accs):+.3f}")
 

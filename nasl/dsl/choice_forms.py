@@ -14,7 +14,7 @@ from nasl.dsl.values import ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, DefFn, Op
 from nasl.dsl.context import SUPER
 from nasl.dsl.runtime import kind_of, unknown_error
 from nasl.ir.choices import Choice, Guard, checked_value
-from nasl.ir.errors import EmptySpaceError, NaslError, NaslTypeError, source_lines
+from nasl.ir.errors import EmptySpaceError, NaslError, NaslTypeError, lines_of
 
 _SCALARS = (str, int, float, bool)
 # Each choice point costs ~50-100 us to elaborate and more to count, sample and search over; past
@@ -263,7 +263,7 @@ class _Head(str):
 
 
 def _text(program, span) -> str:
-    lines = source_lines(program.source)
+    lines = lines_of(program.source)
     if span.line == span.end_line:
         t = lines[span.line - 1][span.col - 1:span.end_col - 1]
     else:

@@ -176,7 +176,7 @@ class InternalError(Exception):
 
 
 def caret_lines(source: str, span: Span) -> list[str]:
-    src_lines = _lines_of(source)
+    src_lines = lines_of(source)
     if not 1 <= span.line <= len(src_lines):
         return []
     text = src_lines[span.line - 1].expandtabs(1)
@@ -187,8 +187,9 @@ def caret_lines(source: str, span: Span) -> list[str]:
 
 
 @functools.lru_cache(maxsize=4)
-def _lines_of(source: str) -> tuple:
-    # every diagnostic of a file draws its caret from the same source: split it once, not per error
+def lines_of(source: str) -> tuple:
+    """:func:`source_lines` as a tuple, split once per source: every diagnostic of a file draws its caret
+    from the same source, and realize labels every op alternative of a choice with its text."""
     return tuple(source_lines(source))
 
 

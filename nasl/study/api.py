@@ -332,10 +332,10 @@ def _default_top_budget(config, ev) -> None:
 def _check_resume_evaluator(path, recorded: dict, evaluator, options, cost, trust) -> None:
     """Options given on resume must be the recorded ones; a recorded data module needs approval."""
     from nasl.study import data_files
-    from nasl.study.evaluator_config import parse_cost
+    from nasl.study.evaluator_config import parse_cost, recorded_options
     if evaluator is not None:
         return
-    stored = recorded.get("options") or {}
+    stored = recorded_options(recorded)
     for name, value in (options or {}).items():
         if name == "data" and isinstance(value, str):
             value = data_files.normalize(value)

@@ -14,6 +14,8 @@ import functools
 INPUT_SHAPE = (1, 8, 8)
 #: the number of digit classes
 NUM_CLASSES = 10
+#: the share of all images the training evaluator holds out as a test set by default (360 of 1,797)
+DEFAULT_TEST_FRACTION = 0.2
 
 
 @functools.lru_cache(maxsize=8)
@@ -96,4 +98,4 @@ def load_digits_split(seed: int = 0, val_fraction: float = 0.2, test_fraction: f
     return tuple(torch.tensor(a) for a in _split_arrays(int(seed), float(val_fraction), float(test_fraction)))
 
 
-__all__ = ["load_digits_split", "default_space_path", "INPUT_SHAPE", "NUM_CLASSES"]
+__all__ = ["load_digits_split", "default_space_path", "INPUT_SHAPE", "NUM_CLASSES", "DEFAULT_TEST_FRACTION"]

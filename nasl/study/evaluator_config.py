@@ -7,8 +7,11 @@ constructor options given with ``-E NAME=VALUE`` / ``evaluator_options=``
 ``module:function``), and the cost metrics of ``--cost`` / ``cost=``
 added as objectives. For a training evaluator the options also hold the
 ``input_shape`` and ``num_classes`` taken from the data, so export and
-retraining rebuild the model the trials trained. Resume rebuilds the same
-evaluator from this record.
+retraining rebuild the model the trials trained, and for the bundled digits
+the ``test_fraction`` of the split (so a study keeps its training images
+even if the default changes). Resume rebuilds the same evaluator from this
+record; a digits record without ``test_fraction`` predates the held-out
+test set (issue 20) and is rebuilt with none.
 """
 from __future__ import annotations
 
@@ -153,6 +156,9 @@ def record(ev) -> dict:
     if getattr(base, "input_shape", None) is not None and isinstance(getattr(base, "num_classes", None), int):
         options.setdefault("input_shape", list(base.input_shape))
         options.setdefault("num_classes", int(base.num_classes))
+    # the digits split's test share, so resume trains on the same images whatever the default is then
+    if isinstance(getattr(base, "data", None), str) and getattr(base, "test_fraction", None) is not None:
+        options.setdefault("test_fraction", base.test_fraction)
     if options:
         out["options"] = options
     if isinstance(ev, WithCost):
@@ -174,9 +180,19 @@ def rebuild(stored: dict, options_override=None):
     if spec is None:
         raise NaslError(f"this study's evaluator ({stored.get('repr')}) was an object, not a spec string; "
                         f"pass it again with evaluator=")
-    options = dict(stored.get("options") or {})
+    options = recorded_options(stored)
     options.update(options_override or {})
     return build(spec, options, stored.get("cost") or None)
+
+
+def recorded_options(stored: dict) -> dict:
+    """The options a recorded evaluator is rebuilt with: its recorded ones, and for a digits study
+    recorded before the held-out test split was the default (no ``test_fraction``), ``test_fraction=0``,
+    the split its trials trained on."""
+    options = dict(stored.get("options") or {})
+    if (stored.get("spec") or "").strip() == "digits" and _DATA_REF not in options:
+        options.setdefault("test_fraction", 0.0)
+    return options
 
 
 def with_classes(request, classes):
@@ -204,4 +220,5 @@ def model_shape(config: dict):
     return (tuple(shape) if isinstance(shape, list) else shape), options.get("num_classes", ev.get("num_classes"))
 
 
-__all__ = ["build", "rebuild", "record", "parse_cost", "option_names", "WithCost", "model_shape", "inner"]
+__all__ = ["build", "rebuild", "record", "parse_cost", "option_names", "WithCost", "model_shape", "inner",
+           "recorded_options"]

@@ -156,8 +156,10 @@ class TrainEvaluator:
         Default: the largest label + 1. A space that declares ``param
         classes`` gets this value (unless the request sets it).
     val_fraction, split_seed, test_fraction :
-        The digits train/validation(/test) split (see :func:`~nasl.study.digits.load_digits_split`);
-        with ``test_fraction`` above 0 the trials also report ``test_accuracy``.
+        The digits train/validation/test split (see :func:`~nasl.study.digits.load_digits_split`).
+        ``test_fraction`` defaults to 0.2 for the bundled digits (0 for one's own data, which brings
+        its own test set); above 0 the trials also report ``test_accuracy``. A study records it, and
+        one recorded before this default (no ``test_fraction``) resumes with 0.
     eval_batch_size : int
         Batch size for validation.
     """
@@ -167,7 +169,7 @@ class TrainEvaluator:
                  device: str | None = None, threads: int | None = 1, input_shape=None,
                  num_classes: int | None = None,
                  val_fraction: float = 0.2, split_seed: int = 0, eval_batch_size: int = 512,
-                 test_fraction: float = 0.0):
+                 test_fraction: float | None = None):
         data, shape, classes = train_data.check_data(data)
         optimizer = optimizers.resolve(optimizer)
         if schedule not in ("cosine", "constant"):
@@ -205,6 +207,9 @@ class TrainEvaluator:
         self.val_fraction = val_fraction
         self.split_seed = split_seed
         self.eval_batch_size = eval_batch_size
+        if test_fraction is None:
+            # the bundled digits hold out a test set by default; one's own data brings its own (or none)
+            test_fraction = digits.DEFAULT_TEST_FRACTION if isinstance(data, str) else 0.0
         self.test_fraction = test_fraction
         if test_fraction:
             if not isinstance(data, str):

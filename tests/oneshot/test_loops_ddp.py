@@ -11,17 +11,23 @@ import pytest
 from tests.oneshot.loop_helpers import ROOT
 
 
-def _run(world, tmp_path, order, tag):
+def _start(world, tmp_path, order, tag):
+    """Start the ``world`` rank processes of one run; :func:`_results` waits for them."""
     out = str(tmp_path / f"{tag}.json")
     rdv = str(tmp_path / f"{tag}.rdv")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
     procs = [subprocess.Popen([sys.executable, "-m", "tests.oneshot.ddp_worker", str(r), str(world), rdv, out,
                                str(order)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
              for r in range(world)]
+    return out, procs
+
+
+def _results(run):
+    out, procs = run
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err[-3000:]
-    return [json.load(open(f"{out}.{r}")) for r in range(world)]
+    return [json.load(open(f"{out}.{r}")) for r in range(len(procs))]
 
 
 def _close(a, b, tol=1e-5):
@@ -35,8 +41,9 @@ def _close(a, b, tol=1e-5):
 @pytest.mark.slow
 @pytest.mark.parametrize("order", [1, 2])
 def test_two_gloo_processes_equal_one_on_the_global_batch(tmp_path, order):
-    (single,) = _run(1, tmp_path, order, "single")
-    r0, r1 = _run(2, tmp_path, order, "ddp")
+    # the one-process run and the two ranks are independent runs: start all three at once
+    single_run, ddp_run = _start(1, tmp_path, order, "single"), _start(2, tmp_path, order, "ddp")
+    (single,), (r0, r1) = _results(single_run), _results(ddp_run)
     assert single["steps"] == r0["steps"] == r1["steps"] == 3
     assert _close(single["alpha"], r0["alpha"]) and _close(single["alpha"], r1["alpha"])
     assert _close(single["weights"], r0["weights"])

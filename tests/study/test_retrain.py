@@ -89,14 +89,20 @@ def test_digits_test_split_is_held_out_and_shown(tmp_path, capsys):
     assert bool((load_digits_split(0, 0.2)[2] == x_va).all())
     space, db = tmp_path / "tiny.nas", tmp_path / "d.db"
     space.write_text(TINY_SPACE)
-    assert main(["search", str(space), "-E", "epochs=1", "-E", "test_fraction=0.2", "--budget", "1",
+    # the default: no -E test_fraction, and the study records the split it trained on
+    assert main(["search", str(space), "-E", "epochs=1", "--budget", "1",
                  "--study", str(db), "--no-progress"]) == 0
-    assert "test_accuracy" in Study.load(db).best().metrics
+    study = Study.load(db)
+    assert "test_accuracy" in study.best().metrics
+    assert study.config["evaluator"]["options"]["test_fraction"] == 0.2
+    study.close()
     capsys.readouterr()
     assert main(["study", "show", str(db)]) == 0
     assert "test_accuracy" in capsys.readouterr().out
     from nasl.study.model_export import load_model
     assert "test_accuracy" in load_model(tmp_path / "d-best.pt").nasl_metrics
+    assert main(["train", str(db), "--best", "--epochs", "1"]) == 0
+    assert "test_accuracy: " in capsys.readouterr().out
 
 
 def test_best_ranks_within_the_top_budget(tmp_path):

@@ -85,7 +85,8 @@ def test_evaluator_options_recorded_and_rebuilt(tmp_path, capsys):
                  "--budget", "1", "--study", str(db), "--no-progress"]) == 0
     options = _evaluator(db)["options"]
     assert options == {"epochs": 2, "optimizer": "AdamW", "lr": 0.02, "batch_size": 32, "weight_decay": 0.001,
-                       "schedule": "constant", "input_shape": [1, 8, 8], "num_classes": 10}
+                       "schedule": "constant", "input_shape": [1, 8, 8], "num_classes": 10,
+                       "test_fraction": 0.2}
     assert Study.load(db).best().metrics["epochs"] == 2
     # resume rebuilds it: the next trial trains 2 epochs too; a different option is refused
     assert main(["search", "--study", str(db), "--resume", "--budget", "2", "--no-progress"]) == 0
