@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 
 from nasl.dsl import ast as A
-from nasl.grammars.keywords import KEYWORDS_AFTER
-from nasl.ir.errors import NaslError, Span
+from nasl.dsl.keywords import KEYWORDS_AFTER
+from nasl.ir.errors import Span
 
 
 class Fallback(Exception):
@@ -467,10 +467,10 @@ class _Parser:
     def unquote(self, text: str) -> str:
         if _PLAIN_STRING.search(text) is None:
             return text[1:-1]
-        from nasl.dsl.ast_builder import _unquote
+        from nasl.dsl.ast_builder import string_value
         try:
-            return _unquote(text, self.file)
-        except (NaslError, AttributeError):   # the builder's error needs a lark token: lark's turn
+            return string_value(text)
+        except ValueError:            # lark's path reports it, with the token's span
             raise Fallback from None
 
 

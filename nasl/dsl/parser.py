@@ -51,7 +51,7 @@ def build_tables(path: str | None = None) -> str:
     with open(path, "wb") as f:
         f.write(tables_stamp() + b"\n")
         parser.save(f)
-    with open(os.path.join(os.path.dirname(path), "keywords.py"), "w", encoding="utf-8") as f:
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "keywords.py"), "w", encoding="utf-8") as f:
         f.write(keywords_source(parser))
     return path
 

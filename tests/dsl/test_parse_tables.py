@@ -21,5 +21,5 @@ def test_the_parser_works_from_the_tables():
 
 def test_the_descent_parsers_keyword_table_is_current():
     from nasl.dsl.parser import keyword_table
-    from nasl.grammars.keywords import KEYWORDS_AFTER
+    from nasl.dsl.keywords import KEYWORDS_AFTER
     assert keyword_table(_lark()) == KEYWORDS_AFTER, "run `python -m nasl.grammars` to rebuild it"
