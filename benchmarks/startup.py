@@ -12,9 +12,12 @@ in the same run. The ``nasl`` command is run as its console script does
 * ``nasl check examples/darts.nas``: also realizes one architecture and
   checks its shapes (issue 13), which imports networkx; reported, no target.
 
+``--baseline DIR`` also runs the two ``check`` commands on another checkout
+(interleaved with the rest), for a before/after in one run.
+
 Usage::
 
-    python benchmarks/startup.py [--runs 15]
+    python benchmarks/startup.py [--runs 15] [--baseline DIR]
 """
 from __future__ import annotations
 
@@ -49,19 +52,24 @@ def cpu_of(cmd, env) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--baseline", metavar="DIR", help="another checkout to run the check commands on too")
     args = ap.parse_args()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    commands = [(name, cmd, target, env) for name, cmd, target in COMMANDS]
+    if args.baseline:
+        other = dict(os.environ, PYTHONPATH=os.path.abspath(args.baseline))
+        commands += [(f"{name} (baseline)", cmd, None, other) for name, cmd, _ in COMMANDS if "check" in name]
     print(machine())
     print(f"median CPU (user + sys) of {args.runs} fresh processes each, interleaved")
-    times: dict = {name: [] for name, _, _ in COMMANDS}
+    times: dict = {name: [] for name, _, _, _ in commands}
     for _ in range(args.runs):        # interleaved, so a busy spell hits every command alike
-        for name, cmd, _ in COMMANDS:
-            times[name].append(cpu_of(cmd, env))
+        for name, cmd, _, cmd_env in commands:
+            times[name].append(cpu_of(cmd, cmd_env))
     base = statistics.median(times["python -c pass"])
-    for name, _, target in COMMANDS:
+    for name, _, target, _ in commands:
         t = statistics.median(times[name])
         verdict = f"target <= {target:g}x: {'PASS' if t / base <= target else 'FAIL'}" if target else ""
-        print(f"  {name:<24} {t * 1e3:7.1f} ms  ratio {t / base:5.2f}  {verdict}")
+        print(f"  {name:<35} {t * 1e3:7.1f} ms  ratio {t / base:5.2f}  {verdict}")
 
 
 if __name__ == "__main__":
