@@ -15,9 +15,14 @@ in the same run. The ``nasl`` command is run as its console script does
 ``--baseline DIR`` also runs the two ``check`` commands on another checkout
 (interleaved with the rest), for a before/after in one run.
 
+``--pyc`` lets Python cache bytecode (in a temporary ``PYTHONPYCACHEPREFIX``,
+warmed by one untimed run of each command), as an installed package has it.
+Without it the environment decides: where ``PYTHONDONTWRITEBYTECODE`` is set,
+as in this project's sessions, every run compiles nasl's sources afresh.
+
 Usage::
 
-    python benchmarks/startup.py [--runs 15] [--baseline DIR]
+    python benchmarks/startup.py [--runs 15] [--baseline DIR] [--pyc]
 """
 from __future__ import annotations
 
@@ -53,14 +58,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--baseline", metavar="DIR", help="another checkout to run the check commands on too")
+    ap.add_argument("--pyc", action="store_true", help="cache bytecode (warmed once), as an installed package")
     args = ap.parse_args()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    base_env = dict(os.environ)
+    if args.pyc:
+        import tempfile
+        base_env.pop("PYTHONDONTWRITEBYTECODE", None)
+        base_env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="nasl-pyc-")
+    env = dict(base_env, PYTHONPATH=str(ROOT))
     commands = [(name, cmd, target, env) for name, cmd, target in COMMANDS]
     if args.baseline:
-        other = dict(os.environ, PYTHONPATH=os.path.abspath(args.baseline))
+        other = dict(base_env, PYTHONPATH=os.path.abspath(args.baseline))
         commands += [(f"{name} (baseline)", cmd, None, other) for name, cmd, _ in COMMANDS if "check" in name]
     print(machine())
-    print(f"median CPU (user + sys) of {args.runs} fresh processes each, interleaved")
+    if args.pyc:
+        for _, cmd, _, cmd_env in commands:
+            cpu_of(cmd, cmd_env)          # writes the bytecode
+    print(f"median CPU (user + sys) of {args.runs} fresh processes each, interleaved"
+          + (", bytecode cached" if args.pyc else f", PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE')}"))
     times: dict = {name: [] for name, _, _, _ in commands}
     for _ in range(args.runs):        # interleaved, so a busy spell hits every command alike
         for name, cmd, _, cmd_env in commands:
