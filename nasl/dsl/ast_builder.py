@@ -4,7 +4,7 @@ from __future__ import annotations
 from lark import Token, Transformer, v_args
 
 from nasl.dsl import ast as A
-from nasl.dsl.descent import string_value
+from nasl.dsl.lexer import string_value
 from nasl.ir.errors import NaslSyntaxError, Span
 
 
