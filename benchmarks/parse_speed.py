@@ -6,7 +6,10 @@ equivalent Python source (one ``h = relu(linear(h, choice(units, "wI")))``
 line per layer inside a function). Each is timed ``--runs`` times and the
 median reported: ``nasl.load`` (parse plus elaborate), parse only
 (``nasl.dsl.parse``), the rest (elaborate), ``compile()`` and the ratio
-load / compile (target at 1,000 layers: <= 5x).
+load / compile (target at 1,000 layers: <= 5x). The last two columns time
+lark's path alone (``parse_with_lark``: the tree plus the transformer, which
+every file took before the descent parser and errors still take) and the
+ratio a load through it would have.
 
 Usage::
 
@@ -42,9 +45,9 @@ def py_source(n: int) -> str:
 def median_time(fn, runs: int) -> float:
     times = []
     for _ in range(runs):
-        t = time.perf_counter()
+        t = time.process_time()        # CPU time: the machine is shared
         fn()
-        times.append(time.perf_counter() - t)
+        times.append(time.process_time() - t)
     return statistics.median(times)
 
 
@@ -54,9 +57,10 @@ def main() -> None:
     args = ap.parse_args()
     import nasl
     from nasl.dsl import parse
+    from nasl.dsl.parser import parse_with_lark
     print(machine())
     print(f"{'layers':>6} {'bytes':>7} {'load ms':>8} {'parse ms':>9} {'elab ms':>8} "
-          f"{'compile ms':>10} {'ratio':>6} {'us/byte':>7}")
+          f"{'compile ms':>10} {'ratio':>6} {'us/byte':>7} {'lark ms':>8} {'lark ratio':>10}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in (100, 300, 1000, 3000):
             src, py = nas_source(n), py_source(n)
@@ -67,9 +71,10 @@ def main() -> None:
             load = median_time(lambda: nasl.load(path), args.runs)
             parse_t = median_time(lambda: parse(src, path), args.runs)
             comp = median_time(lambda: compile(py, "<chain>", "exec"), args.runs)
+            slow = median_time(lambda: parse_with_lark(src, path), args.runs)
             print(f"{n:>6} {len(src):>7} {load * 1e3:>8.1f} {parse_t * 1e3:>9.1f} "
                   f"{(load - parse_t) * 1e3:>8.1f} {comp * 1e3:>10.2f} {load / comp:>6.1f} "
-                  f"{load / len(src) * 1e6:>7.2f}")
+                  f"{load / len(src) * 1e6:>7.2f} {slow * 1e3:>8.1f} {(load - parse_t + slow) / comp:>10.1f}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,10 @@
 """The lark transformer that turns parse trees into AST dataclasses with spans."""
 from __future__ import annotations
 
-import ast as pyast
-import re
-import warnings
-
 from lark import Token, Transformer, v_args
 
 from nasl.dsl import ast as A
+from nasl.dsl.lexer import string_value
 from nasl.ir.errors import NaslSyntaxError, Span
 
 
@@ -242,16 +239,7 @@ def _split_args(items):
 
 
 def _unquote(tok: Token, file: str) -> str:
-    bad = next((ch for ch in str(tok) if ord(ch) < 32 and ch != "\t"), None)
-    if bad is not None:
-        raise NaslSyntaxError(f"invalid string literal: it contains the control character U+{ord(bad):04X}",
-                              _tok_span(file, tok), hint="write it as an escape, e.g. '\\r'")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")      # "\d" stays a backslash and a 'd', as in Python
-            return pyast.literal_eval(str(tok))
-    except (SyntaxError, ValueError) as err:
-        reason = re.sub(r"^\(unicode error\) '\w+' codec can't decode bytes? in position [\d-]+: ", "",
-                        getattr(err, "msg", None) or str(err))
-        raise NaslSyntaxError(f"invalid string literal: {reason}", _tok_span(file, tok),
-                              hint="write a backslash as '\\\\'") from None
+        return string_value(str(tok))
+    except ValueError as e:
+        raise NaslSyntaxError(e.args[0], _tok_span(file, tok), hint=e.args[1]) from None

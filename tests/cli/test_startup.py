@@ -42,3 +42,25 @@ def test_lazy_names_still_import():
     for mod in (nasl, nasl.ir, nasl.study):
         for name in mod.__all__:
             assert getattr(mod, name) is not None, (mod.__name__, name)
+
+
+CHECK_PROBE = """
+import io
+import sys
+from nasl.cli import main
+out, sys.stdout = sys.stdout, io.StringIO()
+try:
+    main(["check", "--fast", "examples/darts.nas"])
+except SystemExit:
+    pass
+sys.stdout = out
+print(" ".join(sorted({m.split(".")[0] for m in sys.modules} & {"lark", "regex", "networkx", "torch", "numpy"})))
+"""
+
+
+def test_check_fast_of_a_well_formed_file_imports_no_lark_networkx_or_torch():
+    # the descent parser takes darts.nas (escaped quotes included), so lark stays unloaded
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", CHECK_PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.strip() == "", out.stdout

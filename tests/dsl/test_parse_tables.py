@@ -17,3 +17,9 @@ def test_the_parser_works_from_the_tables():
     lark_parser.cache_clear()
     prog = parse("network { return x >> conv(8) }")
     assert len(prog.items) == 1
+
+
+def test_the_descent_parsers_keyword_table_is_current():
+    from nasl.dsl.parser import keyword_table
+    from nasl.dsl.keywords import KEYWORDS_AFTER
+    assert keyword_table(lark_parser()) == KEYWORDS_AFTER, "run `python -m nasl.grammars` to rebuild it"
