@@ -7,6 +7,13 @@ to uniform samples, and, when those repeat too (a small space nearly used
 up), lists the unseen architectures once by enumeration. When none is
 left it raises :class:`~nasl.searchers.base.Exhausted`, so a finite space
 ends with a clear signal instead of a loop.
+
+A rule that finds no architecture meeting the constraints at all (a policy
+that samples each choice itself never hits ``require a == 777 and b == 333``
+over two ``int_range(1, 10**6)``) is set aside for the rest of the search:
+proposals then come from :func:`~nasl.searchers.walks.sample`, which draws
+exactly counted constraints apart, and the searcher still learns from their
+results. Only when that fails too does the search stop, with both reasons.
 """
 from __future__ import annotations
 
@@ -40,6 +47,7 @@ class Novelty:
         self.retries = retries
         self.seen = ArchSet()           # journaled: a study's snapshots store only what is new
         self.rest: Log | None = None
+        self.rule_failed: str | None = None     # why the rule met no constraint; then sample() proposes
 
     def propose(self, rule: Callable[[], Architecture], rng,
                 on_repeat: Callable[[Architecture], None] | None = None) -> Architecture:
@@ -48,6 +56,7 @@ class Novelty:
         ``on_repeat(arch)`` is called for every repeated proposal (a searcher
         may learn from it: its result, if told, is known).
         """
+        rule = self._guarded(rule, rng)
         if not self.enabled:
             return self._safe(rule)
         for _ in range(self.retries):
@@ -77,6 +86,24 @@ class Novelty:
         if self.enabled:
             self.seen.add(arch)
 
+    def _guarded(self, rule, rng):
+        """``rule``, until it first fails to meet the constraints; the shared sampler after that."""
+        def fallback():
+            try:
+                return sample(self.spec, rng, self.check)
+            except NoValidArchitecture as e:
+                raise NoValidArchitecture(f"{self.rule_failed}; then {e}") from None
+
+        def guarded():
+            if self.rule_failed is not None:
+                return fallback()
+            try:
+                return rule()
+            except NoValidArchitecture as e:
+                self.rule_failed = str(e)
+                return fallback()
+        return guarded
+
     @staticmethod
     def _safe(rule):
         try:
@@ -85,9 +112,13 @@ class Novelty:
             raise Exhausted(str(e)) from None
 
     def state(self) -> dict:
-        return {"seen": self.seen.state(), "rest": None if self.rest is None else self.rest.state()}
+        out = {"seen": self.seen.state(), "rest": None if self.rest is None else self.rest.state()}
+        if self.rule_failed is not None:
+            out["rule_failed"] = self.rule_failed
+        return out
 
     def load(self, state: dict) -> None:
         self.seen = ArchSet.load(state["seen"])
         rest = state["rest"]
         self.rest = None if rest is None else Log.load(rest, ARCH)
+        self.rule_failed = state.get("rule_failed")
