@@ -1,0 +1,81 @@
+"""What a searcher does per ask must not grow with the study (issue 13; BENCHMARKS §21, §35).
+
+The growth itself is a benchmark (``benchmarks/study_growth.py``); these
+tests check the structure that keeps it flat: the model-based searchers fit
+a bounded training set, identical to the whole history while it is short,
+and a nearly used-up space is served from the list of unseen architectures
+without a growing number of duplicate draws.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nasl.searchers import create
+from nasl.searchers.training_set import BestResults
+from tests.searchers.test_protocol import drive, space
+
+FAST = {
+    "bananas": {"num_initial": 4, "candidates": 20, "random_candidates": 4, "batch_size": 3, "epochs": 20,
+                "warm_epochs": 5},
+    "pnas": {"beam_size": 4, "epochs": 20, "max_children": 40},
+    "nao": {"num_initial": 4, "num_parents": 4, "batch_size": 3, "epochs": 5, "max_steps": 3},
+}
+
+
+def test_best_results_keeps_the_best_in_tell_order_earliest_among_ties():
+    b = BestResults(3)
+    for i, s in enumerate([5, 1, 7, 5, 2, 7, 0]):
+        b.add(f"a{i}", float(s))
+    assert b.in_tell_order() == [("a0", 5.0), ("a2", 7.0), ("a5", 7.0)]
+    assert b.best(2) == [("a2", 7.0), ("a5", 7.0)]
+    assert b.added == 7 and len(b) == 3
+    with pytest.raises(ValueError):
+        BestResults(0)
+
+
+@pytest.mark.parametrize("name", ["bananas", "pnas", "nao"])
+def test_below_the_bound_the_search_is_what_it_was(name):
+    # a bound above the study's length changes nothing: the training set is every result, in tell order
+    sp = space("nb201").spec
+    a = drive(create(name, sp, seed=1, **FAST[name]), 24)
+    b = drive(create(name, sp, seed=1, max_train=10_000, **FAST[name]), 24)
+    assert [x.id for x in a] == [x.id for x in b]
+
+
+def test_bananas_fits_at_most_max_train_rows(monkeypatch):
+    from nasl.searchers.surrogate import MLPEnsemble
+    rows = []
+    fit = MLPEnsemble.fit
+
+    def counting(self, X, y, **kw):
+        rows.append(len(X))
+        return fit(self, X, y, **kw)
+    monkeypatch.setattr(MLPEnsemble, "fit", counting)
+    drive(create("bananas", space("nb201").spec, seed=0, max_train=12, **FAST["bananas"]), 60)
+    assert rows and max(rows) == 12 and len(rows) >= 10
+
+
+def test_nao_trains_on_at_most_max_train_results(monkeypatch):
+    import nasl.searchers.nao_model as model
+    sizes = []
+    train = model.train
+
+    def counting(seqs, scores, *args):
+        sizes.append(len(seqs))
+        return train(seqs, scores, *args)
+    monkeypatch.setattr(model, "train", counting)
+    drive(create("nao", space("nb201").spec, seed=0, max_train=8, **FAST["nao"]), 40)
+    assert sizes and max(sizes) == 8
+
+
+@pytest.mark.parametrize("name", ["bananas", "nao", "pnas"])
+def test_a_resumed_searcher_rebuilds_the_bounded_set(name):
+    sp = space("nb201").spec
+    opts = {**FAST[name], "max_train": 6}
+    s = create(name, sp, seed=2, **opts)
+    drive(s, 20)
+    r = create(name, sp, seed=2, **opts)
+    r.load_state_dict(json.loads(json.dumps(s.state_dict())))
+    assert [x.id for x in drive(r, 12)] == [x.id for x in drive(s, 12)]
