@@ -4,7 +4,11 @@ An evolutionary or learning searcher proposes by its own rule (a mutation,
 a policy sample). :class:`Novelty` keeps the set of architectures already
 proposed or told, asks the rule again when it repeats one, then falls back
 to uniform samples, and, when those repeat too (a small space nearly used
-up), lists the unseen architectures once by enumeration. When none is
+up), lists the unseen architectures once by enumeration. In a space without
+constraints, past 1,000 architectures and half the space seen, it skips the
+uniform samples and tries the rule fewer times, in proportion to the share
+left unseen (:func:`~nasl.searchers.walks.mostly_seen`), so an ask does not
+cost more as the space runs out. When none is
 left it raises :class:`~nasl.searchers.base.Exhausted`, so a finite space
 ends with a clear signal instead of a loop.
 
@@ -22,7 +26,7 @@ from typing import Callable
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Exhausted
 from nasl.searchers.journal import ARCH, ArchSet, Log
-from nasl.searchers.walks import NoValidArchitecture, Odometer, sample, satisfies
+from nasl.searchers.walks import NoValidArchitecture, Odometer, mostly_seen, sample, satisfies
 
 
 class Novelty:
@@ -59,7 +63,12 @@ class Novelty:
         rule = self._guarded(rule, rng)
         if not self.enabled:
             return self._safe(rule)
-        for _ in range(self.retries):
+        unseen = mostly_seen(self.spec, len(self.seen))
+        tries = self.retries
+        if unseen is not None and unseen < 0.5:
+            # the rule repeats itself about as often as the space is used up: fewer tries as it runs out
+            tries = max(1, min(self.retries, round(self.retries * 2 * unseen)))
+        for _ in range(tries):
             arch = self._safe(rule)
             if arch not in self.seen:
                 self.seen.add(arch)
@@ -67,7 +76,7 @@ class Novelty:
             if on_repeat is not None:
                 on_repeat(arch)
         if self.rest is None:
-            for _ in range(self.retries):
+            for _ in range(self.retries if unseen is None or unseen > 0.5 else 0):
                 arch = self._safe(lambda: sample(self.spec, rng, self.check))
                 if arch not in self.seen:
                     self.seen.add(arch)

@@ -60,6 +60,42 @@ def exact_clusters(spec: ChoiceSpec) -> tuple:
     return got
 
 
+_SIZES: "weakref.WeakKeyDictionary[ChoiceSpec, int | None]" = weakref.WeakKeyDictionary()
+SIZE_AFTER = 1000        # architectures seen before a de-duplicating searcher asks how many there are
+
+
+def unconstrained_size(spec: ChoiceSpec):
+    """The number of architectures of a spec without constraints, counted from its structure once;
+    None for a constrained, infinite or uncountable one (de-duplication then falls back as before)."""
+    if spec in _SIZES:
+        return _SIZES[spec]
+    n = None
+    if not has_constraints(spec):
+        from nasl.ir.counting import structural_size
+        try:
+            n = structural_size(spec)
+        except Exception:       # noqa: BLE001 - not structural, float ranges, too deep: no size, no harm
+            n = None
+        if not isinstance(n, int) or n <= 0:
+            n = None
+    _SIZES[spec] = n
+    return n
+
+
+def mostly_seen(spec: ChoiceSpec, seen: int) -> float | None:
+    """The share of the space not yet seen once ``seen`` is past SIZE_AFTER and the size is known, else None.
+
+    De-duplicating searchers (random, Novelty) serve the list of unseen
+    architectures once this is at most a half: rejection would need ever more
+    draws per new architecture as a small space runs out (NB201's 15,625),
+    and listing them costs one walk each, once.
+    """
+    if seen < SIZE_AFTER:
+        return None
+    n = unconstrained_size(spec)
+    return None if n is None else max(0.0, (n - seen) / n)
+
+
 def has_constraints(spec: ChoiceSpec) -> bool:
     """Whether the spec has any constraint at all (else the checks can be skipped)."""
     from nasl.ir.choices import Constraint, Group

@@ -79,3 +79,48 @@ def test_a_resumed_searcher_rebuilds_the_bounded_set(name):
     r = create(name, sp, seed=2, **opts)
     r.load_state_dict(json.loads(json.dumps(s.state_dict())))
     assert [x.id for x in drive(r, 12)] == [x.id for x in drive(s, 12)]
+
+
+def _exhaust(s, tell=True):
+    archs = []
+    from nasl.searchers.base import Exhausted
+    while True:
+        try:
+            a = s.ask()
+        except Exhausted:
+            return archs
+        archs.append(a)
+        if tell:
+            s.tell(a, float(len(archs) % 97))
+
+
+def test_random_search_draws_o1_per_ask_up_to_the_last_architecture():
+    # NB201 has 15,625 architectures: rejection alone needs ~N/k draws for the k-th last one
+    s = create("random", space("nb201").spec, seed=0)
+    calls = []
+    draw = s._sample
+    s._sample = lambda: calls.append(len(s.seen)) or draw()
+    archs = _exhaust(s, tell=False)
+    assert len(archs) == 15_625 == len({a.id for a in archs})
+    assert len(calls) < 1.5 * 15_625 / 2          # draws only until half the space is seen
+    assert max(calls) <= 15_625 / 2
+
+
+def test_novelty_tries_the_rule_less_as_the_space_runs_out(monkeypatch):
+    from nasl.searchers.novelty import Novelty
+    per_ask = []
+    propose = Novelty.propose
+
+    def counting(self, rule, rng, on_repeat=None):
+        n = [0]
+
+        def counted():
+            n[0] += 1
+            return rule()
+        out = propose(self, counted, rng, on_repeat)
+        per_ask.append(n[0])
+        return out
+    monkeypatch.setattr(Novelty, "propose", counting)
+    archs = _exhaust(create("pairwise_tournament", space("nb201").spec, seed=0, population_size=20))
+    assert len(archs) == 15_625 == len({a.id for a in archs})
+    assert sum(per_ask[-1000:]) <= 1000 * 2           # was up to 20 rule calls plus 20 uniform draws per ask
