@@ -48,14 +48,11 @@ def none_met(fails: Counter, tries: int, what: str) -> str:
 
 def exact_clusters(spec: ChoiceSpec) -> tuple:
     """``(clusters, constraints they cover)``: constraints over a few always-active choices that
-    :mod:`nasl.ir.exact` counts and draws exactly (computed once per spec)."""
+    :mod:`nasl.ir.exact` counts and draws exactly (computed once per spec; none past too many groups)."""
     got = _EXACT.get(spec)
     if got is None:
-        from nasl.ir.exact import clusters
-        try:
-            found = clusters(spec)
-        except RecursionError:              # too many groups to survey: rejection alone
-            found = []
+        from nasl.ir.sampling import exact_clusters as survey
+        found = survey(spec)
         got = _EXACT[spec] = (found, frozenset(con for cl in found for con, _, _ in cl.parts))
     return got
 
