@@ -60,6 +60,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import nasl  # noqa: E402
+from nasl.ir.architecture import Architecture  # noqa: E402
 from nasl.searchers import create, list_searchers  # noqa: E402
 from nasl.searchers.base import Exhausted, Result  # noqa: E402
 from nasl.study.protocol import TrialRequest  # noqa: E402
@@ -87,7 +88,8 @@ class WideScore:
     directions = {COLUMN: "max"}
 
     def __call__(self, request):
-        arch = request.arch
+        arch = request.arch        # a dict in a study's request, an Architecture in the bare loop
+        arch = arch if isinstance(arch, Architecture) else Architecture(arch)
         base = 70.0 + sum(OP_SCORE.get(v, 0.5) for v in arch.values())
         return {COLUMN: base + int(arch.id, 16) % 2000 / 1000.0}       # the id is a hex digest
 
@@ -117,7 +119,10 @@ def run_study(name, n, csv, folder, storage_kind, space):
                         searcher_options=SETTINGS.get(name, {}), storage=path, progress=False)
     total = time.perf_counter() - t
     row = study.storage.conn.execute("SELECT length(state) FROM searcher_states ORDER BY seq DESC LIMIT 1").fetchone()
+    failed = sum(1 for t in study.trials if t.state != "complete")
     study.close()
+    if failed:      # a benchmark of failure handling would measure the wrong thing
+        raise SystemExit(f"{name}: {failed} trials did not complete")
     return evaluator.times, total, (row[0] if row else 0)
 
 
