@@ -209,3 +209,14 @@ def draw_per_choice(spec: ChoiceSpec, rng: _random.Random) -> tuple[dict, list]:
     """One uniform-choice draw: ``(values, the constraints active under them)``."""
     values = spec.walk(lambda c, _values: c.sample(rng))
     return values, list(spec.active_constraints(values))
+
+
+def exact_clusters(spec: ChoiceSpec) -> list:
+    """The constraints over a few always-active choices that :mod:`nasl.ir.exact` counts and draws
+    exactly (``require a == 777 and b == 333``), for samplers that see only the ChoiceSpec; [] when the
+    spec has too many groups to survey."""
+    from nasl.ir.exact import clusters
+    try:
+        return clusters(spec)
+    except RecursionError:
+        return []

@@ -8,6 +8,7 @@ from nasl.searchers.encoding import OneHotEncoder
 from nasl.searchers.journal import ARCH, ARCH_SCORE, ArchSet, Log
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.surrogate import MLPEnsemble
+from nasl.searchers.training_set import BestResults
 from nasl.searchers.walks import NoValidArchitecture, Odometer, has_constraints, mutate, sample, satisfies
 
 ACQUISITIONS = ("its", "ucb", "mean")
@@ -63,17 +64,23 @@ class Bananas(Searcher):
         BENCHMARKS.md); 0 fits every time from random weights, as the paper does.
     objective : str, optional
         The objective to maximise (its direction respected; default: each result's first).
+    max_train : int
+        The ensemble learns from the best ``max_train`` results, in tell order
+        (default 500; :mod:`nasl.searchers.training_set`): all of them in a
+        search of the paper's length, and past that a fit costs the same
+        however long the study runs. The parents are the best of all results.
     """
 
     def __init__(self, spec, seed=None, *, num_initial: int = 10, ensemble_size: int = 5, candidates: int = 100,
                  random_candidates: int = 10, num_parents: int = 10, batch_size: int = 10,
                  acquisition: str = "its", ucb_beta: float = 1.0, hidden: tuple = (32, 32), epochs: int = 200,
-                 lr: float = 0.01, warm_epochs: int = 40, objective: str | None = None, **kw):
+                 lr: float = 0.01, warm_epochs: int = 40, objective: str | None = None, max_train: int = 500,
+                 **kw):
         super().__init__(spec, seed, **kw)
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}, not {acquisition!r}")
         for name, v in (("ensemble_size", ensemble_size), ("batch_size", batch_size), ("num_parents", num_parents),
-                        ("epochs", epochs)):
+                        ("epochs", epochs), ("max_train", max_train)):
             if v < 1:
                 raise ValueError(f"{name} must be at least 1, not {v}")
         if candidates < 0 or random_candidates < 0 or num_initial < 0 or warm_epochs < 0:
@@ -84,6 +91,8 @@ class Bananas(Searcher):
         self.acquisition, self.ucb_beta = acquisition, ucb_beta
         self.hidden, self.epochs, self.lr, self.warm_epochs = tuple(hidden), epochs, lr, warm_epochs
         self.objective = objective
+        self.max_train = max(max_train, num_parents)
+        self.train = BestResults(self.max_train)     # rebuilt from `data` on load
         # journaled (nasl.searchers.journal): a study's snapshots store only what is new
         self.data = Log(codec=ARCH_SCORE)  # (arch, score) of successful results, in tell order
         self.seen = ArchSet()              # asked or told
@@ -138,8 +147,9 @@ class Bananas(Searcher):
         pool = self._pool()
         if not pool:
             return []
-        X = self._encode([a for a, _ in self.data])
-        y = np.array([s for _, s in self.data])
+        train = self.train.in_tell_order()
+        X = self._encode([a for a, _ in train])
+        y = np.array([s for _, s in train])
         model = MLPEnsemble(self.ensemble_size, self.hidden, self.epochs, self.lr, seed=self.rng.getrandbits(32))
         if self.warm_epochs and self.weights is not None:
             model.fit(X, y, init=self.weights, epochs=self.warm_epochs)
@@ -160,7 +170,7 @@ class Bananas(Searcher):
         return [pool[i] for i in reversed(order)]
 
     def _pool(self) -> list:
-        parents = [a for a, _ in sorted(self.data, key=lambda t: -t[1])[:self.num_parents]]
+        parents = [a for a, _ in self.train.best(self.num_parents)]
         pool, inpool = [], set()
         rng = self.rng
         try:
@@ -202,6 +212,7 @@ class Bananas(Searcher):
         s = result.fit_score(self.objective)
         if s is not None:
             self.data.append((arch, s))
+            self.train.add(arch, s)
 
     def _get_state(self):
         return {"data": self.data.state(), "seen": self.seen.state(),
@@ -210,6 +221,7 @@ class Bananas(Searcher):
 
     def _set_state(self, state) -> None:
         self.data = Log.load(state["data"], ARCH_SCORE)
+        self.train = BestResults(self.max_train, self.data)
         self.seen = ArchSet.load(state["seen"])
         self.queue = [Architecture.from_json(a) for a in state["queue"]]
         self.num_fits = state["num_fits"]

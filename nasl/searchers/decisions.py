@@ -60,7 +60,6 @@ class Plan:
         digest = zlib.crc32(c.describe().encode()) & 0xFFFF
         self.prefix = f"{c.path}:{digest:04x}#"
         self.values = self.index = self.edges = self.items = None
-        card = c.cardinality()
         self.mode = c.decision_mode(max_arms)       # the choice's kind says how it is decided
         if self.mode == "values":
             self.values = tuple(c.values())

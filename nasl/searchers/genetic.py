@@ -88,6 +88,7 @@ class GeneticAlgorithm(Searcher):
         self.queue: list = []          # its members still to propose
         self.told: list = []           # (arch, score) told since the last breeding, plus carried members
         self.scores = LogDict()        # every architecture told successfully -> score (journaled)
+        self._barren = None            # num_told when breeding last gave no new child
 
     def _propose(self) -> Architecture:
         if self.generation == 0 and not self.queue and self.num_asked < self.population_size:
@@ -106,8 +107,14 @@ class GeneticAlgorithm(Searcher):
         A generation whose children are all known already is complete at
         once, and the next is bred; after a few such rounds (a small space,
         mostly explored) the queue stays empty and asks fall back to novel
-        random architectures.
+        random architectures. Breeding is then tried again only once
+        ``population_size`` more results are told (they join the pool), not
+        on every ask: ten barren rounds per ask made a nearly explored space
+        17 times as costly per trial (BENCHMARKS.md, section 35).
         """
+        if self._barren is not None and self.num_told - self._barren < self.population_size:
+            return
+        self._barren = None
         for _ in range(10):
             if not self.told:
                 return                      # nothing told yet: stay random
@@ -117,6 +124,7 @@ class GeneticAlgorithm(Searcher):
             self._offspring(self.told)
             if self.queue:
                 return
+        self._barren = self.num_told
 
     def _offspring(self, pool: list) -> None:
         parents = self._select(pool)
@@ -172,7 +180,7 @@ class GeneticAlgorithm(Searcher):
         return {"generation": self.generation, "queue": [a.to_json() for a in self.queue],
                 "told": [[a.to_json(), s] for a, s in self.told],
                 "scores": self.scores.state(),
-                "novelty": self.novelty.state()}
+                "novelty": self.novelty.state(), "barren": self._barren}
 
     def _set_state(self, state) -> None:
         self.generation = state["generation"]
@@ -180,3 +188,4 @@ class GeneticAlgorithm(Searcher):
         self.told = [(Architecture.from_json(a), s) for a, s in state["told"]]
         self.scores = LogDict.load(state["scores"])
         self.novelty.load(state["novelty"])
+        self._barren = state.get("barren")         # absent in states written before it

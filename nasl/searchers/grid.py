@@ -4,7 +4,9 @@ from __future__ import annotations
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Exhausted, Searcher
 from nasl.searchers.registry import register_searcher
-from nasl.searchers.walks import Odometer, has_constraints, satisfies
+from nasl.searchers.walks import Odometer, failed_constraint, has_constraints
+
+MAX_SKIPPED = 100_000        # architectures in a row that break a constraint before grid search gives up
 
 
 @register_searcher("grid")
@@ -14,7 +16,11 @@ class GridSearch(Searcher):
     One walk of the decision tree per ask, whatever the size of the space, so
     it starts at once even on 10^18 points; conditional choices are walked
     only under the branch that activates them. Architectures that break a
-    constraint are skipped. Raises :class:`Exhausted` after the last one.
+    constraint are skipped; after ``MAX_SKIPPED`` of them in a row (a rare
+    constraint, ``require a == 777`` over ``int_range(1, 10**6)``, that the
+    fixed order would take hours to reach) it raises :class:`Exhausted`
+    naming the constraint, rather than scan on without a word. Raises
+    :class:`Exhausted` after the last one too.
     The seed is not used: the order is fixed.
 
     Parameters
@@ -32,9 +38,15 @@ class GridSearch(Searcher):
         self._check = has_constraints(self.spec)
 
     def _propose(self) -> Architecture:
+        skipped = 0
         for arch in self._odometer:
-            if not self._check or satisfies(self.spec, arch):
+            con = failed_constraint(self.spec, arch) if self._check else None
+            if con is None:
                 return arch
+            skipped += 1
+            if skipped >= MAX_SKIPPED:
+                raise Exhausted(f"grid search skipped {skipped:,} architectures in a row that break "
+                                f"'{con.message}'; the grid order reaches too few that meet it (try 'random')")
         raise Exhausted(f"grid search has proposed every architecture of the space ({self.num_asked})")
 
     def _get_state(self):

@@ -249,9 +249,10 @@ class Journal:
         self.next_key = 0
         self.pending: list = []         # (Log, keep) of the snapshot being written
         self.last_seq = None            # of the newest stored row: a snapshot there must not replace it
+        self.last_row = None            # (seq, state) of that row
         for seq, state in rows:
             self._absorb(seq, state)
-            self.last_seq = seq
+            self.last_seq, self.last_row = seq, (seq, state)
 
     def new_key(self) -> int:
         self.next_key += 1
@@ -289,6 +290,26 @@ class Journal:
     def oldest_needed(self, seq: int) -> int:
         """The oldest row the snapshot being written at ``seq`` still needs (older ones can go)."""
         return min((seq if keep == 0 else self.since.get(log._key, -1) for log, keep in self.pending), default=seq)
+
+    def superseded(self, state) -> list:
+        """What an older row must keep once a newer snapshot is stored: only its log increments.
+
+        A resume loads the newest row as the state and reads older rows only
+        for the entries of live logs, so the rest of an older row (REINFORCE's
+        200 kB controller, written whole in each row) is dead weight: the
+        study rewrites the previous row to this when it stores the next one.
+        """
+        out = []
+
+        def visit(node):
+            if isinstance(node, dict) and "$log" in node:
+                out.append(node)
+                return
+            for x in (node.values() if isinstance(node, dict) else node):
+                if isinstance(x, (dict, list)):
+                    visit(x)
+        visit(state)
+        return out
 
     def commit(self, seq: int) -> None:
         """The snapshot at ``seq`` is stored: its entries count as saved."""

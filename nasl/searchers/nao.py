@@ -9,6 +9,7 @@ from nasl.searchers.decisions import Decisions
 from nasl.searchers.journal import ARCH_SCORE, Log
 from nasl.searchers.novelty import Novelty
 from nasl.searchers.registry import register_searcher
+from nasl.searchers.training_set import BestResults
 from nasl.searchers.walks import NoValidArchitecture, has_constraints, sample, satisfies
 
 
@@ -68,6 +69,10 @@ class NAO(Searcher):
         Size of the hashed token table (default 4096).
     objective : str, optional
         The objective to maximise (default: each result's first).
+    max_train : int
+        Each training uses the best ``max_train`` results so far, in tell
+        order (default 500; :mod:`nasl.searchers.training_set`): all of them
+        in a search of the paper's length, a bounded training after that.
     max_arms, bins
         How choices become decisions; see :class:`~nasl.searchers.decisions.Decisions`.
     """
@@ -75,10 +80,10 @@ class NAO(Searcher):
     def __init__(self, spec, seed=None, *, num_initial: int = 20, num_parents: int = 20, batch_size: int = 10,
                  hidden_size: int = 16, epochs: int = 60, learning_rate: float = 0.01, tradeoff: float = 0.8,
                  eta: float = 0.5, max_steps: int = 20, vocab: int = 4096, objective: str | None = None, max_arms: int = 32,
-                 bins: int = 8, **kw):
+                 bins: int = 8, max_train: int = 500, **kw):
         super().__init__(spec, seed, **kw)
         for name, v in (("num_parents", num_parents), ("batch_size", batch_size), ("hidden_size", hidden_size),
-                        ("epochs", epochs), ("max_steps", max_steps), ("vocab", vocab)):
+                        ("epochs", epochs), ("max_steps", max_steps), ("vocab", vocab), ("max_train", max_train)):
             if v < 1:
                 raise ValueError(f"{name} must be at least 1, not {v}")
         if num_initial < 0 or not 0 <= tradeoff <= 1 or not eta > 0 or not learning_rate > 0:
@@ -95,7 +100,10 @@ class NAO(Searcher):
         self.trainings = 0
         self.trained_on = 0                    # results the current model was trained on (the first ones)
         self.reach = 0                         # walks with the current model so far
+        self.max_train = max_train
+        self.train = BestResults(max_train)   # the best results so far (rebuilt from `data` on load)
         self._model = None
+        self._trained: list = []               # (arch, score, tokens) the current model was trained on
 
     # ------------------------------------------------------------ asks
     def _propose(self) -> Architecture:
@@ -118,18 +126,17 @@ class NAO(Searcher):
 
         from nasl.searchers.controller import single_thread
         from nasl.searchers.nao_model import train
-        data = [(a, s) for a, s in self.data]
-        if self._model is None or len(data) - self.trained_on >= self.batch_size:
+        if self._model is None or len(self.data) - self.trained_on >= self.batch_size:
             self.trainings += 1
-            self.trained_on, self.reach = len(data), 0
+            self.trained_on, self.reach = len(self.data), 0
             self._model = None
+            self._trained = [(a, s, self._tokens(a)) for a, s in self.train.in_tell_order()]
         else:
             self.reach += 1                  # the same model again: walk further from the parents
-        data = data[:self.trained_on]
-        seqs = [self._tokens(a) for a, _ in data]
+        seqs = [t for _, _, t in self._trained]
         if not any(seqs):
             return False
-        scores = [s for _, s in data]
+        scores = [s for _, s, _ in self._trained]
         with single_thread():
             if self._model is None:
                 # from scratch under a seed of the training's number: a resumed searcher rebuilds this model
@@ -138,7 +145,7 @@ class NAO(Searcher):
                 self._model = train(seqs, scores, self.vocab, self.hidden_size, self.epochs, self.learning_rate,
                                     self.tradeoff, seed)
             model = self._model
-            order = sorted(range(len(data)), key=lambda i: -scores[i])[:self.num_parents]
+            order = sorted(range(len(seqs)), key=lambda i: -scores[i])[:self.num_parents]
             found = []
             step = self.eta * (1 + self.reach) / self.max_steps
             for i in order:
@@ -177,6 +184,7 @@ class NAO(Searcher):
         s = result.fit_score(self.objective)
         if s is not None:
             self.data.append((arch, s))
+            self.train.add(arch, s)
 
     def _get_state(self):
         return {"data": self.data.state(), "novelty": self.novelty.state(), "queue": list(self.queue),
@@ -184,6 +192,7 @@ class NAO(Searcher):
 
     def _set_state(self, state) -> None:
         self.data = Log.load(state["data"], ARCH_SCORE)
+        self.train = BestResults(self.max_train, self.data)
         self.novelty.load(state["novelty"])
         self.queue, self.trainings = list(state["queue"]), state["trainings"]
         self.trained_on, self.reach = state["trained_on"], state["reach"]
@@ -195,10 +204,11 @@ class NAO(Searcher):
         """The current model, trained again as it was (same results, same seed)."""
         from nasl.searchers.controller import single_thread
         from nasl.searchers.nao_model import train
-        data = [(a, s) for a, s in self.data][:self.trained_on]
-        seqs = [self._tokens(a) for a, _ in data]
+        best = BestResults(self.max_train, (self.data[i] for i in range(self.trained_on)))
+        self._trained = [(a, s, self._tokens(a)) for a, s in best.in_tell_order()]
+        seqs = [t for _, _, t in self._trained]
         if any(seqs):
             with single_thread():
-                self._model = train(seqs, [s for _, s in data], self.vocab, self.hidden_size, self.epochs,
+                self._model = train(seqs, [s for _, s, _ in self._trained], self.vocab, self.hidden_size, self.epochs,
                                     self.learning_rate, self.tradeoff,
                                     zlib.crc32(f"{self.seed}:{self.trainings}".encode()))

@@ -4,9 +4,20 @@ An evolutionary or learning searcher proposes by its own rule (a mutation,
 a policy sample). :class:`Novelty` keeps the set of architectures already
 proposed or told, asks the rule again when it repeats one, then falls back
 to uniform samples, and, when those repeat too (a small space nearly used
-up), lists the unseen architectures once by enumeration. When none is
+up), lists the unseen architectures once by enumeration. In a space without
+constraints, past 1,000 architectures and half the space seen, it skips the
+uniform samples and tries the rule fewer times, in proportion to the share
+left unseen (:func:`~nasl.searchers.walks.mostly_seen`), so an ask does not
+cost more as the space runs out. When none is
 left it raises :class:`~nasl.searchers.base.Exhausted`, so a finite space
 ends with a clear signal instead of a loop.
+
+A rule that finds no architecture meeting the constraints at all (a policy
+that samples each choice itself never hits ``require a == 777 and b == 333``
+over two ``int_range(1, 10**6)``) is set aside for the rest of the search:
+proposals then come from :func:`~nasl.searchers.walks.sample`, which draws
+exactly counted constraints apart, and the searcher still learns from their
+results. Only when that fails too does the search stop, with both reasons.
 """
 from __future__ import annotations
 
@@ -15,7 +26,7 @@ from typing import Callable
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Exhausted
 from nasl.searchers.journal import ARCH, ArchSet, Log
-from nasl.searchers.walks import NoValidArchitecture, Odometer, sample, satisfies
+from nasl.searchers.walks import NoValidArchitecture, Odometer, mostly_seen, sample, satisfies
 
 
 class Novelty:
@@ -40,6 +51,7 @@ class Novelty:
         self.retries = retries
         self.seen = ArchSet()           # journaled: a study's snapshots store only what is new
         self.rest: Log | None = None
+        self.rule_failed: str | None = None     # why the rule met no constraint; then sample() proposes
 
     def propose(self, rule: Callable[[], Architecture], rng,
                 on_repeat: Callable[[Architecture], None] | None = None) -> Architecture:
@@ -48,9 +60,15 @@ class Novelty:
         ``on_repeat(arch)`` is called for every repeated proposal (a searcher
         may learn from it: its result, if told, is known).
         """
+        rule = self._guarded(rule, rng)
         if not self.enabled:
             return self._safe(rule)
-        for _ in range(self.retries):
+        unseen = mostly_seen(self.spec, len(self.seen))
+        tries = self.retries
+        if unseen is not None and unseen < 0.5:
+            # the rule repeats itself about as often as the space is used up: fewer tries as it runs out
+            tries = max(1, min(self.retries, round(self.retries * 2 * unseen)))
+        for _ in range(tries):
             arch = self._safe(rule)
             if arch not in self.seen:
                 self.seen.add(arch)
@@ -58,7 +76,7 @@ class Novelty:
             if on_repeat is not None:
                 on_repeat(arch)
         if self.rest is None:
-            for _ in range(self.retries):
+            for _ in range(self.retries if unseen is None or unseen > 0.5 else 0):
                 arch = self._safe(lambda: sample(self.spec, rng, self.check))
                 if arch not in self.seen:
                     self.seen.add(arch)
@@ -77,6 +95,24 @@ class Novelty:
         if self.enabled:
             self.seen.add(arch)
 
+    def _guarded(self, rule, rng):
+        """``rule``, until it first fails to meet the constraints; the shared sampler after that."""
+        def fallback():
+            try:
+                return sample(self.spec, rng, self.check)
+            except NoValidArchitecture as e:
+                raise NoValidArchitecture(f"{self.rule_failed}; then {e}") from None
+
+        def guarded():
+            if self.rule_failed is not None:
+                return fallback()
+            try:
+                return rule()
+            except NoValidArchitecture as e:
+                self.rule_failed = str(e)
+                return fallback()
+        return guarded
+
     @staticmethod
     def _safe(rule):
         try:
@@ -85,9 +121,13 @@ class Novelty:
             raise Exhausted(str(e)) from None
 
     def state(self) -> dict:
-        return {"seen": self.seen.state(), "rest": None if self.rest is None else self.rest.state()}
+        out = {"seen": self.seen.state(), "rest": None if self.rest is None else self.rest.state()}
+        if self.rule_failed is not None:
+            out["rule_failed"] = self.rule_failed
+        return out
 
     def load(self, state: dict) -> None:
         self.seen = ArchSet.load(state["seen"])
         rest = state["rest"]
         self.rest = None if rest is None else Log.load(rest, ARCH)
+        self.rule_failed = state.get("rule_failed")

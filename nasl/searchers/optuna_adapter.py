@@ -39,7 +39,7 @@ from nasl.ir.errors import MissingDependency
 from nasl.searchers.base import Exhausted, Result, Searcher
 from nasl.searchers.journal import PLAIN, Log
 from nasl.searchers.registry import register_searcher
-from nasl.searchers.walks import has_constraints, satisfies
+from nasl.searchers.walks import failed_constraint, has_constraints, none_met
 
 SAMPLERS = ("tpe", "cmaes", "gp", "nsga2", "random")
 MAX_CATEGORICAL = 1000
@@ -133,16 +133,21 @@ class OptunaSearcher(Searcher):
         return arch
 
     def _ask_trial(self) -> Architecture:
+        from collections import Counter
         from optuna.trial import TrialState
+        fails: Counter = Counter()
         for _ in range(self.max_tries):
             trial = self.study.ask()
             values = self.spec.walk(lambda c, v: self._suggest(trial, c))
-            if not self._check or satisfies(self.spec, values):
+            con = failed_constraint(self.spec, values) if self._check else None
+            if con is None:
                 arch = Architecture._trusted(values)
                 self._trials.setdefault(arch, []).append(trial)     # telling the object skips a deep copy
                 return arch
+            fails[con] += 1
             self.study.tell(trial, state=TrialState.FAIL)
-        raise Exhausted(f"optuna: {self.max_tries} trials in a row broke the spec's constraints")
+        raise Exhausted(f"optuna: {none_met(fails, self.max_tries, 'Optuna trials in a row')} "
+                        f"(Optuna samples each choice itself; 'random' draws such constraints exactly)")
 
     def _layout(self, c: Choice):
         """``(params, decode, encode)``: the Optuna parameters of ``c`` and the maps to and from its value."""

@@ -12,6 +12,7 @@ from nasl.searchers.journal import ARCH_SCORE, Log
 from nasl.searchers.novelty import Novelty
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.surrogate import MLPEnsemble
+from nasl.searchers.training_set import BestResults
 from nasl.searchers.walks import has_constraints, sample, satisfies
 
 SURROGATES = ("mlp",)
@@ -61,6 +62,10 @@ class PNAS(Searcher):
         The MLP ensemble's members (5), hidden widths ((32, 32)), Adam steps (200) and step size (0.01).
     objective : str, optional
         The objective to maximise (default: each result's first).
+    max_train : int
+        The surrogate learns from the best ``max_train`` results, in tell
+        order (default 500; :mod:`nasl.searchers.training_set`): all of them in
+        a search of the paper's length, a bounded fit after that.
     max_arms, bins
         How choices become decisions; see :class:`~nasl.searchers.decisions.Decisions`.
     """
@@ -68,7 +73,7 @@ class PNAS(Searcher):
     def __init__(self, spec, seed=None, *, beam_size: int = 20, decisions_per_stage: int = 1,
                  max_children: int = 1000, surrogate: str = "mlp", ensemble_size: int = 5, hidden: tuple = (32, 32),
                  epochs: int = 200, lr: float = 0.01, objective: str | None = None, max_arms: int = 32,
-                 bins: int = 8, **kw):
+                 bins: int = 8, max_train: int = 500, **kw):
         super().__init__(spec, seed, **kw)
         for name, v in (("beam_size", beam_size), ("decisions_per_stage", decisions_per_stage),
                         ("max_children", max_children), ("ensemble_size", ensemble_size), ("epochs", epochs)):
@@ -83,6 +88,11 @@ class PNAS(Searcher):
         self._check = has_constraints(self.spec)
         self.novelty = Novelty(self.spec, self._check)
         self.data = Log(codec=ARCH_SCORE)        # (arch, score) of successful results, in tell order
+        if max_train < 1:
+            raise ValueError(f"max_train must be at least 1, not {max_train}")
+        self.max_train = max_train
+        self.train = BestResults(max_train)      # what the surrogate learns from; rebuilt from `data` on load
+        self.known: dict = {}                    # arch -> its latest score
         self.reference: dict | None = None       # decision key -> action of the round's reference
         self.beam: list = []                     # the stage's prefixes (lists of actions)
         self.stage = 0                           # decisions fixed by the beam's prefixes
@@ -158,9 +168,7 @@ class PNAS(Searcher):
         fresh = [c for c in cands if c[1] not in self.novelty.seen]
         if len(fresh) > self.beam_size:
             fresh = self._rank(fresh)[:self.beam_size]
-        known = {}
-        for a, score in self.data:
-            known[a] = score
+        known = self.known
         old = sorted((c for c in cands if c[1] in self.novelty.seen), key=lambda c: -known.get(c[1], -math.inf))
         chosen = fresh + old[:self.beam_size - len(fresh)]
         self.beam = [p for p, _ in chosen]
@@ -170,7 +178,7 @@ class PNAS(Searcher):
     def _new_round(self) -> None:
         """The reference is the best architecture found (a random one before any result)."""
         if len(self.data):
-            best = max(self.data, key=lambda t: t[1])[0]
+            best = self.train.best(1)[0][0]
         else:
             try:
                 best = sample(self.spec, self.rng, self._check)
@@ -187,8 +195,9 @@ class PNAS(Searcher):
             self.rng.shuffle(cands)
             return cands
         import numpy as np
-        X = self._encode([a for a, _ in self.data])
-        y = np.array([s for _, s in self.data])
+        train = self.train.in_tell_order()
+        X = self._encode([a for a, _ in train])
+        y = np.array([s for _, s in train])
         model = MLPEnsemble(self.ensemble_size, self.hidden, self.epochs, self.lr, seed=self.rng.getrandbits(32))
         model.fit(X, y)
         mean = model.predict(self._encode([a for _, a in cands])).mean(axis=0)
@@ -209,6 +218,8 @@ class PNAS(Searcher):
         s = result.fit_score(self.objective)
         if s is not None:
             self.data.append((arch, s))
+            self.train.add(arch, s)
+            self.known[arch] = s
 
     def _get_state(self):
         return {"data": self.data.state(), "novelty": self.novelty.state(), "reference": self.reference,
@@ -216,6 +227,8 @@ class PNAS(Searcher):
 
     def _set_state(self, state) -> None:
         self.data = Log.load(state["data"], ARCH_SCORE)
+        self.train = BestResults(self.max_train, self.data)
+        self.known = {a: s for a, s in self.data}
         self.novelty.load(state["novelty"])
         self.reference = state["reference"]
         self.beam = [list(p) for p in state["beam"]]

@@ -7,7 +7,8 @@ from nasl.ir.sampling import UNIFORM_ARCHITECTURE, UNIFORM_CHOICE, TreeSampler, 
 from nasl.searchers.base import Exhausted, Searcher
 from nasl.searchers.journal import ARCH, ArchSet, Log
 from nasl.searchers.registry import register_searcher
-from nasl.searchers.walks import MAX_TRIES, NoValidArchitecture, Odometer, has_constraints, sample, satisfies
+from nasl.searchers.walks import (MAX_TRIES, NoValidArchitecture, Odometer, has_constraints, mostly_seen, sample,
+                                  satisfies)
 
 
 @register_searcher("random")
@@ -30,6 +31,9 @@ class RandomSearch(Searcher):
         Consecutive duplicate draws after which the searcher lists the
         architectures not yet seen, by exhaustive enumeration, and serves them
         in a random order; raises :class:`Exhausted` when that list is empty.
+        In a space without constraints whose size is known, it lists them as
+        soon as half the space has been seen (past 1,000 architectures), so
+        an ask costs O(1) draws up to the last architecture.
     mode : str
         ``"uniform-choice"`` (default, the walk above) or
         ``"uniform-architecture"``: every architecture equally likely, each
@@ -62,6 +66,10 @@ class RandomSearch(Searcher):
         if not self.dedup:
             return self._sample()
         if self._rest is None:
+            unseen = mostly_seen(self.spec, len(self.seen))
+            if unseen is not None and unseen <= 0.5:
+                self._rest = self._unseen()     # half the space is used up: list the rest, no more rejection
+                return self._propose()
             for _ in range(self.max_retries):
                 arch = self._sample()
                 if arch not in self.seen:

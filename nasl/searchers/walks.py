@@ -6,12 +6,16 @@ all check the spec's constraints before an architecture leaves them.
 """
 from __future__ import annotations
 
+import weakref
+from collections import Counter
 from typing import Iterator
 
 from nasl.ir.architecture import Architecture
 from nasl.ir.choices import Choice, ChoiceSpec
 
 MAX_TRIES = 10_000
+PLAIN_TRIES = 200        # plain rejection draws before the exactly counted clusters are drawn apart
+_EXACT: "weakref.WeakKeyDictionary[ChoiceSpec, tuple]" = weakref.WeakKeyDictionary()
 
 
 class NoValidArchitecture(Exception):
@@ -24,6 +28,68 @@ def satisfies(spec: ChoiceSpec, values: dict) -> bool:
         if not con.satisfied(values):
             return False
     return True
+
+
+def failed_constraint(spec: ChoiceSpec, values: dict, skip=()):
+    """The first active constraint that ``values`` breaks (None if all hold), ignoring those in ``skip``."""
+    for con in spec.active_constraints(values):
+        if con not in skip and not con.satisfied(values):
+            return con
+    return None
+
+
+def none_met(fails: Counter, tries: int, what: str) -> str:
+    """The reason a rejection loop gave up: the constraint it failed most, and what it tried."""
+    con = fails.most_common(1)[0][0] if fails else None
+    named = f"'{con.message}'" if con is not None else "the constraints"
+    return f"no architecture met {named} in {tries:,} {what}"
+
+
+def exact_clusters(spec: ChoiceSpec) -> tuple:
+    """``(clusters, constraints they cover)``: constraints over a few always-active choices that
+    :mod:`nasl.ir.exact` counts and draws exactly (computed once per spec; none past too many groups)."""
+    got = _EXACT.get(spec)
+    if got is None:
+        from nasl.ir.sampling import exact_clusters as survey
+        found = survey(spec)
+        got = _EXACT[spec] = (found, frozenset(con for cl in found for con, _, _ in cl.parts))
+    return got
+
+
+_SIZES: "weakref.WeakKeyDictionary[ChoiceSpec, int | None]" = weakref.WeakKeyDictionary()
+SIZE_AFTER = 1000        # architectures seen before a de-duplicating searcher asks how many there are
+
+
+def unconstrained_size(spec: ChoiceSpec):
+    """The number of architectures of a spec without constraints, counted from its structure once;
+    None for a constrained, infinite or uncountable one (de-duplication then falls back as before)."""
+    if spec in _SIZES:
+        return _SIZES[spec]
+    n = None
+    if not has_constraints(spec):
+        from nasl.ir.counting import structural_size
+        try:
+            n = structural_size(spec)
+        except Exception:       # noqa: BLE001 - not structural, float ranges, too deep: no size, no harm
+            n = None
+        if not isinstance(n, int) or n <= 0:
+            n = None
+    _SIZES[spec] = n
+    return n
+
+
+def mostly_seen(spec: ChoiceSpec, seen: int) -> float | None:
+    """The share of the space not yet seen once ``seen`` is past SIZE_AFTER and the size is known, else None.
+
+    De-duplicating searchers (random, Novelty) serve the list of unseen
+    architectures once this is at most a half: rejection would need ever more
+    draws per new architecture as a small space runs out (NB201's 15,625),
+    and listing them costs one walk each, once.
+    """
+    if seen < SIZE_AFTER:
+        return None
+    n = unconstrained_size(spec)
+    return None if n is None else max(0.0, (n - seen) / n)
 
 
 def has_constraints(spec: ChoiceSpec) -> bool:
@@ -46,13 +112,36 @@ def sample(spec: ChoiceSpec, rng, check: bool = True) -> Architecture:
 
     This is uniform per decision, not uniform over architectures: a branch
     with a large subtree is as likely as a small one.
+
+    After :data:`PLAIN_TRIES` rejected draws, the choices of constraints that
+    :mod:`nasl.ir.exact` counts exactly (``require a == 777 and b == 333``
+    over two ``int_range(1, 10**6)``) are drawn from the combinations that
+    hold, as :meth:`Space.sample` does, so a rare but satisfiable constraint
+    is met at once. Gives up after :data:`MAX_TRIES` draws, naming the
+    constraint that failed most.
     """
     answer = _draw(rng)
-    for _ in range(MAX_TRIES):
+    fails: Counter = Counter()
+    skip: frozenset = frozenset()
+    found: list = []
+    for i in range(MAX_TRIES):
         values = spec.walk(answer)
-        if not check or satisfies(spec, values):
+        if not check:
             return Architecture._trusted(values)
-    raise NoValidArchitecture(f"no architecture met the constraints in {MAX_TRIES} draws")
+        if i == PLAIN_TRIES:
+            found, skip = exact_clusters(spec)
+            for cl in found:
+                if cl.count == 0:
+                    raise NoValidArchitecture(f"no architecture meets '{cl.constraint.message}': it holds for "
+                                              f"none of the {cl.total:,} combinations (counted exactly)")
+        for cl in found:
+            values.update(cl.draw(rng))     # these choices are always active and gate nothing
+        con = failed_constraint(spec, values, skip)
+        if con is None:
+            return Architecture._trusted(values)
+        fails[con] += 1
+    tried = "uniform draws" + (" (exactly counted constraints drawn apart)" if found else "")
+    raise NoValidArchitecture(none_met(fails, MAX_TRIES, tried))
 
 
 def _draw(rng):

@@ -107,6 +107,8 @@ class Loop:
         from nasl.study.time_budget import Clock
         self.store, self.searcher, self.runner, self.config = store, searcher, runner, config
         self.journal = journal if journal is not None else Journal(store.searcher_states())
+        last = self.journal.last_row   # (seq, its increments only) of the newest stored snapshot
+        self._previous_row = None if last is None else (last[0], {"$logs": self.journal.superseded(last[1])})
         self.clock = Clock(time_budget)
         self.callbacks = list(callbacks or ())
         self.pruner = pruner
@@ -245,12 +247,15 @@ class Loop:
         if seq == self.journal.last_seq:
             return          # nothing happened since; replacing that row would drop the entries it holds
         state = self.journal.state_dict(self.searcher)
+        previous = self._previous_row
         try:
-            self.store.save_searcher_state(seq, state, keep_from=self.journal.oldest_needed(seq))
+            self.store.save_searcher_state(seq, state, keep_from=self.journal.oldest_needed(seq), strip=previous)
         except BaseException:
             self.journal.discard()
             raise
         self.journal.commit(seq)
+        # the row just written becomes an older one at the next snapshot: then it keeps only its increments
+        self._previous_row = (seq, {"$logs": self.journal.superseded(state)})
 
     # ------------------------------------------------------------ the loop
     def run(self) -> None:

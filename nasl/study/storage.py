@@ -352,13 +352,20 @@ class Storage:
 
     # ------------------------------------------------------------ searcher snapshots
     @guarded
-    def save_searcher_state(self, seq: int, state: dict, keep_from: int | None = None) -> None:
+    def save_searcher_state(self, seq: int, state: dict, keep_from: int | None = None,
+                            strip: tuple | None = None) -> None:
         """Store a snapshot; delete those before ``keep_from`` (default ``seq``: all older ones).
 
         An incremental snapshot (:mod:`nasl.searchers.journal`) needs the
-        older rows that hold its containers' earlier entries.
+        older rows that hold its containers' earlier entries. ``strip`` is
+        ``(seq, increments)``: the older row at that seq, if still kept, is
+        replaced by its increments alone (:meth:`Journal.superseded`), in the
+        same transaction, so only the newest row holds a whole state.
         """
         with self.transaction():
+            if strip is not None and strip[0] < seq:
+                self.conn.execute("UPDATE searcher_states SET state = ? WHERE seq = ?",
+                                  (json.dumps(strip[1]), strip[0]))
             self.conn.execute("INSERT OR REPLACE INTO searcher_states VALUES (?, ?, ?)",
                               (seq, json.dumps(state), time.time()))
             self.conn.execute("DELETE FROM searcher_states WHERE seq < ?", (seq if keep_from is None else keep_from,))

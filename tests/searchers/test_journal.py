@@ -199,3 +199,22 @@ def test_a_study_with_a_whole_snapshot_from_before_resumes_exactly(tmp_path):
     store.close()
     resumed = nasl.search(storage=db, budget=300, resume=True, **kw)
     assert [t.arch_id for t in resumed.trials] == expected
+
+
+def test_only_the_newest_row_holds_a_whole_state(tmp_path):
+    """A REINFORCE study kept ~31 MB of rows: each kept its whole 200 kB controller. Older rows now keep only
+    their increments, also across a resume, and the resumed study is still exact."""
+    kw = dict(searcher="reinforce", evaluator="python:tests.searchers.test_journal:fake", seed=1, progress=False,
+              snapshot_every=10, searcher_options={"hidden_size": 8})
+    whole = nasl.search(NB201, budget=60, storage=tmp_path / "whole.db", **kw)
+    expected = [(t.number, t.arch_id) for t in whole.trials]
+    nasl.search(NB201, budget=25, storage=tmp_path / "cut.db", **kw).close()
+    resumed = nasl.search(storage=tmp_path / "cut.db", budget=60, resume=True, progress=False,
+                          evaluator="python:tests.searchers.test_journal:fake", snapshot_every=10)
+    assert [(t.number, t.arch_id) for t in resumed.trials] == expected
+    for study in (whole, resumed):
+        rows = [json.loads(s) for (s,) in study.storage.conn.execute("SELECT state FROM searcher_states ORDER BY seq")]
+        assert len(rows) >= 3
+        assert all(set(r) == {"$logs"} for r in rows[:-1]) and "controller" in json.dumps(rows[-1])
+        sizes = [len(json.dumps(r)) for r in rows]
+        assert max(sizes[:-1]) < sizes[-1] / 5

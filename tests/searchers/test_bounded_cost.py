@@ -1,0 +1,142 @@
+"""What a searcher does per ask must not grow with the study (issue 13; BENCHMARKS §21, §35).
+
+The growth itself is a benchmark (``benchmarks/study_growth.py``); these
+tests check the structure that keeps it flat: the model-based searchers fit
+a bounded training set, identical to the whole history while it is short,
+and a nearly used-up space is served from the list of unseen architectures
+without a growing number of duplicate draws.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nasl.searchers import create
+from nasl.searchers.training_set import BestResults
+from tests.searchers.test_protocol import drive, space
+
+FAST = {
+    "bananas": {"num_initial": 4, "candidates": 20, "random_candidates": 4, "batch_size": 3, "epochs": 20,
+                "warm_epochs": 5},
+    "pnas": {"beam_size": 4, "epochs": 20, "max_children": 40},
+    "nao": {"num_initial": 4, "num_parents": 4, "batch_size": 3, "epochs": 5, "max_steps": 3},
+}
+
+
+def test_best_results_keeps_the_best_in_tell_order_earliest_among_ties():
+    b = BestResults(3)
+    for i, s in enumerate([5, 1, 7, 5, 2, 7, 0]):
+        b.add(f"a{i}", float(s))
+    assert b.in_tell_order() == [("a0", 5.0), ("a2", 7.0), ("a5", 7.0)]
+    assert b.best(2) == [("a2", 7.0), ("a5", 7.0)]
+    assert b.added == 7 and len(b) == 3
+    with pytest.raises(ValueError):
+        BestResults(0)
+
+
+@pytest.mark.parametrize("name", ["bananas", "pnas", "nao"])
+def test_below_the_bound_the_search_is_what_it_was(name):
+    # a bound above the study's length changes nothing: the training set is every result, in tell order
+    sp = space("nb201").spec
+    a = drive(create(name, sp, seed=1, **FAST[name]), 24)
+    b = drive(create(name, sp, seed=1, max_train=10_000, **FAST[name]), 24)
+    assert [x.id for x in a] == [x.id for x in b]
+
+
+def test_bananas_fits_at_most_max_train_rows(monkeypatch):
+    from nasl.searchers.surrogate import MLPEnsemble
+    rows = []
+    fit = MLPEnsemble.fit
+
+    def counting(self, X, y, **kw):
+        rows.append(len(X))
+        return fit(self, X, y, **kw)
+    monkeypatch.setattr(MLPEnsemble, "fit", counting)
+    drive(create("bananas", space("nb201").spec, seed=0, max_train=12, **FAST["bananas"]), 60)
+    assert rows and max(rows) == 12 and len(rows) >= 10
+
+
+def test_nao_trains_on_at_most_max_train_results(monkeypatch):
+    import nasl.searchers.nao_model as model
+    sizes = []
+    train = model.train
+
+    def counting(seqs, scores, *args):
+        sizes.append(len(seqs))
+        return train(seqs, scores, *args)
+    monkeypatch.setattr(model, "train", counting)
+    drive(create("nao", space("nb201").spec, seed=0, max_train=8, **FAST["nao"]), 40)
+    assert sizes and max(sizes) == 8
+
+
+@pytest.mark.parametrize("name", ["bananas", "nao", "pnas"])
+def test_a_resumed_searcher_rebuilds_the_bounded_set(name):
+    sp = space("nb201").spec
+    opts = {**FAST[name], "max_train": 6}
+    s = create(name, sp, seed=2, **opts)
+    drive(s, 20)
+    r = create(name, sp, seed=2, **opts)
+    r.load_state_dict(json.loads(json.dumps(s.state_dict())))
+    assert [x.id for x in drive(r, 12)] == [x.id for x in drive(s, 12)]
+
+
+def _exhaust(s, tell=True):
+    archs = []
+    from nasl.searchers.base import Exhausted
+    while True:
+        try:
+            a = s.ask()
+        except Exhausted:
+            return archs
+        archs.append(a)
+        if tell:
+            s.tell(a, float(len(archs) % 97))
+
+
+def test_random_search_draws_o1_per_ask_up_to_the_last_architecture():
+    # NB201 has 15,625 architectures: rejection alone needs ~N/k draws for the k-th last one
+    s = create("random", space("nb201").spec, seed=0)
+    calls = []
+    draw = s._sample
+    s._sample = lambda: calls.append(len(s.seen)) or draw()
+    archs = _exhaust(s, tell=False)
+    assert len(archs) == 15_625 == len({a.id for a in archs})
+    assert len(calls) < 1.5 * 15_625 / 2          # draws only until half the space is seen
+    assert max(calls) <= 15_625 / 2
+
+
+def test_novelty_tries_the_rule_less_as_the_space_runs_out(monkeypatch):
+    from nasl.searchers.novelty import Novelty
+    per_ask = []
+    propose = Novelty.propose
+
+    def counting(self, rule, rng, on_repeat=None):
+        n = [0]
+
+        def counted():
+            n[0] += 1
+            return rule()
+        out = propose(self, counted, rng, on_repeat)
+        per_ask.append(n[0])
+        return out
+    monkeypatch.setattr(Novelty, "propose", counting)
+    archs = _exhaust(create("pairwise_tournament", space("nb201").spec, seed=0, population_size=20))
+    assert len(archs) == 15_625 == len({a.id for a in archs})
+    assert sum(per_ask[-1000:]) <= 1000 * 2           # was up to 20 rule calls plus 20 uniform draws per ask
+
+
+def test_genetic_does_not_breed_barren_generations_on_every_ask(monkeypatch):
+    # near exhaustion every child is known: ten barren rounds per ask made a trial 17x as costly
+    from nasl.searchers.genetic import GeneticAlgorithm
+    rounds = []
+    offspring = GeneticAlgorithm._offspring
+
+    def counting(self, pool):
+        rounds.append(self.num_asked)
+        return offspring(self, pool)
+    monkeypatch.setattr(GeneticAlgorithm, "_offspring", counting)
+    archs = _exhaust(create("genetic", space("nb201").spec, seed=0))
+    assert len(archs) == 15_625 == len({a.id for a in archs})
+    late = sum(1 for n in rounds if n >= 15_625 - 1000)
+    assert late <= 1000             # before: 7,780 rounds in the last 1,000 asks (763 after)
