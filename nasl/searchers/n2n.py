@@ -34,6 +34,7 @@ import re
 
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
+from nasl.searchers.journal import PLAIN, Log
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, sample, satisfies
 
@@ -101,13 +102,14 @@ class N2N(Searcher):
                 raise ValueError(f"'{p}' is not a numeric choice of the teacher; numeric: {', '.join(numeric) or 'none'}")
         self.logits: dict = {}            # action key -> list of logits
         self.baseline = {"removal": None, "shrinkage": None}
+        self.spread = {"removal": None, "shrinkage": None}      # moving mean square of the advantage
         self.batch = {"removal": [], "shrinkage": []}
         self.rollouts: dict = {}          # arch id -> [[stage, [[key, action], ...]], ...] not yet told
         self.teacher_result = None        # [accuracy, params] once told
         self.waiting: list = []           # students told before the teacher: [stage, actions, acc, params]
         self.best = None                  # [reward, arch json] of the best removal student
         self.base = None                  # the shrinkage stage's parent (json), fixed at its first ask
-        self.history: list = []           # [stage, reward] per student, in order of tells
+        self.history = Log(codec=PLAIN)    # [stage, reward] per student, in order of tells (snapshots: O(new))
 
     def _teacher(self, teacher) -> Architecture:
         if teacher is not None:
@@ -230,9 +232,14 @@ class N2N(Searcher):
 
     def _learn(self, stage, actions, r) -> None:
         """Batch the reward; every ``batch_size`` rewards, one REINFORCE step:
-        logits += lr * mean (R - b) * d log pi(actions)."""
-        b = self.baseline[stage]
-        self.batch[stage].append([actions, r - (r if b is None else b)])
+        logits += lr * mean (R - b) / s * d log pi(actions), ``s`` the advantage's moving spread."""
+        b, var = self.baseline[stage], self.spread[stage]
+        adv = 0.0 if b is None else r - b
+        # the advantage in units of its moving spread, so that one learning rate suits rewards
+        # of any scale (a variance reduction the paper does not state; reinforce does the same)
+        var = adv * adv if var is None else self.baseline_decay * var + (1 - self.baseline_decay) * adv * adv
+        self.spread[stage] = var
+        self.batch[stage].append([actions, adv / math.sqrt(var) if var > 1e-12 else 0.0])
         self.baseline[stage] = r if b is None else self.baseline_decay * b + (1 - self.baseline_decay) * r
         if len(self.batch[stage]) < self.batch_size:
             return
@@ -250,11 +257,13 @@ class N2N(Searcher):
 
     # ------------------------------------------------------------ state
     def _get_state(self):
-        return {"logits": self.logits, "baseline": self.baseline, "batch": self.batch,
+        return {"logits": self.logits, "baseline": self.baseline, "spread": self.spread, "batch": self.batch,
                 "rollouts": self.rollouts, "teacher_result": self.teacher_result, "waiting": self.waiting,
-                "best": self.best, "base": self.base, "history": self.history}
+                "best": self.best, "base": self.base, "history": self.history.state()}
 
     def _set_state(self, state) -> None:
+        state = dict(state)
+        self.history = Log.load(state.pop("history"), PLAIN)
         for k, v in state.items():
             setattr(self, k, v)
 
