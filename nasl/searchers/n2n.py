@@ -106,7 +106,7 @@ class N2N(Searcher):
         self.batch = {"removal": [], "shrinkage": []}
         self.rollouts: dict = {}          # arch id -> [[stage, [[key, action], ...]], ...] not yet told
         self.teacher_result = None        # [accuracy, params] once told
-        self.waiting: list = []           # students told before the teacher: [stage, actions, acc, params]
+        self.waiting: list = []           # students told before the teacher: [stage, actions, acc, size, arch]
         self.best = None                  # [reward, arch json] of the best removal student
         self.base = None                  # the shrinkage stage's parent (json), fixed at its first ask
         self.history = Log(codec=PLAIN)    # [stage, reward] per student, in order of tells (snapshots: O(new))
@@ -189,11 +189,13 @@ class N2N(Searcher):
     # ------------------------------------------------------------ tell
     def _feedback(self, arch: Architecture, result: Result) -> None:
         acc = None if result.failed else result.score(self.objective)
-        params = None if result.failed else self._params(arch, result)
-        if arch == self.teacher and self.teacher_result is None and not self.rollouts.get(arch.id):
-            self.teacher_result = [acc if acc else 1.0, params]   # a failed teacher: ratios against 1
-            for stage, actions, a, n in self.waiting:
-                self._student(stage, actions, a, n)
+        size = None if result.failed else self._params(arch, result)
+        if arch == self.teacher and self.teacher_result is None:
+            # the first result of the teacher's architecture is the teacher's (a student that kept
+            # every layer is the same network: its own result, told later, is learned from then)
+            self.teacher_result = [acc if acc else 1.0, size]      # a failed teacher: ratios against 1
+            for stage, actions, a, n, js in self.waiting:
+                self._student(stage, actions, a, n, Architecture.from_json(js))
             self.waiting = []
             return
         queue = self.rollouts.get(arch.id)
@@ -203,30 +205,34 @@ class N2N(Searcher):
         if not queue:
             del self.rollouts[arch.id]
         if self.teacher_result is None:
-            self.waiting.append([stage, actions, acc, params])
+            self.waiting.append([stage, actions, acc, size, arch.to_json()])
         else:
-            self._student(stage, actions, acc, params, arch)
+            self._student(stage, actions, acc, size, arch)
 
-    def _params(self, arch, result) -> float:
+    def _params(self, arch, result) -> float | None:
+        """The student's size: the result's ``size`` objective, else the study's ``cost``, else None."""
         if self.size in result.objectives:
             return abs(result.objectives[self.size])
-        if self.cost is not None:
-            return float(self.cost(arch))
-        n = 1.0                                     # proxy: the product of value ratios to the teacher
+        return float(self.cost(arch)) if self.cost is not None else None
+
+    def _proxy(self, arch) -> float:
+        """A size where none is known: the product of the compressed choices' ratios to the teacher's."""
+        n = 1.0
         for p in self.removal + self.shrinkage:
             if p in arch and self.teacher[p]:
                 n *= arch[p] / self.teacher[p]
-        return n * 1e6
+        return n
 
-    def _student(self, stage, actions, acc, params, arch=None) -> None:
-        t_acc, t_params = self.teacher_result
+    def _student(self, stage, actions, acc, size, arch) -> None:
+        t_acc, t_size = self.teacher_result
         if acc is None:
             r = -1.0
+        elif size is None or t_size is None:        # both sizes by the proxy, never one of each
+            r = reward(acc, t_acc, self._proxy(arch), 1.0)
         else:
-            t_params = t_params if t_params else self._params(self.teacher, Result(0.0))
-            r = reward(acc, t_acc, params, t_params)
+            r = reward(acc, t_acc, size, t_size)
         self.history.append([stage, r])
-        if stage == "removal" and arch is not None and (self.best is None or r > self.best[0]):
+        if stage == "removal" and (self.best is None or r > self.best[0]):
             self.best = [r, arch.to_json()]
         self._learn(stage, actions, r)
 

@@ -149,3 +149,31 @@ def test_a_digits_study_compresses_the_teacher_and_inherits(tmp_path):
     assert all(t.metrics["inherited"] > 0 for t in students if t.transformation != "identity")
     assert all(t.metrics["params"] <= teacher.metrics["params"] for t in students)
     assert min(t.metrics["params"] for t in students) < teacher.metrics["params"] / 2
+
+
+def test_without_sizes_the_proxy_is_used_for_teacher_and_student_alike(spec):
+    s = create("n2n", spec, seed=4, teacher=TEACHER, removal_rollouts=3)
+    t, a = s.ask(), s.ask()
+    s.tell(t, 0.9)                                  # a bare score: no params objective, no cost
+    s.tell(a, 0.9)
+    proxy = a["depth"] / 3
+    assert s.history[0][1] == pytest.approx(reward(0.9, 0.9, proxy, 1.0))
+    with_cost = create("n2n", spec, seed=4, teacher=TEACHER, removal_rollouts=3, cost=fake_params)
+    t, a = with_cost.ask(), with_cost.ask()
+    with_cost.tell(t, 0.9)
+    with_cost.tell(a, 0.9)
+    assert with_cost.history[0][1] == pytest.approx(reward(0.9, 0.9, fake_params(a), fake_params(t)))
+
+
+def test_recover_replays_a_history_on_digits(spec):
+    s = create("n2n", spec, seed=6, removal_rollouts=5, batch_size=2)
+    events = []
+    for i in range(14):
+        a = s.ask()
+        r = Result.failure("x") if i % 5 == 4 else Result({"val_accuracy": 0.9, "params": fake_params(a)})
+        s.tell(a, r)
+        events.append((a, r))
+    fresh = create("n2n", spec, seed=6, removal_rollouts=5, batch_size=2)
+    fresh.recover(events)
+    assert json.dumps(fresh.state_dict()) == json.dumps(s.state_dict())
+    assert [fresh.ask() for _ in range(4)] == [s.ask() for _ in range(4)]
