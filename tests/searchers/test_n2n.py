@@ -177,3 +177,48 @@ def test_recover_replays_a_history_on_digits(spec):
     fresh.recover(events)
     assert json.dumps(fresh.state_dict()) == json.dumps(s.state_dict())
     assert [fresh.ask() for _ in range(4)] == [s.ask() for _ in range(4)]
+
+
+def _n2n_study(db, budget=8):
+    return nasl.search(str(DIGITS), "n2n", "digits", budget=budget, seed=2, storage=str(db),
+                       evaluator_options={"epochs": 0.5}, cost=["params"], progress=False,
+                       searcher_options={"teacher": TEACHER, "removal_rollouts": 3, "batch_size": 2})
+
+
+@pytest.mark.slow
+def test_a_digits_study_resumes_after_sigkill_with_the_same_students(tmp_path):
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+    from tests.morph.test_lineage import _lineage, _rows
+    root = str(DIGITS.parents[2])
+    reference = _n2n_study(tmp_path / "ref.db")
+    db = tmp_path / "killed.db"
+    code = (f"import nasl; nasl.search({str(DIGITS)!r}, 'n2n', 'digits', budget=8, seed=2, storage={str(db)!r}, "
+            f"evaluator_options={{'epochs': 0.5}}, cost=['params'], progress=False, "
+            f"searcher_options={{'teacher': {TEACHER!r}, 'removal_rollouts': 3, 'batch_size': 2}})")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, env=dict(os.environ, PYTHONPATH=root),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with sqlite3.connect(db, timeout=5) as c:
+                    if c.execute("SELECT count(*) FROM trials WHERE state='complete' AND parent IS NOT NULL"
+                                 ).fetchone()[0] >= 2:
+                        break
+            except sqlite3.Error:
+                pass
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT count(*) FROM trials WHERE state='complete'").fetchone()[0] < 8
+    resumed = nasl.search(None, storage=str(db), resume=True, progress=False)
+    assert _rows(resumed) == _rows(reference)
+    assert _lineage(resumed) == _lineage(reference)
