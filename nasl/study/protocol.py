@@ -88,6 +88,10 @@ class TrialPruned(Exception):
         self.curve = curve
 
 
+class TrialFailed(Exception):
+    """An evaluation outcome that is a failure with a reason (not a crash of nasl)."""
+
+
 class Evaluator(Protocol):
     """The evaluator contract (see the module docstring)."""
 
