@@ -52,7 +52,8 @@ def register_evaluator(name: str, make=None, *, form: str | None = None, options
         return lambda fn: register_evaluator(name, fn, form=form, options=options, doc=doc, example=example,
                                              replace=replace)
     if not callable(make) and not (isinstance(make, str) and ":" in make):
-        raise TypeError(f"register_evaluator({name!r}): make must be callable or a 'module:attr' string, got {type(make).__name__}")
+        raise TypeError(f"register_evaluator({name!r}): make must be callable or a 'module:attr' string, "
+                        f"got {type(make).__name__}")
     EVALUATORS.register(name, make, replace=replace, form=form or name, options=options or make, doc=doc,
                         example=example)
     return make

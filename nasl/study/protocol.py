@@ -26,6 +26,7 @@ An evaluator is any picklable callable ``evaluator(request) -> metrics``:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any, Mapping, Protocol
 
 _SPACES: dict = {}       # per-process cache: rebuilding a space costs ~80 ms
@@ -78,6 +79,12 @@ class TrialRequest:
         """The :class:`~nasl.ir.architecture.Architecture` of this trial."""
         from nasl.ir.architecture import Architecture
         return Architecture(self.arch)
+
+
+def trial_seed(study_seed: int, number: int) -> int:
+    """The seed of trial ``number``: stable across runs, processes and machines."""
+    digest = hashlib.blake2b(f"{study_seed}:{number}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") & 0x7FFFFFFF
 
 
 class TrialPruned(Exception):
