@@ -17,7 +17,7 @@ ALLOWED = {
     "dsl": {"nasl.ir", "nasl.dsl"},
     "compiler": {"nasl.ir", "nasl.compiler"},
     # counting and sampling work on the ChoiceSpec alone (the random searcher's uniform-architecture mode)
-    "searchers": {"nasl.ir.choice", "nasl.ir.choices", "nasl.ir.architecture", "nasl.ir.errors", "nasl.ir.counting",
+    "searchers": {"nasl.ir.choice", "nasl.ir.decision_tree", "nasl.ir.architecture", "nasl.ir.errors", "nasl.ir.counting",
                   "nasl.ir.sampling", "nasl.searchers"},
     "formats": {"nasl.ir", "nasl.formats"},
     # supernets build modules from the IR; their loops are driven from study (DESIGN.md)

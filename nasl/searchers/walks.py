@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from nasl.ir.architecture import Architecture
-from nasl.ir.choices import Choice, ChoiceSpec
+from nasl.ir.decision_tree import Choice, ChoiceSpec
 
 MAX_TRIES = 10_000
 
@@ -28,7 +28,7 @@ def satisfies(spec: ChoiceSpec, values: dict) -> bool:
 
 def has_constraints(spec: ChoiceSpec) -> bool:
     """Whether the spec has any constraint at all (else the checks can be skipped)."""
-    from nasl.ir.choices import Constraint, Group
+    from nasl.ir.decision_tree import Constraint, Group
     stack = [spec.root]
     while stack:
         for item in stack.pop().items:
