@@ -13,7 +13,7 @@ from nasl.dsl import ast as A
 from nasl.dsl.values import ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, DefFn, OpFn, Sym, Tensor, Unknown
 from nasl.dsl.context import SUPER
 from nasl.dsl.runtime import kind_of, unknown_error
-from nasl.ir.choices import Choice, Guard, checked_value
+from nasl.ir.decision_tree import Choice, Guard, checked_value
 from nasl.ir.errors import EmptySpaceError, NaslError, NaslTypeError, lines_of
 
 _SCALARS = (str, int, float, bool)

@@ -1,7 +1,7 @@
 """The elaborator's context: where in the program, and in which mode, code runs."""
 from __future__ import annotations
 
-from nasl.ir.choices import Block, Group, Guard
+from nasl.ir.decision_tree import Block, Group, Guard
 
 SPEC, REALIZE, SUPER = "spec", "realize", "super"     # super: nasl/dsl/super_mode.py
 MAX_DEPTH = 200

@@ -19,7 +19,7 @@ from nasl.dsl.runtime import Deferred, kind_of
 from nasl.dsl.values import (ABSENT, PLACEHOLDER, ChoiceRef, ChoiceVal, Compose, DagFn, DefFn, Merged, OpFn, OpSym, Sym,
                               Tensor, Unknown)
 from nasl.ir.binding import bind_arguments
-from nasl.ir.choices import Choice
+from nasl.ir.decision_tree import Choice
 from nasl.ir.dags import IDENTITY, OP, ZERO, DagInfo, Slot
 from nasl.ir.errors import NaslTypeError
 from nasl.ir.oplib import get_op

@@ -12,7 +12,7 @@ from nasl.dsl.context import SPEC, Ctx
 from nasl.dsl.runtime import Deferred, checked, run_body
 from nasl.dsl.values import PLACEHOLDER, Builtin, ChoiceVal, Compose, DagFn, DefFn, Merged, OpFn, Tensor, Unknown
 from nasl.ir.binding import bind_arguments
-from nasl.ir.choices import Block, Group
+from nasl.ir.decision_tree import Block, Group
 from nasl.ir.errors import NaslTypeError
 
 

@@ -9,7 +9,7 @@ from nasl.dsl.interp import Interpreter
 from nasl.dsl.naming import site_names
 from nasl.dsl.runtime import ReturnSignal, kind_of, too_deep
 from nasl.dsl.values import PLACEHOLDER, DefFn, Sym, Tensor, Unknown
-from nasl.ir.choices import Block, ChoiceSpec
+from nasl.ir.decision_tree import Block, ChoiceSpec
 from nasl.ir.errors import NaslCycleError, NaslError, NaslErrors, NaslNameError, NaslTypeError, Span, did_you_mean
 
 

@@ -9,7 +9,7 @@ leaves are mutually exclusive, so at most one copy is ever active.
 """
 from __future__ import annotations
 
-from nasl.ir.choices import AllOf, Guard, INACTIVE
+from nasl.ir.decision_tree import AllOf, Guard, INACTIVE
 from nasl.ir.errors import NaslTypeError
 
 MAX_COMBINATIONS = 10_000

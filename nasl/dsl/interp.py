@@ -22,7 +22,7 @@ from nasl.dsl.runtime import ConstRef, is_tensorish, kind_of, merge_values, recu
 from nasl.dsl.statements import Statements
 from nasl.dsl.values import (PLACEHOLDER, AbsentType, ChoiceRef, ChoiceVal, Compose, DagFn, DefFn, Merged, OpFn,
                              OpSym, Sym, Tensor, Unknown, sym_op)
-from nasl.ir.choices import Group
+from nasl.ir.decision_tree import Group
 from nasl.ir.errors import NaslNameError, NaslTypeError, lazy_did_you_mean
 from nasl.ir.oplib import get_op, op_names
 from nasl.ir.symbols import BINARY_OPS

@@ -24,7 +24,7 @@ from __future__ import annotations
 from nasl.dsl.runtime import checked, run_body
 from nasl.dsl.values import Tensor
 from nasl.ir.choice_kind import CHOICE_TYPES
-from nasl.ir.choices import Block, Choice, Group, Guard
+from nasl.ir.decision_tree import Block, Choice, Group, Guard
 from nasl.ir.errors import NaslError
 
 _INVALID = object()     # memo value: a key whose blocks cannot be moved

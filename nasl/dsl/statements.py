@@ -6,7 +6,7 @@ from nasl.dsl.context import Ctx
 from nasl.dsl.control import exec_for, exec_if, exec_repeat
 from nasl.dsl.runtime import ReturnSignal, source_text, unknown_error, unpack
 from nasl.dsl.values import OpSym, Sym, Unknown
-from nasl.ir.choices import Constraint
+from nasl.ir.decision_tree import Constraint
 from nasl.ir.errors import ConstraintViolation, NaslError, NaslTypeError, UnsatisfiableError
 
 

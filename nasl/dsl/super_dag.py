@@ -13,7 +13,7 @@ from nasl.dsl import dag as D
 from nasl.dsl.dag_channels import join_path
 from nasl.dsl.super_mode import pick_slot_rewrite
 from nasl.dsl.values import ChoiceRef, ChoiceVal, Merged, OpFn, OpSym, Tensor
-from nasl.ir.choices import Choice, Guard
+from nasl.ir.decision_tree import Choice, Guard
 from nasl.ir.dags import DagInfo
 from nasl.ir.errors import NotRelaxable, NaslTypeError
 from nasl.ir.oplib import get_op

@@ -15,7 +15,7 @@ from nasl.dsl.builder import GraphBuilder
 from nasl.dsl.guards import MAX_COMBINATIONS
 from nasl.dsl.runtime import merge_values
 from nasl.dsl.values import ChoiceRef, Merged, Sym, Tensor
-from nasl.ir.choices import AllOf, Guard
+from nasl.ir.decision_tree import AllOf, Guard
 from nasl.ir.errors import NotRelaxable
 from nasl.ir.supergraph import Elastic, PickSlot, SuperGraph
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nasl.ir.architecture import Architecture  # noqa: F401
     from nasl.ir.archgraph import ArchGraph  # noqa: F401
-    from nasl.ir.choices import Choice, ChoiceSpec, Constraint, Guard  # noqa: F401
+    from nasl.ir.decision_tree import Choice, ChoiceSpec, Constraint, Guard  # noqa: F401
     from nasl.ir.errors import (ConstraintViolation, EmptySpaceError, InternalError, InvalidArchitecture,  # noqa: F401
                                 NaslError, NaslErrors, NaslSyntaxError, NotRelaxable, Span,
                                 UnsatisfiableError)
@@ -20,8 +20,9 @@ __all__ = ["Architecture", "ArchGraph", "Choice", "ChoiceSpec", "Constraint", "G
            "EmptySpaceError", "UnsatisfiableError", "InternalError", "NotRelaxable", "list_ops", "register_op"]
 
 # name -> the submodule that defines it (networkx, behind ArchGraph, costs ~130 ms to import)
-_WHERE = {"Architecture": "architecture", "ArchGraph": "archgraph", "Choice": "choices", "ChoiceSpec": "choices",
-          "Constraint": "choices", "Guard": "choices", "Space": "space", "list_ops": "oplib", "register_op": "oplib",
+_WHERE = {"Architecture": "architecture", "ArchGraph": "archgraph", "Choice": "decision_tree",
+          "ChoiceSpec": "decision_tree", "Constraint": "decision_tree", "Guard": "decision_tree", "Space": "space",
+          "list_ops": "oplib", "register_op": "oplib",
           **{n: "errors" for n in ("ConstraintViolation", "EmptySpaceError", "InternalError", "InvalidArchitecture",
                                    "NaslError", "NaslErrors", "NaslSyntaxError", "NotRelaxable", "Span",
                                    "UnsatisfiableError")}}

@@ -16,7 +16,7 @@ import time
 from collections import defaultdict
 
 from nasl.ir.choice_kind import CHOICE_TYPES
-from nasl.ir.choices import Block, Choice, ChoiceSpec, Constraint, Group
+from nasl.ir.decision_tree import Block, Choice, ChoiceSpec, Constraint, Group
 from nasl.ir.errors import NaslError
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from itertools import product
 
 from nasl.ir.choice_kind import CHOICE_TYPES
-from nasl.ir.choices import Choice, Constraint, Group
+from nasl.ir.decision_tree import Choice, Constraint, Group
 from nasl.ir.errors import NaslError
 from nasl.ir.partial_sums import solve_linear
 from nasl.ir.symbols import OpSym, needs_graph

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from nasl.ir.choices import Block, Choice, Constraint, Group
+from nasl.ir.decision_tree import Block, Choice, Constraint, Group
 from nasl.ir.optional import require, require_tool
 from nasl.ir.paths import split_path
 

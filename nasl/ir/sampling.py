@@ -13,7 +13,7 @@ import math
 import random as _random
 
 from nasl.ir.choice_kind import CHOICE_TYPES
-from nasl.ir.choices import INACTIVE, Block, Choice, ChoiceSpec, Constraint, Group, Guard
+from nasl.ir.decision_tree import INACTIVE, Block, Choice, ChoiceSpec, Constraint, Group, Guard
 from nasl.ir.counting import (EMPTY_COUNT, NotStructural, assignments_of, block_product, conditioning_choices,
                                choice_weights)
 from nasl.ir.errors import InternalError

@@ -1,7 +1,7 @@
 """A readable rendering of a space's decision tree (``nasl show``)."""
 from __future__ import annotations
 
-from nasl.ir.choices import Block, Choice, Constraint, Group
+from nasl.ir.decision_tree import Block, Choice, Constraint, Group
 from nasl.ir.reading import int_text
 
 MAX_LINES = 400

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Iterator, Mapping
 
 from nasl.ir.architecture import Architecture
-from nasl.ir.choices import ChoiceSpec, checked_value
+from nasl.ir.decision_tree import ChoiceSpec, checked_value
 from nasl.ir.counting import (ENUMERATION_LIMIT, SKIP, NotStructural, WorkLimit, constrained_size,  # noqa: F401
                               iter_valid, structural_size)
 from nasl.ir.errors import (ConstraintViolation, InvalidArchitecture, NaslError,

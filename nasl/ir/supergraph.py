@@ -16,7 +16,7 @@ import itertools
 import networkx as nx
 
 from nasl.ir.archgraph import ArchGraph
-from nasl.ir.choices import INACTIVE
+from nasl.ir.decision_tree import INACTIVE
 from nasl.ir.oplib import get_op
 
 

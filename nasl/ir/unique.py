@@ -14,7 +14,7 @@ counted without enumeration, by Burnside's lemma over pruned structures
 """
 from __future__ import annotations
 
-from nasl.ir.choices import Constraint, Group
+from nasl.ir.decision_tree import Constraint, Group
 from nasl.ir.counting import ENUMERATION_LIMIT, iter_valid
 from nasl.ir.dag_unique import canonical_form, count_unique_dags
 from nasl.ir.dags import IDENTITY, OP, ZERO, DagInfo, expression_key

@@ -1,6 +1,6 @@
 """The ask/tell protocol every searcher follows.
 
-A searcher sees only the :class:`~nasl.ir.choices.ChoiceSpec` of a space and
+A searcher sees only the :class:`~nasl.ir.decision_tree.ChoiceSpec` of a space and
 the :class:`~nasl.ir.architecture.Architecture` s it proposes, never the space
 graph or a model. As in PyGlove's ``DNAGenerator``, a small public surface
 (:meth:`Searcher.ask`, :meth:`Searcher.tell`, :meth:`Searcher.recover`,
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from nasl.ir.architecture import Architecture
-from nasl.ir.choices import ChoiceSpec
+from nasl.ir.decision_tree import ChoiceSpec
 
 DIRECTIONS = ("max", "min")
 

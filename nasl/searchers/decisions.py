@@ -2,7 +2,7 @@
 
 A controller (REINFORCE), a Q-table (MetaQNN) or a search tree (MCTS) picks
 one of a few *arms* at each step. :class:`Decisions` turns every choice of
-a :class:`~nasl.ir.choices.ChoiceSpec` into such steps, walking the spec
+a :class:`~nasl.ir.decision_tree.ChoiceSpec` into such steps, walking the spec
 top-down so that only active choices are decided:
 
 - a choice, bool, or small int range, subset or permutation: one step, one
@@ -24,7 +24,7 @@ import bisect
 import zlib
 from typing import Callable, NamedTuple
 
-from nasl.ir.choices import Choice, ChoiceSpec
+from nasl.ir.decision_tree import Choice, ChoiceSpec
 
 
 class Step(NamedTuple):

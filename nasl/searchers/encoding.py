@@ -14,7 +14,7 @@ realizing anything. Per kind:
 
 Examples
 --------
->>> from nasl.ir.choices import Block, Choice, ChoiceSpec
+>>> from nasl.ir.decision_tree import Block, Choice, ChoiceSpec
 >>> spec = ChoiceSpec(Block([Choice("op", "choice", ("conv", "pool")), Choice("k", "int", range(1, 4))]))
 >>> enc = OneHotEncoder(spec)
 >>> enc.size, enc({"op": "pool", "k": 3}).tolist()
@@ -26,7 +26,7 @@ import math
 from typing import Mapping
 
 from nasl.ir.choice import Choice, same_value
-from nasl.ir.choices import ChoiceSpec
+from nasl.ir.decision_tree import ChoiceSpec
 
 
 class OneHotEncoder:

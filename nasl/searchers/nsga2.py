@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from nasl.ir.architecture import Architecture
 from nasl.ir.choice import Choice
-from nasl.ir.choices import ChoiceSpec
+from nasl.ir.decision_tree import ChoiceSpec
 from nasl.searchers.base import Exhausted, Result, Searcher
 from nasl.searchers.journal import ArchSet
 from nasl.searchers.pareto import crowding_distance, fast_non_dominated_sort, signed_scores

@@ -11,7 +11,7 @@ from __future__ import annotations
 import weakref
 
 from nasl.ir.architecture import Architecture
-from nasl.ir.choices import Choice, ChoiceSpec
+from nasl.ir.decision_tree import Choice, ChoiceSpec
 from nasl.searchers.walks import MAX_TRIES, NoValidArchitecture, mutate, satisfies
 
 _MISSING = object()

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Iterator
 
 from nasl.ir.architecture import Architecture
-from nasl.ir.choices import Choice, ChoiceSpec
+from nasl.ir.decision_tree import Choice, ChoiceSpec
 
 MAX_TRIES = 10_000
 PLAIN_TRIES = 200        # plain rejection draws before the exactly counted clusters are drawn apart
@@ -94,7 +94,7 @@ def mostly_seen(spec: ChoiceSpec, seen: int) -> float | None:
 
 def has_constraints(spec: ChoiceSpec) -> bool:
     """Whether the spec has any constraint at all (else the checks can be skipped)."""
-    from nasl.ir.choices import Constraint, Group
+    from nasl.ir.decision_tree import Constraint, Group
     stack = [spec.root]
     while stack:
         for item in stack.pop().items:

@@ -147,10 +147,6 @@ def parse_objectives(items):
     return out if any(out.values()) else list(out)
 
 
-def format_from_suffix(path: str) -> str:
-    return {".py": "python", ".onnx": "onnx"}.get(os.path.splitext(path)[1].lower(), "pt")
-
-
 def run_search(args) -> int:
     import nasl.study
     from nasl.study import config_file
@@ -203,13 +199,14 @@ def run_search(args) -> int:
         return 1
     best = study.best()
     if not fancy:
-        shown = shown_metrics(study, [best])          # with held-out test accuracy when the data has a test set
+        shown = rich_output.shown_metrics(study, [best])   # with held-out test accuracy when the data has a test set
         print(f"best trial #{best.number}: " + ", ".join(f"{k}={best.metrics[k]:.6g}" for k in shown))
         print(f"best architecture: {best.arch.to_json()}")
     out = args.export
     if out is None and (study.config["evaluator"].get("spec") or "") == "digits":
         out = os.path.splitext(study.path)[0] + "-best.pt"
     if out:
+        from nasl.study.export import format_from_suffix
         path = study.export_best(out, to=format_from_suffix(out))
         print(f"exported the best model to {path}")
     return 0
@@ -311,15 +308,6 @@ def _trial(study, number):
     raise NaslError(f"the study has no trial {number}")
 
 
-def shown_metrics(study, trials) -> list[str]:
-    """The columns of ``study show``: the objectives, then held-out test accuracy when trials report it
-    (shown, never ranked on)."""
-    names = list(study.objectives)
-    if "test_accuracy" not in names and any("test_accuracy" in t.metrics for t in trials):
-        names.append("test_accuracy")
-    return names
-
-
 def _show(study, k: int) -> int:
     from nasl.study import rich_output
     if rich_output.available():
@@ -337,7 +325,7 @@ def _show(study, k: int) -> int:
     print(f"trials: {c['complete']} complete, {c['failed']} failed, {c['pruned']} pruned, {c['running']} running")
     top = study.top(k)
     if top:
-        objectives = shown_metrics(study, top)
+        objectives = rich_output.shown_metrics(study, top)
         budgets = any(t.budget is not None for t in top)       # a multi-fidelity study: at the top budget
         header = ["rank", "trial"] + (["budget"] if budgets else []) + objectives + ["seconds", "arch"]
         rows = [[str(i + 1), str(t.number)] + ([_fmt(t.budget)] if budgets else [])

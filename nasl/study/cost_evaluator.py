@@ -13,7 +13,7 @@ import statistics
 import time
 
 from nasl.ir.errors import NaslError
-from nasl.study.evaluators import TrialFailed
+from nasl.study.protocol import TrialFailed
 
 METRICS = ("params", "flops", "macs", "latency_ms")
 # predicted latency: ``latency_table=PATH`` (a lookup table of ``nasl latency build-table``, the sum of the

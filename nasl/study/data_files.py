@@ -87,10 +87,10 @@ def _from_npz(path: str, val_fraction: float, split_seed: int):
 
 
 def _from_module(ref: str, val_fraction: float, split_seed: int):
-    from nasl.study.evaluators import load_object
+    from nasl.loader import load_object
     module, _, func = ref.rpartition(":")
     try:
-        fn = load_object(module, func)
+        fn = load_object(module, func, "evaluator")
     except NaslError as e:
         raise NaslError(e.message.replace("has no evaluator", "has no data function")) from None
     if not callable(fn):

@@ -26,7 +26,7 @@ import time
 
 from nasl.ir.errors import NaslError
 from nasl.study import inline_timeout
-from nasl.study.protocol import TrialPruned
+from nasl.study.protocol import TrialFailed, TrialPruned
 
 from nasl.registry import Registry
 
@@ -44,13 +44,16 @@ def register_evaluator(name: str, make=None, *, form: str | None = None, options
     keywords are the evaluator's options (``-E NAME=VALUE``; default: those
     of ``make``); ``example`` is a spec the contract test
     (``tests/test_registries.py``) evaluates one architecture with. Without
-    ``make`` this is a decorator. A bad ``rest`` is a :class:`NaslError`.
+    ``make`` this is a decorator. ``make`` may be a ``"module:attr"`` string:
+    the module is imported when the evaluator is first asked for. A bad
+    ``rest`` is a :class:`NaslError`.
     """
     if make is None:
         return lambda fn: register_evaluator(name, fn, form=form, options=options, doc=doc, example=example,
                                              replace=replace)
-    if not callable(make):
-        raise TypeError(f"register_evaluator({name!r}): make must be callable, got {type(make).__name__}")
+    if not callable(make) and not (isinstance(make, str) and ":" in make):
+        raise TypeError(f"register_evaluator({name!r}): make must be callable or a 'module:attr' string, "
+                        f"got {type(make).__name__}")
     EVALUATORS.register(name, make, replace=replace, form=form or name, options=options or make, doc=doc,
                         example=example)
     return make
@@ -72,10 +75,6 @@ def options_class(spec: str):
     return target
 
 
-class TrialFailed(Exception):
-    """An evaluation outcome that is a failure with a reason (not a crash of nasl)."""
-
-
 def parse_evaluator(spec: str, **options):
     """The evaluator that a spec string names; NaslError for a bad one.
 
@@ -87,7 +86,7 @@ def parse_evaluator(spec: str, **options):
     kind, _, rest = spec.strip().partition(":")
     make = EVALUATORS.find(kind)
     if make is None:
-        raise _bad(spec)
+        raise bad_spec(spec)
     ev = make(rest, **options)
     try:
         ev.spec = spec
@@ -96,94 +95,32 @@ def parse_evaluator(spec: str, **options):
     return ev
 
 
-def _bad(spec: str) -> NaslError:
+def bad_spec(spec: str) -> NaslError:
     from nasl.ir.errors import did_you_mean
     kind = spec.strip().partition(":")[0]
     return NaslError(f"unknown evaluator '{spec}'; expected {spec_forms()}",
                      hint=None if kind in EVALUATORS else did_you_mean(kind, EVALUATORS.names()))
 
 
-# the built-in evaluators, in the order help text lists them ------------------------------------
-
-@register_evaluator("digits", options="nasl.study.training:TrainEvaluator", example="digits",
-                    doc="train the compiled model on scikit-learn's digits")
-def _digits(rest, **options):
-    if rest:
-        raise _bad("digits:" + rest)
-    try:
-        from nasl.study.training import TrainEvaluator
-    except ImportError as e:
-        raise NaslError(f"the 'digits' evaluator needs torch and scikit-learn ({e})") from None
-    inherit = options.pop("inherit", None)
-    if inherit:       # trials without a searcher-given parent start from the nearest saved trial (nasl.morph)
-        from nasl.study.inheriting import InheritingEvaluator
-        return InheritingEvaluator(**options)
-    if "max_distance" in options:
-        raise NaslError("the evaluator option 'max_distance' needs 'inherit': true")
-    ev = TrainEvaluator(**options)
-    ev.lineage = inherit is None            # inherit: false trains every child from scratch
-    return ev
-
-
-@register_evaluator("table", form="table:PATH[:COLUMN]", options="nasl.study.table:TableEvaluator",
-                    doc="look results up in a benchmark CSV (NAS-Bench-201 format by default)")
-def _table(rest, **options):
-    if not rest:
-        raise _bad("table")
-    from nasl.study.table import TableEvaluator
-    path, column = _split_path_column(rest)
-    return TableEvaluator(path, column, **options)
-
-
-@register_evaluator("nb201", form="nb201[:cifar10|cifar100|imagenet16]", options="nasl.study.table:TableEvaluator",
-                    example="nb201:cifar10", doc="NAS-Bench-201's 200-epoch test accuracy, from the bundled table")
-def _nb201(rest, **options):
-    from nasl.data import NB201_COLUMNS, NB201_TABLE
-    from nasl.study.table import TableEvaluator
-    dataset = rest.strip().lower() or "cifar10"
-    if dataset not in NB201_COLUMNS:
-        raise NaslError(f"unknown NAS-Bench-201 dataset '{rest}' in 'nb201:{rest}'; "
-                        f"expected one of {', '.join(NB201_COLUMNS)}")
-    return TableEvaluator(NB201_TABLE, NB201_COLUMNS[dataset], **options)
-
-
-@register_evaluator("cost", form="cost[:params,flops,...]", options="nasl.study.cost_evaluator:CostEvaluator",
-                    example="cost:params,flops", doc="params, FLOPs, MACs or latency, minimised")
-def _cost(rest, **options):
-    from nasl.study.cost_evaluator import CostEvaluator
-    metrics = [m.strip() for m in rest.split(",") if m.strip()] or ["params"]
-    return CostEvaluator(metrics, **options)
-
-
-@register_evaluator("supernet", form="supernet:PATH", options="nasl.study.supernet_eval:SupernetStudyEvaluator",
-                    doc="inherited weights of a trained supernet (sn.save or a one-shot run), BatchNorm recalibrated")
-def _supernet(rest, **options):
-    if not rest:
-        raise _bad("supernet")
-    try:
-        from nasl.study.supernet_eval import SupernetStudyEvaluator
-    except ImportError as e:
-        raise NaslError(f"the 'supernet' evaluator needs torch and scikit-learn ({e})") from None
-    return SupernetStudyEvaluator(rest, **options)
-
-
-@register_evaluator("python", form="python:MODULE:FUNC", options="nasl.study.evaluators:FunctionEvaluator",
-                    doc="a function or evaluator object from a module (a dotted name, or a .py path)")
-def _python(rest, **options):
-    if rest.count(":") < 1:
-        raise _bad("python:" + rest)
-    module, _, func = rest.rpartition(":")
-    return FunctionEvaluator(module, func, **options)
-
-
-def _split_path_column(rest: str) -> tuple[str, str | None]:
-    # A Windows drive letter ("C:\...") is not a column separator.
-    if os.path.exists(rest):
-        return rest, None
-    path, sep, column = rest.rpartition(":")
-    if sep and path and not path.endswith(("\\", "/")) and len(path) > 1:
-        return path, column or None
-    return rest, None
+# the built-in evaluators, in the order help text lists them: lazy entries, so that this module imports
+# none of the evaluators (the training one imports this module's registry back; issue 15's no-cycles rule)
+_FACTORIES = "nasl.study.builtin_evaluators:"
+register_evaluator("digits", _FACTORIES + "digits", options="nasl.study.training:TrainEvaluator", example="digits",
+                   doc="train the compiled model on scikit-learn's digits")
+register_evaluator("table", _FACTORIES + "table", form="table:PATH[:COLUMN]", options="nasl.study.table:TableEvaluator",
+                   doc="look results up in a benchmark CSV (NAS-Bench-201 format by default)")
+register_evaluator("nb201", _FACTORIES + "nb201", form="nb201[:cifar10|cifar100|imagenet16]",
+                   options="nasl.study.table:TableEvaluator", example="nb201:cifar10",
+                   doc="NAS-Bench-201's 200-epoch test accuracy, from the bundled table")
+register_evaluator("cost", _FACTORIES + "cost", form="cost[:params,flops,...]",
+                   options="nasl.study.cost_evaluator:CostEvaluator", example="cost:params,flops",
+                   doc="params, FLOPs, MACs or latency, minimised")
+register_evaluator("supernet", _FACTORIES + "supernet", form="supernet:PATH",
+                   options="nasl.study.supernet_eval:SupernetStudyEvaluator",
+                   doc="inherited weights of a trained supernet (sn.save or a one-shot run), BatchNorm recalibrated")
+register_evaluator("python", _FACTORIES + "python", form="python:MODULE:FUNC",
+                   options="nasl.study.evaluators:FunctionEvaluator",
+                   doc="a function or evaluator object from a module (a dotted name, or a .py path)")
 
 
 def load_object(module: str, name: str):

@@ -12,6 +12,12 @@ import sys
 
 from nasl.ir.errors import NaslError
 
+
+def format_from_suffix(path: str) -> str:
+    """The exporter ``nasl search --export PATH`` writes with: python for ``.py``, onnx for ``.onnx``, else pt."""
+    return {".py": "python", ".onnx": "onnx"}.get(os.path.splitext(path)[1].lower(), "pt")
+
+
 def weights_of(study, trial) -> str | None:
     """The trial's saved ``state_dict`` file, or None."""
     if study.artifact_dir is None:

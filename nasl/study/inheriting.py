@@ -2,7 +2,7 @@
 
 A searcher that makes a child from a parent (:meth:`nasl.searchers.base.Searcher.child`) passes
 that lineage to the trial (``TrialRequest.lineage``), and the ``digits`` evaluator applies it:
-:func:`apply_lineage` loads the parent trial's saved weights and applies the transformation
+:func:`nasl.study.lineage.apply_lineage` loads the parent trial's saved weights and applies the transformation
 (a :mod:`nasl.morph` transformation by name, ``net2wider width``, or plain inheritance for a
 ``mutate``/``identity``; ``reset`` starts fresh). A parent without saved weights, a
 transformation that does not give the trial's architecture, or weights of another
@@ -28,55 +28,8 @@ import json
 import os
 import re
 
-import torch
-
-from nasl.ir.errors import NaslError
-from nasl.study.training import TrainEvaluator, weights_path
-
-# the nasl.morph transformations a lineage may name: "net2wider width" calls net2wider(space, parent, state, "width")
-MORPHS = ("net2wider", "net2deeper", "shrink", "remove_layer", "replicate_path", "split_path", "insert_node",
-          "replace_identity")
-# plain inheritance (every unchanged node keeps the parent's weights); "reset" inherits nothing
-INHERITS = ("mutate", "identity", "crossover", "inherit")
-
-
-def apply_lineage(space, model, request) -> dict:
-    """Start ``model`` (the trial's compiled child) from its parent's weights, as the request's
-    lineage says; returns the trial's ``parent_trial`` and ``inherited`` metrics."""
-    lin = request.lineage
-    number, transformation = lin["parent"], str(lin.get("transformation") or "inherit")
-    kind, _, arg = transformation.partition(" ")
-    if kind == "reset":                              # Real et al.'s "reset weights": train from scratch
-        return {"parent_trial": number, "inherited": 0.0}
-    if kind not in MORPHS + INHERITS:
-        raise NaslError(f"trial {request.number}: unknown transformation '{kind}' ('{transformation}') from parent trial "
-                        f"{number}; expected one of {', '.join(MORPHS + INHERITS + ('reset',))}")
-    if not request.artifact_dir:
-        # an in-memory study keeps no weights at all: its children train from scratch, as reported
-        return {"parent_trial": number, "inherited": 0.0}
-    path = weights_path(request.artifact_dir, lin["parent_id"])
-    if not os.path.exists(path):
-        raise NaslError(f"parent trial {number} has no saved weights ({path}); "
-                        f"trial {request.number} cannot inherit from it")
-    state = _load(path, number)
-    child = request.architecture()
-    into = model.state_dict()
-    if kind in MORPHS:
-        import nasl.morph
-        arg = arg.strip()
-        fn = getattr(nasl.morph, kind)
-        valued = kind in ("net2wider", "net2deeper", "shrink", "remove_layer") and arg in child
-        m = fn(space, lin["parent_arch"], state, arg, child[arg]) if valued else fn(space, lin["parent_arch"], state, arg)
-        if dict(m.arch) != dict(child):
-            raise NaslError(f"trial {request.number}: '{transformation}' of parent trial {number} gives "
-                            f"architecture {m.arch.id}, not the trial's {child.id}")
-        model.load_state_dict(m.state_dict)
-    else:
-        from nasl.morph import inherit
-        m = inherit(space, lin["parent_arch"], state, child, into=into)   # the child is initialised once
-        model.load_state_dict(m.state_dict)
-    return {"parent_trial": number, "inherited": round(m.inherited, 6)}
-
+from nasl.study.lineage import load_parent_weights, weights_path
+from nasl.study.training import TrainEvaluator
 
 class InheritingEvaluator(TrainEvaluator):
     """TrainEvaluator whose trials inherit the weights of the nearest saved earlier trial."""
@@ -97,7 +50,7 @@ class InheritingEvaluator(TrainEvaluator):
         if parent is not None:
             from nasl.morph import inherit
             pid, arch, number = parent
-            state = _load(weights_path(request.artifact_dir, pid), number)
+            state = load_parent_weights(weights_path(request.artifact_dir, pid), number)
             # into the model just built: the child is initialised once, not twice
             m = inherit(space, arch, state, request.architecture(), into=model.state_dict())
             model.load_state_dict(m.state_dict)
@@ -141,13 +94,3 @@ class InheritingEvaluator(TrainEvaluator):
 
     def __repr__(self) -> str:
         return super().__repr__().replace("TrainEvaluator(", "InheritingEvaluator(", 1)
-
-
-def _load(path: str, pid: int) -> dict:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:       # a truncated or foreign file: the trial fails with this reason
-        raise NaslError(f"the weights of parent trial {pid} cannot be read ({path}): {e}") from None
-    if not isinstance(state, dict):
-        raise NaslError(f"the weights of parent trial {pid} ({path}) are not a state_dict")
-    return state

@@ -19,11 +19,10 @@ complete or failed trials never are.
 """
 from __future__ import annotations
 
-import hashlib
 import sys
 
 from nasl.ir.errors import NaslError
-from nasl.study.protocol import TrialRequest
+from nasl.study.protocol import TrialRequest, trial_seed
 
 
 class SearchInterrupted(KeyboardInterrupt):
@@ -32,12 +31,6 @@ class SearchInterrupted(KeyboardInterrupt):
     def __init__(self, message: str, study=None):
         super().__init__(message)
         self.study = study
-
-
-def trial_seed(study_seed: int, number: int) -> int:
-    """The seed of trial ``number``: stable across runs, processes and machines."""
-    digest = hashlib.blake2b(f"{study_seed}:{number}".encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "big") & 0x7FFFFFFF
 
 
 def result_of(row: dict, objectives: dict):

@@ -70,12 +70,12 @@ def _is_oneshot(path) -> bool:
 
 
 def run(args) -> int:
-    from nasl.study.cli_study import format_from_suffix, bundled_space
+    from nasl.study.digits import default_space_path
     from nasl.study.oneshot_study import final_trial, oneshot_search
     given = [flag for name, flag in _NOT_ONESHOT.items() if getattr(args, name, None) not in (None, [], False)]
     if given:
         raise NaslError(f"{given[0]} does not apply to a one-shot run (--oneshot); see docs/oneshot.md")
-    space = args.file if args.file else (None if args.resume else bundled_space())
+    space = args.file if args.file else (None if args.resume else default_space_path())
     try:
         result = oneshot_search(space, args.oneshot, args.epochs, args.study, resume=args.resume,
                                 options=dict(args.searcher_options) or None,
@@ -97,7 +97,7 @@ def run(args) -> int:
               f"--searcher regularized_evolution --study OTHER.db)")
     out = args.export or (None if study.path == ":memory:" else os.path.splitext(study.path)[0] + "-derived.pt")
     if out:
-        from nasl.study.export import export_trial
+        from nasl.study.export import export_trial, format_from_suffix
         path = export_trial(study, trial, out, to=format_from_suffix(out))
         print(f"exported the derived architecture to {path}; retrain it from scratch: "
               f"nasl train {study.path} --trial {trial.number}")

@@ -13,6 +13,18 @@ import os
 from nasl.ir.errors import NaslError
 
 SEARCHER_PREFIX = "oneshot:"
+# the table the dashboard reads (docs/study.md, "a one-shot run's architecture weights")
+EPOCHS_TABLE = ("CREATE TABLE IF NOT EXISTS oneshot_epochs (epoch INTEGER PRIMARY KEY, alphas TEXT NOT NULL, "
+                "derived TEXT, metrics TEXT)")
+RETRAIN = {"test_fraction": 0.2, "epochs": 10}      # the evaluator recorded for retraining a derived architecture
+
+
+def paths(storage) -> tuple:
+    """``(checkpoint, supernet file)`` beside the study file ``storage`` (None, None in memory)."""
+    if storage is None or os.fspath(storage) == ":memory:":
+        return None, None
+    s = os.fspath(storage)
+    return s + ".ckpt", os.path.splitext(s)[0] + "-supernet.pt"
 
 
 class Setup:
@@ -58,7 +70,6 @@ def prepare(space, mode, epochs, storage, resume, options, supernet_options, see
     from nasl.oneshot.loops import check_options
     from nasl.study.api import space_check, space_source
     from nasl.study.locking import StudyLock
-    from nasl.study.oneshot_study import RETRAIN, paths
     from nasl.study.storage import Storage
     from nasl.oneshot.loops_dist import Dist
     writer = Dist().main            # under torch.distributed rank 0 writes; the others keep a study in memory
@@ -108,7 +119,6 @@ def prepare(space, mode, epochs, storage, resume, options, supernet_options, see
     lock = StudyLock(store, force=force) if writer else None
     try:
         with store.transaction():
-            from nasl.study.oneshot_study import EPOCHS_TABLE
             store.conn.execute(EPOCHS_TABLE)
         if not resume or not writer:
             from nasl.study import evaluator_config

@@ -28,14 +28,10 @@ records it from the checkpoint's history before it trains on.
 from __future__ import annotations
 
 import json
-import os
 
 from nasl.ir.errors import NaslError
+from nasl.study.oneshot_record import EPOCHS_TABLE, RETRAIN, paths
 
-# the table the dashboard reads (docs/study.md, "a one-shot run's architecture weights")
-EPOCHS_TABLE = ("CREATE TABLE IF NOT EXISTS oneshot_epochs (epoch INTEGER PRIMARY KEY, alphas TEXT NOT NULL, "
-                "derived TEXT, metrics TEXT)")
-RETRAIN = {"test_fraction": 0.2, "epochs": 10}      # the evaluator recorded for retraining a derived architecture
 
 
 class OneShotResult:
@@ -48,14 +44,6 @@ class OneShotResult:
 
     def __repr__(self) -> str:
         return f"<OneShotResult {self.supernet.mode} epochs={len(self.history)} arch={self.arch.id}>"
-
-
-def paths(storage) -> tuple:
-    """``(checkpoint, supernet file)`` beside the study file ``storage`` (None, None in memory)."""
-    if storage is None or os.fspath(storage) == ":memory:":
-        return None, None
-    s = os.fspath(storage)
-    return s + ".ckpt", os.path.splitext(s)[0] + "-supernet.pt"
 
 
 def oneshot_search(space=None, mode: str | None = None, epochs: int | None = None, storage=None, *, resume=False,

@@ -26,6 +26,7 @@ An evaluator is any picklable callable ``evaluator(request) -> metrics``:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any, Mapping, Protocol
 
 _SPACES: dict = {}       # per-process cache: rebuilding a space costs ~80 ms
@@ -80,12 +81,22 @@ class TrialRequest:
         return Architecture(self.arch)
 
 
+def trial_seed(study_seed: int, number: int) -> int:
+    """The seed of trial ``number``: stable across runs, processes and machines."""
+    digest = hashlib.blake2b(f"{study_seed}:{number}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") & 0x7FFFFFFF
+
+
 class TrialPruned(Exception):
     """A pruner stopped the trial (:meth:`TrialRequest.report`): ``.curve`` is its curve up to there."""
 
     def __init__(self, reason: str, curve=None):
         super().__init__(reason)
         self.curve = curve
+
+
+class TrialFailed(Exception):
+    """An evaluation outcome that is a failure with a reason (not a crash of nasl)."""
 
 
 class Evaluator(Protocol):

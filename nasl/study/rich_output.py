@@ -11,6 +11,15 @@ import json
 import sys
 
 
+def shown_metrics(study, trials) -> list[str]:
+    """The columns of ``study show`` (this table and the plain lines): the objectives, then held-out test
+    accuracy when trials report it (shown, never ranked on)."""
+    names = list(study.objectives)
+    if "test_accuracy" not in names and any("test_accuracy" in t.metrics for t in trials):
+        names.append("test_accuracy")
+    return names
+
+
 def _isatty(stream) -> bool:
     try:
         return bool(stream.isatty())
@@ -54,7 +63,6 @@ def show(study, k: int) -> None:
                   f"{c['pruned']} pruned, {c['running']} running")
     top = study.top(k)
     if top:
-        from nasl.study.cli_study import shown_metrics
         objectives = shown_metrics(study, top)
         table = Table(title=f"top {len(top)}", title_justify="left")
         budgets = ["budget"] if any(t.budget is not None for t in top) else []

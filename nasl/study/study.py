@@ -195,8 +195,7 @@ class Study:
         return self._request(None, ops, trust).load_space()
 
     def _request(self, trial: Trial | None, ops=None, trust: bool | None = None, artifact_dir=None):
-        from nasl.study.loop import trial_seed
-        from nasl.study.protocol import TrialRequest
+        from nasl.study.protocol import TrialRequest, trial_seed
         from nasl.study.trust import allowed_modules
         c = self.config
         modules = allowed_modules(f"the study '{self.path}'", c["ops"], ops=self.ops + list(ops or ()),

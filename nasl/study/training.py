@@ -32,11 +32,7 @@ import torch.nn.functional as F
 
 from nasl.ir.errors import NaslError
 from nasl.study import digits, inline_timeout, optimizers, train_data
-
-
-def weights_path(artifact_dir, trial_id: int) -> str:
-    """Where :class:`TrainEvaluator` keeps a trial's trained ``state_dict``."""
-    return os.path.join(os.fspath(artifact_dir), f"trial_{trial_id}.pt")
+from nasl.study.lineage import weights_path
 
 
 def with_classes(request, num_classes):
@@ -293,7 +289,7 @@ class TrainEvaluator:
                              f"[{self.num_classes}]), but it outputs {', '.join(str(list(o)) for o in outs)}; "
                              "end it in a classifier such as `global_avg_pool >> linear(classes)`")
         if getattr(request, "lineage", None) and getattr(self, "lineage", True):
-            from nasl.study.inheriting import apply_lineage
+            from nasl.study.lineage import apply_lineage
             self._inherited[request.trial_id] = apply_lineage(space, model, request)
         return space, model
 

@@ -13,7 +13,7 @@ import random
 import pytest
 
 from nasl.ir.architecture import Architecture
-from nasl.ir.choices import Block, Choice, ChoiceSpec, Group, Guard
+from nasl.ir.decision_tree import Block, Choice, ChoiceSpec, Group, Guard
 from nasl.ir.errors import InvalidArchitecture
 from nasl.ir.space import Space
 from nasl.searchers import Exhausted, create, list_searchers

@@ -124,7 +124,7 @@ def _request(space, arch, folder, transformation, parent_arch, parent_id=0):
 
 
 def test_apply_lineage_inherits_and_applies_morphs(trained):
-    from nasl.study.inheriting import apply_lineage
+    from nasl.study.lineage import apply_lineage
     space, parent, folder, state = trained
     model = nasl.compile(space, parent)
     info = apply_lineage(space, model, _request(space, parent, folder, "identity", parent))
@@ -148,7 +148,7 @@ def test_apply_lineage_inherits_and_applies_morphs(trained):
 
 
 def test_bad_lineage_is_one_line_error(trained):
-    from nasl.study.inheriting import apply_lineage
+    from nasl.study.lineage import apply_lineage
     space, parent, folder, state = trained
     model = nasl.compile(space, parent)
     with pytest.raises(NaslError, match="parent trial 0 has no saved weights") as e:

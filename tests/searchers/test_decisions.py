@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from nasl.ir.choices import Block, Choice, ChoiceSpec, Group, Guard
+from nasl.ir.decision_tree import Block, Choice, ChoiceSpec, Group, Guard
 from nasl.searchers.decisions import Decisions, uniform_pick
 from nasl.searchers.recombine import crossover, mutate_each
 from tests.searchers.test_protocol import space

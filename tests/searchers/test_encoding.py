@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import nasl
-from nasl.ir.choices import Block, Choice, ChoiceSpec, Group, Guard
+from nasl.ir.decision_tree import Block, Choice, ChoiceSpec, Group, Guard
 from nasl.searchers.encoding import OneHotEncoder
 from tests.conftest import example
 

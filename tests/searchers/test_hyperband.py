@@ -80,7 +80,7 @@ def test_bad_options_are_clear(nb201):
 
 
 def test_exhausted_base_says_what_is_pending():
-    from nasl.ir.choices import Block, Choice, ChoiceSpec
+    from nasl.ir.decision_tree import Block, Choice, ChoiceSpec
     spec = ChoiceSpec(Block([Choice("a", "choice", (1, 2))]))
     sh = create("successive_halving", spec, seed=0, min_budget=1, max_budget=4, eta=2)
     a, b = sh.ask_with_budget(), sh.ask_with_budget()

@@ -48,7 +48,7 @@ def test_pareto_front_of_results_respects_directions_and_failures():
 
 
 def test_crossover_respects_conditional_choices():
-    from nasl.ir.choices import Block, Choice, ChoiceSpec, Group, Guard
+    from nasl.ir.decision_tree import Block, Choice, ChoiceSpec, Group, Guard
     spec = ChoiceSpec(Block([Choice("a", "choice", ("conv", "pool")),
                              Group(Guard("a", frozenset({"conv"})), Block([Choice("k", "choice", (3, 5))])),
                              Choice("c", "choice", (1, 2, 3))]))

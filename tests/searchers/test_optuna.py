@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from nasl.ir.choices import Block, Choice, ChoiceSpec, Group, Guard
+from nasl.ir.decision_tree import Block, Choice, ChoiceSpec, Group, Guard
 from nasl.searchers import Result, create
 
 optuna = pytest.importorskip("optuna")

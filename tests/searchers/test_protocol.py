@@ -195,7 +195,7 @@ def test_finite_space_is_exhausted_not_hung(name):
         s.ask_batch(3)
 
 def _tiny_spec():
-    from nasl.ir.choices import Block, Choice, ChoiceSpec, Group, Guard
+    from nasl.ir.decision_tree import Block, Choice, ChoiceSpec, Group, Guard
     inner = Block([Choice("b.k", "choice", (3, 5))])
     return ChoiceSpec(Block([Choice("a", "choice", ("conv", "pool", "skip")),
                              Group(Guard("a", frozenset({"conv"})), inner),
