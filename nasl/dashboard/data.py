@@ -222,7 +222,7 @@ class StudyData:
 
     def lineage(self) -> dict:
         """The lineage tree (:func:`nasl.study.lineage.tree`); ``available: false`` when no trial has a parent."""
-        from nasl.study.lineage import has_lineage, tree
+        from nasl.study.lineage_tree import has_lineage, tree
         trials = self.trials()
         if not has_lineage(trials):
             return {"available": False}

@@ -258,7 +258,7 @@ def run_study(args) -> int:
                 from nasl.study.pareto_view import show_pareto
                 return show_pareto(study)
             if args.lineage:
-                from nasl.study.lineage import has_lineage, render
+                from nasl.study.lineage_tree import has_lineage, render
                 if not has_lineage(study.trials):
                     print("no trial of this study has a parent (its searcher passes no lineage)")
                     return 0

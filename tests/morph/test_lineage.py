@@ -4,11 +4,9 @@ large_scale_evolution study on digits (tree stored, shown, resumed after SIGKILL
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -18,6 +16,7 @@ from nasl.ir.errors import NaslError
 from nasl.searchers import Lineage, create
 from nasl.study.protocol import TrialRequest
 from nasl.study.storage import SCHEMA_VERSION, Storage
+from tests.morph.kill_helper import search_then_kill
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIGITS = os.path.join(ROOT, "nasl", "spaces", "digits.nas")
@@ -232,7 +231,7 @@ def test_large_scale_evolution_study_stores_its_tree_and_resumes_after_sigkill(t
     assert children and all(0 <= x[3] <= 1 for x in children if x[3] is not None)
     assert all(x[1] < x[0] for x in children)                 # a parent finished before its child was asked
     assert any(x[2] == "identity" and x[3] == 1.0 for x in children) or any(x[3] and x[3] > 0 for x in children)
-    from nasl.study.lineage import render
+    from nasl.study.lineage_tree import render
     text = render(reference.trials, "val_accuracy")
     assert text.count("#") == 9 and "[" in text
     # killed part-way (a subprocess, SIGKILL), resumed: the same trials, metrics and lineage
@@ -240,25 +239,7 @@ def test_large_scale_evolution_study_stores_its_tree_and_resumes_after_sigkill(t
     code = (f"import nasl; nasl.search({DIGITS!r}, 'large_scale_evolution', 'digits', budget=9, seed=4, "
             f"storage={str(db)!r}, evaluator_options={{'epochs': 0.5}}, "
             f"searcher_options={{'population_size': 3}}, progress=False)")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with sqlite3.connect(db, timeout=5) as c:
-                    if c.execute("SELECT count(*) FROM trials WHERE state='complete' AND parent IS NOT NULL"
-                                 ).fetchone()[0] >= 1:
-                        break
-            except sqlite3.Error:
-                pass
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
-    with sqlite3.connect(db) as c:
-        assert c.execute("SELECT count(*) FROM trials WHERE state='complete'").fetchone()[0] < 9
+    search_then_kill(code, db, ROOT, children=1, budget=9)
     resumed = nasl.search(None, storage=str(db), resume=True, progress=False)
     assert _rows(resumed) == _rows(reference)
     assert _lineage(resumed) == lineage

@@ -187,12 +187,7 @@ def _n2n_study(db, budget=8):
 
 @pytest.mark.slow
 def test_a_digits_study_resumes_after_sigkill_with_the_same_students(tmp_path):
-    import os
-    import signal
-    import sqlite3
-    import subprocess
-    import sys
-    import time
+    from tests.morph.kill_helper import search_then_kill
     from tests.morph.test_lineage import _lineage, _rows
     root = str(DIGITS.parents[2])
     reference = _n2n_study(tmp_path / "ref.db")
@@ -200,25 +195,7 @@ def test_a_digits_study_resumes_after_sigkill_with_the_same_students(tmp_path):
     code = (f"import nasl; nasl.search({str(DIGITS)!r}, 'n2n', 'digits', budget=8, seed=2, storage={str(db)!r}, "
             f"evaluator_options={{'epochs': 0.5}}, cost=['params'], progress=False, "
             f"searcher_options={{'teacher': {TEACHER!r}, 'removal_rollouts': 3, 'batch_size': 2}})")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, env=dict(os.environ, PYTHONPATH=root),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with sqlite3.connect(db, timeout=5) as c:
-                    if c.execute("SELECT count(*) FROM trials WHERE state='complete' AND parent IS NOT NULL"
-                                 ).fetchone()[0] >= 2:
-                        break
-            except sqlite3.Error:
-                pass
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
-    with sqlite3.connect(db) as c:
-        assert c.execute("SELECT count(*) FROM trials WHERE state='complete'").fetchone()[0] < 8
+    search_then_kill(code, db, root, children=2, budget=8)
     resumed = nasl.search(None, storage=str(db), resume=True, progress=False)
     assert _rows(resumed) == _rows(reference)
     assert _lineage(resumed) == _lineage(reference)
