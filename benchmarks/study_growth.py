@@ -74,7 +74,7 @@ WINDOW = 1000
 COLUMN = "CIFAR10TestAccuracy200Epochs"
 SPACE = ROOT / "examples" / "nas_bench_201.nas"
 # Searchers whose own algorithm grows with the history (see BENCHMARKS.md): trials they run instead of --trials
-SLOW = {"bananas": 2000, "optuna": 2000, "tournament_evolution": 5000}
+SLOW = {"bananas": 2000, "optuna": 2000}
 
 
 WIDE = SPACE.read_text().replace("dag(nodes=4)", "dag(nodes=6)")
