@@ -218,3 +218,21 @@ def test_reinforce_learns_a_rewarded_decision_and_its_state_is_json():
     t = create("reinforce", spec, seed=5, hidden_size=8, batch_size=5, learning_rate=0.1)
     t.load_state_dict(state)
     assert run(t, 5) == run(s, 5)
+
+
+# ------------------------------------------------------------ mdenas
+def test_mdenas_flat_draws_are_those_of_the_spec_walk():
+    # the fast draw of a flat space (NB201) must propose exactly what walking the spec proposes
+    spec = space("nb201").spec
+    fast, walked = create("mdenas", spec, seed=3), create("mdenas", spec, seed=3)
+    assert fast.decisions.flat() is not None
+    walked.decisions._flat = None                    # as for a space with groups
+    assert run(fast, 400) == run(walked, 400)
+    assert fast.probabilities() == walked.probabilities()
+
+
+def test_decisions_flat_only_without_groups():
+    from nasl.searchers.decisions import Decisions
+    assert Decisions(space("path_level").spec).flat() is None
+    flat = Decisions(space("nb201").spec).flat()
+    assert [path for path, _, _ in flat] == [c.path for c in space("nb201").spec]     # every edge, in order
