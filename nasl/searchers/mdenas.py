@@ -80,12 +80,14 @@ class MDENAS(Searcher):
         # redraws a whole architecture for every repeat, and the repeats grow as the distributions concentrate
         # (BENCHMARKS.md, section 43), so a draw should not re-add every arm's probability each time.
         self._cumulative: dict = {}
+        self._table = None      # for Decisions.flat(): (path, values, running sums, total, arms) per choice
 
     def _entry(self, key, n):
         e = self.arms.get(key)
         if e is None or len(e[0]) != n:
             e = self.arms[key] = [[1.0 / n] * n, [0] * n, [None] * n, [0.0] * n]
             self._cumulative.pop(key, None)
+            self._table = None
         return e
 
     def _sums(self, key, n):
@@ -133,17 +135,21 @@ class MDENAS(Searcher):
 
     def _flat_draw(self, flat) -> dict:
         """The draw of ``pick`` above, step by step in the walk's order, without walking the spec."""
-        r, cumulative, sums, right = self.rng.random, self._cumulative, self._sums, bisect.bisect_right
+        r, right = self.rng.random, bisect.bisect_right
+        table = self._table
+        if table is None:       # rebuilt after a tell changed the probabilities
+            table = self._table = [(path, vs, None, 0.0, 1) if len(vs) == 1 else
+                                   (path, vs, self._sums(key, len(vs)), self._sums(key, len(vs))[-1], len(vs))
+                                   for path, key, vs in flat]
         values = {}
-        for path, key, vs in flat:
-            n = len(vs)
-            if n == 1:
+        for path, vs, c, total, n in table:
+            if c is None:
                 values[path] = vs[0]
-                continue
-            c = cumulative.get(key) or sums(key, n)
-            total = c[-1]
-            a = int(r() * n) if total <= 0 else right(c, r() * total)
-            values[path] = vs[a if a < n else n - 1]
+            elif total <= 0:
+                values[path] = vs[int(r() * n)]
+            else:
+                a = right(c, r() * total)
+                values[path] = vs[a if a < n else n - 1]
         return values
 
     # ------------------------------------------------------------ learning
@@ -163,6 +169,7 @@ class MDENAS(Searcher):
             acc[step.action] = score if self.statistic == "last" else total[step.action] / count[step.action]
             self._rank_update(p, count, acc)
             self._cumulative.pop(step.key, None)
+            self._table = None
 
     def _rank_update(self, p, count, acc) -> None:
         lr = self.learning_rate
@@ -193,5 +200,5 @@ class MDENAS(Searcher):
     def _set_state(self, state) -> None:
         self.arms = {k: [list(v) for v in e] for k, e in state["arms"].items()}
         self.worst = state["worst"]
-        self._cumulative = {}
+        self._cumulative, self._table = {}, None
         self.novelty.load(state["novelty"])
