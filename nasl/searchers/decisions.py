@@ -24,7 +24,7 @@ import bisect
 import zlib
 from typing import Callable, NamedTuple
 
-from nasl.ir.decision_tree import Choice, ChoiceSpec
+from nasl.ir.decision_tree import CHOICE_TYPES, Choice, ChoiceSpec, Group
 
 
 class Step(NamedTuple):
@@ -166,6 +166,29 @@ class Decisions:
         self.max_arms = max_arms
         self.bins = bins
         self._plans: dict[Choice, Plan] = {}
+        self._flat: list | None | bool = False      # False: not worked out yet
+
+    def flat(self) -> list | None:
+        """``[(path, step key, values)]`` in walk order when every choice is always active and decided by
+        one step over its values (no groups: NAS-Bench-201's cells), else None.
+
+        A searcher that redraws whole architectures (de-duplication's retries) can then sample without
+        walking the spec: the same picks, in the same order, as :meth:`sample`.
+        """
+        if self._flat is False:
+            out = []
+            for item in self.spec.root.items:
+                if type(item) is Group:
+                    out = None
+                    break
+                if type(item) in CHOICE_TYPES:
+                    p = self.plan(item)
+                    if p.mode != "values":
+                        out = None
+                        break
+                    out.append((item.path, p.prefix + "0", p.values))
+            self._flat = out
+        return self._flat
 
     def plan(self, c: Choice) -> Plan:
         p = self._plans.get(c)

@@ -1,6 +1,9 @@
 """MDENAS: multinomial distribution learning (Zheng et al., ICCV 2019)."""
 from __future__ import annotations
 
+import bisect
+from itertools import accumulate
+
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher, score_or_fallback
 from nasl.searchers.decisions import Decisions
@@ -73,12 +76,26 @@ class MDENAS(Searcher):
         # per decision key: [probabilities], [evaluations], [accuracy or None], [sum of accuracies]
         self.arms: dict = {}
         self.worst = None
+        # per decision key: the running sums of its probabilities, kept until a tell changes them. De-duplication
+        # redraws a whole architecture for every repeat, and the repeats grow as the distributions concentrate
+        # (BENCHMARKS.md, section 43), so a draw should not re-add every arm's probability each time.
+        self._cumulative: dict = {}
+        self._table = None      # for Decisions.flat(): (path, values, running sums, total, arms) per choice
 
     def _entry(self, key, n):
         e = self.arms.get(key)
         if e is None or len(e[0]) != n:
             e = self.arms[key] = [[1.0 / n] * n, [0] * n, [None] * n, [0.0] * n]
+            self._cumulative.pop(key, None)
+            self._table = None
         return e
+
+    def _sums(self, key, n):
+        c = self._cumulative.get(key)
+        if c is None:
+            # the same additions, in the same order, as a running total from 0: the same floats as before
+            c = self._cumulative[key] = list(accumulate(self._entry(key, n)[0]))
+        return c
 
     # ------------------------------------------------------------ sampling
     def _propose(self) -> Architecture:
@@ -88,8 +105,14 @@ class MDENAS(Searcher):
         r = self.rng.random
 
         def pick(key, arms, allowed):
+            if allowed is None:
+                c = self._sums(key, arms)
+                total = c[-1]
+                if total <= 0:
+                    return int(r() * arms)
+                return min(bisect.bisect_right(c, r() * total), arms - 1)   # the first arm whose sum passes u
             p = self._entry(key, arms)[0]
-            idx = range(arms) if allowed is None else allowed
+            idx = allowed
             total = sum(p[a] for a in idx)
             if total <= 0:                     # every allowed arm lost all its mass: uniform among them
                 return idx[int(r() * len(idx))]
@@ -99,12 +122,35 @@ class MDENAS(Searcher):
                 if u < acc:
                     return a
             return idx[-1]
+        flat = self.decisions.flat()
         for _ in range(MAX_TRIES):
-            values, _ = self.decisions.sample(pick, self.rng)
+            if flat is not None:
+                values = self._flat_draw(flat)
+            else:
+                values, _ = self.decisions.sample(pick, self.rng)
             if not self._check or satisfies(self.spec, values):
                 return Architecture._trusted(values)
         raise NoValidArchitecture(f"the distributions gave no architecture that met the constraints in "
                                   f"{MAX_TRIES} tries")
+
+    def _flat_draw(self, flat) -> dict:
+        """The draw of ``pick`` above, step by step in the walk's order, without walking the spec."""
+        r, right = self.rng.random, bisect.bisect_right
+        table = self._table
+        if table is None:       # rebuilt after a tell changed the probabilities
+            table = self._table = [(path, vs, None, 0.0, 1) if len(vs) == 1 else
+                                   (path, vs, self._sums(key, len(vs)), self._sums(key, len(vs))[-1], len(vs))
+                                   for path, key, vs in flat]
+        values = {}
+        for path, vs, c, total, n in table:
+            if c is None:
+                values[path] = vs[0]
+            elif total <= 0:
+                values[path] = vs[int(r() * n)]
+            else:
+                a = right(c, r() * total)
+                values[path] = vs[a if a < n else n - 1]
+        return values
 
     # ------------------------------------------------------------ learning
     def _feedback(self, arch: Architecture, result: Result) -> None:
@@ -122,6 +168,8 @@ class MDENAS(Searcher):
             total[step.action] += score
             acc[step.action] = score if self.statistic == "last" else total[step.action] / count[step.action]
             self._rank_update(p, count, acc)
+            self._cumulative.pop(step.key, None)
+            self._table = None
 
     def _rank_update(self, p, count, acc) -> None:
         lr = self.learning_rate
@@ -152,4 +200,5 @@ class MDENAS(Searcher):
     def _set_state(self, state) -> None:
         self.arms = {k: [list(v) for v in e] for k, e in state["arms"].items()}
         self.worst = state["worst"]
+        self._cumulative, self._table = {}, None
         self.novelty.load(state["novelty"])

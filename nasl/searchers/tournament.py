@@ -1,6 +1,7 @@
 """Tournament evolution without removal, from Liu et al.'s hierarchical representations."""
 from __future__ import annotations
 
+import bisect
 import math
 
 from nasl.ir.architecture import Architecture
@@ -24,6 +25,16 @@ class TournamentEvolution(ScoredPopulation):
     it: one active choice re-sampled with its conditional subtree. Every
     successful tell joins the population and no member ever leaves it, so
     the tournament grows with the population.
+
+    The tournament is not drawn member by member: only its winner matters,
+    and the best of ``k`` members drawn without replacement from ``n`` ranked
+    ones is at rank ``r`` (0 = best) with the chance that none of the ``r``
+    better ones was drawn and rank ``r`` was. Walking down the ranking, rank
+    ``r`` wins with probability ``k / (n - r)`` given that no better rank
+    did, which draws the winner from exactly that distribution in about
+    ``1 / tournament_fraction`` steps, however large the population (a
+    sorted index of the members is kept as they are told). Equal scores are
+    ordered by the architecture's id, a fixed pseudo-random order.
 
     Parameters
     ----------
@@ -67,6 +78,11 @@ class TournamentEvolution(ScoredPopulation):
         self._check = has_constraints(self.spec)
         self.population = Log(codec=ARCH_SCORE)  # (arch, score), in the order told
         self.novelty = Novelty(self.spec, self._check, dedup)
+        self._ranked: list = []     # (-score, arch id, index in population), best first; not state: rebuilt
+
+    def _set_state(self, state) -> None:
+        super()._set_state(state)
+        self._ranked = []
 
     def _propose(self) -> Architecture:
         if self.num_asked < self.population_size or not self.population:
@@ -83,12 +99,36 @@ class TournamentEvolution(ScoredPopulation):
             return sample(self.spec, self.rng, self._check)
         return arch
 
+    def tournament_size(self) -> int:
+        """Members in the next tournament: ``tournament_fraction`` of the population, at least one."""
+        return max(1, math.ceil(self.tournament_fraction * len(self.population)))
+
     def _child(self) -> Architecture:
-        pop = self.population
-        k = max(1, math.ceil(self.tournament_fraction * len(pop)))
-        picked = self.rng.sample(range(len(pop)), k)
-        parent = pop[max(picked, key=lambda i: pop[i][1])][0]
+        pop, ranked = self.population, self._rank()
+        n, k = len(pop), self.tournament_size()
+        r, draw = 0, self.rng.random
+        while r < n - k and draw() * (n - r) >= k:      # rank r is not in the tournament, given no better one is
+            r += 1
+        parent = pop[ranked[r][2]][0]
         return mutate(self.spec, parent, self.rng, self._check)
+
+    def _rank(self) -> list:
+        """The sorted index, brought up to date with the members told since the last ask."""
+        ranked, pop = self._ranked, self.population
+        start = len(ranked)
+        if len(pop) - start > 64:             # after a load: sort once
+            ranked.extend(_key(pop[i], i) for i in range(start, len(pop)))
+            ranked.sort()
+        else:
+            for i in range(start, len(pop)):
+                bisect.insort(ranked, _key(pop[i], i))
+        return ranked
+
+
+def _key(member, index) -> tuple:
+    arch, score = member
+    # a NaN score ranks last (it would compare false with everything and break the order)
+    return (-score if score == score else math.inf, arch.id, index)
 
 
 def trivial(spec) -> Architecture:

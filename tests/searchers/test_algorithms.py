@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from nasl.searchers import Exhausted, Result, create
+from nasl.searchers import tournament
 from nasl.searchers.tournament import trivial
 from tests.searchers.test_protocol import ROOT_DIR, score, space
 
@@ -42,10 +43,31 @@ def test_tournament_evolution_never_removes_and_samples_five_percent():
     s = create("tournament_evolution", spec, seed=0, population_size=10)
     run(s, 60)
     assert len(s.population) == 60                       # every told member stays
-    picked = []
-    s.rng.sample = (lambda f: lambda pop, k: picked.append(k) or f(pop, k))(s.rng.sample)
-    s.ask()
-    assert picked == [math.ceil(0.05 * 60)]
+    assert s.tournament_size() == math.ceil(0.05 * 60)
+
+
+def test_tournament_evolution_winner_is_the_best_of_a_uniform_tournament():
+    # the winner is drawn by rank, not by drawing the k members: its rank must follow the best-of-k law
+    spec = space("nb201").spec
+    s = create("tournament_evolution", spec, seed=0, population_size=10)
+    run(s, 60)
+    n, k = len(s.population), s.tournament_size()
+    order = sorted(range(n), key=lambda i: -s.population[i][1])
+    rank_of = {i: r for r, i in enumerate(order)}
+    parents, s_mutate = [], tournament.mutate
+    tournament.mutate = lambda spec, parent, rng, check: parents.append(parent) or s_mutate(spec, parent, rng, check)
+    try:
+        for _ in range(3000):
+            s._child()
+    finally:
+        tournament.mutate = s_mutate
+    by_arch = {s.population[i][0]: rank_of[i] for i in range(n)}
+    got = [by_arch[p] for p in parents]
+    # P(best rank = r) = C(n-1-r, k-1) / C(n, k); compare the first ranks, where the mass is
+    for r in range(4):
+        want = math.comb(n - 1 - r, k - 1) / math.comb(n, k)
+        share = got.count(r) / len(got)
+        assert abs(share - want) < 4 * math.sqrt(want * (1 - want) / len(got)), (r, share, want)
 
 
 def test_tournament_evolution_trivial_start():
@@ -196,3 +218,21 @@ def test_reinforce_learns_a_rewarded_decision_and_its_state_is_json():
     t = create("reinforce", spec, seed=5, hidden_size=8, batch_size=5, learning_rate=0.1)
     t.load_state_dict(state)
     assert run(t, 5) == run(s, 5)
+
+
+# ------------------------------------------------------------ mdenas
+def test_mdenas_flat_draws_are_those_of_the_spec_walk():
+    # the fast draw of a flat space (NB201) must propose exactly what walking the spec proposes
+    spec = space("nb201").spec
+    fast, walked = create("mdenas", spec, seed=3), create("mdenas", spec, seed=3)
+    assert fast.decisions.flat() is not None
+    walked.decisions._flat = None                    # as for a space with groups
+    assert run(fast, 400) == run(walked, 400)
+    assert fast.probabilities() == walked.probabilities()
+
+
+def test_decisions_flat_only_without_groups():
+    from nasl.searchers.decisions import Decisions
+    assert Decisions(space("path_level").spec).flat() is None
+    flat = Decisions(space("nb201").spec).flat()
+    assert [path for path, _, _ in flat] == [c.path for c in space("nb201").spec]     # every edge, in order
