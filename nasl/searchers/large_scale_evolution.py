@@ -26,7 +26,7 @@ from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
 from nasl.searchers.journal import ARCH_SCORE, Log
 from nasl.searchers.registry import register_searcher
-from nasl.searchers.walks import has_constraints, mutable_choices, mutate, sample, satisfies
+from nasl.searchers.walks import has_constraints, mutable_choices, mutate, numeric_values, sample, satisfies
 
 TYPES = ("alter", "grow", "shrink", "identity", "reset")
 _TRIES = 50
@@ -148,14 +148,8 @@ class LargeScaleEvolution(Searcher):
 
 def _numeric(c) -> list:
     """The numeric values of a choice's domain (channels, kernel sizes, depths), or [] for others."""
-    if getattr(c, "kind", None) != "choice":
-        return []
-    vals = list(c.domain)
-    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals)
-    return vals if ok and len(vals) > 1 else []
+    return list(numeric_values(c))
 
 
 def _uniform(c, rng):
-    if c.kind == "choice":
-        return c.domain[int(rng.random() * len(c.domain))]
     return c.sample(rng)

@@ -36,7 +36,7 @@ from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
 from nasl.searchers.journal import PLAIN, Log
 from nasl.searchers.registry import register_searcher
-from nasl.searchers.walks import has_constraints, sample, satisfies
+from nasl.searchers.walks import has_constraints, numeric_values, sample, satisfies
 
 DEPTH_NAMES = re.compile(r"(depth|layers|repeat|blocks|num_cells|n_cells)", re.I)
 WIDTH_NAMES = re.compile(r"(width|channels|filters|hidden|units|expand)", re.I)
@@ -279,15 +279,11 @@ def _leaf(path: str) -> str:
 
 
 def _numeric(c) -> list:
-    if getattr(c, "kind", None) != "choice":
-        return []
-    vals = list(c.domain)
-    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals)
-    return vals if ok and len(vals) > 1 else []
+    return list(numeric_values(c))
 
 
 def _first(c):
-    return c.domain[0] if c.kind == "choice" else c.first()
+    return c.first()
 
 
 def _softmax(xs):

@@ -155,6 +155,19 @@ def _draw(rng):
     return answer
 
 
+def numeric_values(c: Choice, limit: int = 4096) -> tuple:
+    """The values of a finite choice when every one is a number (widths, kernel sizes, depths,
+    ratios), in the kind's order; ``()`` for any other choice, or one of over ``limit`` values.
+    Searchers that grow or shrink a network (large_scale_evolution, n2n) read sizes from it."""
+    n = c.cardinality()
+    if not 1 < n <= limit:
+        return ()
+    vals = c.value_table()
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+        return vals
+    return ()
+
+
 def mutable_choices(spec: ChoiceSpec, arch) -> list[Choice]:
     """The active choices of ``arch`` that have more than one value."""
     return [c for c in spec.active_choices(arch) if c.cardinality() > 1]
