@@ -25,6 +25,7 @@ from __future__ import annotations
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
 from nasl.searchers.journal import ARCH_SCORE, Log
+from nasl.searchers.pairwise import pairwise_select
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, mutable_choices, mutate, numeric_values, sample, satisfies
 
@@ -68,7 +69,7 @@ class LargeScaleEvolution(Searcher):
     def _propose(self) -> Architecture:
         if self.num_asked < self.population_size or not self.population:
             return sample(self.spec, self.rng, self._check)
-        parent = self._select()
+        parent = pairwise_select(self.population, self.rng)
         for _ in range(_TRIES):
             kind, path, new = self._draw_mutation(parent)
             if kind in ("identity", "reset"):
@@ -79,17 +80,6 @@ class LargeScaleEvolution(Searcher):
         arch = mutate(self.spec, parent, self.rng, self._check)     # no typed mutation fits: any one
         changed = next((p for p in arch if arch.get(p) != parent.get(p)), None)
         return self.child(arch, parent, f"mutate {changed}" if changed else "identity")
-
-    def _select(self) -> Architecture:
-        """Two distinct members at random; the worse is killed, the better is the parent (it stays)."""
-        pop = self.population
-        if len(pop) == 1:
-            return pop[0][0]
-        i, j = self.rng.sample(range(len(pop)), 2)
-        win, lose = (i, j) if pop[i][1] >= pop[j][1] else (j, i)
-        parent = pop[win][0]
-        pop.pop(lose)
-        return parent
 
     def _draw_mutation(self, parent):
         """``(type, path, new value)``: a type uniformly among those the parent allows, then a choice."""

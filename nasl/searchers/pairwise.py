@@ -49,15 +49,18 @@ class PairwiseTournament(ScoredPopulation):
     def _propose(self) -> Architecture:
         if self.num_asked < self.population_size or not self.population:
             return self.novelty.propose(lambda: sample(self.spec, self.rng, self._check), self.rng)
-        parent = self._select()
+        parent = pairwise_select(self.population, self.rng)
         return self.novelty.propose(lambda: mutate(self.spec, parent, self.rng, self._check), self.rng)
 
-    def _select(self) -> Architecture:
-        pop = self.population
-        if len(pop) == 1:
-            return pop[0][0]
-        i, j = self.rng.sample(range(len(pop)), 2)
-        win, lose = (i, j) if pop[i][1] >= pop[j][1] else (j, i)
-        parent = pop[win][0]
-        pop.pop(lose)
-        return parent
+
+def pairwise_select(pop, rng) -> Architecture:
+    """The paper's tournament over ``pop`` (``(arch, score)`` pairs): two distinct members at random;
+    the worse is killed (it leaves ``pop``), the better is the parent (it stays). A single member is
+    the parent without a fight."""
+    if len(pop) == 1:
+        return pop[0][0]
+    i, j = rng.sample(range(len(pop)), 2)
+    win, lose = (i, j) if pop[i][1] >= pop[j][1] else (j, i)
+    parent = pop[win][0]
+    pop.pop(lose)
+    return parent
