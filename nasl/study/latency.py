@@ -28,6 +28,7 @@ import statistics
 import time
 
 from nasl.ir.errors import NaslError
+from nasl.ir.reading import MAX_JSON_BYTES, load_json, read_text
 
 STATS = ("min", "median")
 
@@ -244,18 +245,28 @@ def spread_sample(space, n: int, *, pool: int = 2000, input_shape=None, seed: in
     return picked
 
 
-def save(table: dict, path) -> str:
+def write_json(obj, path) -> str:
+    """Write a latency table or model as JSON; the path written."""
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(table, f, indent=1, sort_keys=True)
+        json.dump(obj, f, indent=1, sort_keys=True)
     return os.fspath(path)
 
 
-def load(path) -> dict:
+def read_json(path, what: str):
+    """A latency table or model file, read as nasl reads its other data files: capped in size, a
+    byte-order mark skipped, every problem one NaslError naming ``what``."""
     try:
-        with open(path, encoding="utf-8") as f:
-            table = json.load(f)
-    except (OSError, ValueError) as e:
-        raise NaslError(f"cannot read the latency table '{path}': {e}") from None
+        return load_json(read_text(path, what, MAX_JSON_BYTES), f"{what} '{path}'")
+    except json.JSONDecodeError as e:
+        raise NaslError(f"cannot read {what} '{path}': {e}") from None
+
+
+def save(table: dict, path) -> str:
+    return write_json(table, path)
+
+
+def load(path) -> dict:
+    table = read_json(path, "the latency table")
     if not isinstance(table, dict) or not isinstance(table.get("ops"), dict):
         raise NaslError(f"'{path}' is not a latency table (no 'ops' mapping)")
     return table

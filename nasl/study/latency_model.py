@@ -14,10 +14,9 @@ features, solved in closed form with numpy, and stored as JSON.
 """
 from __future__ import annotations
 
-import json
-import os
 
 from nasl.ir.errors import NaslError
+from nasl.study.latency import read_json, write_json
 
 KIND = "nasl-latency-model"
 
@@ -76,17 +75,11 @@ def predict_ms(model: dict, graph) -> float:
 
 
 def save(model: dict, path) -> str:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(model, f, indent=1, sort_keys=True)
-    return os.fspath(path)
+    return write_json(model, path)
 
 
 def load(path) -> dict:
-    try:
-        with open(path, encoding="utf-8") as f:
-            model = json.load(f)
-    except (OSError, ValueError) as e:
-        raise NaslError(f"cannot read the latency model '{path}': {e}") from None
+    model = read_json(path, "the latency model")
     if not isinstance(model, dict) or model.get("kind") != KIND:
         raise NaslError(f"'{path}' is not a latency model (written by nasl latency fit)")
     return model
