@@ -20,10 +20,9 @@ from itertools import combinations, combinations_with_replacement, permutations,
 from nasl.ir.choice_kind import CHOICE_KINDS, Choice, fmt_value, same_value  # noqa: F401  (re-exported)
 
 
-class OneOf(Choice, kind="choice"):
-    """One value of a list: ``choice(a, b, c)``."""
-
-    categorical = True
+class DomainValues(Choice):
+    """A kind whose ``domain`` is itself the sequence of its values (a tuple, a range): its values,
+    table and size are read off the domain, with no table to build."""
 
     def values(self):
         return iter(self.domain)
@@ -34,11 +33,17 @@ class OneOf(Choice, kind="choice"):
     def cardinality(self):
         return len(self.domain)
 
-    def contains(self, value) -> bool:
-        return any(same_value(value, x) for x in self.domain)
-
     def uniform_table(self):
         return self.domain
+
+
+class OneOf(DomainValues, kind="choice"):
+    """One value of a list: ``choice(a, b, c)``."""
+
+    categorical = True
+
+    def contains(self, value) -> bool:
+        return any(same_value(value, x) for x in self.domain)
 
     def describe(self) -> str:
         return "choice(" + ", ".join(fmt_value(x) for x in self.domain) + ")"
@@ -54,23 +59,11 @@ class Flag(OneOf, kind="bool"):
         return "boolean()"
 
 
-class IntRange(Choice, kind="int"):
+class IntRange(DomainValues, kind="int"):
     """``int_range(lo, hi, step)``: an int; many values are a number to searchers, not a list."""
-
-    def values(self):
-        return iter(self.domain)
-
-    def value_table(self):
-        return self.domain
-
-    def cardinality(self):
-        return len(self.domain)
 
     def contains(self, value) -> bool:
         return isinstance(value, int) and not isinstance(value, bool) and value in self.domain
-
-    def uniform_table(self):
-        return self.domain
 
     def describe(self) -> str:
         d = self.domain
