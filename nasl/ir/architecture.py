@@ -40,19 +40,18 @@ class Architecture(Mapping):
     are JSON scalars, or tuples for subsets and permutations.
     """
 
-    __slots__ = ("_d", "_id", "_hash")
+    __slots__ = ("_d", "_id", "_hash", "_json")
 
     def __init__(self, values: Mapping[str, Any] | None = None, **kw):
         d = {str(k): _norm(v) for k, v in dict(values or {}, **kw).items()}
         self._d = d
-        self._id = None
-        self._hash = None
+        self._id = self._hash = self._json = None
 
     @classmethod
     def _trusted(cls, d: dict) -> "Architecture":
         """Wrap a dict the caller built and will not touch again (fast path)."""
         a = cls.__new__(cls)
-        a._d, a._id, a._hash = d, None, None
+        a._d, a._id, a._hash, a._json = d, None, None, None
         return a
 
     def __getitem__(self, path: str):
@@ -84,7 +83,11 @@ class Architecture(Mapping):
         return {k: self._d[k] for k in sorted(self._d, key=_path_key)}
 
     def to_json(self) -> str:
-        return json.dumps(self.canonical(), separators=(",", ":"))
+        # Cached: a study writes, hashes and snapshots the same architecture several times per
+        # trial, and the natural sort of its paths is most of what the JSON costs.
+        if self._json is None:
+            self._json = json.dumps(self.canonical(), separators=(",", ":"))
+        return self._json
 
     @classmethod
     def from_json(cls, text: str) -> "Architecture":
