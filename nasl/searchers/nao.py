@@ -52,24 +52,28 @@ class NAO(Searcher):
     spec, seed
         See :class:`~nasl.searchers.base.Searcher`.
     num_initial : int
-        Random asks before the first model (default 40).
+        Random asks before the first model (default 30).
     num_parents : int
-        The best results moved in the embedding (default 20; the paper: 100 of 600 to 1,100).
+        The best results moved in the embedding (default 20; the official code: 100).
     batch_size : int
         New architectures proposed per generation (default 10).
     hidden_size : int
         Width of the embeddings, LSTMs and predictor (default 32).
     epochs, warm_epochs : int
-        Full-batch Adam steps of the first training (default 300) and of every later one, which starts
-        from the last weights (default 40; the official code keeps training one model too).
+        Full-batch Adam steps of the first training (default 100) and of every later one, which starts
+        from the last weights (default 10; the official code also keeps training one model). The
+        official code trains 1,000 epochs of minibatches; these few steps beat random search on
+        NAS-Bench-201 at a few seconds per 200 queries (BENCHMARKS.md, section 46).
     learning_rate : float
-        Adam's step (default 0.005).
+        Adam's step (default 0.01; the official code: 0.001 over its 1,000 epochs).
     tradeoff : float
         The predictor's share of the loss (the paper: 0.8).
     max_step_size : int
         The largest step size tried (default 50, the official code's for CIFAR-10).
     vocab : int
-        Ids for decision keys (hashed) and for arms (arm index modulo ``vocab``; default 256).
+        Ids for decision keys (hashed) and for arms (arm index modulo ``vocab``; default 64). Two arms
+        of one decision with the same id (a decision of more than ``vocab`` arms) cannot be told apart
+        by the decoder: it takes the first of them.
     objective : str, optional
         The objective to maximise (default: each result's first).
     max_train : int
@@ -79,9 +83,9 @@ class NAO(Searcher):
         How choices become decisions; see :class:`~nasl.searchers.decisions.Decisions`.
     """
 
-    def __init__(self, spec, seed=None, *, num_initial: int = 40, num_parents: int = 20, batch_size: int = 10,
-                 hidden_size: int = 32, epochs: int = 300, warm_epochs: int = 40, learning_rate: float = 0.005,
-                 tradeoff: float = 0.8, max_step_size: int = 50, vocab: int = 256, objective: str | None = None,
+    def __init__(self, spec, seed=None, *, num_initial: int = 30, num_parents: int = 20, batch_size: int = 10,
+                 hidden_size: int = 32, epochs: int = 100, warm_epochs: int = 10, learning_rate: float = 0.01,
+                 tradeoff: float = 0.8, max_step_size: int = 50, vocab: int = 64, objective: str | None = None,
                  max_arms: int = 32, bins: int = 8, max_train: int = 500, **kw):
         super().__init__(spec, seed, **kw)
         for name, v in (("num_parents", num_parents), ("batch_size", batch_size), ("hidden_size", hidden_size),
