@@ -41,7 +41,7 @@ def test_the_decoder_rebuilds_the_trained_architectures_and_both_walks_agree(tab
     moved = model.step_up(parents, 10.0)
     before = model.predict(model.pool(model.encode(parents), parents.mask))
     after = model.predict(model.pool(moved, parents.mask))
-    assert float(after.mean()) > float(before.mean())
+    assert float(after.detach().mean()) > float(before.detach().mean())
     assert any(a not in s.novelty.seen for size in range(1, s.max_step_size + 1)
                for a in s._decode(model, model.step_up(parents, float(size)), parents.mask, seed=1))
 
