@@ -1,6 +1,8 @@
 """NAO: neural architecture optimization in a learned continuous embedding (Luo et al., NeurIPS 2018)."""
 from __future__ import annotations
 
+import base64
+import random
 import zlib
 
 from nasl.ir.architecture import Architecture
@@ -13,34 +15,35 @@ from nasl.searchers.training_set import BestResults
 from nasl.searchers.walks import NoValidArchitecture, has_constraints, sample, satisfies
 
 
-def _token(key: str, action: int, vocab: int) -> int:
-    return zlib.crc32(f"{key}={action}".encode()) % vocab
+class _Pending(Exception):
+    """Raised by a replayed walk at its first decision without an answer yet."""
 
 
-@register_searcher("nao", example={"num_initial": 4, "epochs": 5, "num_parents": 3, "max_steps": 3,
-                                  "batch_size": 3})
+@register_searcher("nao", example={"num_initial": 4, "epochs": 5, "warm_epochs": 2, "num_parents": 3,
+                                  "max_step_size": 4, "batch_size": 3, "hidden_size": 8, "vocab": 64})
 class NAO(Searcher):
     """Neural Architecture Optimization (Luo, Tian, Qin, Chen & Liu, NeurIPS 2018).
 
     An architecture is its sequence of decisions (the ChoiceSpec walked
-    top-down, :class:`~nasl.searchers.decisions.Decisions`), one token per
-    (decision, answer). Three parts are trained together on every result
-    told so far: an LSTM **encoder** whose mean hidden state, normalised, is
-    the architecture's embedding ``e``; a **predictor** (an MLP) of the score
-    from ``e``; and an LSTM **decoder** that rebuilds the sequence from ``e``.
-    The loss is ``tradeoff * MSE(predictor) + (1 - tradeoff) * cross-entropy
-    (decoder)``, with scores standardised. To propose, the ``num_parents``
-    best architectures are encoded, ``e`` moves up the predictor's gradient
-    (steps of ``eta / max_steps`` along the normalised gradient, up to
-    ``max_steps``: the paper increases the step until the decoding is new),
-    and each new decoding met on the way is proposed. Decoding walks the
-    spec: at each active decision only that decision's answers (and of those,
-    only the allowed ones) compete, so every decoding is a valid
-    architecture. The first ``num_initial`` asks are random; the model is
-    retrained from scratch (seeded, so a resumed searcher retrains the same
-    model) once ``batch_size`` new results have come in since the last
-    training; when the queue empties before that, the same model walks
-    further from the parents.
+    top-down, :class:`~nasl.searchers.decisions.Decisions`). An encoder, a
+    predictor and a decoder (:mod:`nasl.searchers.nao_model`) are trained
+    together on the results so far, with the loss ``tradeoff * MSE
+    (predictor) + (1 - tradeoff) * cross-entropy (decoder)``. Then, as in the
+    paper's loop: the ``num_parents`` best architectures are encoded, their
+    embeddings move up the predictor's gradient by step size 1, 2, ... up to
+    ``max_step_size``, and every decoding not seen before is queued, until
+    ``batch_size`` are. Asks take the queue; when it is empty the model
+    trains again (warm: from its last weights, ``warm_epochs`` steps) on
+    the results told since, or, when none came in, walks on from the step
+    size it reached.
+
+    The first ``num_initial`` asks are random (the seed population). A
+    decoding answers each decision the spec asks, in the spec's order, among
+    the arms the spec allows there (the decoder's best), so every decoding
+    is an architecture of the space; one that breaks a constraint is
+    dropped. The walks of a batch are decoded in lock step, one LSTM step
+    per decision for the whole batch. When nothing new comes out up to the
+    largest step, the ask is a random architecture.
 
     torch is imported when the searcher first trains, not when ``nasl.searchers`` is.
 
@@ -49,131 +52,229 @@ class NAO(Searcher):
     spec, seed
         See :class:`~nasl.searchers.base.Searcher`.
     num_initial : int
-        Random asks before the first model (default 20).
+        Random asks before the first model (default 30).
     num_parents : int
-        Best architectures moved in the embedding per training, at most (default 20).
+        The best results moved in the embedding (default 20; the official code: 100).
     batch_size : int
-        New decodings queued per training (default 10): each parent's walk up the gradient gives every
-        new architecture it meets, until the batch is full.
+        New architectures proposed per generation (default 10).
     hidden_size : int
-        Embedding, LSTM and predictor width (default 16).
-    epochs, learning_rate : int, float
-        Full-batch Adam steps per training (default 60) and step size (0.01).
+        Width of the embeddings, LSTMs and predictor (default 32).
+    epochs, warm_epochs : int
+        Full-batch Adam steps of the first training (default 100) and of every later one, which starts
+        from the last weights (default 10; the official code also keeps training one model). The
+        official code trains 1,000 epochs of minibatches; these few steps beat random search on
+        NAS-Bench-201 at a few seconds per 200 queries (BENCHMARKS.md, section 46).
+    learning_rate : float
+        Adam's step (default 0.01; the official code: 0.001 over its 1,000 epochs).
     tradeoff : float
         The predictor's share of the loss (the paper: 0.8).
-    eta : float
-        The step in the embedding (default 0.5; the embedding has unit norm).
-    max_steps : int
-        Gradient steps tried per parent before giving up on it (default 20).
+    max_step_size : int
+        The largest step size tried (default 50, the official code's for CIFAR-10).
     vocab : int
-        Size of the hashed token table (default 4096).
+        Ids for decision keys (hashed) and for arms (arm index modulo ``vocab``; default 64). Two arms
+        of one decision with the same id (a decision of more than ``vocab`` arms) cannot be told apart
+        by the decoder: it takes the first of them.
     objective : str, optional
         The objective to maximise (default: each result's first).
     max_train : int
-        Each training uses the best ``max_train`` results so far, in tell
-        order (default 500; :mod:`nasl.searchers.training_set`): all of them
-        in a search of the paper's length, a bounded training after that.
+        Each training uses the best ``max_train`` results so far, in tell order (default 500;
+        :mod:`nasl.searchers.training_set`), so a training costs the same however long the study.
     max_arms, bins
         How choices become decisions; see :class:`~nasl.searchers.decisions.Decisions`.
     """
 
-    def __init__(self, spec, seed=None, *, num_initial: int = 20, num_parents: int = 20, batch_size: int = 10,
-                 hidden_size: int = 16, epochs: int = 60, learning_rate: float = 0.01, tradeoff: float = 0.8,
-                 eta: float = 0.5, max_steps: int = 20, vocab: int = 4096, objective: str | None = None, max_arms: int = 32,
-                 bins: int = 8, max_train: int = 500, **kw):
+    def __init__(self, spec, seed=None, *, num_initial: int = 30, num_parents: int = 20, batch_size: int = 10,
+                 hidden_size: int = 32, epochs: int = 100, warm_epochs: int = 10, learning_rate: float = 0.01,
+                 tradeoff: float = 0.8, max_step_size: int = 50, vocab: int = 64, objective: str | None = None,
+                 max_arms: int = 32, bins: int = 8, max_train: int = 500, **kw):
         super().__init__(spec, seed, **kw)
         for name, v in (("num_parents", num_parents), ("batch_size", batch_size), ("hidden_size", hidden_size),
-                        ("epochs", epochs), ("max_steps", max_steps), ("vocab", vocab), ("max_train", max_train)):
+                        ("epochs", epochs), ("max_step_size", max_step_size), ("vocab", vocab),
+                        ("max_train", max_train)):
             if v < 1:
                 raise ValueError(f"{name} must be at least 1, not {v}")
-        if num_initial < 0 or not 0 <= tradeoff <= 1 or not eta > 0 or not learning_rate > 0:
-            raise ValueError("num_initial must be >= 0, tradeoff in [0, 1], eta and learning_rate > 0")
-        self.num_initial, self.num_parents, self.hidden_size = num_initial, num_parents, hidden_size
-        self.batch_size = batch_size
-        self.epochs, self.learning_rate, self.tradeoff = epochs, learning_rate, tradeoff
-        self.eta, self.max_steps, self.vocab, self.objective = eta, max_steps, vocab, objective
+        if num_initial < 0 or warm_epochs < 0 or not 0 <= tradeoff <= 1 or not learning_rate > 0:
+            raise ValueError("num_initial and warm_epochs must be >= 0, tradeoff in [0, 1], learning_rate > 0")
+        self.num_initial, self.num_parents, self.batch_size = num_initial, num_parents, batch_size
+        self.hidden_size, self.epochs, self.warm_epochs = hidden_size, epochs, warm_epochs
+        self.learning_rate, self.tradeoff = learning_rate, tradeoff
+        self.max_step_size, self.vocab, self.objective = max_step_size, vocab, objective
         self.decisions = Decisions(self.spec, max_arms, bins)
         self._check = has_constraints(self.spec)
         self.novelty = Novelty(self.spec, self._check)
         self.data = Log(codec=ARCH_SCORE)      # (arch, score) of successful results, in tell order
-        self.queue: list = []                  # decoded proposals, best last (JSON)
+        self.max_train = max(max_train, num_parents)
+        self.train = BestResults(self.max_train)   # rebuilt from `data` on load
+        self.queue: list = []                  # decoded proposals, next last (JSON)
         self.trainings = 0
-        self.trained_on = 0                    # results the current model was trained on (the first ones)
-        self.reach = 0                         # walks with the current model so far
-        self.max_train = max_train
-        self.train = BestResults(max_train)   # the best results so far (rebuilt from `data` on load)
-        self._model = None
-        self._trained: list = []               # (arch, score, tokens) the current model was trained on
+        self.trained_on = 0                    # results added when the current model was trained
+        self.next_size = 1                     # the next step size to try with the current model
+        self.weights: bytes | None = None      # the current model's weights (searcher state)
+        self._model = None                     # built from `weights` when needed
+        self._seqs: dict = {}                  # arch -> its decision sequence, for the training set only
+        self._ranges: dict = {}
+        self._flat = self._flat_decisions()
 
     # ------------------------------------------------------------ asks
     def _propose(self) -> Architecture:
-        for _ in range(8):
+        while True:
             while self.queue:
                 arch = Architecture.from_json(self.queue.pop())
                 if arch not in self.novelty.seen:
                     self.novelty.add(arch)
                     return arch
-            if self.num_asked < self.num_initial or len(self.data) < 2 or not self._optimize():
+            if self.num_asked < self.num_initial or len(self.train) < 2 or not self._generate():
                 break
         return self.novelty.propose(lambda: sample(self.spec, self.rng, self._check), self.rng)
 
-    def _tokens(self, arch) -> list:
-        return [_token(s.key, s.action, self.vocab) for s in self.decisions.encode(arch)]
-
-    def _optimize(self) -> bool:
-        """Train, move the best architectures up the predictor, queue their new decodings; False if none."""
-        import torch
-
+    def _generate(self) -> bool:
+        """Train if results came in, move the parents up the predictor, queue the new decodings; False if none."""
         from nasl.searchers.controller import single_thread
-        from nasl.searchers.nao_model import train
-        if self._model is None or len(self.data) - self.trained_on >= self.batch_size:
-            self.trainings += 1
-            self.trained_on, self.reach = len(self.data), 0
-            self._model = None
-            self._trained = [(a, s, self._tokens(a)) for a, s in self.train.in_tell_order()]
-        else:
-            self.reach += 1                  # the same model again: walk further from the parents
-        seqs = [t for _, _, t in self._trained]
-        if not any(seqs):
+        if self.train.added > self.trained_on or self.weights is None:
+            with single_thread():
+                self._train()
+        if self.next_size > self.max_step_size:
             return False
-        scores = [s for _, s, _ in self._trained]
+        from nasl.searchers.nao_model import Batch
+        parents = [a for a, _ in self.train.best(self.num_parents)]
+        batch = Batch([self._seq(a) for a in parents], self.vocab)
+        model, found, known = self._current(), [], set()
+        seed = self.rng.getrandbits(32)
         with single_thread():
-            if self._model is None:
-                # from scratch under a seed of the training's number: a resumed searcher rebuilds this model
-                # from the first `trained_on` results exactly
-                seed = zlib.crc32(f"{self.seed}:{self.trainings}".encode())
-                self._model = train(seqs, scores, self.vocab, self.hidden_size, self.epochs, self.learning_rate,
-                                    self.tradeoff, seed)
-            model = self._model
-            order = sorted(range(len(seqs)), key=lambda i: -scores[i])[:self.num_parents]
-            found = []
-            step = self.eta * (1 + self.reach) / self.max_steps
-            for i in order:
-                e = model.embed([seqs[i]])
-                for k in range(1, self.max_steps + 1):
-                    e = e.detach().requires_grad_(True)
-                    grad, = torch.autograd.grad(model.predict(e).sum(), e)
-                    e = e + step * grad / (grad.norm() + 1e-12)
-                    arch = self._decode(model, e.detach())
-                    if arch is not None and arch not in self.novelty.seen and arch.to_json() not in found:
-                        found.append(arch.to_json())        # and go on stepping: further moves, more proposals
-                if len(found) >= self.batch_size:
-                    break
+            while self.next_size <= self.max_step_size and len(found) < self.batch_size:
+                H = model.step_up(batch, float(self.next_size))
+                self.next_size += 1
+                for arch in self._decode(model, H, batch.mask, seed):
+                    if arch is not None and arch not in self.novelty.seen and arch not in known:
+                        known.add(arch)
+                        found.append(arch.to_json())
+                        if len(found) == self.batch_size:
+                            break
         self.queue = list(reversed(found))
-        return bool(found) or self.reach < 3
+        return bool(found)
 
-    def _decode(self, model, e):
-        """The architecture the decoder rebuilds from ``e``: a walk of the spec, each decision the
-        decoder's best allowed answer; None if it breaks the constraints."""
-        run = model.decoder(e)
+    def _train(self) -> None:
+        from nasl.searchers import nao_model
+        rows = self.train.in_tell_order()
+        self._seqs = {a: self._seqs.get(a) or self._encode(a) for a, _ in rows}
+        model = self._current()
+        warm = model is not None
+        if not warm:
+            model = nao_model.new_model(self.vocab, self.hidden_size, zlib.crc32(f"nao:{self.seed}".encode()))
+        steps = self.warm_epochs if warm else self.epochs
+        nao_model.fit(model, nao_model.Batch([self._seqs[a] for a, _ in rows], self.vocab),
+                      [s for _, s in rows], steps, self.learning_rate, self.tradeoff)
+        self._model, self.weights = model, nao_model.get_weights(model)
+        self.trainings += 1
+        self.trained_on, self.next_size = self.train.added, 1
+
+    def _current(self):
+        if self._model is None and self.weights is not None:
+            from nasl.searchers import nao_model
+            self._model = nao_model.new_model(self.vocab, self.hidden_size, 0)
+            nao_model.set_weights(self._model, self.weights)
+        return self._model
+
+    # ------------------------------------------------------------ sequences
+    def _ids(self, key: str, arms: int, allowed) -> tuple:
+        """The key's id and the ids of the allowed arms (arm index modulo ``vocab``)."""
+        v = self.vocab
+        if allowed is None and arms <= v:
+            ids = self._ranges.get(arms)
+            if ids is None:
+                ids = self._ranges[arms] = tuple(range(arms))     # shared by every decision of this size
+        else:
+            ids = tuple(sorted({a % v for a in (range(arms) if allowed is None else allowed)}))
+        return zlib.crc32(key.encode()) % v, ids
+
+    def _encode(self, arch) -> list:
+        out = []
+        for s in self.decisions.encode(arch):
+            k, ok = self._ids(s.key, s.arms, s.allowed)
+            out.append((k, s.action % self.vocab, ok))
+        return out
+
+    def _seq(self, arch) -> list:
+        seq = self._seqs.get(arch)
+        return seq if seq is not None else self._encode(arch)
+
+    def _flat_decisions(self):
+        """For a spec of fixed decisions (``Decisions.flat``): (path, values, key id) per choice, in order."""
+        flat = self.decisions.flat()
+        if flat is None or any(len(vs) > self.vocab for _, _, vs in flat):
+            return None
+        return [(path, vs, zlib.crc32(key.encode()) % self.vocab) for path, key, vs in flat]
+
+    # ------------------------------------------------------------ decoding
+    def _decode(self, model, H, mask, seed: int) -> list:
+        """The architectures the decoder rebuilds from each row of ``H`` (None: breaks a constraint)."""
+        import torch
+        n, v = H.shape[0], self.vocab
+        run = model.start(H, mask)
+        if self._flat is not None:
+            values = [{} for _ in range(n)]
+            for path, vs, key in self._flat:
+                if len(vs) == 1:               # forced, as Decisions does: no step
+                    for d in values:
+                        d[path] = vs[0]
+                    continue
+                allowed = torch.zeros(n, v, dtype=torch.bool)
+                allowed[:, :len(vs)] = True
+                arms = model.decode_step(run, torch.full((n,), key, dtype=torch.long), allowed).tolist()
+                for d, a in zip(values, arms):
+                    d[path] = vs[a]
+            return [self._valid(d) for d in values]
+        # any other spec: each walk is replayed up to its next decision, then all decide in one step
+        picks: list = [[] for _ in range(n)]
+        out: list = [None] * n
+        live = list(range(n))
+        while live:
+            keys = torch.zeros(n, dtype=torch.long)
+            allowed = torch.ones(n, v, dtype=torch.bool)
+            back, still = {}, []
+            for i in live:
+                got = self._probe(picks[i], seed + i)
+                if isinstance(got, tuple):
+                    key, arms, ok = got
+                    k, ids = self._ids(key, arms, ok)
+                    keys[i] = k
+                    options = range(arms) if ok is None else ok
+                    allowed[i] = False
+                    allowed[i, list(ids)] = True
+                    back[i] = {}
+                    for a in options:                   # an id shared by two arms means the first of them
+                        back[i].setdefault(a % v, a)
+                    still.append(i)
+                else:
+                    out[i] = None if got is None else self._valid(got)
+            if not still:
+                break
+            arms = model.decode_step(run, keys, allowed).tolist()
+            for i in still:
+                picks[i].append(back[i][arms[i]])
+            live = still
+        return out
+
+    def _probe(self, picks: list, seed: int):
+        """Replay ``picks``: the next decision ``(key, arms, allowed)``, or the values when the walk ends
+        (None if it cannot end). Each replay draws its in-bin values from ``seed``, so they agree."""
+        it = iter(picks)
+        pending = []
 
         def pick(key, arms, allowed):
-            options = tuple(range(arms)) if allowed is None else tuple(allowed)
-            return run.step([_token(key, a, self.vocab) for a in options], options)
+            for a in it:
+                return a
+            pending.append((key, arms, allowed))
+            raise _Pending
         try:
-            values, _ = self.decisions.sample(pick, self.rng)
+            values, _ = self.decisions.sample(pick, random.Random(seed))
+        except _Pending:
+            return pending[0]
         except NoValidArchitecture:
             return None
+        return values
+
+    def _valid(self, values):
         if self._check and not satisfies(self.spec, values):
             return None
         return Architecture._trusted(values)
@@ -182,33 +283,26 @@ class NAO(Searcher):
     def _feedback(self, arch: Architecture, result: Result) -> None:
         self.novelty.add(arch)
         s = result.fit_score(self.objective)
-        if s is not None:
-            self.data.append((arch, s))
-            self.train.add(arch, s)
+        if s is None:
+            return
+        try:
+            self.decisions.encode(arch)         # an architecture told from outside that does not fit is skipped
+        except ValueError:
+            return
+        self.data.append((arch, s))
+        self.train.add(arch, s)
 
     def _get_state(self):
         return {"data": self.data.state(), "novelty": self.novelty.state(), "queue": list(self.queue),
-                "trainings": self.trainings, "trained_on": self.trained_on, "reach": self.reach}
+                "trainings": self.trainings, "trained_on": self.trained_on, "next_size": self.next_size,
+                "weights": None if self.weights is None else base64.b64encode(self.weights).decode("ascii")}
 
     def _set_state(self, state) -> None:
         self.data = Log.load(state["data"], ARCH_SCORE)
         self.train = BestResults(self.max_train, self.data)
         self.novelty.load(state["novelty"])
         self.queue, self.trainings = list(state["queue"]), state["trainings"]
-        self.trained_on, self.reach = state["trained_on"], state["reach"]
-        self._model = None
-        if self.trainings:
-            self._rebuild()
-
-    def _rebuild(self) -> None:
-        """The current model, trained again as it was (same results, same seed)."""
-        from nasl.searchers.controller import single_thread
-        from nasl.searchers.nao_model import train
-        best = BestResults(self.max_train, (self.data[i] for i in range(self.trained_on)))
-        self._trained = [(a, s, self._tokens(a)) for a, s in best.in_tell_order()]
-        seqs = [t for _, _, t in self._trained]
-        if any(seqs):
-            with single_thread():
-                self._model = train(seqs, [s for _, s, _ in self._trained], self.vocab, self.hidden_size, self.epochs,
-                                    self.learning_rate, self.tradeoff,
-                                    zlib.crc32(f"{self.seed}:{self.trainings}".encode()))
+        self.trained_on, self.next_size = state["trained_on"], state["next_size"]
+        w = state["weights"]
+        self.weights = None if w is None else base64.b64decode(w)
+        self._model, self._seqs = None, {}

@@ -20,7 +20,7 @@ FAST = {
     "bananas": {"num_initial": 4, "candidates": 20, "random_candidates": 4, "batch_size": 3, "epochs": 20,
                 "warm_epochs": 5},
     "pnas": {"beam_size": 4, "epochs": 20, "max_children": 40},
-    "nao": {"num_initial": 4, "num_parents": 4, "batch_size": 3, "epochs": 5, "max_steps": 3},
+    "nao": {"num_initial": 4, "num_parents": 4, "batch_size": 3, "epochs": 5, "max_step_size": 4, "warm_epochs": 2},
 }
 
 
@@ -60,12 +60,12 @@ def test_bananas_fits_at_most_max_train_rows(monkeypatch):
 def test_nao_trains_on_at_most_max_train_results(monkeypatch):
     import nasl.searchers.nao_model as model
     sizes = []
-    train = model.train
+    fit = model.fit
 
-    def counting(seqs, scores, *args):
-        sizes.append(len(seqs))
-        return train(seqs, scores, *args)
-    monkeypatch.setattr(model, "train", counting)
+    def counting(m, batch, scores, *args):
+        sizes.append(len(scores))
+        return fit(m, batch, scores, *args)
+    monkeypatch.setattr(model, "fit", counting)
     drive(create("nao", space("nb201").spec, seed=0, max_train=8, **FAST["nao"]), 40)
     assert sizes and max(sizes) == 8
 
