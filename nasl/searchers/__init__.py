@@ -13,3 +13,4 @@ from nasl.searchers import bananas, hyperband, nsga2, optuna_adapter  # noqa: F4
 __all__ = ["Exhausted", "Lineage", "Result", "Searcher", "create", "get_searcher", "list_searchers", "register_searcher"]
 from nasl.searchers import tournament, pairwise, genetic, reinforce, q_learning, mcts  # noqa: F401,E402  (registers)
 from nasl.searchers import mdenas, nao, pnas, large_scale_evolution, n2n  # noqa: F401,E402  (registers)
+from nasl.searchers import eas  # noqa: F401,E402  (registers; issue 17)

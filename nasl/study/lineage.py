@@ -3,8 +3,9 @@
 A searcher that makes a child from a parent (:meth:`nasl.searchers.base.Searcher.child`) passes that
 lineage to the trial (``TrialRequest.lineage``), and the training evaluator applies it here:
 :func:`apply_lineage` loads the parent trial's saved weights (:func:`weights_path`) and applies the
-transformation (a :mod:`nasl.morph` transformation by name, ``net2wider width``, or plain inheritance
-for a ``mutate``/``identity``; ``reset`` starts fresh). It imports no evaluator, so the trainer
+transformation (a :mod:`nasl.morph` transformation by name, ``net2wider width``, a chain of them,
+``net2wider width; net2deeper depth`` (:mod:`nasl.morph.chain`), or plain inheritance for a
+``mutate``/``identity``; ``reset`` starts fresh). It imports no evaluator, so the trainer
 (:mod:`nasl.study.training`) and the nearest-trial evaluator (:mod:`nasl.study.inheriting`) both use
 it without importing each other back.
 """
@@ -35,9 +36,11 @@ def apply_lineage(space, model, request) -> dict:
     lin = request.lineage
     number, transformation = lin["parent"], str(lin.get("transformation") or "inherit")
     kind, _, arg = transformation.partition(" ")
+    if ";" in transformation:                        # a chain of steps (EAS): nasl.morph.chain checks each
+        kind = "chain"
     if kind == "reset":                              # Real et al.'s "reset weights": train from scratch
         return {"parent_trial": number, "inherited": 0.0}
-    if kind not in MORPHS + INHERITS:
+    if kind not in MORPHS + INHERITS + ("chain",):
         raise NaslError(f"trial {request.number}: unknown transformation '{kind}' ('{transformation}') from parent trial "
                         f"{number}; expected one of {', '.join(MORPHS + INHERITS + ('reset',))}")
     if not request.artifact_dir:
@@ -50,7 +53,14 @@ def apply_lineage(space, model, request) -> dict:
     state = load_parent_weights(path, number)
     child = request.architecture()
     into = model.state_dict()
-    if kind in MORPHS:
+    if kind == "chain":
+        from nasl.morph.chain import apply_chain
+        m = apply_chain(space, lin["parent_arch"], state, transformation)
+        if dict(m.arch) != dict(child):
+            raise NaslError(f"trial {request.number}: '{transformation}' of parent trial {number} gives "
+                            f"architecture {m.arch.id}, not the trial's {child.id}")
+        model.load_state_dict(m.state_dict)
+    elif kind in MORPHS:
         import nasl.morph
         arg = arg.strip()
         fn = getattr(nasl.morph, kind)
