@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from nasl.dsl import ast as A
 from nasl.dsl.builtins import BUILTIN_NAMES
-from nasl.dsl.naming import CHOICE_FORMS
+from nasl.dsl.naming import CHOICE_FORMS, child_fields
 from nasl.dsl.runtime import too_deep
 from nasl.ir.errors import NaslNameError, lazy_did_you_mean
 from nasl.ir.oplib import op_names
 
+_LITERALS = frozenset({A.Num, A.Str, A.Bool})
 _DAG_NAMES = frozenset({"src", "edges", "connected", "nodes", "uses"})
 
 
@@ -154,9 +155,9 @@ def _expr(e, scope, errors):
         for _, v in e.kwargs:
             _expr(v, scope, errors)
         return
-    for name in getattr(e, "__dataclass_fields__", ()):
-        if name == "span":
-            continue
+    if t in _LITERALS:
+        return
+    for name in child_fields(t):
         v = getattr(e, name)
         if isinstance(v, A.Node):
             _expr(v, scope, errors)

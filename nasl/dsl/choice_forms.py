@@ -107,14 +107,15 @@ def _choice(interp, path, e: A.Call, env, ctx):
         if isinstance(only, (list, tuple)):
             if not only:
                 raise EmptySpaceError("choice([]) has no alternatives", e.span)
-            labels = _unique([_value_label(v, e) for v in only], e)
-            choice = Choice(path, "choice", tuple(labels), e.span, _hints(only, ctx), condition=ctx.guards)
+            labels, kind, plain = _list_labels(interp, only, e)
+            hints = kind | ctx.hints if ctx.hints else kind
+            choice = Choice(path, "choice", labels, e.span, hints, condition=ctx.guards)
             if ctx.mode == SUPER:
-                return _alternatives(interp, choice, e, ctx, lambda i, sub: only[i], known=True)
+                return _listed(interp, choice, e, ctx, only, plain, known=True)
             if not ctx.spec:
                 label = read(ctx, choice)
                 return only[labels.index(label)]
-            return _alternatives(interp, choice, e, ctx, lambda i, sub: only[i])
+            return _listed(interp, choice, e, ctx, only, plain)
     given = [_arg_label(interp, a, env, ctx) for a in e.args]
     labels = _unique([label for label, _ in given], e)
     if ctx.mode == SUPER:
@@ -168,6 +169,48 @@ def _alternatives(interp, choice: Choice, e, ctx, value_of, known=False):
             plain = False
     if plain:
         return ChoiceRef(choice.path, choice)
+    return _computed(alts, choice, ctx)
+
+
+def _listed(interp, choice: Choice, e, ctx, values, plain: bool, known=False):
+    """``choice(LIST)``: :func:`_alternatives` for values computed already.
+
+    Nothing is evaluated under an alternative, so nothing can register there:
+    no guarded scopes are opened (four per layer of a generated chain were a
+    fifth of its load), and the guards are made only for a value that needs them.
+    """
+    if not known:
+        register(interp, choice, e, ctx)
+    else:
+        choice = interp.registered.setdefault(choice.path, choice)
+    if plain:
+        return ChoiceRef(choice.path, choice)
+    alts = [(Guard(choice.path, frozenset([label]), str(label)), v) for label, v in zip(choice.domain, values)]
+    return _computed(alts, choice, ctx)
+
+
+def _list_labels(interp, values, e) -> tuple:
+    """``(labels, kind hint, plain)`` of ``choice(values)``: plain when every value is its own label.
+
+    A list is a param or a let read at many sites (``choice(units)`` in each
+    of a thousand layers), and what it yields depends on the list alone, so it
+    is worked out once per run; the entry holds the list, so its id is not reused.
+    """
+    memo = interp.list_labels
+    hit = memo.get(id(values))
+    if hit is not None and hit[0] is values:
+        return hit[1]
+    labels = tuple(_unique([_value_label(v, e) for v in values], e))
+    plain = all(isinstance(v, _SCALARS) and v == label and type(v) is type(label)
+                for v, label in zip(values, labels))
+    kind = frozenset({"op" if any(isinstance(v, (OpFn, DefFn)) for v in values) else "value"})
+    out = (labels, kind, plain)
+    memo[id(values)] = (values, out)
+    return out
+
+
+def _computed(alts, choice, ctx):
+    """The value of a choice whose alternatives ``alts`` are not its own labels."""
     if all(isinstance(v, Tensor) for _, v in alts):
         if ctx.mode == SUPER:
             return ctx.graph.add_select(alts, ctx)
@@ -330,11 +373,6 @@ def _unique(labels, e):
                                 e.span, hint="name them apart with 'as': choice(a as first, a as second)")
         seen[key] = i
     return [str(l) if isinstance(l, _Head) else l for l in out]
-
-
-def _hints(values, ctx):
-    kind = "op" if any(isinstance(v, (OpFn, DefFn)) for v in values) else "value"
-    return frozenset({kind}) | ctx.hints
 
 
 # ---------------------------------------------------------------- optional

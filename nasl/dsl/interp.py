@@ -38,6 +38,7 @@ class Interpreter(Statements):
         self.registered: dict[str, object] = {}   # path -> Choice (spec mode), for duplicate checks
         self.graph_constraints: list = []         # constraints on the realized network (spec mode)
         self.lazy_memo: dict = {}                 # lazy calls' templates by their arguments (nasl.dsl.lazy)
+        self.list_labels: dict = {}               # choice(LIST)'s labels by the list (nasl.dsl.choice_forms)
         # how a top-level value is read: the program forces lazy params and lets here
         self.resolve_global = lambda v: v
         # site names depend only on the AST: the Program shares one cache between its runs

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from nasl.dsl import ast as A
 
+_LEAVES = frozenset({A.Name, A.Num, A.Str, A.Bool})
 CHOICE_FORMS = frozenset({"choice", "optional", "boolean", "int_range", "float_range", "subset",
                           "permutation"})
 
@@ -49,13 +50,15 @@ def _top_choices(e):
 
 
 def _collect(node, bases, assigned: str | None, out: dict):
-    if isinstance(node, tuple):
+    t = type(node)
+    if t in _LEAVES:                # most nodes: a name or a literal names nothing
+        return
+    if t is tuple:
         for n in node:
             _collect(n, bases, None, out)
         return
     if node is None or not isinstance(node, A.Node):
         return
-    t = type(node)
     if t is A.Assign:
         single = len(node.targets) == 1 and len(node.values) == 1
         for v in node.values:
@@ -103,16 +106,29 @@ def _collect_outer(outer, inner, bases, out):
 
 
 def _collect_children(node, bases, out):
-    for name in node.__dataclass_fields__:
-        if name == "span":
-            continue
+    for name in child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, tuple):
+        if type(value) is tuple:
             for v in value:
-                if isinstance(v, tuple):     # kwargs pairs, if-branches
+                if type(v) is tuple:     # kwargs pairs, if-branches
                     for w in v:
                         _collect(w, bases, None, out)
                 else:
                     _collect(v, bases, None, out)
-        elif isinstance(value, A.Node):
+        elif value is not None:
             _collect(value, bases, None, out)
+
+
+# The walk runs once per load over every node of the program, so each node class's fields that
+# may hold nodes are listed once: not its span, nor its names, labels and operators (strings)
+_NOT_NODES = frozenset({"Span", "str", "Optional[str]", "bool", "Tuple[str, ...]"})
+_FIELDS: dict = {}
+
+
+def child_fields(cls) -> tuple:
+    """The names of the fields of AST class ``cls`` that may hold nodes (or tuples of them)."""
+    f = _FIELDS.get(cls)
+    if f is None:
+        f = _FIELDS[cls] = tuple(n for n, fd in getattr(cls, "__dataclass_fields__", {}).items()
+                                 if str(fd.type) not in _NOT_NODES)
+    return f
