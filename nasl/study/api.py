@@ -143,7 +143,8 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     """
     from nasl.study import pbt_api
     if pbt_api.wanted(scheduler, resume, storage):
-        return pbt_api.search(space, evaluator=evaluator, storage=storage, seed=seed, resume=resume, executor=executor,
+        # the space as (source, file, params): pbt_api does not import this module back
+        return pbt_api.search(None if space is None else space_source(space), evaluator=evaluator, storage=storage, seed=seed, resume=resume, executor=executor,
                               workers=workers, timeout=timeout, progress=progress, scheduler_options=scheduler_options,
                               evaluator_options=evaluator_options, params=params, ops=ops, force=force, trust=trust,
                               ray_address=ray_address, resources=resources, searcher=searcher, budget=budget,

@@ -53,6 +53,13 @@ def options(given) -> dict:
             "exploit": out["exploit"]}
 
 
+def load_space(config: dict):
+    """The study's space (cached per process); elaborating it validates the source and params."""
+    return TrialRequest(trial_id=-1, number=-1, arch={}, budget=None, seed=0, space_source=config["space_source"],
+                        space_file=config["space_file"], params=tuple(map(tuple, config["params"])),
+                        ops_modules=tuple(config["ops"])).load_space()
+
+
 def check_trainer(ev):
     """The training evaluator PBT drives; anything else is refused in one line."""
     from nasl.study.evaluator_config import inner
@@ -78,10 +85,7 @@ class Scheduler:
         self.epochs = int(trainer.epochs)
         self.intervals = math.ceil(self.epochs / self.k)
         self.primary, self.direction = next(iter(config["objectives"].items()))
-        self.space = TrialRequest(trial_id=-1, number=-1, arch={}, budget=None, seed=0,
-                                  space_source=config["space_source"], space_file=config["space_file"],
-                                  params=tuple(map(tuple, config["params"])),
-                                  ops_modules=tuple(config["ops"])).load_space()
+        self.space = load_space(config)
         self.floats = pbt_select.float_choices(self.space)
         self.progress = progress
         self.seq = store.last_seq() + 1

@@ -43,12 +43,12 @@ def wanted(scheduler, resume, storage) -> bool:
     return True
 
 
-def search(space=None, *, evaluator=None, storage=None, seed=None, resume=False, executor=None, workers=None,
+def search(source=None, *, evaluator=None, storage=None, seed=None, resume=False, executor=None, workers=None,
            timeout=None, progress=True, scheduler_options=None, evaluator_options=None, params=None, ops=None,
            force=False, trust=False, ray_address=None, resources=None, **unused):
-    """See the module docstring; returns the :class:`~nasl.study.study.Study`."""
+    """See the module docstring; ``source`` is the space as ``(text, file name, params)``, None on resume.
+    Returns the :class:`~nasl.study.study.Study`."""
     from nasl.study import evaluator_config, settings
-    from nasl.study.api import evaluator_record, space_check, space_source
     from nasl.study.locking import StudyLock
     from nasl.study.runners import check_executor, make_runner
     from nasl.study.storage import Storage
@@ -69,7 +69,7 @@ def search(space=None, *, evaluator=None, storage=None, seed=None, resume=False,
                         f"or choose another file")
     config = ev = None
     if not resume:
-        config, ev = _new_config(space, evaluator, evaluator_options, scheduler_options, seed, params, ops)
+        config, ev = _new_config(source, evaluator, evaluator_options, scheduler_options, seed, params, ops)
         check_executor(executor or "inline", pbt.segment_evaluator(ev))
     store = Storage(storage)
     lock = StudyLock(store, force=force)
@@ -91,7 +91,7 @@ def search(space=None, *, evaluator=None, storage=None, seed=None, resume=False,
                                             evaluator_spec=None)
             ev = evaluator_config.rebuild(config["evaluator"]) if evaluator is None else \
                 _evaluator(evaluator, evaluator_options)
-            space_check(config)
+            pbt.load_space(config)
         seg = pbt.segment_evaluator(ev)
         run = settings.for_run(store if row is not None else None, executor, workers, None)
         if workers is None and row is None:
@@ -114,15 +114,16 @@ def _evaluator(evaluator, options):
     return evaluator
 
 
-def _new_config(space, evaluator, evaluator_options, scheduler_options, seed, params, ops):
+def _new_config(source, evaluator, evaluator_options, scheduler_options, seed, params, ops):
     """``(study config, evaluator)`` of a new PBT study, every part checked; nothing is written."""
     from nasl.study import pbt_select, settings
-    from nasl.study.api import evaluator_record, space_check, space_source
-    if space is None:
+    from nasl.study.evaluator_config import record as evaluator_record
+    if source is None:
         raise NaslError("give the space to search (a .nas path, a Space or source text)")
     opts = pbt.options(scheduler_options)
     seed = 0 if seed is None else settings.integer("seed", seed, -settings.SQLITE_MAX - 1)
-    source, file, space_params = space_source(space)
+    source, file, space_params = source
+    space_params = dict(space_params)
     space_params.update(params or {})
     ev = _evaluator(evaluator, evaluator_options)
     trainer = pbt.check_trainer(ev)
@@ -130,7 +131,7 @@ def _new_config(space, evaluator, evaluator_options, scheduler_options, seed, pa
                   searcher=pbt.NAME, searcher_options=opts, seed=seed, evaluator=evaluator_record(ev),
                   objectives=dict(trainer.directions),
                   budget=opts["population"] * math.ceil(int(trainer.epochs) / opts["interval"]))
-    space_obj = space_check(config)
+    space_obj = pbt.load_space(config)
     if not pbt_select.float_choices(space_obj):
         raise NaslError(f"scheduler 'pbt' explores the space's float choices, and '{file}' has none; "
                         f"add one, e.g. `lr = float_range(1e-3, 0.1, log=true)` in the network block")
