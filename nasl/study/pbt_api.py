@@ -99,7 +99,15 @@ def search(source=None, *, evaluator=None, storage=None, seed=None, resume=False
         store.set_meta(settings.to_record(run))
         runner = make_runner(run["executor"], seg, list(config["objectives"]), workers=run["workers"],
                              timeout=timeout, ray_address=ray_address, resources=resources)
-        pbt.run_study(store, config, seg.trainer, runner, progress=progress)
+        try:
+            pbt.run_study(store, config, seg.trainer, runner, progress=progress)
+        except KeyboardInterrupt:
+            from nasl.study.loop import SearchInterrupted
+            c = store.counts()
+            where = "storage=None (in memory): nothing to resume" if store.path == ":memory:" else \
+                f"resume with: nasl search --study {store.path} --resume (or nasl.search(..., resume=True))"
+            raise SearchInterrupted(f"interrupted: {c['complete']} of {config['budget']} PBT trials complete; {where}",
+                                    Study(store, ops=ops, trust=trust)) from None
     finally:
         lock.release()
     return Study(store, ops=ops, trust=trust)

@@ -187,3 +187,31 @@ def test_pbt_beats_the_same_population_without_exploit_and_explore():
     assert avg(best[True]) > avg(best[False]) + 0.02, (best, mean)
     assert avg(mean[True]) > avg(mean[False]) + 0.08, (best, mean)
     assert sum(p > b for p, b in zip(mean[True], mean[False])) >= 5, mean
+
+
+def test_every_member_failing_stops_with_the_reason(monkeypatch):
+    from nasl.study import pbt_train
+
+    def diverging(self, model, opt, lr, step, seed, device):
+        raise FloatingPointError(f"training diverged: the loss is nan at epoch 1 (lr={lr:.4g})")
+    monkeypatch.setattr(pbt_train.SegmentEvaluator, "_train", diverging)
+    with pytest.raises(NaslError, match="every member failed in interval 0: FloatingPointError: training diverged") as e:
+        run(None, epochs=2, population=2, interval=1)
+    assert "\n" not in str(e.value)
+
+
+def test_a_failed_member_copies_a_live_one(monkeypatch):
+    """Member 1's first interval fails (as a diverged learning rate would): it copies member 0 after it."""
+    from nasl.study import pbt_train
+    train = pbt_train.SegmentEvaluator._train
+
+    def failing(self, model, opt, lr, step, seed, device):
+        if step["start"] == 0 and seed == trial_seed(0, 1):
+            raise FloatingPointError("training diverged")
+        return train(self, model, opt, lr, step, seed, device)
+    from nasl.study.protocol import trial_seed
+    monkeypatch.setattr(pbt_train.SegmentEvaluator, "_train", failing)
+    study = run(None, epochs=2, population=2, interval=1, fraction=0.5)
+    first, second = schedule(study)[1]
+    assert first["state"] == "failed" and first["score"] is None
+    assert second["copied_from"] == 0 and second["state"] == "complete"
