@@ -84,13 +84,21 @@ def search(source=None, *, evaluator=None, storage=None, seed=None, resume=False
         else:
             config = {k: row[k] for k in ("space_source", "space_file", "params", "ops", "searcher",
                                           "searcher_options", "seed", "objectives", "budget", "evaluator")}
-            if scheduler_options is not None and pbt.options(scheduler_options) != pbt.options(row["searcher_options"]):
+            if scheduler_options is not None and \
+                    pbt.options({**row["searcher_options"], **scheduler_options}) != pbt.options(row["searcher_options"]):
                 raise NaslError(f"cannot resume: scheduler options {scheduler_options!r} differ from the study's "
                                 f"{row['searcher_options']!r}")
             config["ops"] = allowed_modules(f"the study '{store.path}'", config["ops"], ops=ops, trust=trust,
                                             evaluator_spec=None)
-            ev = evaluator_config.rebuild(config["evaluator"]) if evaluator is None else \
-                _evaluator(evaluator, evaluator_options)
+            if evaluator is None:
+                stored = evaluator_config.recorded_options(config["evaluator"])
+                for name, value in (evaluator_options or {}).items():
+                    if stored.get(name) != value:
+                        raise NaslError(f"cannot resume: evaluator option {name}={value!r} differs from the "
+                                        f"study's {stored.get(name)!r}")
+                ev = evaluator_config.rebuild(config["evaluator"])
+            else:
+                ev = _evaluator(evaluator, evaluator_options)
             pbt.load_space(config)
         seg = pbt.segment_evaluator(ev)
         run = settings.for_run(store if row is not None else None, executor, workers, None)

@@ -105,6 +105,10 @@ def test_a_study_that_exists_is_not_overwritten(tmp_path):
         run(path, population=2, epochs=2, interval=1)
     again = nasl.search(storage=path, resume=True, progress=False)           # nothing left: the same study
     assert len(again.trials) == 4
+    with pytest.raises(NaslError, match="cannot resume: evaluator option epochs=3 differs from the study's 2"):
+        nasl.search(storage=path, resume=True, progress=False, evaluator_options={"epochs": 3})
+    with pytest.raises(NaslError, match="cannot resume: scheduler options"):
+        nasl.search(storage=path, resume=True, progress=False, scheduler="pbt", scheduler_options={"population": 3})
 
 
 def _population(study):
