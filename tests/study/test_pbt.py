@@ -177,6 +177,24 @@ def test_process_pool_gives_the_inline_population():
 
 
 @pytest.mark.slow
+def test_ray_gives_the_inline_population(monkeypatch):
+    ray = pytest.importorskip("ray")
+    inline = run(None, epochs=4)
+    started = not ray.is_initialized()          # test_executors' session cluster may be up already
+    if started:
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        on_ray = nasl.search(SPACE, scheduler="pbt", evaluator="digits", seed=0, progress=False, executor="ray",
+                             resources={"num_cpus": 1}, evaluator_options={"epochs": 4, "schedule": "constant"},
+                             scheduler_options={"population": 4, "interval": 2})
+    finally:
+        if started:
+            ray.shutdown()
+    assert _population(on_ray) == _population(inline)
+
+
+@pytest.mark.slow
 def test_pbt_beats_the_same_population_without_exploit_and_explore():
     """4 members x 8 epochs, exploit every 2; the baseline trains the same 4 initial learning rates for 8 epochs.
     Measured (BENCHMARKS.md section 45): over seeds 0-5, best final member 0.901 against 0.866, mean of the
