@@ -100,7 +100,7 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
            params=None, ops=None, progress: bool = True, ray_address=None, resources=None,
            deterministic=None, snapshot_every: int = 100, force: bool = False, trust: bool = False,
            evaluator_options=None, cost=None, time_budget=None, callbacks=None, log_dir=None, warm_start=None,
-           run_config=None, pruner=None, pruner_options=None):
+           run_config=None, pruner=None, pruner_options=None, scheduler=None, scheduler_options=None):
     """Search ``space`` and record every trial; returns a :class:`~nasl.study.study.Study`.
 
     See docs/study.md for every argument. In short: ``searcher`` (default
@@ -134,10 +134,25 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     with ``pruner_options``) stops trials whose partial curve will not win;
     they are recorded ``pruned`` (:mod:`nasl.study.pruners`). A named pruner
     is recorded, and a resume without one uses it again.
+    ``scheduler="pbt"`` (with ``scheduler_options``) trains a population
+    with population-based training instead of asking a searcher
+    (:mod:`nasl.study.pbt_api`); a PBT study resumes as one.
     Ctrl-C raises :class:`~nasl.study.loop.SearchInterrupted` after
     recording what finished. ``force=True`` takes the study over from a
     process that still holds its lock (see :mod:`nasl.study.locking`).
     """
+    from nasl.study import pbt_api
+    if pbt_api.wanted(scheduler, resume, storage):
+        # the space as (source, file, params): pbt_api does not import this module back
+        return pbt_api.search(None if space is None else space_source(space), evaluator=evaluator, storage=storage, seed=seed, resume=resume, executor=executor,
+                              workers=workers, timeout=timeout, progress=progress, scheduler_options=scheduler_options,
+                              evaluator_options=evaluator_options, params=params, ops=ops, force=force, trust=trust,
+                              ray_address=ray_address, resources=resources, searcher=searcher, budget=budget,
+                              objectives=objectives, cost=cost, warm_start=warm_start, pruner=pruner,
+                              time_budget=time_budget, callbacks=callbacks, log_dir=log_dir,
+                              searcher_options=searcher_options)
+    if scheduler_options is not None:
+        raise NaslError("scheduler_options apply to a scheduler (scheduler='pbt')")
     from nasl.study import settings
     from nasl.study.locking import StudyLock
     from nasl.study.loop import Loop, SearchInterrupted, restore_searcher

@@ -82,6 +82,11 @@ def add_commands(sub, common, parse_define) -> None:
                         "al.'s extrapolation); pruned trials are recorded 'pruned' (default none, or the study's)")
     s.add_argument("-P", "--pruner-option", dest="pruner_options", action="append", type=parse_define, default=[],
                    metavar="NAME=VALUE", help="a pruner option, e.g. -P delta=0.1 -P min_epochs=2")
+    s.add_argument("--scheduler", choices=["pbt"],
+                   help="pbt: population-based training of the space's float choices instead of a searcher "
+                        "(see docs/study.md)")
+    s.add_argument("-S", "--scheduler-option", dest="scheduler_options", action="append", type=parse_define,
+                   default=[], metavar="NAME=VALUE", help="a scheduler option, e.g. -S population=8 -S interval=2")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     from nasl.study.oneshot_cli import add_arguments as add_oneshot_arguments
     add_oneshot_arguments(s, parse_define)
@@ -163,7 +168,7 @@ def run_search(args) -> int:
     resuming = args.resume
     space = args.file if args.file else (None if resuming else bundled_space())
     evaluator = oneshot_cli.evaluator(args) or (args.evaluator if args.evaluator or resuming else "digits")
-    budget = args.budget if args.budget is not None or resuming else 10
+    budget = args.budget if args.budget is not None or resuming or args.scheduler else 10
     options = dict(args.evaluator_options)
     if args.data is not None:
         options["data"] = args.data
@@ -182,7 +187,8 @@ def run_search(args) -> int:
             trust=args.trust, evaluator_options=options or None, cost=args.cost,
             time_budget=None if args.time_budget is None else parse_duration(args.time_budget),
             log_dir=args.log_dir, warm_start=args.warm_start, run_config=run_config,
-            pruner=args.pruner, pruner_options=dict(args.pruner_options) or None)
+            pruner=args.pruner, pruner_options=dict(args.pruner_options) or None,
+            scheduler=args.scheduler, scheduler_options=dict(args.scheduler_options) or None)
     except nasl.study.SearchInterrupted as e:
         print(str(e), file=sys.stderr)
         return 130

@@ -32,10 +32,12 @@ SCHEMA = {
     "export": ("export", "path"), "no_progress": ("no_progress", "bool"), "log_dir": ("log_dir", "path"),
     "warm_start": ("warm_start", "path"), "params": ("defines", "table"), "ops": ("ops", "pathlist"),
     "pruner": ("pruner", "str"), "pruner_options": ("pruner_options", "table"),
+    "scheduler": ("scheduler", "str"), "scheduler_options": ("scheduler_options", "table"),
 }
 ALIASES = {"searcher_option": "searcher_options", "evaluator_option": "evaluator_options", "defines": "params",
-           "objectives": "objective", "space": "file", "pruner_option": "pruner_options"}
-TABLES = ("searcher_options", "evaluator_options", "defines", "pruner_options")
+           "objectives": "objective", "space": "file", "pruner_option": "pruner_options",
+           "scheduler_option": "scheduler_options"}
+TABLES = ("searcher_options", "evaluator_options", "defines", "pruner_options", "scheduler_options")
 
 
 def read(path: str) -> dict:

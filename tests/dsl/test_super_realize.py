@@ -41,6 +41,7 @@ REFUSED = {
     "nas_bench_101": "a dag with channels='nasbench101'",
     "nasnet": "a dag with output=\"loose\"",
     "path_level": "the alternatives give different numbers of tensors",
+    "pbt_digits": "the float choice 'p' cannot be relaxed",
     "pnas": "needs an unordered pick of distinct inputs",
     "zoph_le": "a dag with implicit_io=True",
 }
