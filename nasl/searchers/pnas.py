@@ -5,6 +5,7 @@ import math
 import zlib
 
 from nasl.ir.architecture import Architecture
+from nasl.ir.errors import NaslError
 from nasl.searchers.base import Result, Searcher
 from nasl.searchers.decisions import Decisions
 from nasl.searchers.encoding import OneHotEncoder
@@ -15,7 +16,11 @@ from nasl.searchers.surrogate import MLPEnsemble
 from nasl.searchers.training_set import BestResults
 from nasl.searchers.walks import has_constraints, sample, satisfies
 
-SURROGATES = ("mlp",)
+SURROGATES = ("mlp", "lstm")
+
+
+class UnknownSurrogate(NaslError, ValueError):
+    """A ``surrogate`` option that is not one of :data:`SURROGATES` (a ValueError too, as other bad options are)."""
 
 
 class _Done(Exception):
@@ -41,10 +46,16 @@ class PNAS(Searcher):
     a new round starts with the best architecture found as the reference,
     so the search continues around it.
 
-    The surrogate is the MLP ensemble of
+    The surrogate ranks by its ensemble's mean prediction (PNAS's ranking). It is
+    either ``"mlp"``, the MLP ensemble of
     :class:`~nasl.searchers.surrogate.MLPEnsemble` on the one-hot encoding of
-    the ChoiceSpec (or the study's ``encoder``), ranking by the ensemble mean
-    (PNAS's ranking; the paper's LSTM surrogate is not offered yet).
+    the ChoiceSpec (or the study's ``encoder``), fitted afresh at every stage;
+    or ``"lstm"``, the paper's: an ensemble of LSTMs over the architecture's
+    decisions read as tokens, one per decision in walk order
+    (:class:`~nasl.searchers.lstm_surrogate.LSTMEnsemble`), with a sigmoid
+    output and an L1 loss, each member fitted to 4/5 of the data, and each
+    fit after the first continuing from the last one's weights (kept in the
+    searcher's state, so a resumed search ranks as the uninterrupted one).
 
     Parameters
     ----------
@@ -56,10 +67,15 @@ class PNAS(Searcher):
         Decisions added per stage (1: one block at a time).
     max_children : int
         Expansions scored per stage, at most (a random subset beyond).
-    surrogate : {"mlp"}
-        The predictor.
-    ensemble_size, hidden, epochs, lr
-        The MLP ensemble's members (5), hidden widths ((32, 32)), Adam steps (200) and step size (0.01).
+    surrogate : {"mlp", "lstm"}
+        The predictor (default "mlp"; BENCHMARKS.md section 47 compares them).
+    ensemble_size, lr
+        Members of either ensemble (5, the paper's) and Adam's step size (0.01).
+    hidden, epochs
+        The MLP's hidden widths ((32, 32)) and Adam steps per fit (200).
+    lstm_size, lstm_epochs, warm_epochs
+        The LSTM's hidden and embedding size (100, the paper's), its Adam steps in the first
+        fit (100) and in each later, warm-started fit (30).
     objective : str, optional
         The objective to maximise (default: each result's first).
     max_train : int
@@ -72,18 +88,21 @@ class PNAS(Searcher):
 
     def __init__(self, spec, seed=None, *, beam_size: int = 20, decisions_per_stage: int = 1,
                  max_children: int = 1000, surrogate: str = "mlp", ensemble_size: int = 5, hidden: tuple = (32, 32),
-                 epochs: int = 200, lr: float = 0.01, objective: str | None = None, max_arms: int = 32,
+                 epochs: int = 200, lr: float = 0.01, lstm_size: int = 100, lstm_epochs: int = 100,
+                 warm_epochs: int = 30, objective: str | None = None, max_arms: int = 32,
                  bins: int = 8, max_train: int = 500, **kw):
         super().__init__(spec, seed, **kw)
         for name, v in (("beam_size", beam_size), ("decisions_per_stage", decisions_per_stage),
-                        ("max_children", max_children), ("ensemble_size", ensemble_size), ("epochs", epochs)):
+                        ("max_children", max_children), ("ensemble_size", ensemble_size), ("epochs", epochs),
+                        ("lstm_size", lstm_size), ("lstm_epochs", lstm_epochs), ("warm_epochs", warm_epochs)):
             if v < 1:
                 raise ValueError(f"{name} must be at least 1, not {v}")
         if surrogate not in SURROGATES:
-            raise ValueError(f"surrogate must be one of {', '.join(SURROGATES)}, not {surrogate!r}")
+            raise UnknownSurrogate(f"pnas: unknown surrogate {surrogate!r}; the choices are {', '.join(SURROGATES)}")
         self.beam_size, self.decisions_per_stage, self.max_children = beam_size, decisions_per_stage, max_children
         self.surrogate, self.ensemble_size, self.hidden = surrogate, ensemble_size, tuple(hidden)
         self.epochs, self.lr, self.objective = epochs, lr, objective
+        self.lstm_size, self.lstm_epochs, self.warm_epochs = lstm_size, lstm_epochs, warm_epochs
         self.decisions = Decisions(self.spec, max_arms, bins)
         self._check = has_constraints(self.spec)
         self.novelty = Novelty(self.spec, self._check)
@@ -99,6 +118,8 @@ class PNAS(Searcher):
         self.queue: list = []                    # the stage's architectures still to propose, best last
         self.rounds = 0
         self._onehot = None
+        self._lstm = None                        # the LSTM ensemble, once fitted (its weights are state)
+        self._tokens = None
 
     # ------------------------------------------------------------ prefixes
     def _complete(self, prefix):
@@ -196,13 +217,28 @@ class PNAS(Searcher):
             return cands
         import numpy as np
         train = self.train.in_tell_order()
-        X = self._encode([a for a, _ in train])
         y = np.array([s for _, s in train])
-        model = MLPEnsemble(self.ensemble_size, self.hidden, self.epochs, self.lr, seed=self.rng.getrandbits(32))
-        model.fit(X, y)
-        mean = model.predict(self._encode([a for _, a in cands])).mean(axis=0)
+        if self.surrogate == "lstm":
+            model = self._lstm_model()
+            model.fit([self._tokens(a) for a, _ in train], y, seed=self.rng.getrandbits(32))
+            mean = model.predict([self._tokens(a) for _, a in cands]).mean(axis=0)
+        else:
+            X = self._encode([a for a, _ in train])
+            model = MLPEnsemble(self.ensemble_size, self.hidden, self.epochs, self.lr, seed=self.rng.getrandbits(32))
+            model.fit(X, y)
+            mean = model.predict(self._encode([a for _, a in cands])).mean(axis=0)
         order = sorted(range(len(cands)), key=lambda i: (-mean[i], i))
         return [cands[i] for i in order]
+
+    def _lstm_model(self):
+        if self._lstm is None:
+            from nasl.searchers.lstm_surrogate import DecisionTokens, LSTMEnsemble
+            # the first fit's weights come from the searcher's seed, so a restored searcher that has not
+            # fitted yet draws the same ones
+            self._lstm = LSTMEnsemble(self.ensemble_size, self.lstm_size, self.lstm_size, self.lstm_epochs,
+                                      self.warm_epochs, self.lr, seed=zlib.crc32(f"pnas-lstm:{self.seed}".encode()))
+            self._tokens = DecisionTokens(self.decisions)
+        return self._lstm
 
     def _encode(self, archs):
         import numpy as np
@@ -223,7 +259,8 @@ class PNAS(Searcher):
 
     def _get_state(self):
         return {"data": self.data.state(), "novelty": self.novelty.state(), "reference": self.reference,
-                "beam": self.beam, "stage": self.stage, "queue": list(self.queue), "rounds": self.rounds}
+                "beam": self.beam, "stage": self.stage, "queue": list(self.queue), "rounds": self.rounds,
+                "lstm": None if self._lstm is None else self._lstm.state()}
 
     def _set_state(self, state) -> None:
         self.data = Log.load(state["data"], ARCH_SCORE)
@@ -233,6 +270,9 @@ class PNAS(Searcher):
         self.reference = state["reference"]
         self.beam = [list(p) for p in state["beam"]]
         self.stage, self.queue, self.rounds = state["stage"], list(state["queue"]), state["rounds"]
+        self._lstm = None
+        if state.get("lstm") is not None:        # absent in states written before the LSTM surrogate
+            self._lstm_model().load(state["lstm"])
 
 
 __all__ = ["PNAS"]
