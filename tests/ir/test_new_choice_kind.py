@@ -89,6 +89,9 @@ def test_every_searcher_proposes_valid_architectures(name):
         # n2n compresses a teacher along its depth and width choices only, found by name; here the new
         # kind is the one it may shrink
         options["shrinkage"] = ["keep"]
+    if name == "eas":
+        # eas widens along the width choices it is given (found by name otherwise); here the new kind
+        options["widths"] = ["keep"]
     s = create(name, sp.spec, seed=0, **options)
     try:
         archs = drive(s, 24, fail_every=5, lag=1)
