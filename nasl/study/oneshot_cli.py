@@ -60,12 +60,8 @@ def _is_oneshot(path) -> bool:
     if not os.path.exists(path):
         return False
     from nasl.study.oneshot_record import SEARCHER_PREFIX
-    from nasl.study.storage import Storage
-    store = Storage(path, readonly=True)
-    try:
-        row = store.load_study()
-    finally:
-        store.close()
+    from nasl.study.storage import read_study_row
+    row = read_study_row(path)
     return row is not None and str(row["searcher"]).startswith(SEARCHER_PREFIX)
 
 

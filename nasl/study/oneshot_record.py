@@ -140,12 +140,8 @@ def _resume_row(path, checkpoint, space, mode, epochs, options, supernet_options
     """The recorded config of the one-shot study at ``path`` and its checkpoint's state; given values must agree."""
     from nasl.oneshot import checkpoint as ckpt
     from nasl.study.api import space_source
-    from nasl.study.storage import Storage
-    store = Storage(path, readonly=True)
-    try:
-        row = store.load_study()
-    finally:
-        store.close()
+    from nasl.study.storage import read_study_row
+    row = read_study_row(path)
     if row is None or not str(row["searcher"]).startswith(SEARCHER_PREFIX):
         what = "no study yet" if row is None else f"a '{row['searcher']}' study, not a one-shot run"
         raise NaslError(f"'{path}' holds {what}; resume it with nasl search --study {path} --resume")

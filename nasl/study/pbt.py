@@ -203,8 +203,16 @@ def schedule(study) -> list:
     """
     from nasl.study.storage import Storage
     store = getattr(study, "storage", study)
-    if isinstance(store, (str, os.PathLike)):
-        store = Storage(store, readonly=True)
+    if not isinstance(store, (str, os.PathLike)):
+        return _members(store)
+    store = Storage(store, readonly=True)       # opened here, so closed here
+    try:
+        return _members(store)
+    finally:
+        store.close()
+
+
+def _members(store) -> list:
     row = store.load_study()
     if row is None or row["searcher"] != NAME:
         raise NaslError(f"'{store.path}' is not a PBT study (its searcher is {row and row['searcher']!r})")

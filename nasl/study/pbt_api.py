@@ -26,12 +26,8 @@ def is_pbt_file(storage) -> bool:
     """Whether the study file ``storage`` holds a PBT study."""
     if storage is None or not os.path.exists(os.fspath(storage)):
         return False
-    from nasl.study.storage import Storage
-    store = Storage(storage, readonly=True)
-    try:
-        row = store.load_study()
-    finally:
-        store.close()
+    from nasl.study.storage import read_study_row
+    row = read_study_row(storage)
     return row is not None and row["searcher"] == pbt.NAME
 
 

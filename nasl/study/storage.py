@@ -380,3 +380,13 @@ class Storage:
     def last_searcher_state(self) -> tuple[int, dict] | None:
         row = self.conn.execute("SELECT seq, state FROM searcher_states ORDER BY seq DESC LIMIT 1").fetchone()
         return None if row is None else rows.snapshot(self.path, row[0], row[1])
+
+
+def read_study_row(path) -> dict | None:
+    """The study row of the file at ``path`` (None for a file with no study yet), through a read-only
+    connection that is closed again, for callers that only ask what kind of study a file holds."""
+    store = Storage(path, readonly=True)
+    try:
+        return store.load_study()
+    finally:
+        store.close()
