@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from nasl.ir.errors import NaslError
 from nasl.study import optimizers, train_data
 from nasl.study.lineage import weights_path
-from nasl.study.training import evaluate, save_atomic
+from nasl.study.training import evaluate_reshaped, save_atomic
 
 #: hyperparameter names the optimizer reads from a member's architecture
 OPTIMIZER_KEYS = ("lr", "weight_decay")
@@ -138,18 +138,14 @@ class SegmentEvaluator:
                 loss.backward()
                 opt.step()
                 loss_sum, n, done = loss_sum + value * len(y), n + len(y), done + 1
-            val = train_data.val_batches(data, ev.eval_batch_size, device)
-            if reshape is not None:
-                val = ((x.reshape(len(x), *reshape), y) for x, y in val)
-            val_loss, val_acc = evaluate(model, val)
+            val_loss, val_acc = evaluate_reshaped(model, train_data.val_batches(data, ev.eval_batch_size, device),
+                                                  reshape)
             curve.append({"epoch": epoch + 1, "train_loss": loss_sum / n, "val_loss": val_loss,
                           "val_accuracy": val_acc, "lr": lr, "seconds": time.perf_counter() - start})
         last = curve[-1]
         out = {"val_accuracy": last["val_accuracy"], "val_loss": last["val_loss"], "train_loss": last["train_loss"],
                "epochs": step["end"], "curve": curve}
         if train_data.has_test(data):
-            batches = train_data.test_batches(data, ev.eval_batch_size, device)
-            if reshape is not None:
-                batches = ((x.reshape(len(x), *reshape), y) for x, y in batches)
-            out["test_loss"], out["test_accuracy"] = evaluate(model, batches)
+            out["test_loss"], out["test_accuracy"] = evaluate_reshaped(
+                model, train_data.test_batches(data, ev.eval_batch_size, device), reshape)
         return out

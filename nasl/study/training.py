@@ -86,6 +86,13 @@ def evaluate(model: torch.nn.Module, batches) -> tuple:
     return loss / n, correct / n
 
 
+def evaluate_reshaped(model: torch.nn.Module, batches, reshape=None) -> tuple:
+    """:func:`evaluate` over batches whose inputs are first reshaped to ``(len, *reshape)`` when given."""
+    if reshape is not None:
+        batches = ((x.reshape(len(x), *reshape), y) for x, y in batches)
+    return evaluate(model, batches)
+
+
 @contextlib.contextmanager
 def _trial_context(seed: int, device: torch.device, threads):
     """Seeded RNGs, deterministic kernels and the thread count, all restored afterwards (inline trials)."""
@@ -369,10 +376,8 @@ class TrainEvaluator:
                 steps_done += 1
                 inline_timeout.checkpoint()
             epoch = epoch + frac if frac < 1.0 else epoch + 1
-            val = train_data.val_batches(data, self.eval_batch_size, device)
-            if reshape is not None:
-                val = ((x.reshape(len(x), *reshape), y) for x, y in val)
-            val_loss, val_acc = evaluate(model, val)
+            val_loss, val_acc = evaluate_reshaped(model, train_data.val_batches(data, self.eval_batch_size, device),
+                                                  reshape)
             if not math.isfinite(val_loss):
                 raise FloatingPointError(f"the validation loss is {val_loss} after epoch {epoch:g}; "
                                          "check the validation data for NaN/inf")
@@ -385,10 +390,8 @@ class TrainEvaluator:
         last = curve[-1]
         test = {}
         if train_data.has_test(data):        # measured once, at the end: never in the curve a searcher reads
-            batches = train_data.test_batches(data, self.eval_batch_size, device)
-            if reshape is not None:
-                batches = ((x.reshape(len(x), *reshape), y) for x, y in batches)
-            test["test_loss"], test["test_accuracy"] = evaluate(model, batches)
+            test["test_loss"], test["test_accuracy"] = evaluate_reshaped(
+                model, train_data.test_batches(data, self.eval_batch_size, device), reshape)
         return {**test, "val_accuracy": last["val_accuracy"], "val_loss": last["val_loss"],
                 "train_loss": last["train_loss"], "train_seconds": last["seconds"], "epochs": last["epoch"],
                 "steps": steps_done, "curve": curve}
