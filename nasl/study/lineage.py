@@ -78,8 +78,28 @@ def apply_lineage(space, model, request, *, graph=None, input_shape=None, noise:
                 raise
             raise NaslError(f"trial {request.number}: '{transformation}' of parent trial {number} does not give "
                             f"the trial's architecture {child.id} ({e.message})") from None
-    model.load_state_dict(m.state_dict)
+    _load_into(model, into, m.state_dict)
     return {"parent_trial": number, "inherited": round(m.inherited, 6)}
+
+
+def _load_into(model, into: dict, state: dict) -> None:
+    """``model.load_state_dict(state)``, copying only the tensors that are not already the model's.
+
+    ``into`` is ``model.state_dict()`` (its tensors share the parameters' storage) and the
+    transformation started from it, so fresh tensors are in place already; ``load_state_dict``
+    walks every submodule and copies every tensor again, which cost about a compile (cProfile,
+    BENCHMARKS.md section 54)."""
+    if state.keys() != into.keys():
+        model.load_state_dict(state)                  # says which key is missing or unexpected
+        return
+    with torch.no_grad():
+        for k, v in state.items():
+            t = into[k]
+            if v is not t:
+                if v.shape != t.shape:
+                    model.load_state_dict(state)      # says which shape differs
+                    return
+                t.copy_(v)
 
 
 def load_parent_weights(path: str, pid: int) -> dict:
