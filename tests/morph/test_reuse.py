@@ -68,3 +68,27 @@ def test_net2wider_noise_is_bounded_and_zero_preserves():
     assert torch.allclose(ref, _out(space, exact.arch, exact.state_dict, x), atol=1e-5)
     gap = (ref - _out(space, noisy.arch, noisy.state_dict, x)).abs().max().item()
     assert 1e-6 < gap < 0.5 * ref.abs().max().item()        # moved off the parent, but only a little
+
+
+def test_morph_noise_reaches_a_lineage_trial(tmp_path):
+    """TrainEvaluator(morph_noise=) -> apply_lineage -> Net2Wider's noise; 0 preserves the parent."""
+    from nasl.study.lineage import weights_path
+    from nasl.study.protocol import TrialRequest
+    from nasl.study.training import TrainEvaluator
+    space = nasl.load(DIGITS)
+    arch, state = _parent(space)
+    torch.save(state, weights_path(str(tmp_path), 0))
+    wide = space.validate({**arch, "width": 24})
+    with open(DIGITS) as f:
+        source = f.read()
+    req = TrialRequest(trial_id=1, number=1, arch=dict(wide), budget=None, seed=0, space_source=source,
+                       space_file=DIGITS, artifact_dir=str(tmp_path),
+                       lineage={"parent": 0, "parent_id": 0, "parent_arch": dict(arch),
+                                "transformation": "net2wider width"})
+    x = torch.randn(8, 1, 8, 8)
+    ref = _out(space, arch, state, x)
+    gaps = []
+    for noise in (0.0, 0.05):
+        _, model = TrainEvaluator("digits", morph_noise=noise).build(req)
+        gaps.append((ref - model.eval()(x)).abs().max().item())
+    assert gaps[0] < 1e-5 and 1e-6 < gaps[1] < 0.5 * ref.abs().max().item()
