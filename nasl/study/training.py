@@ -165,6 +165,11 @@ class TrainEvaluator:
         one recorded before this default (no ``test_fraction``) resumes with 0.
     eval_batch_size : int
         Batch size for validation.
+    morph_noise : float
+        Net2Wider's noise for a trial whose lineage widens its parent (``net2wider width``): the
+        replicated units' input weights get Gaussian noise of that many weight standard deviations,
+        breaking their symmetry (Chen et al. 2016). 0 (the default) keeps the parent's function
+        exactly; above 0 the child starts near it (docs/morph.md).
     """
 
     def __init__(self, data="digits", *, epochs: float = 5, batch_size: int = 64, lr: float | None = None,
@@ -172,7 +177,7 @@ class TrainEvaluator:
                  device: str | None = None, threads: int | None = 1, input_shape=None,
                  num_classes: int | None = None,
                  val_fraction: float = 0.2, split_seed: int = 0, eval_batch_size: int = 512,
-                 test_fraction: float | None = None):
+                 test_fraction: float | None = None, morph_noise: float = 0.0):
         data, shape, classes = train_data.check_data(data)
         optimizer = optimizers.resolve(optimizer)
         if schedule not in ("cosine", "constant"):
@@ -187,6 +192,10 @@ class TrainEvaluator:
             raise ValueError(f"weight_decay must be a number >= 0, not {weight_decay!r}")
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
             raise ValueError(f"threads must be a positive int, not {threads!r}")
+        if isinstance(morph_noise, bool) or not isinstance(morph_noise, (int, float)) or not (
+                0 <= morph_noise < math.inf):
+            raise ValueError(f"morph_noise must be a number >= 0, not {morph_noise!r}")
+        self.morph_noise = float(morph_noise)
         if device is not None:
             torch.device(device)                  # a bad name fails here, not in every trial
         if num_classes is None:
@@ -277,8 +286,9 @@ class TrainEvaluator:
         self.fit_input_shape(space.realize(space.sample(0)), getattr(space._backend, "source", None))
 
     # ------------------------------------------------------------------ one trial
-    def build(self, request):
-        """The space (with ``classes`` set) and the untrained compiled model of a request."""
+    def build_graph(self, request):
+        """``(space, realized graph, input shape, model)`` of a request, the model untrained: the one
+        realization and compile of a trial, which :meth:`build` then starts from its parent's weights."""
         from nasl.compiler import compile_graph
 
         request, space = with_classes(request, self.num_classes)
@@ -290,6 +300,12 @@ class TrainEvaluator:
         except NaslError as e:
             e.with_source(source)
             raise
+        return space, graph, shape, model
+
+    def build(self, request):
+        """The space (with ``classes`` set) and the compiled model of a request, untrained (from its
+        parent's weights where the request has a lineage)."""
+        space, graph, shape, model = self.build_graph(request)
         outs = list(model.output_shapes.values())
         if len(outs) != 1 or tuple(outs[0]) != (self.num_classes,):
             raise ValueError(f"the network must output {self.num_classes} class scores (shape "
@@ -297,7 +313,9 @@ class TrainEvaluator:
                              "end it in a classifier such as `global_avg_pool >> linear(classes)`")
         if getattr(request, "lineage", None) and getattr(self, "lineage", True):
             from nasl.study.lineage import apply_lineage
-            self._inherited[request.trial_id] = apply_lineage(space, model, request)
+            # the graph and model just built serve the transformation too: the child is realized once
+            self._inherited[request.trial_id] = apply_lineage(space, model, request, graph=graph, input_shape=shape,
+                                                              noise=getattr(self, "morph_noise", 0.0))
         return space, model
 
     def device_for(self) -> torch.device:
