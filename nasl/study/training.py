@@ -28,10 +28,10 @@ import time
 import warnings
 
 import torch
-import torch.nn.functional as F
 
 from nasl.ir.errors import NaslError
 from nasl.study import digits, inline_timeout, optimizers, train_data
+from nasl.study.train_steps import evaluate, evaluate_reshaped, train_epoch  # noqa: F401  (evaluate: public here)
 from nasl.study.lineage import weights_path
 
 
@@ -71,26 +71,6 @@ def free_device_memory(device: torch.device) -> None:
         gc.collect()
         if device.type == "cuda":
             torch.cuda.empty_cache()
-
-
-def evaluate(model: torch.nn.Module, batches) -> tuple:
-    """``(mean cross-entropy, accuracy)`` of ``model`` in eval mode over ``(x, y)`` batches."""
-    model.eval()
-    loss, correct, n = 0.0, 0, 0
-    with torch.no_grad():
-        for x, y in batches:
-            out = model(x)
-            loss += float(F.cross_entropy(out, y, reduction="sum"))
-            correct += int((out.argmax(1) == y).sum())
-            n += len(y)
-    return loss / n, correct / n
-
-
-def evaluate_reshaped(model: torch.nn.Module, batches, reshape=None) -> tuple:
-    """:func:`evaluate` over batches whose inputs are first reshaped to ``(len, *reshape)`` when given."""
-    if reshape is not None:
-        batches = ((x.reshape(len(x), *reshape), y) for x, y in batches)
-    return evaluate(model, batches)
 
 
 @contextlib.contextmanager
@@ -371,28 +351,12 @@ class TrainEvaluator:
         while epoch < budget:
             frac = min(1.0, budget - epoch)
             steps = full if frac == 1.0 else max(1, round(frac * full))
-            model.train()
-            loss_sum, n = 0.0, 0
-            for x, y in train_data.train_batches(data, self.batch_size, shuffle, steps, device):
-                if reshape is not None:
-                    x = x.reshape(len(x), *reshape)
-                loss = F.cross_entropy(model(x), y)
-                value = loss.item()
-                if not math.isfinite(value):
-                    raise FloatingPointError(
-                        f"training diverged: the loss is {value} at epoch {int(epoch) + 1}, step "
-                        f"{steps_done + 1} (lr={self.lr}, optimizer={self.optimizer}); "
-                        "check the data for NaN/inf or lower the learning rate")
-                if self.schedule == "cosine":
-                    for group in opt.param_groups:
-                        group["lr"] = 0.5 * self.lr * (1 + math.cos(math.pi * steps_done / total))
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                loss_sum += value * len(y)
-                n += len(y)
-                steps_done += 1
-                inline_timeout.checkpoint()
+            loss_sum, n, steps_done = train_epoch(
+                model, opt, train_data.train_batches(data, self.batch_size, shuffle, steps, device), reshape,
+                lr=self.lr, schedule=self.schedule, done=steps_done, total=total,
+                diverged=lambda value, step, e=int(epoch) + 1: (
+                    f"training diverged: the loss is {value} at epoch {e}, step {step} (lr={self.lr}, "
+                    f"optimizer={self.optimizer}); check the data for NaN/inf or lower the learning rate"))
             epoch = epoch + frac if frac < 1.0 else epoch + 1
             val_loss, val_acc = evaluate_reshaped(model, train_data.val_batches(data, self.eval_batch_size, device),
                                                   reshape)
