@@ -21,11 +21,14 @@ the median of the rounds):
   parent's saved weights, transform, into the model it compiled once), against ``build`` of the
   same child without lineage (realize and compile alone). Reading the parent's file
   (``torch.load(weights_only=True)``) is timed apart: it costs about a compile by itself.
+  The ``(kept)`` rows are the same builds when the parent was trained in this process, whose
+  weights the trainer keeps (``lineage.remember_weights``): no file is read.
 
 Run: ``python benchmarks/morph_cost.py [rounds]``.
 """
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -48,7 +51,8 @@ def main(rounds: int = 15):
     wide, deep = {**parent, "width": 24}, {**parent, "depth": 3}
     import tempfile
 
-    from nasl.study.lineage import load_parent_weights, weights_path
+    from nasl.study import lineage
+    from nasl.study.lineage import load_parent_weights, remember_weights, weights_path
     from nasl.study.protocol import TrialRequest
     from nasl.study.training import TrainEvaluator
     folder = tempfile.mkdtemp()
@@ -78,15 +82,28 @@ def main(rounds: int = 15):
         "load parent weights": lambda: load_parent_weights(weights_path(folder, 0), 0),
         "build (mutant)": lambda: ev.build(request(mutant, None)),
         "build + inherit": lambda: ev.build(request(mutant, "mutate cell.edge[1->2]")),
+        "build + net2wider (kept)": lambda: kept(lambda: ev.build(request(wide, "net2wider width"))),
+        "build + net2deeper (kept)": lambda: kept(lambda: ev.build(request(deep, "net2deeper depth"))),
+        "build + inherit (kept)": lambda: kept(lambda: ev.build(request(mutant, "mutate cell.edge[1->2]"))),
     }
+
+    def kept(build):
+        """The parent trained in this process: its weights are recalled, not read (lineage.remember_weights)."""
+        remember_weights(weights_path(folder, 0), state)
+        try:
+            t = time.process_time()
+            build()
+            return time.process_time() - t
+        finally:
+            lineage._forget(os.path.abspath(weights_path(folder, 0)))
     times = {k: [] for k in runs}
     for f in runs.values():
         f()                                         # warm caches
     for r in range(rounds):
         for k in list(runs)[r % 2:] + list(runs)[:r % 2]:
             t = time.process_time()
-            runs[k]()
-            times[k].append(time.process_time() - t)
+            inner = runs[k]()
+            times[k].append(inner if isinstance(inner, float) else time.process_time() - t)
     med = {k: statistics.median(v) * 1000 for k, v in times.items()}
     for k, v in med.items():
         print(f"{k:26s} {v:8.2f} ms")
@@ -97,7 +114,8 @@ def main(rounds: int = 15):
     for kind, alone in (("net2wider", "wider"), ("net2deeper", "deeper"), ("inherit", "mutant")):
         print(f"evaluator {kind:10s} / build {med['build + ' + kind] / med['build (' + alone + ')']:.2f}x  "
               f"(target <= 1.2x); without reading the parent's file "
-              f"{(med['build + ' + kind] - med['load parent weights']) / med['build (' + alone + ')']:.2f}x")
+              f"{(med['build + ' + kind] - med['load parent weights']) / med['build (' + alone + ')']:.2f}x; "
+              f"parent trained in this process {med['build + ' + kind + ' (kept)'] / med['build (' + alone + ')']:.2f}x")
 
 
 if __name__ == "__main__":

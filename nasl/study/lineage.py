@@ -11,6 +11,7 @@ it without importing each other back.
 """
 from __future__ import annotations
 
+import collections
 import os
 
 import torch
@@ -102,8 +103,62 @@ def _load_into(model, into: dict, state: dict) -> None:
                 t.copy_(v)
 
 
+# The weights trials saved in this process, so that a child trained in the same process as its
+# parent (the inline runner, or the same pool worker) does not read them back: torch.load with
+# weights_only=True costs about as much as compiling the child. An entry is served only while the
+# file still has the size and modification time it had when saved; other processes read the file.
+_SAVED: collections.OrderedDict = collections.OrderedDict()       # path -> (stamp, state, bytes)
+SAVED_BYTES = 64 << 20           # bound on the tensors kept; the oldest are dropped first
+_kept = [0]                      # the bytes _SAVED holds
+
+
+def _stamp(path: str):
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+def remember_weights(path: str, state: dict) -> None:
+    """Keep a copy of the ``state_dict`` just saved at ``path`` for :func:`load_parent_weights`."""
+    size = sum(t.numel() * t.element_size() for t in state.values() if isinstance(t, torch.Tensor))
+    path = os.path.abspath(path)
+    _forget(path)
+    if size > SAVED_BYTES:
+        return
+    try:
+        stamp = _stamp(path)
+    except OSError:
+        return
+    _SAVED[path] = (stamp, {k: v.detach().clone() for k, v in state.items()}, size)
+    _kept[0] += size
+    while _kept[0] > SAVED_BYTES:
+        _kept[0] -= _SAVED.popitem(last=False)[1][2]
+
+
+def _forget(path: str) -> None:
+    entry = _SAVED.pop(path, None)
+    if entry is not None:
+        _kept[0] -= entry[2]
+
+
+def _recalled(path: str):
+    entry = _SAVED.get(os.path.abspath(path))
+    if entry is None:
+        return None
+    try:
+        fresh = _stamp(path) == entry[0]
+    except OSError:
+        fresh = False
+    if not fresh:                       # replaced or removed since: the file is the truth
+        _forget(os.path.abspath(path))
+        return None
+    return {k: v.clone() for k, v in entry[1].items()}      # a transformation may not alter the kept copy
+
+
 def load_parent_weights(path: str, pid: int) -> dict:
     """The ``state_dict`` saved at ``path`` for parent trial ``pid``; a one-line NaslError if unreadable."""
+    state = _recalled(path)
+    if state is not None:
+        return state
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:       # a truncated or foreign file: the trial fails with this reason

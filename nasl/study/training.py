@@ -32,7 +32,7 @@ import torch
 from nasl.ir.errors import NaslError
 from nasl.study import digits, inline_timeout, optimizers, train_data
 from nasl.study.train_steps import evaluate, evaluate_reshaped, train_epoch  # noqa: F401  (evaluate: public here)
-from nasl.study.lineage import weights_path
+from nasl.study.lineage import remember_weights, weights_path
 
 
 def with_classes(request, num_classes):
@@ -332,8 +332,8 @@ class TrainEvaluator:
         metrics["params"] = sum(p.numel() for p in model.parameters())
         metrics.update(getattr(self, "_inherited", {}).pop(request.trial_id, {}))
         if request.artifact_dir:
-            save_atomic({k: v.detach().cpu() for k, v in model.state_dict().items()},
-                        weights_path(request.artifact_dir, request.trial_id))
+            state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+            remember_weights(save_atomic(state, weights_path(request.artifact_dir, request.trial_id)), state)
         del model
         free_device_memory(device)
         return metrics
