@@ -41,9 +41,13 @@ class Realized:
     (:class:`nasl.compiler.node_identity.NodeTable`), which the ``bank`` supernet keys by too."""
 
     def __init__(self, space, arch, state: dict | None = None, who: str = "parent", input_shape=None,
-                 graph=None):
+                 graph=None, built: "Built | None" = None):
         self.arch = space.validate(arch)
-        # a caller that already realized this architecture (to compile it) passes its graph
+        # a caller that already realized this architecture (to compile it) passes its graph, or the
+        # whole Built child (graph and fresh state_dict)
+        self.built = built
+        if built is not None:
+            graph = built.graph
         self.graph = space.realize(self.arch) if graph is None else graph
         self.table = NodeTable(self.graph, input_shape)
         self.ops = self.table.ops
@@ -101,17 +105,14 @@ def child_of(space, arch, what: str, input_shape=None, built: Built | None = Non
         return Realized(space, arch, who="child", input_shape=input_shape)
     if dict(built.arch) != dict(arch):
         raise NaslError(f"{what} gives architecture {arch.id}, not the expected {space.validate(built.arch).id}")
-    child = Realized(space, arch, who="child", input_shape=input_shape, graph=built.graph)
-    child.built = built
-    return child
+    return Realized(space, arch, who="child", input_shape=input_shape, built=built)
 
 
 def fresh(child: Realized) -> dict:
     """A freshly initialised state_dict for the child (what the compiler would train from): the
     caller's own (a copy of the dict, its tensors shared) where the child came ``built``."""
-    built = getattr(child, "built", None)
-    if built is not None:
-        return dict(built.state)
+    if child.built is not None:
+        return dict(child.built.state)
     return fresh_state(child.graph, child.table.input_shape)
 
 
