@@ -8,7 +8,10 @@ argument is a choice path, for the path-level ones the tree node, branch or edge
 depth step takes its choice to the next value of its domain, except the last step on that choice
 when a ``target`` architecture is given, which takes the target's value: so ``net2wider width``
 towards a child of width 32 widens 16 -> 32 in one step, and ``net2wider width; net2wider
-width`` widens twice. The chain preserves the parent's function when every step does.
+width`` widens twice. A step may end with a value, which it then takes: a width or depth
+(``net2wider width 32``), the branches of ``replicate_path cell 3``, or the layer of
+``replace_identity cell.child[0].edge[0] sep_conv_3x3``, as path-level EAS (Cai et al. 2018,
+ICML) names its actions. The chain preserves the parent's function when every step does.
 """
 from __future__ import annotations
 
@@ -22,18 +25,32 @@ STEPS = {"net2wider": net2wider, "net2deeper": net2deeper, "shrink": shrink, "re
          "replicate_path": replicate_path, "split_path": split_path, "insert_node": insert_node,
          "replace_identity": replace_identity}
 VALUED = ("net2wider", "net2deeper", "shrink", "remove_layer")       # their argument is a numeric choice
+# the keyword a step's own value goes to; a kind not listed takes none
+GIVEN = {"net2wider": "value", "net2deeper": "value", "shrink": "value", "remove_layer": "value",
+         "replicate_path": "branches", "replace_identity": "op"}
 
 
-def parse_chain(transformation: str) -> list[tuple[str, str]]:
-    """``[(kind, argument), ...]`` of a ``;``-separated chain, each step checked."""
+def parse_chain(transformation: str) -> list[tuple]:
+    """``[(kind, argument), ...]`` of a ``;``-separated chain, each step checked; a step that ends
+    with a value gives ``(kind, argument, value)``, the value a number except a layer's name."""
     steps = []
     for part in transformation.split(";"):
-        kind, _, arg = part.strip().partition(" ")
-        if kind not in STEPS or not arg.strip():
+        kind, *rest = part.split() or [""]
+        if kind not in STEPS or not rest or len(rest) > 2 or (len(rest) == 2 and kind not in GIVEN):
             raise NaslError(f"'{part.strip()}' in the chain '{transformation}' is not a step "
-                            f"'<kind> <choice path>' of a kind {', '.join(STEPS)}")
-        steps.append((kind, arg.strip()))
+                            f"'<kind> <choice path> [value]' of a kind {', '.join(STEPS)} "
+                            f"(a value only for {', '.join(GIVEN)})")
+        if len(rest) == 2 and GIVEN[kind] != "op":
+            rest[1] = _number(kind, rest[0], rest[1])
+        steps.append((kind, *rest))
     return steps
+
+
+def _number(kind: str, arg: str, text: str):
+    try:
+        return int(text) if text.lstrip("-").isdigit() else float(text)
+    except ValueError:
+        raise NaslError(f"{kind} {arg}: the value '{text}' is not a number", path=arg) from None
 
 
 def apply_chain(space, arch, state: dict, transformation: str, *, target=None, input_shape=None,
@@ -51,10 +68,12 @@ def apply_chain(space, arch, state: dict, transformation: str, *, target=None, i
     steps = parse_chain(transformation)
     preserving, inherited, done = True, 1.0, []
     m = None
-    for i, (kind, arg) in enumerate(steps):
+    for i, (kind, arg, *given) in enumerate(steps):
         kw = {"input_shape": input_shape, "built": built if i == len(steps) - 1 else None}
         args = [arg]
-        if kind in VALUED and target is not None and arg in target and all(a != arg for _, a in steps[i + 1:]):
+        if given:
+            kw[GIVEN[kind]] = given[0]
+        elif kind in VALUED and target is not None and arg in target and all(s[1] != arg for s in steps[i + 1:]):
             args.append(target[arg])
         if kind == "net2wider":
             kw.update(noise=noise, seed=seed + i)

@@ -14,3 +14,4 @@ __all__ = ["Exhausted", "Lineage", "Result", "Searcher", "create", "get_searcher
 from nasl.searchers import tournament, pairwise, genetic, reinforce, q_learning, mcts  # noqa: F401,E402  (registers)
 from nasl.searchers import mdenas, nao, pnas, large_scale_evolution, n2n  # noqa: F401,E402  (registers)
 from nasl.searchers import eas  # noqa: F401,E402  (registers; issue 17)
+from nasl.searchers import path_level_eas  # noqa: F401,E402  (registers; issue 17)

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from nasl.searchers.controller import single_thread
+from nasl.searchers.torch_state import dump_state, load_state
 
 __all__ = ["Policy", "single_thread"]
 
@@ -135,22 +136,7 @@ class Policy(nn.Module):
     # ------------------------------------------------------------ state
     def state(self) -> dict:
         """Weights and Adam's moments as JSON-safe lists."""
-        opt = self.opt.state_dict()
-        return {"weights": {k: _dump(v) for k, v in self.state_dict().items()},
-                "adam": {str(i): {k: _dump(v) for k, v in s.items()} for i, s in opt["state"].items()}}
+        return dump_state(self, self.opt)
 
     def load(self, state: dict) -> None:
-        self.load_state_dict({k: _undump(v) for k, v in state["weights"].items()})
-        opt = self.opt.state_dict()
-        opt["state"] = {int(i): {k: _undump(v) for k, v in s.items()} for i, s in state["adam"].items()}
-        self.opt.load_state_dict(opt)
-
-
-def _dump(t):
-    t = torch.as_tensor(t)
-    return [list(t.shape), str(t.dtype).rsplit(".", 1)[-1], t.reshape(-1).tolist()]
-
-
-def _undump(item):
-    shape, dtype, flat = item
-    return torch.tensor(flat, dtype=getattr(torch, dtype)).reshape(shape)
+        load_state(self, self.opt, state)
