@@ -25,7 +25,7 @@ import torch
 from nasl.ir.errors import NaslError
 from nasl.study import optimizers, train_data
 from nasl.study.lineage import weights_path
-from nasl.study.train_steps import evaluate_reshaped, train_epoch
+from nasl.study.train_steps import evaluate_reshaped, hyperparameter, train_epoch
 from nasl.study.training import save_atomic
 
 #: hyperparameter names the optimizer reads from a member's architecture
@@ -35,14 +35,6 @@ OPTIMIZER_KEYS = ("lr", "weight_decay")
 def checkpoint_path(artifact_dir, trial_id: int) -> str:
     """Where a PBT interval keeps its checkpoint (weights, optimizer, hyperparameters, epoch)."""
     return os.path.join(os.fspath(artifact_dir), f"pbt_trial_{trial_id}.pt")
-
-
-def hyperparameter(arch, name: str):
-    """The value of the architecture's choice called ``name`` (its last path part), or None."""
-    for path, value in arch.items():
-        if path.rsplit(".", 1)[-1] == name and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    return None
 
 
 @contextlib.contextmanager

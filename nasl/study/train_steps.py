@@ -16,6 +16,22 @@ import torch.nn.functional as F
 from nasl.study import inline_timeout
 
 
+def hyperparameter(arch, name: str):
+    """The value of the architecture's choice called ``name`` (its last path part), or None."""
+    for path, value in arch.items():
+        if path.rsplit(".", 1)[-1] == name and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def optimizer_settings(arch, lr: float, weight_decay: float) -> tuple:
+    """``(lr, weight_decay)`` for training ``arch``: a space's choice named ``lr`` or
+    ``weight_decay`` is a hyperparameter the optimizer reads (the searcher chose it, and PBT explores
+    it); otherwise the evaluator's own settings."""
+    own_lr, own_wd = hyperparameter(arch, "lr"), hyperparameter(arch, "weight_decay")
+    return (own_lr or lr), (weight_decay if own_wd is None else own_wd)
+
+
 def cosine_lr(base: float, step: int, total: int) -> float:
     """The cosine schedule's rate at ``step`` of ``total``: from ``base`` down to zero."""
     return 0.5 * base * (1 + math.cos(math.pi * step / total))

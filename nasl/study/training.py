@@ -31,7 +31,7 @@ import torch
 
 from nasl.ir.errors import NaslError
 from nasl.study import digits, inline_timeout, optimizers, train_data
-from nasl.study.train_steps import evaluate, evaluate_reshaped, train_epoch  # noqa: F401  (evaluate: public here)
+from nasl.study.train_steps import evaluate, evaluate_reshaped, optimizer_settings, train_epoch  # noqa: F401  (evaluate: public here)
 from nasl.study.lineage import remember_weights, weights_path
 
 
@@ -327,8 +327,9 @@ class TrainEvaluator:
         with _trial_context(request.seed, device, self.threads):
             _, model = self.build(request)        # built under the seed: the initial weights are the trial's
             inline_timeout.checkpoint()
+            lr, wd = optimizer_settings(request.architecture(), self.lr, self.weight_decay)
             metrics = self._train(model, budget, request.seed, device, self._reshape(model),
-                                  report=getattr(request, "report", None))
+                                  report=getattr(request, "report", None), lr=lr, weight_decay=wd)
         metrics["params"] = sum(p.numel() for p in model.parameters())
         metrics.update(getattr(self, "_inherited", {}).pop(request.trial_id, {}))
         if request.artifact_dir:
@@ -338,12 +339,15 @@ class TrainEvaluator:
         free_device_memory(device)
         return metrics
 
-    def _train(self, model, budget: float, seed: int, device: torch.device, reshape=None, report=None) -> dict:
+    def _train(self, model, budget: float, seed: int, device: torch.device, reshape=None, report=None,
+               lr: float | None = None, weight_decay: float | None = None) -> dict:
+        lr = self.lr if lr is None else lr
+        weight_decay = self.weight_decay if weight_decay is None else weight_decay
         data = train_data.materialize(self.data, self.val_fraction, self.split_seed, self.test_fraction)
         if isinstance(data[0], torch.Tensor):
             data = tuple(t.to(device) for t in data)
         model.to(device)
-        opt = optimizers.make(self.optimizer, model.parameters(), self.lr, self.weight_decay)
+        opt = optimizers.make(self.optimizer, model.parameters(), lr, weight_decay)
         shuffle = torch.Generator().manual_seed(seed)
         full = train_data.steps_per_epoch(train_data.train_size(data), self.batch_size)
         total = math.ceil(max(self.epochs, budget) * full)        # the schedule's length in steps
@@ -353,9 +357,9 @@ class TrainEvaluator:
             steps = full if frac == 1.0 else max(1, round(frac * full))
             loss_sum, n, steps_done = train_epoch(
                 model, opt, train_data.train_batches(data, self.batch_size, shuffle, steps, device), reshape,
-                lr=self.lr, schedule=self.schedule, done=steps_done, total=total,
+                lr=lr, schedule=self.schedule, done=steps_done, total=total,
                 diverged=lambda value, step, e=int(epoch) + 1: (
-                    f"training diverged: the loss is {value} at epoch {e}, step {step} (lr={self.lr}, "
+                    f"training diverged: the loss is {value} at epoch {e}, step {step} (lr={lr}, "
                     f"optimizer={self.optimizer}); check the data for NaN/inf or lower the learning rate"))
             epoch = epoch + frac if frac < 1.0 else epoch + 1
             val_loss, val_acc = evaluate_reshaped(model, train_data.val_batches(data, self.eval_batch_size, device),

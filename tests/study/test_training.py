@@ -199,3 +199,23 @@ def test_a_trial_drops_its_model_before_freeing_device_memory(monkeypatch):
     monkeypatch.setattr(training, "free_device_memory", spy)
     TrainEvaluator(**FAST)(request())
     assert seen == [("cpu", True)]               # nothing held the model any more
+
+
+LR_SPACE = TINY.replace("network {", "network {\n    lr = choice(0.05, 1e30)\n    weight_decay = choice(0.0, 0.5)")
+
+
+def test_a_space_choice_named_lr_sets_the_learning_rate(monkeypatch):
+    """A searched ``lr`` (as PBT explores, and ``nasl train --best`` retrains) reaches the optimizer."""
+    from nasl.study import optimizers, training
+    seen = []
+    real = optimizers.make
+    monkeypatch.setattr(training.optimizers, "make", lambda name, params, lr, wd: seen.append((lr, wd)) or
+                        real(name, params, lr, wd))
+    ev = TrainEvaluator(optimizer="sgd", lr=0.1, schedule="constant", **FAST)
+    with pytest.raises(FloatingPointError, match="training diverged.*lr=1e"):
+        ev(request({"width": 8, "lr": 1e30, "weight_decay": 0.0}, source=LR_SPACE))
+    m = ev(request({"width": 8, "lr": 0.05, "weight_decay": 0.5}, source=LR_SPACE))
+    assert seen[-1] == (0.05, 0.5) and m["val_accuracy"] > 0
+    seen.clear()
+    ev(request())                                     # no such choice: the evaluator's own
+    assert seen[-1] == (0.1, ev.weight_decay)
