@@ -80,8 +80,9 @@ def _tailed(prog: list) -> list:
     return prog
 
 
-def _joined(items) -> list:
-    """One program that enters ``items`` in order: eager blocks' programs inlined, other groups as steps."""
+def _joined(items):
+    """One program that enters ``items`` in order: eager blocks' programs inlined, other groups as steps
+    (a lone lazy group: its _Cell)."""
     out = []
     for p in items:
         if type(p) is list:
@@ -91,12 +92,15 @@ def _joined(items) -> list:
                 out[-1] = (_UNTAIL[k], k0, k1, x)
         else:
             out.append((5, None, None, p))      # a _Cell
+    if len(out) == 1 and out[0][0] == 5:
+        return out[0][3]        # one lazy group: entered straight from the choice's step
     return _tailed(out)
 
 
 class _Cell:
     """A group that a program enters and cannot inline (lazily built, or conditioned), and, once first
-    entered, what it leads to: ``(program or None, template prefix or None, site prefix)``."""
+    entered, what it leads to: ``(program or None, template prefix or None, what the site adds to the
+    prefix of the values, block)``; it is fixed, since a program is compiled for one prefix."""
 
     __slots__ = ("g", "to")
 
@@ -104,86 +108,115 @@ class _Cell:
         self.g, self.to = g, None
 
 
+def _under(path: str, a: str) -> bool:
+    return not a or path == a or path.startswith(a + ".")
+
+
+class _View:
+    """The values of one draw from a template read and written under the template's paths (``a``), as the
+    step-by-step walk's ``loc`` (:meth:`nasl.ir.sampling.TreeSampler._draw_moved`) holds them."""
+
+    __slots__ = ("values", "a", "b")
+
+    def __init__(self, values, a, b):
+        self.values, self.a, self.b = values, a, b
+
+    def get(self, path, default=None):
+        if not _under(path, self.a):
+            return default
+        return self.values.get(self.b + path[len(self.a):], default)
+
+    def __setitem__(self, path, v):
+        self.values[self.b + path[len(self.a):]] = v
+
+
 class Programs:
-    """The programs of one sampler's blocks, by block and the length of the prefix cut off their paths."""
+    """The programs of one sampler's blocks, by block and the template prefix ``a`` cut off their paths
+    (``""`` for a block drawn at its own paths)."""
 
     def __init__(self, sampler):
         self.sampler = sampler
         self._progs: dict = {}
 
-    def program(self, block, la: int):
-        """The block's program with paths cut at ``la``; None where the block is conditioned on choices."""
-        k = (id(block), la)
+    def program(self, block, a: str):
+        """The block's program with ``a`` cut off its paths; None where the block is conditioned on choices."""
+        k = (id(block), a)
         p = self._progs.get(k, _MISSING)
         if p is _MISSING:
             s = self.sampler
-            p = None if conditioning_choices(block, s.memo) else self._compile(s.plan(block), la)
+            p = None if conditioning_choices(block, s.memo) else self._compile(s.plan(block), a)
             self._progs[k] = p
         return p
 
-    def _static(self, g, la: int):
+    def _static(self, g, a: str):
         """An eager group's program, where it has one (entered without looking anything up); else a _Cell."""
         if g.origin is None and g.forced:
-            p = self.program(g.block, la)
+            p = self.program(g.block, a)
             if p is not None:
                 return p
         return _Cell(g)
 
-    def _compile(self, steps: list, la: int) -> list:
-        prog = []
+    def _compile(self, steps: list, a: str) -> list:
+        """The ops ``(kind, k0, k1, x)``: a value is stored at ``b + k1``, the path without ``a``."""
+        la, prog = len(a), []
         for kind, key, x in steps:
-            if kind in (0, 2):
-                prog.append((kind, key, key[la:], x))
+            if kind == 2:
+                prog.append((2, len(x), key[la:], x))
+            elif kind == 0:
+                prog.append((0, None, key[la:], x))
             elif kind == 1:
-                prog.append((1, key, key[la:], x + (x[2].bit_length(),)))
-            elif kind == 8:
-                prog.append((8, key, key[la:], x[:3] + (tuple(_joined(tuple(self._static(g, la) for g in gs))
-                                                              for gs in x[3]), x[2].bit_length())))
-            elif kind == 7:
-                prog.append((7, key, key[la:], (x[0], tuple(_joined(tuple(self._static(g, la) for g in gs))
-                                                          for gs in x[1]))))
+                prog.append((1, x[2].bit_length(), key[la:], x))
+            elif kind in (7, 8):
+                entries = tuple(_joined(tuple(self._static(g, a) for g in gs)) for gs in x[-1])
+                if kind == 8:
+                    prog.append((8, x[2].bit_length(), key[la:], x[:3] + (entries,)))
+                else:
+                    prog.append((7, len(x[0]), key[la:], (x[0], entries)))
             elif kind == 3:
-                prog.append((3, key[0], key[1], self._static(x, la)))
+                path, allowed = key
+                if _under(path, a):
+                    prog.append((3, path[la:], allowed, self._static(x, a)))
+                elif INACTIVE in allowed:       # a path outside the template: never drawn here
+                    prog.append((5, None, None, self._static(x, a)))
             elif kind == 6:
-                prog.append((6, key, None, self._static(x, la)))
+                prog.append((6, key, None, self._static(x, a)))
             elif kind == 5:
-                prog.append((5, None, None, self._static(x, la)))
+                prog.append((5, None, None, self._static(x, a)))
             else:
                 prog.append((4, None, None, x))
         return _tailed(prog)
 
-    def _lead(self, g, la: int) -> tuple:
-        """Where entering ``g`` from a program cut at ``la`` leads (see _Cell)."""
+    def _lead(self, g, a: str) -> tuple:
+        """Where entering ``g`` from a program cut at ``a`` leads (see _Cell)."""
         o = g.origin
         m = o.moved() if o is not None else None
         if m is None:       # its own block (g.block forces it; moved() is final after that)
-            return self.program(g.block, la), None, None, g.block
-        return self.program(m[0], len(m[1])), m[1], m[2], m[0]
+            return self.program(g.block, a), None, "", g.block
+        return self.program(m[0], m[1]), m[1], m[2][len(a):], m[0]
 
     def draw(self, root, rng, values, constraints) -> bool:
         """Draw from the root into ``values``; False (nothing drawn) where the root needs the slow walk."""
-        prog = self.program(root, 0)
+        prog = self.program(root, "")
         if prog is None:
             return False
-        self.run(prog, rng, values, values, "", "", constraints)
+        self.run(prog, rng, values, "", "", constraints)
         return True
 
-    def _slow(self, blk, rng, values, loc, a, b, constraints):
+    def _slow(self, blk, rng, values, a, b, constraints):
         if a:
-            self.sampler._draw_moved(blk, rng, values, loc, a, b)
+            self.sampler._draw_moved(blk, rng, values, _View(values, a, b), a, b)
         else:
             self.sampler._draw(blk, rng, values, constraints, EMPTY_COUNT)
 
-    def run(self, prog, rng, values, loc, a, b, constraints):
-        """Run ``prog``: ``loc`` holds the values under the template's paths (``values`` itself when
-        ``a`` is empty), ``values`` under this site's (``b`` for ``a``).
+    def run(self, prog, rng, values, a, b, constraints):
+        """Run ``prog``, its values stored under ``b`` in place of ``a``.
 
         A step that enters a group pushes where it was and goes on with the
         group's program in the same loop (no call); a tail step pushes
         nothing.
         """
-        r, la = rng.random, len(a)
-        # randrange(n) is _randbelow(n); Random's own is inlined below (k = n.bit_length() in the plan)
+        r = rng.random
+        # randrange(n) is _randbelow(n); Random's own is inlined below (k0 = n.bit_length())
         bits = rng.getrandbits if type(rng)._randbelow is _Random._randbelow_with_getrandbits else None
         below = rng._randbelow
         stack = []
@@ -191,17 +224,17 @@ class Programs:
         while True:
             for kind, k0, k1, x in it:
                 if kind == 2:
-                    loc[k0] = values[b + k1] = x[int(r() * len(x))]
+                    values[b + k1] = x[int(r() * k0)]
                 elif kind == 18 or kind == 8:
-                    vals, cum, total, groups, k = x
+                    vals, cum, total, groups = x
                     if bits is None:
                         i = bisect_right(cum, below(total))
                     else:
-                        i = bits(k)
+                        i = bits(k0)
                         while i >= total:
-                            i = bits(k)
+                            i = bits(k0)
                         i = bisect_right(cum, i)
-                    loc[k0] = values[b + k1] = vals[i]
+                    values[b + k1] = vals[i]
                     nxt = groups[i]
                     if nxt:
                         tail = kind == 18
@@ -211,33 +244,33 @@ class Programs:
                     break
                 elif kind == 17 or kind == 7:
                     table, groups = x
-                    i = int(r() * len(table))
-                    loc[k0] = values[b + k1] = table[i]
+                    i = int(r() * k0)
+                    values[b + k1] = table[i]
                     nxt = groups[i]
                     if nxt:
                         tail = kind == 17
                         break
                 elif kind == 3:
-                    v = loc.get(k0, INACTIVE)
+                    v = values.get(b + k0, INACTIVE)
                     if (tuple(v) if type(v) is list else v) in k1:
                         nxt, tail = x, False
                         break
                 elif kind == 6:
-                    if k0.holds(loc):
+                    if k0.holds(_View(values, a, b) if a else values):
                         nxt, tail = x, False
                         break
                 elif kind == 1:
-                    vals, cum, total, k = x
+                    vals, cum, total = x
                     # randrange(total), exact for the huge integer weights of deep trees
                     if bits is None:
                         i = below(total)
                     else:
-                        i = bits(k)
+                        i = bits(k0)
                         while i >= total:
-                            i = bits(k)
-                    loc[k0] = values[b + k1] = vals[bisect_right(cum, i)]
+                            i = bits(k0)
+                    values[b + k1] = vals[bisect_right(cum, i)]
                 elif kind == 0:
-                    loc[k0] = values[b + k1] = x.sample(rng)
+                    values[b + k1] = x.sample(rng)
                 elif a:
                     raise InternalError(f"a constraint in the moved block of '{b}'")
                 else:
@@ -245,22 +278,21 @@ class Programs:
             else:           # the program is done: back to where the last group was entered
                 if not stack:
                     return
-                it, loc, a, b, la = stack.pop()
+                it, a, b = stack.pop()
                 continue
             if not tail:
-                stack.append((it, loc, a, b, la))
+                stack.append((it, a, b))
             if type(nxt) is list:
                 it = iter(nxt)
                 continue
             to = nxt.to
             if to is None:
-                to = nxt.to = self._lead(nxt.g, la)
+                to = nxt.to = self._lead(nxt.g, a)
             p, a2, site, blk = to
             if a2 is not None:      # a template's block, its values stored under this site's paths
-                b, a, loc = b + site[la:], a2, {}
-                la = len(a)
+                b, a = b + site, a2
             if p is None:
-                self._slow(blk, rng, values, loc, a, b, constraints)
+                self._slow(blk, rng, values, a, b, constraints)
                 it = iter(())
             else:
                 it = iter(p)
