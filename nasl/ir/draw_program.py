@@ -137,6 +137,7 @@ class Programs:
     def __init__(self, sampler):
         self.sampler = sampler
         self._progs: dict = {}
+        self._root = None           # the root's program (False: the root needs the step-by-step walk)
 
     def program(self, block, a: str):
         """The block's program with ``a`` cut off its paths; None where the block is conditioned on choices."""
@@ -196,8 +197,13 @@ class Programs:
 
     def draw(self, root, rng, values, constraints) -> bool:
         """Draw from the root into ``values``; False (nothing drawn) where the root needs the slow walk."""
-        prog = self.program(root, "")
+        prog = self._root
         if prog is None:
+            prog = self._root = self.program(root, "")
+            if prog is None:
+                self._root = False
+                return False
+        elif prog is False:
             return False
         self.run(prog, rng, values, "", "", constraints)
         return True
