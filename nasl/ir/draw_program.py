@@ -1,25 +1,19 @@
 """The tree sampler's fast path: plans turned into flat programs, with groups entered by table.
 
-:class:`nasl.ir.sampling.TreeSampler` compiles each block into a *plan*: a
-list of steps (draw a value, test a guard, enter a group). In a recursive
-space such as MetaQNN's, a draw walks about 25 blocks: each layer is a block
-with one choice among the next layers, the branch's group and the lazily
-built call of the next layer. Walking them one Python call each cost as much
-as the picks themselves. Here:
+:class:`nasl.ir.sampling.TreeSampler` compiles each block into a *plan* (draw a value, test a guard,
+enter a group). A MetaQNN draw walks about 25 blocks (each layer: its block, the branch's group, the
+lazy call of the next layer), and walking them one Python call each cost as much as the picks. Here:
 
-* a choice step absorbs the guarded groups right after it that test only its
-  value (:func:`fold`): the draw enters the groups listed for the value's
-  index, instead of testing nine guards in turn;
-* a program's paths come paired with their part after the template's prefix,
-  so a draw from a template (``Group.origin``, :mod:`nasl.dsl.lazy`) stores
-  ``b + suffix`` without slicing;
-* a group entered by a program's last step replaces the program in the same
-  loop (a tail call), so walking down a chain of layers makes no calls.
+* a choice step absorbs the guarded groups right after it that test only its value (:func:`fold`):
+  the draw enters the groups listed for the value's index instead of testing nine guards in turn;
+* paths come paired with their part after the template's prefix, so a draw from a template
+  (``Group.origin``, :mod:`nasl.dsl.lazy`) stores ``b + suffix`` without slicing;
+* eager groups are inlined, and a group entered by a program's last step replaces the program in
+  the same loop (a tail call): walking down a chain of layers makes no calls.
 
-The random numbers are drawn in the same order, from the same calls
-(``randrange(n)`` is ``_randbelow(n)`` after its checks), and the values are
-stored in the same order as the step-by-step walk does: the same seed gives
-the same architectures. Blocks that are conditioned on choices above them
+The random numbers come from the same calls in the same order (``randrange(n)`` is
+``_randbelow(n)`` after its checks) and the values are stored in the same order as the step-by-step
+walk: the same seed gives the same architectures. Blocks conditioned on choices above them
 (:func:`nasl.ir.counting.conditioning_choices`) keep the step-by-step walk.
 """
 from __future__ import annotations
