@@ -41,7 +41,7 @@ class Site:
         self.sub = sub          # the body's context, without its block
         self.key = key          # memo key, or None: never memoised
         self.deferred = None    # the caller's Deferred (None for a copy's site)
-        self._moved = None      # what moved() found (a template, once kept, stays)
+        self._moved = None      # what moved() found: a template, once kept, stays; () for none, for good
 
     def run(self, sub):
         env = dict(self.env)    # a body assigns into its env: every run starts from the arguments
@@ -79,13 +79,18 @@ class Site:
         The sampler draws from the template directly (``Group.origin`` protocol,
         :meth:`nasl.ir.sampling.TreeSampler._draw_moved`).
         """
-        if self._moved is not None:
-            return self._moved
+        m = self._moved
+        if m is not None:
+            return m or None
         key = self.key
         if key is None:
+            self._moved = ()
             return None
         t = self.interp.lazy_memo.get(key)
-        if t is None or t is _INVALID or t.site is self:
+        if t is None:
+            return None         # not elaborated anywhere yet: the caller's force decides
+        if t is _INVALID or t.site is self:
+            self._moved = ()    # final: this site elaborates its own block
             return None
         self._moved = (t.block, t.site.sub.cprefix, self.sub.cprefix)
         return self._moved

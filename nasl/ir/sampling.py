@@ -16,6 +16,7 @@ from nasl.ir.choice_kind import CHOICE_TYPES
 from nasl.ir.decision_tree import INACTIVE, Block, Choice, ChoiceSpec, Constraint, Group, Guard
 from nasl.ir.counting import (EMPTY_COUNT, NotStructural, assignments_of, block_product, conditioning_choices,
                                choice_weights)
+from nasl.ir.draw_program import Programs, fold
 from nasl.ir.errors import InternalError
 
 
@@ -32,6 +33,7 @@ class TreeSampler:
         self.memo = memo
         self._plans: dict = {}
         self._free: dict = {}       # id(block) -> plan, for blocks drawn with nothing fixed
+        self.programs = Programs(self)      # the fast path (nasl.ir.draw_program)
 
     def plan(self, block: Block, fixed: dict = EMPTY_COUNT) -> list:
         key = (id(block), tuple(sorted(fixed.items(), key=repr))) if fixed else id(block)
@@ -84,13 +86,15 @@ class TreeSampler:
                     steps.append((6, g, item))
             elif t is Constraint:
                 steps.append((4, None, item))
+        steps = fold(steps)
         self._plans[key] = steps
         return steps
 
     def draw(self, rng: _random.Random) -> tuple[dict, list]:
         values: dict = {}
         constraints: list = []
-        self._draw(self.spec.root, rng, values, constraints, EMPTY_COUNT)
+        if not self.programs.draw(self.spec.root, rng, values, constraints):
+            self._draw(self.spec.root, rng, values, constraints, EMPTY_COUNT)
         return values, constraints
 
     def _draw(self, block, rng, values, constraints, fixed):
@@ -108,27 +112,44 @@ class TreeSampler:
         for kind, key, x in steps:
             if kind == 2:
                 values[key] = x[int(r() * len(x))]
+            elif kind == 8:
+                vals, cum, total, groups = x
+                i = bisect.bisect_right(cum, rng._randbelow(total))    # randrange(total), without its checks
+                values[key] = vals[i]
+                for g in groups[i]:
+                    self._enter(g, rng, values, constraints, fixed)
+            elif kind == 7:
+                table, groups = x
+                i = int(r() * len(table))
+                values[key] = table[i]
+                for g in groups[i]:
+                    self._enter(g, rng, values, constraints, fixed)
+            elif kind == 5:
+                self._enter(x, rng, values, constraints, fixed)
             elif kind == 3:
                 v = values.get(key[0], INACTIVE)
                 if (tuple(v) if type(v) is list else v) in key[1]:
                     self._draw(x.block, rng, values, constraints, fixed)
-            elif kind == 5:
-                moved = x.origin.moved() if x.origin is not None else None
-                if moved is None:
-                    self._draw(x.block, rng, values, constraints, fixed)
-                else:
-                    self._draw_moved(moved[0], rng, values, {}, moved[1], moved[2])
             elif kind == 6:
                 if key.holds(values):
                     self._draw(x.block, rng, values, constraints, fixed)
             elif kind == 1:
                 vals, cum, total = x
                 # randrange is exact for the huge integer weights of deep trees
-                values[key] = vals[bisect.bisect_right(cum, rng.randrange(total))]
+                values[key] = vals[bisect.bisect_right(cum, rng._randbelow(total))]
             elif kind == 0:
                 values[key] = x.sample(rng)
             else:
                 constraints.append(x)
+
+    def _enter(self, g, rng, values, constraints, fixed):
+        """Draw a group that is present: from its template where it is a moved copy (``Group.origin``)."""
+        o = g.origin
+        moved = o.moved() if o is not None else None
+        if moved is None:
+            self._draw(g.block, rng, values, constraints, fixed)
+        else:
+            self._draw_moved(moved[0], rng, values, {}, moved[1], moved[2])
 
     def _draw_moved(self, block, rng, values, loc, a, b, fixed=EMPTY_COUNT):
         """:meth:`_draw` on the block of another site with equal arguments, whose paths start with ``a``.
@@ -155,26 +176,39 @@ class TreeSampler:
         for kind, key, x in steps:
             if kind == 2:
                 loc[key] = values[b + key[la:]] = x[int(r() * len(x))]
+            elif kind == 8 or kind == 7:
+                if kind == 8:
+                    vals, cum, total, groups = x
+                    i = bisect.bisect_right(cum, rng._randbelow(total))
+                else:
+                    (vals, groups), i = x, int(r() * len(x[0]))
+                loc[key] = values[b + key[la:]] = vals[i]
+                for g in groups[i]:
+                    self._enter_moved(g, rng, values, loc, a, b, la, fixed)
+            elif kind == 5:
+                self._enter_moved(x, rng, values, loc, a, b, la, fixed)
             elif kind == 3:
                 v = loc.get(key[0], INACTIVE)
                 if (tuple(v) if type(v) is list else v) in key[1]:
                     self._draw_moved(x.block, rng, values, loc, a, b, fixed)
-            elif kind == 5:
-                moved = x.origin.moved() if x.origin is not None else None
-                if moved is None:
-                    self._draw_moved(x.block, rng, values, loc, a, b, fixed)
-                else:       # its paths start with x.site here, with b for a
-                    self._draw_moved(moved[0], rng, values, {}, moved[1], b + moved[2][la:])
             elif kind == 6:
                 if key.holds(loc):
                     self._draw_moved(x.block, rng, values, loc, a, b, fixed)
             elif kind == 1:
                 vals, cum, total = x
-                loc[key] = values[b + key[la:]] = vals[bisect.bisect_right(cum, rng.randrange(total))]
+                loc[key] = values[b + key[la:]] = vals[bisect.bisect_right(cum, rng._randbelow(total))]
             elif kind == 0:
                 loc[key] = values[b + key[la:]] = x.sample(rng)
             else:
                 raise InternalError(f"a constraint in the moved block of '{b}'")
+
+    def _enter_moved(self, g, rng, values, loc, a, b, la, fixed):
+        o = g.origin
+        moved = o.moved() if o is not None else None
+        if moved is None:
+            self._draw_moved(g.block, rng, values, loc, a, b, fixed)
+        else:       # its paths start with g.site here, with b for a
+            self._draw_moved(moved[0], rng, values, {}, moved[1], b + moved[2][la:])
 
     def _condition(self, block, cond, rng, fixed) -> dict:
         """Draw the conditioning choices jointly, weighted by their completions."""
