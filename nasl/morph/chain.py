@@ -30,8 +30,9 @@ def parse_chain(transformation: str) -> list[tuple[str, str]]:
     for part in transformation.split(";"):
         kind, _, arg = part.strip().partition(" ")
         if kind not in STEPS or not arg.strip():
+            why = f"unknown transformation '{kind}'" if kind not in STEPS else "no choice path"
             raise NaslError(f"'{part.strip()}' in the chain '{transformation}' is not a step "
-                            f"'<kind> <choice path>' of a kind {', '.join(STEPS)}")
+                            f"'<kind> <choice path>' ({why}); the kinds are {', '.join(STEPS)}")
         steps.append((kind, arg.strip()))
     return steps
 
