@@ -275,8 +275,14 @@ class TrainEvaluator:
         graph = space.realize(request.architecture())
         source = getattr(space._backend, "source", None)
         shape, _ = self.fit_input_shape(graph, source)
+        table = None
+        if getattr(request, "lineage", None) and getattr(self, "lineage", True):
+            # a child that starts from its parent: the node table its transformation reads (kept for
+            # it, nasl.morph.memo) is the plan, shapes and module paths the compile needs
+            from nasl.morph import memo
+            table = memo.realized(space, request.architecture(), shape, graph).table
         try:
-            model = compile_graph(graph, shape)
+            model = compile_graph(graph, shape, table=table)
         except NaslError as e:
             e.with_source(source)
             raise
