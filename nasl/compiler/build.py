@@ -144,7 +144,7 @@ def _emit(fxg, tracer, n, d, impl, ins: list, path: str, direct_emit: bool = Tru
 
 
 def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet",
-                  options: BuildOptions = DEFAULT_OPTIONS) -> fx.GraphModule:
+                  options: BuildOptions = DEFAULT_OPTIONS, table=None) -> fx.GraphModule:
     """The ``GraphModule`` of an ``ArchGraph`` (see :func:`compile`).
 
     Ops that reach no network output (dead ops) get no line in the forward.
@@ -152,11 +152,19 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet",
     and the ``state_dict`` keys are those of the whole ``ArchGraph`` (and of
     the official NAS-Bench-201 network, whose cells compute such nodes and
     multiply them by zero).
+
+    ``table`` is the graph's :class:`~nasl.compiler.node_identity.NodeTable` for ``input_shape``
+    where the caller keeps one (a transformation reads the same plan, shapes and module paths).
     """
-    plan = plan_graph(graph)
-    shapes = infer_shapes(graph, input_shape, plan)
+    if table is not None:
+        plan, shapes, paths = table.plan, table.shapes, table.paths
+    else:
+        plan = plan_graph(graph)
+        shapes = infer_shapes(graph, input_shape, plan)
+        paths = None
     check_weights(graph, plan, shapes)          # before torch is asked for terabytes
-    paths = module_paths(graph)
+    if paths is None:
+        paths = module_paths(graph)
     factory = ModuleFactory(options.copy_modules)
     fxg = fx.Graph()
     tracer = GraphAppendingTracer(fxg)

@@ -52,7 +52,12 @@ class NodeTable:
         self.input_shape = input_shape
         self._plan = None
         self._shapes = None
-        self.ops = [n for n, d in graph.nodes(data=True) if d.get("kind") == "op"]
+        self._plain: dict = {}           # node -> plain(params); a kept table (nasl.morph.memo) serves many children
+        self._ins: dict = {}             # node -> input shapes
+        self._owner = None               # module path -> node
+        self._where: dict = {}           # state_dict key -> (node, suffix) or None
+        self._data = dict(graph.nodes(data=True))      # plain dict lookups, not networkx views, per call
+        self.ops = [n for n, d in self._data.items() if d.get("kind") == "op"]
         self.paths = module_paths(graph, self.ops)       # where compile_graph puts each node's module
 
     @property
@@ -69,33 +74,52 @@ class NodeTable:
         return self._shapes
 
     def op(self, n) -> str:
-        return self.graph.nodes[n].get("op")
+        return self._data[n].get("op")
 
     def params(self, n) -> dict:
-        return self.graph.nodes[n].get("params") or {}
+        return self._data[n].get("params") or {}
+
+    def plain_params(self, n):
+        """``plain(params(n))``, computed once per node."""
+        got = self._plain.get(n)
+        if got is None:
+            got = self._plain[n] = plain(self.params(n))
+        return got
 
     def in_shapes(self, n) -> tuple:
-        return tuple(tuple(int(d) for d in self.shapes[u]) for u in self.plan.inputs[n])
+        got = self._ins.get(n)
+        if got is None:
+            got = self._ins[n] = tuple(tuple(int(d) for d in self.shapes[u]) for u in self.plan.inputs[n])
+        return got
 
     def identity(self, n) -> tuple:
         return identity(n, self.op(n), self.params(n), self.in_shapes(n))
 
     def same_layer(self, n, other: "NodeTable", m) -> bool:
         """Node ``n`` here and ``m`` of ``other`` agree on op and params (shapes are checked apart)."""
-        return self.op(n) == other.op(m) and plain(self.params(n)) == plain(other.params(m))
+        return self.op(n) == other.op(m) and self.plain_params(n) == other.plain_params(m)
 
     def by_node(self, state: dict) -> dict:
         """``{node: {suffix: tensor}}`` over ``state`` (keys under no node's module are left out)."""
-        owner = {p: n for n, p in self.paths.items()}
         out: dict = {}
+        where = self._where
         for k, v in state.items():
-            mod, _, suffix = k.rpartition(".")
-            while mod and mod not in owner:          # the tensor of a submodule inside the op's module
-                mod, _, more = mod.rpartition(".")
-                suffix = f"{more}.{suffix}"
-            if mod:
-                out.setdefault(owner[mod], {})[suffix] = v
+            at = where.get(k, False)
+            if at is False:
+                at = where[k] = self._owner_of(k)
+            if at is not None:
+                out.setdefault(at[0], {})[at[1]] = v
         return out
+
+    def _owner_of(self, key: str):
+        """``(node, suffix)`` of a state_dict key, or None; kept per key (the same keys recur)."""
+        if self._owner is None:
+            self._owner = {p: n for n, p in self.paths.items()}
+        mod, _, suffix = key.rpartition(".")
+        while mod and mod not in self._owner:          # the tensor of a submodule inside the op's module
+            mod, _, more = mod.rpartition(".")
+            suffix = f"{more}.{suffix}"
+        return (self._owner[mod], suffix) if mod else None
 
 
 def node_identities(graph, input_shape=None) -> dict:
@@ -147,29 +171,37 @@ def check_state(table: NodeTable, state, arch_id) -> None:
 
 
 def inherit_state(parent: NodeTable, parent_state: dict, child: NodeTable, state: dict, *,
-                  mapping: dict | None = None, parent_id="?") -> int:
+                  mapping: dict | None = None, parent_id="?", checked: bool = False) -> int:
     """Copy into ``state`` (the child's, keyed as its compile) every tensor of a child node whose
     identity the parent has; return the number of floating-point elements copied.
 
-    A node matches the parent's node of the same id (or ``mapping[node]``) with the same op and
-    params; its input shapes show in its tensors' shapes. Where those disagree but the input
-    shapes agree, the parent's weights are not those of its architecture: a one-line NaslError."""
-    check_state(parent, parent_state, parent_id)
+    The values are written into ``state``'s own tensors (``copy_``): the child's fresh tensors, or a
+    compiled model's where ``state`` is its ``state_dict()``, which then holds the child's weights
+    with no ``load_state_dict``; the parent's tensors are only read. A node matches the parent's
+    node of the same id (or ``mapping[node]``) with the same op and params; its input shapes show
+    in its tensors' shapes. Where those disagree but the input shapes agree, the parent's weights
+    are not those of its architecture: a one-line NaslError. ``checked``: the caller has checked
+    ``parent_state`` against the parent's architecture already."""
+    import torch
+
+    if not checked:
+        check_state(parent, parent_state, parent_id)
     old_by_node = parent.by_node(parent_state)
     copied = 0
-    for n, tensors in child.by_node(state).items():
-        p = mapping.get(n) if mapping is not None else n
-        if p is None or p not in parent.paths or not child.same_layer(n, parent, p):
-            continue
-        old = old_by_node.get(p, {})
-        if any(s not in old or tuple(old[s].shape) != tuple(t.shape) for s, t in tensors.items()):
-            if parent.in_shapes(p) != child.in_shapes(n):       # its input changed: a new layer
+    with torch.no_grad():           # state may hold a model's parameters
+        for n, tensors in child.by_node(state).items():
+            p = mapping.get(n) if mapping is not None else n
+            if p is None or p not in parent.paths or not child.same_layer(n, parent, p):
                 continue
-            _mismatch(parent, p, old, tensors, parent_id)
-        for s, t in tensors.items():
-            state[f"{child.paths[n]}.{s}"] = old[s].detach().clone().to(t.dtype)
-            if t.is_floating_point():
-                copied += t.numel()
+            old = old_by_node.get(p, {})
+            if any(s not in old or old[s].shape != t.shape for s, t in tensors.items()):
+                if parent.in_shapes(p) != child.in_shapes(n):       # its input changed: a new layer
+                    continue
+                _mismatch(parent, p, old, tensors, parent_id)
+            for s, t in tensors.items():
+                t.copy_(old[s])
+                if t.is_floating_point():
+                    copied += t.numel()
     return copied
 
 

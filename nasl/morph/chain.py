@@ -37,9 +37,11 @@ def parse_chain(transformation: str) -> list[tuple]:
     for part in transformation.split(";"):
         kind, *rest = part.split() or [""]
         if kind not in STEPS or not rest or len(rest) > 2 or (len(rest) == 2 and kind not in GIVEN):
+            why = (f"unknown transformation '{kind}'" if kind not in STEPS else "no choice path" if not rest
+                   else "too many values" if len(rest) > 2 else f"{kind} takes no value")
             raise NaslError(f"'{part.strip()}' in the chain '{transformation}' is not a step "
-                            f"'<kind> <choice path> [value]' of a kind {', '.join(STEPS)} "
-                            f"(a value only for {', '.join(GIVEN)})")
+                            f"'<kind> <choice path> [value]' ({why}); the kinds are {', '.join(STEPS)}, "
+                            f"a value only for {', '.join(GIVEN)}")
         if len(rest) == 2 and GIVEN[kind] != "op":
             rest[1] = _number(kind, rest[0], rest[1])
         steps.append((kind, *rest))

@@ -32,6 +32,7 @@ class Chooser:
         self.mode, self.noise = mode, float(noise)
         self.gen = torch.Generator().manual_seed(int(seed))
         self.maps: dict = {}
+        self._counts: dict = {}      # (id(map), dtype) -> (map, counts)
 
     def pick(self, key, old: int, new: int, norms: torch.Tensor | None = None) -> torch.Tensor:
         if key in self.maps:
@@ -45,6 +46,15 @@ class Chooser:
         self.maps[key] = m
         return m
 
+    def counts(self, m: torch.Tensor, dtype) -> torch.Tensor:
+        """How many times each entry of map ``m`` is replicated, per entry, as ``dtype`` (once per
+        map: the maps are shared by every layer of one width change)."""
+        got = self._counts.get((id(m), dtype))
+        if got is None or got[0] is not m:
+            got = (m, torch.bincount(m, minlength=int(m.max()) + 1)[m].to(dtype))
+            self._counts[(id(m), dtype)] = got
+        return got[1]
+
 
 def take_out(t: torch.Tensor, m, dim: int = 0) -> torch.Tensor:
     return t if m is None else t.index_select(dim, m)
@@ -54,12 +64,12 @@ def take_in(t: torch.Tensor, m, ch: Chooser, dim: int = 1) -> torch.Tensor:
     """Input weights of a summing layer: replicas share their unit's weight, divided by the count."""
     if m is None:
         return t
-    counts = torch.bincount(m, minlength=int(m.max()) + 1)[m].to(t.dtype)
     shape = [1] * t.dim()
     shape[dim] = -1
-    out = t.index_select(dim, m) / counts.view(shape)
+    counts = ch.counts(m, t.dtype).view(shape)
+    out = t.index_select(dim, m) / counts
     if ch.noise and ch.mode == "widen":      # break the replicas' symmetry (then only near-preserving)
-        out = out + ch.noise * out.std() * torch.randn(out.shape, generator=ch.gen) * (counts.view(shape) > 1)
+        out = out + ch.noise * out.std() * torch.randn(out.shape, generator=ch.gen) * (counts > 1)
     return out
 
 
@@ -85,6 +95,8 @@ def _bn(T: dict, pre: str, m) -> dict:
 def _out_map(ch, node, old: int, new: int, w: torch.Tensor):
     if old == new:
         return None
+    if ch.mode == "widen" or (old, new) in ch.maps:      # only shrink ranks units by their norms
+        return ch.pick((old, new), old, new)
     return ch.pick((old, new), old, new, norms=w.abs().flatten(1).sum(1))
 
 

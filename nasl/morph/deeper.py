@@ -50,7 +50,7 @@ def net2deeper(space, arch, state: dict, path: str, value=None, fill: dict | Non
         raise NaslError(f"net2deeper: the layers that '{path}' = {value!r} adds ({', '.join(ops)}) cannot be "
                         f"initialised to the identity here (a ReLU on a signed input, or no path that "
                         f"passes the input through)", path=path)
-    result = inherit_realized(parent, child, mapping=mapping, transformation="net2deeper")
+    result = inherit_realized(parent, child, mapping=mapping, transformation="net2deeper", checked=True)
     nodes = by_node(child, result.state_dict)
     for n, mode in modes.items():
         initialise(child.op(n), mode, nodes.get(n, {}))
@@ -78,6 +78,6 @@ def remove_layer(space, arch, state: dict, path: str, value=None, *, input_shape
                         path=path)
     mapping = mappings[0]
     removal(parent, child, mapping, "remove_layer", path)
-    result = inherit_realized(parent, child, mapping=mapping)
+    result = inherit_realized(parent, child, mapping=mapping, checked=True)
     return Morph(child.arch, result.state_dict, f"remove_layer({path}: {parent.arch[path]} -> {value})",
                  preserving=False, inherited=result.inherited)

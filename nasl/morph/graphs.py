@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from nasl.compiler.node_identity import NodeTable, fresh_state, plain
+from nasl.compiler.node_identity import fresh_state, plain
 from nasl.ir.architecture import Architecture
 from nasl.ir.errors import NaslError
+from nasl.morph import memo
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,16 @@ class Realized:
     (:class:`nasl.compiler.node_identity.NodeTable`), which the ``bank`` supernet keys by too."""
 
     def __init__(self, space, arch, state: dict | None = None, who: str = "parent", input_shape=None,
-                 graph=None, built: "Built | None" = None):
-        self.arch = space.validate(arch)
+                 graph=None, built: "Built | None" = None, valid: bool = False):
         # a caller that already realized this architecture (to compile it) passes its graph, or the
-        # whole Built child (graph and fresh state_dict)
+        # whole Built child (graph and fresh state_dict); either way the graph and its node table are
+        # kept for the next transformation of this architecture (nasl.morph.memo): a parent makes
+        # many children, and a lineage child is the next generation's parent
         self.built = built
         if built is not None:
             graph = built.graph
-        self.graph = space.realize(self.arch) if graph is None else graph
-        self.table = NodeTable(self.graph, input_shape)
+        self.memo = memo.realized(space, arch, input_shape, graph, valid)
+        self.arch, self.graph, self.table = self.memo.arch, self.memo.graph, self.memo.table
         self.ops = self.table.ops
         self.paths = self.table.paths
         self.state = state
@@ -68,14 +70,14 @@ class Realized:
         return self.table.params(n)
 
     def inputs(self, n) -> list:
-        return self.graph.inputs_of(n)
+        return self.table.plan.inputs[n]          # graph.inputs_of(n), kept with the table
 
     def in_shapes(self, n) -> tuple:
         return self.table.in_shapes(n)
 
     def signature(self, n) -> tuple:
         """What must agree for two nodes to hold interchangeable weights: op, params, input shapes."""
-        return (self.op(n), plain(self.params(n)), self.in_shapes(n))
+        return (self.op(n), self.table.plain_params(n), self.in_shapes(n))
 
     def tensors(self, n) -> dict:
         """``{suffix: tensor}`` of node ``n`` in this architecture's weights (empty for weightless ops)."""
@@ -99,13 +101,11 @@ class Built:
 
 
 def child_of(space, arch, what: str, input_shape=None, built: Built | None = None) -> Realized:
-    """The child ``arch`` realized, or ``built``'s graph where it is that architecture."""
-    arch = space.validate(arch)
-    if built is None:
-        return Realized(space, arch, who="child", input_shape=input_shape)
-    if dict(built.arch) != dict(arch):
+    """The child ``arch`` (what :func:`moved` gave: validated) realized, or ``built``'s graph where
+    it is that architecture."""
+    if built is not None and dict(built.arch) != dict(arch):
         raise NaslError(f"{what} gives architecture {arch.id}, not the expected {space.validate(built.arch).id}")
-    return Realized(space, arch, who="child", input_shape=input_shape, built=built)
+    return Realized(space, arch, who="child", input_shape=input_shape, built=built, valid=True)
 
 
 def fresh(child: Realized) -> dict:
@@ -129,7 +129,9 @@ def check_weights(parent: Realized, expected: dict | None = None):
         raise NaslError(f"the {parent.who}'s weights must be a state_dict (a dict of tensors), "
                         f"got {type(parent.state).__name__}")
     if expected is None:
-        expected = expected_shapes(parent)
+        expected = parent.memo.expected
+        if expected is None:                 # once per kept architecture: it is the same for every child
+            expected = parent.memo.expected = expected_shapes(parent)
     for k, shape in expected.items():
         got = parent.state.get(k)
         if got is None:
@@ -229,4 +231,4 @@ def next_value(space, arch, path, value, grow: bool):
 
 
 def count(state: dict) -> int:
-    return sum(int(v.numel()) for v in state.values() if torch.is_tensor(v) and v.is_floating_point())
+    return sum(v.numel() for v in state.values() if isinstance(v, torch.Tensor) and v.is_floating_point())

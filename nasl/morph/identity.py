@@ -107,8 +107,8 @@ def _dirac(w: torch.Tensor):
     w.zero_()
     c = min(w.shape[0], w.shape[1]) if w.shape[1] != 1 else w.shape[0]
     mid = tuple(s // 2 for s in w.shape[2:])
-    for i in range(c):
-        w[(i, 0 if w.shape[1] == 1 else i) + mid] = 1.0
+    i = torch.arange(c)               # one indexed write, not one per channel
+    w[(i, torch.zeros_like(i) if w.shape[1] == 1 else i) + mid] = 1.0
 
 
 def _bn_id(T, pre):

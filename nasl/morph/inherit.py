@@ -26,8 +26,10 @@ def inherit(space, parent_arch, parent_state: dict, child_arch, *, input_shape=N
 
     This is nasl's one inheritance function (the argument order of every :mod:`nasl.morph`
     transformation: space, parent, its weights, then what to make of it). ``into`` is the
-    child's state_dict to start from (say a model already compiled for the child, which then
-    costs no second initialisation); by default a fresh one. ``input_shape`` overrides the
+    child's state_dict to start from (say a model's ``state_dict()``, already compiled for the
+    child, which then costs no second initialisation): the inherited values are written into its
+    tensors, so that model holds the child's weights without a ``load_state_dict``; by default a
+    fresh one. ``input_shape`` overrides the
     declared input shape, as for ``nasl.compile``. ``mapping`` (``{child node: parent node}``)
     overrides the match by id, for callers that know the correspondence. Weights that do not fit
     the parent architecture raise a one-line :class:`NaslError`. ``child_graph`` is the child's
@@ -40,10 +42,12 @@ def inherit(space, parent_arch, parent_state: dict, child_arch, *, input_shape=N
 
 
 def inherit_realized(parent: Realized, child: Realized, *, mapping: dict | None = None,
-                     transformation: str = "inherit", state: dict | None = None) -> Morph:
+                     transformation: str = "inherit", state: dict | None = None, checked: bool = False) -> Morph:
+    """:func:`inherit` of two realized architectures; ``checked``: the caller ran
+    :func:`~nasl.morph.graphs.check_weights` on the parent already (so it is not checked twice)."""
     state = fresh(child) if state is None else state
     copied = inherit_state(parent.table, parent.state, child.table, state, mapping=mapping,
-                           parent_id=parent.arch.id)
+                           parent_id=parent.arch.id, checked=checked)
     total = count(state)
     return Morph(child.arch, state, transformation, parent.arch == child.arch,
                  copied / total if total else 1.0)

@@ -55,7 +55,7 @@ def replicate_path(space, arch, state: dict, node: str = "cell", branches: int =
         fill.update({_to_branch(p, node, b): v for p, v in _branch_paths(parent.arch, node, 0).items()})
     child = child_of(space, moved(space, parent.arch, key, fill[key], what, fill), what, input_shape, built)
     check_weights(parent)
-    result = inherit_realized(parent, child, transformation=what)
+    result = inherit_realized(parent, child, transformation=what, checked=True)
     nodes = by_node(child, result.state_dict)
     for merge in _new_merges(parent, child, "mean"):
         groups = _branches(child, merge)
@@ -85,7 +85,7 @@ def split_path(space, arch, state: dict, node: str = "cell", *, input_shape=None
         fill[f"{node}.edge[1]"] = parent.arch[edge]
     child = child_of(space, moved(space, parent.arch, key, "concat2", what, fill), what, input_shape, built)
     check_weights(parent)
-    result = inherit_realized(parent, child, transformation=what)
+    result = inherit_realized(parent, child, transformation=what, checked=True)
     nodes = by_node(child, result.state_dict)
     for merge in _new_merges(parent, child, "concat"):
         groups = _branches(child, merge)
@@ -112,7 +112,7 @@ def insert_node(space, arch, state: dict, branch: str = "cell.deeper[0]", *, inp
     child = child_of(space, moved(space, parent.arch, branch, True, what,
                                   {f"{sub}.node": "none", f"{sub}.edge[0]": "identity"}), what, input_shape, built)
     check_weights(parent)
-    result = inherit_realized(parent, child, transformation=what)
+    result = inherit_realized(parent, child, transformation=what, checked=True)
     return _result(child, result.state_dict, f"{what}({branch}: false -> true)", True, parent)
 
 
@@ -134,7 +134,7 @@ def replace_identity(space, arch, state: dict, edge: str, op: str = "conv_1x1", 
     mapping = align_scoped(parent, child)
     # one block per cell that uses the genotype, each in place of one identity edge
     blocks = inserted_blocks(parent, child, mapping, what, edge)
-    result = inherit_realized(parent, child, mapping=mapping, transformation=what)
+    result = inherit_realized(parent, child, mapping=mapping, transformation=what, checked=True)
     nodes = by_node(child, result.state_dict)
     exact = True
     for block, source, out in blocks:

@@ -7,6 +7,8 @@ weights follow :mod:`nasl.morph.channels`.
 """
 from __future__ import annotations
 
+import torch
+
 from nasl.ir.errors import NaslError
 from nasl.morph.channels import PASS, RULES, Chooser
 from nasl.morph.graphs import (Built, Morph, Realized, check_weights, child_of, count, fresh, is_number, moved,
@@ -59,10 +61,20 @@ def _rewidth(space, arch, state, path, value, mode, noise, seed, input_shape, bu
     ch = Chooser(mode, seed, noise)
     maps: dict = {n: None for n in parent.graph.graph.get("inputs", [])}
     state = fresh(child)
+    with torch.no_grad():
+        derived = _derive(parent, child, ch, maps, state, path, what)
+    total = count(state)
+    return Morph(child.arch, state, f"{what}({path}: {old} -> {value})",
+                 preserving=mode == "widen" and not noise, inherited=derived / total if total else 1.0)
+
+
+def _derive(parent: Realized, child: Realized, ch: Chooser, maps: dict, state: dict, path: str, what: str) -> int:
+    """Write each parent layer's resized tensors into the child's ``state``; the elements derived."""
     derived = 0
+    pt, ct, inputs = parent.table, child.table, parent.table.plan.inputs
     for n in parent.ops:
-        pp, pc, op = parent.params(n), child.params(n), parent.op(n)
-        m_ins = [maps[u] for u in parent.inputs(n)]
+        pp, pc, op = pt.params(n), ct.params(n), pt.op(n)
+        m_ins = [maps[u] for u in inputs[n]]
         T = parent.tensors(n)
         if op in PASS:
             maps[n], new = m_ins[0] if m_ins else None, dict(T)
@@ -73,24 +85,26 @@ def _rewidth(space, arch, state, path, value, mode, noise, seed, input_shape, bu
         else:
             raise NaslError(f"{what}: '{path}' resizes '{n}', an op '{op}' that {what} does not know how to "
                             f"resize (it handles {', '.join(sorted(RULES))} and per-channel ops)", path=path)
-        prefix = child.paths.get(n)
+        prefix = ct.paths.get(n)
         for suffix, t in new.items():
-            key = f"{prefix}.{suffix}"
-            if key not in state or tuple(state[key].shape) != tuple(t.shape):
-                raise NaslError(f"{what}: internal mismatch at '{key}'")
-            state[key] = t.detach().clone().to(state[key].dtype)
-            derived += t.numel() if t.is_floating_point() else 0
-    total = count(state)
-    return Morph(child.arch, state, f"{what}({path}: {old} -> {value})",
-                 preserving=mode == "widen" and not noise, inherited=derived / total if total else 1.0)
+            into = state.get(f"{prefix}.{suffix}")
+            if into is None or into.shape != t.shape:
+                raise NaslError(f"{what}: internal mismatch at '{prefix}.{suffix}'")
+            into.copy_(t)                # into the child's own tensor (a built model's): the parent's are only read
+            if t.is_floating_point():
+                derived += t.numel()
+    return derived
 
 
 def _same_structure(parent: Realized, child: Realized, path: str, what: str):
     if parent.ops != child.ops or any(parent.op(n) != child.op(n) for n in parent.ops):
         raise NaslError(f"{what}: '{path}' changes the layers of the network, not only their widths "
                         f"(use net2deeper or inherit)", path=path)
+    pt, ct = parent.table, child.table
     for n in parent.ops:
-        pp, pc = parent.params(n), child.params(n)
+        pp, pc = pt.params(n), ct.params(n)
+        if pp == pc:
+            continue
         diff = {k for k in set(pp) | set(pc) if pp.get(k) != pc.get(k)}
         if diff - WIDTH_PARAMS:
             raise NaslError(f"{what}: '{path}' changes {', '.join(sorted(diff - WIDTH_PARAMS))} of '{n}', "

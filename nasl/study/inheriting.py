@@ -28,7 +28,7 @@ import json
 import os
 import re
 
-from nasl.study.lineage import load_parent_weights, weights_path
+from nasl.study.lineage import load_into, load_parent_weights, tensors_of, weights_path
 from nasl.study.training import TrainEvaluator
 
 class InheritingEvaluator(TrainEvaluator):
@@ -41,22 +41,22 @@ class InheritingEvaluator(TrainEvaluator):
         self.max_distance = max_distance
         self._lineage: dict = {}
 
-    def build(self, request):
-        space, model = super().build(request)
+    def start_from_parent(self, space, model, request, graph, shape) -> None:
+        super().start_from_parent(space, model, request, graph, shape)
         if getattr(request, "lineage", None):
-            return space, model                   # the searcher named the parent (apply_lineage ran)
+            return                                # the searcher named the parent (apply_lineage ran)
         parent = self.parent_of(request)
         info = {"parent_trial": -1, "inherited": 0.0}
         if parent is not None:
             from nasl.morph import inherit
             pid, arch, number = parent
             state = load_parent_weights(weights_path(request.artifact_dir, pid), number)
-            # into the model just built: the child is initialised once, not twice
-            m = inherit(space, arch, state, request.architecture(), into=model.state_dict())
-            model.load_state_dict(m.state_dict)
+            # the lineage path: the graph the model was compiled from, its tensors written in place
+            into = tensors_of(model)
+            m = inherit(space, arch, state, request.architecture(), input_shape=shape, into=into, child_graph=graph)
+            load_into(model, into, m.state_dict)
             info = {"parent_trial": number, "inherited": round(m.inherited, 6)}
         self._lineage[request.trial_id] = info
-        return space, model
 
     def __call__(self, request) -> dict:
         metrics = dict(super().__call__(request))

@@ -275,8 +275,14 @@ class TrainEvaluator:
         graph = space.realize(request.architecture())
         source = getattr(space._backend, "source", None)
         shape, _ = self.fit_input_shape(graph, source)
+        table = None
+        if getattr(request, "lineage", None) and getattr(self, "lineage", True):
+            # a child that starts from its parent: the node table its transformation reads (kept for
+            # it, nasl.morph.memo) is the plan, shapes and module paths the compile needs
+            from nasl.morph import memo
+            table = memo.realized(space, request.architecture(), shape, graph).table
         try:
-            model = compile_graph(graph, shape)
+            model = compile_graph(graph, shape, table=table)
         except NaslError as e:
             e.with_source(source)
             raise
@@ -291,12 +297,17 @@ class TrainEvaluator:
             raise ValueError(f"the network must output {self.num_classes} class scores (shape "
                              f"[{self.num_classes}]), but it outputs {', '.join(str(list(o)) for o in outs)}; "
                              "end it in a classifier such as `global_avg_pool >> linear(classes)`")
+        self.start_from_parent(space, model, request, graph, shape)
+        return space, model
+
+    def start_from_parent(self, space, model, request, graph, shape) -> None:
+        """Start the untrained ``model`` from its parent's weights where the request has a lineage.
+        ``graph`` and ``shape`` are what the model was compiled from: the transformation realizes
+        and initialises the child no second time."""
         if getattr(request, "lineage", None) and getattr(self, "lineage", True):
             from nasl.study.lineage import apply_lineage
-            # the graph and model just built serve the transformation too: the child is realized once
             self._inherited[request.trial_id] = apply_lineage(space, model, request, graph=graph, input_shape=shape,
                                                               noise=getattr(self, "morph_noise", 0.0))
-        return space, model
 
     def device_for(self) -> torch.device:
         if self.device is not None:

@@ -26,16 +26,36 @@ def _save(path, state):
     remember_weights(path, state)
 
 
-def test_recalled_weights_equal_the_file_and_are_copies(tmp_path, monkeypatch):
+def test_recalled_weights_equal_the_file_copied_once_at_save_then_lent(tmp_path, monkeypatch):
     path = str(tmp_path / "trial_0.pt")
     state = _state()
     _save(path, state)
     monkeypatch.setattr(torch, "load", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read the file")))
     got = load_parent_weights(path, 0)
     assert torch.equal(got["a.weight"], state["a.weight"])
-    got["a.weight"].mul_(5)                         # a transformation may alter what it is given
-    state["a.weight"].add_(1)                       # and the trainer's own tensors change nothing kept
-    assert torch.equal(load_parent_weights(path, 0)["a.weight"], torch.ones(4))
+    state["a.weight"].add_(1)                       # the trainer's own tensors change nothing kept
+    again = load_parent_weights(path, 0)
+    assert torch.equal(again["a.weight"], torch.ones(4))
+    # lent, not cloned per child (the one copy is remember_weights'): transformations only read them
+    assert again["a.weight"].data_ptr() == got["a.weight"].data_ptr() != state["a.weight"].data_ptr()
+    got.pop("a.weight")                             # each caller has its own mapping
+    assert set(load_parent_weights(path, 0)) == {"a.weight", "a.bias"}
+    lineage._forget(os.path.abspath(path))
+
+
+def test_a_file_read_once_is_kept_for_the_next_child(tmp_path, monkeypatch):
+    path = str(tmp_path / "trial_3.pt")
+    torch.save(_state(3.0), path)                   # saved by another process: not kept yet
+    reads = []
+    real = torch.load
+    monkeypatch.setattr(torch, "load", lambda *a, **k: reads.append(1) or real(*a, **k))
+    first = load_parent_weights(path, 3)
+    second = load_parent_weights(path, 3)
+    assert len(reads) == 1 and torch.equal(second["a.weight"], torch.full((4,), 3.0))
+    assert second["a.weight"].data_ptr() == first["a.weight"].data_ptr()
+    time.sleep(0.01)
+    torch.save(_state(4.0, n=6), path)              # rewritten: read again
+    assert torch.equal(load_parent_weights(path, 3)["a.weight"], torch.full((6,), 4.0)) and len(reads) == 2
     lineage._forget(os.path.abspath(path))
 
 
@@ -45,7 +65,9 @@ def test_a_replaced_file_is_read_again(tmp_path):
     time.sleep(0.01)
     torch.save(_state(7.0, n=5), path)              # another process rewrote it: size and time differ
     assert torch.equal(load_parent_weights(path, 1)["a.weight"], torch.full((5,), 7.0))
-    assert os.path.abspath(path) not in lineage._SAVED
+    stamp, kept, _ = lineage._SAVED[os.path.abspath(path)]        # what is kept now is the file just read
+    assert stamp == lineage._stamp(path) and torch.equal(kept["a.weight"], torch.full((5,), 7.0))
+    lineage._forget(os.path.abspath(path))
 
 
 def test_the_kept_bytes_are_bounded(tmp_path, monkeypatch):
