@@ -27,6 +27,8 @@ from nasl.compiler.infer import infer_shapes
 from nasl.compiler.op_rules import get_builder
 from nasl.compiler.user_ops import reraise
 from nasl.compiler.plan import plan_graph
+from nasl.compiler.recorded import RecordedGraph
+from nasl.compiler.source import AVAILABLE as DIRECT_SOURCE, LazyGraphModule, install
 from nasl.ir.paths import split_path
 from nasl.ir.errors import NaslError
 
@@ -41,6 +43,7 @@ class BuildOptions:
     copy_modules: bool = True   # ModuleFactory copies repeated modules instead of building each (clone.py)
     direct_emit: bool = True    # merges build their fx nodes directly instead of being traced (merges.py)
     scope_frees: bool = True    # free values at scope ends (frees.py); False: at their last use
+    direct_source: bool = True  # write the forward's source directly, the fx graph replayed on demand (source.py)
 
 
 DEFAULT_OPTIONS = BuildOptions()
@@ -158,8 +161,10 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet",
     check_weights(graph, plan, shapes)          # before torch is asked for terabytes
     paths = module_paths(graph)
     factory = ModuleFactory(options.copy_modules)
-    fxg = fx.Graph()
-    tracer = GraphAppendingTracer(fxg)
+    # A record stands in for the fx graph while every op is one the compiler emits itself (see recorded.py)
+    recording = DIRECT_SOURCE and options.direct_source and options.direct_emit and options.scope_frees
+    fxg = RecordedGraph() if recording else fx.Graph()
+    tracer = None if recording else GraphAppendingTracer(fxg)
     values: dict = {}
     modules: dict = {}
     for n in graph.graph.get("inputs", []):
@@ -185,6 +190,9 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet",
         if isinstance(impl, nn.Module):
             modules[paths[n]] = impl
         if n in live:
+            if recording and not isinstance(impl, nn.Module) and getattr(impl, "fx_emit", None) is None:
+                fxg, values, recording = _to_fx(fxg, values)        # this op's function must be traced
+                tracer = GraphAppendingTracer(fxg)
             try:
                 values[n] = _emit(fxg, tracer, n, d, impl, [values[u] for u in ins], paths[n],
                                   options.direct_emit)
@@ -194,12 +202,21 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet",
     fxg.output(outs[0] if len(outs) == 1 else tuple(outs))
     # An empty graph first, then the modules, then the real graph: GraphModule(root, graph)
     # would copy every submodule path into a second container tree.
-    gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=class_name)
+    gm = LazyGraphModule(nn.Module(), fx.Graph(), class_name=class_name)
     nest_modules(gm, modules)
-    gm.graph = free_at_scope_ends(fxg) if options.scope_frees else fxg     # frees at cell ends (frees.py)
+    if not (recording and install(gm, fxg)):
+        if recording:                                   # a node the source writer does not know
+            fxg = fxg.to_fx()[0]
+        gm.graph = free_at_scope_ends(fxg) if options.scope_frees else fxg     # frees at cell ends (frees.py)
     gm.input_shapes = {k: shapes[k] for k in graph.graph.get("inputs", [])}
     gm.output_shapes = {k: shapes[k] for k in graph.graph.get("outputs", [])}
     return gm
+
+
+def _to_fx(record: RecordedGraph, values: dict) -> tuple:
+    """Replay the record into an ``fx.Graph`` and carry on there: ``(graph, values, False)``."""
+    graph, fx_nodes = record.to_fx()
+    return graph, {k: fx_nodes[v] for k, v in values.items()}, False
 
 
 def compile(space, arch, input_shape=None, *, options: BuildOptions = DEFAULT_OPTIONS) -> fx.GraphModule:
