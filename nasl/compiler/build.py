@@ -21,7 +21,7 @@ from torch import fx, nn
 from torch.fx.proxy import GraphAppendingTracer
 
 from nasl.compiler.budget import allocation_error, check_weights
-from nasl.compiler.clone import ModuleFactory
+from nasl.compiler.clone import ModuleFactory, container_factory
 from nasl.compiler.frees import SCOPE_KEY, STATE_KEY, free_at_scope_ends
 from nasl.compiler.infer import infer_shapes
 from nasl.compiler.op_rules import get_builder
@@ -29,7 +29,7 @@ from nasl.compiler.user_ops import reraise
 from nasl.compiler.plan import plan_graph
 from nasl.compiler.recorded import RecordedGraph
 from nasl.compiler.source import AVAILABLE as DIRECT_SOURCE, LazyGraphModule, install
-from nasl.ir.paths import split_path
+from nasl.ir.paths import scope_of, split_path
 from nasl.ir.errors import NaslError
 
 
@@ -98,6 +98,11 @@ def nest_modules(root: nn.Module, modules: dict) -> nn.Module:
     """Add ``{dotted path: module}`` to ``root`` as a module tree, in insertion (execution)
     order, so that the ``state_dict`` lists weights in the order the forward uses them."""
     containers: dict = {"": root}
+    new_container = container_factory()
+    # Below the root, the names are sanitized segments (never an attribute of a plain container,
+    # whose own are underscored or reserved) of fresh containers: add_module's checks cannot fail,
+    # so the child goes straight into _modules, unless registration hooks want to see it.
+    direct = new_container is not nn.Module
     for path, m in modules.items():
         parent, _, leaf = path.rpartition(".")
         at = containers.get(parent)
@@ -107,10 +112,16 @@ def nest_modules(root: nn.Module, modules: dict) -> nn.Module:
                 prefix = f"{prefix}.{p}" if prefix else p
                 nxt = containers.get(prefix)
                 if nxt is None:
-                    nxt = containers[prefix] = nn.Module()
-                    at.add_module(p, nxt)
+                    nxt = containers[prefix] = new_container()
+                    if direct and at is not root:
+                        at._modules[p] = nxt
+                    else:
+                        at.add_module(p, nxt)
                 at = nxt
-        at.add_module(leaf, m)
+        if direct and at is not root:
+            at._modules[leaf] = m
+        else:
+            at.add_module(leaf, m)
     return root
 
 
@@ -118,8 +129,7 @@ def _emit(fxg, tracer, n, d, impl, ins: list, path: str, direct_emit: bool = Tru
     """Append op ``n`` to the fx graph: a ``call_module``, or the traced body of a function.
 
     Every node it adds is tagged with the op's scope (see :mod:`nasl.compiler.frees`)."""
-    segs = _segments(n)
-    scope = segs[0] if len(segs) > 1 else None
+    scope = scope_of(n)
     if isinstance(impl, nn.Module):
         node = fxg.create_node("call_module", path, tuple(ins), {}, name=path.replace(".", "_"))
         if scope is not None:
