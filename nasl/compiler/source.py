@@ -132,7 +132,9 @@ class _ReplayedGraph:
         d = gm.__dict__
         graph = d.get("_graph")
         if graph is None:
-            record = d.pop("_nasl_record")
+            record = d.pop("_nasl_record", None)
+            if record is None:              # not set yet (inside GraphModule.__init__): as a plain attribute
+                raise AttributeError("_graph")
             graph = d["_graph"] = free_at_scope_ends(record.to_fx()[0])
             graph.owning_module = gm
         return graph
