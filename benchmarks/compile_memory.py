@@ -1,10 +1,22 @@
 """Benchmark: peak memory of ``nasl.load`` plus ``compile`` against the hand-written DARTS network.
 
 Each measurement runs in a fresh subprocess, so that one network's memory is
-never counted in another's. The floor is taken after importing torch, nasl,
-the compiler and the hand-written network (and building a 1-layer network of
-each once, so that lazily imported modules and torch's first-call caches are
-in the floor, not in the measurement). Then:
+never counted in another's. Three floors:
+
+* warm (default) -- after importing torch, nasl, the compiler and the
+  hand-written network and building a 3-layer network of the same kind once,
+  so that lazily imported modules and first-call caches are in the floor;
+* ``--cold`` -- after importing every module that a build of that kind
+  imports (listed by a probe process that builds one 1-layer network), but
+  building nothing: one-time caches filled by the first build (none of
+  nasl's own, lark being off the load path since section 40) count as the
+  build's, importing code does not -- a hand-written network's imports
+  (torch) are in its floor too;
+* ``--bare`` -- right after ``import torch, nasl, nasl.compiler``: nasl's
+  lazily imported modules (nasl.dsl, nasl.ir, networkx: ~12.5 MiB of Python
+  objects) count as the build's.
+
+Then:
 
 * **nasl** -- ``compile(nasl.load(examples/darts.nas, C=36, layers=L), DARTS_V2)``;
 * **hand-written** -- ``NetworkCIFAR(36, 10, L, DARTS_V2)`` of ``handwritten_darts.py``.
@@ -22,7 +34,7 @@ at every size.
 
 Usage::
 
-    python benchmarks/compile_memory.py [--layers 8,20,50,100] [--no-tracemalloc]
+    python benchmarks/compile_memory.py [--layers 8,20,50,100] [--no-tracemalloc] [--cold | --bare]
 """
 from __future__ import annotations
 
@@ -51,7 +63,14 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(kind: str, layers: int, trace: bool, warm: bool) -> dict:
+def _build_modules(kind: str) -> list:
+    """Modules a first build of ``kind`` imports, from a probe process (nothing built here)."""
+    res = subprocess.run([sys.executable, __file__, "--child", kind, "1", "--no-tracemalloc", "--probe"],
+                         capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def child(kind: str, layers: int, trace: bool, floor: str):
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, HERE)
     import gc
@@ -71,8 +90,17 @@ def child(kind: str, layers: int, trace: bool, warm: bool) -> dict:
             return compile(nasl.load(darts, C=36, layers=n), arch)
         return NetworkCIFAR(36, 10, n, DARTS_V2)
 
+    if floor == "probe":        # what a first build imports, for the cold floor
+        before = set(sys.modules)
+        build(layers)
+        return sorted(set(sys.modules) - before)
+    if floor == "cold":
+        import importlib
+        for name in _build_modules(kind):
+            importlib.import_module(name)
+        gc.collect()
     # Warm: first-call imports and caches belong to the floor.
-    if warm:
+    if floor == "warm":
         del_me = build(3)
         del del_me
         gc.collect()
@@ -93,9 +121,9 @@ def child(kind: str, layers: int, trace: bool, warm: bool) -> dict:
     return out
 
 
-def measure(kind: str, layers: int, trace: bool, warm: bool) -> dict:
+def measure(kind: str, layers: int, trace: bool, floor: str) -> dict:
     cmd = ([sys.executable, __file__, "--child", kind, str(layers)] + ([] if trace else ["--no-tracemalloc"])
-           + ([] if warm else ["--cold"]))
+           + ({"warm": [], "cold": ["--cold"], "bare": ["--bare"]}[floor]))
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -107,22 +135,28 @@ def main(argv=None):
     ap.add_argument("--no-tracemalloc", action="store_true",
                     help="RSS only (tracemalloc slows the build and adds its own memory to the RSS)")
     ap.add_argument("--cold", action="store_true",
-                    help="floor right after the imports: lazy imports and first-call caches count as the build's")
+                    help="floor after importing what a build imports: first-call caches count as the build's")
+    ap.add_argument("--bare", action="store_true",
+                    help="floor right after import torch, nasl, nasl.compiler: lazy imports count too")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     trace = not args.no_tracemalloc
+    floor = "probe" if args.probe else "bare" if args.bare else "cold" if args.cold else "warm"
     if args.child:
-        print(json.dumps(child(args.child[0], int(args.child[1]), trace, not args.cold)))
+        print(json.dumps(child(args.child[0], int(args.child[1]), trace, floor)))
         return 0
     sys.path.insert(0, HERE)
     from _machine import machine
     print(machine())
-    print("floor:", "after the imports (cold)" if args.cold else "after the imports and one 3-layer build (warm)")
+    print("floor:", {"warm": "after the imports and one 3-layer build (warm)",
+                     "cold": "after importing what a build imports, nothing built (cold)",
+                     "bare": "right after import torch, nasl, nasl.compiler (bare)"}[floor])
     print(f"{'layers':>6} {'params':>10} | {'nasl rss':>9} {'hand rss':>9} {'ratio':>6} |"
           f" {'nasl py peak/kept':>18} {'hand py peak/kept':>18}  (MiB above the floor)")
     worst = 0.0
     for layers in (int(x) for x in args.layers.split(",")):
-        n, h = measure("nasl", layers, trace, not args.cold), measure("hand", layers, trace, not args.cold)
+        n, h = measure("nasl", layers, trace, floor), measure("hand", layers, trace, floor)
         assert n["params"] == h["params"], (n["params"], h["params"])
         ratio = n["rss_peak"] / h["rss_peak"]
         worst = max(worst, ratio)

@@ -12,6 +12,7 @@ searcher snapshots read many architectures through it.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from nasl.ir.errors import NaslError
@@ -33,7 +34,7 @@ def read_text(path: str, what: str, limit: int) -> str:
     architecture file")."""
     try:
         with open(path, "rb") as f:
-            data = f.read(limit + 1)
+            data = _read_capped(f, limit)
     except OSError as e:
         raise NaslError(f"cannot read {what} '{path}': {e.strerror or e}") from None
     if len(data) > limit:
@@ -43,6 +44,25 @@ def read_text(path: str, what: str, limit: int) -> str:
     except UnicodeDecodeError as e:
         raise NaslError(f"{what} '{path}' is not UTF-8 text ({e.reason} at byte {e.start})") from None
     return strip_bom(text)
+
+
+def _read_capped(f, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes of ``f``.
+
+    ``f.read(n)`` reserves n bytes before reading, so one read of the cap
+    put a 4 MiB transient into every ``nasl.load`` (the peak of loading a
+    5 KB file: BENCHMARKS.md section 57). The first read is sized by the
+    file's length; a device or a growing file goes on in 64 KiB reads."""
+    step = min(limit + 1, max(os.fstat(f.fileno()).st_size, 0) + 1)
+    chunks, total = [], 0
+    while total <= limit:
+        chunk = f.read(min(step, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        step = 1 << 16
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def strip_bom(text: str) -> str:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from nasl.ir.errors import NaslError
 from nasl.morph.align import align_sequence, insertion, removal
-from nasl.morph.graphs import Morph, Realized, by_node, check_weights, is_number, moved, next_value
+from nasl.morph.graphs import (Built, Morph, Realized, by_node, check_weights, child_of, is_number, moved,
+                               next_value)
 from nasl.morph.identity import identity_modes, initialise
 from nasl.morph.inherit import inherit_realized
 
 
-def net2deeper(space, arch, state: dict, path: str, value=None, fill: dict | None = None) -> Morph:
+def net2deeper(space, arch, state: dict, path: str, value=None, fill: dict | None = None, *, input_shape=None,
+               built: Built | None = None) -> Morph:
     """Deepen the repeat that choice ``path`` counts, to ``value`` (default: the next larger one),
     with the new layers initialised to the identity. Choices that the new layers bring (an
     mbconv's kernel and expand) take ``fill``'s values, else their domain's first.
@@ -25,9 +27,10 @@ def net2deeper(space, arch, state: dict, path: str, value=None, fill: dict | Non
     add one block of layers, or when the new block cannot compute the identity (a ReLU on a
     signed input, a cell whose genotype has no skip path from its input to its output).
     """
-    parent = Realized(space, arch, state)
+    parent = Realized(space, arch, state, input_shape=input_shape)
     value = next_value(space, parent.arch, path, value, grow=True)
-    child = Realized(space, moved(space, parent.arch, path, value, "net2deeper", fill), who="child")
+    child = child_of(space, moved(space, parent.arch, path, value, "net2deeper", fill), "net2deeper",
+                     input_shape, built)
     check_weights(parent)
     modes, new, blocks = None, [], 0
     for mapping in align_sequence(parent, child):
@@ -55,15 +58,17 @@ def net2deeper(space, arch, state: dict, path: str, value=None, fill: dict | Non
                  preserving=True, inherited=result.inherited)
 
 
-def remove_layer(space, arch, state: dict, path: str, value=None) -> Morph:
+def remove_layer(space, arch, state: dict, path: str, value=None, *, input_shape=None,
+                 built: Built | None = None) -> Morph:
     """N2N's layer removal: lower the count of the repeat ``path`` (default: by one step).
 
     The remaining layers keep their trained weights; the child does not compute the parent's
     function (``preserving`` is False) and needs training.
     """
-    parent = Realized(space, arch, state)
+    parent = Realized(space, arch, state, input_shape=input_shape)
     value = next_value(space, parent.arch, path, value, grow=False)
-    child = Realized(space, moved(space, parent.arch, path, value, "remove_layer"), who="child")
+    child = child_of(space, moved(space, parent.arch, path, value, "remove_layer"), "remove_layer",
+                     input_shape, built)
     if not (is_number(value) and is_number(parent.arch[path]) and value < parent.arch[path]):
         raise NaslError(f"remove_layer: '{path}' = {value!r} does not lower {parent.arch[path]!r}", path=path)
     check_weights(parent)

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import torch
 
-from nasl.compiler.build import compile_graph
 from nasl.compiler.node_identity import NodeTable, fresh_state, plain
 from nasl.ir.architecture import Architecture
 from nasl.ir.errors import NaslError
@@ -41,9 +40,15 @@ class Realized:
     The per-node facts (op, params, module path, input shapes) are the compiler's node identity
     (:class:`nasl.compiler.node_identity.NodeTable`), which the ``bank`` supernet keys by too."""
 
-    def __init__(self, space, arch, state: dict | None = None, who: str = "parent", input_shape=None):
+    def __init__(self, space, arch, state: dict | None = None, who: str = "parent", input_shape=None,
+                 graph=None, built: "Built | None" = None):
         self.arch = space.validate(arch)
-        self.graph = space.realize(self.arch)
+        # a caller that already realized this architecture (to compile it) passes its graph, or the
+        # whole Built child (graph and fresh state_dict)
+        self.built = built
+        if built is not None:
+            graph = built.graph
+        self.graph = space.realize(self.arch) if graph is None else graph
         self.table = NodeTable(self.graph, input_shape)
         self.ops = self.table.ops
         self.paths = self.table.paths
@@ -81,8 +86,33 @@ class Realized:
         return self._by_node.get(n, {})
 
 
+@dataclass(frozen=True)
+class Built:
+    """A child the caller has already realized and compiled: its architecture, realized graph and
+    fresh ``state_dict`` (say ``model.state_dict()``). A transformation given one (``built=``)
+    realizes and initialises the child no second time, and refuses, naming both ids, a result that
+    is not ``arch`` (what the caller expected)."""
+
+    arch: Architecture
+    graph: object
+    state: dict
+
+
+def child_of(space, arch, what: str, input_shape=None, built: Built | None = None) -> Realized:
+    """The child ``arch`` realized, or ``built``'s graph where it is that architecture."""
+    arch = space.validate(arch)
+    if built is None:
+        return Realized(space, arch, who="child", input_shape=input_shape)
+    if dict(built.arch) != dict(arch):
+        raise NaslError(f"{what} gives architecture {arch.id}, not the expected {space.validate(built.arch).id}")
+    return Realized(space, arch, who="child", input_shape=input_shape, built=built)
+
+
 def fresh(child: Realized) -> dict:
-    """A freshly initialised state_dict for the child (what the compiler would train from)."""
+    """A freshly initialised state_dict for the child (what the compiler would train from): the
+    caller's own (a copy of the dict, its tensors shared) where the child came ``built``."""
+    if child.built is not None:
+        return dict(child.built.state)
     return fresh_state(child.graph, child.table.input_shape)
 
 
@@ -99,7 +129,7 @@ def check_weights(parent: Realized, expected: dict | None = None):
         raise NaslError(f"the {parent.who}'s weights must be a state_dict (a dict of tensors), "
                         f"got {type(parent.state).__name__}")
     if expected is None:
-        expected = {k: tuple(v.shape) for k, v in compile_graph(parent.graph).state_dict().items()}
+        expected = expected_shapes(parent)
     for k, shape in expected.items():
         got = parent.state.get(k)
         if got is None:
@@ -112,6 +142,40 @@ def check_weights(parent: Realized, expected: dict | None = None):
     if extra:
         raise NaslError(f"the {parent.who}'s weights are not those of architecture {parent.arch.id}: "
                         f"'{extra[0]}' belongs to no layer of it")
+
+
+_SHAPES: dict = {}        # (builder, op, params, input shapes) -> {suffix: shape}; see expected_shapes
+
+
+def expected_shapes(r: Realized) -> dict:
+    """``{key: shape}`` of the state_dict of ``r``'s architecture, without compiling it.
+
+    A layer's tensor shapes are fixed by its builder, op, params and input shapes, and a space has
+    few such configurations (digits: a few dozen), so each is built once per process and its
+    shapes kept: checking a parent's weights then costs no module construction, which was most
+    of a compile's cost (and of a lineage child's overhead, BENCHMARKS.md section 54)."""
+    from torch import nn
+
+    from nasl.compiler.op_rules import get_builder
+    out = {}
+    for n in r.table.plan.order:
+        prefix = r.paths.get(n)
+        if prefix is None:
+            continue
+        op, params, ins = r.op(n), r.params(n), [tuple(r.shapes[u]) for u in r.table.plan.inputs[n]]
+        builder = get_builder(op)
+        key = (builder, op, plain(params), tuple(ins))
+        shapes = _SHAPES.get(key)
+        if shapes is None:
+            with torch.random.fork_rng(devices=[]):    # whether the cache was warm must not move the RNG
+                impl, _ = builder(params, ins)
+            shapes = ({k: tuple(v.shape) for k, v in impl.state_dict().items()}
+                      if isinstance(impl, nn.Module) else {})
+            if len(_SHAPES) > 4096:       # a bound, for processes that see many spaces
+                _SHAPES.clear()
+            _SHAPES[key] = shapes
+        out.update({f"{prefix}.{k}": v for k, v in shapes.items()})
+    return out
 
 
 def moved(space, arch: Architecture, path: str, value, what: str, fill: dict | None = None) -> Architecture:

@@ -21,7 +21,7 @@ from nasl.morph.graphs import Morph, Realized, count, fresh
 
 
 def inherit(space, parent_arch, parent_state: dict, child_arch, *, input_shape=None, into: dict | None = None,
-            mapping: dict | None = None, transformation: str = "inherit") -> Morph:
+            mapping: dict | None = None, transformation: str = "inherit", child_graph=None) -> Morph:
     """The child's state_dict: the parent's tensors where a node is unchanged, fresh elsewhere.
 
     This is nasl's one inheritance function (the argument order of every :mod:`nasl.morph`
@@ -30,10 +30,11 @@ def inherit(space, parent_arch, parent_state: dict, child_arch, *, input_shape=N
     costs no second initialisation); by default a fresh one. ``input_shape`` overrides the
     declared input shape, as for ``nasl.compile``. ``mapping`` (``{child node: parent node}``)
     overrides the match by id, for callers that know the correspondence. Weights that do not fit
-    the parent architecture raise a one-line :class:`NaslError`.
+    the parent architecture raise a one-line :class:`NaslError`. ``child_graph`` is the child's
+    realized graph where the caller has it (it compiled the child from it): not realized again.
     """
     parent = Realized(space, parent_arch, parent_state, input_shape=input_shape)
-    child = Realized(space, child_arch, who="child", input_shape=input_shape)
+    child = Realized(space, child_arch, who="child", input_shape=input_shape, graph=child_graph)
     state = None if into is None else dict(into)       # its tensors stay where nothing is inherited
     return inherit_realized(parent, child, mapping=mapping, transformation=transformation, state=state)
 

@@ -23,7 +23,7 @@ import networkx as nx
 
 from nasl.ir.errors import NaslError
 from nasl.morph.align import align_scoped, inserted_blocks
-from nasl.morph.graphs import Morph, Realized, by_node, check_weights, count, moved
+from nasl.morph.graphs import Built, Morph, Realized, by_node, check_weights, child_of, count, moved
 from nasl.morph.identity import identity_modes, initialise
 from nasl.morph.inherit import inherit_realized
 
@@ -44,15 +44,16 @@ def _single(parent: Realized, node: str, what: str):
     return key
 
 
-def replicate_path(space, arch, state: dict, node: str = "cell", branches: int = 2) -> Morph:
+def replicate_path(space, arch, state: dict, node: str = "cell", branches: int = 2, *, input_shape=None,
+                   built: Built | None = None) -> Morph:
     """Replicate the single path of tree node ``node`` into ``branches`` add-merged copies."""
     what = "replicate_path"
-    parent = Realized(space, arch, state)
+    parent = Realized(space, arch, state, input_shape=input_shape)
     key = _single(parent, node, what)
     fill = {key: {2: "add2", 3: "add3"}.get(branches, f"add{branches}")}
     for b in range(1, branches):
         fill.update({_to_branch(p, node, b): v for p, v in _branch_paths(parent.arch, node, 0).items()})
-    child = Realized(space, moved(space, parent.arch, key, fill[key], what, fill), who="child")
+    child = child_of(space, moved(space, parent.arch, key, fill[key], what, fill), what, input_shape, built)
     check_weights(parent)
     result = inherit_realized(parent, child, transformation=what)
     nodes = by_node(child, result.state_dict)
@@ -65,10 +66,11 @@ def replicate_path(space, arch, state: dict, node: str = "cell", branches: int =
     return _result(child, result.state_dict, f"{what}({key}: none -> {fill[key]})", True, parent)
 
 
-def split_path(space, arch, state: dict, node: str = "cell") -> Morph:
+def split_path(space, arch, state: dict, node: str = "cell", *, input_shape=None,
+               built: Built | None = None) -> Morph:
     """Split the single path of tree node ``node`` into two concat-merged branches."""
     what = "split_path"
-    parent = Realized(space, arch, state)
+    parent = Realized(space, arch, state, input_shape=input_shape)
     key = _single(parent, node, what)
     deeper = f"{node}.deeper[0]"
     if parent.arch.get(deeper):
@@ -81,7 +83,7 @@ def split_path(space, arch, state: dict, node: str = "cell") -> Morph:
             raise NaslError(f"{what}: '{edge}' = {parent.arch[edge]!r} mixes channels, so splitting its input "
                             f"does not preserve the function (only identity and pools do)", path=edge)
         fill[f"{node}.edge[1]"] = parent.arch[edge]
-    child = Realized(space, moved(space, parent.arch, key, "concat2", what, fill), who="child")
+    child = child_of(space, moved(space, parent.arch, key, "concat2", what, fill), what, input_shape, built)
     check_weights(parent)
     result = inherit_realized(parent, child, transformation=what)
     nodes = by_node(child, result.state_dict)
@@ -99,22 +101,23 @@ def split_path(space, arch, state: dict, node: str = "cell") -> Morph:
     return _result(child, result.state_dict, f"{what}({key}: none -> concat2)", True, parent)
 
 
-def insert_node(space, arch, state: dict, branch: str = "cell.deeper[0]") -> Morph:
+def insert_node(space, arch, state: dict, branch: str = "cell.deeper[0]", *, input_shape=None,
+                built: Built | None = None) -> Morph:
     """Give a branch (``{P}.deeper[b]`` false) a child node that passes its input on."""
     what = "insert_node"
-    parent = Realized(space, arch, state)
+    parent = Realized(space, arch, state, input_shape=input_shape)
     if parent.arch.get(branch) is not False:
         raise NaslError(f"{what}: '{branch}' must be an active 'deeper' choice that is false", path=branch)
     sub = re.sub(r"\.deeper\[(\d+)\]$", r".child[\1]", branch)
-    child = Realized(space, moved(space, parent.arch, branch, True, what,
-                                  {f"{sub}.node": "none", f"{sub}.edge[0]": "identity"}), who="child")
+    child = child_of(space, moved(space, parent.arch, branch, True, what,
+                                  {f"{sub}.node": "none", f"{sub}.edge[0]": "identity"}), what, input_shape, built)
     check_weights(parent)
     result = inherit_realized(parent, child, transformation=what)
     return _result(child, result.state_dict, f"{what}({branch}: false -> true)", True, parent)
 
 
 def replace_identity(space, arch, state: dict, edge: str, op: str = "conv_1x1", *,
-                     allow_inexact: bool = False) -> Morph:
+                     allow_inexact: bool = False, input_shape=None, built: Built | None = None) -> Morph:
     """Replace an ``identity`` edge by the layer ``op``, initialised to the identity.
 
     A pre-activation layer (BN-ReLU-conv, as path_level's edges) passes its input on only where
@@ -123,10 +126,10 @@ def replace_identity(space, arch, state: dict, edge: str, op: str = "conv_1x1", 
     transformation is refused with the edge and the value named; ``allow_inexact=True`` gives the
     child anyway (BN and conv at identity, ``preserving`` False)."""
     what = "replace_identity"
-    parent = Realized(space, arch, state)
+    parent = Realized(space, arch, state, input_shape=input_shape)
     if parent.arch.get(edge) != "identity":
         raise NaslError(f"{what}: '{edge}' must be 'identity', it is {parent.arch.get(edge)!r}", path=edge)
-    child = Realized(space, moved(space, parent.arch, edge, op, what), who="child")
+    child = child_of(space, moved(space, parent.arch, edge, op, what), what, input_shape, built)
     check_weights(parent)
     mapping = align_scoped(parent, child)
     # one block per cell that uses the genotype, each in place of one identity edge

@@ -9,23 +9,30 @@ from __future__ import annotations
 
 from nasl.ir.errors import NaslError
 from nasl.morph.channels import PASS, RULES, Chooser
-from nasl.morph.graphs import Morph, Realized, check_weights, count, fresh, is_number, moved, next_value
+from nasl.morph.graphs import (Built, Morph, Realized, check_weights, child_of, count, fresh, is_number, moved,
+                               next_value)
 
 WIDTH_PARAMS = {"c", "n", "expand"}
 
 
-def net2wider(space, arch, state: dict, path: str, value=None, *, noise: float = 0.0, seed: int = 0) -> Morph:
+def net2wider(space, arch, state: dict, path: str, value=None, *, noise: float = 0.0, seed: int = 0,
+              input_shape=None, built: Built | None = None) -> Morph:
     """Widen the layers that choice ``path`` sizes, to ``value`` (default: the next larger one).
 
     New units replicate random old ones and the next layers' input weights are divided by the
     replication counts, so the child computes the parent's function (exactly with ``noise=0``;
     ``noise`` adds Gaussian noise of that many weight standard deviations to the replicas, to
     break their symmetry, and the child then only nearly preserves it).
+
+    Every transformation takes ``input_shape`` (overriding the declared input, as for
+    ``nasl.compile``) and ``built`` (:class:`~nasl.morph.graphs.Built`: the child as the caller
+    already realized and compiled it, which is then not done twice).
     """
-    return _rewidth(space, arch, state, path, value, "widen", noise, seed)
+    return _rewidth(space, arch, state, path, value, "widen", noise, seed, input_shape, built)
 
 
-def shrink(space, arch, state: dict, path: str, value=None, *, seed: int = 0) -> Morph:
+def shrink(space, arch, state: dict, path: str, value=None, *, seed: int = 0, input_shape=None,
+           built: Built | None = None) -> Morph:
     """N2N's layer shrinkage: narrow the layers that ``path`` sizes, keeping the units of largest
     L1 norm (of their incoming weights; where one choice sizes many layers, the first layer's
     norms decide for all, since merged tensors must keep the same channels).
@@ -33,14 +40,14 @@ def shrink(space, arch, state: dict, path: str, value=None, *, seed: int = 0) ->
     Not function-preserving: the dropped units' contributions are lost, so the child's
     ``preserving`` is False and it needs training (N2N fine-tunes it by distillation).
     """
-    return _rewidth(space, arch, state, path, value, "shrink", 0.0, seed)
+    return _rewidth(space, arch, state, path, value, "shrink", 0.0, seed, input_shape, built)
 
 
-def _rewidth(space, arch, state, path, value, mode, noise, seed) -> Morph:
+def _rewidth(space, arch, state, path, value, mode, noise, seed, input_shape, built) -> Morph:
     what = "net2wider" if mode == "widen" else "shrink"
-    parent = Realized(space, arch, state)
+    parent = Realized(space, arch, state, input_shape=input_shape)
     value = next_value(space, parent.arch, path, value, grow=mode == "widen")
-    child = Realized(space, moved(space, parent.arch, path, value, what), who="child")
+    child = child_of(space, moved(space, parent.arch, path, value, what), what, input_shape, built)
     old = parent.arch[path]
     if not (is_number(value) and is_number(old)):
         raise NaslError(f"{what}: '{path}' = {value!r} is not a width (a number)", path=path)

@@ -141,16 +141,13 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
     recording what finished. ``force=True`` takes the study over from a
     process that still holds its lock (see :mod:`nasl.study.locking`).
     """
+    given = dict(locals())            # every argument by name, before any other local exists
     from nasl.study import pbt_api
     if pbt_api.wanted(scheduler, resume, storage):
-        # the space as (source, file, params): pbt_api does not import this module back
-        return pbt_api.search(None if space is None else space_source(space), evaluator=evaluator, storage=storage, seed=seed, resume=resume, executor=executor,
-                              workers=workers, timeout=timeout, progress=progress, scheduler_options=scheduler_options,
-                              evaluator_options=evaluator_options, params=params, ops=ops, force=force, trust=trust,
-                              ray_address=ray_address, resources=resources, searcher=searcher, budget=budget,
-                              objectives=objectives, cost=cost, warm_start=warm_start, pruner=pruner,
-                              time_budget=time_budget, callbacks=callbacks, log_dir=log_dir,
-                              searcher_options=searcher_options)
+        # the space as (source, file, params): pbt_api does not import this module back; it refuses
+        # the arguments a population does not use (searcher, budget, ...) by name
+        rest = {k: v for k, v in given.items() if k not in ("space", "scheduler")}
+        return pbt_api.search(None if space is None else space_source(space), **rest)
     if scheduler_options is not None:
         raise NaslError("scheduler_options apply to a scheduler (scheduler='pbt')")
     from nasl.study import settings

@@ -6,6 +6,9 @@ One row per trial, in trial order. The columns:
 - the objectives, in order, then every other metric a trial reported, sorted
   by name (a metric a trial did not report is empty);
 - ``duration`` (seconds), ``seed``, ``worker``, ``attempts``, ``arch_id``, ``error``;
+- ``parent`` (the parent trial's number), ``transformation`` (how the parent became this
+  architecture), ``inherited`` (the fraction of its weights from the parent): empty for a trial
+  without lineage;
 - ``arch.<path>``: each choice of the architecture (one column per choice path
   that any trial has, sorted).
 
@@ -20,7 +23,7 @@ import os
 from nasl.ir.errors import NaslError
 
 HEAD = ("number", "state", "budget")
-TAIL = ("duration", "seed", "worker", "attempts", "arch_id", "error")
+TAIL = ("duration", "seed", "worker", "attempts", "arch_id", "error", "parent", "transformation", "inherited")
 
 
 def table(study) -> tuple[list[str], list[dict]]:
@@ -36,7 +39,7 @@ def table(study) -> tuple[list[str], list[dict]]:
         metrics = t.metrics or {}
         row.update({k: metrics.get(k) for k in objectives + extra})
         row.update(duration=t.duration, seed=t.seed, worker=t.worker, attempts=t.attempts, arch_id=t.arch_id,
-                   error=t.error)
+                   error=t.error, parent=t.parent, transformation=t.transformation, inherited=t.inherited)
         arch = t.arch.canonical()
         row.update({f"arch.{c}": _cell(arch.get(c)) for c in choices})
         rows.append(row)

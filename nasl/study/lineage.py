@@ -3,14 +3,15 @@
 A searcher that makes a child from a parent (:meth:`nasl.searchers.base.Searcher.child`) passes that
 lineage to the trial (``TrialRequest.lineage``), and the training evaluator applies it here:
 :func:`apply_lineage` loads the parent trial's saved weights (:func:`weights_path`) and applies the
-transformation (a :mod:`nasl.morph` transformation by name, ``net2wider width``, a chain of them,
-``net2wider width; net2deeper depth`` (:mod:`nasl.morph.chain`), or plain inheritance for a
-``mutate``/``identity``; ``reset`` starts fresh). It imports no evaluator, so the trainer
+transformation (a chain of :mod:`nasl.morph` transformations, ``net2wider width; net2deeper depth``
+(:mod:`nasl.morph.chain`), a single one, ``net2wider width``, being a chain of one; or plain
+inheritance for a ``mutate``/``identity``; ``reset`` starts fresh). It imports no evaluator, so the trainer
 (:mod:`nasl.study.training`) and the nearest-trial evaluator (:mod:`nasl.study.inheriting`) both use
 it without importing each other back.
 """
 from __future__ import annotations
 
+import collections
 import os
 
 import torch
@@ -23,26 +24,32 @@ def weights_path(artifact_dir, trial_id: int) -> str:
     return os.path.join(os.fspath(artifact_dir), f"trial_{trial_id}.pt")
 
 
-# the nasl.morph transformations a lineage may name: "net2wider width" calls net2wider(space, parent, state, "width")
-MORPHS = ("net2wider", "net2deeper", "shrink", "remove_layer", "replicate_path", "split_path", "insert_node",
-          "replace_identity")
-# plain inheritance (every unchanged node keeps the parent's weights); "reset" inherits nothing
+# plain inheritance (every unchanged node keeps the parent's weights); "reset" inherits nothing.
+# Any other transformation is a chain of nasl.morph steps (nasl.morph.chain.STEPS), one or more.
 INHERITS = ("mutate", "identity", "crossover", "inherit")
 
 
-def apply_lineage(space, model, request) -> dict:
+def apply_lineage(space, model, request, *, graph=None, input_shape=None, noise: float = 0.0) -> dict:
     """Start ``model`` (the trial's compiled child) from its parent's weights, as the request's
-    lineage says; returns the trial's ``parent_trial`` and ``inherited`` metrics."""
+    lineage says; returns the trial's ``parent_trial`` and ``inherited`` metrics.
+
+    ``graph`` is the child's realized graph that ``model`` was compiled from and ``input_shape``
+    the shape it was compiled for (default: the model's own input): with them the child is
+    realized and initialised once, for training and transformation alike (the evaluator's
+    :meth:`~nasl.study.training.TrainEvaluator.build` passes both). ``noise`` is Net2Wider's
+    symmetry-breaking noise (the evaluator's ``morph_noise``); 0 keeps the parent's function exactly.
+    """
     lin = request.lineage
-    number, transformation = lin["parent"], str(lin.get("transformation") or "inherit")
-    kind, _, arg = transformation.partition(" ")
-    if ";" in transformation:                        # a chain of steps (EAS): nasl.morph.chain checks each
-        kind = "chain"
+    number, transformation = lin["parent"], str(lin.get("transformation") or "inherit").strip()
+    kind = transformation.partition(" ")[0]
     if kind == "reset":                              # Real et al.'s "reset weights": train from scratch
         return {"parent_trial": number, "inherited": 0.0}
-    if kind not in MORPHS + INHERITS + ("chain",):
-        raise NaslError(f"trial {request.number}: unknown transformation '{kind}' ('{transformation}') from parent trial "
-                        f"{number}; expected one of {', '.join(MORPHS + INHERITS + ('reset',))}")
+    from nasl.morph.chain import STEPS, apply_chain
+    kinds = [part.strip().partition(" ")[0] for part in transformation.split(";")]
+    bad = next((k for k in kinds if k not in STEPS), None) if kind not in INHERITS else None
+    if bad is not None:
+        raise NaslError(f"trial {request.number}: unknown transformation '{bad}' ('{transformation}') from parent "
+                        f"trial {number}; expected one of {', '.join(tuple(STEPS) + INHERITS + ('reset',))}")
     if not request.artifact_dir:
         # an in-memory study keeps no weights at all: its children train from scratch, as reported
         return {"parent_trial": number, "inherited": 0.0}
@@ -52,33 +59,106 @@ def apply_lineage(space, model, request) -> dict:
                         f"trial {request.number} cannot inherit from it")
     state = load_parent_weights(path, number)
     child = request.architecture()
-    into = model.state_dict()
-    if kind == "chain":
-        from nasl.morph.chain import apply_chain
-        m = apply_chain(space, lin["parent_arch"], state, transformation)
-        if dict(m.arch) != dict(child):
-            raise NaslError(f"trial {request.number}: '{transformation}' of parent trial {number} gives "
-                            f"architecture {m.arch.id}, not the trial's {child.id}")
-        model.load_state_dict(m.state_dict)
-    elif kind in MORPHS:
-        import nasl.morph
-        arg = arg.strip()
-        fn = getattr(nasl.morph, kind)
-        valued = kind in ("net2wider", "net2deeper", "shrink", "remove_layer") and arg in child
-        m = fn(space, lin["parent_arch"], state, arg, child[arg]) if valued else fn(space, lin["parent_arch"], state, arg)
-        if dict(m.arch) != dict(child):
-            raise NaslError(f"trial {request.number}: '{transformation}' of parent trial {number} gives "
-                            f"architecture {m.arch.id}, not the trial's {child.id}")
-        model.load_state_dict(m.state_dict)
-    else:
+    if input_shape is None:
+        shapes = list(getattr(model, "input_shapes", {}).values())
+        input_shape = tuple(shapes[0]) if len(shapes) == 1 else None
+    into = model.state_dict()                        # the child is initialised once: its tensors are the model's
+    if kind in INHERITS:
         from nasl.morph import inherit
-        m = inherit(space, lin["parent_arch"], state, child, into=into)   # the child is initialised once
-        model.load_state_dict(m.state_dict)
+        m = inherit(space, lin["parent_arch"], state, child, input_shape=input_shape, into=into, child_graph=graph)
+    else:
+        from nasl.morph.graphs import Built
+        built = Built(child, space.realize(child) if graph is None else graph, into)
+        try:
+            # allow_inexact: the searcher chose this child; one replace_identity cannot make the identity
+            # (a ReLU on a signed input) is trained from near its parent, not failed (docs/decisions.md)
+            m = apply_chain(space, lin["parent_arch"], state, transformation, target=child, input_shape=input_shape,
+                            built=built, noise=noise, seed=request.seed, allow_inexact=True)
+        except NaslError as e:
+            if "not the expected" not in e.message:
+                raise
+            raise NaslError(f"trial {request.number}: '{transformation}' of parent trial {number} does not give "
+                            f"the trial's architecture {child.id} ({e.message})") from None
+    _load_into(model, into, m.state_dict)
     return {"parent_trial": number, "inherited": round(m.inherited, 6)}
+
+
+def _load_into(model, into: dict, state: dict) -> None:
+    """``model.load_state_dict(state)``, copying only the tensors that are not already the model's.
+
+    ``into`` is ``model.state_dict()`` (its tensors share the parameters' storage) and the
+    transformation started from it, so fresh tensors are in place already; ``load_state_dict``
+    walks every submodule and copies every tensor again, which cost about a compile (cProfile,
+    BENCHMARKS.md section 54)."""
+    if state.keys() != into.keys():
+        model.load_state_dict(state)                  # says which key is missing or unexpected
+        return
+    with torch.no_grad():
+        for k, v in state.items():
+            t = into[k]
+            if v is not t:
+                if v.shape != t.shape:
+                    model.load_state_dict(state)      # says which shape differs
+                    return
+                t.copy_(v)
+
+
+# The weights trials saved in this process, so that a child trained in the same process as its
+# parent (the inline runner, or the same pool worker) does not read them back: torch.load with
+# weights_only=True costs about as much as compiling the child. An entry is served only while the
+# file still has the size and modification time it had when saved; other processes read the file.
+_SAVED: collections.OrderedDict = collections.OrderedDict()       # path -> (stamp, state, bytes)
+SAVED_BYTES = 64 << 20           # bound on the tensors kept; the oldest are dropped first
+_kept = [0]                      # the bytes _SAVED holds
+
+
+def _stamp(path: str):
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+def remember_weights(path: str, state: dict) -> None:
+    """Keep a copy of the ``state_dict`` just saved at ``path`` for :func:`load_parent_weights`."""
+    size = sum(t.numel() * t.element_size() for t in state.values() if isinstance(t, torch.Tensor))
+    path = os.path.abspath(path)
+    _forget(path)
+    if size > SAVED_BYTES:
+        return
+    try:
+        stamp = _stamp(path)
+    except OSError:
+        return
+    _SAVED[path] = (stamp, {k: v.detach().clone() for k, v in state.items()}, size)
+    _kept[0] += size
+    while _kept[0] > SAVED_BYTES:
+        _kept[0] -= _SAVED.popitem(last=False)[1][2]
+
+
+def _forget(path: str) -> None:
+    entry = _SAVED.pop(path, None)
+    if entry is not None:
+        _kept[0] -= entry[2]
+
+
+def _recalled(path: str):
+    entry = _SAVED.get(os.path.abspath(path))
+    if entry is None:
+        return None
+    try:
+        fresh = _stamp(path) == entry[0]
+    except OSError:
+        fresh = False
+    if not fresh:                       # replaced or removed since: the file is the truth
+        _forget(os.path.abspath(path))
+        return None
+    return {k: v.clone() for k, v in entry[1].items()}      # a transformation may not alter the kept copy
 
 
 def load_parent_weights(path: str, pid: int) -> dict:
     """The ``state_dict`` saved at ``path`` for parent trial ``pid``; a one-line NaslError if unreadable."""
+    state = _recalled(path)
+    if state is not None:
+        return state
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:       # a truncated or foreign file: the trial fails with this reason

@@ -19,7 +19,7 @@ from nasl.study import pbt
 SCHEDULERS = (pbt.NAME,)
 # nasl.search arguments PBT has no use for: given (not None), they are refused
 _UNUSED = ("searcher", "budget", "objectives", "cost", "warm_start", "pruner", "time_budget", "callbacks", "log_dir",
-           "searcher_options")
+           "searcher_options", "pruner_options")
 
 
 def is_pbt_file(storage) -> bool:

@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 import os
 import time
 
 import torch
-import torch.nn.functional as F
 
 from nasl.ir.errors import NaslError
 from nasl.study import optimizers, train_data
 from nasl.study.lineage import weights_path
-from nasl.study.training import evaluate_reshaped, save_atomic
+from nasl.study.train_steps import evaluate_reshaped, train_epoch
+from nasl.study.training import save_atomic
 
 #: hyperparameter names the optimizer reads from a member's architecture
 OPTIMIZER_KEYS = ("lr", "weight_decay")
@@ -121,23 +120,11 @@ class SegmentEvaluator:
         total, done = step["total"] * full, step["start"] * full
         curve, start = [], time.perf_counter()
         for epoch in range(step["start"], step["end"]):
-            model.train()
-            loss_sum, n = 0.0, 0
-            for x, y in train_data.train_batches(data, ev.batch_size, shuffle, full, device):
-                if reshape is not None:
-                    x = x.reshape(len(x), *reshape)
-                loss = F.cross_entropy(model(x), y)
-                value = loss.item()
-                if not math.isfinite(value):
-                    raise FloatingPointError(f"training diverged: the loss is {value} at epoch {epoch + 1} "
-                                             f"(lr={lr:.4g})")
-                if ev.schedule == "cosine":
-                    for group in opt.param_groups:
-                        group["lr"] = 0.5 * lr * (1 + math.cos(math.pi * done / total))
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                loss_sum, n, done = loss_sum + value * len(y), n + len(y), done + 1
+            loss_sum, n, done = train_epoch(
+                model, opt, train_data.train_batches(data, ev.batch_size, shuffle, full, device), reshape,
+                lr=lr, schedule=ev.schedule, done=done, total=total,
+                diverged=lambda value, _step, e=epoch + 1: f"training diverged: the loss is {value} at epoch {e} "
+                                                            f"(lr={lr:.4g})")
             val_loss, val_acc = evaluate_reshaped(model, train_data.val_batches(data, ev.eval_batch_size, device),
                                                   reshape)
             curve.append({"epoch": epoch + 1, "train_loss": loss_sum / n, "val_loss": val_loss,

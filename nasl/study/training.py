@@ -28,11 +28,11 @@ import time
 import warnings
 
 import torch
-import torch.nn.functional as F
 
 from nasl.ir.errors import NaslError
 from nasl.study import digits, inline_timeout, optimizers, train_data
-from nasl.study.lineage import weights_path
+from nasl.study.train_steps import evaluate, evaluate_reshaped, train_epoch  # noqa: F401  (evaluate: public here)
+from nasl.study.lineage import remember_weights, weights_path
 
 
 def with_classes(request, num_classes):
@@ -71,26 +71,6 @@ def free_device_memory(device: torch.device) -> None:
         gc.collect()
         if device.type == "cuda":
             torch.cuda.empty_cache()
-
-
-def evaluate(model: torch.nn.Module, batches) -> tuple:
-    """``(mean cross-entropy, accuracy)`` of ``model`` in eval mode over ``(x, y)`` batches."""
-    model.eval()
-    loss, correct, n = 0.0, 0, 0
-    with torch.no_grad():
-        for x, y in batches:
-            out = model(x)
-            loss += float(F.cross_entropy(out, y, reduction="sum"))
-            correct += int((out.argmax(1) == y).sum())
-            n += len(y)
-    return loss / n, correct / n
-
-
-def evaluate_reshaped(model: torch.nn.Module, batches, reshape=None) -> tuple:
-    """:func:`evaluate` over batches whose inputs are first reshaped to ``(len, *reshape)`` when given."""
-    if reshape is not None:
-        batches = ((x.reshape(len(x), *reshape), y) for x, y in batches)
-    return evaluate(model, batches)
 
 
 @contextlib.contextmanager
@@ -165,6 +145,11 @@ class TrainEvaluator:
         one recorded before this default (no ``test_fraction``) resumes with 0.
     eval_batch_size : int
         Batch size for validation.
+    morph_noise : float
+        Net2Wider's noise for a trial whose lineage widens its parent (``net2wider width``): the
+        replicated units' input weights get Gaussian noise of that many weight standard deviations,
+        breaking their symmetry (Chen et al. 2016). 0 (the default) keeps the parent's function
+        exactly; above 0 the child starts near it (docs/morph.md).
     """
 
     def __init__(self, data="digits", *, epochs: float = 5, batch_size: int = 64, lr: float | None = None,
@@ -172,7 +157,7 @@ class TrainEvaluator:
                  device: str | None = None, threads: int | None = 1, input_shape=None,
                  num_classes: int | None = None,
                  val_fraction: float = 0.2, split_seed: int = 0, eval_batch_size: int = 512,
-                 test_fraction: float | None = None):
+                 test_fraction: float | None = None, morph_noise: float = 0.0):
         data, shape, classes = train_data.check_data(data)
         optimizer = optimizers.resolve(optimizer)
         if schedule not in ("cosine", "constant"):
@@ -187,6 +172,10 @@ class TrainEvaluator:
             raise ValueError(f"weight_decay must be a number >= 0, not {weight_decay!r}")
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
             raise ValueError(f"threads must be a positive int, not {threads!r}")
+        if isinstance(morph_noise, bool) or not isinstance(morph_noise, (int, float)) or not (
+                0 <= morph_noise < math.inf):
+            raise ValueError(f"morph_noise must be a number >= 0, not {morph_noise!r}")
+        self.morph_noise = float(morph_noise)
         if device is not None:
             torch.device(device)                  # a bad name fails here, not in every trial
         if num_classes is None:
@@ -277,8 +266,9 @@ class TrainEvaluator:
         self.fit_input_shape(space.realize(space.sample(0)), getattr(space._backend, "source", None))
 
     # ------------------------------------------------------------------ one trial
-    def build(self, request):
-        """The space (with ``classes`` set) and the untrained compiled model of a request."""
+    def build_graph(self, request):
+        """``(space, realized graph, input shape, model)`` of a request, the model untrained: the one
+        realization and compile of a trial, which :meth:`build` then starts from its parent's weights."""
         from nasl.compiler import compile_graph
 
         request, space = with_classes(request, self.num_classes)
@@ -290,6 +280,12 @@ class TrainEvaluator:
         except NaslError as e:
             e.with_source(source)
             raise
+        return space, graph, shape, model
+
+    def build(self, request):
+        """The space (with ``classes`` set) and the compiled model of a request, untrained (from its
+        parent's weights where the request has a lineage)."""
+        space, graph, shape, model = self.build_graph(request)
         outs = list(model.output_shapes.values())
         if len(outs) != 1 or tuple(outs[0]) != (self.num_classes,):
             raise ValueError(f"the network must output {self.num_classes} class scores (shape "
@@ -297,7 +293,9 @@ class TrainEvaluator:
                              "end it in a classifier such as `global_avg_pool >> linear(classes)`")
         if getattr(request, "lineage", None) and getattr(self, "lineage", True):
             from nasl.study.lineage import apply_lineage
-            self._inherited[request.trial_id] = apply_lineage(space, model, request)
+            # the graph and model just built serve the transformation too: the child is realized once
+            self._inherited[request.trial_id] = apply_lineage(space, model, request, graph=graph, input_shape=shape,
+                                                              noise=getattr(self, "morph_noise", 0.0))
         return space, model
 
     def device_for(self) -> torch.device:
@@ -334,8 +332,8 @@ class TrainEvaluator:
         metrics["params"] = sum(p.numel() for p in model.parameters())
         metrics.update(getattr(self, "_inherited", {}).pop(request.trial_id, {}))
         if request.artifact_dir:
-            save_atomic({k: v.detach().cpu() for k, v in model.state_dict().items()},
-                        weights_path(request.artifact_dir, request.trial_id))
+            state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+            remember_weights(save_atomic(state, weights_path(request.artifact_dir, request.trial_id)), state)
         del model
         free_device_memory(device)
         return metrics
@@ -353,28 +351,12 @@ class TrainEvaluator:
         while epoch < budget:
             frac = min(1.0, budget - epoch)
             steps = full if frac == 1.0 else max(1, round(frac * full))
-            model.train()
-            loss_sum, n = 0.0, 0
-            for x, y in train_data.train_batches(data, self.batch_size, shuffle, steps, device):
-                if reshape is not None:
-                    x = x.reshape(len(x), *reshape)
-                loss = F.cross_entropy(model(x), y)
-                value = loss.item()
-                if not math.isfinite(value):
-                    raise FloatingPointError(
-                        f"training diverged: the loss is {value} at epoch {int(epoch) + 1}, step "
-                        f"{steps_done + 1} (lr={self.lr}, optimizer={self.optimizer}); "
-                        "check the data for NaN/inf or lower the learning rate")
-                if self.schedule == "cosine":
-                    for group in opt.param_groups:
-                        group["lr"] = 0.5 * self.lr * (1 + math.cos(math.pi * steps_done / total))
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                loss_sum += value * len(y)
-                n += len(y)
-                steps_done += 1
-                inline_timeout.checkpoint()
+            loss_sum, n, steps_done = train_epoch(
+                model, opt, train_data.train_batches(data, self.batch_size, shuffle, steps, device), reshape,
+                lr=self.lr, schedule=self.schedule, done=steps_done, total=total,
+                diverged=lambda value, step, e=int(epoch) + 1: (
+                    f"training diverged: the loss is {value} at epoch {e}, step {step} (lr={self.lr}, "
+                    f"optimizer={self.optimizer}); check the data for NaN/inf or lower the learning rate"))
             epoch = epoch + frac if frac < 1.0 else epoch + 1
             val_loss, val_acc = evaluate_reshaped(model, train_data.val_batches(data, self.eval_batch_size, device),
                                                   reshape)

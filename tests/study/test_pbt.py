@@ -84,6 +84,7 @@ def test_exploit_off_keeps_every_member_on_its_own():
     (dict(evaluator="nb201"), "trains with the training evaluator"),
     (dict(budget=10), "scheduler 'pbt' takes no budget"),
     (dict(searcher="random"), "scheduler 'pbt' takes no searcher"),
+    (dict(pruner_options={"warmup": 1}), "scheduler 'pbt' takes no pruner_options"),
     (dict(scheduler="asha"), "unknown scheduler 'asha'"),
     (dict(evaluator_options={"epochs": 2.5}), "trains whole epochs"),
 ])

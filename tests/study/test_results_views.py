@@ -101,3 +101,28 @@ def test_compare_refuses_different_objectives(studies, tmp_path, capsys):
     with pytest.raises(NaslError):
         from nasl.study.compare import summary
         summary([Study.load(studies[0]), Study.load(other)])
+
+
+def test_lineage_columns_in_dataframe_and_csv(tmp_path):
+    """parent, transformation, inherited: the searcher's lineage, empty for trials without one."""
+    path = tmp_path / "evo.db"
+    nasl.search(str(NB201), evaluator="nb201", searcher="large_scale_evolution",
+                searcher_options={"population_size": 3}, budget=10, seed=0, storage=path, progress=False)
+    study = Study.load(path)
+    out = tmp_path / "evo.csv"
+    assert main(["study", "export-csv", str(path), "-o", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert {"parent", "transformation", "inherited"} <= set(rows[0])
+    children = [t for t in study.trials if t.parent is not None]
+    assert children and len(children) < len(study.trials)           # the random population has no parent
+    for t, row in zip(study.trials, rows):
+        if t.parent is None:
+            assert row["parent"] == row["transformation"] == ""
+        else:
+            assert int(row["parent"]) == t.parent < t.number and row["transformation"] == t.transformation
+            assert row["transformation"].split()[0] in ("mutate", "identity", "reset")
+    pd = pytest.importorskip("pandas")
+    df = study.dataframe()
+    c = children[0].number
+    assert df.loc[c, "parent"] == children[0].parent and df.loc[c, "transformation"] == children[0].transformation
+    assert pd.isna(df.loc[0, "parent"])
