@@ -1,7 +1,7 @@
 """A record of the fx graph the compiler would build, for networks whose forward it writes directly.
 
 Building a ``torch.fx.Graph`` node by node, and then having torch.fx turn it into source, is a fixed
-cost of every compile (about a quarter of compiling a light NB201 network, BENCHMARKS.md section 56)
+cost of every compile (BENCHMARKS.md section 63)
 that does not shrink with the cell: ``Graph.create_node`` checks and normalizes its arguments,
 links the node, registers its users and runs hooks, and the code generator walks every node again
 through pytree. For the ops the compiler emits itself (a ``call_module`` per op with weights, the
