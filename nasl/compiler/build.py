@@ -21,13 +21,15 @@ from torch import fx, nn
 from torch.fx.proxy import GraphAppendingTracer
 
 from nasl.compiler.budget import allocation_error, check_weights
-from nasl.compiler.clone import ModuleFactory
+from nasl.compiler.clone import ModuleFactory, container_factory
 from nasl.compiler.frees import SCOPE_KEY, STATE_KEY, free_at_scope_ends
 from nasl.compiler.infer import infer_shapes
 from nasl.compiler.op_rules import get_builder
 from nasl.compiler.user_ops import reraise
 from nasl.compiler.plan import plan_graph
-from nasl.ir.paths import split_path
+from nasl.compiler.recorded import RecordedGraph
+from nasl.compiler.source import AVAILABLE as DIRECT_SOURCE, LazyGraphModule, install
+from nasl.ir.paths import scope_of, split_path
 from nasl.ir.errors import NaslError
 
 
@@ -41,6 +43,7 @@ class BuildOptions:
     copy_modules: bool = True   # ModuleFactory copies repeated modules instead of building each (clone.py)
     direct_emit: bool = True    # merges build their fx nodes directly instead of being traced (merges.py)
     scope_frees: bool = True    # free values at scope ends (frees.py); False: at their last use
+    direct_source: bool = True  # write the forward's source directly, the fx graph replayed on demand (source.py)
 
 
 DEFAULT_OPTIONS = BuildOptions()
@@ -95,6 +98,11 @@ def nest_modules(root: nn.Module, modules: dict) -> nn.Module:
     """Add ``{dotted path: module}`` to ``root`` as a module tree, in insertion (execution)
     order, so that the ``state_dict`` lists weights in the order the forward uses them."""
     containers: dict = {"": root}
+    new_container = container_factory()
+    # Below the root, the names are sanitized segments (never an attribute of a plain container,
+    # whose own are underscored or reserved) of fresh containers: add_module's checks cannot fail,
+    # so the child goes straight into _modules, unless registration hooks want to see it.
+    direct = new_container is not nn.Module
     for path, m in modules.items():
         parent, _, leaf = path.rpartition(".")
         at = containers.get(parent)
@@ -104,10 +112,16 @@ def nest_modules(root: nn.Module, modules: dict) -> nn.Module:
                 prefix = f"{prefix}.{p}" if prefix else p
                 nxt = containers.get(prefix)
                 if nxt is None:
-                    nxt = containers[prefix] = nn.Module()
-                    at.add_module(p, nxt)
+                    nxt = containers[prefix] = new_container()
+                    if direct and at is not root:
+                        at._modules[p] = nxt
+                    else:
+                        at.add_module(p, nxt)
                 at = nxt
-        at.add_module(leaf, m)
+        if direct and at is not root:
+            at._modules[leaf] = m
+        else:
+            at.add_module(leaf, m)
     return root
 
 
@@ -115,8 +129,7 @@ def _emit(fxg, tracer, n, d, impl, ins: list, path: str, direct_emit: bool = Tru
     """Append op ``n`` to the fx graph: a ``call_module``, or the traced body of a function.
 
     Every node it adds is tagged with the op's scope (see :mod:`nasl.compiler.frees`)."""
-    segs = _segments(n)
-    scope = segs[0] if len(segs) > 1 else None
+    scope = scope_of(n)
     if isinstance(impl, nn.Module):
         node = fxg.create_node("call_module", path, tuple(ins), {}, name=path.replace(".", "_"))
         if scope is not None:
@@ -166,8 +179,10 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet",
     if paths is None:
         paths = module_paths(graph)
     factory = ModuleFactory(options.copy_modules)
-    fxg = fx.Graph()
-    tracer = GraphAppendingTracer(fxg)
+    # A record stands in for the fx graph while every op is one the compiler emits itself (see recorded.py)
+    recording = DIRECT_SOURCE and options.direct_source and options.direct_emit and options.scope_frees
+    fxg = RecordedGraph() if recording else fx.Graph()
+    tracer = None if recording else GraphAppendingTracer(fxg)
     values: dict = {}
     modules: dict = {}
     for n in graph.graph.get("inputs", []):
@@ -193,6 +208,9 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet",
         if isinstance(impl, nn.Module):
             modules[paths[n]] = impl
         if n in live:
+            if recording and not isinstance(impl, nn.Module) and getattr(impl, "fx_emit", None) is None:
+                fxg, values, recording = _to_fx(fxg, values)        # this op's function must be traced
+                tracer = GraphAppendingTracer(fxg)
             try:
                 values[n] = _emit(fxg, tracer, n, d, impl, [values[u] for u in ins], paths[n],
                                   options.direct_emit)
@@ -202,12 +220,21 @@ def compile_graph(graph, input_shape=None, *, class_name: str = "NaslNet",
     fxg.output(outs[0] if len(outs) == 1 else tuple(outs))
     # An empty graph first, then the modules, then the real graph: GraphModule(root, graph)
     # would copy every submodule path into a second container tree.
-    gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=class_name)
+    gm = LazyGraphModule(nn.Module(), fx.Graph(), class_name=class_name)
     nest_modules(gm, modules)
-    gm.graph = free_at_scope_ends(fxg) if options.scope_frees else fxg     # frees at cell ends (frees.py)
+    if not (recording and install(gm, fxg)):
+        if recording:                                   # a node the source writer does not know
+            fxg = fxg.to_fx()[0]
+        gm.graph = free_at_scope_ends(fxg) if options.scope_frees else fxg     # frees at cell ends (frees.py)
     gm.input_shapes = {k: shapes[k] for k in graph.graph.get("inputs", [])}
     gm.output_shapes = {k: shapes[k] for k in graph.graph.get("outputs", [])}
     return gm
+
+
+def _to_fx(record: RecordedGraph, values: dict) -> tuple:
+    """Replay the record into an ``fx.Graph`` and carry on there: ``(graph, values, False)``."""
+    graph, fx_nodes = record.to_fx()
+    return graph, {k: fx_nodes[v] for k, v in values.items()}, False
 
 
 def compile(space, arch, input_shape=None, *, options: BuildOptions = DEFAULT_OPTIONS) -> fx.GraphModule:

@@ -26,11 +26,27 @@ def build_identity(p, ins):
     return _identity, op_shape("identity", p, ins)
 
 
+_identity.fx_emit = lambda graph, xs: xs[0]        # no node: the input is the output
+
+
 def _zero_fn(stride: int):
     # x * 0 as the official Zero ops do: the same dtype, device and layout as x
     if stride == 1:
-        return lambda x: x.mul(0.0)
-    return lambda x: x[:, :, ::stride, ::stride].mul(0.0)
+        fn = lambda x: x.mul(0.0)                   # noqa: E731
+    else:
+        fn = lambda x: x[:, :, ::stride, ::stride].mul(0.0)     # noqa: E731
+    fn.fx_emit = functools.partial(_emit_zero, stride)
+    return fn
+
+
+def _emit_zero(stride: int, graph, xs):
+    """The nodes tracing a zero op adds: ``x.mul(0.0)``, after ``x[:, :, ::s, ::s]`` if strided."""
+    x = xs[0]
+    if stride != 1:
+        every = slice(None, None, None)
+        x = graph.create_node("call_function", operator.getitem,
+                              (x, (every, every, slice(None, None, stride), slice(None, None, stride))), {})
+    return graph.create_node("call_method", "mul", (x, 0.0), {})
 
 
 @torch_op("zero", "none")
@@ -59,6 +75,13 @@ def _emit_sum(graph, xs):
     return node
 
 
+def _emit_mean(graph, xs):
+    """The nodes tracing ``_mean`` adds: the sum, then ``/ n``."""
+    if len(xs) == 1:
+        return xs[0]
+    return graph.create_node("call_function", operator.truediv, (_emit_sum(graph, xs), len(xs)), {})
+
+
 def _emit_concat(graph, xs):
     """The node tracing ``_concat`` adds (``torch.cat([a, b], 1)``), without the tracer."""
     return graph.create_node("call_function", torch.cat, (list(xs), 1), {}) if len(xs) > 1 else xs[0]
@@ -66,6 +89,7 @@ def _emit_concat(graph, xs):
 
 _sum.fx_emit = _emit_sum            # build.py uses these instead of tracing; the code is the same
 _concat.fx_emit = _emit_concat
+_mean.fx_emit = _emit_mean
 
 
 @torch_op("add", "sum")
@@ -116,7 +140,15 @@ def build_concat_conv(p, ins):
 
 
 def _channels(start: int, stop: int):
-    return lambda x: x[:, start:stop]
+    fn = lambda x: x[:, start:stop]             # noqa: E731
+    fn.fx_emit = functools.partial(_emit_channels, start, stop)
+    return fn
+
+
+def _emit_channels(start: int, stop: int, graph, xs):
+    """The node tracing a channel slice adds: ``x[:, start:stop]``."""
+    return graph.create_node("call_function", operator.getitem,
+                             (xs[0], (slice(None, None, None), slice(start, stop, None))), {})
 
 
 @torch_op("split")
