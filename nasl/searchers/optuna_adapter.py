@@ -47,7 +47,9 @@ from nasl.ir.choice import Choice
 from nasl.ir.errors import MissingDependency
 from nasl.searchers.base import Exhausted, Result, Searcher
 from nasl.searchers.journal import PLAIN, Log
-from nasl.searchers.optuna_layout import _distribution, _layout
+from nasl.searchers.optuna_layout import distribution, layout
+
+_layout = layout       # the name tests and older callers import from this module
 from nasl.searchers.optuna_window import KEEP_BEST, kept_trials, sampler_seed
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import failed_constraint, has_constraints, none_met
@@ -261,7 +263,7 @@ class OptunaSearcher(Searcher):
         for c in self.spec.active_choices(dict(arch)):
             layout, _, encode = self._layout(c)
             for (name, kind, args), raw in zip(layout, encode(arch[c.path])):
-                dists[name] = _distribution(optuna, kind, args)
+                dists[name] = distribution(optuna, kind, args)
                 params[name] = raw
         return params, dists
 

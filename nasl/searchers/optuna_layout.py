@@ -7,7 +7,7 @@ MAX_CATEGORICAL = 1000
 _PLAIN = (str, int, float, bool, type(None))
 
 
-def _distribution(optuna, kind, args):
+def distribution(optuna, kind, args):
     d = optuna.distributions
     if kind == "int":
         lo, hi, step, log = args
@@ -17,7 +17,7 @@ def _distribution(optuna, kind, args):
     return d.CategoricalDistribution(args)
 
 
-def _layout(c: Choice, ordinal: bool):
+def layout(c: Choice, ordinal: bool):
     """``(params, decode, encode)``: the Optuna parameters of ``c`` and the maps to and from its value."""
     p = c.path
     numeric = c.numeric_range()         # the choice's kind says whether Optuna sees a number
