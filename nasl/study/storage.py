@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS trials (
     ask_seq INTEGER NOT NULL, tell_seq INTEGER, attempts INTEGER NOT NULL DEFAULT 1,
     parent INTEGER, transformation TEXT, inherited REAL);
 CREATE INDEX IF NOT EXISTS trials_state ON trials (state);
-CREATE INDEX IF NOT EXISTS trials_arch ON trials (arch_id);
+CREATE INDEX IF NOT EXISTS trials_arch ON trials (arch_id, number);
 CREATE TABLE IF NOT EXISTS searcher_states (seq INTEGER PRIMARY KEY, state TEXT NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS lock (
     id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL,
@@ -322,11 +322,12 @@ class Storage:
         A lineage child asks this for its parent on every ask; reading every matching row (a parent evaluated
         again and again) grew with the study (BENCHMARKS.md, section 61). Files made since have an index on
         ``arch_id``; in an older one this is still one query, without the index."""
-        # the arch_id index finds the few rows: '+state' keeps the planner off the state index, and the max is
-        # taken here because MAX(number) in SQL makes it walk the number index from the end, row by row
-        rows = self.conn.execute("SELECT number FROM trials WHERE arch_id = ? AND +state = 'complete'",
-                                 (arch_id,)).fetchall()
-        return max((r[0] for r in rows), default=None)
+        # the (arch_id, number) index, walked back from this architecture's newest row to its first complete one
+        # (a parent may have been evaluated a thousand times: large_scale_evolution retrains); '+state' keeps
+        # the planner off the state index, which would visit every complete trial
+        row = self.conn.execute("SELECT number FROM trials WHERE arch_id = ? AND +state = 'complete' "
+                                "ORDER BY number DESC LIMIT 1", (arch_id,)).fetchone()
+        return None if row is None else row[0]
 
     @guarded
     def counts(self) -> dict:
