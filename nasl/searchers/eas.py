@@ -48,7 +48,7 @@ from itertools import islice
 
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
-from nasl.searchers.journal import PLAIN, Log
+from nasl.searchers.journal import PAIR, PLAIN, Log, LogDict
 from nasl.searchers.n2n import DEPTH_NAMES, WIDTH_NAMES
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, numeric_values, sample, satisfies
@@ -124,7 +124,9 @@ class EAS(Searcher):
         self.baseline = 0.0
         self.batch: list = []            # [steps, reward] awaiting the next REINFORCE step
         self.rollouts: dict = {}         # arch id -> [steps, ...] of children asked and not yet told
-        self.known: dict = {}            # arch id -> reward of every network told
+        # arch id -> reward of every network told; journaled, so a study's snapshot stores only the new ones
+        # (a plain dict was written whole every 100 trials: 1.6 MB at 20,000, BENCHMARKS.md section 61)
+        self.known = LogDict(codec=PAIR)
         self.best = None                 # [score, arch json] of the best network told
         self.base = None                 # the current episode's start network (json)
         self.episode_asks = 0
@@ -279,13 +281,18 @@ class EAS(Searcher):
     # ------------------------------------------------------------ state
     def _get_state(self):
         return {"policy": self.policy.state(), "baseline": self.baseline, "batch": self.batch,
-                "rollouts": self.rollouts, "known": self.known, "best": self.best, "base": self.base,
+                "rollouts": self.rollouts, "known": self.known.state(), "best": self.best, "base": self.base,
                 "episode_asks": self.episode_asks, "refused": self.refused, "rewards": self.rewards.state()}
 
     def _set_state(self, state) -> None:
         state = dict(state)
         self.policy.load(state.pop("policy"))
         self.rewards = Log.load(state.pop("rewards"), PLAIN)
+        known = state.pop("known")
+        if isinstance(known, dict) and "$log" not in known:     # a state saved before it was journaled
+            self.known = LogDict(known.items(), PAIR)
+        else:
+            self.known = LogDict.load(known, PAIR)
         for k, v in state.items():
             setattr(self, k, v)
 

@@ -7,6 +7,7 @@ from itertools import accumulate
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher, score_or_fallback
 from nasl.searchers.decisions import Decisions
+from nasl.searchers.flat_draw import BlockDraw
 from nasl.searchers.novelty import Novelty
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import MAX_TRIES, NoValidArchitecture, has_constraints, satisfies
@@ -81,6 +82,12 @@ class MDENAS(Searcher):
         # (BENCHMARKS.md, section 43), so a draw should not re-add every arm's probability each time.
         self._cumulative: dict = {}
         self._table = None      # for Decisions.flat(): (path, values, running sums, total, arms) per choice
+        # the redraws of one ask in one vectorised block (flat spaces without constraints; flat_draw.py)
+        flat = self.decisions.flat()
+        self._block = BlockDraw(flat) if flat is not None and dedup and not self._check else None
+        if self._block is not None and not self._block.usable():
+            self._block = None
+        self._block_stale = True
 
     def _entry(self, key, n):
         e = self.arms.get(key)
@@ -88,6 +95,7 @@ class MDENAS(Searcher):
             e = self.arms[key] = [[1.0 / n] * n, [0] * n, [None] * n, [0.0] * n]
             self._cumulative.pop(key, None)
             self._table = None
+            self._block_stale = True
         return e
 
     def _sums(self, key, n):
@@ -99,7 +107,24 @@ class MDENAS(Searcher):
 
     # ------------------------------------------------------------ sampling
     def _propose(self) -> Architecture:
-        return self.novelty.propose(self._sample, self.rng)
+        if self._block is None:
+            return self.novelty.propose(self._sample, self.rng)
+        return self.novelty.propose(self._sample, self.rng, block=self._block_draw)
+
+    def _block_draw(self, tries: int):
+        """The first unseen of up to ``tries`` draws, or None: one draw as before (early in a search it is
+        nearly always new), then the other ``tries - 1`` in one block."""
+        seen = self.novelty.seen
+        arch = self._sample()
+        if arch not in seen:
+            return arch
+        if tries <= 1:
+            return None
+        if self._block_stale:
+            self._block.set_sums([self._sums(key, len(self._block.values[i]))
+                                  for key, i in zip(self._block.keys, self._block.multi)])
+            self._block_stale = False
+        return self._block.first_unseen(self.rng, tries - 1, seen)
 
     def _sample(self) -> Architecture:
         r = self.rng.random
@@ -170,6 +195,7 @@ class MDENAS(Searcher):
             self._rank_update(p, count, acc)
             self._cumulative.pop(step.key, None)
             self._table = None
+            self._block_stale = True
 
     def _rank_update(self, p, count, acc) -> None:
         lr = self.learning_rate
@@ -200,5 +226,5 @@ class MDENAS(Searcher):
     def _set_state(self, state) -> None:
         self.arms = {k: [list(v) for v in e] for k, e in state["arms"].items()}
         self.worst = state["worst"]
-        self._cumulative, self._table = {}, None
+        self._cumulative, self._table, self._block_stale = {}, None, True
         self.novelty.load(state["novelty"])

@@ -54,11 +54,15 @@ class Novelty:
         self.rule_failed: str | None = None     # why the rule met no constraint; then sample() proposes
 
     def propose(self, rule: Callable[[], Architecture], rng,
-                on_repeat: Callable[[Architecture], None] | None = None) -> Architecture:
+                on_repeat: Callable[[Architecture], None] | None = None,
+                block: Callable[[int], Architecture | None] | None = None) -> Architecture:
         """A new architecture from ``rule`` if it gives one within ``retries`` tries, else a fallback.
 
         ``on_repeat(arch)`` is called for every repeated proposal (a searcher
-        may learn from it: its result, if told, is known).
+        may learn from it: its result, if told, is known). ``block(tries)``,
+        if given, makes the tries itself: the first of up to ``tries``
+        proposals of the rule not yet seen, or None (a searcher that can draw
+        many at once; it must not raise, so only for rules without constraints).
         """
         rule = self._guarded(rule, rng)
         if not self.enabled:
@@ -68,13 +72,19 @@ class Novelty:
         if unseen is not None and unseen < 0.5:
             # the rule repeats itself about as often as the space is used up: fewer tries as it runs out
             tries = max(1, min(self.retries, round(self.retries * 2 * unseen)))
-        for _ in range(tries):
-            arch = self._safe(rule)
-            if arch not in self.seen:
+        if block is not None and self.rule_failed is None:
+            arch = block(tries)
+            if arch is not None:
                 self.seen.add(arch)
                 return arch
-            if on_repeat is not None:
-                on_repeat(arch)
+        else:
+            for _ in range(tries):
+                arch = self._safe(rule)
+                if arch not in self.seen:
+                    self.seen.add(arch)
+                    return arch
+                if on_repeat is not None:
+                    on_repeat(arch)
         if self.rest is None:
             for _ in range(self.retries if unseen is None or unseen > 0.5 else 0):
                 arch = self._safe(lambda: sample(self.spec, rng, self.check))

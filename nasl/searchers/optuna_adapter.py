@@ -24,12 +24,21 @@ any other kind         as a choice, over its values; a kind may instead give a
 An architecture that breaks a constraint of the spec is told to Optuna as a
 failed trial and the sampler asks again (up to ``max_tries`` times).
 
-Resumption: the searcher keeps a log of its asks and tells; ``state_dict``
-holds that log, and ``load_state_dict`` (like ``recover(history)``) replays
-it on a fresh in-memory study with a sampler seeded as before. Optuna's
-seeded samplers are deterministic given the same trials in the same order,
-so the replayed searcher asks the same next architectures. A sampler
-created with ``seed=None`` is not reproducible, and neither is a resume.
+Bounded history: Optuna's samplers read every trial of their study on each
+ask (TPE's cost per ask grows linearly with the study, BENCHMARKS.md
+sections 43 and 61). Once the study holds ``max_history`` trials it is
+rebuilt (:mod:`nasl.searchers.optuna_window`): a fresh in-memory study whose
+sampler is seeded from ``seed`` and the rebuild's number, holding the most
+recent ``max_history // 4`` finished trials and the best ``KEEP_BEST`` (TPE's
+"good" group is at most the best 25), and the trials asked and not yet told.
+
+Resumption: the searcher keeps a log of its asks and tells since the last
+rebuild (which starts it with the trials it kept); ``state_dict`` holds that
+log, and ``load_state_dict`` (like ``recover(history)``) replays it on a
+fresh in-memory study with a sampler seeded as before. Optuna's seeded
+samplers are deterministic given the same trials in the same order, so the
+replayed searcher asks the same next architectures. A sampler created with
+``seed=None`` is not reproducible, and neither is a resume.
 """
 from __future__ import annotations
 
@@ -38,12 +47,14 @@ from nasl.ir.choice import Choice
 from nasl.ir.errors import MissingDependency
 from nasl.searchers.base import Exhausted, Result, Searcher
 from nasl.searchers.journal import PLAIN, Log
+from nasl.searchers.optuna_layout import distribution, layout
+
+_layout = layout       # the name tests and older callers import from this module
+from nasl.searchers.optuna_window import KEEP_BEST, kept_trials, sampler_seed
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import failed_constraint, has_constraints, none_met
 
 SAMPLERS = ("tpe", "cmaes", "gp", "nsga2", "random")
-MAX_CATEGORICAL = 1000
-_PLAIN = (str, int, float, bool, type(None))
 
 
 def _require(module: str, feature: str, install: str):
@@ -86,10 +97,18 @@ class OptunaSearcher(Searcher):
     max_tries : int
         Trials per ask that may break the spec's constraints before
         :class:`Exhausted` is raised (default 100).
+    max_history : int or None
+        The most trials Optuna's study holds (default 1,000; at least 8).
+        At that size it is rebuilt with the most recent quarter of its
+        finished trials, the best ``KEEP_BEST`` and the pending ones, so a
+        sampler reads between about a quarter of and all ``max_history``
+        trials per ask and the cost of an ask stops growing with the search.
+        None: the study keeps every trial (an ask's cost then grows with it).
     """
 
     def __init__(self, spec, seed=None, *, sampler: str = "tpe", sampler_options: dict | None = None,
-                 objectives: list | None = None, ordinal: bool | None = None, max_tries: int = 100, **kw):
+                 objectives: list | None = None, ordinal: bool | None = None, max_tries: int = 100,
+                 max_history: int | None = 1000, **kw):
         super().__init__(spec, seed, **kw)
         if sampler not in SAMPLERS:
             raise ValueError(f"unknown Optuna sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
@@ -101,33 +120,71 @@ class OptunaSearcher(Searcher):
         self.objectives = list(objectives) if objectives else None
         self.ordinal = (sampler == "cmaes") if ordinal is None else bool(ordinal)
         self.max_tries = max_tries
+        if max_history is not None and (isinstance(max_history, bool) or not isinstance(max_history, int)
+                                        or max_history < 8):
+            raise ValueError(f"max_history must be an integer of at least 8, or None, not {max_history!r}")
+        self.max_history = max_history
         self._check = has_constraints(self.spec)
         self._layouts: dict = {}
         self._reset()
 
     def _reset(self) -> None:
+        self._new_study(0)
+        self._log = Log(codec=PLAIN)    # every ask and tell since the last rebuild, to replay (journaled)
+
+    def _new_study(self, generation: int) -> None:
         optuna = _optuna()
         if optuna.logging.get_verbosity() == optuna.logging.INFO:
             optuna.logging.set_verbosity(optuna.logging.WARNING)    # one log line per trial otherwise
         n = len(self.objectives) if self.objectives else 1
-        self.study = optuna.create_study(storage=optuna.storages.InMemoryStorage(), sampler=self._sampler(),
+        self._generation = generation
+        self.study = optuna.create_study(storage=optuna.storages.InMemoryStorage(),
+                                         sampler=self._sampler(sampler_seed(self.seed, generation)),
                                          directions=["maximize"] * n)   # scores are signed: larger is better
-        self._trials: dict = {}     # arch -> trials asked and not yet told, oldest first
-        self._log = Log(codec=PLAIN)    # every ask and tell, to replay into Optuna (journaled)
+        self._trials: dict = {}     # arch -> trials (objects, or numbers after a rebuild) asked, not yet told
+        self._held = 0              # trials in self.study
+        self._window: list = []     # [arch JSON, values] of its finished trials, in order
 
-    def _sampler(self):
+    def _rebuild(self) -> None:
+        """A fresh study with the trials :func:`kept_trials` keeps; the log starts again from it."""
+        pending = sorted((t if isinstance(t, int) else t.number, arch.to_json())
+                         for arch, ts in self._trials.items() for t in ts)
+        recent = self.max_history // 4
+        kept = kept_trials(self._window, recent,
+                           min(KEEP_BEST, recent) if not self.objectives or len(self.objectives) == 1 else 0)
+        event = ["rebuild", self._generation + 1, kept, [a for _, a in pending]]
+        self._apply_rebuild(*event[1:])
+        self._log = Log([event], codec=PLAIN)
+
+    def _apply_rebuild(self, generation: int, kept: list, pending: list) -> None:
+        from optuna.trial import TrialState
+        optuna = _optuna()
+        self._new_study(generation)
+        for arch, values in kept:
+            self._add_known(Architecture.from_json(arch), values)
+        for a in pending:       # asked, not told: running trials of the new study, told by number later
+            arch = Architecture.from_json(a)
+            params, dists = self._params(arch)
+            self.study.add_trial(optuna.trial.create_trial(state=TrialState.RUNNING, params=params,
+                                                           distributions=dists))
+            self._trials.setdefault(arch, []).append(self._held)
+            self._held += 1
+
+    def _sampler(self, seed):
         s = _optuna().samplers
         cls = {"tpe": s.TPESampler, "cmaes": s.CmaEsSampler, "nsga2": s.NSGAIISampler,
                "random": s.RandomSampler}.get(self.sampler_name)
         if cls is None:
             cls = s.GPSampler
         try:
-            return cls(seed=self.seed, **self.sampler_options)
+            return cls(seed=seed, **self.sampler_options)
         except TypeError as e:
             raise ValueError(f"bad sampler_options for Optuna's {cls.__name__}: {e}") from None
 
     # ------------------------------------------------------------ asks
     def _propose(self) -> Architecture:
+        if self.max_history is not None and self._held >= self.max_history:
+            self._rebuild()
         arch = self._ask_trial()
         self._log.append(["ask"])
         return arch
@@ -138,6 +195,7 @@ class OptunaSearcher(Searcher):
         fails: Counter = Counter()
         for _ in range(self.max_tries):
             trial = self.study.ask()
+            self._held += 1
             values = self.spec.walk(lambda c, v: self._suggest(trial, c))
             con = failed_constraint(self.spec, values) if self._check else None
             if con is None:
@@ -194,23 +252,31 @@ class OptunaSearcher(Searcher):
                 self.study.tell(trial, state=TrialState.FAIL)
             else:
                 self.study.tell(trial, values if len(values) > 1 else values[0])
+                self._window.append([arch.to_json(), values])
         elif values is not None:
             self._add_known(arch, values)
 
-    def _add_known(self, arch: Architecture, values) -> None:
-        """A result for an architecture never asked: add it as a finished trial the sampler learns from."""
+    def _params(self, arch: Architecture):
+        """Optuna's ``(params, distributions)`` of ``arch``; KeyError or ValueError if not of this spec."""
         optuna = _optuna()
         params, dists = {}, {}
+        for c in self.spec.active_choices(dict(arch)):
+            layout, _, encode = self._layout(c)
+            for (name, kind, args), raw in zip(layout, encode(arch[c.path])):
+                dists[name] = distribution(optuna, kind, args)
+                params[name] = raw
+        return params, dists
+
+    def _add_known(self, arch: Architecture, values) -> None:
+        """A result for an architecture never asked: add it as a finished trial the sampler learns from."""
         try:
-            for c in self.spec.active_choices(dict(arch)):
-                layout, _, encode = self._layout(c)
-                for (name, kind, args), raw in zip(layout, encode(arch[c.path])):
-                    dists[name] = _distribution(optuna, kind, args)
-                    params[name] = raw
-            trial = optuna.trial.create_trial(params=params, distributions=dists, values=values)
+            params, dists = self._params(arch)
+            trial = _optuna().trial.create_trial(params=params, distributions=dists, values=values)
         except (KeyError, ValueError):
             return      # not an architecture of this spec: nothing the sampler could learn from
         self.study.add_trial(trial)
+        self._held += 1
+        self._window.append([arch.to_json(), list(values)])
 
     # ------------------------------------------------------------ state
     def _get_state(self):
@@ -222,59 +288,8 @@ class OptunaSearcher(Searcher):
         for event in log:
             if event[0] == "ask":
                 self._ask_trial()
+            elif event[0] == "rebuild":         # only ever the first event
+                self._apply_rebuild(*event[1:])
             else:
                 self._tell_trial(Architecture.from_json(event[1]), Result.coerce(event[2]))
         self._log = log       # the loaded one: a study's next snapshot stores only new events
-
-
-def _distribution(optuna, kind, args):
-    d = optuna.distributions
-    if kind == "int":
-        lo, hi, step, log = args
-        return d.IntDistribution(lo, hi, step=step, log=log)
-    if kind == "float":
-        return d.FloatDistribution(args[0], args[1], log=args[2])
-    return d.CategoricalDistribution(args)
-
-
-def _layout(c: Choice, ordinal: bool):
-    """See :meth:`OptunaSearcher._layout`."""
-    p = c.path
-    numeric = c.numeric_range()         # the choice's kind says whether Optuna sees a number
-    if numeric is not None:
-        kind, args = numeric
-        as_value = float if kind == "float" else (lambda v: v)
-        return [(p, kind, args)], (lambda raw: raw[0]), (lambda v: [as_value(v)])
-    if c.keyed and c.cardinality() > MAX_CATEGORICAL:
-        return _random_keys(c)
-    values = list(c.values())
-    if ordinal and len(values) > 1:
-        return ([(p, "int", (0, len(values) - 1, 1, False))], (lambda raw: values[raw[0]]),
-                (lambda v: [_index(values, v)]))
-    if c.categorical and all(type(v) in _PLAIN for v in values) and _distinct(values):
-        return [(p, "categorical", tuple(values))], (lambda raw: raw[0]), (lambda v: [values[_index(values, v)]])
-    return ([(p, "categorical", tuple(range(len(values))))], (lambda raw: values[raw[0]]),
-            (lambda v: [_index(values, v)]))
-
-
-def _random_keys(c: Choice):
-    items = list(c.domain)
-    n = len(items)
-    params = [(f"{c.path}[{i}]", "float", (0.0, 1.0, False)) for i in range(n)]
-
-    def encode(value):
-        return c.to_keys({_index(items, v): k for k, v in enumerate(value)})
-    return params, c.from_keys, encode
-
-
-def _index(values, v) -> int:
-    from nasl.ir.choice import same_value
-    for i, x in enumerate(values):
-        if same_value(v, x) or (isinstance(v, (list, tuple)) and tuple(v) == tuple(x)):
-            return i
-    raise ValueError(f"{v!r} is not one of the values of that choice")
-
-
-def _distinct(values) -> bool:
-    from nasl.ir.choice import same_value
-    return not any(same_value(a, b) for i, a in enumerate(values) for b in values[i + 1:])

@@ -151,8 +151,8 @@ class Loop:
         (a parent that never completed is no parent: the child starts fresh)."""
         if lineage is None:
             return None, None
-        rows = self.store.trials("WHERE arch_id = ? AND state = 'complete'", (lineage.parent.id,))
-        return (rows[-1]["number"], lineage.transformation) if rows else (None, None)
+        number = self.store.latest_complete(lineage.parent.id)
+        return (number, lineage.transformation) if number is not None else (None, None)
 
     def _judge(self, budget, ask_seq):
         """The pruner bound to a trial: it sees the complete trials told before the trial was asked, so a

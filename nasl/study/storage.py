@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS trials (
     ask_seq INTEGER NOT NULL, tell_seq INTEGER, attempts INTEGER NOT NULL DEFAULT 1,
     parent INTEGER, transformation TEXT, inherited REAL);
 CREATE INDEX IF NOT EXISTS trials_state ON trials (state);
+CREATE INDEX IF NOT EXISTS trials_arch ON trials (arch_id, number);
 CREATE TABLE IF NOT EXISTS searcher_states (seq INTEGER PRIMARY KEY, state TEXT NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS lock (
     id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL,
@@ -313,6 +314,20 @@ class Storage:
         """
         cur = self.conn.execute(f"SELECT {self.select} FROM trials {where} ORDER BY number", args)
         return [rows.trial(self.path, dict(zip(TRIAL_COLUMNS, row)), self.objectives) for row in cur.fetchall()]
+
+    @guarded
+    def latest_complete(self, arch_id: str) -> int | None:
+        """The number of the latest complete trial of an architecture, or None.
+
+        A lineage child asks this for its parent on every ask; reading every matching row (a parent evaluated
+        again and again) grew with the study (BENCHMARKS.md, section 61). Files made since have an index on
+        ``arch_id``; in an older one this is still one query, without the index."""
+        # the (arch_id, number) index, walked back from this architecture's newest row to its first complete one
+        # (a parent may have been evaluated a thousand times: large_scale_evolution retrains); '+state' keeps
+        # the planner off the state index, which would visit every complete trial
+        row = self.conn.execute("SELECT number FROM trials WHERE arch_id = ? AND +state = 'complete' "
+                                "ORDER BY number DESC LIMIT 1", (arch_id,)).fetchone()
+        return None if row is None else row[0]
 
     @guarded
     def counts(self) -> dict:

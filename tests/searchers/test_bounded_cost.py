@@ -140,3 +140,71 @@ def test_genetic_does_not_breed_barren_generations_on_every_ask(monkeypatch):
     assert len(archs) == 15_625 == len({a.id for a in archs})
     late = sum(1 for n in rounds if n >= 15_625 - 1000)
     assert late <= 1000             # before: 7,780 rounds in the last 1,000 asks (763 after)
+
+
+# ------------------------------------------------------------ mdenas: one ask's redraws in one block
+def _concentrated_mdenas(seed, n=150):
+    # a high learning rate concentrates the distributions quickly, so de-duplication redraws
+    s = create("mdenas", space("nb201").spec, seed=seed, learning_rate=0.1)
+    drive(s, n)
+    return s
+
+
+def test_uniforms_are_the_random_calls_they_replace():
+    import random
+
+    from nasl.searchers.flat_draw import uniforms
+    a, b = random.Random(11), random.Random(11)
+    for n in (1, 2, 95, 300):
+        assert list(uniforms(a, n)) == [b.random() for _ in range(n)]
+    assert a.random() == b.random()       # and the generator is left where n calls leave it
+
+
+def test_mdenas_block_is_the_first_unseen_of_the_sequential_draws():
+    import copy
+
+    from nasl.ir.architecture import Architecture
+    s = _concentrated_mdenas(4)
+    assert s._block is not None
+    seen, flat, hits, misses = s.novelty.seen, s.decisions.flat(), 0, 0
+    for k in (1, 5, 19, 40):
+        for _ in range(20):
+            s._sample()                                  # refresh the python table; moves the generator on
+            s._block.set_sums([s._sums(key, len(vs)) for _, key, vs in flat if len(vs) > 1])
+            rng = copy.deepcopy(s.rng)
+            got = s._block.first_unseen(s.rng, k, seen)
+            draws = []
+            for _ in range(k):                           # the reference: k draws of the one-at-a-time loop
+                s.rng, keep = rng, s.rng
+                draws.append(Architecture._trusted(s._flat_draw(flat)))
+                rng, s.rng = s.rng, keep
+            want = next((d for d in draws if d not in seen), None)
+            assert (got is None) == (want is None)
+            assert got is None or (got == want and list(got) == list(want) and got not in seen)
+            assert rng.getstate() == s.rng.getstate()   # k draws' uniforms taken, found or not
+            hits, misses = hits + (got is not None), misses + (got is None)
+    assert hits > 10 and misses > 10                      # the concentrated distribution repeats often
+
+
+def test_mdenas_block_draws_are_new_seeded_and_resume_exactly(monkeypatch):
+    from nasl.searchers.flat_draw import BlockDraw
+    calls = []
+    real = BlockDraw.first_unseen
+    monkeypatch.setattr(BlockDraw, "first_unseen", lambda self, *a: calls.append(1) or real(self, *a))
+    s = _concentrated_mdenas(7, 400)
+    t = _concentrated_mdenas(7, 400)
+    assert len(calls) > 100                               # the block did the redraws of most asks
+    ids = [a.id for a in s.novelty.seen.order]
+    assert len(ids) == len(set(ids)) == 400 and ids == [a.id for a in t.novelty.seen.order]
+    state = json.loads(json.dumps(s.state_dict()))
+    r = create("mdenas", space("nb201").spec, seed=7, learning_rate=0.1)
+    r.load_state_dict(state)
+    assert [a.id for a in drive(r, 60)] == [a.id for a in drive(s, 60)]
+
+
+def test_mdenas_keeps_its_loop_where_a_block_cannot_be_exact():
+    # constraints (a draw may be refused) and de-duplication off: the searcher's own loop, as before
+    assert create("mdenas", space("nb201").spec, seed=0, dedup=False)._block is None
+    from nasl.searchers.flat_draw import BlockDraw
+    assert not BlockDraw([("a", "a0", (1, True)), ("b", "b0", (0, 1))]).usable()   # 1 == True: one key
+    assert BlockDraw([("a", "a0", (1, 2)), ("b", "b0", ("x",))]).usable()

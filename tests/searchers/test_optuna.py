@@ -96,7 +96,68 @@ def test_cmaes_runs_or_names_its_package(nb201):
         s.tell(a, 1.0)
 
 
+def _fake(a):
+    return sum(x == "nor_conv_3x3" for x in a.values()) + int(a.id, 16) % 97 / 100
+
+
+def _drive_batches(s, rounds, out, width=3, scores=None):
+    # asks ``width`` at a time and tells them newest first, as parallel workers would; a fixed fake score
+    for _ in range(rounds):
+        asks = [s.ask() for _ in range(width)]
+        for a in reversed(asks):
+            s.tell(a, _fake(a))
+            out.append(a.id)
+            if scores is not None:
+                scores.append(_fake(a))
+    return out
+
+
+def test_max_history_bounds_the_study_and_keeps_the_recent_and_the_best(nb201):
+    import json
+    s = create("optuna", nb201.spec, seed=3, sampler="tpe", max_history=40)
+    told, sizes, scores = [], [], []
+    for _ in range(30):
+        _drive_batches(s, 1, told, scores=scores)
+        sizes.append(len(s.study.trials))
+    assert max(sizes) <= 40 and s._generation >= 2       # rebuilt, never past the bound
+    assert min(sizes[5:]) >= 10                           # never below the recent quarter it keeps
+    kept = [t for t in s.study.trials if t.state.name == "COMPLETE"]
+    assert max(t.value for t in kept) == max(scores)      # the best ever found survives every rebuild
+    state = json.loads(json.dumps(s.state_dict()))
+    assert state["state"]["log"][0][0] == "rebuild"       # the log starts again at the last rebuild
+    r = create("optuna", nb201.spec, seed=3, sampler="tpe", max_history=40)
+    r.load_state_dict(state)
+    assert _drive_batches(r, 12, []) == _drive_batches(s, 12, [])
+
+
+def test_max_history_is_deterministic_and_resumes_with_pending_asks(nb201):
+    import json
+    runs = []
+    for _ in range(2):
+        s = create("optuna", nb201.spec, seed=5, max_history=16)
+        runs.append(_drive_batches(s, 12, []))
+    assert runs[0] == runs[1] and s._generation >= 2
+    pending = [s.ask() for _ in range(2)]                 # asked before a snapshot, told after the resume
+    state = json.loads(json.dumps(s.state_dict()))
+    r = create("optuna", nb201.spec, seed=5, max_history=16)
+    r.load_state_dict(state)
+    for a in pending:
+        s.tell(a, 1.0)
+        r.tell(a, 1.0)
+    assert _drive_batches(r, 10, []) == _drive_batches(s, 10, [])
+    assert len(r.study.trials) <= 16
+
+
+def test_below_max_history_nothing_changes(nb201):
+    a = _drive_batches(create("optuna", nb201.spec, seed=2, max_history=1000), 10, [])
+    b = _drive_batches(create("optuna", nb201.spec, seed=2, max_history=None), 10, [])
+    assert a == b
+
+
 def test_bad_options():
+    for bad in (0, 7, 2.5, True, "1000"):
+        with pytest.raises(ValueError, match="max_history must be an integer of at least 8"):
+            create("optuna", _spec(), max_history=bad)
     with pytest.raises(ValueError, match="unknown Optuna sampler 'bo'"):
         create("optuna", _spec(), sampler="bo")
     with pytest.raises(ValueError, match="sampler_options"):

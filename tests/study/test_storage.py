@@ -121,6 +121,25 @@ def test_every_trial_is_recorded_with_its_fields(tmp_path):
     assert cfg["evaluator"]["spec"] == TABLE
 
 
+def test_a_lineage_parent_is_the_latest_complete_trial_of_its_architecture_by_index(tmp_path):
+    # one query, not every row of an architecture evaluated again and again (issue 13, BENCHMARKS section 61)
+    study = nasl.search(NB201, evaluator=TABLE, budget=6, seed=5, searcher_options=OPTIONS,
+                        storage=tmp_path / "s.db", progress=False)
+    store = study.storage
+    rows = store.trials()
+    arch, arch_id = rows[0]["arch"], rows[0]["arch_id"]
+    for n, state in ((6, "complete"), (7, "failed"), (8, "complete"), (9, "running")):
+        tid = store.add_trial(n, arch, arch_id, None, 0, 100 + n)
+        if state != "running":
+            store.finish_trial(tid, state, metrics={"CIFAR10TestAccuracy200Epochs": 90.0} if state == "complete"
+                               else None, error=None if state == "complete" else "boom", tell_seq=200 + n)
+    assert store.latest_complete(arch_id) == 8
+    assert store.latest_complete("no-such-id") is None
+    plan = store.conn.execute("EXPLAIN QUERY PLAN SELECT number FROM trials WHERE arch_id = ? "
+                              "AND +state = 'complete' ORDER BY number DESC LIMIT 1", (arch_id,)).fetchall()
+    assert any("trials_arch" in str(r) for r in plan) and not any("TEMP B-TREE" in str(r) for r in plan)
+
+
 def test_import_nasl_loads_no_study_machinery():
     code = ("import sys, nasl\n"
             "assert 'nasl.study' not in sys.modules and 'sqlite3' not in sys.modules\n"

@@ -1,0 +1,123 @@
+"""Whole-architecture redraws of a flat space, many at once (MDENAS's de-duplication).
+
+When a searcher's distributions concentrate, de-duplication redraws an
+architecture many times per ask (MDENAS: about 17 draws per ask past trial
+5,000 on a 5^15 space, BENCHMARKS.md sections 43 and 61). Each draw in
+Python costs a bisect per choice, a dict and a hash. :class:`BlockDraw` makes
+the redraws of one ask in one go: ``k`` rows of uniforms from the searcher's
+own ``random.Random`` (:func:`uniforms`: bit for bit what ``k`` sequential
+draws' ``random()`` calls would return, in the same order), a vectorised "first arm whose
+running sum passes u" per cell, and each row's arms as a short bytes key
+looked up in a set that mirrors the searcher's seen architectures. Only the
+row taken becomes an :class:`Architecture`.
+
+The law is that of the loop it replaces: the first unseen of ``k``
+independent draws. The stream differs only in that the whole block's
+uniforms are taken even when an early row is new (the seeded run is still
+reproducible, and a resume, which restores the ``random.Random``, exact).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from nasl.ir.architecture import Architecture
+
+
+def uniforms(rng, n: int) -> np.ndarray:
+    """``[rng.random() for _ in range(n)]`` as an array, from one ``getrandbits`` call.
+
+    CPython's ``random()`` takes two 32-bit Mersenne Twister outputs ``a, b`` and returns
+    ``((a >> 5) * 2**26 + (b >> 6)) / 2**53``; ``getrandbits(64 * n)`` returns the next ``2n`` outputs
+    as the little-endian words of one integer, and leaves the generator where ``n`` calls would.
+    """
+    if n <= 0:
+        return np.zeros(0)
+    w = np.frombuffer(rng.getrandbits(64 * n).to_bytes(8 * n, "little"), dtype="<u4").astype(np.uint64)
+    return ((w[0::2] >> 5) * 67108864 + (w[1::2] >> 6)) / 9007199254740992.0
+
+
+class BlockDraw:
+    """Draws over ``Decisions.flat()``: ``[(path, key, values)]``, every choice always active.
+
+    Use :meth:`usable` first: arms past 255, or values that compare equal to one another (``1`` and
+    ``True``), would make a bytes key and architecture equality disagree.
+    """
+
+    def __init__(self, flat):
+        self.paths = [path for path, _, _ in flat]
+        self.values = [list(vs) for _, _, vs in flat]
+        self.multi = [i for i, vs in enumerate(self.values) if len(vs) > 1]
+        self.keys = [flat[i][1] for i in self.multi]
+        self.n = np.array([len(self.values[i]) for i in self.multi], dtype=np.int64)
+        try:
+            self.index = [{v: a for a, v in enumerate(self.values[i])} for i in self.multi]
+            self.ok = all(len(ix) == len(self.values[i]) for ix, i in zip(self.index, self.multi))
+        except TypeError:       # an unhashable value: keep the searcher's own loop
+            self.index, self.ok = [], False
+        self.ok = self.ok and all(len(vs) <= 255 for vs in self.values)
+        self._seen_keys: set = set()
+        self._seen, self._synced = None, 0
+        self._cum = self._totals = None
+
+    def usable(self) -> bool:
+        return self.ok
+
+    def set_sums(self, sums) -> None:
+        """The running sums of each multi-valued choice's probabilities (a list per choice, in order)."""
+        width = int(self.n.max()) if len(self.n) else 1
+        cum = np.full((len(self.multi), width), np.inf)     # padding never passes u: bisect_right's count
+        for j, c in enumerate(sums):
+            cum[j, :len(c)] = c
+        self._cum = cum
+        self._totals = np.array([c[-1] for c in sums], dtype=float)
+
+    def _sync(self, seen) -> None:
+        """Mirror ``seen`` (an ArchSet: grows only, in order) as bytes keys, from where it was last read."""
+        if seen is not self._seen:
+            self._seen, self._synced, self._seen_keys = seen, 0, set()
+        order = seen.order
+        for arch in order[self._synced:]:
+            key = self.key_of(arch)
+            if key is not None:
+                self._seen_keys.add(key)
+        self._synced = len(order)
+
+    def key_of(self, arch):
+        """The bytes key of ``arch``, or None when no draw can give it (then it can never be a repeat)."""
+        if len(arch) != len(self.paths):
+            return None
+        try:
+            for i, path in enumerate(self.paths):
+                if len(self.values[i]) == 1 and not arch[path] == self.values[i][0]:
+                    return None
+            return bytes(ix[arch[self.paths[i]]] for ix, i in zip(self.index, self.multi))
+        except (KeyError, TypeError):
+            return None
+
+    def first_unseen(self, rng, k: int, seen):
+        """The first of ``k`` draws not in ``seen``, as an Architecture, or None when all ``k`` repeat.
+
+        Takes ``k`` draws' uniforms from ``rng`` either way, so a miss leaves ``rng`` where ``k``
+        sequential draws would.
+        """
+        self._sync(seen)
+        m = len(self.multi)
+        u = uniforms(rng, k * m).reshape(k, m)
+        x = u * self._totals
+        arms = (self._cum[None, :, :] <= x[:, :, None]).sum(axis=2)
+        np.minimum(arms, self.n - 1, out=arms)
+        dead = self._totals <= 0        # every arm lost its mass: uniform, as the sequential draw does
+        if dead.any():
+            arms[:, dead] = (u[:, dead] * self.n[dead]).astype(np.int64)
+        block = arms.astype(np.uint8).tobytes()
+        keys = self._seen_keys
+        for row in range(k):
+            key = block[row * m:(row + 1) * m]
+            if key not in keys:
+                return self.architecture(arms[row])
+        return None
+
+    def architecture(self, arms) -> Architecture:
+        picked = dict(zip(self.multi, (int(a) for a in arms)))
+        values = {path: vs[picked.get(i, 0)] for i, (path, vs) in enumerate(zip(self.paths, self.values))}
+        return Architecture._trusted(values)
