@@ -21,7 +21,7 @@ at 0.999. A failed child has ``acc = 0``. Each batch of ``batch_size`` rewards m
 Adam step. The baseline is the official code's: ``b += baseline_decay * (mean(R) - b)`` from
 ``b = 0``, and the loss is ``-sum (R - b) / batch_size * log pi``. As in the official code's
 network pool, a child whose result is already known is not proposed again: the controller
-learns from the known reward and samples again (at most ``_TRIES`` times; after that, the last
+learns from the known reward and samples again (at most ``network_pool.TRIES`` times; after that, the last
 sample is retrained).
 
 Lineage: every child names its parent, which is the episode's start network. That is the best
@@ -50,6 +50,7 @@ from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
 from nasl.searchers.journal import PAIR, PLAIN, Log, LogDict
 from nasl.searchers.n2n import DEPTH_NAMES, WIDTH_NAMES
+from nasl.searchers.network_pool import TRIES as _TRIES, propose_new
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, numeric_values, sample, satisfies
 
@@ -57,7 +58,6 @@ WIDER, DEEPER = "net2wider", "net2deeper"
 ACC_CAP = 0.999          # tan(acc * pi / 2) is infinite at 1
 MAX_PATHS = 255          # choice ids; a larger (recursive) space shares one id for the rest
 VALUES = 32              # value ids: a domain's index, else a hash bucket; a depth's layer index
-_TRIES = 10
 
 
 def reward(accuracy: float) -> float:
@@ -199,22 +199,12 @@ class EAS(Searcher):
         self.episode_asks += 1
         parent = Architecture.from_json(self.base)
         from nasl.searchers.eas_policy import single_thread
+
+        def rollout(values):
+            values, steps, actions = self._rollout(values)
+            return values, steps, "; ".join(f"{kind} {path}" for kind, path in actions)
         with single_thread():
-            for attempt in range(_TRIES):
-                values, steps, actions = self._rollout(dict(parent))
-                if self._check and not satisfies(self.spec, values):
-                    continue
-                arch = Architecture(values)
-                if attempt < _TRIES - 1 and arch.id in self.known and steps:
-                    self._learn(steps, self.known[arch.id])     # the network pool: no second training
-                    continue
-                break
-            else:
-                return self.child(parent, parent, "identity")
-        if steps:
-            self.rollouts.setdefault(arch.id, []).append(steps)
-        name = "; ".join(f"{kind} {path}" for kind, path in actions) or "identity"
-        return self.child(arch, parent, name)
+            return propose_new(self, parent, rollout)
 
     def _rollout(self, values):
         """Apply the episode's actions to ``values``: ``(child values, steps, [(kind, path), ...])``."""

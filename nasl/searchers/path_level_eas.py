@@ -36,12 +36,12 @@ from __future__ import annotations
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
 from nasl.searchers.eas import reward
-from nasl.searchers.journal import PLAIN, Log
+from nasl.searchers.journal import PAIR, PLAIN, Log, LogDict
+from nasl.searchers.network_pool import TRIES as _TRIES, propose_new
 from nasl.searchers.path_tree import IDENTITY, Trees
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import NoValidArchitecture, has_constraints, mutate, sample, satisfies
 
-_TRIES = 10
 
 
 @register_searcher("path_level_eas", example={"batch_size": 2})
@@ -106,7 +106,7 @@ class PathLevelEAS(Searcher):
         self.baseline = None             # the start network's reward once told
         self.batch: list = []            # [passes, reward] awaiting the next REINFORCE step
         self.rollouts: dict = {}         # arch id -> [passes, ...] of children asked and not yet told
-        self.known: dict = {}            # arch id -> reward of every network told
+        self.known = LogDict(codec=PAIR)  # arch id -> reward of every network told (snapshots log new ones)
         self.best = None                 # [score, arch json] of the best network told
         self.base = None                 # the current episode's start network (json)
         self.episode_asks = 0
@@ -143,21 +143,12 @@ class PathLevelEAS(Searcher):
         if self.policy is None:
             return self._mutation(parent)
         from nasl.searchers.path_level_policy import single_thread
+
+        def rollout(values):
+            values, passes, steps = self._rollout(values)
+            return values, passes, "; ".join(steps)
         with single_thread():
-            for attempt in range(_TRIES):
-                values, passes, steps = self._rollout(dict(parent))
-                if self._check and not satisfies(self.spec, values):
-                    continue
-                arch = Architecture(values)
-                if attempt < _TRIES - 1 and arch.id in self.known and passes:
-                    self._learn(passes, self.known[arch.id])     # the network pool: no second training
-                    continue
-                break
-            else:
-                return self.child(parent, parent, "identity")
-        if passes:
-            self.rollouts.setdefault(arch.id, []).append(passes)
-        return self.child(arch, parent, "; ".join(steps) or "identity")
+            return propose_new(self, parent, rollout)
 
     def _rollout(self, values):
         """``(child values, [[vertices, decisions], ...], [chain step, ...])``, one entry per pass."""
@@ -244,7 +235,7 @@ class PathLevelEAS(Searcher):
     # ------------------------------------------------------------ state
     def _get_state(self):
         return {"policy": self.policy.state() if self.policy is not None else None, "baseline": self.baseline,
-                "batch": self.batch, "rollouts": self.rollouts, "known": self.known, "best": self.best,
+                "batch": self.batch, "rollouts": self.rollouts, "known": self.known.state(), "best": self.best,
                 "base": self.base, "episode_asks": self.episode_asks, "rewards": self.rewards.state()}
 
     def _set_state(self, state) -> None:
@@ -253,5 +244,6 @@ class PathLevelEAS(Searcher):
         if self.policy is not None:
             self.policy.load(policy)
         self.rewards = Log.load(state.pop("rewards"), PLAIN)
+        self.known = LogDict.load(state.pop("known"), PAIR)
         for k, v in state.items():
             setattr(self, k, v)

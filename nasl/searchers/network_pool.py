@@ -1,0 +1,38 @@
+"""The network pool of the transformation searchers (``eas``, ``path_level_eas``).
+
+Cai et al. keep every network they have trained: a child the meta-controller proposes again is
+not retrained; the controller learns from the reward it already has and samples again. Both
+searchers sample their children through :func:`propose_new`, so they agree on how often they
+retry and on what they ask when every try was known.
+"""
+from __future__ import annotations
+
+from nasl.ir.architecture import Architecture
+from nasl.searchers.walks import satisfies
+
+#: samples per ask before a known child is retrained (then the parent, as ``identity``)
+TRIES = 10
+
+
+def propose_new(searcher, parent: Architecture, rollout):
+    """A child of ``parent`` from ``rollout(values) -> (values, memory, name)``.
+
+    ``memory`` is what REINFORCE needs of the rollout (empty: the controller decided nothing)
+    and ``name`` the child's transformation. A child already told is learned from at once
+    (``searcher._learn(memory, reward)``) and sampled again, at most :data:`TRIES` times; a
+    child the space's constraints refuse is sampled again too. The child's memory waits in
+    ``searcher.rollouts`` for its reward."""
+    for attempt in range(TRIES):
+        values, memory, name = rollout(dict(parent))
+        if searcher._check and not satisfies(searcher.spec, values):
+            continue
+        arch = Architecture(values)
+        if attempt < TRIES - 1 and arch.id in searcher.known and memory:
+            searcher._learn(memory, searcher.known[arch.id])     # the network pool: no second training
+            continue
+        break
+    else:
+        return searcher.child(parent, parent, "identity")
+    if memory:
+        searcher.rollouts.setdefault(arch.id, []).append(memory)
+    return searcher.child(arch, parent, name or "identity")
