@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from nasl.searchers.controller import single_thread
-from nasl.searchers.torch_state import dump_state, load_state
+from nasl.searchers.torch_state import dump_state, load_state, reinforce_step
 
 __all__ = ["Policy", "single_thread"]
 
@@ -126,12 +126,7 @@ class Policy(nn.Module):
                     ok = lp[list(where)]
                     entropies.append(-(ok.exp() * ok).sum())
             logp_total = logp_total + adv / n * logp
-        entropy = torch.stack(entropies).mean() if entropies else torch.zeros(())
-        loss = -logp_total - entropy_weight * entropy
-        self.opt.zero_grad()
-        loss.backward()
-        self.opt.step()
-        return float(loss.detach())
+        return reinforce_step(self.opt, logp_total, entropies, entropy_weight)
 
     # ------------------------------------------------------------ state
     def state(self) -> dict:

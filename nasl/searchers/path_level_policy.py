@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from nasl.searchers.controller import single_thread
-from nasl.searchers.torch_state import dump_state, load_state
+from nasl.searchers.torch_state import dump_state, load_state, reinforce_step
 
 __all__ = ["TreePolicy", "single_thread", "no_grad"]
 no_grad = torch.no_grad
@@ -153,12 +153,7 @@ class TreePolicy(nn.Module):
                     arms = lp if kind == INSERT else lp[list(allowed)]
                     entropies.append(-(arms.exp() * arms).sum())
             total = total + adv / n * logp
-        entropy = torch.stack(entropies).mean() if entropies else torch.zeros(())
-        loss = -total - entropy_weight * entropy
-        self.opt.zero_grad()
-        loss.backward()
-        self.opt.step()
-        return float(loss.detach())
+        return reinforce_step(self.opt, total, entropies, entropy_weight)
 
     # ------------------------------------------------------------ state
     def state(self) -> dict:

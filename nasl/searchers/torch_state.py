@@ -1,11 +1,21 @@
-"""A torch policy's weights and Adam moments as JSON lists, for searchers' ``state_dict``.
-
-Shared by the ``eas`` and ``path_level_eas`` meta-controllers. float32 -> Python float -> float32
-is lossless, so a study resumed from the JSON continues exactly.
+"""What the ``eas`` and ``path_level_eas`` meta-controllers share: one REINFORCE step, and a
+policy's weights and Adam moments as JSON lists, for searchers' ``state_dict``
+(float32 -> Python float -> float32 is lossless, so a study resumed from the JSON continues exactly).
 """
 from __future__ import annotations
 
 import torch
+
+
+def reinforce_step(opt: torch.optim.Optimizer, objective, entropies: list, entropy_weight: float) -> float:
+    """One ascent step on ``objective`` (the advantage-weighted log-probabilities) plus
+    ``entropy_weight`` times the mean of ``entropies``; returns the loss."""
+    entropy = torch.stack(entropies).mean() if entropies else torch.zeros(())
+    loss = -objective - entropy_weight * entropy
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return float(loss.detach())
 
 
 def dump_state(module: torch.nn.Module, opt: torch.optim.Optimizer) -> dict:
