@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from nasl.ir.architecture import Architecture
+from nasl.ir.decision_tree import CHOICE_TYPES, Constraint
 
 
 def uniforms(rng, n: int) -> np.ndarray:
@@ -32,8 +33,9 @@ def uniforms(rng, n: int) -> np.ndarray:
     """
     if n <= 0:
         return np.zeros(0)
-    w = np.frombuffer(rng.getrandbits(64 * n).to_bytes(8 * n, "little"), dtype="<u4").astype(np.uint64)
-    return ((w[0::2] >> 5) * 67108864 + (w[1::2] >> 6)) / 9007199254740992.0
+    w = np.frombuffer(rng.getrandbits(64 * n).to_bytes(8 * n, "little"), dtype="<u4")
+    # exact in float64: (a >> 5) * 2**26 + (b >> 6) < 2**53, and the scale is a power of two
+    return ((w[0::2] >> 5) * 67108864.0 + (w[1::2] >> 6)) * (1.0 / 9007199254740992.0)
 
 
 class BlockDraw:
@@ -55,6 +57,8 @@ class BlockDraw:
         except TypeError:       # an unhashable value: keep the searcher's own loop
             self.index, self.ok = [], False
         self.ok = self.ok and all(len(vs) <= 255 for vs in self.values)
+        self.n8 = (self.n - 1).astype(np.uint8)
+        self.even = len(self.n) > 0 and bool((self.n == self.n[0]).all())     # no padding needed
         self._seen_keys: set = set()
         self._seen, self._synced = None, 0
         self._cum = self._totals = None
@@ -64,12 +68,21 @@ class BlockDraw:
 
     def set_sums(self, sums) -> None:
         """The running sums of each multi-valued choice's probabilities (a list per choice, in order)."""
+        if self.even:       # one array call: a tell changes every row, so this runs once per ask late on
+            cum = np.array(sums, dtype=float)
+            self._totals = cum[:, -1].copy()
+            self._cum = cum
+            self._dead = self._totals <= 0
+            self._any_dead = bool(self._dead.any())
+            return
         width = int(self.n.max()) if len(self.n) else 1
         cum = np.full((len(self.multi), width), np.inf)     # padding never passes u: bisect_right's count
         for j, c in enumerate(sums):
             cum[j, :len(c)] = c
         self._cum = cum
         self._totals = np.array([c[-1] for c in sums], dtype=float)
+        self._dead = self._totals <= 0        # every arm lost its mass: uniform, as the sequential draw does
+        self._any_dead = bool(self._dead.any())
 
     def _sync(self, seen) -> None:
         """Mirror ``seen`` (an ArchSet: grows only, in order) as bytes keys, from where it was last read."""
@@ -104,18 +117,41 @@ class BlockDraw:
         m = len(self.multi)
         u = uniforms(rng, k * m).reshape(k, m)
         x = u * self._totals
-        arms = (self._cum[None, :, :] <= x[:, :, None]).sum(axis=2)
-        np.minimum(arms, self.n - 1, out=arms)
-        dead = self._totals <= 0        # every arm lost its mass: uniform, as the sequential draw does
-        if dead.any():
-            arms[:, dead] = (u[:, dead] * self.n[dead]).astype(np.int64)
-        block = arms.astype(np.uint8).tobytes()
+        # bisect_right per cell: how many running sums are <= x (counted as bytes: arms are < 256)
+        arms = (self._cum[None, :, :] <= x[:, :, None]).view(np.uint8).sum(axis=2, dtype=np.uint8)
+        np.minimum(arms, self.n8, out=arms)
+        if self._any_dead:
+            dead = self._dead
+            arms[:, dead] = (u[:, dead] * self.n[dead]).astype(np.uint8)
+        block = arms.tobytes()
         keys = self._seen_keys
         for row in range(k):
             key = block[row * m:(row + 1) * m]
             if key not in keys:
                 return self.architecture(arms[row])
         return None
+
+    def uniform_for(self, spec):
+        """A draw of ``walks.sample(spec, rng, check=False)`` without walking the spec, or None.
+
+        Only when every choice is categorical with its domain, in order, as this block's values: then
+        ``sample`` answers each with ``domain[int(random() * len(domain))]`` in walk order, and so does
+        this, call for call (the same architecture and the same stream). De-duplication's uniform
+        fallback runs it up to 20 times an ask once a searcher's distributions concentrate.
+        """
+        items = [item for item in spec.root.items if type(item) in CHOICE_TYPES]
+        if len(items) != len(self.paths) or len(items) != sum(type(i) is not Constraint for i in spec.root.items):
+            return None
+        table = []
+        for item, path, vs in zip(items, self.paths, self.values):
+            if item.path != path or not item.categorical or list(item.domain) != vs:
+                return None
+            table.append((path, tuple(vs), len(vs)))
+
+        def uniform(rng):
+            r = rng.random
+            return Architecture._trusted({path: vs[int(r() * n)] for path, vs, n in table})
+        return uniform
 
     def architecture(self, arms) -> Architecture:
         picked = dict(zip(self.multi, (int(a) for a in arms)))

@@ -87,6 +87,10 @@ class MDENAS(Searcher):
         self._block = BlockDraw(flat) if flat is not None and dedup and not self._check else None
         if self._block is not None and not self._block.usable():
             self._block = None
+        # the uniform fallback when every redraw repeats (most asks late on a 5^15 space): sample()'s draw
+        # without its spec walk, the same stream (BENCHMARKS.md, section 61, second round)
+        uniform = self._block.uniform_for(self.spec) if self._block is not None else None
+        self._uniform = None if uniform is None else (lambda: uniform(self.rng))
         self._block_stale = True
 
     def _entry(self, key, n):
@@ -109,7 +113,7 @@ class MDENAS(Searcher):
     def _propose(self) -> Architecture:
         if self._block is None:
             return self.novelty.propose(self._sample, self.rng)
-        return self.novelty.propose(self._sample, self.rng, block=self._block_draw)
+        return self.novelty.propose(self._sample, self.rng, block=self._block_draw, uniform=self._uniform)
 
     def _block_draw(self, tries: int):
         """The first unseen of up to ``tries`` draws, or None: one draw as before (early in a search it is

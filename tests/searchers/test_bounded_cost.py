@@ -208,3 +208,33 @@ def test_mdenas_keeps_its_loop_where_a_block_cannot_be_exact():
     from nasl.searchers.flat_draw import BlockDraw
     assert not BlockDraw([("a", "a0", (1, True)), ("b", "b0", (0, 1))]).usable()   # 1 == True: one key
     assert BlockDraw([("a", "a0", (1, 2)), ("b", "b0", ("x",))]).usable()
+
+
+def test_mdenas_uniform_fallback_is_the_spec_walks_draw():
+    # when every redraw repeats, the fallback draws as walks.sample does, without the walk: same stream
+    import random
+
+    from nasl.searchers.flat_draw import BlockDraw
+    from nasl.searchers.walks import sample
+    spec = space("nb201").spec
+    s = create("mdenas", spec, seed=0)
+    a, b = random.Random(4), random.Random(4)
+    uniform = s._block.uniform_for(spec)
+    for _ in range(300):
+        got, want = uniform(a), sample(spec, b, False)
+        assert got == want and list(got) == list(want)
+    assert a.getstate() == b.getstate()
+    flat = s.decisions.flat()
+    reordered = [(p, k, tuple(reversed(vs))) for p, k, vs in flat]        # arms not in the domain's order
+    assert BlockDraw(reordered).uniform_for(spec) is None
+
+
+def test_mdenas_with_the_fast_fallback_proposes_what_the_walk_does():
+    fast, walked = _concentrated_mdenas(9, 0), _concentrated_mdenas(9, 0)
+    calls = []
+    real = fast._uniform
+    fast._uniform = lambda: calls.append(1) or real()
+    walked._uniform = None
+    assert [a.id for a in drive(fast, 400)] == [a.id for a in drive(walked, 400)]
+    assert len(calls) > 20                  # the concentrated distribution sent asks to the fallback
+    assert fast.probabilities() == walked.probabilities()
