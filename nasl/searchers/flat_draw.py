@@ -71,7 +71,9 @@ class BlockDraw:
         if self.even:       # one array call: a tell changes every row, so this runs once per ask late on
             cum = np.array(sums, dtype=float)
             self._totals = cum[:, -1].copy()
-            self._cum = cum
+            # a prefix count over all but the last sum is bisect_right's count capped at n - 1, as the draw caps it
+            self._cum, self._capped = np.ascontiguousarray(cum[:, :-1]), True
+            self._scaled = self._totals * (1.0 / 9007199254740992.0)    # exact: a power of two
             self._dead = self._totals <= 0
             self._any_dead = bool(self._dead.any())
             return
@@ -79,8 +81,9 @@ class BlockDraw:
         cum = np.full((len(self.multi), width), np.inf)     # padding never passes u: bisect_right's count
         for j, c in enumerate(sums):
             cum[j, :len(c)] = c
-        self._cum = cum
+        self._cum, self._capped = cum, False
         self._totals = np.array([c[-1] for c in sums], dtype=float)
+        self._scaled = self._totals * (1.0 / 9007199254740992.0)
         self._dead = self._totals <= 0        # every arm lost its mass: uniform, as the sequential draw does
         self._any_dead = bool(self._dead.any())
 
@@ -115,14 +118,17 @@ class BlockDraw:
         """
         self._sync(seen)
         m = len(self.multi)
-        u = uniforms(rng, k * m).reshape(k, m)
-        x = u * self._totals
+        # uniforms() inlined, times each total: v * (total / 2**53) rounds the same real as (v / 2**53) * total
+        w = np.frombuffer(rng.getrandbits(64 * k * m).to_bytes(8 * k * m, "little"), dtype="<u4").reshape(k, m, 2)
+        v = (w[:, :, 0] >> 5) * 67108864.0 + (w[:, :, 1] >> 6)
+        x = v * self._scaled
         # bisect_right per cell: how many running sums are <= x (counted as bytes: arms are < 256)
         arms = (self._cum[None, :, :] <= x[:, :, None]).view(np.uint8).sum(axis=2, dtype=np.uint8)
-        np.minimum(arms, self.n8, out=arms)
+        if not self._capped:
+            np.minimum(arms, self.n8, out=arms)
         if self._any_dead:
             dead = self._dead
-            arms[:, dead] = (u[:, dead] * self.n[dead]).astype(np.uint8)
+            arms[:, dead] = (v[:, dead] * (1.0 / 9007199254740992.0) * self.n[dead]).astype(np.uint8)
         block = arms.tobytes()
         keys = self._seen_keys
         for row in range(k):
@@ -154,6 +160,10 @@ class BlockDraw:
         return uniform
 
     def architecture(self, arms) -> Architecture:
-        picked = dict(zip(self.multi, (int(a) for a in arms)))
-        values = {path: vs[picked.get(i, 0)] for i, (path, vs) in enumerate(zip(self.paths, self.values))}
-        return Architecture._trusted(values)
+        row = arms.tolist()
+        if len(row) != len(self.paths):     # single-valued choices take their one value
+            full = [0] * len(self.paths)
+            for j, i in enumerate(self.multi):
+                full[i] = row[j]
+            row = full
+        return Architecture._trusted({path: vs[a] for path, vs, a in zip(self.paths, self.values, row)})
