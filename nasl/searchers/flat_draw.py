@@ -59,6 +59,8 @@ class BlockDraw:
         self.ok = self.ok and all(len(vs) <= 255 for vs in self.values)
         self.n8 = (self.n - 1).astype(np.uint8)
         self.even = len(self.n) > 0 and bool((self.n == self.n[0]).all())     # no padding needed
+        w = int(self.n[0]) - 1 if self.even else 0
+        self._prefix = [bytes([1] * a + [0] * (w - a)) for a in range(w + 1)]
         self._seen_keys: set = set()
         self._seen, self._synced = None, 0
         self._cum = self._totals = None
@@ -106,9 +108,18 @@ class BlockDraw:
             for i, path in enumerate(self.paths):
                 if len(self.values[i]) == 1 and not arch[path] == self.values[i][0]:
                     return None
-            return bytes(ix[arch[self.paths[i]]] for ix, i in zip(self.index, self.multi))
+            arms = [ix[arch[self.paths[i]]] for ix, i in zip(self.index, self.multi)]
         except (KeyError, TypeError):
             return None
+        return self._encode(arms)
+
+    def _encode(self, arms) -> bytes:
+        """The key of a row of arms. With equal arm counts ``n``: arm ``a`` as the comparisons the block
+        makes, ``a`` ones then ``n - 1 - a`` zeros (the running sums only grow: a prefix), which the
+        block reads without counting them; else one byte per arm."""
+        if self.even:
+            return b"".join(self._prefix[a] for a in arms)
+        return bytes(arms)
 
     def first_unseen(self, rng, k: int, seen):
         """The first of ``k`` draws not in ``seen``, as an Architecture, or None when all ``k`` repeat.
@@ -118,22 +129,31 @@ class BlockDraw:
         """
         self._sync(seen)
         m = len(self.multi)
-        # uniforms() inlined, times each total: v * (total / 2**53) rounds the same real as (v / 2**53) * total
-        w = np.frombuffer(rng.getrandbits(64 * k * m).to_bytes(8 * k * m, "little"), dtype="<u4").reshape(k, m, 2)
-        v = (w[:, :, 0] >> 5) * 67108864.0 + (w[:, :, 1] >> 6)
+        # uniforms() inlined, times each total: v * (total / 2**53) rounds the same real as (v / 2**53) * total.
+        # Each 64-bit word holds two 32-bit outputs, the first in the low half.
+        w = np.frombuffer(rng.getrandbits(64 * k * m).to_bytes(8 * k * m, "little"), dtype="<u8").reshape(k, m)
+        v = ((w & 0xFFFFFFFF) >> 5) * 67108864.0 + (w >> 38)
         x = v * self._scaled
-        # bisect_right per cell: how many running sums are <= x (counted as bytes: arms are < 256)
-        arms = (self._cum[None, :, :] <= x[:, :, None]).view(np.uint8).sum(axis=2, dtype=np.uint8)
-        if not self._capped:
-            np.minimum(arms, self.n8, out=arms)
-        if self._any_dead:
-            dead = self._dead
-            arms[:, dead] = (v[:, dead] * (1.0 / 9007199254740992.0) * self.n[dead]).astype(np.uint8)
-        block = arms.tobytes()
+        # bisect_right per cell is how many running sums are <= x
+        passed = self._cum[None, :, :] <= x[:, :, None]
+        if self._capped and not self._any_dead:
+            block, width = passed.tobytes(), m * (int(self.n[0]) - 1)    # the comparisons are the key
+            arms = None
+        else:
+            arms = passed.view(np.uint8).sum(axis=2, dtype=np.uint8)
+            if not self._capped:
+                np.minimum(arms, self.n8, out=arms)
+            if self._any_dead:
+                dead = self._dead
+                arms[:, dead] = (v[:, dead] * (1.0 / 9007199254740992.0) * self.n[dead]).astype(np.uint8)
+            block = b"".join(self._encode(row) for row in arms.tolist()) if self.even else arms.tobytes()
+            width = len(block) // k
         keys = self._seen_keys
         for row in range(k):
-            key = block[row * m:(row + 1) * m]
+            key = block[row * width:(row + 1) * width]
             if key not in keys:
+                if arms is None:
+                    return self.architecture(passed[row].sum(axis=1))
                 return self.architecture(arms[row])
         return None
 

@@ -238,3 +238,39 @@ def test_mdenas_with_the_fast_fallback_proposes_what_the_walk_does():
     assert [a.id for a in drive(fast, 400)] == [a.id for a in drive(walked, 400)]
     assert len(calls) > 20                  # the concentrated distribution sent asks to the fallback
     assert fast.probabilities() == walked.probabilities()
+
+
+@pytest.mark.parametrize("flat, sums", [
+    ([("a", "a0", (1, 2, 3)), ("b", "b0", ("x", "y")), ("c", "c0", (7,))], [[0.7, 0.9, 1.0], [0.2, 1.0]]),   # ragged
+    ([("a", "a0", (1, 2, 3)), ("b", "b0", ("x", "y", "z"))], [[0.8, 0.9, 1.0], [0.0, 0.0, 0.0]]),           # dead row
+    ([("a", "a0", (1, 2, 3)), ("b", "b0", ("x", "y", "z"))], [[0.8, 0.9, 1.0], [0.05, 0.95, 1.0]]),         # even
+])
+def test_block_draw_matches_sequential_bisects(flat, sums):
+    import bisect
+    import random
+
+    from nasl.ir.architecture import Architecture
+    from nasl.searchers.flat_draw import BlockDraw
+    from nasl.searchers.journal import ArchSet
+    block, seen = BlockDraw(flat), ArchSet()
+    block.set_sums(sums)
+    multi = [i for i, (_, _, vs) in enumerate(flat) if len(vs) > 1]
+
+    def one(r):
+        arms = {}
+        for i, c in zip(multi, sums):
+            n, u = len(flat[i][2]), r.random()
+            arms[i] = int(u * n) if c[-1] <= 0 else min(bisect.bisect_right(c, u * c[-1]), n - 1)
+        return Architecture({p: vs[arms.get(i, 0)] for i, (p, _, vs) in enumerate(flat)})
+    found = 0
+    for step in range(60):
+        a, b = random.Random(step), random.Random(step)
+        draws = [one(b) for _ in range(6)]
+        want = next((d for d in draws if d not in seen), None)
+        got = block.first_unseen(a, 6, seen)
+        assert got == want and a.getstate() == b.getstate()
+        if got is not None:
+            assert list(got) == [p for p, _, _ in flat]
+            seen.add(got)
+            found += 1
+    assert 3 <= found < 60          # some draws all repeat once the likely rows are seen
