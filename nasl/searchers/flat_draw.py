@@ -57,6 +57,8 @@ class BlockDraw:
         except TypeError:       # an unhashable value: keep the searcher's own loop
             self.index, self.ok = [], False
         self.ok = self.ok and all(len(vs) <= 255 for vs in self.values)
+        self._single = [(p, vs[0]) for p, vs in zip(self.paths, self.values) if len(vs) == 1]
+        self._lookup = list(zip([self.paths[i] for i in self.multi], self.index))
         self.n8 = (self.n - 1).astype(np.uint8)
         self.even = len(self.n) > 0 and bool((self.n == self.n[0]).all())     # no padding needed
         w = int(self.n[0]) - 1 if self.even else 0
@@ -70,14 +72,14 @@ class BlockDraw:
 
     def set_sums(self, sums) -> None:
         """The running sums of each multi-valued choice's probabilities (a list per choice, in order)."""
-        if self.even:       # one array call: a tell changes every row, so this runs once per ask late on
-            cum = np.array(sums, dtype=float)
-            self._totals = cum[:, -1].copy()
+        if self.even:       # few array calls: a tell changes every row, so this runs once per ask late on
+            totals = [c[-1] for c in sums]
             # a prefix count over all but the last sum is bisect_right's count capped at n - 1, as the draw caps it
-            self._cum, self._capped = np.ascontiguousarray(cum[:, :-1]), True
+            self._cum, self._capped = np.array([c[:-1] for c in sums], dtype=float), True
+            self._totals = np.array(totals, dtype=float)
             self._scaled = self._totals * (1.0 / 9007199254740992.0)    # exact: a power of two
-            self._dead = self._totals <= 0
-            self._any_dead = bool(self._dead.any())
+            self._any_dead = min(totals) <= 0
+            self._dead = self._totals <= 0 if self._any_dead else None
             return
         width = int(self.n.max()) if len(self.n) else 1
         cum = np.full((len(self.multi), width), np.inf)     # padding never passes u: bisect_right's count
@@ -105,13 +107,15 @@ class BlockDraw:
         if len(arch) != len(self.paths):
             return None
         try:
-            for i, path in enumerate(self.paths):
-                if len(self.values[i]) == 1 and not arch[path] == self.values[i][0]:
+            for path, value in self._single:
+                if not arch[path] == value:
                     return None
-            arms = [ix[arch[self.paths[i]]] for ix, i in zip(self.index, self.multi)]
+            if self.even:       # one read per choice: the seen set grows by one an ask
+                prefix = self._prefix
+                return b"".join([prefix[ix[arch[path]]] for path, ix in self._lookup])
+            return bytes([ix[arch[path]] for path, ix in self._lookup])
         except (KeyError, TypeError):
             return None
-        return self._encode(arms)
 
     def _encode(self, arms) -> bytes:
         """The key of a row of arms. With equal arm counts ``n``: arm ``a`` as the comparisons the block

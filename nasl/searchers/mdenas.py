@@ -124,9 +124,8 @@ class MDENAS(Searcher):
             return arch
         if tries <= 1:
             return None
-        if self._block_stale:
-            self._block.set_sums([self._sums(key, len(self._block.values[i]))
-                                  for key, i in zip(self._block.keys, self._block.multi)])
+        if self._block_stale:       # the sums of the table _sample just drew from (its multi-valued rows, in order)
+            self._block.set_sums([c for _, _, c, _, _ in self._table if c is not None])
             self._block_stale = False
         return self._block.first_unseen(self.rng, tries - 1, seen)
 
