@@ -128,7 +128,8 @@ class MDENAS(Searcher):
             if self._table is not None:
                 sums = [c for _, _, c, _, _ in self._table if c is not None]
             else:       # the first draw walked the spec (no flat table)
-                sums = [self._sums(key, len(self._block.values[i])) for key, i in zip(self._block.keys, self._block.multi)]
+                b = self._block
+                sums = [self._sums(key, len(b.values[i])) for key, i in zip(b.keys, b.multi)]
             self._block.set_sums(sums)
             self._block_stale = False
         return self._block.first_unseen(self.rng, tries - 1, seen)
