@@ -87,6 +87,10 @@ class MDENAS(Searcher):
         self._block = BlockDraw(flat) if flat is not None and dedup and not self._check else None
         if self._block is not None and not self._block.usable():
             self._block = None
+        # the uniform fallback when every redraw repeats (most asks late on a 5^15 space): sample()'s draw
+        # without its spec walk, the same stream (BENCHMARKS.md, section 61, second round)
+        uniform = self._block.uniform_for(self.spec) if self._block is not None else None
+        self._uniform = None if uniform is None else (lambda: uniform(self.rng))
         self._block_stale = True
 
     def _entry(self, key, n):
@@ -109,7 +113,7 @@ class MDENAS(Searcher):
     def _propose(self) -> Architecture:
         if self._block is None:
             return self.novelty.propose(self._sample, self.rng)
-        return self.novelty.propose(self._sample, self.rng, block=self._block_draw)
+        return self.novelty.propose(self._sample, self.rng, block=self._block_draw, uniform=self._uniform)
 
     def _block_draw(self, tries: int):
         """The first unseen of up to ``tries`` draws, or None: one draw as before (early in a search it is
@@ -120,9 +124,13 @@ class MDENAS(Searcher):
             return arch
         if tries <= 1:
             return None
-        if self._block_stale:
-            self._block.set_sums([self._sums(key, len(self._block.values[i]))
-                                  for key, i in zip(self._block.keys, self._block.multi)])
+        if self._block_stale:       # the sums of the table _sample just drew from (its multi-valued rows, in order)
+            if self._table is not None:
+                sums = [c for _, _, c, _, _ in self._table if c is not None]
+            else:       # the first draw walked the spec (no flat table)
+                b = self._block
+                sums = [self._sums(key, len(b.values[i])) for key, i in zip(b.keys, b.multi)]
+            self._block.set_sums(sums)
             self._block_stale = False
         return self._block.first_unseen(self.rng, tries - 1, seen)
 

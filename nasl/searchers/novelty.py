@@ -55,7 +55,8 @@ class Novelty:
 
     def propose(self, rule: Callable[[], Architecture], rng,
                 on_repeat: Callable[[Architecture], None] | None = None,
-                block: Callable[[int], Architecture | None] | None = None) -> Architecture:
+                block: Callable[[int], Architecture | None] | None = None,
+                uniform: Callable[[], Architecture] | None = None) -> Architecture:
         """A new architecture from ``rule`` if it gives one within ``retries`` tries, else a fallback.
 
         ``on_repeat(arch)`` is called for every repeated proposal (a searcher
@@ -63,6 +64,8 @@ class Novelty:
         if given, makes the tries itself: the first of up to ``tries``
         proposals of the rule not yet seen, or None (a searcher that can draw
         many at once; it must not raise, so only for rules without constraints).
+        ``uniform()``, if given, replaces the uniform fallback's ``sample(spec, rng, False)``: the same
+        draw made faster (a flat space without constraints; ``BlockDraw.uniform_for``).
         """
         rule = self._guarded(rule, rng)
         if not self.enabled:
@@ -86,8 +89,9 @@ class Novelty:
                 if on_repeat is not None:
                     on_repeat(arch)
         if self.rest is None:
+            draw = uniform if uniform is not None else lambda: sample(self.spec, rng, self.check)
             for _ in range(self.retries if unseen is None or unseen > 0.5 else 0):
-                arch = self._safe(lambda: sample(self.spec, rng, self.check))
+                arch = self._safe(draw)
                 if arch not in self.seen:
                     self.seen.add(arch)
                     return arch

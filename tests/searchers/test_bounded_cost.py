@@ -208,3 +208,69 @@ def test_mdenas_keeps_its_loop_where_a_block_cannot_be_exact():
     from nasl.searchers.flat_draw import BlockDraw
     assert not BlockDraw([("a", "a0", (1, True)), ("b", "b0", (0, 1))]).usable()   # 1 == True: one key
     assert BlockDraw([("a", "a0", (1, 2)), ("b", "b0", ("x",))]).usable()
+
+
+def test_mdenas_uniform_fallback_is_the_spec_walks_draw():
+    # when every redraw repeats, the fallback draws as walks.sample does, without the walk: same stream
+    import random
+
+    from nasl.searchers.flat_draw import BlockDraw
+    from nasl.searchers.walks import sample
+    spec = space("nb201").spec
+    s = create("mdenas", spec, seed=0)
+    a, b = random.Random(4), random.Random(4)
+    uniform = s._block.uniform_for(spec)
+    for _ in range(300):
+        got, want = uniform(a), sample(spec, b, False)
+        assert got == want and list(got) == list(want)
+    assert a.getstate() == b.getstate()
+    flat = s.decisions.flat()
+    reordered = [(p, k, tuple(reversed(vs))) for p, k, vs in flat]        # arms not in the domain's order
+    assert BlockDraw(reordered).uniform_for(spec) is None
+
+
+def test_mdenas_with_the_fast_fallback_proposes_what_the_walk_does():
+    fast, walked = _concentrated_mdenas(9, 0), _concentrated_mdenas(9, 0)
+    calls = []
+    real = fast._uniform
+    fast._uniform = lambda: calls.append(1) or real()
+    walked._uniform = None
+    assert [a.id for a in drive(fast, 400)] == [a.id for a in drive(walked, 400)]
+    assert len(calls) > 20                  # the concentrated distribution sent asks to the fallback
+    assert fast.probabilities() == walked.probabilities()
+
+
+@pytest.mark.parametrize("flat, sums", [
+    ([("a", "a0", (1, 2, 3)), ("b", "b0", ("x", "y")), ("c", "c0", (7,))], [[0.7, 0.9, 1.0], [0.2, 1.0]]),   # ragged
+    ([("a", "a0", (1, 2, 3)), ("b", "b0", ("x", "y", "z"))], [[0.8, 0.9, 1.0], [0.0, 0.0, 0.0]]),           # dead row
+    ([("a", "a0", (1, 2, 3)), ("b", "b0", ("x", "y", "z"))], [[0.8, 0.9, 1.0], [0.05, 0.95, 1.0]]),         # even
+])
+def test_block_draw_matches_sequential_bisects(flat, sums):
+    import bisect
+    import random
+
+    from nasl.ir.architecture import Architecture
+    from nasl.searchers.flat_draw import BlockDraw
+    from nasl.searchers.journal import ArchSet
+    block, seen = BlockDraw(flat), ArchSet()
+    block.set_sums(sums)
+    multi = [i for i, (_, _, vs) in enumerate(flat) if len(vs) > 1]
+
+    def one(r):
+        arms = {}
+        for i, c in zip(multi, sums):
+            n, u = len(flat[i][2]), r.random()
+            arms[i] = int(u * n) if c[-1] <= 0 else min(bisect.bisect_right(c, u * c[-1]), n - 1)
+        return Architecture({p: vs[arms.get(i, 0)] for i, (p, _, vs) in enumerate(flat)})
+    found = 0
+    for step in range(60):
+        a, b = random.Random(step), random.Random(step)
+        draws = [one(b) for _ in range(6)]
+        want = next((d for d in draws if d not in seen), None)
+        got = block.first_unseen(a, 6, seen)
+        assert got == want and a.getstate() == b.getstate()
+        if got is not None:
+            assert list(got) == [p for p, _, _ in flat]
+            seen.add(got)
+            found += 1
+    assert 3 <= found < 60          # some draws all repeat once the likely rows are seen
