@@ -50,7 +50,7 @@ from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
 from nasl.searchers.journal import PAIR, PLAIN, Log, LogDict
 from nasl.searchers.n2n import DEPTH_NAMES, WIDTH_NAMES
-from nasl.searchers.network_pool import TRIES as _TRIES, propose_new
+from nasl.searchers.network_pool import TRIES as _TRIES, learn_told, propose_new
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, numeric_values, sample, satisfies
 
@@ -247,16 +247,7 @@ class EAS(Searcher):
             for p in re.findall(r"'([^']+)'", result.error):
                 if p in self.depths and [sig, p] not in self.refused:
                     self.refused.append([sig, p])
-        queue = self.rollouts.get(arch.id)
-        if not queue:
-            return                                     # the start network, or not a child of this searcher
-        steps = queue.pop(0)
-        if not queue:
-            del self.rollouts[arch.id]
-        self.rewards.append(r)
-        from nasl.searchers.eas_policy import single_thread
-        with single_thread():
-            self._learn(steps, r)
+        learn_told(self, arch, r)
 
     def _learn(self, steps, r) -> None:
         """Batch the reward; every ``batch_size`` rewards, one REINFORCE step against the baseline."""

@@ -36,3 +36,19 @@ def propose_new(searcher, parent: Architecture, rollout):
     if memory:
         searcher.rollouts.setdefault(arch.id, []).append(memory)
     return searcher.child(arch, parent, name or "identity")
+
+
+def learn_told(searcher, arch: Architecture, r: float) -> None:
+    """Learn from the reward ``r`` of a child this searcher proposed: its oldest waiting rollout
+    (``searcher.rollouts``) goes to ``searcher._learn``. A network it did not propose (the start
+    network, a mutation, another searcher's) teaches the controller nothing."""
+    queue = searcher.rollouts.get(arch.id)
+    if not queue:
+        return
+    memory = queue.pop(0)
+    if not queue:
+        del searcher.rollouts[arch.id]
+    searcher.rewards.append(r)
+    from nasl.searchers.controller import single_thread      # torch, only for a controller's child
+    with single_thread():
+        searcher._learn(memory, r)

@@ -37,7 +37,7 @@ from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
 from nasl.searchers.eas import reward
 from nasl.searchers.journal import PAIR, PLAIN, Log, LogDict
-from nasl.searchers.network_pool import TRIES as _TRIES, propose_new
+from nasl.searchers.network_pool import TRIES as _TRIES, learn_told, propose_new
 from nasl.searchers.path_tree import IDENTITY, Trees
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import NoValidArchitecture, has_constraints, mutate, sample, satisfies
@@ -210,16 +210,7 @@ class PathLevelEAS(Searcher):
         self.known[arch.id] = r
         if arch == self.start and self.baseline is None:
             self.baseline = r                            # the official code's start: the start network's reward
-        queue = self.rollouts.get(arch.id)
-        if not queue:
-            return                                       # the start network, a mutation, or not ours
-        passes = queue.pop(0)
-        if not queue:
-            del self.rollouts[arch.id]
-        self.rewards.append(r)
-        from nasl.searchers.path_level_policy import single_thread
-        with single_thread():
-            self._learn(passes, r)
+        learn_told(self, arch, r)
 
     def _learn(self, passes, r) -> None:
         """Batch the reward; every ``batch_size`` rewards, one REINFORCE step against the baseline."""
