@@ -50,7 +50,7 @@ from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
 from nasl.searchers.journal import PAIR, PLAIN, Log, LogDict
 from nasl.searchers.n2n import DEPTH_NAMES, WIDTH_NAMES
-from nasl.searchers.network_pool import TRIES as _TRIES, learn_told, propose_new
+from nasl.searchers.network_pool import TRIES as _TRIES, learn_batch, learn_told, propose_new
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, numeric_values, sample, satisfies
 
@@ -249,15 +249,8 @@ class EAS(Searcher):
                     self.refused.append([sig, p])
         learn_told(self, arch, r)
 
-    def _learn(self, steps, r) -> None:
-        """Batch the reward; every ``batch_size`` rewards, one REINFORCE step against the baseline."""
-        self.batch.append([steps, r])
-        if len(self.batch) < self.batch_size:
-            return
-        mean = sum(x for _, x in self.batch) / len(self.batch)
-        self.baseline += self.baseline_decay * (mean - self.baseline)
-        self.policy.reinforce([(s, x - self.baseline) for s, x in self.batch], self.entropy_weight)
-        self.batch = []
+    def _learn(self, memory, r) -> None:
+        learn_batch(self, memory, r)
 
     # ------------------------------------------------------------ state
     def _get_state(self):

@@ -52,3 +52,16 @@ def learn_told(searcher, arch: Architecture, r: float) -> None:
     from nasl.searchers.controller import single_thread      # torch, only for a controller's child
     with single_thread():
         searcher._learn(memory, r)
+
+
+def learn_batch(searcher, memory, r: float) -> None:
+    """Batch ``(memory, r)``; every ``batch_size`` rewards, one REINFORCE step against the moving
+    baseline ``b += baseline_decay * (mean - b)`` (a baseline not yet set starts at the batch's mean)."""
+    searcher.batch.append([memory, r])
+    if len(searcher.batch) < searcher.batch_size:
+        return
+    mean = sum(x for _, x in searcher.batch) / len(searcher.batch)
+    b = mean if searcher.baseline is None else searcher.baseline
+    searcher.baseline = b + searcher.baseline_decay * (mean - b)
+    searcher.policy.reinforce([(m, x - searcher.baseline) for m, x in searcher.batch], searcher.entropy_weight)
+    searcher.batch = []

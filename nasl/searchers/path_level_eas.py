@@ -37,7 +37,7 @@ from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
 from nasl.searchers.eas import reward
 from nasl.searchers.journal import PAIR, PLAIN, Log, LogDict
-from nasl.searchers.network_pool import TRIES as _TRIES, learn_told, propose_new
+from nasl.searchers.network_pool import TRIES as _TRIES, learn_batch, learn_told, propose_new
 from nasl.searchers.path_tree import IDENTITY, Trees
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import NoValidArchitecture, has_constraints, mutate, sample, satisfies
@@ -212,16 +212,8 @@ class PathLevelEAS(Searcher):
             self.baseline = r                            # the official code's start: the start network's reward
         learn_told(self, arch, r)
 
-    def _learn(self, passes, r) -> None:
-        """Batch the reward; every ``batch_size`` rewards, one REINFORCE step against the baseline."""
-        self.batch.append([passes, r])
-        if len(self.batch) < self.batch_size:
-            return
-        mean = sum(x for _, x in self.batch) / len(self.batch)
-        b = mean if self.baseline is None else self.baseline      # the start untold yet: the batch's mean
-        self.baseline = b + self.baseline_decay * (mean - b)
-        self.policy.reinforce([(p, x - self.baseline) for p, x in self.batch], self.entropy_weight)
-        self.batch = []
+    def _learn(self, memory, r) -> None:
+        learn_batch(self, memory, r)
 
     # ------------------------------------------------------------ state
     def _get_state(self):
