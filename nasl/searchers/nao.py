@@ -32,10 +32,14 @@ class NAO(Searcher):
     paper's loop: the ``num_parents`` best architectures are encoded, their
     embeddings move up the predictor's gradient by step size 1, 2, ... up to
     ``max_step_size``, and every decoding not seen before is queued, until
-    ``batch_size`` are. Asks take the queue; when it is empty the model
-    trains again (warm: from its last weights, ``warm_epochs`` steps) on
-    the results told since, or, when none came in, walks on from the step
-    size it reached.
+    ``batch_size`` are. Asks take the queue; when it is empty and results
+    have come in since the last training, the model trains again (warm:
+    from its last weights, ``warm_epochs`` steps); otherwise it walks on
+    from the step size it reached, and once that passes ``max_step_size``
+    the asks are random until the next training. After each training whose
+    walk found nothing new, the next one waits for twice as many new
+    results (2, 4, ... up to ``batch_size``), so a space the walks no longer
+    open costs a training per generation, not per result.
 
     The first ``num_initial`` asks are random (the seed population). A
     decoding answers each decision the spec asks, in the spec's order, among
@@ -109,6 +113,7 @@ class NAO(Searcher):
         self.trainings = 0
         self.trained_on = 0                    # results added when the current model was trained
         self.next_size = 1                     # the next step size to try with the current model
+        self.dry = 0                           # trainings in a row whose walk found nothing new
         self.weights: bytes | None = None      # the current model's weights (searcher state)
         self._model = None                     # built from `weights` when needed
         self._seqs: dict = {}                  # arch -> its decision sequence, for the training set only
@@ -130,7 +135,11 @@ class NAO(Searcher):
     def _generate(self) -> bool:
         """Train if results came in, move the parents up the predictor, queue the new decodings; False if none."""
         from nasl.searchers.controller import single_thread
-        if self.train.added > self.trained_on or self.weights is None:
+        # Retrain on every new result while the walks find architectures; after each training whose
+        # walk found none, wait for twice as many (up to batch_size, the paper's generation).
+        # Retraining on every result for ever made each late ask a training and a full walk (section 65).
+        need = min(self.batch_size, 2 ** self.dry)
+        if self.weights is None or self.train.added - self.trained_on >= need:
             with single_thread():
                 self._train()
         if self.next_size > self.max_step_size:
@@ -151,6 +160,10 @@ class NAO(Searcher):
                         if len(found) == self.batch_size:
                             break
         self.queue = list(reversed(found))
+        if found:
+            self.dry = 0
+        elif self.next_size > self.max_step_size:
+            self.dry += 1
         return bool(found)
 
     def _train(self) -> None:
@@ -295,6 +308,7 @@ class NAO(Searcher):
     def _get_state(self):
         return {"data": self.data.state(), "novelty": self.novelty.state(), "queue": list(self.queue),
                 "trainings": self.trainings, "trained_on": self.trained_on, "next_size": self.next_size,
+                "dry": self.dry,
                 "weights": None if self.weights is None else base64.b64encode(self.weights).decode("ascii")}
 
     def _set_state(self, state) -> None:
@@ -303,6 +317,7 @@ class NAO(Searcher):
         self.novelty.load(state["novelty"])
         self.queue, self.trainings = list(state["queue"]), state["trainings"]
         self.trained_on, self.next_size = state["trained_on"], state["next_size"]
+        self.dry = state.get("dry", 0)        # absent from a study saved before it was kept
         w = state["weights"]
         self.weights = None if w is None else base64.b64decode(w)
         self._model, self._seqs = None, {}

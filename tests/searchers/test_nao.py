@@ -75,3 +75,15 @@ def test_nao_beats_random_search_at_100_queries_on_a_few_seeds(table, spec):
     # cheap: 6 seeds at 100 queries against random search's exact expected best of 100 (REFERENCE.md: 93.85)
     got, se = mean_se([_run(spec, table, 100, seed).train.best(1)[0][1] for seed in range(6)])
     assert got - 93.85 >= 2 * se and got >= 94.1, (got, se)
+
+
+def test_a_walk_that_runs_dry_waits_for_more_results_before_the_next_training(table, spec):
+    # max_step_size 2: the walk mostly finds nothing new and the asks fall back to random ones.
+    # Retraining on every result told since (the old rule) trained 63 times in these 100 asks.
+    s = _run(spec, table, 100, max_step_size=2)
+    assert s.dry >= 4                        # found nothing four times in a row: it now waits for 10
+    assert 1 <= s.trainings <= 25, s.trainings          # 15 (seed 0)
+    state = json.loads(json.dumps(s.state_dict()))
+    r = create("nao", spec, seed=0, **{**SMALL, "max_step_size": 2})
+    r.load_state_dict(state)
+    assert r.dry == s.dry
