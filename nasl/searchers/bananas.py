@@ -188,6 +188,18 @@ class Bananas(Searcher):
                     inpool.add(a)
         except NoValidArchitecture:
             pass        # a heavily constrained space: score what we have
+        # a nearly used-up space leaves few unseen mutants: fill the batch with unseen architectures, so
+        # a fit still serves batch_size asks (a fit per ask made late asks cost 2.8x, BENCHMARKS.md section 66)
+        for _ in range(4 * self.batch_size):
+            if len(pool) >= self.batch_size:
+                break
+            try:
+                a = self._random()
+            except Exhausted:
+                break
+            if a not in inpool:
+                pool.append(a)
+                inpool.add(a)
         return pool
 
     def _encode(self, archs):

@@ -14,7 +14,7 @@ import pytest
 
 from nasl.searchers import create
 from nasl.searchers.training_set import BestResults
-from tests.searchers.test_protocol import drive, space
+from tests.searchers.test_protocol import drive, score, space
 
 FAST = {
     "bananas": {"num_initial": 4, "candidates": 20, "random_candidates": 4, "batch_size": 3, "epochs": 20,
@@ -274,3 +274,19 @@ def test_block_draw_matches_sequential_bisects(flat, sums):
             seen.add(got)
             found += 1
     assert 3 <= found < 60          # some draws all repeat once the likely rows are seen
+
+
+def test_bananas_fills_a_thin_pool_so_one_fit_serves_a_whole_batch():
+    # 25 architectures of NB201 left unseen: the parents' mutants are nearly all seen, and a fit per
+    # ask (a batch of one or two, or none) made the last 1,000 asks of a study cost 2.8x the first
+    from nasl.searchers.walks import Odometer
+    sp = space("nb201").spec
+    s = create("bananas", sp, seed=0, **FAST["bananas"])
+    every = list(Odometer(sp))
+    for a in every[:-25]:
+        s.tell(a, score(a))
+    asked = set()
+    for _ in range(FAST["bananas"]["num_initial"] + 2 * FAST["bananas"]["batch_size"]):   # 4 random, then 2 batches
+        asked.add(s.ask())
+    assert len(asked) == 10 and not asked & set(every[:-25])
+    assert s.num_fits == 2          # one fit per batch of 3 (before: none, the pools were empty, all random)
