@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from nasl.compiler.node_identity import copy_all
 from nasl.ir.errors import NaslError
 from nasl.morph.channels import PASS, RULES, Chooser
 from nasl.morph.graphs import (Built, Morph, Realized, check_weights, child_of, count, fresh, is_number, moved,
@@ -70,7 +71,7 @@ def _rewidth(space, arch, state, path, value, mode, noise, seed, input_shape, bu
 
 def _derive(parent: Realized, child: Realized, ch: Chooser, maps: dict, state: dict, path: str, what: str) -> int:
     """Write each parent layer's resized tensors into the child's ``state``; the elements derived."""
-    derived = 0
+    derived, dst, src = 0, [], []
     pt, ct, inputs = parent.table, child.table, parent.table.plan.inputs
     for n in parent.ops:
         pp, pc, op = pt.params(n), ct.params(n), pt.op(n)
@@ -90,9 +91,11 @@ def _derive(parent: Realized, child: Realized, ch: Chooser, maps: dict, state: d
             into = state.get(f"{prefix}.{suffix}")
             if into is None or into.shape != t.shape:
                 raise NaslError(f"{what}: internal mismatch at '{prefix}.{suffix}'")
-            into.copy_(t)                # into the child's own tensor (a built model's): the parent's are only read
+            dst.append(into)             # the child's own tensor (a built model's): the parent's are only read
+            src.append(t)
             if t.is_floating_point():
                 derived += t.numel()
+    copy_all(dst, src)
     return derived
 
 

@@ -86,25 +86,45 @@ def apply_lineage(space, model, request, *, graph=None, input_shape=None, noise:
 
 def tensors_of(model) -> dict:
     """``model.state_dict()``: the same keys, in the same order, of the same (detached) tensors, read
-    from each module's parameters and persistent buffers, which costs half as much (a compiled
-    digits model: 0.19 against 0.38 ms). A module that customises its state_dict (hooks, extra
+    from each module's parameters and persistent buffers, which costs a quarter as much (a compiled
+    digits model: 0.10 against 0.38 ms). A module that customises its state_dict (hooks, extra
     state, its own ``_save_to_state_dict``) gets ``state_dict()`` itself."""
-    from torch import nn
-    base, out = nn.Module, {}
-    for name, mod in model.named_modules(remove_duplicate=False):
-        kind = type(mod)
-        if (mod._state_dict_hooks or mod._state_dict_pre_hooks or kind._save_to_state_dict is not base._save_to_state_dict
-                or kind.get_extra_state is not base.get_extra_state):
-            return model.state_dict()
-        pre = f"{name}." if name else ""
-        for k, p in mod._parameters.items():
-            if p is not None:
-                out[pre + k] = p.detach()
+    out: dict = {}
+    try:
+        _gather(model, "", out)
+    except _Custom:
+        return model.state_dict()
+    return out
+
+
+class _Custom(Exception):
+    """A module whose state_dict is not its parameters and persistent buffers."""
+
+
+_PLAIN: dict = {}          # module type -> whether its state_dict is the default one
+
+
+def _gather(mod, pre: str, out: dict) -> None:
+    # state_dict's own order: a module's parameters, its persistent buffers, then its children, depth first
+    kind = type(mod)
+    plain = _PLAIN.get(kind)
+    if plain is None:
+        from torch import nn
+        plain = _PLAIN[kind] = (kind._save_to_state_dict is nn.Module._save_to_state_dict
+                                and kind.get_extra_state is nn.Module.get_extra_state)
+    if not plain or mod._state_dict_hooks or mod._state_dict_pre_hooks:
+        raise _Custom
+    for k, p in mod._parameters.items():
+        if p is not None:
+            out[pre + k] = p.detach()
+    if mod._buffers:
         skip = mod._non_persistent_buffers_set
         for k, b in mod._buffers.items():
             if b is not None and k not in skip:
                 out[pre + k] = b.detach()
-    return out
+    for name, child in mod._modules.items():
+        if child is not None:
+            _gather(child, f"{pre}{name}.", out)
 
 
 def load_into(model, into: dict, state: dict) -> None:

@@ -157,3 +157,18 @@ def test_tensors_of_is_the_state_dict(digits):
     hooked.register_buffer("scratch", torch.zeros(1), persistent=False)
     hooked[0]._register_state_dict_hook(lambda m, sd, prefix, local: sd.update({prefix + "x": torch.ones(1)}))
     assert list(tensors_of(hooked)) == list(hooked.state_dict()) == ["0.weight", "0.bias", "0.x"]
+
+
+def test_tensors_of_follows_the_state_dict_for_shared_empty_and_custom_modules():
+    from nasl.study.lineage import tensors_of
+    shared = torch.nn.Linear(2, 2)
+    net = torch.nn.Sequential(shared, torch.nn.BatchNorm1d(2), shared)
+    net.register_module("nothing", None)
+    fast, sd = tensors_of(net), net.state_dict()
+    assert list(fast) == list(sd) and all(fast[k].data_ptr() == sd[k].data_ptr() for k in sd)
+
+    class Extra(torch.nn.Linear):
+        def get_extra_state(self):
+            return {"note": 1}
+    custom = torch.nn.Sequential(Extra(2, 2))
+    assert list(tensors_of(custom)) == list(custom.state_dict()) == ["0.weight", "0.bias", "0._extra_state"]
