@@ -208,17 +208,12 @@ def inherit_state(parent: NodeTable, parent_state: dict, child: NodeTable, state
 
 
 def copy_all(dst: list, src: list) -> None:
-    """``d.copy_(s)`` for each pair, in one call where torch has ``_foreach_copy_`` (half the cost of
-    a copy_ per tensor on small layers: 1.9 against 3.5 µs a tensor)."""
-    if not dst:
-        return
-    import torch
-    foreach = getattr(torch, "_foreach_copy_", None)
-    if foreach is not None and all(d.dtype == s.dtype and d.device == s.device for d, s in zip(dst, src)):
-        foreach(dst, src)
-        return
-    for d, s in zip(dst, src):
-        d.copy_(s)
+    """``d.copy_(s)`` for each pair, in one ``torch._foreach_copy_`` (torch >= 2.1), half the cost of a
+    copy_ per tensor on small layers (1.9 against 3.5 µs a tensor). It casts as copy_ does, and pairs it
+    cannot fuse (other dtypes or devices) it copies one by one."""
+    if dst:
+        import torch
+        torch._foreach_copy_(dst, src)
 
 
 def _mismatch(parent: NodeTable, p, old: dict, tensors: dict, parent_id):

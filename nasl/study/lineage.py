@@ -86,8 +86,8 @@ def apply_lineage(space, model, request, *, graph=None, input_shape=None, noise:
 
 def tensors_of(model) -> dict:
     """``model.state_dict()``: the same keys, in the same order, of the same (detached) tensors, read
-    from each module's parameters and persistent buffers, which costs a quarter as much (a compiled
-    digits model: 0.10 against 0.38 ms). A module that customises its state_dict (hooks, extra
+    from each module's parameters and persistent buffers, which costs about half as much (a compiled
+    depth-3 digits model, 85 tensors: 0.28 against 0.53 ms). A module that customises its state_dict (hooks, extra
     state, its own ``_save_to_state_dict``) gets ``state_dict()`` itself."""
     out: dict = {}
     try:
