@@ -75,13 +75,13 @@ def test_isolated_undoes_registrations():
 
 
 def test_a_failing_plugin_is_a_warning_naming_its_distribution(monkeypatch, tmp_path):
-    from nasl.registry import PluginEntry
+    from nasl.plugins import PluginEntry
     info = tmp_path / "nasl_bad_dist-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: nasl-bad-dist\nVersion: 1.0\n")
     ep = PluginEntry("bad", "nasl_no_such_plugin_module", "nasl.formats", str(info))
-    monkeypatch.setattr("nasl.registry._entry_points", lambda group: [ep])
-    monkeypatch.setattr("nasl.registry._LOADED", set())
+    monkeypatch.setattr("nasl.plugins._entry_points", lambda group: [ep])
+    monkeypatch.setattr("nasl.plugins._LOADED", set())
     with pytest.warns(PluginWarning, match="'bad' .*of distribution 'nasl-bad-dist' failed to import"):
         assert load_plugins("nasl.formats") == []
     assert load_plugins("nasl.formats") == []       # once per process
@@ -264,7 +264,7 @@ def _nasl(env, *args, cwd=ROOT):
 
 def test_the_scan_finds_what_importlib_metadata_finds(plugin_env):
     # nasl reads entry_points.txt itself (importing importlib.metadata costs more than a command may)
-    code = ("import importlib.metadata as m\nfrom nasl.registry import GROUPS, _entry_points, dist_name\n"
+    code = ("import importlib.metadata as m\nfrom nasl.plugins import GROUPS, _entry_points, dist_name\n"
             "for g in GROUPS:\n"
             "    ours = sorted((e.name, e.value, dist_name(e.dist)) for e in _entry_points(g))\n"
             "    theirs = sorted((e.name, e.value, e.dist.name) for e in m.entry_points(group=g))\n"
