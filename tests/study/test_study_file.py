@@ -276,13 +276,14 @@ def test_a_file_killed_before_its_study_row(tmp_path):
 def test_the_second_creator_of_a_new_file_finds_the_schema_made(tmp_path, monkeypatch):
     db = tmp_path / "s.db"
     first = Storage(db)
-    real = Storage._tables
+    from nasl.study import storage_schema
+    real = storage_schema._tables
     calls = []
 
-    def stale_first_look(self):
+    def stale_first_look(st):
         calls.append(1)
-        return {} if len(calls) == 1 else real(self)    # it looked before the first creator committed
-    monkeypatch.setattr(Storage, "_tables", stale_first_look)
+        return {} if len(calls) == 1 else real(st)      # it looked before the first creator committed
+    monkeypatch.setattr(storage_schema, "_tables", stale_first_look)
     second = Storage(db)
     monkeypatch.undo()
     assert second.load_study() is None and len(calls) >= 2
