@@ -1,11 +1,12 @@
 """``nasl.search``: set up (or resume) a study and run the loop."""
 from __future__ import annotations
 
-import json
 import os
 
 from nasl.ir.errors import NaslError
 from nasl.study.storage import Storage
+from nasl.study.study_checks import (check_evaluator_space, check_model_inputs, check_resume_evaluator,
+                                     check_searcher, make_searcher, refuse_unsatisfiable, space_check)
 
 DEFAULT_SEARCHER = "regularized_evolution"
 
@@ -84,15 +85,6 @@ def evaluator_record(ev) -> dict:
     """What a study records of its evaluator (:func:`nasl.study.evaluator_config.record`)."""
     from nasl.study.evaluator_config import record
     return record(ev)
-
-
-def _check_model_inputs(recorded: dict, ev) -> None:
-    """On resume, an evaluator whose networks take other inputs than the study's would mix two problems."""
-    now = evaluator_record(ev)
-    for key in ("input_shape", "num_classes"):
-        if key in recorded and key in now and json.dumps(recorded[key]) != json.dumps(now[key]):
-            raise NaslError(f"cannot resume: the evaluator's {key.replace('_', ' ')} {now[key]} differs from the "
-                            f"study's {recorded[key]} (the data changed?)")
 
 
 def search(space=None, searcher=None, evaluator=None, budget=None, objectives=None, executor=None,
@@ -217,10 +209,10 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
             recorded = row["evaluator"] if isinstance(row["evaluator"], dict) else {}
             config["ops"] = allowed_modules(f"the study '{store.path}'", config["ops"], ops=ops, trust=trust,
                                             evaluator_spec=recorded.get("spec") if evaluator is None else None)
-            _check_resume_evaluator(store.path, recorded, evaluator, evaluator_options, cost, trust)
+            check_resume_evaluator(store.path, recorded, evaluator, evaluator_options, cost, trust)
             ev = _resolve_evaluator(evaluator, recorded if evaluator is None else None,
                                     None if evaluator is None else evaluator_options, cost)
-            _check_model_inputs(recorded, ev)
+            check_model_inputs(recorded, ev)
             missing = [o for o in config["objectives"] if o not in getattr(ev, "directions", {})]
             if missing:
                 raise NaslError(f"the evaluator does not report the study's objective '{missing[0]}'")
@@ -229,8 +221,8 @@ def search(space=None, searcher=None, evaluator=None, budget=None, objectives=No
                 store.set_budget(budget)
                 config["budget"] = budget
             space_obj = space_check(config)
-            _evaluator_check(ev, space_obj)
-            s = _make_searcher(config, space_obj)
+            check_evaluator_space(ev, space_obj)
+            s = make_searcher(config, space_obj)
             journal = restore_searcher(s, store, config["objectives"])
         config["artifact_dir"] = None if store.path == ":memory:" else store.path + ".artifacts"
         run = settings.for_run(store if row is not None else None, executor, workers, deterministic)
@@ -318,13 +310,13 @@ def _prepare_new(*, space, searcher, evaluator, budget, objectives, seed, search
                   evaluator=evaluator_record(ev),
                   objectives=_objectives(ev, objectives), budget=budget)
     check_searcher_options(config["searcher_options"])
-    _check_searcher(config["searcher"], config["searcher_options"])
+    check_searcher(config["searcher"], config["searcher_options"])
     _default_top_budget(config, ev)
     config["searcher_options"] = _budget_options(config["searcher"], config["searcher_options"], budget)
     space_obj = space_check(config)
-    _refuse_unsatisfiable(space_obj, config["seed"])      # before the file exists: nothing to search
-    _evaluator_check(ev, space_obj)
-    return config, ev, _make_searcher(config, space_obj)
+    refuse_unsatisfiable(space_obj, config["seed"])      # before the file exists: nothing to search
+    check_evaluator_space(ev, space_obj)
+    return config, ev, make_searcher(config, space_obj)
 
 
 def _default_top_budget(config, ev) -> None:
@@ -339,77 +331,6 @@ def _default_top_budget(config, ev) -> None:
     if isinstance(min_budget, (int, float)) and min_budget > epochs:
         raise NaslError(f"searcher '{config['searcher']}': min_budget {min_budget} is above the evaluator's "
                         f"{epochs} epochs (its max_budget); lower -O min_budget or raise -E epochs")
-
-
-def _check_resume_evaluator(path, recorded: dict, evaluator, options, cost, trust) -> None:
-    """Options given on resume must be the recorded ones; a recorded data module needs approval."""
-    from nasl.study import data_files
-    from nasl.study.evaluator_config import parse_cost, recorded_options
-    if evaluator is not None:
-        return
-    stored = recorded_options(recorded)
-    for name, value in (options or {}).items():
-        if name == "data" and isinstance(value, str):
-            value = data_files.normalize(value)
-        if stored.get(name) != value:
-            raise NaslError(f"cannot resume: evaluator option {name}={value!r} differs from the study's "
-                            f"{stored.get(name)!r}")
-    if cost is not None and parse_cost(cost) != list(recorded.get("cost") or []):
-        raise NaslError(f"cannot resume: cost {parse_cost(cost)} differs from the study's {recorded.get('cost') or []}")
-    if "data" in stored:
-        data_files.approve(f"the study '{path}'", stored["data"], (options or {}).get("data"), trust)
-
-
-def _evaluator_check(ev, space_obj) -> None:
-    """An evaluator's ``check_space(space)``, if it has one: what would fail every trial fails now."""
-    check = getattr(ev, "check_space", None)
-    if check is not None:
-        check(space_obj)
-
-
-def _make_searcher(config, space_obj):
-    from nasl.searchers import create
-    from nasl.study.searcher_inputs import resolve_searcher_options
-    try:
-        return create(config["searcher"], space_obj.spec, seed=config["seed"],
-                      **resolve_searcher_options(config["searcher_options"], space_obj))
-    except (KeyError, ValueError, TypeError) as e:
-        raise NaslError(f"cannot create searcher '{config['searcher']}': {_message(e)}") from None
-
-
-def _message(e: Exception) -> str:
-    return e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-
-
-def _check_searcher(name: str, options) -> None:
-    """An unknown searcher or option is refused before the study file is written."""
-    from nasl.searchers.registry import options_of, get_searcher
-    try:
-        cls = get_searcher(name)
-    except KeyError as e:
-        raise NaslError(_message(e)) from None
-    unknown = sorted(set(options) - options_of(cls))
-    if unknown:
-        raise NaslError(f"searcher '{name}' has no option '{unknown[0]}'; its options: "
-                        f"{', '.join(sorted(options_of(cls)))}")
-
-
-def space_check(config):
-    """The space; elaborating it also validates the source and params up front."""
-    from nasl.study.protocol import TrialRequest
-    req = TrialRequest(trial_id=-1, number=-1, arch={}, budget=None, seed=0, space_source=config["space_source"],
-                       space_file=config["space_file"], params=tuple(map(tuple, config["params"])),
-                       ops_modules=tuple(config["ops"]))
-    return req.load_space()
-
-
-def _refuse_unsatisfiable(space, seed) -> None:
-    """A space that no architecture satisfies (or where none can be found) is refused before the study.
-
-    One draw is what a searcher does first; its error names the constraint
-    at its position and what was tried, and it is bounded in time.
-    """
-    space.sample(seed)
 
 
 def _check_resume(row, space, params, searcher, searcher_options, seed) -> dict:

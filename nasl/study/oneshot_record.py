@@ -68,7 +68,8 @@ def prepare(space, mode, epochs, storage, resume, options, supernet_options, see
             inputs=None) -> Setup:
     from nasl.oneshot import MODES, checkpoint as ckpt
     from nasl.oneshot.loops import check_options
-    from nasl.study.api import space_check, space_source
+    from nasl.study.api import space_source
+    from nasl.study.study_checks import space_check
     from nasl.study.locking import StudyLock
     from nasl.study.storage import Storage
     from nasl.oneshot.loops_dist import Dist
