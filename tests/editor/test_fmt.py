@@ -5,7 +5,7 @@ import random
 import re
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import nasl
@@ -96,7 +96,14 @@ def same_space(a: str, b: str, file: str = "f.nas", **params):
         return
     t = nasl.loads(b, file, **params)
     assert t.spec.to_list() == s.spec.to_list()
-    assert t.size() == s.size()
+    try:
+        size = s.size()
+    except nasl.NaslError as e:     # a space that cannot be counted (a float range under a constraint)
+        with pytest.raises(nasl.NaslError) as again:
+            t.size()
+        assert _no_address(again.value.message) == _no_address(e.message)
+        return
+    assert t.size() == size
 
 
 def test_a_messy_file_is_laid_out():
@@ -180,6 +187,7 @@ def test_generated_programs_format_to_the_same_space(text, seed):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 2 ** 32 - 1))
+@example(20539)         # a float range under a constraint: neither side can be counted (found by a full run, 2026-12-03)
 def test_random_fuzz_programs_format_to_the_same_space(seed):
     rng = random.Random(seed)
     text = random_program(rng)

@@ -198,10 +198,12 @@ def test_ray_gives_the_inline_population(monkeypatch):
 @pytest.mark.slow
 def test_pbt_beats_the_same_population_without_exploit_and_explore():
     """4 members x 8 epochs, exploit every 2; the baseline trains the same 4 initial learning rates for 8 epochs.
-    Measured (BENCHMARKS.md section 45): over seeds 0-5, best final member 0.901 against 0.866, mean of the
-    final population 0.858 against 0.736."""
+    Measured (BENCHMARKS.md sections 45 and 67): over seeds 0-5 on machine A, best final member 0.901 against
+    0.866, mean of the final population 0.858 against 0.736; on machine B (another CPU, so other trajectories)
+    seeds 0-5 gave 0.926 against 0.918 only, and seeds 0-11 0.918 against 0.869 and 0.846 against 0.732, PBT's
+    mean ahead in 11 of 12. Twelve seeds, so that one CPU's lucky baselines do not decide it."""
     best, mean = {True: [], False: []}, {True: [], False: []}
-    for seed in range(6):
+    for seed in range(12):
         for exploit in (True, False):
             scores = [m["score"] or 0.0 for m in final_population(run(None, epochs=8, seed=seed, exploit=exploit))]
             best[exploit].append(max(scores))
@@ -209,7 +211,7 @@ def test_pbt_beats_the_same_population_without_exploit_and_explore():
     avg = lambda xs: sum(xs) / len(xs)          # noqa: E731
     assert avg(best[True]) > avg(best[False]) + 0.02, (best, mean)
     assert avg(mean[True]) > avg(mean[False]) + 0.08, (best, mean)
-    assert sum(p > b for p, b in zip(mean[True], mean[False])) >= 5, mean
+    assert sum(p > b for p, b in zip(mean[True], mean[False])) >= 9, mean
 
 
 def test_every_member_failing_stops_with_the_reason(monkeypatch):
