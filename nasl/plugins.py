@@ -23,7 +23,7 @@ class PluginWarning(UserWarning):
     """A plug-in (an entry point in one of :data:`GROUPS`) failed to import; nasl goes on without it."""
 
 
-_LOADED: set = set()                  # the groups whose plug-ins have been imported
+loaded_groups: set = set()            # the groups whose plug-ins have been imported (it only grows)
 _FAILED: list = []                    # (group, entry point, distribution, error) of plug-ins that failed
 
 
@@ -115,9 +115,9 @@ def load_plugins(group: str) -> list[str]:
     ignored): importing it runs its registrations. One that fails is a
     :class:`PluginWarning` naming the distribution, and is skipped.
     """
-    if group in _LOADED:
+    if group in loaded_groups:
         return []
-    _LOADED.add(group)          # first, so a plug-in that reads a registry as it imports does not recurse
+    loaded_groups.add(group)    # first, so a plug-in that reads a registry as it imports does not recurse
     if os.environ.get("NASL_NO_PLUGINS", "").strip() not in ("", "0"):
         return []
     from importlib import import_module

@@ -27,6 +27,7 @@ import fnmatch
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+from nasl import plugins
 from nasl.ir.errors import NaslError, did_you_mean
 from nasl.plugins import GROUPS, PluginWarning, failed_plugins, load_plugins  # noqa: F401 - re-exported
 
@@ -178,8 +179,9 @@ class Registry:
             except BaseException:       # torch missing, say: the error again at the next read, not an empty registry
                 self._builtins = modules
                 raise
-        if self.group is not None:
-            load_plugins(self.group)     # at once when the group's plug-ins are loaded
+        # checked here, not by a call of load_plugins: this runs on every lookup (an op's, per layer elaborated)
+        if self.group is not None and self.group not in plugins.loaded_groups:
+            load_plugins(self.group)
         return self._entries
 
     def get(self, name: str):

@@ -81,7 +81,7 @@ def test_a_failing_plugin_is_a_warning_naming_its_distribution(monkeypatch, tmp_
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: nasl-bad-dist\nVersion: 1.0\n")
     ep = PluginEntry("bad", "nasl_no_such_plugin_module", "nasl.formats", str(info))
     monkeypatch.setattr("nasl.plugins._entry_points", lambda group: [ep])
-    monkeypatch.setattr("nasl.plugins._LOADED", set())
+    monkeypatch.setattr("nasl.plugins.loaded_groups", set())
     with pytest.warns(PluginWarning, match="'bad' .*of distribution 'nasl-bad-dist' failed to import"):
         assert load_plugins("nasl.formats") == []
     assert load_plugins("nasl.formats") == []       # once per process
