@@ -16,7 +16,7 @@ the median of the rounds):
 * **net2wider** and **net2deeper** (reported): they also check the parent's weights against its
   architecture and derive the new tensors.
 
-* **evaluator path** (issue 17's figure for studies): ``TrainEvaluator.build(request)`` of a
+* **evaluator path** (reported, not a target: docs/decisions.md, session 15): ``TrainEvaluator.build(request)`` of a
   request whose lineage is ``net2wider width``, ``net2deeper depth`` or ``mutate`` (the parent's
   weights, the transformation, into the model it compiled once), against ``build`` of the same
   child without lineage (realize and compile alone). Rows: ``(kept)``, the parent trained in this
@@ -132,7 +132,7 @@ def main(rounds: int = 15):
     for kind, alone in (("net2wider", "wider"), ("net2deeper", "deeper"), ("inherit", "mutant")):
         b = med["build (" + alone + ")"]
         print(f"evaluator {kind:10s} / build: parent kept {med['build + ' + kind + ' (kept)'] / b:.2f}x "
-              f"(target <= 1.2x); kept, its graph not realized before "
+              f"(reported); kept, its graph not realized before "
               f"{med['build + ' + kind + ' (kept, parent new)'] / b:.2f}x; reading the parent's file "
               f"{med['build + ' + kind] / b:.2f}x (the read alone {med['load parent weights'] / b:.2f}x a build)")
 
