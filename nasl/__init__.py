@@ -20,6 +20,10 @@ __version__ = "0.1.0"
 def loads(text: str, file: str = "<string>", **params) -> Space:
     """Elaborate a space from source text; keyword arguments override its ``param`` s."""
     from nasl.dsl import elaborate
+    if not isinstance(text, str):
+        from nasl.ir import NaslError
+        hint = " (decode it first, or use nasl.load for a file)" if isinstance(text, (bytes, bytearray)) else ""
+        raise NaslError(f"nasl.loads takes the source text as a str, not {type(text).__name__}{hint}")
     return elaborate(text, file, params)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import random as _random
 import time
 from collections import Counter
+from numbers import Integral
 from typing import Iterator, Mapping
 
 from nasl.ir.architecture import Architecture
@@ -158,10 +159,15 @@ class Space:
         each depth equally often.
         """
         draw = self._sample_one if check_mode(mode) == UNIFORM_ARCHITECTURE else self._sample_per_choice
-        rng = seed if isinstance(seed, _random.Random) else _random.Random(seed)
+        if n is not None and (isinstance(n, bool) or not isinstance(n, Integral) or n < 0):
+            raise NaslError(f"sample(n=...) takes a count of architectures (an int >= 0), not {n!r}")
+        if not (seed is None or isinstance(seed, (_random.Random, Integral, str, bytes))) or isinstance(seed, bool):
+            raise NaslError(f"sample(seed=...) takes an int or a random.Random, not {type(seed).__name__}")
+        rng = seed if isinstance(seed, _random.Random) else _random.Random(
+            int(seed) if isinstance(seed, Integral) else seed)
         if n is None:
             return draw(rng)
-        return [draw(rng) for _ in range(n)]
+        return [draw(rng) for _ in range(int(n))]
 
     def _counts_none(self) -> bool:
         """Whether the space is known to be empty (without rejecting for seconds to find out)."""

@@ -55,7 +55,8 @@ class Result:
     directions : mapping of str to {"max", "min"}, optional
         The direction of each objective; ``"max"`` where not given.
     error : str, optional
-        Set for a failed trial (see :meth:`failure`); then there are no objectives.
+        Set for a failed trial (see :meth:`failure`); then there are no objectives. A NaN
+        objective makes the result a failure too ("objective 'acc' is nan").
 
     Examples
     --------
@@ -81,6 +82,12 @@ class Result:
             if d not in DIRECTIONS:
                 raise ValueError(f"the direction of '{k}' is {d!r}; expected 'max' or 'min'")
         self.directions = {k: directions.get(k, "max") for k in self.objectives}
+        if error is None:
+            # a NaN objective (a diverged training, say) is a failed trial, as a study records it:
+            # every comparison with NaN is False, so a searcher would otherwise rank it at random
+            error = next((f"objective '{k}' is nan" for k, v in self.objectives.items() if math.isnan(v)), None)
+            if error is not None:
+                self.objectives, self.directions = {}, {}
         self.error = error
         if error is None and not self.objectives:
             raise ValueError("a result needs at least one objective, or an error (Result.failure)")

@@ -236,3 +236,18 @@ def test_decisions_flat_only_without_groups():
     assert Decisions(space("path_level").spec).flat() is None
     flat = Decisions(space("nb201").spec).flat()
     assert [path for path, _, _ in flat] == [c.path for c in space("nb201").spec]     # every edge, in order
+
+
+def test_a_nan_objective_is_a_failure_for_every_searcher():
+    """Told NaN through the Python API (a study already records it as a failed trial), each
+    searcher goes on asking: NaN compares False with everything, so it must not be ranked."""
+    from nasl.searchers import list_searchers
+    spec = space("nb201").spec
+    r = Result({"acc": float("nan"), "params": 3.0}, directions={"params": "min"})
+    assert r.failed and r.error == "objective 'acc' is nan" and r.score() == float("-inf")
+    for name in list_searchers():
+        s = create(name, spec, seed=0)
+        for i in range(12):
+            arch, budget = s.ask_with_budget()
+            s.tell(arch, float("nan") if i % 3 == 0 else float(i), budget)
+        assert s.num_told == 12, name
