@@ -7,6 +7,8 @@ weights follow :mod:`nasl.morph.channels`.
 """
 from __future__ import annotations
 
+from numbers import Integral
+
 import torch
 
 from nasl.compiler.node_identity import copy_all
@@ -48,6 +50,10 @@ def shrink(space, arch, state: dict, path: str, value=None, *, seed: int = 0, in
 
 def _rewidth(space, arch, state, path, value, mode, noise, seed, input_shape, built) -> Morph:
     what = "net2wider" if mode == "widen" else "shrink"
+    if isinstance(noise, bool) or not is_number(noise) or not 0 <= noise <= 1e3:   # NaN fails too
+        raise NaslError(f"{what}: noise is a number of standard deviations >= 0, not {noise!r}")
+    if isinstance(seed, bool) or not isinstance(seed, Integral):
+        raise NaslError(f"{what}: seed is an int, not {seed!r}")
     parent = Realized(space, arch, state, input_shape=input_shape)
     value = next_value(space, parent.arch, path, value, grow=mode == "widen")
     child = child_of(space, moved(space, parent.arch, path, value, what), what, input_shape, built)

@@ -53,6 +53,15 @@ def test_net2wider_on_a_linear_and_with_noise(chain):
     assert 0 < max_diff(chain, arch, state, noisy, X_CHAIN) < 1.0
 
 
+@pytest.mark.parametrize("kw, says", [({"noise": float("nan")}, "noise is a number"), ({"noise": -0.1}, "noise"),
+                                      ({"noise": "0.1"}, "noise"), ({"seed": 1.5}, "seed is an int")])
+def test_net2wider_refuses_a_bad_noise_or_seed(chain, kw, says):
+    arch = chain.validate({"width": 16, "depth": 2, "hidden": 10})
+    state = nasl.compile(chain, arch).state_dict()
+    with pytest.raises(NaslError, match=says):
+        net2wider(chain, arch, state, "hidden", **kw)
+
+
 @pytest.mark.slow
 def test_net2wider_on_mbconv_expand_with_squeeze_excite(mobile):
     done = 0
