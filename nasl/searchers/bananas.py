@@ -10,6 +10,7 @@ from nasl.searchers.registry import register_searcher
 from nasl.searchers.surrogate import MLPEnsemble
 from nasl.searchers.training_set import BestResults
 from nasl.searchers.walks import NoValidArchitecture, Odometer, has_constraints, mutate, sample, satisfies
+from nasl.searchers.option_checks import at_least, positive
 
 ACQUISITIONS = ("its", "ucb", "mean")
 
@@ -85,6 +86,8 @@ class Bananas(Searcher):
                 raise ValueError(f"{name} must be at least 1, not {v}")
         if candidates < 0 or random_candidates < 0 or num_initial < 0 or warm_epochs < 0:
             raise ValueError("candidates, random_candidates, num_initial and warm_epochs cannot be negative")
+        positive(lr=lr)
+        at_least(0, ucb_beta=ucb_beta)
         self.num_initial, self.ensemble_size = num_initial, ensemble_size
         self.candidates, self.random_candidates = candidates, random_candidates
         self.num_parents, self.batch_size = num_parents, batch_size

@@ -53,6 +53,7 @@ from nasl.searchers.n2n import DEPTH_NAMES, WIDTH_NAMES
 from nasl.searchers.network_pool import TRIES as _TRIES, learn_batch, learn_told, propose_new
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, numeric_values, sample, satisfies
+from nasl.searchers.option_checks import at_least, decay, positive
 
 WIDER, DEEPER = "net2wider", "net2deeper"
 ACC_CAP = 0.999          # tan(acc * pi / 2) is infinite at 1
@@ -108,6 +109,10 @@ class EAS(Searcher):
         if batch_size < 1 or wider_steps < 0 or deeper_steps < 0:
             raise ValueError(f"batch_size must be >= 1 and the steps >= 0, not {batch_size}, "
                              f"{wider_steps}, {deeper_steps}")
+        at_least(1, embedding_dim=embedding_dim, hidden_size=hidden_size)
+        positive(learning_rate=learning_rate)
+        at_least(0, entropy_weight=entropy_weight)
+        decay(baseline_decay=baseline_decay)
         self.parent, self.batch_size = parent, batch_size
         self.wider_steps, self.deeper_steps = wider_steps, deeper_steps
         self.entropy_weight, self.baseline_decay, self.objective = entropy_weight, baseline_decay, objective

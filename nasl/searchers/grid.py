@@ -5,6 +5,7 @@ from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Exhausted, Searcher
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import Odometer, failed_constraint, has_constraints
+from nasl.searchers.option_checks import at_least
 
 MAX_SKIPPED = 100_000        # architectures in a row that break a constraint before grid search gives up
 
@@ -34,6 +35,7 @@ class GridSearch(Searcher):
 
     def __init__(self, spec, seed=None, *, float_points: int = 5, **kw):
         super().__init__(spec, seed, **kw)
+        at_least(1, float_points=float_points)
         self._odometer = Odometer(self.spec, float_points)
         self._check = has_constraints(self.spec)
 

@@ -37,6 +37,7 @@ from nasl.searchers.base import Result, Searcher
 from nasl.searchers.journal import PLAIN, Log
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, numeric_values, sample, satisfies
+from nasl.searchers.option_checks import decay, positive
 
 DEPTH_NAMES = re.compile(r"(depth|layers|repeat|blocks|num_cells|n_cells)", re.I)
 WIDTH_NAMES = re.compile(r"(width|channels|filters|hidden|units|expand)", re.I)
@@ -88,6 +89,8 @@ class N2N(Searcher):
         super().__init__(spec, seed, **kw)
         if removal_rollouts < 0 or batch_size < 1:
             raise ValueError(f"removal_rollouts must be >= 0 and batch_size >= 1, not {removal_rollouts}, {batch_size}")
+        positive(learning_rate=learning_rate)
+        decay(baseline_decay=baseline_decay)
         self.removal_rollouts, self.batch_size = removal_rollouts, batch_size
         self.learning_rate, self.baseline_decay = learning_rate, baseline_decay
         self.objective, self.size = objective, size

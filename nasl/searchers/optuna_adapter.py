@@ -53,6 +53,7 @@ _layout = layout       # the name tests and older callers import from this modul
 from nasl.searchers.optuna_window import KEEP_BEST, kept_trials, sampler_seed
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import failed_constraint, has_constraints, none_met
+from nasl.searchers.option_checks import at_least
 
 SAMPLERS = ("tpe", "cmaes", "gp", "nsga2", "random")
 
@@ -119,6 +120,7 @@ class OptunaSearcher(Searcher):
         self.sampler_options = dict(sampler_options or {})
         self.objectives = list(objectives) if objectives else None
         self.ordinal = (sampler == "cmaes") if ordinal is None else bool(ordinal)
+        at_least(1, max_tries=max_tries)
         self.max_tries = max_tries
         if max_history is not None and (isinstance(max_history, bool) or not isinstance(max_history, int)
                                         or max_history < 8):

@@ -41,6 +41,7 @@ from nasl.searchers.network_pool import TRIES as _TRIES, learn_batch, learn_told
 from nasl.searchers.path_tree import IDENTITY, Trees
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import NoValidArchitecture, has_constraints, mutate, sample, satisfies
+from nasl.searchers.option_checks import at_least, decay, positive
 
 
 
@@ -83,6 +84,10 @@ class PathLevelEAS(Searcher):
             raise ValueError(f"parent must be 'best' or 'start', not {parent!r}")
         if batch_size < 1 or passes < 1:
             raise ValueError(f"batch_size and passes must be >= 1, not {batch_size}, {passes}")
+        at_least(1, embedding_dim=embedding_dim, hidden_size=hidden_size, actor_hidden=actor_hidden)
+        positive(learning_rate=learning_rate)
+        at_least(0, entropy_weight=entropy_weight)
+        decay(baseline_decay=baseline_decay)
         self.parent, self.batch_size, self.passes = parent, batch_size, passes
         self.entropy_weight, self.baseline_decay, self.objective = entropy_weight, baseline_decay, objective
         self._check = has_constraints(self.spec)

@@ -15,6 +15,7 @@ from nasl.searchers.registry import register_searcher
 from nasl.searchers.surrogate import MLPEnsemble
 from nasl.searchers.training_set import BestResults
 from nasl.searchers.walks import has_constraints, sample, satisfies
+from nasl.searchers.option_checks import positive
 
 SURROGATES = ("mlp", "lstm")
 
@@ -97,6 +98,7 @@ class PNAS(Searcher):
                         ("lstm_size", lstm_size), ("lstm_epochs", lstm_epochs), ("warm_epochs", warm_epochs)):
             if v < 1:
                 raise ValueError(f"{name} must be at least 1, not {v}")
+        positive(lr=lr)
         if surrogate not in SURROGATES:
             raise UnknownSurrogate(f"pnas: unknown surrogate {surrogate!r}; the choices are {', '.join(SURROGATES)}")
         self.beam_size, self.decisions_per_stage, self.max_children = beam_size, decisions_per_stage, max_children

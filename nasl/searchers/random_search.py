@@ -6,6 +6,7 @@ from nasl.ir.counting import NotStructural
 from nasl.ir.sampling import UNIFORM_ARCHITECTURE, UNIFORM_CHOICE, TreeSampler, check_mode
 from nasl.searchers.base import Exhausted, Searcher
 from nasl.searchers.journal import ARCH, ArchSet, Log
+from nasl.searchers.option_checks import at_least
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import (MAX_TRIES, NoValidArchitecture, Odometer, has_constraints, mostly_seen, sample,
                                   satisfies)
@@ -56,6 +57,7 @@ class RandomSearch(Searcher):
                 raise ValueError(f"random search: mode 'uniform-architecture' needs a tree-shaped space, but "
                                  f"choices are conditioned on '{e}' across blocks; use mode 'uniform-choice'") \
                     from None
+        at_least(0, max_retries=max_retries)
         self.dedup = dedup
         self.max_retries = max_retries
         self.seen = ArchSet()

@@ -63,7 +63,45 @@ def create(name: str, spec, seed: int | None = None, **options) -> Searcher:
         close = difflib.get_close_matches(unknown[0], accepted, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"its options: {', '.join(sorted(accepted)) or 'none'}"
         raise ValueError(f"searcher '{name}' has no option '{unknown[0]}'; {hint}")
+    check_option_types(name, cls, options)
     return cls(spec, seed=seed, **options)
+
+
+def check_option_types(name: str, cls, options) -> None:
+    """Refuse an option whose value is not of its default's kind (a number where the default is a
+    number, NaN excluded; a bool where it is a bool), so a string from a config file fails here, in
+    one line, and not as a TypeError deep in the first ask. Ranges stay the searcher's own checks."""
+    import math
+    from numbers import Real
+    defaults = option_defaults(cls)
+    for key, value in options.items():
+        default, annotation = defaults.get(key, (None, ""))
+        if "None" in annotation:
+            continue    # an optional number ("int | None"): the searcher checks it itself
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+            want = "true or false"
+        elif isinstance(default, Real):
+            ok = isinstance(value, Real) and not isinstance(value, bool) and not math.isnan(value)
+            want = "a number"
+        else:
+            continue
+        if not ok:
+            raise ValueError(f"option '{key}' is {want} (default {default!r}), not {value!r}")
+
+
+def option_defaults(cls) -> dict:
+    """Each keyword option's ``(default, annotation text)``, the most derived constructor's first."""
+    import inspect
+    out: dict = {}
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for p in inspect.signature(init).parameters.values():
+            if p.default is not p.empty:
+                out.setdefault(p.name, (p.default, "" if p.annotation is p.empty else str(p.annotation)))
+    return out
 
 
 def options_of(cls) -> set:

@@ -251,3 +251,25 @@ def test_a_nan_objective_is_a_failure_for_every_searcher():
             arch, budget = s.ask_with_budget()
             s.tell(arch, float("nan") if i % 3 == 0 else float(i), budget)
         assert s.num_told == 12, name
+
+
+@pytest.mark.parametrize("name, options, says", [
+    ("regularized_evolution", {"population_size": "10"}, "option 'population_size' is a number"),
+    ("tournament_evolution", {"population_size": float("nan")}, "is a number"),
+    ("random", {"dedup": "no"}, "option 'dedup' is true or false"),
+    ("random", {"max_retries": -5}, "max_retries must be at least 0"),
+    ("eas", {"embedding_dim": -5}, "embedding_dim must be at least 1"),
+    ("eas", {"baseline_decay": 1.5}, "baseline_decay must be in"),
+    ("path_level_eas", {"learning_rate": -1.0}, "learning_rate must be above 0"),
+    ("n2n", {"learning_rate": 0}, "learning_rate must be above 0"),
+    ("bananas", {"lr": -5}, "lr must be above 0"),
+    ("pnas", {"lr": 0.0}, "lr must be above 0"),
+    ("optuna", {"max_tries": 0}, "max_tries must be at least 1"),
+    ("grid", {"float_points": 0}, "float_points must be at least 1"),
+])
+def test_bad_option_values_are_one_line_value_errors(name, options, says):
+    """A string from a config file, NaN, or an out-of-range value fails at creation, naming the
+    option, not as a TypeError or a negative tensor size in the first ask."""
+    with pytest.raises(ValueError, match=says) as e:
+        create(name, space("nb201").spec, seed=0, **options)
+    assert "\n" not in str(e.value)
