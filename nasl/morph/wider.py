@@ -50,7 +50,7 @@ def shrink(space, arch, state: dict, path: str, value=None, *, seed: int = 0, in
 
 def _rewidth(space, arch, state, path, value, mode, noise, seed, input_shape, built) -> Morph:
     what = "net2wider" if mode == "widen" else "shrink"
-    if isinstance(noise, bool) or not is_number(noise) or not 0 <= noise <= 1e3:   # NaN fails too
+    if not is_number(noise) or not 0 <= noise <= 1e3:   # NaN fails too
         raise NaslError(f"{what}: noise is a number of standard deviations >= 0, not {noise!r}")
     if isinstance(seed, bool) or not isinstance(seed, Integral):
         raise NaslError(f"{what}: seed is an int, not {seed!r}")

@@ -6,11 +6,11 @@ from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Exhausted, Result, Searcher
 from nasl.searchers.encoding import OneHotEncoder
 from nasl.searchers.journal import ARCH, ARCH_SCORE, ArchSet, Log
+from nasl.searchers.option_checks import at_least, positive
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.surrogate import MLPEnsemble
 from nasl.searchers.training_set import BestResults
 from nasl.searchers.walks import NoValidArchitecture, Odometer, has_constraints, mutate, sample, satisfies
-from nasl.searchers.option_checks import at_least, positive
 
 ACQUISITIONS = ("its", "ucb", "mean")
 
@@ -80,10 +80,8 @@ class Bananas(Searcher):
         super().__init__(spec, seed, **kw)
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}, not {acquisition!r}")
-        for name, v in (("ensemble_size", ensemble_size), ("batch_size", batch_size), ("num_parents", num_parents),
-                        ("epochs", epochs), ("max_train", max_train)):
-            if v < 1:
-                raise ValueError(f"{name} must be at least 1, not {v}")
+        at_least(1, ensemble_size=ensemble_size, batch_size=batch_size, num_parents=num_parents, epochs=epochs,
+                 max_train=max_train)
         if candidates < 0 or random_candidates < 0 or num_initial < 0 or warm_epochs < 0:
             raise ValueError("candidates, random_candidates, num_initial and warm_epochs cannot be negative")
         positive(lr=lr)

@@ -3,26 +3,15 @@ from __future__ import annotations
 
 import inspect
 
-from nasl.searchers.registry import get_searcher, list_searchers
+from nasl.searchers.registry import get_searcher, list_searchers, option_parameters
 
 _REQUIRED = object()
 
 
 def options(name: str) -> list[tuple[str, object]]:
     """``[(option, default)]`` of searcher ``name``: its constructor's keywords, then its bases' (each once)."""
-    cls = get_searcher(name)
-    out, seen = [], set()
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        for p in inspect.signature(init).parameters.values():
-            if p.name in ("self", "spec", "seed") or p.name in seen or \
-                    p.kind not in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
-                continue
-            seen.add(p.name)
-            out.append((p.name, _REQUIRED if p.default is p.empty else p.default))
-    return out
+    return [(k, _REQUIRED if p.default is p.empty else p.default)
+            for k, p in option_parameters(get_searcher(name)).items()]
 
 
 def summary(name: str, width: int = 100) -> str:

@@ -51,9 +51,9 @@ from nasl.searchers.base import Result, Searcher
 from nasl.searchers.journal import PAIR, PLAIN, Log, LogDict
 from nasl.searchers.n2n import DEPTH_NAMES, WIDTH_NAMES
 from nasl.searchers.network_pool import TRIES as _TRIES, learn_batch, learn_told, propose_new
+from nasl.searchers.option_checks import at_least, decay, positive
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, numeric_values, sample, satisfies
-from nasl.searchers.option_checks import at_least, decay, positive
 
 WIDER, DEEPER = "net2wider", "net2deeper"
 ACC_CAP = 0.999          # tan(acc * pi / 2) is infinite at 1

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Exhausted, Searcher
+from nasl.searchers.option_checks import at_least
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import Odometer, failed_constraint, has_constraints
-from nasl.searchers.option_checks import at_least
 
 MAX_SKIPPED = 100_000        # architectures in a row that break a constraint before grid search gives up
 

@@ -35,9 +35,9 @@ import re
 from nasl.ir.architecture import Architecture
 from nasl.searchers.base import Result, Searcher
 from nasl.searchers.journal import PLAIN, Log
+from nasl.searchers.option_checks import decay, positive
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import has_constraints, numeric_values, sample, satisfies
-from nasl.searchers.option_checks import decay, positive
 
 DEPTH_NAMES = re.compile(r"(depth|layers|repeat|blocks|num_cells|n_cells)", re.I)
 WIDTH_NAMES = re.compile(r"(width|channels|filters|hidden|units|expand)", re.I)

@@ -10,6 +10,7 @@ from nasl.searchers.decisions import Decisions
 from nasl.searchers.journal import ARCH_SCORE, Log
 from nasl.searchers.nao_decode import SequenceCoding
 from nasl.searchers.novelty import Novelty
+from nasl.searchers.option_checks import at_least
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.training_set import BestResults
 from nasl.searchers.walks import has_constraints, sample
@@ -88,11 +89,8 @@ class NAO(SequenceCoding, Searcher):
                  tradeoff: float = 0.8, max_step_size: int = 50, vocab: int = 64, objective: str | None = None,
                  max_arms: int = 32, bins: int = 8, max_train: int = 500, **kw):
         super().__init__(spec, seed, **kw)
-        for name, v in (("num_parents", num_parents), ("batch_size", batch_size), ("hidden_size", hidden_size),
-                        ("epochs", epochs), ("max_step_size", max_step_size), ("vocab", vocab),
-                        ("max_train", max_train)):
-            if v < 1:
-                raise ValueError(f"{name} must be at least 1, not {v}")
+        at_least(1, num_parents=num_parents, batch_size=batch_size, hidden_size=hidden_size, epochs=epochs,
+                 max_step_size=max_step_size, vocab=vocab, max_train=max_train)
         if num_initial < 0 or warm_epochs < 0 or not 0 <= tradeoff <= 1 or not learning_rate > 0:
             raise ValueError("num_initial and warm_epochs must be >= 0, tradeoff in [0, 1], learning_rate > 0")
         self.num_initial, self.num_parents, self.batch_size = num_initial, num_parents, batch_size

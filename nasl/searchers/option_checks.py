@@ -10,7 +10,7 @@ def at_least(minimum, **values) -> None:
     """Each of ``values`` is at least ``minimum``."""
     for name, v in values.items():
         if not v >= minimum:
-            raise ValueError(f"{name} must be at least {minimum}, not {v!r}")
+            raise ValueError(f"{name} must be at least {minimum}, not {v}")
 
 
 def positive(**values) -> None:

@@ -47,13 +47,13 @@ from nasl.ir.choice import Choice
 from nasl.ir.errors import MissingDependency
 from nasl.searchers.base import Exhausted, Result, Searcher
 from nasl.searchers.journal import PLAIN, Log
+from nasl.searchers.option_checks import at_least
 from nasl.searchers.optuna_layout import distribution, layout
 
 _layout = layout       # the name tests and older callers import from this module
 from nasl.searchers.optuna_window import KEEP_BEST, kept_trials, sampler_seed
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import failed_constraint, has_constraints, none_met
-from nasl.searchers.option_checks import at_least
 
 SAMPLERS = ("tpe", "cmaes", "gp", "nsga2", "random")
 

@@ -38,10 +38,10 @@ from nasl.searchers.base import Result, Searcher
 from nasl.searchers.eas import reward
 from nasl.searchers.journal import PAIR, PLAIN, Log, LogDict
 from nasl.searchers.network_pool import TRIES as _TRIES, learn_batch, learn_told, propose_new
+from nasl.searchers.option_checks import at_least, decay, positive
 from nasl.searchers.path_tree import IDENTITY, Trees
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.walks import NoValidArchitecture, has_constraints, mutate, sample, satisfies
-from nasl.searchers.option_checks import at_least, decay, positive
 
 
 

@@ -11,11 +11,11 @@ from nasl.searchers.decisions import Decisions
 from nasl.searchers.encoding import OneHotEncoder
 from nasl.searchers.journal import ARCH_SCORE, Log
 from nasl.searchers.novelty import Novelty
+from nasl.searchers.option_checks import at_least, positive
 from nasl.searchers.registry import register_searcher
 from nasl.searchers.surrogate import MLPEnsemble
 from nasl.searchers.training_set import BestResults
 from nasl.searchers.walks import has_constraints, sample, satisfies
-from nasl.searchers.option_checks import positive
 
 SURROGATES = ("mlp", "lstm")
 
@@ -93,11 +93,9 @@ class PNAS(Searcher):
                  warm_epochs: int = 30, objective: str | None = None, max_arms: int = 32,
                  bins: int = 8, max_train: int = 500, **kw):
         super().__init__(spec, seed, **kw)
-        for name, v in (("beam_size", beam_size), ("decisions_per_stage", decisions_per_stage),
-                        ("max_children", max_children), ("ensemble_size", ensemble_size), ("epochs", epochs),
-                        ("lstm_size", lstm_size), ("lstm_epochs", lstm_epochs), ("warm_epochs", warm_epochs)):
-            if v < 1:
-                raise ValueError(f"{name} must be at least 1, not {v}")
+        at_least(1, beam_size=beam_size, decisions_per_stage=decisions_per_stage, max_children=max_children,
+                 ensemble_size=ensemble_size, epochs=epochs, lstm_size=lstm_size, lstm_epochs=lstm_epochs,
+                 warm_epochs=warm_epochs)
         positive(lr=lr)
         if surrogate not in SURROGATES:
             raise UnknownSurrogate(f"pnas: unknown surrogate {surrogate!r}; the choices are {', '.join(SURROGATES)}")

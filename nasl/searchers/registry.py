@@ -73,11 +73,12 @@ def check_option_types(name: str, cls, options) -> None:
     one line, and not as a TypeError deep in the first ask. Ranges stay the searcher's own checks."""
     import math
     from numbers import Real
-    defaults = option_defaults(cls)
+    params = option_parameters(cls)
     for key, value in options.items():
-        default, annotation = defaults.get(key, (None, ""))
-        if "None" in annotation:
+        p = params.get(key)
+        if p is None or "None" in str(p.annotation):
             continue    # an optional number ("int | None"): the searcher checks it itself
+        default = p.default
         if isinstance(default, bool):
             ok = isinstance(value, bool)
             want = "true or false"
@@ -90,8 +91,9 @@ def check_option_types(name: str, cls, options) -> None:
             raise ValueError(f"option '{key}' is {want} (default {default!r}), not {value!r}")
 
 
-def option_defaults(cls) -> dict:
-    """Each keyword option's ``(default, annotation text)``, the most derived constructor's first."""
+def option_parameters(cls) -> dict:
+    """``{option: inspect.Parameter}``: the keywords of a searcher's constructor, then its bases'
+    (each once, the most derived one's)."""
     import inspect
     out: dict = {}
     for klass in cls.__mro__:
@@ -99,20 +101,11 @@ def option_defaults(cls) -> dict:
         if init is None:
             continue
         for p in inspect.signature(init).parameters.values():
-            if p.default is not p.empty:
-                out.setdefault(p.name, (p.default, "" if p.annotation is p.empty else str(p.annotation)))
+            if p.name not in ("self", "spec", "seed") and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
+                out.setdefault(p.name, p)
     return out
 
 
 def options_of(cls) -> set:
     """Keyword options of a searcher's constructor and of its bases."""
-    import inspect
-    out = set()
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        for p in inspect.signature(init).parameters.values():
-            if p.name not in ("self", "spec", "seed") and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
-                out.add(p.name)
-    return out
+    return set(option_parameters(cls))
